@@ -1,0 +1,128 @@
+//! Start-up and shutdown: the store, the bus, the ingestor, the pipeline and the HTTP server,
+//! wired from a `Config`.
+
+use crate::config::Config;
+use anyhow::Context;
+use sb_domain::{Clock, SystemClock};
+use sb_pipeline::{Ingestor, IngestorConfig, Pipeline, PipelineConfig, PipelineEvents};
+use sb_store::Store;
+use sb_web::{AdminKey, AppState};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct Running {
+    pub addr: SocketAddr,
+    pub store: Arc<dyn Store>,
+    pub server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+pub async fn open_store(cfg: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let url = cfg.database_url();
+    sb_store::open(&url)
+        .await
+        .with_context(|| format!("cannot open the database at {url}"))
+}
+
+pub fn pipeline(cfg: &Config, store: Arc<dyn Store>, events: PipelineEvents) -> Pipeline {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    Pipeline::new(
+        store,
+        clock,
+        events,
+        PipelineConfig {
+            batch_size: cfg.pipeline.batch_size,
+            sweep_interval: Duration::from_secs(cfg.pipeline.sweep_interval_secs.max(1)),
+            ..PipelineConfig::default()
+        },
+    )
+}
+
+/// Starts everything `serve` runs, in this process, and returns once the server listens.
+pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
+    let store = open_store(cfg).await?;
+    let bus = sb_bus::open(&cfg.bus_url)?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let events = PipelineEvents::default();
+
+    // The pipeline subscribes before ingest can announce anything.
+    let pipe = pipeline(cfg, store.clone(), events.clone());
+    let pipe_bus = bus.clone();
+    tokio::spawn(async move {
+        if let Err(e) = pipe.run(pipe_bus).await {
+            tracing::error!(error = %e, "the pipeline stopped");
+        }
+    });
+    tokio::task::yield_now().await;
+
+    let ingestor = Ingestor::start(
+        store.clone(),
+        bus,
+        clock,
+        IngestorConfig {
+            max_batch: cfg.ingest.max_batch,
+            queue_capacity: cfg.ingest.queue_capacity,
+            ..IngestorConfig::default()
+        },
+    );
+    let admin = cfg.admin_key.as_deref().map(AdminKey::new);
+    let state = AppState::new(store.clone(), ingestor, events, admin);
+    let listener = tokio::net::TcpListener::bind(&cfg.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    let app = sb_web::router(state);
+    let server = tokio::spawn(sb_web::serve(listener, app, shutdown_signal()));
+    Ok(Running {
+        addr,
+        store,
+        server,
+    })
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+pub async fn serve(cfg: Config) -> anyhow::Result<()> {
+    let running = start(&cfg).await?;
+    tracing::info!(addr = %running.addr, "switchboard is listening");
+    println!("Switchboard listening on http://{}", running.addr);
+    running.server.await.context("the server task failed")??;
+    Ok(())
+}
+
+/// `worker`: pipeline stages only. On the embedded bus a worker process shares no channel
+/// with the servers, so it works from the store's sweep alone.
+pub async fn worker(cfg: Config) -> anyhow::Result<()> {
+    let store = open_store(&cfg).await?;
+    let bus = sb_bus::open(&cfg.bus_url)?;
+    let mut cfg = cfg;
+    cfg.pipeline.sweep_interval_secs = cfg.pipeline.sweep_interval_secs.min(1);
+    let pipe = pipeline(&cfg, store, PipelineEvents::default());
+    println!("Switchboard worker running (bus {})", cfg.bus_url);
+    tokio::select! {
+        r = pipe.run(bus) => r.context("the pipeline stopped")?,
+        () = shutdown_signal() => {},
+    }
+    Ok(())
+}

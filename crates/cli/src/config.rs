@@ -1,0 +1,215 @@
+//! Configuration: one documented struct, read from an optional TOML file and then from
+//! `SWITCHBOARD_*` environment variables (which win). Every field has a default that runs.
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server binds (`SWITCHBOARD_LISTEN`).
+    pub listen: String,
+    /// Directory for the embedded database and other local files (`SWITCHBOARD_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH` (default: `switchboard.db` in the data directory) (`SWITCHBOARD_DATABASE_URL`).
+    pub database_url: Option<String>,
+    /// `memory://` (`SWITCHBOARD_BUS_URL`).
+    pub bus_url: String,
+    /// An API key accepted with the admin role, for first start and automation (`SWITCHBOARD_ADMIN_KEY`).
+    pub admin_key: Option<String>,
+    /// Meta app secret for webhook signatures (`SWITCHBOARD_META_APP_SECRET`).
+    pub meta_app_secret: Option<String>,
+    /// Meta webhook verification token (`SWITCHBOARD_META_VERIFY_TOKEN`).
+    pub meta_verify_token: Option<String>,
+    /// X consumer secret for CRC checks and signatures (`SWITCHBOARD_X_CONSUMER_SECRET`).
+    pub x_consumer_secret: Option<String>,
+    /// Log filter, e.g. `info` or `switchboard=debug` (`SWITCHBOARD_LOG`).
+    pub log: String,
+    pub ingest: IngestSection,
+    pub pipeline: PipelineSection,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IngestSection {
+    /// Most messages committed in one transaction (`SWITCHBOARD_INGEST_MAX_BATCH`).
+    pub max_batch: usize,
+    /// Messages that may wait for a commit before requests are told to retry
+    /// (`SWITCHBOARD_INGEST_QUEUE`).
+    pub queue_capacity: usize,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PipelineSection {
+    /// Most messages processed in one pipeline step (`SWITCHBOARD_PIPELINE_BATCH`).
+    pub batch_size: usize,
+    /// Seconds between sweeps for stored but unprocessed messages (`SWITCHBOARD_PIPELINE_SWEEP_SECS`).
+    pub sweep_interval_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./switchboard-data"),
+            database_url: None,
+            bus_url: "memory://".into(),
+            admin_key: None,
+            meta_app_secret: None,
+            meta_verify_token: None,
+            x_consumer_secret: None,
+            log: "info".into(),
+            ingest: IngestSection::default(),
+            pipeline: PipelineSection::default(),
+        }
+    }
+}
+
+impl Default for IngestSection {
+    fn default() -> Self {
+        Self {
+            max_batch: 1024,
+            queue_capacity: 16_384,
+        }
+    }
+}
+
+impl Default for PipelineSection {
+    fn default() -> Self {
+        Self {
+            batch_size: 512,
+            sweep_interval_secs: 5,
+        }
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(format!("SWITCHBOARD_{name}"))
+        .ok()
+        .filter(|v| !v.is_empty())
+}
+
+fn env_num<T: std::str::FromStr>(name: &str, into: &mut T) -> anyhow::Result<()> {
+    if let Some(v) = env(name) {
+        *into = v
+            .parse()
+            .map_err(|_| anyhow::anyhow!("SWITCHBOARD_{name} must be a number, got `{v}`"))?;
+    }
+    Ok(())
+}
+
+impl Config {
+    /// Reads the file (if given), then the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut c = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| {
+                    format!("cannot read configuration file {}", path.display())
+                })?;
+                toml::from_str(&text).map_err(|e| {
+                    let msg = e.message().to_owned();
+                    anyhow::anyhow!("invalid configuration file {}: {msg}", path.display())
+                })?
+            }
+            None => Config::default(),
+        };
+        if let Some(v) = env("LISTEN") {
+            c.listen = v;
+        }
+        if let Some(v) = env("DATA_DIR") {
+            c.data_dir = v.into();
+        }
+        if let Some(v) = env("DATABASE_URL") {
+            c.database_url = Some(v);
+        }
+        if let Some(v) = env("BUS_URL") {
+            c.bus_url = v;
+        }
+        if let Some(v) = env("ADMIN_KEY") {
+            c.admin_key = Some(v);
+        }
+        if let Some(v) = env("META_APP_SECRET") {
+            c.meta_app_secret = Some(v);
+        }
+        if let Some(v) = env("META_VERIFY_TOKEN") {
+            c.meta_verify_token = Some(v);
+        }
+        if let Some(v) = env("X_CONSUMER_SECRET") {
+            c.x_consumer_secret = Some(v);
+        }
+        if let Some(v) = env("LOG") {
+            c.log = v;
+        }
+        env_num("INGEST_MAX_BATCH", &mut c.ingest.max_batch)?;
+        env_num("INGEST_QUEUE", &mut c.ingest.queue_capacity)?;
+        env_num("PIPELINE_BATCH", &mut c.pipeline.batch_size)?;
+        env_num("PIPELINE_SWEEP_SECS", &mut c.pipeline.sweep_interval_secs)?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.ingest.max_batch == 0 || self.pipeline.batch_size == 0 {
+            bail!("batch sizes must be at least 1");
+        }
+        if let Some(url) = &self.database_url {
+            if !url.starts_with("sqlite://") {
+                bail!("unsupported database URL `{url}` (expected sqlite://PATH)");
+            }
+        }
+        if !matches!(self.bus_url.as_str(), "memory://" | "memory") {
+            bail!(
+                "unsupported bus URL `{}` (expected memory://)",
+                self.bus_url
+            );
+        }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                self.data_dir.join("switchboard.db").display()
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_run_on_the_embedded_store() {
+        let c = Config::default();
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        assert!(c.database_url().starts_with("sqlite://"));
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn a_file_overrides_defaults_and_unknown_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9\"\n[pipeline]\nbatch_size = 7\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&path)).unwrap();
+        assert_eq!(
+            (c.listen.as_str(), c.pipeline.batch_size),
+            ("127.0.0.1:9", 7)
+        );
+        std::fs::write(&path, "lisen = 1\n").unwrap();
+        assert!(
+            Config::load(Some(&path))
+                .unwrap_err()
+                .to_string()
+                .contains("unknown field")
+        );
+    }
+}

@@ -1,0 +1,103 @@
+//! `demo`: the whole product on the embedded default, with a simulated stream flowing in so
+//! there is something to look at. Data lives in the data directory and survives re-runs; each
+//! run issues a fresh admin key and resets the demo login's password, since neither is stored
+//! in a form that could be shown again.
+
+use crate::app;
+use crate::config::Config;
+use crate::sim::{Generator, Scenario, VIP_HANDLES};
+use anyhow::Context;
+use argon2::password_hash::{PasswordHasher, SaltString};
+use sb_domain::{Clock, Platform, SystemClock, Tier};
+use std::time::Duration;
+
+pub fn random_secret(prefix: &str) -> String {
+    format!(
+        "{prefix}{:032x}{:032x}",
+        rand::random::<u128>(),
+        rand::random::<u128>()
+    )
+}
+
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
+        .map_err(|e| anyhow::anyhow!("cannot make a salt: {e}"))?;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))
+}
+
+const VIP_NAMES: [&str; 4] = ["Margot Laurent", "Deniz Kaya", "Hugo Brandt", "Ana Lima"];
+
+pub async fn run(cfg: Config, initial: u32) -> anyhow::Result<()> {
+    let running = app::start(&cfg).await?;
+    let store = running.store.clone();
+    let now = SystemClock.now();
+
+    let key = random_secret("sb_");
+    store
+        .create_api_key("demo admin", &sb_store::hash_api_key(&key), "admin", now)
+        .await?;
+    let password = random_secret("")[..20].to_owned();
+    store
+        .upsert_user("admin", &hash_password(&password)?, "admin", now)
+        .await?;
+    for (handle, name) in VIP_HANDLES.iter().zip(VIP_NAMES) {
+        store
+            .upsert_customer(Platform::X, handle, Some(name), Tier::Vip, 25_000.0, now)
+            .await?;
+    }
+
+    let url = format!("http://{}", running.addr);
+    println!("Switchboard demo is running.");
+    println!();
+    println!("  URL          {url}");
+    println!("  API key      {key}   (admin; shown once)");
+    println!("  Login        admin / {password}");
+    println!("  Data         {}", cfg.data_dir.display());
+    println!();
+    println!("  Try: curl -H 'Authorization: Bearer {key}' {url}/api/v1/cases");
+    println!("  Live events: curl -N -H 'Authorization: Bearer {key}' {url}/api/v1/events");
+    println!();
+    println!(
+        "A simulated stream is flowing in. Press Ctrl-C to stop; the data stays in the data directory."
+    );
+
+    tokio::spawn(feed(url, key, initial));
+    running.server.await.context("the server task failed")??;
+    Ok(())
+}
+
+/// A quick first wave so the inbox fills, then a steady trickle.
+async fn feed(url: String, key: String, initial: u32) {
+    let client = reqwest::Client::new();
+    let run = ulid::Ulid::generate().to_string().to_lowercase();
+    let mut g = Generator::new(
+        rand::random(),
+        &format!("demo-{run}"),
+        Scenario::Steady,
+        400,
+    );
+    let endpoint = format!("{url}/api/v1/messages");
+    let mut sent = 0u32;
+    loop {
+        let body = g.next_message();
+        let res = client
+            .post(&endpoint)
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+            .await;
+        if let Err(e) = res {
+            tracing::warn!(error = %e, "demo feed could not reach the server");
+        }
+        sent = sent.saturating_add(1);
+        let pause = if sent < initial {
+            Duration::from_millis(5)
+        } else {
+            Duration::from_millis(1500)
+        };
+        tokio::time::sleep(pause).await;
+    }
+}

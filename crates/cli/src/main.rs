@@ -1,0 +1,161 @@
+//! The `switchboard` binary: commands, configuration, start-up and shutdown.
+
+mod app;
+mod config;
+mod demo;
+mod import;
+mod sim;
+mod simulate;
+
+use clap::{Parser, Subcommand};
+use config::Config;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "switchboard",
+    version,
+    about = "Social customer care and operations hub"
+)]
+struct Cli {
+    /// Configuration file (TOML); SWITCHBOARD_* environment variables override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API, webhooks and live events.
+    Serve,
+    /// Run pipeline stages only (scaled deployments).
+    Worker,
+    /// Serve the full product on the embedded store and feed it a simulated stream.
+    Demo {
+        /// Where the embedded database lives.
+        #[arg(long, default_value = "./switchboard-data")]
+        data_dir: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Messages in the first quick wave of the simulated stream.
+        #[arg(long, default_value_t = 300)]
+        initial: u32,
+    },
+    /// Import messages from a JSONL or CSV file.
+    Import {
+        /// A .jsonl or .csv file of messages.
+        file: PathBuf,
+        /// Data directory of the embedded store (overrides configuration).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Send realistic traffic to a running server and report rate and latency.
+    Simulate {
+        /// Base URL of the server, e.g. http://127.0.0.1:8080
+        #[arg(long)]
+        url: String,
+        /// Messages per second (0: as fast as the server answers).
+        #[arg(long)]
+        rate: u32,
+        /// Seconds to run.
+        #[arg(long)]
+        duration: f64,
+        #[arg(long, value_enum, default_value = "steady")]
+        scenario: sim::Scenario,
+        /// API key to send.
+        #[arg(long, env = "SWITCHBOARD_API_KEY", hide_env_values = true)]
+        api_key: String,
+        /// Requests in flight at once.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Write `external_id id` for every acknowledged message to this file.
+        #[arg(long)]
+        ack_log: Option<PathBuf>,
+        /// Random seed, for repeatable traffic.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Size of the simulated customer pool.
+        #[arg(long, default_value_t = 5000)]
+        customers: u32,
+    },
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(format!("{filter},sqlx=warn"))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut cfg = Config::load(cli.config.as_deref())?;
+    init_logging(&cfg.log);
+    match cli.command {
+        Command::Serve => app::serve(cfg).await,
+        Command::Worker => app::worker(cfg).await,
+        Command::Demo {
+            data_dir,
+            listen,
+            initial,
+        } => {
+            cfg.data_dir = data_dir;
+            cfg.listen = listen;
+            demo::run(cfg, initial).await
+        }
+        Command::Import { file, data_dir } => {
+            if let Some(d) = data_dir {
+                cfg.data_dir = d;
+            }
+            import::run(&cfg, &file).await.map(|_| ())
+        }
+        Command::Simulate {
+            url,
+            rate,
+            duration,
+            scenario,
+            api_key,
+            concurrency,
+            ack_log,
+            seed,
+            customers,
+        } => simulate::run(simulate::SimulateArgs {
+            url,
+            rate,
+            duration,
+            scenario,
+            api_key,
+            concurrency,
+            ack_log,
+            seed,
+            customers,
+        })
+        .await
+        .map(|_| ()),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("switchboard: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("switchboard: {}", format!("{e:#}").replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}

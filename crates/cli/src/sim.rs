@@ -1,0 +1,311 @@
+//! Realistic simulated traffic for `demo` and `simulate` (A3): several platforms and
+//! languages; complaints, questions and praise; repeat customers whose messages thread into
+//! their cases; replies in threads; a handful of VIPs who are angry. The `viral` scenario adds
+//! a burst of near-identical complaints about one outage. All texts are written for this
+//! generator from templates.
+
+use rand::Rng;
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use serde_json::{Value, json};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// Everyday mix of questions, complaints and praise.
+    Steady,
+    /// Steady traffic with a surge of complaints about a delivery outage.
+    Viral,
+}
+
+const PRODUCTS: [&str; 6] = [
+    "Aurora X2 phone",
+    "HomeHub speaker",
+    "FlexPlan contract",
+    "TrailRunner shoes",
+    "Nimbus router",
+    "daily deals app",
+];
+const CITIES: [&str; 6] = ["Berlin", "Madrid", "Lisbon", "Lyon", "Milan", "Rotterdam"];
+const PLATFORMS: [(&str, u32); 8] = [
+    ("x", 30),
+    ("facebook", 18),
+    ("instagram", 18),
+    ("email", 12),
+    ("chat", 8),
+    ("linkedin", 4),
+    ("tiktok", 6),
+    ("reviews", 4),
+];
+
+/// (language, region, complaints, inquiries, praise)
+type Templates = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+const TEMPLATES: [Templates; 7] = [
+    (
+        "en",
+        "us",
+        &[
+            "My order {order} is {days} days late and nobody answers. This is terrible service.",
+            "The {product} stopped working after two days. I want a refund, not another excuse.",
+            "Third time contacting you about order {order}. Still no update. Really disappointed.",
+            "Charged twice for the {product}?! Fix this now or I'm switching to a competitor.",
+        ],
+        &[
+            "Hi, can you tell me when order {order} will arrive?",
+            "Does the {product} work with older models? Thanks in advance.",
+            "How do I change the delivery address for order {order}?",
+            "Is there a store in {city} where I can try the {product}?",
+        ],
+        &[
+            "Just got my {product} and it is fantastic. Great job, team!",
+            "Huge thanks to your support agent, problem solved in five minutes. Love it!",
+            "Delivery was a day early. Really impressed with the service.",
+        ],
+    ),
+    (
+        "es",
+        "eu",
+        &[
+            "Mi pedido {order} lleva {days} días de retraso y nadie responde. Un servicio pésimo.",
+            "El {product} dejó de funcionar a los dos días. Quiero que me devuelvan el dinero.",
+        ],
+        &[
+            "Hola, ¿cuándo llegará mi pedido {order}? Gracias.",
+            "¿Tienen tienda en {city} para probar el {product}?",
+        ],
+        &["Me encanta el {product}, llegó rapidísimo. ¡Muchas gracias!"],
+    ),
+    (
+        "pt",
+        "eu",
+        &[
+            "A minha encomenda {order} está atrasada há {days} dias e ninguém me responde. Péssimo atendimento.",
+            "O {product} avariou depois de dois dias. Quero o reembolso.",
+        ],
+        &["Olá, quando vai chegar a encomenda {order}? Obrigado."],
+        &["Adorei o {product}, chegou muito rápido. Parabéns à equipa!"],
+    ),
+    (
+        "fr",
+        "eu",
+        &[
+            "Ma commande {order} a {days} jours de retard et personne ne répond. Service lamentable.",
+            "Le {product} ne fonctionne plus après deux jours. Je veux être remboursé.",
+        ],
+        &["Bonjour, quand est-ce que ma commande {order} sera livrée ? Merci."],
+        &["J'adore le {product}, livraison très rapide. Merci beaucoup à toute l'équipe !"],
+    ),
+    (
+        "de",
+        "eu",
+        &[
+            "Meine Bestellung {order} ist seit {days} Tagen überfällig und niemand antwortet. Unmöglicher Service.",
+            "Der {product} ist nach zwei Tagen kaputt gegangen. Ich will mein Geld zurück.",
+        ],
+        &["Hallo, wann wird meine Bestellung {order} geliefert? Vielen Dank."],
+        &["Der {product} ist großartig und kam einen Tag früher. Vielen Dank an das Team!"],
+    ),
+    (
+        "it",
+        "eu",
+        &[
+            "Il mio ordine {order} è in ritardo di {days} giorni e nessuno risponde. Servizio pessimo.",
+        ],
+        &["Buongiorno, quando arriverà il mio ordine {order}? Grazie."],
+        &["Il {product} è fantastico, consegna velocissima. Grazie mille!"],
+    ),
+    (
+        "nl",
+        "eu",
+        &[
+            "Mijn bestelling {order} is al {days} dagen te laat en niemand reageert. Slechte service.",
+        ],
+        &["Hallo, wanneer wordt mijn bestelling {order} geleverd? Alvast bedankt."],
+        &["De {product} is geweldig en kwam een dag eerder aan. Bedankt!"],
+    ),
+];
+
+const VIRAL: [&str; 3] = [
+    "Is anyone else's delivery stuck? Tracking for order {order} has not moved in {days} days. #deliveryoutage",
+    "Your tracking site is DOWN and my parcel {order} is missing. Absolutely unacceptable. #deliveryoutage",
+    "Same here, no delivery for {days} days. Answer your customers! #deliveryoutage",
+];
+
+const VIP_COMPLAINTS: [&str; 3] = [
+    "I have been a loyal customer for ten years and order {order} is {days} days late. This is unacceptable. I expect a call today.",
+    "Extremely disappointed. The {product} failed again and your team keeps ignoring me. I am considering cancelling everything.",
+    "Nobody has answered me in days about order {order}. Escalate this immediately.",
+];
+
+/// Handles of the demo's VIP customers.
+pub const VIP_HANDLES: [&str; 4] = ["@margot_ceo", "@deniz.k", "@the_real_hugo", "@ana_lima_vip"];
+
+pub struct Generator {
+    rng: StdRng,
+    run: String,
+    scenario: Scenario,
+    seq: u64,
+    customers: u32,
+    /// Recent external ids per platform, for replies.
+    recent: Vec<(String, String)>,
+}
+
+fn fill(template: &str, rng: &mut StdRng) -> String {
+    template
+        .replace(
+            "{order}",
+            &format!("#{}", rng.random_range(100_000..999_999)),
+        )
+        .replace("{days}", &rng.random_range(3..21).to_string())
+        .replace(
+            "{product}",
+            PRODUCTS.choose(rng).copied().unwrap_or("order"),
+        )
+        .replace("{city}", CITIES.choose(rng).copied().unwrap_or("Berlin"))
+}
+
+impl Generator {
+    /// `run` keeps external ids unique across runs; `customers` is the size of the customer
+    /// pool, so smaller pools give more repeat contacts.
+    pub fn new(seed: u64, run: &str, scenario: Scenario, customers: u32) -> Self {
+        use rand::SeedableRng;
+        Self {
+            rng: StdRng::seed_from_u64(seed),
+            run: run.to_owned(),
+            scenario,
+            seq: 0,
+            customers: customers.max(1),
+            recent: Vec::new(),
+        }
+    }
+
+    fn platform(&mut self) -> &'static str {
+        let total: u32 = PLATFORMS.iter().map(|p| p.1).sum();
+        let mut pick = self.rng.random_range(0..total);
+        for (p, w) in PLATFORMS {
+            if pick < w {
+                return p;
+            }
+            pick -= w;
+        }
+        "x"
+    }
+
+    /// The next message, in the shape of `POST /api/v1/messages`.
+    pub fn next_message(&mut self) -> Value {
+        self.seq += 1;
+        let external_id = format!("{}-{}", self.run, self.seq);
+        let roll: f64 = self.rng.random();
+        let viral = self.scenario == Scenario::Viral && roll < 0.5;
+        let vip = !viral && roll > 0.985;
+        let source = if viral || vip { "x" } else { self.platform() };
+        let (_lang, region, complaints, inquiries, praise) = *TEMPLATES
+            .choose(&mut self.rng)
+            .filter(|_| self.rng.random_bool(0.45))
+            .unwrap_or(&TEMPLATES[0]);
+        let text = if viral {
+            fill(
+                VIRAL.choose(&mut self.rng).copied().unwrap_or(VIRAL[0]),
+                &mut self.rng,
+            )
+        } else if vip {
+            fill(
+                VIP_COMPLAINTS
+                    .choose(&mut self.rng)
+                    .copied()
+                    .unwrap_or(VIP_COMPLAINTS[0]),
+                &mut self.rng,
+            )
+        } else {
+            let pool = match self.rng.random_range(0..10) {
+                0..=3 => complaints,
+                4..=7 => inquiries,
+                _ => praise,
+            };
+            fill(
+                pool.choose(&mut self.rng).copied().unwrap_or(""),
+                &mut self.rng,
+            )
+        };
+        let handle = if vip {
+            VIP_HANDLES
+                .choose(&mut self.rng)
+                .copied()
+                .unwrap_or(VIP_HANDLES[0])
+                .to_owned()
+        } else if source == "email" {
+            format!(
+                "customer{}@example.com",
+                self.rng.random_range(0..self.customers)
+            )
+        } else {
+            format!("@customer_{}", self.rng.random_range(0..self.customers))
+        };
+        let followers: u64 = if viral {
+            self.rng.random_range(50..200_000)
+        } else {
+            self.rng.random_range(0..5_000)
+        };
+        let mut body = json!({
+            "source": source,
+            "external_id": external_id,
+            "author": {"handle": handle, "followers": followers},
+            "text": text,
+            "region": if vip { "eu" } else { region },
+            "metrics": {"likes": self.rng.random_range(0..50u64), "shares": self.rng.random_range(0..10u64)},
+        });
+        // About one public message in six answers a recent one on the same platform.
+        if source != "email" && source != "chat" && self.rng.random_bool(1.0 / 6.0) {
+            if let Some((_, parent)) = self.recent.iter().rev().find(|(s, _)| s == source) {
+                body["in_reply_to"] = json!(parent);
+            }
+        }
+        self.recent.push((source.to_owned(), external_id));
+        if self.recent.len() > 64 {
+            self.recent.remove(0);
+        }
+        body
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sb_domain::NewMessage;
+
+    #[test]
+    fn every_generated_message_is_valid_ingest_input_and_the_mix_is_varied() {
+        let mut g = Generator::new(7, "t", Scenario::Steady, 50);
+        let mut sources = std::collections::HashSet::new();
+        let mut replies = 0;
+        let mut vips = 0;
+        for _ in 0..2000 {
+            let m = NewMessage::parse(g.next_message()).unwrap();
+            sources.insert(m.source);
+            replies += usize::from(m.in_reply_to.is_some());
+            vips += usize::from(VIP_HANDLES.contains(&m.author.handle.as_str()));
+        }
+        assert!(sources.len() >= 6, "{sources:?}");
+        assert!(replies > 100 && vips > 5, "replies {replies}, vips {vips}");
+    }
+
+    #[test]
+    fn the_viral_scenario_is_dominated_by_the_outage() {
+        let mut g = Generator::new(1, "v", Scenario::Viral, 50);
+        let outage = (0..1000)
+            .filter(|_| {
+                g.next_message()["text"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("#deliveryoutage")
+            })
+            .count();
+        assert!(outage > 400, "{outage}");
+    }
+}

@@ -1,0 +1,497 @@
+//! Cases (D1) and the pure decisions of the pipeline's identify, case and route stages: given
+//! what the store already knows (a `CaseContext`), `plan_batch` says which customers and cases
+//! to create and where each message belongs. The store only carries the plan out.
+
+use crate::{
+    CaseId, CustomerId, Identity, MessageId, Platform, QueueId, SentimentLabel, Tier, Timestamp,
+    message::Enrichment,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    New,
+    Open,
+    Pending,
+    OnHold,
+    Escalated,
+    Resolved,
+    Closed,
+}
+
+impl CaseStatus {
+    pub const OPEN_STATES: [CaseStatus; 5] = [
+        Self::New,
+        Self::Open,
+        Self::Pending,
+        Self::OnHold,
+        Self::Escalated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Open => "open",
+            Self::Pending => "pending",
+            Self::OnHold => "on_hold",
+            Self::Escalated => "escalated",
+            Self::Resolved => "resolved",
+            Self::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "new" => Self::New,
+            "open" => Self::Open,
+            "pending" => Self::Pending,
+            "on_hold" => Self::OnHold,
+            "escalated" => Self::Escalated,
+            "resolved" => Self::Resolved,
+            "closed" => Self::Closed,
+            _ => return None,
+        })
+    }
+
+    pub fn is_open(self) -> bool {
+        Self::OPEN_STATES.contains(&self)
+    }
+}
+
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum CasePriority {
+    Low,
+    Normal,
+    High,
+    Urgent,
+}
+
+impl CasePriority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Normal => "normal",
+            Self::High => "high",
+            Self::Urgent => "urgent",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "low" => Self::Low,
+            "normal" => Self::Normal,
+            "high" => Self::High,
+            "urgent" => Self::Urgent,
+            _ => return None,
+        })
+    }
+
+    /// First-pass triage from what one message says and who says it: a strongly negative
+    /// message is high priority, and so is anything from a VIP; a negative VIP is urgent.
+    pub fn assess(enrichment: &Enrichment, tier: Tier) -> Self {
+        let negative = enrichment.sentiment_label == SentimentLabel::Negative;
+        let strongly_negative = enrichment.sentiment_compound <= -0.6;
+        match (tier, negative, strongly_negative) {
+            (Tier::Vip, true, _) => Self::Urgent,
+            (Tier::Vip, false, _) | (_, _, true) => Self::High,
+            _ => Self::Normal,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Case {
+    #[schema(value_type = String)]
+    pub id: CaseId,
+    #[schema(value_type = String)]
+    pub customer_id: CustomerId,
+    pub source: Platform,
+    pub channel: String,
+    pub status: CaseStatus,
+    pub priority: CasePriority,
+    #[schema(value_type = Option<String>)]
+    pub queue_id: Option<QueueId>,
+    pub subject: String,
+    pub language: Option<String>,
+    pub region: Option<String>,
+    pub message_count: i64,
+    pub last_sentiment: Option<f64>,
+    #[schema(value_type = String, format = DateTime)]
+    pub opened_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub last_message_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Queue {
+    #[schema(value_type = String)]
+    pub id: QueueId,
+    pub name: String,
+    pub is_default: bool,
+}
+
+/// What the planner needs to know about one message.
+#[derive(Clone, Debug)]
+pub struct PlanMessage {
+    pub id: MessageId,
+    pub source: Platform,
+    pub channel: String,
+    pub handle: String,
+    pub author_name: Option<String>,
+    pub region: Option<String>,
+    pub in_reply_to: Option<String>,
+    pub text: String,
+    pub created_at: Timestamp,
+    pub enrichment: Enrichment,
+}
+
+impl PlanMessage {
+    pub fn identity_key(&self) -> String {
+        Identity::key(self.source, &self.handle)
+    }
+
+    /// The key of the message this one replies to, if any (`source:external_id`).
+    pub fn reply_key(&self) -> Option<String> {
+        self.in_reply_to
+            .as_ref()
+            .map(|r| format!("{}:{}", self.source.as_str(), r))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct KnownCustomer {
+    pub id: CustomerId,
+    pub tier: Tier,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpenCase {
+    pub id: CaseId,
+    pub priority: CasePriority,
+}
+
+/// What the store knows that bears on a batch.
+#[derive(Clone, Debug, Default)]
+pub struct CaseContext {
+    /// Customers by identity key.
+    pub customers: HashMap<String, KnownCustomer>,
+    /// Each known customer's open case per channel.
+    pub open_cases: HashMap<(CustomerId, String), OpenCase>,
+    /// The open case holding a replied-to message, by `source:external_id`.
+    pub reply_cases: HashMap<String, OpenCase>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewCustomer {
+    pub id: CustomerId,
+    pub display_name: Option<String>,
+    pub region: Option<String>,
+    pub language: Option<String>,
+    pub identity_key: String,
+    pub platform: Platform,
+    pub handle: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewCase {
+    pub id: CaseId,
+    pub customer_id: CustomerId,
+    pub source: Platform,
+    pub channel: String,
+    pub priority: CasePriority,
+    pub queue_id: QueueId,
+    pub subject: String,
+    pub language: Option<String>,
+    pub region: Option<String>,
+    pub opened_at: Timestamp,
+}
+
+/// A message joining an existing case.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CaseTouch {
+    pub case_id: CaseId,
+    pub at: Timestamp,
+    pub priority: CasePriority,
+    pub sentiment: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MessagePlacement {
+    pub message_id: MessageId,
+    pub enrichment: Enrichment,
+    pub customer_id: CustomerId,
+    pub case_id: CaseId,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CasePlan {
+    pub new_customers: Vec<NewCustomer>,
+    pub new_cases: Vec<NewCase>,
+    pub touches: Vec<CaseTouch>,
+    pub placements: Vec<MessagePlacement>,
+}
+
+const SUBJECT_CHARS: usize = 120;
+
+fn subject_of(text: &str) -> String {
+    let line = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    if line.chars().count() <= SUBJECT_CHARS {
+        line.to_owned()
+    } else {
+        let mut s: String = line.chars().take(SUBJECT_CHARS - 1).collect();
+        s.push('…');
+        s
+    }
+}
+
+/// Decides, for a batch in arrival order, each message's customer and case:
+/// - a customer is found by platform handle, or created;
+/// - a reply joins the open case of the message it answers;
+/// - otherwise a message joins its customer's open case on the same channel;
+/// - otherwise it opens a new case, routed to `default_queue`.
+///
+/// Messages later in the batch see the customers and cases that earlier ones created.
+pub fn plan_batch(
+    messages: &[PlanMessage],
+    mut ctx: CaseContext,
+    default_queue: &QueueId,
+    now: Timestamp,
+) -> CasePlan {
+    let mut plan = CasePlan::default();
+    for m in messages {
+        let key = m.identity_key();
+        let customer = match ctx.customers.get(&key) {
+            Some(c) => c.clone(),
+            None => {
+                let c = KnownCustomer {
+                    id: CustomerId::generate(),
+                    tier: Tier::Standard,
+                };
+                plan.new_customers.push(NewCustomer {
+                    id: c.id.clone(),
+                    display_name: m.author_name.clone(),
+                    region: m.region.clone(),
+                    language: Some(m.enrichment.language.clone()).filter(|l| l != "und"),
+                    identity_key: key.clone(),
+                    platform: m.source,
+                    handle: m.handle.clone(),
+                    created_at: now,
+                });
+                ctx.customers.insert(key, c.clone());
+                c
+            }
+        };
+        let priority = CasePriority::assess(&m.enrichment, customer.tier);
+        let channel_key = (customer.id.clone(), m.channel.clone());
+        let existing = m
+            .reply_key()
+            .and_then(|k| ctx.reply_cases.get(&k).cloned())
+            .or_else(|| ctx.open_cases.get(&channel_key).cloned());
+        let case_id = match existing {
+            Some(open) => {
+                let merged = open.priority.max(priority);
+                plan.touches.push(CaseTouch {
+                    case_id: open.id.clone(),
+                    at: m.created_at,
+                    priority: merged,
+                    sentiment: m.enrichment.sentiment_compound,
+                });
+                ctx.open_cases.insert(
+                    channel_key,
+                    OpenCase {
+                        id: open.id.clone(),
+                        priority: merged,
+                    },
+                );
+                open.id
+            }
+            None => {
+                let id = CaseId::generate();
+                plan.new_cases.push(NewCase {
+                    id: id.clone(),
+                    customer_id: customer.id.clone(),
+                    source: m.source,
+                    channel: m.channel.clone(),
+                    priority,
+                    queue_id: default_queue.clone(),
+                    subject: subject_of(&m.text),
+                    language: Some(m.enrichment.language.clone()).filter(|l| l != "und"),
+                    region: m.region.clone(),
+                    opened_at: m.created_at,
+                });
+                ctx.open_cases.insert(
+                    channel_key,
+                    OpenCase {
+                        id: id.clone(),
+                        priority,
+                    },
+                );
+                id
+            }
+        };
+        plan.placements.push(MessagePlacement {
+            message_id: m.id.clone(),
+            enrichment: m.enrichment.clone(),
+            customer_id: customer.id,
+            case_id,
+        });
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enr(compound: f64) -> Enrichment {
+        let label = if compound <= -0.05 {
+            SentimentLabel::Negative
+        } else if compound >= 0.05 {
+            SentimentLabel::Positive
+        } else {
+            SentimentLabel::Neutral
+        };
+        Enrichment {
+            language: "en".into(),
+            language_confidence: 0.9,
+            sentiment_compound: compound,
+            sentiment_label: label,
+        }
+    }
+
+    fn msg(handle: &str, channel: &str, text: &str, compound: f64) -> PlanMessage {
+        PlanMessage {
+            id: MessageId::generate(),
+            source: Platform::X,
+            channel: channel.into(),
+            handle: handle.into(),
+            author_name: None,
+            region: Some("eu".into()),
+            in_reply_to: None,
+            text: text.into(),
+            created_at: Timestamp(1_000),
+            enrichment: enr(compound),
+        }
+    }
+
+    #[test]
+    fn two_messages_from_a_new_customer_on_one_channel_make_one_customer_and_one_case() {
+        let q = QueueId::generate();
+        let batch = [
+            msg("@ana", "x", "my order is late", -0.4),
+            msg("@ANA", "x", "still nothing", -0.3),
+        ];
+        let plan = plan_batch(&batch, CaseContext::default(), &q, Timestamp(5));
+        assert_eq!(plan.new_customers.len(), 1);
+        assert_eq!(plan.new_cases.len(), 1);
+        assert_eq!(plan.touches.len(), 1);
+        assert_eq!(plan.placements[0].case_id, plan.placements[1].case_id);
+        assert_eq!(plan.new_cases[0].queue_id, q);
+        assert_eq!(plan.new_cases[0].subject, "my order is late");
+    }
+
+    #[test]
+    fn the_same_customer_on_another_channel_gets_a_separate_case() {
+        let q = QueueId::generate();
+        let batch = [
+            msg("@ana", "x:@acme", "hi", 0.0),
+            msg("@ana", "x:@acme_help", "hi again", 0.0),
+        ];
+        let plan = plan_batch(&batch, CaseContext::default(), &q, Timestamp(5));
+        assert_eq!(plan.new_customers.len(), 1);
+        assert_eq!(plan.new_cases.len(), 2);
+    }
+
+    #[test]
+    fn a_known_customer_threads_into_their_open_case_and_an_angry_vip_raises_it_to_urgent() {
+        let q = QueueId::generate();
+        let cust = CustomerId::generate();
+        let case = CaseId::generate();
+        let mut ctx = CaseContext::default();
+        ctx.customers.insert(
+            "x:@vip".into(),
+            KnownCustomer {
+                id: cust.clone(),
+                tier: Tier::Vip,
+            },
+        );
+        ctx.open_cases.insert(
+            (cust, "x".into()),
+            OpenCase {
+                id: case.clone(),
+                priority: CasePriority::High,
+            },
+        );
+        let plan = plan_batch(
+            &[msg("@vip", "x", "this is unacceptable", -0.7)],
+            ctx,
+            &q,
+            Timestamp(5),
+        );
+        assert!(plan.new_customers.is_empty() && plan.new_cases.is_empty());
+        assert_eq!(plan.touches[0].case_id, case);
+        assert_eq!(plan.touches[0].priority, CasePriority::Urgent);
+    }
+
+    #[test]
+    fn a_reply_joins_the_case_of_the_message_it_answers() {
+        let q = QueueId::generate();
+        let case = CaseId::generate();
+        let mut ctx = CaseContext::default();
+        ctx.reply_cases.insert(
+            "x:100".into(),
+            OpenCase {
+                id: case.clone(),
+                priority: CasePriority::Normal,
+            },
+        );
+        let mut m = msg("@bob", "x", "same problem here", -0.2);
+        m.in_reply_to = Some("100".into());
+        let plan = plan_batch(&[m], ctx, &q, Timestamp(5));
+        assert_eq!(plan.placements[0].case_id, case);
+        assert_eq!(
+            plan.new_customers.len(),
+            1,
+            "the replier is still a customer of their own"
+        );
+    }
+
+    #[test]
+    fn priority_triage() {
+        assert_eq!(
+            CasePriority::assess(&enr(0.5), Tier::Standard),
+            CasePriority::Normal
+        );
+        assert_eq!(
+            CasePriority::assess(&enr(-0.8), Tier::Standard),
+            CasePriority::High
+        );
+        assert_eq!(
+            CasePriority::assess(&enr(0.5), Tier::Vip),
+            CasePriority::High
+        );
+        assert_eq!(
+            CasePriority::assess(&enr(-0.2), Tier::Vip),
+            CasePriority::Urgent
+        );
+    }
+
+    #[test]
+    fn long_subjects_are_cut_at_a_character_boundary() {
+        let s = subject_of(&"ü".repeat(300));
+        assert_eq!(s.chars().count(), SUBJECT_CHARS);
+        assert!(s.ends_with('…'));
+    }
+}

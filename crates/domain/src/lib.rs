@@ -1,0 +1,25 @@
+//! The Switchboard domain: what a message, a customer, a case and a queue are, the pure
+//! decisions made about them (how a message threads into a case, where a case is routed),
+//! the injected `Clock`, and the product-wide error codes.
+//!
+//! This crate never does IO: the store, the bus and the web layer call into it.
+
+pub mod case;
+pub mod clock;
+pub mod customer;
+pub mod error;
+pub mod ids;
+pub mod ingest;
+pub mod message;
+pub mod platform;
+pub mod time;
+
+pub use case::{Case, CasePriority, CaseStatus, Queue};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use customer::{Customer, Identity, Tier};
+pub use error::{ErrorCode, FieldError};
+pub use ids::{CaseId, CustomerId, MessageId, QueueId};
+pub use ingest::{Author, NewMessage};
+pub use message::{Enrichment, Message, MessageKind, SentimentLabel, Stage, Visibility};
+pub use platform::Platform;
+pub use time::Timestamp;

@@ -1,0 +1,172 @@
+//! The unified message model (A1): one shape for posts, comments, replies, DMs, reviews,
+//! e-mail and chat from every platform.
+
+use crate::{CaseId, CustomerId, MessageId, Platform, Timestamp, ingest::Author};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    Public,
+    Private,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Private => "private",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "public" => Some(Self::Public),
+            "private" => Some(Self::Private),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageKind {
+    Post,
+    Comment,
+    Reply,
+    Dm,
+    Review,
+    Email,
+    Chat,
+}
+
+impl MessageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Post => "post",
+            Self::Comment => "comment",
+            Self::Reply => "reply",
+            Self::Dm => "dm",
+            Self::Review => "review",
+            Self::Email => "email",
+            Self::Chat => "chat",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "post" => Self::Post,
+            "comment" => Self::Comment,
+            "reply" => Self::Reply,
+            "dm" => Self::Dm,
+            "review" => Self::Review,
+            "email" => Self::Email,
+            "chat" => Self::Chat,
+            _ => return None,
+        })
+    }
+
+    /// What a message is when the sender did not say.
+    pub fn infer(platform: Platform, visibility: Visibility, is_reply: bool) -> Self {
+        match platform {
+            Platform::Email => Self::Email,
+            Platform::Chat => Self::Chat,
+            Platform::Reviews => Self::Review,
+            _ if visibility == Visibility::Private => Self::Dm,
+            _ if is_reply => Self::Reply,
+            _ => Self::Post,
+        }
+    }
+}
+
+/// How far the pipeline has taken a message. Only `processed` messages are complete; anything
+/// else is picked up again after a restart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    Received,
+    Processed,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Received => "received",
+            Self::Processed => "processed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "received" => Some(Self::Received),
+            "processed" => Some(Self::Processed),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SentimentLabel {
+    Positive,
+    Neutral,
+    Negative,
+}
+
+impl SentimentLabel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Positive => "positive",
+            Self::Neutral => "neutral",
+            Self::Negative => "negative",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "positive" => Some(Self::Positive),
+            "neutral" => Some(Self::Neutral),
+            "negative" => Some(Self::Negative),
+            _ => None,
+        }
+    }
+}
+
+/// What the understanding stage found in a message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Enrichment {
+    /// ISO 639-1 code, or `und` when the text is too short or unclear to tell.
+    pub language: String,
+    pub language_confidence: f64,
+    /// VADER-style compound score, -1 (most negative) to 1 (most positive).
+    pub sentiment_compound: f64,
+    pub sentiment_label: SentimentLabel,
+}
+
+/// A stored message with everything the pipeline has attached to it.
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Message {
+    #[schema(value_type = String)]
+    pub id: MessageId,
+    pub source: Platform,
+    pub external_id: String,
+    pub channel: String,
+    pub kind: MessageKind,
+    pub visibility: Visibility,
+    pub author: Author,
+    pub text: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: Timestamp,
+    pub region: Option<String>,
+    pub in_reply_to: Option<String>,
+    #[schema(value_type = Object)]
+    pub metrics: serde_json::Value,
+    pub stage: Stage,
+    pub enrichment: Option<Enrichment>,
+    #[schema(value_type = Option<String>)]
+    pub customer_id: Option<CustomerId>,
+    #[schema(value_type = Option<String>)]
+    pub case_id: Option<CaseId>,
+}

@@ -1,0 +1,162 @@
+//! Ingest: append each accepted message durably, then acknowledge, then announce it.
+//!
+//! Requests hand their message to a single committer task, which writes whatever has queued
+//! up in one transaction (group commit) and only then answers each caller. Nothing is
+//! acknowledged before its transaction has committed.
+
+use crate::SUBJECT_RECEIVED;
+use bytes::Bytes;
+use sb_bus::Bus;
+use sb_domain::{Clock, Identity, MessageId, NewMessage};
+use sb_store::{Appended, MessageRecord, Store};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("ingest queue is full")]
+    Overloaded,
+    #[error("storage failed: {0}")]
+    Store(String),
+    #[error("ingest is shutting down")]
+    Closed,
+}
+
+#[derive(Clone, Debug)]
+pub struct IngestorConfig {
+    /// Most messages written in one transaction.
+    pub max_batch: usize,
+    /// Messages waiting for the committer before new ones are turned away.
+    pub queue_capacity: usize,
+    /// How long a request waits for room in the queue before it is told to retry.
+    pub enqueue_timeout: Duration,
+}
+
+impl Default for IngestorConfig {
+    fn default() -> Self {
+        Self {
+            max_batch: 1024,
+            queue_capacity: 16_384,
+            enqueue_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+struct Job {
+    record: MessageRecord,
+    identity: String,
+    reply: oneshot::Sender<Result<Appended, IngestError>>,
+}
+
+#[derive(Clone)]
+pub struct Ingestor {
+    tx: mpsc::Sender<Job>,
+    clock: Arc<dyn Clock>,
+    enqueue_timeout: Duration,
+}
+
+impl Ingestor {
+    /// Starts the committer task.
+    pub fn start(
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        clock: Arc<dyn Clock>,
+        cfg: IngestorConfig,
+    ) -> Self {
+        let (tx, rx) = mpsc::channel(cfg.queue_capacity.max(1));
+        tokio::spawn(commit_loop(rx, store, bus, cfg.max_batch.max(1)));
+        Self {
+            tx,
+            clock,
+            enqueue_timeout: cfg.enqueue_timeout,
+        }
+    }
+
+    /// Stores one message; returns once it is committed (or found to be a duplicate).
+    pub async fn submit(&self, message: NewMessage) -> Result<Appended, IngestError> {
+        let identity = Identity::key(message.source, &message.author.handle);
+        let record = MessageRecord {
+            id: MessageId::generate(),
+            received_at: self.clock.now(),
+            message,
+        };
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            record,
+            identity,
+            reply,
+        };
+        match tokio::time::timeout(self.enqueue_timeout, self.tx.send(job)).await {
+            Err(_) => {
+                metrics::counter!("switchboard_ingest_rejected_total", "reason" => "overloaded")
+                    .increment(1);
+                return Err(IngestError::Overloaded);
+            }
+            Ok(Err(_)) => return Err(IngestError::Closed),
+            Ok(Ok(())) => {}
+        }
+        answer.await.map_err(|_| IngestError::Closed)?
+    }
+}
+
+async fn commit_loop(
+    mut rx: mpsc::Receiver<Job>,
+    store: Arc<dyn Store>,
+    bus: Arc<dyn Bus>,
+    max_batch: usize,
+) {
+    let mut jobs = Vec::with_capacity(max_batch);
+    while let Some(first) = rx.recv().await {
+        jobs.push(first);
+        while jobs.len() < max_batch {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        let records: Vec<MessageRecord> = jobs.iter().map(|j| j.record.clone()).collect();
+        let started = Instant::now();
+        let result = store.append_messages(&records).await;
+        metrics::histogram!("switchboard_stage_duration_seconds", "stage" => "append")
+            .record(started.elapsed().as_secs_f64());
+        metrics::histogram!("switchboard_ingest_batch_size").record(records.len() as f64);
+        match result {
+            Ok(outcomes) => {
+                let mut fresh = Vec::new();
+                let mut dupes = 0u64;
+                for (job, outcome) in jobs.drain(..).zip(outcomes) {
+                    if outcome.duplicate {
+                        dupes += 1;
+                    } else {
+                        fresh.push((outcome.id.clone(), job.identity));
+                    }
+                    let _ = job.reply.send(Ok(outcome));
+                }
+                metrics::counter!("switchboard_ingest_messages_total", "result" => "accepted")
+                    .increment(fresh.len() as u64);
+                metrics::counter!("switchboard_ingest_messages_total", "result" => "duplicate")
+                    .increment(dupes);
+                for (id, key) in fresh {
+                    // A lost announcement is not lost work: the pipeline's sweep finds every
+                    // stored message that is still unprocessed.
+                    if let Err(e) = bus
+                        .publish(SUBJECT_RECEIVED, &key, Bytes::from(id.to_string()))
+                        .await
+                    {
+                        tracing::warn!(error = %e, "could not announce a stored message; the sweep will pick it up");
+                        metrics::counter!("switchboard_bus_publish_failures_total").increment(1);
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, batch = jobs.len(), "append failed; nothing in the batch was acknowledged");
+                metrics::counter!("switchboard_ingest_rejected_total", "reason" => "store")
+                    .increment(jobs.len() as u64);
+                for job in jobs.drain(..) {
+                    let _ = job.reply.send(Err(IngestError::Store(e.to_string())));
+                }
+            }
+        }
+    }
+}

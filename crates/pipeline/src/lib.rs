@@ -1,0 +1,19 @@
+//! The pipeline: ingest (group commit, then publish) and the stages that follow it —
+//! normalize → enrich → identify → case → route — run as one idempotent step per batch.
+//!
+//! Every stage is keyed by message id and applied atomically with the message's move to
+//! `processed`, so replaying an event (a bus redelivery, a restart sweep) changes nothing.
+
+pub mod events;
+pub mod ingest;
+pub mod stages;
+pub mod worker;
+
+pub use events::{PipelineEvent, PipelineEvents};
+pub use ingest::{IngestError, Ingestor, IngestorConfig};
+pub use worker::{Pipeline, PipelineConfig};
+
+/// The subject on which ingest announces each newly stored message.
+pub const SUBJECT_RECEIVED: &str = "messages.received";
+/// The consumer group of the case pipeline.
+pub const GROUP_PIPELINE: &str = "pipeline";

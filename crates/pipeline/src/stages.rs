@@ -1,0 +1,66 @@
+//! The stages between a stored message and its case. Normalize and enrich are pure CPU work;
+//! identify, case and route are planned by the domain (`plan_batch`) from what the store
+//! knows, then applied by the store in one transaction.
+
+use sb_domain::case::PlanMessage;
+use sb_domain::{Enrichment, Message};
+use sb_nlp::Analyzer;
+
+/// Normalize: the text the understanding stage sees — whitespace collapsed, zero-width and
+/// control characters dropped — without touching the stored original.
+pub fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    for c in text.chars() {
+        if matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{FEFF}')
+            || (c.is_control() && !c.is_whitespace())
+        {
+            continue;
+        }
+        if c.is_whitespace() {
+            space = !out.is_empty();
+            continue;
+        }
+        if space {
+            out.push(' ');
+            space = false;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Enrich: language and sentiment for one message.
+pub fn enrich(analyzer: &Analyzer, m: &Message) -> Enrichment {
+    analyzer.enrich(&normalize(&m.text))
+}
+
+/// What the identify/case/route planner needs from a stored, enriched message.
+pub fn plan_input(m: &Message, enrichment: Enrichment) -> PlanMessage {
+    PlanMessage {
+        id: m.id.clone(),
+        source: m.source,
+        channel: m.channel.clone(),
+        handle: m.author.handle.clone(),
+        author_name: m.author.name.clone(),
+        region: m.region.clone(),
+        in_reply_to: m.in_reply_to.clone(),
+        text: m.text.clone(),
+        created_at: m.created_at,
+        enrichment,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_collapses_whitespace_and_drops_invisible_characters() {
+        assert_eq!(
+            normalize("  where\u{200B} is\n\n my\tparcel?  "),
+            "where is my parcel?"
+        );
+        assert_eq!(normalize(""), "");
+    }
+}

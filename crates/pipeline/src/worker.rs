@@ -1,0 +1,227 @@
+//! The pipeline runner: consumes announcements from the bus in batches, and sweeps the store
+//! for messages that are stored but unprocessed (after a crash, or an announcement lost
+//! between commit and publish). Both paths call the same idempotent `process`.
+
+use crate::stages::{enrich, plan_input};
+use crate::{GROUP_PIPELINE, PipelineEvent, PipelineEvents, SUBJECT_RECEIVED};
+use sb_bus::Bus;
+use sb_domain::case::plan_batch;
+use sb_domain::{Clock, MessageId};
+use sb_nlp::Analyzer;
+use sb_store::{Store, StoreError};
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Debug)]
+pub struct PipelineConfig {
+    /// Most messages processed in one step.
+    pub batch_size: usize,
+    /// How often the store is swept for unprocessed messages.
+    pub sweep_interval: Duration,
+    /// A message must have waited this long before the sweep takes it from the bus.
+    pub sweep_grace: Duration,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 512,
+            sweep_interval: Duration::from_secs(5),
+            sweep_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Bus(#[from] sb_bus::BusError),
+    #[error("enrichment task failed: {0}")]
+    Enrich(String),
+}
+
+#[derive(Clone)]
+pub struct Pipeline {
+    store: Arc<dyn Store>,
+    analyzer: Arc<Analyzer>,
+    clock: Arc<dyn Clock>,
+    events: PipelineEvents,
+    cfg: PipelineConfig,
+}
+
+const STALE_RETRIES: usize = 5;
+
+impl Pipeline {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        events: PipelineEvents,
+        cfg: PipelineConfig,
+    ) -> Self {
+        Self {
+            store,
+            analyzer: Arc::new(Analyzer::new()),
+            clock,
+            events,
+            cfg,
+        }
+    }
+
+    /// Takes the given messages (those still unprocessed) all the way to a routed case.
+    /// Returns how many it processed. Safe to call again with the same ids.
+    pub async fn process(&self, ids: &[MessageId]) -> Result<usize, PipelineError> {
+        let queue = self.store.default_queue().await?;
+        for _ in 0..STALE_RETRIES {
+            let t = Instant::now();
+            let messages = self.store.messages_for_processing(ids).await?;
+            if messages.is_empty() {
+                return Ok(0);
+            }
+            metrics::histogram!("switchboard_stage_duration_seconds", "stage" => "load")
+                .record(t.elapsed().as_secs_f64());
+
+            let t = Instant::now();
+            let analyzer = self.analyzer.clone();
+            let planned = tokio::task::spawn_blocking(move || {
+                messages
+                    .iter()
+                    .map(|m| {
+                        let e = enrich(&analyzer, m);
+                        plan_input(m, e)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .map_err(|e| PipelineError::Enrich(e.to_string()))?;
+            metrics::histogram!("switchboard_stage_duration_seconds", "stage" => "enrich")
+                .record(t.elapsed().as_secs_f64());
+
+            let t = Instant::now();
+            let ctx = self.store.case_context(&planned).await?;
+            let now = self.clock.now();
+            let plan = plan_batch(&planned, ctx, &queue.id, now);
+            metrics::histogram!("switchboard_stage_duration_seconds", "stage" => "identify_case_route")
+                .record(t.elapsed().as_secs_f64());
+
+            let t = Instant::now();
+            match self.store.apply_case_plan(&plan, now).await {
+                Ok(()) => {}
+                Err(StoreError::Stale) => {
+                    metrics::counter!("switchboard_pipeline_stale_total").increment(1);
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
+            metrics::histogram!("switchboard_stage_duration_seconds", "stage" => "apply")
+                .record(t.elapsed().as_secs_f64());
+            metrics::counter!("switchboard_pipeline_messages_total")
+                .increment(plan.placements.len() as u64);
+            metrics::counter!("switchboard_cases_opened_total")
+                .increment(plan.new_cases.len() as u64);
+
+            let opened: HashSet<_> = plan.new_cases.iter().map(|c| c.id.clone()).collect();
+            for c in &plan.new_cases {
+                self.events.emit(PipelineEvent::CaseOpened {
+                    case_id: c.id.to_string(),
+                    customer_id: c.customer_id.to_string(),
+                    priority: c.priority.as_str().into(),
+                });
+            }
+            for t in plan.touches.iter().filter(|t| !opened.contains(&t.case_id)) {
+                self.events.emit(PipelineEvent::CaseUpdated {
+                    case_id: t.case_id.to_string(),
+                    priority: t.priority.as_str().into(),
+                });
+            }
+            for p in &plan.placements {
+                self.events.emit(PipelineEvent::MessageProcessed {
+                    message_id: p.message_id.to_string(),
+                    case_id: p.case_id.to_string(),
+                });
+            }
+            return Ok(plan.placements.len());
+        }
+        Err(PipelineError::Store(StoreError::Stale))
+    }
+
+    /// Processes every unprocessed message received before `cutoff`, oldest first.
+    pub async fn sweep(&self, cutoff: sb_domain::Timestamp) -> Result<usize, PipelineError> {
+        let mut total = 0;
+        let mut after: Option<MessageId> = None;
+        loop {
+            let limit = u32::try_from(self.cfg.batch_size).unwrap_or(512);
+            let ids = self
+                .store
+                .unprocessed_messages(after.as_ref(), cutoff, limit)
+                .await?;
+            let Some(last) = ids.last().cloned() else {
+                return Ok(total);
+            };
+            total += self.process(&ids).await?;
+            after = Some(last);
+        }
+    }
+
+    /// Processes until nothing is left unprocessed; used by `import` and tests.
+    pub async fn drain(&self) -> Result<usize, PipelineError> {
+        self.sweep(self.clock.now().plus_millis(1)).await
+    }
+
+    /// Runs for ever: bus consumption plus periodic sweeps (the first one at once, which is
+    /// crash recovery).
+    pub async fn run(self, bus: Arc<dyn Bus>) -> Result<(), PipelineError> {
+        let sweeper = self.clone();
+        tokio::spawn(async move {
+            let mut first = true;
+            loop {
+                let grace = if first {
+                    0
+                } else {
+                    sweeper.cfg.sweep_grace.as_millis() as i64
+                };
+                first = false;
+                let cutoff = sweeper.clock.now().plus_millis(-grace);
+                match sweeper.sweep(cutoff).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(messages = n, "sweep processed stored messages"),
+                    Err(e) => tracing::warn!(error = %e, "sweep failed; will retry"),
+                }
+                tokio::time::sleep(sweeper.cfg.sweep_interval).await;
+            }
+        });
+        let mut sub = bus.subscribe(SUBJECT_RECEIVED, GROUP_PIPELINE).await?;
+        loop {
+            let batch = sub
+                .next_batch(self.cfg.batch_size, Duration::from_secs(1))
+                .await?;
+            if batch.is_empty() {
+                continue;
+            }
+            let ids: Vec<MessageId> = batch
+                .iter()
+                .filter_map(|d| {
+                    std::str::from_utf8(&d.payload)
+                        .ok()
+                        .and_then(MessageId::parse)
+                })
+                .collect();
+            match self.process(&ids).await {
+                Ok(_) => {
+                    for d in batch {
+                        d.ack().await?;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, batch = ids.len(), "pipeline step failed; redelivering");
+                    metrics::counter!("switchboard_pipeline_failures_total").increment(1);
+                    for d in batch {
+                        d.nak(Duration::from_secs(1)).await?;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! Storage. The `Store` trait is everything the product asks of a database; the SQLite
+//! implementation serves the embedded default, and a PostgreSQL implementation slots in behind
+//! the same trait (and the same contract tests in `tests/contract.rs`).
+//!
+//! The store carries out decisions; it does not make them. Case planning, routing and triage
+//! are pure functions in the domain crate.
+
+mod rows;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use sb_domain::case::{CaseContext, CasePlan, PlanMessage};
+use sb_domain::{
+    Case, CaseId, CasePriority, CaseStatus, Customer, CustomerId, Message, MessageId, NewMessage,
+    Queue, QueueId, Tier, Timestamp,
+};
+use std::sync::Arc;
+
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration {version} failed: {source}")]
+    Migration { version: i64, source: sqlx::Error },
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    /// Another worker already processed part of the batch; reload and plan again.
+    #[error("the batch changed underneath the plan")]
+    Stale,
+    #[error("unsupported database URL `{0}`")]
+    UnsupportedUrl(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A message to append, with the id and arrival time the ingest edge gave it.
+#[derive(Clone, Debug)]
+pub struct MessageRecord {
+    pub id: MessageId,
+    pub received_at: Timestamp,
+    pub message: NewMessage,
+}
+
+/// The outcome of appending one message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Appended {
+    pub id: MessageId,
+    pub duplicate: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct CaseFilter {
+    pub status: Option<CaseStatus>,
+    pub queue_id: Option<QueueId>,
+    pub priority: Option<CasePriority>,
+    pub customer_id: Option<CustomerId>,
+}
+
+/// Newest first; `before` is the cursor (the last id of the previous page).
+#[derive(Clone, Debug)]
+pub struct Page {
+    pub before: Option<String>,
+    pub limit: u32,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub messages: i64,
+    pub unprocessed: i64,
+    pub customers: i64,
+    pub cases: i64,
+    pub open_cases: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub login: String,
+    pub password_hash: String,
+    pub role: String,
+}
+
+/// SHA-256 of an API key, as stored.
+pub fn hash_api_key(key: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(key.as_bytes()))
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Answers when the database does.
+    async fn ping(&self) -> Result<()>;
+
+    // ---- ingest -------------------------------------------------------------------------
+    /// Appends a batch in one committed transaction (group commit). A message whose
+    /// `source` + `external_id` is already stored — or appears earlier in the batch — is a
+    /// duplicate: nothing is written for it and the existing id is returned.
+    async fn append_messages(&self, batch: &[MessageRecord]) -> Result<Vec<Appended>>;
+
+    // ---- pipeline -----------------------------------------------------------------------
+    /// Ids of messages the pipeline has not finished, in arrival order: those that arrived
+    /// after `after` and before `received_before`.
+    async fn unprocessed_messages(
+        &self,
+        after: Option<&MessageId>,
+        received_before: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<MessageId>>;
+    /// The given messages that are still unprocessed, in arrival order.
+    async fn messages_for_processing(&self, ids: &[MessageId]) -> Result<Vec<Message>>;
+    /// What the store knows that bears on planning this batch.
+    async fn case_context(&self, batch: &[PlanMessage]) -> Result<CaseContext>;
+    /// Carries out a plan atomically. Fails with `Stale`, changing nothing, if any placed
+    /// message was already processed.
+    async fn apply_case_plan(&self, plan: &CasePlan, now: Timestamp) -> Result<()>;
+    async fn default_queue(&self) -> Result<Queue>;
+
+    // ---- read models --------------------------------------------------------------------
+    async fn message(&self, id: &MessageId) -> Result<Option<Message>>;
+    async fn case(&self, id: &CaseId) -> Result<Option<Case>>;
+    async fn case_messages(&self, id: &CaseId) -> Result<Vec<Message>>;
+    async fn list_cases(&self, filter: &CaseFilter, page: &Page) -> Result<Vec<Case>>;
+    async fn customer(&self, id: &CustomerId) -> Result<Option<Customer>>;
+    async fn queues(&self) -> Result<Vec<Queue>>;
+    async fn counts(&self) -> Result<Counts>;
+
+    // ---- customers ------------------------------------------------------------------------
+    /// Creates (or updates) a customer known under `platform:handle`, with a tier and value;
+    /// used by imports from a CRM and by the demo.
+    async fn upsert_customer(
+        &self,
+        platform: sb_domain::Platform,
+        handle: &str,
+        display_name: Option<&str>,
+        tier: Tier,
+        lifetime_value: f64,
+        now: Timestamp,
+    ) -> Result<CustomerId>;
+
+    // ---- access ---------------------------------------------------------------------------
+    async fn create_api_key(
+        &self,
+        name: &str,
+        key_hash: &str,
+        role: &str,
+        now: Timestamp,
+    ) -> Result<String>;
+    async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>>;
+    async fn upsert_user(
+        &self,
+        login: &str,
+        password_hash: &str,
+        role: &str,
+        now: Timestamp,
+    ) -> Result<()>;
+    async fn user(&self, login: &str) -> Result<Option<User>>;
+}
+
+/// Opens the store named by a URL: `sqlite://PATH`.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        return Ok(Arc::new(
+            SqliteStore::open(std::path::Path::new(path)).await?,
+        ));
+    }
+    Err(StoreError::UnsupportedUrl(url.to_owned()))
+}

@@ -1,0 +1,170 @@
+//! Flat row shapes shared by the SQL implementations, and their conversion into the domain.
+
+use crate::{Result, StoreError};
+use sb_domain::{
+    Author, Case, CaseId, CasePriority, CaseStatus, CustomerId, Enrichment, Message, MessageId,
+    MessageKind, Platform, Queue, QueueId, SentimentLabel, Stage, Timestamp, Visibility,
+};
+
+fn corrupt(what: &str, v: &str) -> StoreError {
+    StoreError::Corrupt(format!("unknown {what} `{v}`"))
+}
+
+#[derive(sqlx::FromRow)]
+pub struct MessageRow {
+    pub id: String,
+    pub source: String,
+    pub external_id: String,
+    pub channel: String,
+    pub kind: String,
+    pub visibility: String,
+    pub author_handle: String,
+    pub author_name: Option<String>,
+    pub author_followers: Option<i64>,
+    pub author_verified: bool,
+    pub text: String,
+    pub created_at: i64,
+    pub received_at: i64,
+    pub region: Option<String>,
+    pub in_reply_to: Option<String>,
+    pub metrics: String,
+    pub stage: String,
+    pub language: Option<String>,
+    pub language_confidence: Option<f64>,
+    pub sentiment_compound: Option<f64>,
+    pub sentiment_label: Option<String>,
+    pub customer_id: Option<String>,
+    pub case_id: Option<String>,
+}
+
+pub const MESSAGE_COLUMNS: &str = "id, source, external_id, channel, kind, visibility, author_handle, \
+    author_name, author_followers, author_verified, text, created_at, received_at, region, in_reply_to, \
+    metrics, stage, language, language_confidence, sentiment_compound, sentiment_label, customer_id, case_id";
+
+impl MessageRow {
+    pub fn into_domain(self) -> Result<Message> {
+        let enrichment = match (self.language, self.sentiment_compound, self.sentiment_label) {
+            (Some(language), Some(compound), Some(label)) => Some(Enrichment {
+                language,
+                language_confidence: self.language_confidence.unwrap_or(0.0),
+                sentiment_compound: compound,
+                sentiment_label: SentimentLabel::parse(&label)
+                    .ok_or_else(|| corrupt("sentiment", &label))?,
+            }),
+            _ => None,
+        };
+        Ok(Message {
+            id: MessageId::from_stored(self.id),
+            source: Platform::parse(&self.source).ok_or_else(|| corrupt("source", &self.source))?,
+            external_id: self.external_id,
+            channel: self.channel,
+            kind: MessageKind::parse(&self.kind).ok_or_else(|| corrupt("kind", &self.kind))?,
+            visibility: Visibility::parse(&self.visibility)
+                .ok_or_else(|| corrupt("visibility", &self.visibility))?,
+            author: Author {
+                handle: self.author_handle,
+                name: self.author_name,
+                followers: self.author_followers.and_then(|f| u64::try_from(f).ok()),
+                verified: self.author_verified,
+            },
+            text: self.text,
+            created_at: Timestamp(self.created_at),
+            received_at: Timestamp(self.received_at),
+            region: self.region,
+            in_reply_to: self.in_reply_to,
+            metrics: serde_json::from_str(&self.metrics).unwrap_or_else(|_| serde_json::json!({})),
+            stage: Stage::parse(&self.stage).ok_or_else(|| corrupt("stage", &self.stage))?,
+            enrichment,
+            customer_id: self.customer_id.map(CustomerId::from_stored),
+            case_id: self.case_id.map(CaseId::from_stored),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct CaseRow {
+    pub id: String,
+    pub customer_id: String,
+    pub source: String,
+    pub channel: String,
+    pub status: String,
+    pub priority: String,
+    pub queue_id: Option<String>,
+    pub subject: String,
+    pub language: Option<String>,
+    pub region: Option<String>,
+    pub message_count: i64,
+    pub last_sentiment: Option<f64>,
+    pub opened_at: i64,
+    pub updated_at: i64,
+    pub last_message_at: i64,
+}
+
+pub const CASE_COLUMNS: &str = "id, customer_id, source, channel, status, priority, queue_id, subject, \
+    language, region, message_count, last_sentiment, opened_at, updated_at, last_message_at";
+
+impl CaseRow {
+    pub fn into_domain(self) -> Result<Case> {
+        Ok(Case {
+            id: CaseId::from_stored(self.id),
+            customer_id: CustomerId::from_stored(self.customer_id),
+            source: Platform::parse(&self.source).ok_or_else(|| corrupt("source", &self.source))?,
+            channel: self.channel,
+            status: CaseStatus::parse(&self.status)
+                .ok_or_else(|| corrupt("status", &self.status))?,
+            priority: CasePriority::parse(&self.priority)
+                .ok_or_else(|| corrupt("priority", &self.priority))?,
+            queue_id: self.queue_id.map(QueueId::from_stored),
+            subject: self.subject,
+            language: self.language,
+            region: self.region,
+            message_count: self.message_count,
+            last_sentiment: self.last_sentiment,
+            opened_at: Timestamp(self.opened_at),
+            updated_at: Timestamp(self.updated_at),
+            last_message_at: Timestamp(self.last_message_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct QueueRow {
+    pub id: String,
+    pub name: String,
+    pub is_default: bool,
+}
+
+impl QueueRow {
+    pub fn into_domain(self) -> Queue {
+        Queue {
+            id: QueueId::from_stored(self.id),
+            name: self.name,
+            is_default: self.is_default,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct CustomerRow {
+    pub id: String,
+    pub display_name: Option<String>,
+    pub region: Option<String>,
+    pub language: Option<String>,
+    pub tier: String,
+    pub lifetime_value: f64,
+    pub created_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub struct IdentityRow {
+    pub platform: String,
+    pub handle: String,
+}
+
+/// `$1, $2, …` for `n` parameters starting at `start`.
+pub fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

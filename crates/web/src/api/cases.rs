@@ -1,0 +1,172 @@
+//! Cases: filtered, cursor-paginated lists and one case with its thread and customer.
+
+use crate::AppState;
+use crate::api::messages::parse_id;
+use crate::problem::Problem;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use sb_domain::{
+    Case, CaseId, CasePriority, CaseStatus, Customer, CustomerId, ErrorCode, Message, Queue,
+    QueueId,
+};
+use sb_store::{CaseFilter, Page};
+use serde::{Deserialize, Serialize};
+
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 500;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CaseQuery {
+    /// new, open, pending, on_hold, escalated, resolved, closed
+    status: Option<String>,
+    /// Queue id
+    queue: Option<String>,
+    /// low, normal, high, urgent
+    priority: Option<String>,
+    /// Customer id
+    customer: Option<String>,
+    /// `next_cursor` of the previous page
+    cursor: Option<String>,
+    /// Page size, 1–500 (default 50)
+    limit: Option<u32>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CasePage {
+    pub items: Vec<Case>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+fn bad(field: &str, detail: String) -> Problem {
+    Problem::new(ErrorCode::InvalidQuery, detail).with_field(field)
+}
+
+fn filter_of(q: &CaseQuery) -> Result<(CaseFilter, Page), Problem> {
+    let status = q
+        .status
+        .as_deref()
+        .map(|s| CaseStatus::parse(s).ok_or_else(|| bad("status", format!("unknown status `{s}`"))))
+        .transpose()?;
+    let priority = q
+        .priority
+        .as_deref()
+        .map(|s| {
+            CasePriority::parse(s).ok_or_else(|| bad("priority", format!("unknown priority `{s}`")))
+        })
+        .transpose()?;
+    let queue_id = q
+        .queue
+        .as_deref()
+        .map(|s| QueueId::parse(s).ok_or_else(|| bad("queue", format!("`{s}` is not a queue id"))))
+        .transpose()?;
+    let customer_id = q
+        .customer
+        .as_deref()
+        .map(|s| {
+            CustomerId::parse(s)
+                .ok_or_else(|| bad("customer", format!("`{s}` is not a customer id")))
+        })
+        .transpose()?;
+    let before = q
+        .cursor
+        .as_deref()
+        .map(|s| {
+            CaseId::parse(s)
+                .map(|c| c.to_string())
+                .ok_or_else(|| bad("cursor", "the cursor is not valid".into()))
+        })
+        .transpose()?;
+    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(bad(
+            "limit",
+            format!("`limit` must be between 1 and {MAX_LIMIT}"),
+        ));
+    }
+    Ok((
+        CaseFilter {
+            status,
+            queue_id,
+            priority,
+            customer_id,
+        },
+        Page { before, limit },
+    ))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/cases", tag = "cases",
+    params(CaseQuery),
+    responses(
+        (status = 200, description = "Newest cases first", body = CasePage),
+        (status = 400, description = "A filter, cursor or limit is malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    query: Result<Query<CaseQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<CasePage>, Problem> {
+    let Query(q) = query.map_err(|e| Problem::new(ErrorCode::InvalidQuery, e.body_text()))?;
+    let (filter, page) = filter_of(&q)?;
+    let items = state.store.list_cases(&filter, &page).await?;
+    let next_cursor = if items.len() == page.limit as usize {
+        items.last().map(|c| c.id.to_string())
+    } else {
+        None
+    };
+    Ok(Json(CasePage { items, next_cursor }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CaseDetail {
+    #[serde(flatten)]
+    pub case: Case,
+    /// The thread, oldest first, with each message's enrichment.
+    pub messages: Vec<Message>,
+    pub customer: Option<Customer>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/cases/{id}", tag = "cases",
+    params(("id" = String, Path, description = "Case id")),
+    responses(
+        (status = 200, description = "The case, its thread and its customer", body = CaseDetail),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<CaseDetail>, Problem> {
+    let id = parse_id(&id, CaseId::parse, "case")?;
+    let case = state
+        .store
+        .case(&id)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("no case `{id}`")))?;
+    let messages = state.store.case_messages(&id).await?;
+    let customer = state.store.customer(&case.customer_id).await?;
+    Ok(Json(CaseDetail {
+        case,
+        messages,
+        customer,
+    }))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/queues", tag = "cases",
+    responses(
+        (status = 200, description = "Every queue", body = Vec<Queue>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn queues(State(state): State<AppState>) -> Result<Json<Vec<Queue>>, Problem> {
+    Ok(Json(state.store.queues().await?))
+}

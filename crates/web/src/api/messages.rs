@@ -1,0 +1,124 @@
+//! Ingest and read one message.
+
+use crate::problem::Problem;
+use crate::{AppState, body};
+use axum::Json;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use bytes::Bytes;
+use sb_domain::{Message, MessageId, NewMessage};
+use sb_pipeline::IngestError;
+use serde::{Deserialize, Serialize};
+
+/// The generic ingest shape. `author` is a handle string or an object.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct IngestRequest {
+    /// Platform: x, facebook, instagram, linkedin, tiktok, threads, email, chat, reviews, generic.
+    source: String,
+    /// The platform's id for this message; with `source`, the idempotency key.
+    external_id: String,
+    #[schema(value_type = Object)]
+    author: serde_json::Value,
+    /// At most 64 KiB.
+    text: String,
+    #[schema(format = DateTime)]
+    created_at: Option<String>,
+    /// The account, page or mailbox it arrived on; defaults to the source.
+    channel: Option<String>,
+    /// `public` or `private`; defaults by platform.
+    visibility: Option<String>,
+    /// post, comment, reply, dm, review, email, chat; inferred when absent.
+    kind: Option<String>,
+    region: Option<String>,
+    /// The `external_id` of the message this one answers, on the same source.
+    in_reply_to: Option<String>,
+    /// Engagement counts such as likes, shares, replies, views.
+    #[schema(value_type = Option<Object>)]
+    metrics: Option<serde_json::Value>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct IngestResponse {
+    pub id: String,
+    /// True when this `source` + `external_id` was already stored; nothing new was created.
+    pub duplicate: bool,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/messages", tag = "messages",
+    request_body = IngestRequest,
+    responses(
+        (status = 202, description = "Stored durably (or already stored)", body = IngestResponse),
+        (status = 400, description = "Not JSON, or not an object", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 1 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing or invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Saturated; retry after the indicated delay", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn ingest(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<IngestResponse>), Problem> {
+    let value = body::json_value(body)?;
+    let message = NewMessage::parse(value)?;
+    let appended = state.ingestor.submit(message).await.map_err(|e| match e {
+        IngestError::Overloaded => Problem::overloaded(1),
+        other => Problem::internal(other),
+    })?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(IngestResponse {
+            id: appended.id.to_string(),
+            duplicate: appended.duplicate,
+        }),
+    ))
+}
+
+/// Same extraction and response shape as `ingest`, doing no work: the benchmark's baseline.
+pub async fn noop(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<IngestResponse>), Problem> {
+    let _ = body::json_value(body)?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(IngestResponse {
+            id: MessageId::generate().to_string(),
+            duplicate: false,
+        }),
+    ))
+}
+
+pub(crate) fn parse_id<T>(
+    raw: &str,
+    parse: impl Fn(&str) -> Option<T>,
+    what: &str,
+) -> Result<T, Problem> {
+    parse(raw).ok_or_else(|| Problem::not_found(format!("no {what} `{raw}`")))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/messages/{id}", tag = "messages",
+    params(("id" = String, Path, description = "Message id")),
+    responses(
+        (status = 200, description = "The message with its enrichment, customer and case", body = Message),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Message>, Problem> {
+    let id = parse_id(&id, MessageId::parse, "message")?;
+    let m = state
+        .store
+        .message(&id)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("no message `{id}`")))?;
+    Ok(Json(m))
+}

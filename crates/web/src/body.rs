@@ -1,0 +1,26 @@
+//! Reading a JSON body so that every failure is a problem document: too large → 413,
+//! not JSON → 400, never axum's plain-text rejections.
+
+use crate::problem::Problem;
+use axum::extract::rejection::BytesRejection;
+use bytes::Bytes;
+use sb_domain::ErrorCode;
+
+pub fn json_value(body: Result<Bytes, BytesRejection>) -> Result<serde_json::Value, Problem> {
+    let bytes = body.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::new(
+                ErrorCode::PayloadTooLarge,
+                format!("the body is larger than {} bytes", crate::MAX_BODY_BYTES),
+            )
+        } else {
+            Problem::new(ErrorCode::InvalidBody, "the body could not be read")
+        }
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        Problem::new(
+            ErrorCode::InvalidJson,
+            format!("the body is not valid JSON: {e}"),
+        )
+    })
+}

@@ -1,0 +1,94 @@
+//! The HTTP face of Switchboard: the `/api/v1` JSON API with its OpenAPI document, the live
+//! event stream, and the operations endpoints (`/healthz`, `/readyz`, `/metrics`).
+//!
+//! Handlers are thin: they parse, call the ingestor or the store, and shape the answer.
+//! Every error leaves as `application/problem+json` with a stable `code`.
+
+mod api;
+mod auth;
+mod body;
+pub mod openapi;
+mod ops;
+mod problem;
+mod telemetry;
+
+pub use auth::AdminKey;
+pub use problem::Problem;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use sb_pipeline::{Ingestor, PipelineEvents};
+use sb_store::Store;
+use std::sync::Arc;
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub ingestor: Ingestor,
+    pub events: PipelineEvents,
+    pub keys: Arc<auth::KeyCache>,
+}
+
+impl AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        ingestor: Ingestor,
+        events: PipelineEvents,
+        admin_key: Option<AdminKey>,
+    ) -> Self {
+        let keys = Arc::new(auth::KeyCache::new(store.clone(), admin_key));
+        Self {
+            store,
+            ingestor,
+            events,
+            keys,
+        }
+    }
+}
+
+/// The whole application router.
+pub fn router(state: AppState) -> Router {
+    telemetry::init();
+    let api = api::routes().route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        auth::require_api_key,
+    ));
+    Router::new()
+        .nest("/api/v1", api)
+        .merge(ops::routes())
+        .fallback(|| async { Problem::not_found("no such route") })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(telemetry::track))
+        .with_state(state)
+}
+
+/// The same HTTP stack as `router` — body limit, telemetry, authentication — around a handler
+/// that does nothing. Benchmarks compare ingest against it.
+pub fn noop_router(state: AppState) -> Router {
+    telemetry::init();
+    let api = Router::new()
+        .route("/messages", axum::routing::post(api::messages::noop))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_api_key,
+        ));
+    Router::new()
+        .nest("/api/v1", api)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(telemetry::track))
+        .with_state(state)
+}
+
+/// Serves `router` on an already-bound listener until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,41 @@
+//! The OpenAPI 3 document of every `/api` route, generated from the handlers' annotations.
+
+use crate::api::{cases, customers, events, messages};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Switchboard API", description = "Social customer care and operations hub."),
+    paths(
+        messages::ingest, messages::get,
+        cases::list, cases::get, cases::queues,
+        customers::get,
+        events::stream,
+    ),
+    modifiers(&ApiKeyScheme),
+    tags(
+        (name = "messages", description = "Ingest and read messages"),
+        (name = "cases", description = "Cases and queues"),
+        (name = "customers", description = "Customer profiles"),
+        (name = "events", description = "Live events"),
+    )
+)]
+struct ApiDoc;
+
+struct ApiKeyScheme;
+
+impl Modify for ApiKeyScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(c) = openapi.components.as_mut() {
+            c.add_security_scheme(
+                "api_key",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}
+
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
