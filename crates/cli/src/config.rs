@@ -154,10 +154,10 @@ impl Config {
         if self.ingest.max_batch == 0 || self.pipeline.batch_size == 0 {
             bail!("batch sizes must be at least 1");
         }
-        if let Some(url) = &self.database_url {
-            if !url.starts_with("sqlite://") {
-                bail!("unsupported database URL `{url}` (expected sqlite://PATH)");
-            }
+        if let Some(url) = &self.database_url
+            && !url.starts_with("sqlite://")
+        {
+            bail!("unsupported database URL `{url}` (expected sqlite://PATH)");
         }
         if !matches!(self.bus_url.as_str(), "memory://" | "memory") {
             bail!(

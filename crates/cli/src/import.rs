@@ -161,7 +161,7 @@ pub async fn run(cfg: &Config, path: &Path) -> anyhow::Result<ImportCounts> {
                         Ok(m) => sink.push(m).await?,
                     },
                 }
-                if n % 1000 == 0 {
+                if n.is_multiple_of(1000) {
                     bar.set_message(format!("{n} lines"));
                 }
             }

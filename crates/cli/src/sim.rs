@@ -261,10 +261,12 @@ impl Generator {
             "metrics": {"likes": self.rng.random_range(0..50u64), "shares": self.rng.random_range(0..10u64)},
         });
         // About one public message in six answers a recent one on the same platform.
-        if source != "email" && source != "chat" && self.rng.random_bool(1.0 / 6.0) {
-            if let Some((_, parent)) = self.recent.iter().rev().find(|(s, _)| s == source) {
-                body["in_reply_to"] = json!(parent);
-            }
+        if source != "email"
+            && source != "chat"
+            && self.rng.random_bool(1.0 / 6.0)
+            && let Some((_, parent)) = self.recent.iter().rev().find(|(s, _)| s == source)
+        {
+            body["in_reply_to"] = json!(parent);
         }
         self.recent.push((source.to_owned(), external_id));
         if self.recent.len() > 64 {

@@ -39,8 +39,11 @@ const LANGUAGES: [(Lang, &str); 16] = [
 
 /// Below this many letters a trigram model is mostly noise.
 const MIN_LETTERS: usize = 12;
-/// whatlang's confidence below which we say `und`.
+/// whatlang's confidence (its margin over the runner-up) below which a short text is `und`.
 const MIN_CONFIDENCE: f64 = 0.2;
+/// From this many letters the top trigram guess is dependable even when close languages
+/// (French/Italian, Spanish/Portuguese) keep whatlang's margin small.
+const LONG_TEXT_LETTERS: usize = 40;
 
 fn detector() -> &'static Detector {
     static D: OnceLock<Detector> = OnceLock::new();
@@ -55,7 +58,7 @@ pub fn detect_language(text: &str) -> LanguageGuess {
     let Some(info) = detector().detect(text) else {
         return UNDETERMINED;
     };
-    if info.confidence() < MIN_CONFIDENCE {
+    if info.confidence() < MIN_CONFIDENCE && letters < LONG_TEXT_LETTERS {
         return UNDETERMINED;
     }
     let code = LANGUAGES

@@ -66,10 +66,9 @@ impl KeyCache {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&hash)
+            && at.elapsed() < CACHE_TTL
         {
-            if at.elapsed() < CACHE_TTL {
-                return Ok(Some(p.clone()));
-            }
+            return Ok(Some(p.clone()));
         }
         let Some(k) = self.store.api_key_by_hash(&hash).await? else {
             return Ok(None);

@@ -5,8 +5,14 @@ use axum::response::{IntoResponse, Response};
 use sb_domain::{ErrorCode, FieldError};
 use serde::Serialize;
 
+/// The error every handler returns: boxed so that `Result<T, Problem>` stays small.
+#[derive(Clone, Debug)]
+pub struct Problem(Box<ProblemBody>);
+
+/// The `application/problem+json` document.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct Problem {
+#[schema(as = Problem)]
+pub struct ProblemBody {
     /// A URI naming the problem type.
     #[serde(rename = "type")]
     pub kind: String,
@@ -44,7 +50,7 @@ fn status_of(code: ErrorCode) -> StatusCode {
 impl Problem {
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
         let status = status_of(code);
-        Self {
+        Self(Box::new(ProblemBody {
             kind: format!(
                 "https://switchboard.dev/problems/{}",
                 code.as_str().replace('_', "-")
@@ -55,11 +61,11 @@ impl Problem {
             code: code.as_str().to_owned(),
             field: None,
             retry_after: None,
-        }
+        }))
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
-        self.field = Some(field.into());
+        self.0.field = Some(field.into());
         self
     }
 
@@ -73,7 +79,7 @@ impl Problem {
 
     pub fn overloaded(retry_after_secs: u64) -> Self {
         let mut p = Self::new(ErrorCode::Overloaded, "ingest is saturated; retry shortly");
-        p.retry_after = Some(retry_after_secs);
+        p.0.retry_after = Some(retry_after_secs);
         p
     }
 
@@ -102,15 +108,17 @@ impl From<sb_store::StoreError> for Problem {
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let body = *self.0;
+        let status = StatusCode::from_u16(body.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let retry_after = body.retry_after;
+        let body = serde_json::to_vec(&body).unwrap_or_default();
         let mut res = (status, body).into_response();
         let headers = res.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if let Some(secs) = self.retry_after {
+        if let Some(secs) = retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         res

@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::api::messages::parse_id;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemBody};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use sb_domain::{
@@ -101,8 +101,8 @@ fn filter_of(q: &CaseQuery) -> Result<(CaseFilter, Page), Problem> {
     params(CaseQuery),
     responses(
         (status = 200, description = "Newest cases first", body = CasePage),
-        (status = 400, description = "A filter, cursor or limit is malformed", body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A filter, cursor or limit is malformed", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]
@@ -135,8 +135,8 @@ pub struct CaseDetail {
     params(("id" = String, Path, description = "Case id")),
     responses(
         (status = 200, description = "The case, its thread and its customer", body = CaseDetail),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]
@@ -163,7 +163,7 @@ pub async fn get(
     get, path = "/api/v1/queues", tag = "cases",
     responses(
         (status = 200, description = "Every queue", body = Vec<Queue>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]

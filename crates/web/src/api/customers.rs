@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::api::messages::parse_id;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemBody};
 use axum::Json;
 use axum::extract::{Path, State};
 use sb_domain::{Customer, CustomerId};
@@ -12,8 +12,8 @@ use sb_domain::{Customer, CustomerId};
     params(("id" = String, Path, description = "Customer id")),
     responses(
         (status = 200, description = "The customer and their handles", body = Customer),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]

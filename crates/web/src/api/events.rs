@@ -1,7 +1,7 @@
 //! Live events over Server-Sent Events: cases opened and updated, messages processed.
 
 use crate::AppState;
-use crate::problem::Problem;
+use crate::problem::ProblemBody;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
@@ -12,7 +12,7 @@ use tokio_stream::wrappers::BroadcastStream;
     get, path = "/api/v1/events", tag = "events",
     responses(
         (status = 200, description = "`text/event-stream` of case.opened, case.updated and message.processed events", content_type = "text/event-stream"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]

@@ -1,6 +1,6 @@
 //! Ingest and read one message.
 
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemBody};
 use crate::{AppState, body};
 use axum::Json;
 use axum::extract::rejection::BytesRejection;
@@ -51,11 +51,11 @@ pub struct IngestResponse {
     request_body = IngestRequest,
     responses(
         (status = 202, description = "Stored durably (or already stored)", body = IngestResponse),
-        (status = 400, description = "Not JSON, or not an object", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 1 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is missing or invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Saturated; retry after the indicated delay", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Not JSON, or not an object", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 1 MiB", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing or invalid", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 503, description = "Saturated; retry after the indicated delay", body = ProblemBody, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]
@@ -105,8 +105,8 @@ pub(crate) fn parse_id<T>(
     params(("id" = String, Path, description = "Message id")),
     responses(
         (status = 200, description = "The message with its enrichment, customer and case", body = Message),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]
