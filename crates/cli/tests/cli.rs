@@ -1,0 +1,317 @@
+//! The `switchboard` binary as a user runs it: help, bad input, import, and a crash in the
+//! middle of live traffic.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use sb_domain::{MessageId, Stage};
+use sb_store::{CaseFilter, Page, SqliteStore, Store};
+use std::io::BufRead;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("SWITCHBOARD_") {
+            c.env_remove(k);
+        }
+    }
+    c.env("SWITCHBOARD_LOG", "warn");
+    c
+}
+
+fn run(args: &[&str], dir: &Path) -> Output {
+    bin().args(args).current_dir(dir).output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn every_command_has_help() {
+    let dir = tempfile::tempdir().unwrap();
+    for cmd in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["worker", "--help"],
+        vec!["demo", "--help"],
+        vec!["import", "--help"],
+        vec!["simulate", "--help"],
+    ] {
+        let o = run(&cmd, dir.path());
+        assert!(o.status.success(), "{cmd:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("Usage"),
+            "{cmd:?}"
+        );
+    }
+}
+
+#[test]
+fn bad_input_is_one_line_and_a_non_zero_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["import", "missing.jsonl"],
+        vec!["import", "data.txt"],
+        vec![
+            "simulate",
+            "--url",
+            "ftp://x",
+            "--rate",
+            "1",
+            "--duration",
+            "1",
+            "--api-key",
+            "k",
+        ],
+        vec![
+            "simulate",
+            "--url",
+            "http://127.0.0.1:9",
+            "--rate",
+            "1",
+            "--duration=-1",
+            "--api-key",
+            "k",
+        ],
+        vec!["--config", "nope.toml", "serve"],
+    ];
+    std::fs::write(dir.path().join("data.txt"), "x").unwrap();
+    for args in cases {
+        let o = run(&args, dir.path());
+        assert!(!o.status.success(), "{args:?}");
+        let err = stderr(&o);
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("switchboard: "), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}");
+    }
+    // A malformed environment variable is named.
+    let o = bin()
+        .args(["serve"])
+        .env("SWITCHBOARD_PIPELINE_BATCH", "many")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("SWITCHBOARD_PIPELINE_BATCH"));
+}
+
+async fn open_store(data_dir: &Path) -> SqliteStore {
+    SqliteStore::open(&data_dir.join("switchboard.db"))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn import_reports_bad_lines_by_number_and_keeps_going() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let jsonl = dir.path().join("in.jsonl");
+    std::fs::write(
+        &jsonl,
+        [
+            r#"{"source":"x","external_id":"1","author":"@ana","text":"My order is late, again. Very disappointed."}"#,
+            r#"{"source":"x","external_id":"2","author":"@ana","text":"Hello? Anyone?"}"#,
+            r#"{"source":"x","external_id":"3","text":"no author"}"#,
+            "this is not json",
+            "",
+            r#"{"source":"email","external_id":"m-1","author":"bo@example.com","text":"Where can I find my invoice?"}"#,
+            r#"{"source":"x","external_id":"1","author":"@ana","text":"My order is late, again. Very disappointed."}"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let o = run(
+        &[
+            "import",
+            jsonl.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "imported 3, duplicate 1, rejected 2"
+    );
+    let err = stderr(&o);
+    assert!(
+        err.contains("line 3: `author` is required (missing_field)"),
+        "{err}"
+    );
+    assert!(err.contains("line 4: not valid JSON"), "{err}");
+
+    let csv = dir.path().join("in.csv");
+    std::fs::write(
+        &csv,
+        "source,external_id,author,author_name,text,region\n\
+         facebook,fb-1,@carla,Carla Reis,\"Great service, thank you!\",eu\n\
+         facebook,fb-2,@carla,Carla Reis,,eu\n\
+         instagram,ig-1,@dan,,\"Is the blue one back in stock, \"\"soon\"\"?\",us\n",
+    )
+    .unwrap();
+    let o = run(
+        &[
+            "import",
+            csv.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "imported 2, duplicate 0, rejected 1"
+    );
+    assert!(
+        stderr(&o).contains("line 3: `text` is required"),
+        "{}",
+        stderr(&o)
+    );
+
+    let store = open_store(&data).await;
+    let c = store.counts().await.unwrap();
+    assert_eq!(
+        (c.messages, c.unprocessed),
+        (5, 0),
+        "imported messages went through the pipeline"
+    );
+    assert_eq!(c.customers, 4);
+    assert_eq!(c.cases, 4, "ana's two messages share a case");
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_server(data: &Path, port: u16) -> Child {
+    let child = bin()
+        .arg("serve")
+        .env("SWITCHBOARD_DATA_DIR", data)
+        .env("SWITCHBOARD_LISTEN", format!("127.0.0.1:{port}"))
+        .env("SWITCHBOARD_ADMIN_KEY", "sb_durability")
+        .env("SWITCHBOARD_PIPELINE_SWEEP_SECS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+/// SIGKILL the server while `simulate` is sending; restart it. Every message that got a 202
+/// is stored exactly once and goes through the pipeline, and every case effect happened once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_under_load_loses_no_acknowledged_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let acks = dir.path().join("acks.txt");
+    let port = free_port();
+    let mut server = start_server(&data, port);
+    let sim = bin()
+        .args([
+            "simulate",
+            "--url",
+            &format!("http://127.0.0.1:{port}"),
+            "--rate",
+            "800",
+            "--duration",
+            "6",
+        ])
+        .args([
+            "--concurrency",
+            "32",
+            "--customers",
+            "300",
+            "--ack-log",
+            acks.to_str().unwrap(),
+        ])
+        .env("SWITCHBOARD_API_KEY", "sb_durability")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    server.kill().unwrap(); // SIGKILL
+    server.wait().unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut server = start_server(&data, port);
+    let out = sim.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        report.contains("failed"),
+        "the crash must have cut some requests off:\n{report}"
+    );
+
+    let acked: Vec<(String, String)> = std::io::BufReader::new(std::fs::File::open(&acks).unwrap())
+        .lines()
+        .map(|l| {
+            let l = l.unwrap();
+            let (e, i) = l.split_once(' ').unwrap();
+            (e.to_owned(), i.to_owned())
+        })
+        .collect();
+    assert!(acked.len() > 300, "{} acknowledged\n{report}", acked.len());
+
+    // Let the restarted server finish the pipeline, then stop it and inspect the store.
+    let store = open_store(&data).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while store.counts().await.unwrap().unprocessed > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "pipeline did not complete after restart"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    for (ext, id) in &acked {
+        let m = store
+            .message(&MessageId::parse(id).unwrap())
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("lost {id}"));
+        assert_eq!(&m.external_id, ext);
+        assert_eq!(m.stage, Stage::Processed);
+        assert!(m.case_id.is_some() && m.customer_id.is_some() && m.enrichment.is_some());
+    }
+    let counts = store.counts().await.unwrap();
+    assert!(counts.messages >= acked.len() as i64);
+    // Each message joined exactly one case exactly once: case message counts add up.
+    let mut total = 0;
+    let mut before = None;
+    loop {
+        let page = store
+            .list_cases(
+                &CaseFilter::default(),
+                &Page {
+                    before: before.clone(),
+                    limit: 500,
+                },
+            )
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        before = Some(last.id.to_string());
+        for c in &page {
+            let thread = store.case_messages(&c.id).await.unwrap();
+            assert_eq!(thread.len() as i64, c.message_count, "case {}", c.id);
+            total += c.message_count;
+        }
+    }
+    assert_eq!(total, counts.messages);
+}

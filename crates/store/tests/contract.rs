@@ -1,0 +1,366 @@
+//! The store contract: one suite, run against every `Store` implementation. SQLite always
+//! runs; further back ends join by adding a line to `backends()`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use sb_domain::case::{CaseContext, PlanMessage, plan_batch};
+use sb_domain::{
+    CasePriority, CaseStatus, Enrichment, MessageId, NewMessage, Platform, SentimentLabel, Tier,
+    Timestamp,
+};
+use serde_json::json;
+use std::sync::Arc;
+use switchboard_store::{
+    CaseFilter, MessageRecord, Page, SqliteStore, Store, StoreError, hash_api_key,
+};
+
+async fn backends() -> Vec<(String, Arc<dyn Store>, tempfile::TempDir)> {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+    vec![("sqlite".into(), Arc::new(sqlite), dir)]
+}
+
+fn record(source: &str, ext: &str, handle: &str, text: &str) -> MessageRecord {
+    let m = NewMessage::parse(
+        json!({"source": source, "external_id": ext, "author": handle, "text": text}),
+    )
+    .unwrap();
+    MessageRecord {
+        id: MessageId::generate(),
+        received_at: Timestamp(1_000),
+        message: m,
+    }
+}
+
+fn enrichment(compound: f64) -> Enrichment {
+    Enrichment {
+        language: "en".into(),
+        language_confidence: 1.0,
+        sentiment_compound: compound,
+        sentiment_label: if compound < -0.05 {
+            SentimentLabel::Negative
+        } else {
+            SentimentLabel::Neutral
+        },
+    }
+}
+
+/// Runs the case stages the way the pipeline does.
+async fn process(store: &dyn Store, ids: &[MessageId], compound: f64) -> Result<usize, StoreError> {
+    let msgs = store.messages_for_processing(ids).await?;
+    let planned: Vec<PlanMessage> = msgs
+        .iter()
+        .map(|m| PlanMessage {
+            id: m.id.clone(),
+            source: m.source,
+            channel: m.channel.clone(),
+            handle: m.author.handle.clone(),
+            author_name: m.author.name.clone(),
+            region: m.region.clone(),
+            in_reply_to: m.in_reply_to.clone(),
+            text: m.text.clone(),
+            created_at: m.created_at,
+            enrichment: enrichment(compound),
+        })
+        .collect();
+    let ctx = store.case_context(&planned).await?;
+    let q = store.default_queue().await?;
+    let plan = plan_batch(&planned, ctx, &q.id, Timestamp(2_000));
+    store.apply_case_plan(&plan, Timestamp(2_000)).await?;
+    Ok(plan.placements.len())
+}
+
+#[tokio::test]
+async fn append_is_idempotent_per_source_and_external_id() {
+    for (name, store, _dir) in backends().await {
+        let a = record("x", "1", "@ana", "hello");
+        let b = record("x", "1", "@ana", "hello again");
+        let c = record("facebook", "1", "@ana", "same id, other platform");
+        let out = store.append_messages(&[a.clone(), b, c]).await.unwrap();
+        assert!(
+            !out[0].duplicate && out[1].duplicate && !out[2].duplicate,
+            "{name}"
+        );
+        assert_eq!(
+            out[1].id, out[0].id,
+            "{name}: a duplicate answers the stored id"
+        );
+        let again = store
+            .append_messages(&[record("x", "1", "@ana", "x")])
+            .await
+            .unwrap();
+        assert_eq!(again[0].id, a.id, "{name}");
+        assert!(again[0].duplicate);
+        let stored = store.message(&a.id).await.unwrap().unwrap();
+        assert_eq!(stored.text, "hello", "{name}: the first copy wins");
+        assert_eq!(store.counts().await.unwrap().messages, 2, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn processing_threads_routes_and_is_done_once() {
+    for (name, store, _dir) in backends().await {
+        let recs = [
+            record("x", "1", "@ana", "late parcel"),
+            record("x", "2", "@ANA", "still late"),
+            record("x", "3", "@bob", "hi"),
+        ];
+        let ids: Vec<_> = store
+            .append_messages(&recs)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+        assert_eq!(
+            store
+                .unprocessed_messages(None, Timestamp(i64::MAX), 10)
+                .await
+                .unwrap(),
+            ids,
+            "{name}"
+        );
+        assert_eq!(process(store.as_ref(), &ids, -0.7).await.unwrap(), 3);
+        // Replaying the same ids changes nothing.
+        assert_eq!(
+            process(store.as_ref(), &ids, -0.7).await.unwrap(),
+            0,
+            "{name}"
+        );
+        let counts = store.counts().await.unwrap();
+        assert_eq!(
+            (counts.customers, counts.cases, counts.unprocessed),
+            (2, 2, 0),
+            "{name}"
+        );
+
+        let ana = store.message(&ids[0]).await.unwrap().unwrap();
+        let case = store
+            .case(ana.case_id.as_ref().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(case.message_count, 2, "{name}");
+        assert_eq!(case.status, CaseStatus::New);
+        assert_eq!(
+            case.priority,
+            CasePriority::High,
+            "{name}: strongly negative"
+        );
+        assert_eq!(
+            case.queue_id.as_ref(),
+            Some(&store.default_queue().await.unwrap().id)
+        );
+        assert_eq!(store.case_messages(&case.id).await.unwrap().len(), 2);
+        let customer = store.customer(&case.customer_id).await.unwrap().unwrap();
+        assert_eq!(customer.identities.len(), 1);
+        assert_eq!(customer.identities[0].platform, Platform::X);
+        assert!(ana.enrichment.is_some());
+    }
+}
+
+#[tokio::test]
+async fn a_stale_plan_changes_nothing() {
+    for (name, store, _dir) in backends().await {
+        let ids: Vec<_> = store
+            .append_messages(&[record("x", "1", "@ana", "hi")])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+        let msgs = store.messages_for_processing(&ids).await.unwrap();
+        let planned = vec![PlanMessage {
+            id: msgs[0].id.clone(),
+            source: Platform::X,
+            channel: "x".into(),
+            handle: "@ana".into(),
+            author_name: None,
+            region: None,
+            in_reply_to: None,
+            text: "hi".into(),
+            created_at: Timestamp(1),
+            enrichment: enrichment(0.0),
+        }];
+        let q = store.default_queue().await.unwrap();
+        let first = plan_batch(&planned, CaseContext::default(), &q.id, Timestamp(5));
+        let second = plan_batch(&planned, CaseContext::default(), &q.id, Timestamp(5));
+        store.apply_case_plan(&first, Timestamp(5)).await.unwrap();
+        assert!(
+            matches!(
+                store.apply_case_plan(&second, Timestamp(5)).await,
+                Err(StoreError::Stale)
+            ),
+            "{name}"
+        );
+        let c = store.counts().await.unwrap();
+        assert_eq!(
+            (c.customers, c.cases),
+            (1, 1),
+            "{name}: the losing plan wrote nothing"
+        );
+    }
+}
+
+#[tokio::test]
+async fn case_lists_filter_and_paginate_newest_first() {
+    for (name, store, _dir) in backends().await {
+        let recs: Vec<_> = (0..7)
+            .map(|i| record("x", &i.to_string(), &format!("@c{i}"), "hello"))
+            .collect();
+        let ids: Vec<_> = store
+            .append_messages(&recs)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+        process(store.as_ref(), &ids, 0.0).await.unwrap();
+        let mut seen = Vec::new();
+        let mut before = None;
+        loop {
+            let page = store
+                .list_cases(
+                    &CaseFilter::default(),
+                    &Page {
+                        before: before.clone(),
+                        limit: 3,
+                    },
+                )
+                .await
+                .unwrap();
+            if page.is_empty() {
+                break;
+            }
+            before = Some(page.last().unwrap().id.to_string());
+            seen.extend(page.into_iter().map(|c| c.id));
+        }
+        assert_eq!(seen.len(), 7, "{name}");
+        assert!(
+            seen.windows(2).all(|w| w[0] > w[1]),
+            "{name}: newest first, no repeats"
+        );
+        let urgent = CaseFilter {
+            priority: Some(CasePriority::Urgent),
+            ..CaseFilter::default()
+        };
+        assert!(
+            store
+                .list_cases(
+                    &urgent,
+                    &Page {
+                        before: None,
+                        limit: 10
+                    }
+                )
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let one = store.case(&seen[0]).await.unwrap().unwrap();
+        let by_customer = CaseFilter {
+            customer_id: Some(one.customer_id.clone()),
+            ..CaseFilter::default()
+        };
+        let got = store
+            .list_cases(
+                &by_customer,
+                &Page {
+                    before: None,
+                    limit: 10,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 1, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_vip_keeps_their_profile_when_they_write() {
+    for (name, store, _dir) in backends().await {
+        let id = store
+            .upsert_customer(
+                Platform::X,
+                "@Margot",
+                Some("Margot"),
+                Tier::Vip,
+                9000.0,
+                Timestamp(1),
+            )
+            .await
+            .unwrap();
+        let again = store
+            .upsert_customer(
+                Platform::X,
+                "@margot",
+                None,
+                Tier::Vip,
+                9500.0,
+                Timestamp(2),
+            )
+            .await
+            .unwrap();
+        assert_eq!(id, again, "{name}: handles match case-insensitively");
+        let ids: Vec<_> = store
+            .append_messages(&[record("x", "9", "@margot", "furious")])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+        process(store.as_ref(), &ids, -0.5).await.unwrap();
+        let m = store.message(&ids[0]).await.unwrap().unwrap();
+        assert_eq!(m.customer_id.as_ref(), Some(&id), "{name}");
+        let case = store
+            .case(m.case_id.as_ref().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(case.priority, CasePriority::Urgent, "{name}: an angry VIP");
+        let c = store.customer(&id).await.unwrap().unwrap();
+        assert_eq!(
+            (c.tier, c.lifetime_value, c.display_name.as_deref()),
+            (Tier::Vip, 9500.0, Some("Margot"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn api_keys_are_found_by_hash_only() {
+    for (name, store, _dir) in backends().await {
+        let hash = hash_api_key("sb_secret");
+        store
+            .create_api_key("ci", &hash, "admin", Timestamp(1))
+            .await
+            .unwrap();
+        let k = store.api_key_by_hash(&hash).await.unwrap().unwrap();
+        assert_eq!(
+            (k.name.as_str(), k.role.as_str()),
+            ("ci", "admin"),
+            "{name}"
+        );
+        assert!(
+            store.api_key_by_hash("sb_secret").await.unwrap().is_none(),
+            "{name}: the raw key is not stored"
+        );
+        store
+            .upsert_user("admin", "$argon2id$x", "admin", Timestamp(1))
+            .await
+            .unwrap();
+        assert_eq!(store.user("admin").await.unwrap().unwrap().role, "admin");
+    }
+}
+
+#[tokio::test]
+async fn reopening_keeps_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keep.db");
+    {
+        let s = SqliteStore::open(&path).await.unwrap();
+        s.append_messages(&[record("x", "1", "@ana", "hi")])
+            .await
+            .unwrap();
+    }
+    let s = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(s.counts().await.unwrap().messages, 1);
+}

@@ -1,0 +1,465 @@
+//! The HTTP API, driven over real HTTP against the real router, store, bus and pipeline.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use reqwest::StatusCode;
+use sb_domain::{Clock, SystemClock};
+use sb_pipeline::{Ingestor, IngestorConfig, Pipeline, PipelineConfig, PipelineEvents};
+use sb_store::{SqliteStore, Store};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+use switchboard_web::{AdminKey, AppState};
+
+const KEY: &str = "sb_test_admin_key";
+
+struct App {
+    url: String,
+    store: Arc<dyn Store>,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+async fn spawn_app() -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
+    let bus = sb_bus::open("memory://").unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let events = PipelineEvents::default();
+    let pipeline = Pipeline::new(
+        store.clone(),
+        clock.clone(),
+        events.clone(),
+        PipelineConfig::default(),
+    );
+    let pbus = bus.clone();
+    tokio::spawn(async move { pipeline.run(pbus).await });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let ingestor = Ingestor::start(store.clone(), bus, clock, IngestorConfig::default());
+    let state = AppState::new(store.clone(), ingestor, events, Some(AdminKey::new(KEY)));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(switchboard_web::serve(
+        listener,
+        switchboard_web::router(state),
+        std::future::pending(),
+    ));
+    App {
+        url,
+        store,
+        http: reqwest::Client::new(),
+        _dir: dir,
+    }
+}
+
+impl App {
+    async fn post_raw(&self, body: impl Into<reqwest::Body>) -> (StatusCode, String, Value) {
+        let r = self
+            .http
+            .post(format!("{}/api/v1/messages", self.url))
+            .bearer_auth(KEY)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let ctype = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let v = r.json().await.unwrap_or(Value::Null);
+        (status, ctype, v)
+    }
+
+    async fn post(&self, body: Value) -> (StatusCode, String, Value) {
+        self.post_raw(serde_json::to_vec(&body).unwrap()).await
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Waits until the pipeline has processed the message.
+    async fn processed(&self, id: &str) -> Value {
+        for _ in 0..200 {
+            let (s, m) = self.get(&format!("/api/v1/messages/{id}")).await;
+            assert_eq!(s, StatusCode::OK);
+            if m["stage"] == "processed" {
+                return m;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("message {id} was not processed");
+    }
+}
+
+fn msg(ext: &str, handle: &str, text: &str) -> Value {
+    json!({"source": "x", "external_id": ext, "author": {"handle": handle, "name": "Ana Sousa", "followers": 120}, "text": text, "region": "eu"})
+}
+
+#[tokio::test]
+async fn a_complaint_becomes_a_routed_case_with_its_customer() {
+    let app = spawn_app().await;
+    let (s, _, v) = app
+        .post(msg(
+            "1001",
+            "@ana",
+            "My parcel is two weeks late and nobody answers. Awful.",
+        ))
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    assert_eq!(v["duplicate"], false);
+    let id = v["id"].as_str().unwrap().to_owned();
+    let m = app.processed(&id).await;
+    assert_eq!(m["enrichment"]["language"], "en");
+    assert_eq!(m["enrichment"]["sentiment_label"], "negative");
+    assert_eq!(m["author"]["name"], "Ana Sousa");
+
+    // A follow-up from the same handle threads into the same case.
+    let (_, _, v2) = app
+        .post(msg("1002", "@ana", "Still nothing. Anyone there?"))
+        .await;
+    let m2 = app.processed(v2["id"].as_str().unwrap()).await;
+    assert_eq!(m2["case_id"], m["case_id"]);
+
+    let (s, case) = app
+        .get(&format!("/api/v1/cases/{}", m["case_id"].as_str().unwrap()))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(case["message_count"], 2);
+    assert_eq!(case["status"], "new");
+    assert_eq!(case["messages"].as_array().unwrap().len(), 2);
+    assert_eq!(case["customer"]["identities"][0]["handle"], "@ana");
+    let (_, queues) = app.get("/api/v1/queues").await;
+    assert_eq!(case["queue_id"], queues[0]["id"]);
+
+    let (s, cust) = app
+        .get(&format!(
+            "/api/v1/customers/{}",
+            m["customer_id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(cust["identities"][0]["platform"], "x");
+}
+
+#[tokio::test]
+async fn a_redelivered_message_is_acknowledged_as_a_duplicate_and_creates_nothing() {
+    let app = spawn_app().await;
+    let (_, _, first) = app
+        .post(msg("77", "@bo", "hello there, a question about my invoice"))
+        .await;
+    app.processed(first["id"].as_str().unwrap()).await;
+    let before = app.store.counts().await.unwrap();
+    let (s, _, again) = app
+        .post(msg("77", "@bo", "hello there, a question about my invoice"))
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    assert_eq!(again["duplicate"], true);
+    assert_eq!(again["id"], first["id"]);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(app.store.counts().await.unwrap(), before);
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_problem_with_a_stable_code_and_stores_nothing() {
+    let app = spawn_app().await;
+    let cases: Vec<(Vec<u8>, StatusCode, &str, Option<&str>)> = vec![
+        (b"{not json".to_vec(), StatusCode::BAD_REQUEST, "invalid_json", None),
+        (b"[1,2,3]".to_vec(), StatusCode::BAD_REQUEST, "invalid_body", None),
+        (
+            serde_json::to_vec(&json!({"source": "x", "external_id": "1", "author": "@a"})).unwrap(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "missing_field",
+            Some("text"),
+        ),
+        (
+            serde_json::to_vec(&json!({"source": "x", "external_id": 5, "author": "@a", "text": "t"})).unwrap(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            Some("external_id"),
+        ),
+        (
+            serde_json::to_vec(&json!({"source": "myspace", "external_id": "1", "author": "@a", "text": "t"})).unwrap(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_source",
+            Some("source"),
+        ),
+        (
+            serde_json::to_vec(&json!({"source": "x", "external_id": "1", "author": "@a", "text": "a".repeat(65 * 1024)}))
+                .unwrap(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "text_too_long",
+            Some("text"),
+        ),
+        (
+            serde_json::to_vec(&json!({"source": "x", "external_id": "1", "author": "@a", "text": "t", "pad": "p".repeat(1024 * 1024)}))
+                .unwrap(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            None,
+        ),
+    ];
+    for (body, status, code, field) in cases {
+        let (s, ctype, v) = app.post_raw(body).await;
+        assert_eq!(s, status, "{code}");
+        assert_eq!(ctype, "application/problem+json", "{code}");
+        assert_eq!(v["code"], code);
+        assert_eq!(v["status"], status.as_u16());
+        assert_eq!(v["field"].as_str(), field, "{code}");
+        assert!(!v["detail"].as_str().unwrap().is_empty());
+    }
+    assert_eq!(
+        app.store.counts().await.unwrap().messages,
+        0,
+        "nothing was stored"
+    );
+}
+
+#[tokio::test]
+async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .http
+        .get(format!("{}/api/openapi.json", app.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    let mut documented: Vec<(String, String)> = Vec::new();
+    for (path, ops) in paths {
+        for method in ops.as_object().unwrap().keys() {
+            documented.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    documented.sort();
+    let expected = [
+        ("GET", "/api/v1/cases"),
+        ("GET", "/api/v1/cases/{id}"),
+        ("GET", "/api/v1/customers/{id}"),
+        ("GET", "/api/v1/events"),
+        ("GET", "/api/v1/messages/{id}"),
+        ("GET", "/api/v1/queues"),
+        ("POST", "/api/v1/messages"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    assert_eq!(documented, expected);
+    for (method, path) in &documented {
+        let url = format!(
+            "{}{}",
+            app.url,
+            path.replace("{id}", "case_01JD0000000000000000000000")
+        );
+        for auth in [
+            None,
+            Some("Bearer wrong"),
+            Some("Basic abc"),
+            Some("Bearer "),
+        ] {
+            let mut req = app.http.request(method.parse().unwrap(), &url);
+            if let Some(a) = auth {
+                req = req.header("authorization", a);
+            }
+            let r = req.body("{}").send().await.unwrap();
+            assert_eq!(
+                r.status(),
+                StatusCode::UNAUTHORIZED,
+                "{method} {path} with {auth:?}"
+            );
+            assert_eq!(r.headers()["content-type"], "application/problem+json");
+            let v: Value = r.json().await.unwrap();
+            assert_eq!(v["code"], "unauthorized");
+            assert_eq!(
+                v["detail"], "a valid API key is required",
+                "nothing else is revealed"
+            );
+        }
+    }
+    assert_eq!(app.store.counts().await.unwrap().messages, 0);
+}
+
+#[tokio::test]
+async fn a_key_issued_by_the_store_works_and_only_its_hash_is_kept() {
+    let app = spawn_app().await;
+    let key = "sb_issued_key_for_a_script";
+    app.store
+        .create_api_key(
+            "script",
+            &sb_store::hash_api_key(key),
+            "agent",
+            SystemClock.now(),
+        )
+        .await
+        .unwrap();
+    let r = app
+        .http
+        .get(format!("{}/api/v1/cases", app.url))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(app.store.api_key_by_hash(key).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn case_lists_filter_and_page_with_a_cursor() {
+    let app = spawn_app().await;
+    let mut last = String::new();
+    for i in 0..5 {
+        let (_, _, v) = app
+            .post(msg(
+                &format!("p{i}"),
+                &format!("@person{i}"),
+                "Where is my order? Please advise.",
+            ))
+            .await;
+        last = v["id"].as_str().unwrap().to_owned();
+    }
+    app.processed(&last).await;
+    let (s, page1) = app.get("/api/v1/cases?limit=2").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(page1["items"].as_array().unwrap().len(), 2);
+    let cursor = page1["next_cursor"].as_str().unwrap();
+    let (_, page2) = app
+        .get(&format!("/api/v1/cases?limit=2&cursor={cursor}"))
+        .await;
+    let (_, page3) = app
+        .get(&format!(
+            "/api/v1/cases?limit=2&cursor={}",
+            page2["next_cursor"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(page3["items"].as_array().unwrap().len(), 1);
+    assert!(page3["next_cursor"].is_null());
+    let all: Vec<&str> = [&page1, &page2, &page3]
+        .iter()
+        .flat_map(|p| {
+            p["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_str().unwrap())
+        })
+        .collect();
+    let mut dedup = all.clone();
+    dedup.dedup();
+    assert_eq!(dedup.len(), 5);
+
+    let (_, open) = app.get("/api/v1/cases?status=new&priority=normal").await;
+    assert_eq!(open["items"].as_array().unwrap().len(), 5);
+    let (_, none) = app.get("/api/v1/cases?status=closed").await;
+    assert!(none["items"].as_array().unwrap().is_empty());
+
+    for (q, field) in [
+        ("status=shouting", "status"),
+        ("limit=0", "limit"),
+        ("limit=9999", "limit"),
+        ("cursor=abc", "cursor"),
+        ("customer=nope", "customer"),
+    ] {
+        let (s, v) = app.get(&format!("/api/v1/cases?{q}")).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{q}");
+        assert_eq!(v["code"], "invalid_query");
+        assert_eq!(v["field"], field);
+    }
+    let (s, v) = app
+        .get("/api/v1/cases/case_01JD0000000000000000000000")
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let (s, _) = app.get("/api/v1/messages/not-an-id").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn operations_endpoints_report_health_readiness_and_metrics() {
+    let app = spawn_app().await;
+    let (_, _, v) = app
+        .post(msg(
+            "m1",
+            "@ops",
+            "Thanks, the replacement arrived and works great!",
+        ))
+        .await;
+    app.processed(v["id"].as_str().unwrap()).await;
+    for path in ["/healthz", "/readyz"] {
+        let r = app
+            .http
+            .get(format!("{}{path}", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+    }
+    let text = app
+        .http
+        .get(format!("{}/metrics", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for needle in [
+        "switchboard_ingest_messages_total{result=\"accepted\"}",
+        "switchboard_stage_duration_seconds{stage=\"enrich\"",
+        "switchboard_stage_duration_seconds{stage=\"append\"",
+        "switchboard_messages_stored",
+        "switchboard_http_requests_total",
+    ] {
+        assert!(text.contains(needle), "missing {needle}");
+    }
+    let r = app
+        .http
+        .get(format!("{}/nowhere", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+}
+
+#[tokio::test]
+async fn live_events_announce_a_new_case() {
+    let app = spawn_app().await;
+    let mut stream = app
+        .http
+        .get(format!("{}/api/v1/events", app.url))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    app.post(msg("e1", "@live", "Is the store in Lyon open on Sunday?"))
+        .await;
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !seen.contains("event: case.opened") {
+        let chunk = tokio::time::timeout_at(deadline, stream.chunk())
+            .await
+            .expect("no event in time")
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("\"type\":\"case.opened\""));
+}
