@@ -62,7 +62,8 @@ mod tests {
                 > m.score("The support team was great").compound
         );
         assert_eq!(
-            m.score("Still waiting for my refund, this is ridiculous").label,
+            m.score("Still waiting for my refund, this is ridiculous")
+                .label,
             SentimentLabel::Negative
         );
         assert_eq!(
