@@ -115,23 +115,27 @@ async fn commit_loop(
                 Err(_) => break,
             }
         }
-        let records: Vec<MessageRecord> = jobs.iter().map(|j| j.record.clone()).collect();
+        let (records, waiting): (Vec<MessageRecord>, Vec<_>) = jobs
+            .drain(..)
+            .map(|j| (j.record, (j.reply, j.identity)))
+            .unzip();
         let started = Instant::now();
         let result = store.append_messages(&records).await;
         metrics::histogram!("switchboard_stage_duration_seconds", "stage" => "append")
             .record(started.elapsed().as_secs_f64());
         metrics::histogram!("switchboard_ingest_batch_size").record(records.len() as f64);
+        drop(records);
         match result {
             Ok(outcomes) => {
                 let mut fresh = Vec::new();
                 let mut dupes = 0u64;
-                for (job, outcome) in jobs.drain(..).zip(outcomes) {
+                for ((reply, identity), outcome) in waiting.into_iter().zip(outcomes) {
                     if outcome.duplicate {
                         dupes += 1;
                     } else {
-                        fresh.push((outcome.id.clone(), job.identity));
+                        fresh.push((outcome.id.clone(), identity));
                     }
-                    let _ = job.reply.send(Ok(outcome));
+                    let _ = reply.send(Ok(outcome));
                 }
                 metrics::counter!("switchboard_ingest_messages_total", "result" => "accepted")
                     .increment(fresh.len() as u64);
@@ -150,11 +154,11 @@ async fn commit_loop(
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, batch = jobs.len(), "append failed; nothing in the batch was acknowledged");
+                tracing::error!(error = %e, batch = waiting.len(), "append failed; nothing in the batch was acknowledged");
                 metrics::counter!("switchboard_ingest_rejected_total", "reason" => "store")
-                    .increment(jobs.len() as u64);
-                for job in jobs.drain(..) {
-                    let _ = job.reply.send(Err(IngestError::Store(e.to_string())));
+                    .increment(waiting.len() as u64);
+                for (reply, _) in waiting {
+                    let _ = reply.send(Err(IngestError::Store(e.to_string())));
                 }
             }
         }

@@ -160,11 +160,3 @@ pub struct IdentityRow {
     pub platform: String,
     pub handle: String,
 }
-
-/// `$1, $2, …` for `n` parameters starting at `start`.
-pub fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}

@@ -364,3 +364,84 @@ async fn reopening_keeps_the_data() {
     let s = SqliteStore::open(&path).await.unwrap();
     assert_eq!(s.counts().await.unwrap().messages, 1);
 }
+
+/// Batches larger than any single statement: every row lands once, redeliveries inside the
+/// batch and across calls answer the stored id, and many messages for one case add up.
+#[tokio::test]
+async fn large_batches_with_redeliveries_and_busy_cases_add_up() {
+    for (name, store, _dir) in backends().await {
+        // 150 messages from 10 authors, and 50 redeliveries of the first 50 in the same batch.
+        let mut recs: Vec<MessageRecord> = (0..150)
+            .map(|i| {
+                record(
+                    "x",
+                    &format!("m{i}"),
+                    &format!("@a{}", i % 10),
+                    "where is my order",
+                )
+            })
+            .collect();
+        recs.extend((0..50).map(|i| record("x", &format!("m{i}"), "@a0", "again")));
+        let out = store.append_messages(&recs).await.unwrap();
+        assert_eq!(out.len(), 200, "{name}");
+        for i in 0..150 {
+            assert!(!out[i].duplicate, "{name}: {i}");
+            assert_eq!(out[i].id, recs[i].id, "{name}: {i}");
+        }
+        for i in 0..50 {
+            assert!(out[150 + i].duplicate, "{name}: {i}");
+            assert_eq!(
+                out[150 + i].id,
+                recs[i].id,
+                "{name}: redelivery {i} answers the stored id"
+            );
+        }
+        // A call mixing new and redelivered messages.
+        let mixed = [
+            record("x", "m3", "@a3", "x"),
+            record("x", "new-1", "@a3", "x"),
+        ];
+        let out2 = store.append_messages(&mixed).await.unwrap();
+        assert!(out2[0].duplicate && !out2[1].duplicate, "{name}");
+        assert_eq!(out2[0].id, recs[3].id);
+
+        let mut ids: Vec<MessageId> = out[..150].iter().map(|a| a.id.clone()).collect();
+        ids.push(out2[1].id.clone());
+        assert_eq!(
+            process(store.as_ref(), &ids, -0.3).await.unwrap(),
+            151,
+            "{name}"
+        );
+        let counts = store.counts().await.unwrap();
+        assert_eq!(
+            (
+                counts.messages,
+                counts.unprocessed,
+                counts.customers,
+                counts.cases
+            ),
+            (151, 0, 10, 10),
+            "{name}"
+        );
+        let cases = store
+            .list_cases(
+                &CaseFilter::default(),
+                &Page {
+                    before: None,
+                    limit: 50,
+                },
+            )
+            .await
+            .unwrap();
+        let total: i64 = cases.iter().map(|c| c.message_count).sum();
+        assert_eq!(total, 151, "{name}");
+        for c in &cases {
+            assert_eq!(
+                store.case_messages(&c.id).await.unwrap().len() as i64,
+                c.message_count,
+                "{name}"
+            );
+            assert!((c.last_sentiment.unwrap() - -0.3).abs() < 1e-9, "{name}");
+        }
+    }
+}

@@ -3,11 +3,11 @@
 //! a small pool that WAL lets run beside the writer. `synchronous=FULL` makes every commit
 //! durable on disk before it returns; group commit keeps that affordable.
 
+mod batch;
 mod migrate;
 
 use crate::rows::{
     CASE_COLUMNS, CaseRow, CustomerRow, IdentityRow, MESSAGE_COLUMNS, MessageRow, QueueRow,
-    placeholders,
 };
 use crate::{
     ApiKey, Appended, CaseFilter, Counts, MessageRecord, Page, Result, Store, StoreError, User,
@@ -22,6 +22,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{AssertSqlSafe, Row};
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -74,6 +75,16 @@ impl SqliteStore {
     }
 }
 
+#[derive(serde::Serialize)]
+struct SourceKey<'a> {
+    source: &'static str,
+    external_id: &'a str,
+}
+
+fn encode_error(e: serde_json::Error) -> StoreError {
+    StoreError::Corrupt(format!("cannot encode a batch: {e}"))
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<()> {
@@ -82,54 +93,58 @@ impl Store for SqliteStore {
     }
 
     async fn append_messages(&self, batch: &[MessageRecord]) -> Result<Vec<Appended>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.writer.begin().await?;
-        let mut out = Vec::with_capacity(batch.len());
-        for r in batch {
-            let m = &r.message;
-            let inserted: Option<String> = sqlx::query_scalar(
-                "INSERT INTO messages (id, source, external_id, channel, kind, visibility, author_handle, \
-                 author_name, author_followers, author_verified, text, created_at, received_at, region, \
-                 in_reply_to, metrics, raw) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-                 ON CONFLICT (source, external_id) DO NOTHING RETURNING id",
+        let inserted = batch::insert_messages(&mut tx, batch).await?;
+        // Whatever was not inserted is a redelivery of a stored message (or of one earlier in
+        // this batch): answer with the stored id.
+        let missing: Vec<usize> = (0..batch.len())
+            .filter(|&i| !inserted.contains(batch[i].id.as_str()))
+            .collect();
+        let mut existing: HashMap<usize, String> = HashMap::new();
+        if !missing.is_empty() {
+            let keys: Vec<SourceKey<'_>> = missing
+                .iter()
+                .map(|&i| SourceKey {
+                    source: batch[i].message.source.as_str(),
+                    external_id: &batch[i].message.external_id,
+                })
+                .collect();
+            let keys = serde_json::to_string(&keys).map_err(encode_error)?;
+            let found: Vec<(i64, String)> = sqlx::query_as(
+                "SELECT j.key, m.id FROM json_each($1) j JOIN messages m \
+                 ON m.source = j.value->>'source' AND m.external_id = j.value->>'external_id'",
             )
-            .bind(r.id.as_str())
-            .bind(m.source.as_str())
-            .bind(&m.external_id)
-            .bind(&m.channel)
-            .bind(m.kind.as_str())
-            .bind(m.visibility.as_str())
-            .bind(&m.author.handle)
-            .bind(m.author.name.as_deref())
-            .bind(m.author.followers.and_then(|f| i64::try_from(f).ok()))
-            .bind(m.author.verified)
-            .bind(&m.text)
-            .bind(m.created_at.unwrap_or(r.received_at).millis())
-            .bind(r.received_at.millis())
-            .bind(m.region.as_deref())
-            .bind(m.in_reply_to.as_deref())
-            .bind(m.metrics.to_string())
-            .bind(m.raw.to_string())
-            .fetch_optional(&mut *tx)
+            .bind(keys)
+            .fetch_all(&mut *tx)
             .await?;
-            match inserted {
-                Some(id) => out.push(Appended {
-                    id: MessageId::from_stored(id),
-                    duplicate: false,
-                }),
-                None => {
-                    let id: String = sqlx::query_scalar(
-                        "SELECT id FROM messages WHERE source = $1 AND external_id = $2",
-                    )
-                    .bind(m.source.as_str())
-                    .bind(&m.external_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    out.push(Appended {
-                        id: MessageId::from_stored(id),
-                        duplicate: true,
-                    });
+            for (k, id) in found {
+                if let Some(&i) = usize::try_from(k).ok().and_then(|k| missing.get(k)) {
+                    existing.insert(i, id);
                 }
+            }
+        }
+        let mut out = Vec::with_capacity(batch.len());
+        for (i, r) in batch.iter().enumerate() {
+            if inserted.contains(r.id.as_str()) {
+                out.push(Appended {
+                    id: r.id.clone(),
+                    duplicate: false,
+                });
+            } else {
+                let id = existing.remove(&i).ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "message {}:{} was neither stored nor found",
+                        r.message.source.as_str(),
+                        r.message.external_id
+                    ))
+                })?;
+                out.push(Appended {
+                    id: MessageId::from_stored(id),
+                    duplicate: true,
+                });
             }
         }
         tx.commit().await?;
@@ -167,11 +182,17 @@ impl Store for SqliteStore {
             return Ok(Vec::new());
         }
         let ids: Vec<&str> = ids.iter().map(MessageId::as_str).collect();
-        let clause = format!(
-            "stage = 'received' AND id IN ({})",
-            placeholders(1, ids.len())
-        );
-        self.messages_where(&clause, &ids).await
+        let ids = serde_json::to_string(&ids).map_err(encode_error)?;
+        sqlx::query_as::<_, MessageRow>(AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages \
+             WHERE stage = 'received' AND id IN (SELECT value FROM json_each($1)) ORDER BY seq"
+        )))
+        .bind(ids)
+        .fetch_all(&self.reader)
+        .await?
+        .into_iter()
+        .map(MessageRow::into_domain)
+        .collect()
     }
 
     async fn case_context(&self, batch: &[PlanMessage]) -> Result<CaseContext> {
@@ -182,47 +203,33 @@ impl Store for SqliteStore {
         let mut keys: Vec<String> = batch.iter().map(PlanMessage::identity_key).collect();
         keys.sort();
         keys.dedup();
-        let sql = format!(
+        let keys = serde_json::to_string(&keys).map_err(encode_error)?;
+        let customers: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT i.key, c.id, c.tier FROM identities i JOIN customers c ON c.id = i.customer_id \
-             WHERE i.key IN ({})",
-            placeholders(1, keys.len())
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for k in &keys {
-            q = q.bind(k.as_str());
-        }
-        let mut customer_ids = Vec::new();
-        for row in q.fetch_all(&self.reader).await? {
-            let key: String = row.try_get(0)?;
-            let id: String = row.try_get(1)?;
-            let tier: String = row.try_get(2)?;
-            customer_ids.push(id.clone());
+             WHERE i.key IN (SELECT value FROM json_each($1))",
+        )
+        .bind(keys)
+        .fetch_all(&self.reader)
+        .await?;
+        let mut customer_ids = Vec::with_capacity(customers.len());
+        for (key, id, tier) in customers {
             let tier = Tier::parse(&tier).unwrap_or(Tier::Standard);
-            ctx.customers.insert(
-                key,
-                KnownCustomer {
-                    id: CustomerId::from_stored(id),
-                    tier,
-                },
-            );
+            let id = CustomerId::from_stored(id);
+            customer_ids.push(id.to_string());
+            ctx.customers.insert(key, KnownCustomer { id, tier });
         }
         if !customer_ids.is_empty() {
-            let sql = format!(
-                "SELECT id, customer_id, channel, priority FROM cases \
-                 WHERE customer_id IN ({}) AND status IN {OPEN_STATES_SQL} ORDER BY opened_at, id",
-                placeholders(1, customer_ids.len())
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for c in &customer_ids {
-                q = q.bind(c.as_str());
-            }
-            for row in q.fetch_all(&self.reader).await? {
-                let (id, customer, channel, priority): (String, String, String, String) = (
-                    row.try_get(0)?,
-                    row.try_get(1)?,
-                    row.try_get(2)?,
-                    row.try_get(3)?,
-                );
+            let ids = serde_json::to_string(&customer_ids).map_err(encode_error)?;
+            let open: Vec<(String, String, String, String)> =
+                sqlx::query_as(AssertSqlSafe(format!(
+                    "SELECT id, customer_id, channel, priority FROM cases \
+                     WHERE customer_id IN (SELECT value FROM json_each($1)) \
+                     AND status IN {OPEN_STATES_SQL} ORDER BY opened_at, id"
+                )))
+                .bind(ids)
+                .fetch_all(&self.reader)
+                .await?;
+            for (id, customer, channel, priority) in open {
                 let priority = CasePriority::parse(&priority).unwrap_or(CasePriority::Normal);
                 ctx.open_cases.insert(
                     (CustomerId::from_stored(customer), channel),
@@ -233,23 +240,35 @@ impl Store for SqliteStore {
                 );
             }
         }
+        #[derive(serde::Serialize)]
+        struct Parent<'a> {
+            key: String,
+            source: &'static str,
+            external_id: &'a str,
+        }
+        let mut parents: Vec<Parent<'_>> = Vec::new();
         for m in batch {
-            let (Some(parent), Some(key)) = (&m.in_reply_to, m.reply_key()) else {
-                continue;
-            };
-            if ctx.reply_cases.contains_key(&key) {
-                continue;
+            if let (Some(parent), Some(key)) = (&m.in_reply_to, m.reply_key())
+                && !parents.iter().any(|p| p.key == key)
+            {
+                parents.push(Parent {
+                    key,
+                    source: m.source.as_str(),
+                    external_id: parent,
+                });
             }
-            let row = sqlx::query(AssertSqlSafe(format!(
-                "SELECT c.id, c.priority FROM messages m JOIN cases c ON c.id = m.case_id \
-                 WHERE m.source = $1 AND m.external_id = $2 AND c.status IN {OPEN_STATES_SQL}"
+        }
+        if !parents.is_empty() {
+            let parents = serde_json::to_string(&parents).map_err(encode_error)?;
+            let found: Vec<(String, String, String)> = sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT j.value->>'key', c.id, c.priority FROM json_each($1) j \
+                 JOIN messages m ON m.source = j.value->>'source' AND m.external_id = j.value->>'external_id' \
+                 JOIN cases c ON c.id = m.case_id WHERE c.status IN {OPEN_STATES_SQL}"
             )))
-            .bind(m.source.as_str())
-            .bind(parent.as_str())
-            .fetch_optional(&self.reader)
+            .bind(parents)
+            .fetch_all(&self.reader)
             .await?;
-            if let Some(row) = row {
-                let (id, priority): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+            for (key, id, priority) in found {
                 let priority = CasePriority::parse(&priority).unwrap_or(CasePriority::Normal);
                 ctx.reply_cases.insert(
                     key,
@@ -265,104 +284,20 @@ impl Store for SqliteStore {
 
     async fn apply_case_plan(&self, plan: &CasePlan, now: Timestamp) -> Result<()> {
         let mut tx = self.writer.begin().await?;
-        for p in &plan.placements {
-            let e = &p.enrichment;
-            let done = sqlx::query(
-                "UPDATE messages SET stage = 'processed', language = $1, language_confidence = $2, \
-                 sentiment_compound = $3, sentiment_label = $4, customer_id = $5, case_id = $6, \
-                 processed_at = $7 WHERE id = $8 AND stage = 'received'",
-            )
-            .bind(&e.language)
-            .bind(e.language_confidence)
-            .bind(e.sentiment_compound)
-            .bind(e.sentiment_label.as_str())
-            .bind(p.customer_id.as_str())
-            .bind(p.case_id.as_str())
-            .bind(now.millis())
-            .bind(p.message_id.as_str())
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() != 1 {
-                tx.rollback().await?;
-                return Err(StoreError::Stale);
-            }
+        // Another worker may have processed some of these messages, or created one of these
+        // customers, since the plan was made: then nothing of it is kept.
+        let placed = batch::place_messages(&mut tx, &plan.placements, now).await?;
+        if placed != plan.placements.len() as u64 {
+            tx.rollback().await?;
+            return Err(StoreError::Stale);
         }
-        for c in &plan.new_customers {
-            sqlx::query(
-                "INSERT INTO customers (id, display_name, region, language, tier, lifetime_value, created_at) \
-                 VALUES ($1, $2, $3, $4, 'standard', 0, $5)",
-            )
-            .bind(c.id.as_str())
-            .bind(c.display_name.as_deref())
-            .bind(c.region.as_deref())
-            .bind(c.language.as_deref())
-            .bind(c.created_at.millis())
-            .execute(&mut *tx)
-            .await?;
-            let linked = sqlx::query(
-                "INSERT INTO identities (key, platform, handle, customer_id, created_at) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (key) DO NOTHING",
-            )
-            .bind(&c.identity_key)
-            .bind(c.platform.as_str())
-            .bind(&c.handle)
-            .bind(c.id.as_str())
-            .bind(c.created_at.millis())
-            .execute(&mut *tx)
-            .await?;
-            if linked.rows_affected() != 1 {
-                tx.rollback().await?;
-                return Err(StoreError::Stale);
-            }
+        let linked = batch::insert_customers(&mut tx, &plan.new_customers).await?;
+        if linked != plan.new_customers.len() as u64 {
+            tx.rollback().await?;
+            return Err(StoreError::Stale);
         }
-        for c in &plan.new_cases {
-            sqlx::query(
-                "INSERT INTO cases (id, customer_id, source, channel, status, priority, queue_id, subject, \
-                 language, region, message_count, last_sentiment, opened_at, updated_at, last_message_at) \
-                 VALUES ($1, $2, $3, $4, 'new', $5, $6, $7, $8, $9, 1, NULL, $10, $11, $10)",
-            )
-            .bind(c.id.as_str())
-            .bind(c.customer_id.as_str())
-            .bind(c.source.as_str())
-            .bind(&c.channel)
-            .bind(c.priority.as_str())
-            .bind(c.queue_id.as_str())
-            .bind(&c.subject)
-            .bind(c.language.as_deref())
-            .bind(c.region.as_deref())
-            .bind(c.opened_at.millis())
-            .bind(now.millis())
-            .execute(&mut *tx)
-            .await?;
-        }
-        // The first message of a new case sets its sentiment too.
-        for p in &plan.placements {
-            if plan.new_cases.iter().any(|c| c.id == p.case_id) {
-                sqlx::query(
-                    "UPDATE cases SET last_sentiment = $1 WHERE id = $2 AND last_sentiment IS NULL",
-                )
-                .bind(p.enrichment.sentiment_compound)
-                .bind(p.case_id.as_str())
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        for t in &plan.touches {
-            // A customer answering a case that waited on them puts it back in the team's court.
-            sqlx::query(
-                "UPDATE cases SET message_count = message_count + 1, \
-                 last_message_at = MAX(last_message_at, $1), updated_at = $2, priority = $3, \
-                 last_sentiment = $4, status = CASE WHEN status = 'pending' THEN 'open' ELSE status END \
-                 WHERE id = $5",
-            )
-            .bind(t.at.millis())
-            .bind(now.millis())
-            .bind(t.priority.as_str())
-            .bind(t.sentiment)
-            .bind(t.case_id.as_str())
-            .execute(&mut *tx)
-            .await?;
-        }
+        batch::insert_cases(&mut tx, plan, now).await?;
+        batch::touch_cases(&mut tx, &plan.touches, now).await?;
         tx.commit().await?;
         Ok(())
     }
