@@ -80,6 +80,9 @@ enum Command {
         /// Size of the simulated customer pool.
         #[arg(long, default_value_t = 5000)]
         customers: u32,
+        /// Stop after sending this many messages (or when the duration ends, if sooner).
+        #[arg(long)]
+        messages: Option<u64>,
     },
 }
 
@@ -123,6 +126,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ack_log,
             seed,
             customers,
+            messages,
         } => simulate::run(simulate::SimulateArgs {
             url,
             rate,
@@ -133,6 +137,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ack_log,
             seed,
             customers,
+            messages,
         })
         .await
         .map(|_| ()),

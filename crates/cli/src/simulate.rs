@@ -19,6 +19,8 @@ pub struct SimulateArgs {
     pub ack_log: Option<std::path::PathBuf>,
     pub seed: u64,
     pub customers: u32,
+    /// Stop after this many messages, if the duration has not ended first.
+    pub messages: Option<u64>,
 }
 
 #[derive(Default)]
@@ -78,7 +80,9 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<Report> {
     let interval = (args.rate > 0).then(|| Duration::from_secs_f64(1.0 / f64::from(args.rate)));
     let mut sent = 0u64;
     let mut tasks = tokio::task::JoinSet::new();
-    while Instant::now() < deadline {
+    while Instant::now() < deadline && args.messages.is_none_or(|n| sent < n) {
+        // Finished requests have reported into the tally; let their tasks go.
+        while tasks.try_join_next().is_some() {}
         if let Some(iv) = interval {
             // Open loop: message n leaves at start + n·interval, however slow the answers.
             let due = started + iv.mul_f64(sent as f64);
