@@ -12,7 +12,8 @@ pub struct Config {
     pub listen: String,
     /// Directory for the embedded database and other local files (`SWITCHBOARD_DATA_DIR`).
     pub data_dir: PathBuf,
-    /// `sqlite://PATH` (default: `switchboard.db` in the data directory) (`SWITCHBOARD_DATABASE_URL`).
+    /// `sqlite://PATH` (default: `switchboard.db` in the data directory) or `postgres://…`
+    /// (`SWITCHBOARD_DATABASE_URL`).
     pub database_url: Option<String>,
     /// `memory://` (`SWITCHBOARD_BUS_URL`).
     pub bus_url: String,
@@ -155,9 +156,11 @@ impl Config {
             bail!("batch sizes must be at least 1");
         }
         if let Some(url) = &self.database_url
-            && !url.starts_with("sqlite://")
+            && !["sqlite://", "postgres://", "postgresql://"]
+                .iter()
+                .any(|p| url.starts_with(p))
         {
-            bail!("unsupported database URL `{url}` (expected sqlite://PATH)");
+            bail!("unsupported database URL `{url}` (expected sqlite://PATH or postgres://…)");
         }
         if !matches!(self.bus_url.as_str(), "memory://" | "memory") {
             bail!(

@@ -5,6 +5,7 @@
 //! The store carries out decisions; it does not make them. Case planning, routing and triage
 //! are pure functions in the domain crate.
 
+pub mod postgres;
 mod rows;
 pub mod sqlite;
 
@@ -16,6 +17,7 @@ use sb_domain::{
 };
 use std::sync::Arc;
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -166,8 +168,11 @@ pub trait Store: Send + Sync + 'static {
     async fn user(&self, login: &str) -> Result<Option<User>>;
 }
 
-/// Opens the store named by a URL: `sqlite://PATH`.
+/// Opens the store named by a URL: `sqlite://PATH` or `postgres://…`.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Arc::new(PgStore::open(url).await?));
+    }
     if let Some(path) = url.strip_prefix("sqlite://") {
         return Ok(Arc::new(
             SqliteStore::open(std::path::Path::new(path)).await?,

@@ -1,9 +1,10 @@
 //! Flat row shapes shared by the SQL implementations, and their conversion into the domain.
 
-use crate::{Result, StoreError};
+use crate::{CaseFilter, Page, Result, StoreError};
 use sb_domain::{
-    Author, Case, CaseId, CasePriority, CaseStatus, CustomerId, Enrichment, Message, MessageId,
-    MessageKind, Platform, Queue, QueueId, SentimentLabel, Stage, Timestamp, Visibility,
+    Author, Case, CaseId, CasePriority, CaseStatus, Customer, CustomerId, Enrichment, Identity,
+    Message, MessageId, MessageKind, Platform, Queue, QueueId, SentimentLabel, Stage, Tier,
+    Timestamp, Visibility,
 };
 
 fn corrupt(what: &str, v: &str) -> StoreError {
@@ -159,4 +160,59 @@ pub struct CustomerRow {
 pub struct IdentityRow {
     pub platform: String,
     pub handle: String,
+}
+
+impl CustomerRow {
+    pub fn into_domain(self, identities: Vec<IdentityRow>) -> Result<Customer> {
+        Ok(Customer {
+            id: CustomerId::from_stored(self.id),
+            display_name: self.display_name,
+            region: self.region,
+            language: self.language,
+            tier: Tier::parse(&self.tier).ok_or_else(|| corrupt("tier", &self.tier))?,
+            lifetime_value: self.lifetime_value,
+            created_at: Timestamp(self.created_at),
+            identities: identities
+                .into_iter()
+                .filter_map(|i| {
+                    Some(Identity {
+                        platform: Platform::parse(&i.platform)?,
+                        handle: i.handle,
+                    })
+                })
+                .collect(),
+        })
+    }
+}
+
+/// The `WHERE` clause of a case list and its text arguments (`$1`, `$2`, …); the limit is
+/// the next parameter.
+pub fn case_filter_sql(filter: &CaseFilter, page: &Page) -> (String, Vec<String>) {
+    let mut clauses = Vec::new();
+    let mut args: Vec<String> = Vec::new();
+    let mut add = |col: &str, v: String| {
+        args.push(v);
+        clauses.push(format!("{col} = ${}", args.len()));
+    };
+    if let Some(s) = filter.status {
+        add("status", s.as_str().to_owned());
+    }
+    if let Some(q) = &filter.queue_id {
+        add("queue_id", q.as_str().to_owned());
+    }
+    if let Some(p) = filter.priority {
+        add("priority", p.as_str().to_owned());
+    }
+    if let Some(c) = &filter.customer_id {
+        add("customer_id", c.as_str().to_owned());
+    }
+    if let Some(b) = &page.before {
+        args.push(b.clone());
+        clauses.push(format!("id < ${}", args.len()));
+    }
+    if clauses.is_empty() {
+        (String::new(), args)
+    } else {
+        (format!("WHERE {}", clauses.join(" AND ")), args)
+    }
 }

@@ -332,32 +332,7 @@ impl Store for SqliteStore {
     }
 
     async fn list_cases(&self, filter: &CaseFilter, page: &Page) -> Result<Vec<Case>> {
-        let mut clauses = Vec::new();
-        let mut args: Vec<String> = Vec::new();
-        let mut add = |col: &str, v: String| {
-            args.push(v);
-            clauses.push(format!("{col} ${}", args.len()));
-        };
-        if let Some(s) = filter.status {
-            add("status =", s.as_str().to_owned());
-        }
-        if let Some(q) = &filter.queue_id {
-            add("queue_id =", q.as_str().to_owned());
-        }
-        if let Some(p) = filter.priority {
-            add("priority =", p.as_str().to_owned());
-        }
-        if let Some(c) = &filter.customer_id {
-            add("customer_id =", c.as_str().to_owned());
-        }
-        if let Some(b) = &page.before {
-            add("id <", b.clone());
-        }
-        let where_sql = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", clauses.join(" AND "))
-        };
+        let (where_sql, args) = crate::rows::case_filter_sql(filter, page);
         let sql = format!(
             "SELECT {CASE_COLUMNS} FROM cases {where_sql} ORDER BY id DESC LIMIT ${}",
             args.len() + 1
@@ -387,25 +362,7 @@ impl Store for SqliteStore {
                 .bind(id.as_str())
                 .fetch_all(&self.reader)
                 .await?;
-        Ok(Some(Customer {
-            id: CustomerId::from_stored(row.id),
-            display_name: row.display_name,
-            region: row.region,
-            language: row.language,
-            tier: Tier::parse(&row.tier)
-                .ok_or_else(|| StoreError::Corrupt(format!("tier `{}`", row.tier)))?,
-            lifetime_value: row.lifetime_value,
-            created_at: Timestamp(row.created_at),
-            identities: identities
-                .into_iter()
-                .filter_map(|i| {
-                    Some(Identity {
-                        platform: Platform::parse(&i.platform)?,
-                        handle: i.handle,
-                    })
-                })
-                .collect(),
-        }))
+        row.into_domain(identities).map(Some)
     }
 
     async fn queues(&self) -> Result<Vec<Queue>> {

@@ -1,0 +1,49 @@
+//! Schema migrations for PostgreSQL, embedded in the binary. Processes starting together
+//! take turns on an advisory lock, so each migration runs exactly once.
+
+use crate::{Result, StoreError};
+use sqlx::PgPool;
+
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    include_str!("../../migrations/postgres/0001_foundation.sql"),
+)];
+
+/// Arbitrary constant naming the migration lock.
+pub const LOCK_KEY: i64 = 0x5357_4254_4348_0001;
+
+pub async fn run(pool: &PgPool) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(LOCK_KEY)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .execute(&mut *tx)
+    .await?;
+    for &(version, sql) in MIGRATIONS {
+        let done: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                .bind(version)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if done.is_some() {
+            continue;
+        }
+        sqlx::raw_sql(sql)
+            .execute(&mut *tx)
+            .await
+            .map_err(|source| StoreError::Migration { version, source })?;
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, applied_at) \
+             VALUES ($1, (extract(epoch FROM now()) * 1000)::bigint)",
+        )
+        .bind(version)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

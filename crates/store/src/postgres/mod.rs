@@ -1,0 +1,727 @@
+//! The scaled-out store: PostgreSQL, shared by any number of `serve` and `worker` processes.
+//! Batches travel as column arrays and are unpacked with `UNNEST`, so each step is a few
+//! statements whatever its size. Concurrency is settled by the database: a placement only
+//! succeeds on a message still `received`, and an identity key is unique, so a worker that
+//! lost a race gets `Stale` and plans again.
+
+mod migrate;
+
+use crate::rows::{
+    CASE_COLUMNS, CaseRow, CustomerRow, IdentityRow, MESSAGE_COLUMNS, MessageRow, QueueRow,
+};
+use crate::{
+    ApiKey, Appended, CaseFilter, Counts, MessageRecord, Page, Result, Store, StoreError, User,
+};
+use async_trait::async_trait;
+use sb_domain::case::{CaseContext, CasePlan, CaseTouch, KnownCustomer, OpenCase, PlanMessage};
+use sb_domain::{
+    Case, CaseId, CasePriority, Customer, CustomerId, Identity, Message, MessageId, Platform,
+    Queue, Tier, Timestamp,
+};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{AssertSqlSafe, Row};
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Written exactly as the `cases_customer_open` index's condition.
+const OPEN_CASE_SQL: &str = "status NOT IN ('resolved', 'closed')";
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://…`) and brings the schema up to date. Several processes
+    /// may start at once: migrations run under an advisory lock.
+    pub async fn open(url: &str) -> Result<Self> {
+        Self::open_with(PgConnectOptions::from_str(url)?).await
+    }
+
+    /// As `open`, with every table in `schema` (created if missing). Lets several
+    /// installations, or test runs, share one database.
+    pub async fn open_in_schema(url: &str, schema: &str) -> Result<Self> {
+        if schema.is_empty()
+            || !schema
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Err(StoreError::UnsupportedUrl(format!(
+                "schema `{schema}`: use lowercase letters, digits and _"
+            )));
+        }
+        let opts = PgConnectOptions::from_str(url)?;
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts.clone())
+            .await?;
+        // `IF NOT EXISTS` alone races between processes starting together.
+        let mut tx = admin.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(migrate::LOCK_KEY)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(AssertSqlSafe(format!(
+            "CREATE SCHEMA IF NOT EXISTS {schema}"
+        )))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        admin.close().await;
+        Self::open_with(opts.options([("search_path", schema)])).await
+    }
+
+    async fn open_with(opts: PgConnectOptions) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
+        migrate::run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    async fn messages_where(&self, clause: &str, arg: &str) -> Result<Vec<Message>> {
+        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE {clause} ORDER BY seq");
+        sqlx::query_as::<_, MessageRow>(AssertSqlSafe(sql))
+            .bind(arg)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(MessageRow::into_domain)
+            .collect()
+    }
+}
+
+/// Several messages of one batch may touch the same case; each case is updated once, with
+/// the same result as applying the touches in order.
+struct FoldedTouches {
+    ids: Vec<String>,
+    n: Vec<i64>,
+    at: Vec<i64>,
+    priority: Vec<&'static str>,
+    sentiment: Vec<f64>,
+}
+
+fn fold_touches(touches: &[CaseTouch]) -> FoldedTouches {
+    let mut f = FoldedTouches {
+        ids: Vec::new(),
+        n: Vec::new(),
+        at: Vec::new(),
+        priority: Vec::new(),
+        sentiment: Vec::new(),
+    };
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for t in touches {
+        let at = t.at.millis();
+        if let Some(&i) = index.get(t.case_id.as_str()) {
+            f.n[i] += 1;
+            f.at[i] = f.at[i].max(at);
+            f.priority[i] = t.priority.as_str();
+            f.sentiment[i] = t.sentiment;
+        } else {
+            index.insert(t.case_id.as_str(), f.ids.len());
+            f.ids.push(t.case_id.to_string());
+            f.n.push(1);
+            f.at.push(at);
+            f.priority.push(t.priority.as_str());
+            f.sentiment.push(t.sentiment);
+        }
+    }
+    f
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn append_messages(&self, batch: &[MessageRecord]) -> Result<Vec<Appended>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let col = |f: &dyn Fn(&MessageRecord) -> String| batch.iter().map(f).collect::<Vec<_>>();
+        let opt =
+            |f: &dyn Fn(&MessageRecord) -> Option<String>| batch.iter().map(f).collect::<Vec<_>>();
+        let mut tx = self.pool.begin().await?;
+        let inserted: HashSet<String> = sqlx::query_scalar(
+            "INSERT INTO messages (id, source, external_id, channel, kind, visibility, author_handle, \
+             author_name, author_followers, author_verified, text, created_at, received_at, region, \
+             in_reply_to, metrics, raw) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
+             $6::text[], $7::text[], $8::text[], $9::bigint[], $10::boolean[], $11::text[], \
+             $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::text[], $17::text[]) \
+             ON CONFLICT (source, external_id) DO NOTHING RETURNING id",
+        )
+        .bind(col(&|r| r.id.to_string()))
+        .bind(col(&|r| r.message.source.as_str().to_owned()))
+        .bind(col(&|r| r.message.external_id.clone()))
+        .bind(col(&|r| r.message.channel.clone()))
+        .bind(col(&|r| r.message.kind.as_str().to_owned()))
+        .bind(col(&|r| r.message.visibility.as_str().to_owned()))
+        .bind(col(&|r| r.message.author.handle.clone()))
+        .bind(opt(&|r| r.message.author.name.clone()))
+        .bind(
+            batch
+                .iter()
+                .map(|r| {
+                    r.message
+                        .author
+                        .followers
+                        .and_then(|f| i64::try_from(f).ok())
+                })
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            batch
+                .iter()
+                .map(|r| r.message.author.verified)
+                .collect::<Vec<_>>(),
+        )
+        .bind(col(&|r| r.message.text.clone()))
+        .bind(
+            batch
+                .iter()
+                .map(|r| r.message.created_at.unwrap_or(r.received_at).millis())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            batch
+                .iter()
+                .map(|r| r.received_at.millis())
+                .collect::<Vec<_>>(),
+        )
+        .bind(opt(&|r| r.message.region.clone()))
+        .bind(opt(&|r| r.message.in_reply_to.clone()))
+        .bind(col(&|r| r.message.metrics.to_string()))
+        .bind(col(&|r| r.message.raw.to_string()))
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .collect();
+        // Whatever was not inserted is a redelivery of a stored message (or of one earlier in
+        // this batch): answer with the stored id.
+        let missing: Vec<usize> = (0..batch.len())
+            .filter(|&i| !inserted.contains(batch[i].id.as_str()))
+            .collect();
+        let mut existing: HashMap<usize, String> = HashMap::new();
+        if !missing.is_empty() {
+            let found: Vec<(i64, String)> = sqlx::query_as(
+                "SELECT k.ord, m.id FROM UNNEST($1::text[], $2::text[]) WITH ORDINALITY AS k(source, external_id, ord) \
+                 JOIN messages m ON m.source = k.source AND m.external_id = k.external_id",
+            )
+            .bind(
+                missing
+                    .iter()
+                    .map(|&i| batch[i].message.source.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                missing
+                    .iter()
+                    .map(|&i| batch[i].message.external_id.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .fetch_all(&mut *tx)
+            .await?;
+            for (ord, id) in found {
+                if let Some(&i) = usize::try_from(ord - 1).ok().and_then(|k| missing.get(k)) {
+                    existing.insert(i, id);
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(batch.len());
+        for (i, r) in batch.iter().enumerate() {
+            if inserted.contains(r.id.as_str()) {
+                out.push(Appended {
+                    id: r.id.clone(),
+                    duplicate: false,
+                });
+            } else {
+                let id = existing.remove(&i).ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "message {}:{} was neither stored nor found",
+                        r.message.source.as_str(),
+                        r.message.external_id
+                    ))
+                })?;
+                out.push(Appended {
+                    id: MessageId::from_stored(id),
+                    duplicate: true,
+                });
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn unprocessed_messages(
+        &self,
+        after: Option<&MessageId>,
+        received_before: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<MessageId>> {
+        let after_seq: i64 = match after {
+            None => 0,
+            Some(id) => sqlx::query_scalar("SELECT seq FROM messages WHERE id = $1")
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await?
+                .unwrap_or(0),
+        };
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM messages WHERE stage = 'received' AND seq > $1 AND received_at < $2 \
+             ORDER BY seq LIMIT $3",
+        )
+        .bind(after_seq)
+        .bind(received_before.millis())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids.into_iter().map(MessageId::from_stored).collect())
+    }
+
+    async fn messages_for_processing(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = ids.iter().map(MessageId::as_str).collect();
+        sqlx::query_as::<_, MessageRow>(AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE stage = 'received' AND id = ANY($1) ORDER BY seq"
+        )))
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(MessageRow::into_domain)
+        .collect()
+    }
+
+    async fn case_context(&self, batch: &[PlanMessage]) -> Result<CaseContext> {
+        let mut ctx = CaseContext::default();
+        if batch.is_empty() {
+            return Ok(ctx);
+        }
+        let mut keys: Vec<String> = batch.iter().map(PlanMessage::identity_key).collect();
+        keys.sort();
+        keys.dedup();
+        let customers: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT i.key, c.id, c.tier FROM identities i JOIN customers c ON c.id = i.customer_id \
+             WHERE i.key = ANY($1)",
+        )
+        .bind(keys)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut customer_ids = Vec::with_capacity(customers.len());
+        for (key, id, tier) in customers {
+            let tier = Tier::parse(&tier).unwrap_or(Tier::Standard);
+            customer_ids.push(id.clone());
+            ctx.customers.insert(
+                key,
+                KnownCustomer {
+                    id: CustomerId::from_stored(id),
+                    tier,
+                },
+            );
+        }
+        if !customer_ids.is_empty() {
+            let open: Vec<(String, String, String, String)> =
+                sqlx::query_as(AssertSqlSafe(format!(
+                    "SELECT id, customer_id, channel, priority FROM cases \
+                     WHERE customer_id = ANY($1) AND {OPEN_CASE_SQL} ORDER BY opened_at, id"
+                )))
+                .bind(customer_ids)
+                .fetch_all(&self.pool)
+                .await?;
+            for (id, customer, channel, priority) in open {
+                let priority = CasePriority::parse(&priority).unwrap_or(CasePriority::Normal);
+                ctx.open_cases.insert(
+                    (CustomerId::from_stored(customer), channel),
+                    OpenCase {
+                        id: CaseId::from_stored(id),
+                        priority,
+                    },
+                );
+            }
+        }
+        let (mut pkeys, mut psources, mut pexts) = (Vec::new(), Vec::new(), Vec::new());
+        for m in batch {
+            if let (Some(parent), Some(key)) = (&m.in_reply_to, m.reply_key())
+                && !pkeys.contains(&key)
+            {
+                pkeys.push(key);
+                psources.push(m.source.as_str());
+                pexts.push(parent.as_str());
+            }
+        }
+        if !pkeys.is_empty() {
+            let found: Vec<(String, String, String)> = sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT j.key, c.id, c.priority \
+                 FROM UNNEST($1::text[], $2::text[], $3::text[]) AS j(key, source, external_id) \
+                 JOIN messages m ON m.source = j.source AND m.external_id = j.external_id \
+                 JOIN cases c ON c.id = m.case_id WHERE c.{OPEN_CASE_SQL}"
+            )))
+            .bind(pkeys)
+            .bind(psources)
+            .bind(pexts)
+            .fetch_all(&self.pool)
+            .await?;
+            for (key, id, priority) in found {
+                let priority = CasePriority::parse(&priority).unwrap_or(CasePriority::Normal);
+                ctx.reply_cases.insert(
+                    key,
+                    OpenCase {
+                        id: CaseId::from_stored(id),
+                        priority,
+                    },
+                );
+            }
+        }
+        Ok(ctx)
+    }
+
+    async fn apply_case_plan(&self, plan: &CasePlan, now: Timestamp) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let p = &plan.placements;
+        // A message another worker placed meanwhile is no longer `received`: then nothing of
+        // this plan is kept.
+        let placed = sqlx::query(
+            "UPDATE messages m SET stage = 'processed', language = v.language, \
+             language_confidence = v.language_confidence, sentiment_compound = v.sentiment_compound, \
+             sentiment_label = v.sentiment_label, customer_id = v.customer_id, case_id = v.case_id, \
+             processed_at = $8 \
+             FROM UNNEST($1::text[], $2::text[], $3::float8[], $4::float8[], $5::text[], $6::text[], $7::text[]) \
+             AS v(id, language, language_confidence, sentiment_compound, sentiment_label, customer_id, case_id) \
+             WHERE m.id = v.id AND m.stage = 'received'",
+        )
+        .bind(p.iter().map(|p| p.message_id.as_str()).collect::<Vec<_>>())
+        .bind(p.iter().map(|p| p.enrichment.language.as_str()).collect::<Vec<_>>())
+        .bind(p.iter().map(|p| p.enrichment.language_confidence).collect::<Vec<_>>())
+        .bind(p.iter().map(|p| p.enrichment.sentiment_compound).collect::<Vec<_>>())
+        .bind(p.iter().map(|p| p.enrichment.sentiment_label.as_str()).collect::<Vec<_>>())
+        .bind(p.iter().map(|p| p.customer_id.as_str()).collect::<Vec<_>>())
+        .bind(p.iter().map(|p| p.case_id.as_str()).collect::<Vec<_>>())
+        .bind(now.millis())
+        .execute(&mut *tx)
+        .await?;
+        if placed.rows_affected() != p.len() as u64 {
+            tx.rollback().await?;
+            return Err(StoreError::Stale);
+        }
+        let c = &plan.new_customers;
+        if !c.is_empty() {
+            sqlx::query(
+                "INSERT INTO customers (id, display_name, region, language, tier, lifetime_value, created_at) \
+                 SELECT id, display_name, region, language, 'standard', 0, created_at \
+                 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) \
+                 AS v(id, display_name, region, language, created_at)",
+            )
+            .bind(c.iter().map(|c| c.id.as_str()).collect::<Vec<_>>())
+            .bind(c.iter().map(|c| c.display_name.as_deref()).collect::<Vec<_>>())
+            .bind(c.iter().map(|c| c.region.as_deref()).collect::<Vec<_>>())
+            .bind(c.iter().map(|c| c.language.as_deref()).collect::<Vec<_>>())
+            .bind(c.iter().map(|c| c.created_at.millis()).collect::<Vec<_>>())
+            .execute(&mut *tx)
+            .await?;
+            let linked = sqlx::query(
+                "INSERT INTO identities (key, platform, handle, customer_id, created_at) \
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) \
+                 ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(c.iter().map(|c| c.identity_key.as_str()).collect::<Vec<_>>())
+            .bind(c.iter().map(|c| c.platform.as_str()).collect::<Vec<_>>())
+            .bind(c.iter().map(|c| c.handle.as_str()).collect::<Vec<_>>())
+            .bind(c.iter().map(|c| c.id.as_str()).collect::<Vec<_>>())
+            .bind(c.iter().map(|c| c.created_at.millis()).collect::<Vec<_>>())
+            .execute(&mut *tx)
+            .await?;
+            if linked.rows_affected() != c.len() as u64 {
+                tx.rollback().await?;
+                return Err(StoreError::Stale);
+            }
+        }
+        let k = &plan.new_cases;
+        if !k.is_empty() {
+            // A new case starts with the sentiment of its first message.
+            let mut first: HashMap<&str, f64> = HashMap::new();
+            for p in p {
+                first
+                    .entry(p.case_id.as_str())
+                    .or_insert(p.enrichment.sentiment_compound);
+            }
+            sqlx::query(
+                "INSERT INTO cases (id, customer_id, source, channel, status, priority, queue_id, \
+                 subject, language, region, message_count, last_sentiment, opened_at, updated_at, \
+                 last_message_at) \
+                 SELECT id, customer_id, source, channel, 'new', priority, queue_id, subject, language, \
+                 region, 1, sentiment, opened_at, $12, opened_at \
+                 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
+                 $7::text[], $8::text[], $9::text[], $10::float8[], $11::bigint[]) \
+                 AS v(id, customer_id, source, channel, priority, queue_id, subject, language, region, \
+                 sentiment, opened_at)",
+            )
+            .bind(k.iter().map(|c| c.id.as_str()).collect::<Vec<_>>())
+            .bind(k.iter().map(|c| c.customer_id.as_str()).collect::<Vec<_>>())
+            .bind(k.iter().map(|c| c.source.as_str()).collect::<Vec<_>>())
+            .bind(k.iter().map(|c| c.channel.as_str()).collect::<Vec<_>>())
+            .bind(k.iter().map(|c| c.priority.as_str()).collect::<Vec<_>>())
+            .bind(k.iter().map(|c| c.queue_id.as_str()).collect::<Vec<_>>())
+            .bind(k.iter().map(|c| c.subject.as_str()).collect::<Vec<_>>())
+            .bind(k.iter().map(|c| c.language.as_deref()).collect::<Vec<_>>())
+            .bind(k.iter().map(|c| c.region.as_deref()).collect::<Vec<_>>())
+            .bind(
+                k.iter()
+                    .map(|c| first.get(c.id.as_str()).copied())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(k.iter().map(|c| c.opened_at.millis()).collect::<Vec<_>>())
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !plan.touches.is_empty() {
+            let t = fold_touches(&plan.touches);
+            // A customer answering a case that waited on them puts it back in the team's court.
+            sqlx::query(
+                "UPDATE cases c SET message_count = c.message_count + v.n, \
+                 last_message_at = GREATEST(c.last_message_at, v.at), updated_at = $6, \
+                 priority = v.priority, last_sentiment = v.sentiment, \
+                 status = CASE WHEN c.status = 'pending' THEN 'open' ELSE c.status END \
+                 FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::float8[]) \
+                 AS v(id, n, at, priority, sentiment) WHERE c.id = v.id",
+            )
+            .bind(t.ids)
+            .bind(t.n)
+            .bind(t.at)
+            .bind(t.priority)
+            .bind(t.sentiment)
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn default_queue(&self) -> Result<Queue> {
+        let row: QueueRow = sqlx::query_as(
+            "SELECT id, name, is_default FROM queues WHERE is_default ORDER BY id LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("no default queue".into()))?;
+        Ok(row.into_domain())
+    }
+
+    async fn message(&self, id: &MessageId) -> Result<Option<Message>> {
+        Ok(self.messages_where("id = $1", id.as_str()).await?.pop())
+    }
+
+    async fn case(&self, id: &CaseId) -> Result<Option<Case>> {
+        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
+        let row: Option<CaseRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(CaseRow::into_domain).transpose()
+    }
+
+    async fn case_messages(&self, id: &CaseId) -> Result<Vec<Message>> {
+        self.messages_where("case_id = $1", id.as_str()).await
+    }
+
+    async fn list_cases(&self, filter: &CaseFilter, page: &Page) -> Result<Vec<Case>> {
+        let (where_sql, args) = crate::rows::case_filter_sql(filter, page);
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases {where_sql} ORDER BY id DESC LIMIT ${}",
+            args.len() + 1
+        );
+        let mut q = sqlx::query_as::<_, CaseRow>(AssertSqlSafe(sql));
+        for a in &args {
+            q = q.bind(a.as_str());
+        }
+        q.bind(i64::from(page.limit))
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(CaseRow::into_domain)
+            .collect()
+    }
+
+    async fn customer(&self, id: &CustomerId) -> Result<Option<Customer>> {
+        let row: Option<CustomerRow> = sqlx::query_as(
+            "SELECT id, display_name, region, language, tier, lifetime_value, created_at FROM customers WHERE id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let identities: Vec<IdentityRow> = sqlx::query_as(
+            "SELECT platform, handle FROM identities WHERE customer_id = $1 ORDER BY created_at, key",
+        )
+        .bind(id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        row.into_domain(identities).map(Some)
+    }
+
+    async fn queues(&self) -> Result<Vec<Queue>> {
+        let rows: Vec<QueueRow> =
+            sqlx::query_as("SELECT id, name, is_default FROM queues ORDER BY name")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(QueueRow::into_domain).collect())
+    }
+
+    async fn counts(&self) -> Result<Counts> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT (SELECT COUNT(*) FROM messages), \
+             (SELECT COUNT(*) FROM messages WHERE stage = 'received'), \
+             (SELECT COUNT(*) FROM customers), (SELECT COUNT(*) FROM cases), \
+             (SELECT COUNT(*) FROM cases WHERE {OPEN_CASE_SQL})"
+        )))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Counts {
+            messages: row.try_get(0)?,
+            unprocessed: row.try_get(1)?,
+            customers: row.try_get(2)?,
+            cases: row.try_get(3)?,
+            open_cases: row.try_get(4)?,
+        })
+    }
+
+    async fn upsert_customer(
+        &self,
+        platform: Platform,
+        handle: &str,
+        display_name: Option<&str>,
+        tier: Tier,
+        lifetime_value: f64,
+        now: Timestamp,
+    ) -> Result<CustomerId> {
+        let key = Identity::key(platform, handle);
+        let mut tx = self.pool.begin().await?;
+        // Serialise upserts of one identity across processes.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind(&key)
+            .execute(&mut *tx)
+            .await?;
+        let existing: Option<String> =
+            sqlx::query_scalar("SELECT customer_id FROM identities WHERE key = $1")
+                .bind(&key)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let id = match existing {
+            Some(id) => {
+                sqlx::query(
+                    "UPDATE customers SET tier = $1, lifetime_value = $2, \
+                     display_name = COALESCE($3, display_name) WHERE id = $4",
+                )
+                .bind(tier.as_str())
+                .bind(lifetime_value)
+                .bind(display_name)
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+                CustomerId::from_stored(id)
+            }
+            None => {
+                let id = CustomerId::generate();
+                sqlx::query(
+                    "INSERT INTO customers (id, display_name, tier, lifetime_value, created_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(id.as_str())
+                .bind(display_name)
+                .bind(tier.as_str())
+                .bind(lifetime_value)
+                .bind(now.millis())
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO identities (key, platform, handle, customer_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&key)
+                .bind(platform.as_str())
+                .bind(handle)
+                .bind(id.as_str())
+                .bind(now.millis())
+                .execute(&mut *tx)
+                .await?;
+                id
+            }
+        };
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn create_api_key(
+        &self,
+        name: &str,
+        key_hash: &str,
+        role: &str,
+        now: Timestamp,
+    ) -> Result<String> {
+        let id = format!("key_{}", ulid::Ulid::generate());
+        sqlx::query("INSERT INTO api_keys (id, name, key_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&id)
+            .bind(name)
+            .bind(key_hash)
+            .bind(role)
+            .bind(now.millis())
+            .execute(&self.pool)
+            .await?;
+        Ok(id)
+    }
+
+    async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>> {
+        let row: Option<(String, String, String, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT id, name, role, expires_at, revoked_at FROM api_keys WHERE key_hash = $1",
+        )
+        .bind(key_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(id, name, role, expires_at, revoked_at)| ApiKey {
+            id,
+            name,
+            role,
+            expires_at: expires_at.map(Timestamp),
+            revoked_at: revoked_at.map(Timestamp),
+        }))
+    }
+
+    async fn upsert_user(
+        &self,
+        login: &str,
+        password_hash: &str,
+        role: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO users (login, password_hash, role, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (login) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role",
+        )
+        .bind(login)
+        .bind(password_hash)
+        .bind(role)
+        .bind(now.millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn user(&self, login: &str) -> Result<Option<User>> {
+        let row: Option<(String, String, String)> =
+            sqlx::query_as("SELECT login, password_hash, role FROM users WHERE login = $1")
+                .bind(login)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(login, password_hash, role)| User {
+            login,
+            password_hash,
+            role,
+        }))
+    }
+}
