@@ -69,10 +69,15 @@ pub struct ScoredFile {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tally {
     pub raw: f64,
+    /// Windows with at least one scored point.
     pub windows: usize,
+    pub detected_windows: usize,
+    /// Scored points, as NAB counts them: detections inside / outside windows, and points
+    /// below the threshold outside / inside windows.
     pub tp: usize,
     pub fp: usize,
-    pub detected_windows: usize,
+    pub tn: usize,
+    pub fn_points: usize,
 }
 
 impl Tally {
@@ -164,6 +169,10 @@ pub fn score_at(files: &[ScoredFile], profile: &Profile, threshold: f64) -> Vec<
                 seen[w - base] = true;
             }
             if p.score < threshold {
+                match p.window {
+                    Some(_) => tally.fn_points += 1,
+                    None => tally.tn += 1,
+                }
                 continue;
             }
             let weight = weigh(p, profile);
@@ -257,6 +266,8 @@ pub fn optimise(files: &[ScoredFile], profile: &Profile) -> ProfileResult {
         total.tp += t.tp;
         total.fp += t.fp;
         total.detected_windows += t.detected_windows;
+        total.tn += t.tn;
+        total.fn_points += t.fn_points;
     }
     ProfileResult {
         profile: *profile,
@@ -303,6 +314,8 @@ mod tests {
         let t = &score_at(&[f], &STANDARD, 0.5)[0].1;
         assert!((t.raw - 1.0).abs() < 1e-12, "{t:?}");
         assert_eq!((t.tp, t.fp, t.detected_windows), (2, 0, 1));
+        // 85 scored points: 10 in the window, 75 outside.
+        assert_eq!((t.fn_points, t.tn), (8, 75));
         assert!((t.normalised(&STANDARD) - 100.0).abs() < 1e-9);
     }
 
