@@ -1,5 +1,6 @@
 //! The `switchboard` binary: commands, configuration, start-up and shutdown.
 
+mod alerts;
 mod app;
 mod config;
 mod demo;
@@ -81,6 +82,11 @@ enum Command {
         #[arg(long, default_value_t = 5000)]
         customers: u32,
     },
+    /// Anomaly detection on series: the live detectors, offline.
+    Alerts {
+        #[command(subcommand)]
+        command: alerts::AlertsCommand,
+    },
 }
 
 fn init_logging(filter: &str) {
@@ -136,6 +142,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         })
         .await
         .map(|_| ()),
+        Command::Alerts { command } => alerts::run(command),
     }
 }
 
