@@ -383,6 +383,25 @@ mod tests {
     }
 
     #[test]
+    fn each_profile_finds_its_own_threshold() {
+        // Ten false alarms at 0.5 before the window, and the window's detection at its left
+        // edge at 0.45. Standard: 0.99 − 10·0.11 beats missing the window (−1); with
+        // false positives costing 0.22 the detector is better left silent.
+        let mut scores = vec![0.0; 100];
+        for s in &mut scores[20..30] {
+            *s = 0.5;
+        }
+        scores[50] = 0.45;
+        let f = file(scores, vec![(50, 59)]);
+        let standard = optimise(std::slice::from_ref(&f), &STANDARD);
+        assert_eq!(standard.threshold, 0.45);
+        assert!((standard.total.raw - (1.0 - 1.1)).abs() < 1e-12);
+        let low_fp = optimise(&[f], &REWARD_LOW_FP);
+        assert_eq!(low_fp.threshold, f64::INFINITY);
+        assert_eq!(low_fp.total.raw, -1.0);
+    }
+
+    #[test]
     fn a_detector_that_only_cries_wolf_is_best_left_silent() {
         let mut scores = vec![1.0; 100];
         for s in &mut scores[50..60] {
