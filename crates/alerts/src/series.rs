@@ -21,7 +21,7 @@ pub enum InputError {
     #[error("line {line}: `{text}` is not a finite number")]
     Value { line: u64, text: String },
     #[error("{0}")]
-    Labels(String),
+    Corpus(String),
 }
 
 /// A series in arrival order.

@@ -167,6 +167,10 @@ fn the_nab_measurement_runs_on_the_shipped_corpus() {
     assert!(text.contains("all files"), "{text}");
     assert!(text.contains("identical on 10 of 10 files"), "{text}");
     assert!(
+        text.contains("equal the windows file: 10 of 10 files"),
+        "{text}"
+    );
+    assert!(
         text.contains("equal NAB's TP+FN / TN+FP: 10 of 10 files"),
         "{text}"
     );

@@ -28,7 +28,7 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, InputErro
         path: path.display().to_string(),
         source,
     })?;
-    serde_json::from_str(&text).map_err(|e| InputError::Labels(format!("{}: {e}", path.display())))
+    serde_json::from_str(&text).map_err(|e| InputError::Corpus(format!("{}: {e}", path.display())))
 }
 
 /// The first of `names` that exists under `dir/labels`.
@@ -48,19 +48,19 @@ fn entry<'a, T>(map: &'a BTreeMap<String, T>, file: &str) -> Option<&'a T> {
 
 fn row_of(series: &Series, text: &str) -> Result<usize, InputError> {
     let ts = parse_timestamp(text)
-        .ok_or_else(|| InputError::Labels(format!("bad window timestamp `{text}`")))?;
+        .ok_or_else(|| InputError::Corpus(format!("bad window timestamp `{text}`")))?;
     series
         .timestamps
         .iter()
         .position(|t| *t == ts)
-        .ok_or_else(|| InputError::Labels(format!("window edge `{text}` is not a row")))
+        .ok_or_else(|| InputError::Corpus(format!("window edge `{text}` is not a row")))
 }
 
 /// Loads every `*.csv` under `dir/data` that has windows in the windows file.
 pub fn load(dir: &Path) -> Result<Vec<LabelledFile>, InputError> {
     let windows_path = labels_file(dir, &["realTweets_windows.json", "combined_windows.json"])
         .ok_or_else(|| {
-            InputError::Labels(format!("no labels/*windows.json under {}", dir.display()))
+            InputError::Corpus(format!("no labels/*windows.json under {}", dir.display()))
         })?;
     let limits: Limits = read_json(&windows_path)?;
     let labels: Option<Labels> =
@@ -94,7 +94,7 @@ pub fn load(dir: &Path) -> Result<Vec<LabelledFile>, InputError> {
         let mut windows = Vec::with_capacity(file_limits.len());
         for limit in file_limits {
             let [start, end] = limit.as_slice() else {
-                return Err(InputError::Labels(format!(
+                return Err(InputError::Corpus(format!(
                     "{name}: a window is not [start, end]"
                 )));
             };
@@ -112,7 +112,7 @@ pub fn load(dir: &Path) -> Result<Vec<LabelledFile>, InputError> {
         });
     }
     if files.is_empty() {
-        return Err(InputError::Labels(format!(
+        return Err(InputError::Corpus(format!(
             "no data file under {} has scoring windows",
             data_dir.display()
         )));

@@ -57,9 +57,9 @@ pub fn load(dir: &Path) -> Result<Vec<PublishedRow>, InputError> {
     let mut rows = Vec::new();
     for path in paths {
         let mut reader = csv::Reader::from_path(&path)
-            .map_err(|e| InputError::Labels(format!("{}: {e}", path.display())))?;
+            .map_err(|e| InputError::Corpus(format!("{}: {e}", path.display())))?;
         for row in reader.deserialize() {
-            rows.push(row.map_err(|e| InputError::Labels(format!("{}: {e}", path.display())))?);
+            rows.push(row.map_err(|e| InputError::Corpus(format!("{}: {e}", path.display())))?);
         }
     }
     Ok(rows)

@@ -24,6 +24,9 @@ pub struct NabReport {
     /// Per file: our windows, and the published raw standard score of each shown detector.
     files: Vec<(String, usize)>,
     published: Vec<PublishedRow>,
+    /// Files whose windows, recomputed from the labels with NAB's rule, equal the windows
+    /// file's, out of files with labels.
+    pub windows_check: (usize, usize),
     /// Files whose scored points agree with NAB's counts, out of files with published rows.
     pub count_check: (usize, usize),
     /// The windowed-Gaussian re-run: per file (ours, published).
@@ -96,8 +99,12 @@ pub fn report(
         }
     };
 
+    let labelled = files.iter().filter_map(|f| f.windows_match_labels);
+    let windows_check = labelled.fold((0, 0), |(same, all), m| (same + usize::from(m), all + 1));
+
     NabReport {
         results,
+        windows_check,
         files: everything
             .iter()
             .map(|(n, t)| (n.clone(), t.windows))
@@ -190,7 +197,12 @@ impl NabReport {
     fn write_checks(&self, out: &mut String) -> fmt::Result {
         writeln!(
             out,
-            "\nscorer checks against NAB's published per-file results"
+            "\nwindows recomputed from the labels with NAB's rule equal the windows file: {} of {} files",
+            self.windows_check.0, self.windows_check.1
+        )?;
+        writeln!(
+            out,
+            "scorer checks against NAB's published per-file results"
         )?;
         if self.count_check.1 == 0 && self.reference.is_empty() {
             return writeln!(
