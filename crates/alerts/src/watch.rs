@@ -92,6 +92,18 @@ impl SeriesWatch {
         closed
     }
 
+    /// The spike score the open bucket would get if it closed now (see
+    /// [`VolumeSpikeDetector::preview`]): checked after each message, it lets a burst alert
+    /// within its first bucket instead of when the next one starts.
+    pub fn open_spike(&self, cfg: &WatchConfig) -> f32 {
+        match self.bucket_start {
+            Some(start) => self
+                .volume
+                .preview(&cfg.volume, start, f64::from(self.count)),
+            None => 0.0,
+        }
+    }
+
     /// Closes the open bucket if `now_ms` is past it (a series that has gone quiet still
     /// has its silence scored).
     pub fn flush(&mut self, cfg: &WatchConfig, now_ms: i64) -> Option<BucketSignals> {
@@ -173,6 +185,13 @@ impl<K: Hash + Eq> Watchlist<K> {
             .record(&self.cfg, ts_ms, sentiment)
     }
 
+    /// See [`SeriesWatch::open_spike`]; 0 for a series never seen.
+    pub fn open_spike(&self, key: &K) -> f32 {
+        self.series
+            .get(key)
+            .map_or(0.0, |s| s.open_spike(&self.cfg))
+    }
+
     /// Closes every bucket that ended before `now_ms`, returning each series' signals.
     pub fn flush(&mut self, now_ms: i64) -> Vec<(&K, BucketSignals)> {
         let cfg = self.cfg;
@@ -216,6 +235,71 @@ mod tests {
         let b = w.flush(&cfg, 26 * MIN).unwrap();
         assert_eq!((b.bucket_start, b.volume), (20 * MIN, 1));
         assert_eq!(w.flush(&cfg, 27 * MIN), None);
+    }
+
+    /// Mentions per 5-minute bucket over three days, busier by day, with a burst of ten
+    /// times the usual on day 3.
+    fn kettle_mentions(bucket: i64) -> i64 {
+        let usual = 6 + (bucket % 288) / 48;
+        if bucket == 2 * 288 + 100 {
+            usual * 10
+        } else {
+            usual
+        }
+    }
+
+    #[test]
+    fn live_buckets_are_scored_exactly_as_alerts_detect_scores_the_series() {
+        let cfg = WatchConfig::default();
+        let mut w = SeriesWatch::default();
+        let mut live = Vec::new();
+        let mut series = crate::Series::default();
+        for bucket in 0..3 * 288 {
+            let t = bucket * 5 * MIN;
+            for m in 0..kettle_mentions(bucket) {
+                if let Some(b) = w.record(&cfg, t + m * 1000, Some(0.1)) {
+                    live.push(f64::from(b.spike));
+                }
+            }
+            series.timestamps.push(t);
+            series.values.push(kettle_mentions(bucket) as f64);
+        }
+        let offline = crate::score_series(&cfg.volume, &series);
+        // Every bucket but the still-open last one has been scored live.
+        assert_eq!(live.len(), offline.len() - 1);
+        assert_eq!(live[..], offline[..live.len()]);
+        assert!(live.iter().any(|s| *s > 0.5));
+    }
+
+    #[test]
+    fn a_burst_alerts_within_its_first_bucket() {
+        let cfg = WatchConfig::default();
+        let mut w = SeriesWatch::default();
+        let burst = 2 * 288 + 100;
+        for bucket in 0..burst {
+            for m in 0..kettle_mentions(bucket) {
+                w.record(&cfg, bucket * 5 * MIN + m * 1000, None);
+            }
+        }
+        let t = burst * 5 * MIN;
+        let mut alerted_after = None;
+        for m in 0..kettle_mentions(burst) {
+            w.record(&cfg, t + m * 1000, None);
+            if alerted_after.is_none() && w.open_spike(&cfg) > 0.5 {
+                alerted_after = Some(m + 1);
+            }
+        }
+        // The usual bucket holds about 8 messages; the alert comes well before the 80th.
+        let n = alerted_after.expect("the burst raised no early alert");
+        assert!(n <= 40, "alerted after {n} messages");
+        // A usual bucket never previews as a spike.
+        let mut quiet = SeriesWatch::default();
+        for bucket in 0..burst {
+            for m in 0..kettle_mentions(bucket) {
+                quiet.record(&cfg, bucket * 5 * MIN + m * 1000, None);
+                assert!(quiet.open_spike(&cfg) < 0.5);
+            }
+        }
     }
 
     #[test]

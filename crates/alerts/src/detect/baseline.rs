@@ -87,6 +87,19 @@ impl SeasonalBaseline {
         self.level + self.hour[hour_of_day(ts_ms)] + self.day[day_of_week(ts_ms)]
     }
 
+    /// Scores `y` against what was expected, without learning from it.
+    pub fn deviation(&self, ts_ms: i64, y: f32, min_sigma: f32) -> Deviation {
+        let h = hour_of_day(ts_ms);
+        let expected = self.expected_at(ts_ms);
+        let residual = y - expected;
+        let sigma = (self.spread.max(self.hour_spread[h]) * MAD_TO_SIGMA).max(min_sigma);
+        Deviation {
+            expected,
+            residual,
+            z: residual / sigma,
+        }
+    }
+
     /// Scores `y` against what was expected, then learns from it.
     pub fn observe(
         &mut self,

@@ -10,17 +10,22 @@ pub struct Cooldown {
 }
 
 impl Cooldown {
+    /// Whether `score` would be reported now, without recording anything.
+    pub fn would_report(&self, score: f32, length: u32, margin: f32) -> bool {
+        let peak = if self.since >= length { 0.0 } else { self.peak };
+        (peak == 0.0 && score > 0.0) || (peak > 0.0 && score >= peak + margin)
+    }
+
     /// Returns the score to report for a point that scored `score` (0 when suppressed).
     pub fn pass(&mut self, score: f32, length: u32, margin: f32) -> f32 {
-        if self.since >= length {
-            self.peak = 0.0;
-        }
-        let fresh = self.peak == 0.0 && score > 0.0;
-        if fresh || score >= self.peak + margin {
+        if self.would_report(score, length, margin) {
             self.peak = score;
             self.since = 0;
             score
         } else {
+            if self.since >= length {
+                self.peak = 0.0;
+            }
             self.since = self.since.saturating_add(1);
             0.0
         }

@@ -53,17 +53,46 @@ impl VolumeSpikeDetector {
     /// count is not above what the hour and day lead one to expect, or when it only repeats
     /// a burst already reported within the cooldown.
     pub fn observe(&mut self, cfg: &VolumeConfig, ts_ms: i64, count: f64) -> f32 {
-        let y = (count.max(0.0) as f32).ln_1p();
-        let lambda = self.baseline.expected_at(ts_ms).exp_m1().max(0.0);
-        let floor = (cfg.count_noise / (1.0 + lambda).sqrt()).max(cfg.min_sigma);
+        let (y, floor) = self.scale(cfg, ts_ms, count);
         let dev = self.baseline.observe(&cfg.baseline, ts_ms, y, floor);
         if self.baseline.seen() <= cfg.warmup {
             return 0.0;
         }
-        let z = dev.z.max(0.0);
-        let score = z / (z + cfg.half_z);
-        self.cooldown.pass(score, cfg.cooldown, cfg.escalation)
+        self.cooldown
+            .pass(score_of(cfg, dev.z), cfg.cooldown, cfg.escalation)
     }
+
+    /// The score a bucket still filling up would get if it closed now, without learning or
+    /// recording anything. A partial count can only grow, so when it already scores, the
+    /// alert need not wait for the bucket to close.
+    pub fn preview(&self, cfg: &VolumeConfig, ts_ms: i64, count_so_far: f64) -> f32 {
+        if self.baseline.seen() < cfg.warmup {
+            return 0.0;
+        }
+        let (y, floor) = self.scale(cfg, ts_ms, count_so_far);
+        let score = score_of(cfg, self.baseline.deviation(ts_ms, y, floor).z);
+        if self
+            .cooldown
+            .would_report(score, cfg.cooldown, cfg.escalation)
+        {
+            score
+        } else {
+            0.0
+        }
+    }
+
+    /// The count on the log scale, and the floor of its spread at the expected count.
+    fn scale(&self, cfg: &VolumeConfig, ts_ms: i64, count: f64) -> (f32, f32) {
+        let y = (count.max(0.0) as f32).ln_1p();
+        let lambda = self.baseline.expected_at(ts_ms).exp_m1().max(0.0);
+        let floor = (cfg.count_noise / (1.0 + lambda).sqrt()).max(cfg.min_sigma);
+        (y, floor)
+    }
+}
+
+fn score_of(cfg: &VolumeConfig, z: f32) -> f32 {
+    let z = z.max(0.0);
+    z / (z + cfg.half_z)
 }
 
 #[cfg(test)]
