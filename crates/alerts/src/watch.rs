@@ -19,10 +19,21 @@ const MAX_EMPTY_BUCKETS: i64 = 288;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct WatchConfig {
-    /// Bucket length in milliseconds (the detectors' defaults assume 5 minutes).
+    /// Bucket length in milliseconds (the detectors' defaults assume 5 minutes); values
+    /// below 1 ms are taken as 1 ms.
     pub bucket_ms: i64,
     pub volume: VolumeConfig,
     pub sentiment: SentimentConfig,
+}
+
+impl WatchConfig {
+    fn bucket_len(&self) -> i64 {
+        self.bucket_ms.max(1)
+    }
+
+    fn bucket_of(&self, ts_ms: i64) -> i64 {
+        ts_ms.div_euclid(self.bucket_len()) * self.bucket_len()
+    }
 }
 
 impl Default for WatchConfig {
@@ -72,7 +83,7 @@ impl SeriesWatch {
         ts_ms: i64,
         sentiment: Option<f32>,
     ) -> Option<BucketSignals> {
-        let start = ts_ms.div_euclid(cfg.bucket_ms) * cfg.bucket_ms;
+        let start = cfg.bucket_of(ts_ms);
         let closed = match self.bucket_start {
             Some(open) if start > open => self.close_until(cfg, start),
             Some(_) => None,
@@ -107,7 +118,7 @@ impl SeriesWatch {
     /// Closes the open bucket if `now_ms` is past it (a series that has gone quiet still
     /// has its silence scored).
     pub fn flush(&mut self, cfg: &WatchConfig, now_ms: i64) -> Option<BucketSignals> {
-        let start = now_ms.div_euclid(cfg.bucket_ms) * cfg.bucket_ms;
+        let start = cfg.bucket_of(now_ms);
         match self.bucket_start {
             Some(open) if start > open => self.close_until(cfg, start),
             _ => None,
@@ -118,9 +129,9 @@ impl SeriesWatch {
     fn close_until(&mut self, cfg: &WatchConfig, next: i64) -> Option<BucketSignals> {
         let open = self.bucket_start?;
         let mut last = self.close(cfg, open);
-        let empty = ((next - open) / cfg.bucket_ms - 1).clamp(0, MAX_EMPTY_BUCKETS);
+        let empty = ((next - open) / cfg.bucket_len() - 1).clamp(0, MAX_EMPTY_BUCKETS);
         for k in (1..=empty).rev() {
-            last = self.close(cfg, next - k * cfg.bucket_ms);
+            last = self.close(cfg, next - k * cfg.bucket_len());
         }
         self.bucket_start = Some(next);
         Some(last)
