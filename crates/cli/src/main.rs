@@ -1,5 +1,6 @@
 //! The `switchboard` binary: commands, configuration, start-up and shutdown.
 
+mod alerts;
 mod app;
 mod config;
 mod demo;
@@ -84,6 +85,11 @@ enum Command {
         #[arg(long)]
         messages: Option<u64>,
     },
+    /// Anomaly detection on series: the live detectors, offline.
+    Alerts {
+        #[command(subcommand)]
+        command: alerts::AlertsCommand,
+    },
 }
 
 fn init_logging(filter: &str) {
@@ -141,6 +147,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         })
         .await
         .map(|_| ()),
+        Command::Alerts { command } => alerts::run(command),
     }
 }
 

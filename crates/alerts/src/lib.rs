@@ -1,0 +1,26 @@
+//! Listening and detection: streaming metrics per watched series, online detectors that
+//! decide as each point arrives, and the NAB scorer that measures them. Pure computation:
+//! no IO beyond reading a benchmark directory, and no clock — every timestamp comes from the
+//! data. Wiring alerts into the live pipeline, alert rules and incidents live elsewhere.
+
+pub mod detect;
+pub mod nab;
+pub mod series;
+pub mod time;
+pub mod watch;
+
+pub use detect::{SentimentConfig, SentimentDropDetector, VolumeConfig, VolumeSpikeDetector};
+pub use series::{InputError, Series};
+pub use watch::{BucketSignals, SeriesWatch, WatchConfig, Watchlist};
+
+/// Runs the live spike detector over a whole series, one point at a time: what
+/// `switchboard alerts detect` prints and what NAB scores.
+pub fn score_series(cfg: &VolumeConfig, series: &Series) -> Vec<f64> {
+    let mut detector = VolumeSpikeDetector::default();
+    series
+        .timestamps
+        .iter()
+        .zip(&series.values)
+        .map(|(ts, v)| f64::from(detector.observe(cfg, *ts, *v)))
+        .collect()
+}

@@ -1,0 +1,340 @@
+//! Streaming metrics per watched series (E1): messages are counted into fixed buckets
+//! (volume, sentiment mean, negative share) and, as each bucket closes, handed to the spike
+//! and sentiment-drop detectors. One series is one grouping key the operator watches (a
+//! term, product, region or platform); its state has a fixed size, so memory grows with the
+//! number of series, never with traffic or time.
+//!
+//! Time comes from the messages (and from `flush`, for a series gone silent): replays and
+//! live traffic behave the same.
+
+use crate::detect::{SentimentConfig, SentimentDropDetector, VolumeConfig, VolumeSpikeDetector};
+use std::collections::HashMap;
+use std::hash::Hash;
+
+/// Sentiment at or below this counts as negative (the NLP stage's own cut-off).
+pub const NEGATIVE_BELOW: f32 = -0.05;
+/// A silent series replays at most this many empty buckets, so one long gap costs a bounded
+/// amount of work; the baseline does not need more to see the silence.
+const MAX_EMPTY_BUCKETS: i64 = 288;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WatchConfig {
+    /// Bucket length in milliseconds (the detectors' defaults assume 5 minutes); values
+    /// below 1 ms are taken as 1 ms.
+    pub bucket_ms: i64,
+    pub volume: VolumeConfig,
+    pub sentiment: SentimentConfig,
+}
+
+impl WatchConfig {
+    fn bucket_len(&self) -> i64 {
+        self.bucket_ms.max(1)
+    }
+
+    fn bucket_of(&self, ts_ms: i64) -> i64 {
+        ts_ms.div_euclid(self.bucket_len()) * self.bucket_len()
+    }
+}
+
+impl Default for WatchConfig {
+    fn default() -> Self {
+        Self {
+            bucket_ms: 300_000,
+            volume: VolumeConfig::default(),
+            sentiment: SentimentConfig::default(),
+        }
+    }
+}
+
+/// What one closed bucket of one series showed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BucketSignals {
+    pub bucket_start: i64,
+    pub volume: u32,
+    /// Mean compound sentiment of the messages that carried one.
+    pub sentiment_mean: Option<f32>,
+    pub negative_share: Option<f32>,
+    /// Spike score 0..1 (see `VolumeSpikeDetector`).
+    pub spike: f32,
+    /// Sentiment-drop score 0..1 (see `SentimentDropDetector`).
+    pub sentiment_drop: f32,
+}
+
+/// The state of one series.
+#[derive(Clone, Debug, Default)]
+pub struct SeriesWatch {
+    /// Start of the open bucket; `None` before the first message.
+    bucket_start: Option<i64>,
+    count: u32,
+    sentiment_sum: f32,
+    sentiment_n: u32,
+    negative: u32,
+    volume: VolumeSpikeDetector,
+    sentiment: SentimentDropDetector,
+}
+
+impl SeriesWatch {
+    /// Counts one message. When it is the first of a later bucket, the open bucket closes
+    /// (and any empty buckets in between), and the signals of the last closed bucket are
+    /// returned. Messages later than their bucket was closed are counted in the open one.
+    pub fn record(
+        &mut self,
+        cfg: &WatchConfig,
+        ts_ms: i64,
+        sentiment: Option<f32>,
+    ) -> Option<BucketSignals> {
+        let start = cfg.bucket_of(ts_ms);
+        let closed = match self.bucket_start {
+            Some(open) if start > open => self.close_until(cfg, start),
+            Some(_) => None,
+            None => {
+                self.bucket_start = Some(start);
+                None
+            }
+        };
+        self.count = self.count.saturating_add(1);
+        if let Some(s) = sentiment.filter(|s| s.is_finite()) {
+            self.sentiment_sum += s;
+            self.sentiment_n += 1;
+            if s <= NEGATIVE_BELOW {
+                self.negative += 1;
+            }
+        }
+        closed
+    }
+
+    /// The spike score the open bucket would get if it closed now (see
+    /// [`VolumeSpikeDetector::preview`]): checked after each message, it lets a burst alert
+    /// within its first bucket instead of when the next one starts.
+    pub fn open_spike(&self, cfg: &WatchConfig) -> f32 {
+        match self.bucket_start {
+            Some(start) => self
+                .volume
+                .preview(&cfg.volume, start, f64::from(self.count)),
+            None => 0.0,
+        }
+    }
+
+    /// Closes the open bucket if `now_ms` is past it (a series that has gone quiet still
+    /// has its silence scored).
+    pub fn flush(&mut self, cfg: &WatchConfig, now_ms: i64) -> Option<BucketSignals> {
+        let start = cfg.bucket_of(now_ms);
+        match self.bucket_start {
+            Some(open) if start > open => self.close_until(cfg, start),
+            _ => None,
+        }
+    }
+
+    /// Closes the open bucket and the empty ones up to `next`, which becomes the open one.
+    fn close_until(&mut self, cfg: &WatchConfig, next: i64) -> Option<BucketSignals> {
+        let open = self.bucket_start?;
+        let mut last = self.close(cfg, open);
+        let empty = ((next - open) / cfg.bucket_len() - 1).clamp(0, MAX_EMPTY_BUCKETS);
+        for k in (1..=empty).rev() {
+            last = self.close(cfg, next - k * cfg.bucket_len());
+        }
+        self.bucket_start = Some(next);
+        Some(last)
+    }
+
+    fn close(&mut self, cfg: &WatchConfig, bucket_start: i64) -> BucketSignals {
+        let volume = std::mem::take(&mut self.count);
+        let sum = std::mem::take(&mut self.sentiment_sum);
+        let n = std::mem::take(&mut self.sentiment_n);
+        let negative = std::mem::take(&mut self.negative);
+        let (sentiment_mean, negative_share) = if n > 0 {
+            let n_f = n as f32;
+            (Some(sum / n_f), Some(negative as f32 / n_f))
+        } else {
+            (None, None)
+        };
+        let spike = self
+            .volume
+            .observe(&cfg.volume, bucket_start, f64::from(volume));
+        let sentiment_drop =
+            self.sentiment
+                .observe(&cfg.sentiment, sentiment_mean.unwrap_or(f32::NAN), n);
+        BucketSignals {
+            bucket_start,
+            volume,
+            sentiment_mean,
+            negative_share,
+            spike,
+            sentiment_drop,
+        }
+    }
+}
+
+/// Every watched series, by key.
+#[derive(Debug)]
+pub struct Watchlist<K> {
+    cfg: WatchConfig,
+    series: HashMap<K, SeriesWatch>,
+}
+
+impl<K: Hash + Eq> Watchlist<K> {
+    pub fn new(cfg: WatchConfig) -> Self {
+        Self {
+            cfg,
+            series: HashMap::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.series.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.series.is_empty()
+    }
+
+    /// Counts one message against series `key`; see [`SeriesWatch::record`].
+    pub fn record(&mut self, key: K, ts_ms: i64, sentiment: Option<f32>) -> Option<BucketSignals> {
+        self.series
+            .entry(key)
+            .or_default()
+            .record(&self.cfg, ts_ms, sentiment)
+    }
+
+    /// See [`SeriesWatch::open_spike`]; 0 for a series never seen.
+    pub fn open_spike(&self, key: &K) -> f32 {
+        self.series
+            .get(key)
+            .map_or(0.0, |s| s.open_spike(&self.cfg))
+    }
+
+    /// Closes every bucket that ended before `now_ms`, returning each series' signals.
+    pub fn flush(&mut self, now_ms: i64) -> Vec<(&K, BucketSignals)> {
+        let cfg = self.cfg;
+        self.series
+            .iter_mut()
+            .filter_map(|(k, s)| s.flush(&cfg, now_ms).map(|b| (k, b)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60_000;
+
+    #[test]
+    fn messages_are_counted_into_five_minute_buckets() {
+        let cfg = WatchConfig::default();
+        let mut w = SeriesWatch::default();
+        assert_eq!(w.record(&cfg, 0, Some(0.5)), None);
+        assert_eq!(w.record(&cfg, MIN, Some(-0.5)), None);
+        assert_eq!(w.record(&cfg, 2 * MIN, None), None);
+        let b = w.record(&cfg, 5 * MIN, Some(0.1)).unwrap();
+        assert_eq!(b.bucket_start, 0);
+        assert_eq!(b.volume, 3);
+        assert_eq!(b.sentiment_mean, Some(0.0));
+        assert_eq!(b.negative_share, Some(0.5));
+    }
+
+    #[test]
+    fn a_silent_stretch_is_scored_as_empty_buckets() {
+        let cfg = WatchConfig::default();
+        let mut w = SeriesWatch::default();
+        w.record(&cfg, 0, None);
+        // Next message 20 minutes later: buckets 0 (1 message), 5, 10, 15 (empty) close.
+        let b = w.record(&cfg, 20 * MIN, None).unwrap();
+        assert_eq!(b.bucket_start, 15 * MIN);
+        assert_eq!(b.volume, 0);
+        assert_eq!(b.sentiment_mean, None);
+        let b = w.flush(&cfg, 26 * MIN).unwrap();
+        assert_eq!((b.bucket_start, b.volume), (20 * MIN, 1));
+        assert_eq!(w.flush(&cfg, 27 * MIN), None);
+    }
+
+    /// Mentions per 5-minute bucket over three days, busier by day, with a burst of ten
+    /// times the usual on day 3.
+    fn kettle_mentions(bucket: i64) -> i64 {
+        let usual = 6 + (bucket % 288) / 48;
+        if bucket == 2 * 288 + 100 {
+            usual * 10
+        } else {
+            usual
+        }
+    }
+
+    #[test]
+    fn live_buckets_are_scored_exactly_as_alerts_detect_scores_the_series() {
+        let cfg = WatchConfig::default();
+        let mut w = SeriesWatch::default();
+        let mut live = Vec::new();
+        let mut series = crate::Series::default();
+        for bucket in 0..3 * 288 {
+            let t = bucket * 5 * MIN;
+            for m in 0..kettle_mentions(bucket) {
+                if let Some(b) = w.record(&cfg, t + m * 1000, Some(0.1)) {
+                    live.push(f64::from(b.spike));
+                }
+            }
+            series.timestamps.push(t);
+            series.values.push(kettle_mentions(bucket) as f64);
+        }
+        let offline = crate::score_series(&cfg.volume, &series);
+        // Every bucket but the still-open last one has been scored live.
+        assert_eq!(live.len(), offline.len() - 1);
+        assert_eq!(live[..], offline[..live.len()]);
+        assert!(live.iter().any(|s| *s > 0.5));
+    }
+
+    #[test]
+    fn a_burst_alerts_within_its_first_bucket() {
+        let cfg = WatchConfig::default();
+        let mut w = SeriesWatch::default();
+        let burst = 2 * 288 + 100;
+        for bucket in 0..burst {
+            for m in 0..kettle_mentions(bucket) {
+                w.record(&cfg, bucket * 5 * MIN + m * 1000, None);
+            }
+        }
+        let t = burst * 5 * MIN;
+        let mut alerted_after = None;
+        for m in 0..kettle_mentions(burst) {
+            w.record(&cfg, t + m * 1000, None);
+            if alerted_after.is_none() && w.open_spike(&cfg) > 0.5 {
+                alerted_after = Some(m + 1);
+            }
+        }
+        // The usual bucket holds about 8 messages; the alert comes well before the 80th.
+        let n = alerted_after.expect("the burst raised no early alert");
+        assert!(n <= 40, "alerted after {n} messages");
+        // A usual bucket never previews as a spike.
+        let mut quiet = SeriesWatch::default();
+        for bucket in 0..burst {
+            for m in 0..kettle_mentions(bucket) {
+                quiet.record(&cfg, bucket * 5 * MIN + m * 1000, None);
+                assert!(quiet.open_spike(&cfg) < 0.5);
+            }
+        }
+    }
+
+    #[test]
+    fn a_recall_burst_on_one_product_spikes_only_that_series() {
+        let mut list = Watchlist::new(WatchConfig::default());
+        let day = 288;
+        let mut spiked = Vec::new();
+        for bucket in 0..(3 * day) {
+            let t = bucket * 5 * MIN;
+            let burst = bucket == 2 * day + 100;
+            for m in 0..if burst { 60 } else { 6 } {
+                if let Some(b) = list.record("kettle", t + m * 1000, Some(0.2)) {
+                    spiked.push(("kettle", b.spike));
+                }
+            }
+            for m in 0..6 {
+                if let Some(b) = list.record("toaster", t + m * 1000, Some(0.2)) {
+                    spiked.push(("toaster", b.spike));
+                }
+            }
+        }
+        let alerts: Vec<_> = spiked.iter().filter(|(_, s)| *s > 0.5).collect();
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        assert_eq!(alerts[0].0, "kettle");
+        assert_eq!(list.len(), 2);
+    }
+}
