@@ -13,7 +13,7 @@ use switchboard_alerts::{VolumeConfig, score_series};
 fn main() {
     let dir = std::env::args()
         .nth(1)
-        .unwrap_or_else(|| "/work/shared/datasets/nab_realtweets".into());
+        .unwrap_or_else(|| "../shared/datasets/nab_realtweets".into());
     let files = nab::load(std::path::Path::new(&dir)).expect("a NAB directory");
 
     // The three parameters that were picked by search, around their defaults.
