@@ -10,8 +10,10 @@
 //!
 //! The bus never decides anything: it carries ids and small payloads.
 
+mod jetstream;
 mod memory;
 
+pub use jetstream::JetStreamBus;
 pub use memory::MemoryBus;
 
 use async_trait::async_trait;
@@ -91,12 +93,23 @@ impl std::fmt::Debug for Delivery {
     }
 }
 
-/// Opens the bus named by a URL: `memory://` (default).
-pub fn open(url: &str) -> Result<std::sync::Arc<dyn Bus>, BusError> {
+/// Opens the bus named by a URL: `memory://` (default) or `nats://HOST:PORT[?stream=NAME]`
+/// (JetStream; the stream defaults to `SWITCHBOARD`).
+pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Bus>, BusError> {
     match url {
         "" | "memory://" | "memory" => Ok(std::sync::Arc::new(MemoryBus::new(
             memory::DEFAULT_CAPACITY,
         ))),
+        u if u.starts_with("nats://") => {
+            // `nats://HOST:PORT?stream=NAME` keeps installations sharing a server apart.
+            let (server, stream) = match u.split_once("?stream=") {
+                Some((server, name)) if !name.is_empty() => (server, name),
+                _ => (u, jetstream::STREAM),
+            };
+            Ok(std::sync::Arc::new(
+                JetStreamBus::connect_with(server, stream, jetstream::ACK_WAIT).await?,
+            ))
+        }
         other => Err(BusError::UnsupportedUrl(other.to_owned())),
     }
 }

@@ -41,7 +41,9 @@ pub fn pipeline(cfg: &Config, store: Arc<dyn Store>, events: PipelineEvents) -> 
 /// Starts everything `serve` runs, in this process, and returns once the server listens.
 pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
     let store = open_store(cfg).await?;
-    let bus = sb_bus::open(&cfg.bus_url)?;
+    let bus = sb_bus::open(&cfg.bus_url)
+        .await
+        .with_context(|| format!("cannot open the bus at {}", cfg.bus_url))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let events = PipelineEvents::default();
 
@@ -115,7 +117,9 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
 /// with the servers, so it works from the store's sweep alone.
 pub async fn worker(cfg: Config) -> anyhow::Result<()> {
     let store = open_store(&cfg).await?;
-    let bus = sb_bus::open(&cfg.bus_url)?;
+    let bus = sb_bus::open(&cfg.bus_url)
+        .await
+        .with_context(|| format!("cannot open the bus at {}", cfg.bus_url))?;
     let mut cfg = cfg;
     cfg.pipeline.sweep_interval_secs = cfg.pipeline.sweep_interval_secs.min(1);
     let pipe = pipeline(&cfg, store, PipelineEvents::default());

@@ -15,7 +15,7 @@ pub struct Config {
     /// `sqlite://PATH` (default: `switchboard.db` in the data directory) or `postgres://…`
     /// (`SWITCHBOARD_DATABASE_URL`).
     pub database_url: Option<String>,
-    /// `memory://` (`SWITCHBOARD_BUS_URL`).
+    /// `memory://` or `nats://HOST:PORT` for JetStream (`SWITCHBOARD_BUS_URL`).
     pub bus_url: String,
     /// An API key accepted with the admin role, for first start and automation (`SWITCHBOARD_ADMIN_KEY`).
     pub admin_key: Option<String>,
@@ -162,9 +162,11 @@ impl Config {
         {
             bail!("unsupported database URL `{url}` (expected sqlite://PATH or postgres://…)");
         }
-        if !matches!(self.bus_url.as_str(), "memory://" | "memory") {
+        if !matches!(self.bus_url.as_str(), "memory://" | "memory")
+            && !self.bus_url.starts_with("nats://")
+        {
             bail!(
-                "unsupported bus URL `{}` (expected memory://)",
+                "unsupported bus URL `{}` (expected memory:// or nats://HOST:PORT)",
                 self.bus_url
             );
         }

@@ -91,7 +91,7 @@ async fn start(real: bool) -> Server {
             .await
             .unwrap(),
     );
-    let bus = sb_bus::open("memory://").unwrap();
+    let bus = sb_bus::open("memory://").await.unwrap();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let events = PipelineEvents::default();
     if real {

@@ -23,7 +23,7 @@ async fn spawn_app() -> App {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> =
         Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
-    let bus = sb_bus::open("memory://").unwrap();
+    let bus = sb_bus::open("memory://").await.unwrap();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let events = PipelineEvents::default();
     let pipeline = Pipeline::new(
