@@ -18,10 +18,11 @@ use sb_domain::{
     Case, CaseId, CasePriority, Customer, CustomerId, Identity, Message, MessageId, Platform,
     Queue, Tier, Timestamp,
 };
+use sqlx::sqlite::SqliteConnection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::{AssertSqlSafe, Connection, Row};
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
@@ -285,23 +286,23 @@ impl Store for SqliteStore {
     }
 
     async fn apply_case_plan(&self, plan: &CasePlan, now: Timestamp) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        // Another worker may have processed some of these messages, or created one of these
-        // customers, since the plan was made: then nothing of it is kept.
-        let placed = batch::place_messages(&mut tx, &plan.placements, now).await?;
-        if placed != plan.placements.len() as u64 {
-            tx.rollback().await?;
-            return Err(StoreError::Stale);
+        // Pipeline effects are derived from the message log: if a crash loses this commit, the
+        // messages are still `received` and the sweep redoes it. So it skips the fsync that an
+        // ingest commit pays; the next ingest commit syncs the WAL, these frames included.
+        let mut conn = self.writer.acquire().await?;
+        sqlx::query("PRAGMA synchronous = NORMAL")
+            .execute(&mut *conn)
+            .await?;
+        let result = apply_plan(&mut conn, plan, now).await;
+        if sqlx::query("PRAGMA synchronous = FULL")
+            .execute(&mut *conn)
+            .await
+            .is_err()
+        {
+            // Never hand a connection that skips fsync to an ingest commit.
+            conn.close_on_drop();
         }
-        let linked = batch::insert_customers(&mut tx, &plan.new_customers).await?;
-        if linked != plan.new_customers.len() as u64 {
-            tx.rollback().await?;
-            return Err(StoreError::Stale);
-        }
-        batch::insert_cases(&mut tx, plan, now).await?;
-        batch::touch_cases(&mut tx, &plan.touches, now).await?;
-        tx.commit().await?;
-        Ok(())
+        result
     }
 
     async fn default_queue(&self) -> Result<Queue> {
@@ -520,10 +521,70 @@ impl Store for SqliteStore {
     }
 }
 
+async fn apply_plan(conn: &mut SqliteConnection, plan: &CasePlan, now: Timestamp) -> Result<()> {
+    let mut tx = conn.begin().await?;
+    // Another worker may have processed some of these messages, or created one of these
+    // customers, since the plan was made: then nothing of it is kept.
+    let placed = batch::place_messages(&mut tx, &plan.placements, now).await?;
+    if placed != plan.placements.len() as u64 {
+        tx.rollback().await?;
+        return Err(StoreError::Stale);
+    }
+    let linked = batch::insert_customers(&mut tx, &plan.new_customers).await?;
+    if linked != plan.new_customers.len() as u64 {
+        tx.rollback().await?;
+        return Err(StoreError::Stale);
+    }
+    batch::insert_cases(&mut tx, plan, now).await?;
+    batch::touch_cases(&mut tx, &plan.touches, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use sb_domain::CaseStatus;
+
+    /// Pipeline commits skip the fsync; ingest commits must not, so the writer goes back to
+    /// FULL after every plan, applied or stale.
+    #[tokio::test]
+    async fn the_writer_is_back_to_full_sync_after_a_plan() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("s.db")).await.unwrap();
+        let sync = || async {
+            sqlx::query_scalar::<_, i64>("PRAGMA synchronous")
+                .fetch_one(&store.writer)
+                .await
+                .unwrap()
+        };
+        assert_eq!(sync().await, 2);
+        store
+            .apply_case_plan(&CasePlan::default(), Timestamp(1))
+            .await
+            .unwrap();
+        assert_eq!(sync().await, 2);
+        // A stale plan (placing a message that does not exist) fails and still restores it.
+        let stale = CasePlan {
+            placements: vec![sb_domain::case::MessagePlacement {
+                message_id: MessageId::generate(),
+                enrichment: sb_domain::Enrichment {
+                    language: "en".into(),
+                    language_confidence: 1.0,
+                    sentiment_compound: 0.0,
+                    sentiment_label: sb_domain::SentimentLabel::Neutral,
+                },
+                customer_id: CustomerId::generate(),
+                case_id: CaseId::generate(),
+            }],
+            ..CasePlan::default()
+        };
+        assert!(matches!(
+            store.apply_case_plan(&stale, Timestamp(1)).await,
+            Err(StoreError::Stale)
+        ));
+        assert_eq!(sync().await, 2);
+    }
 
     #[test]
     fn the_open_case_condition_matches_the_domain() {
