@@ -4,6 +4,7 @@
 
 mod cues;
 mod emotion;
+pub mod evaluation;
 mod intent;
 mod language;
 mod lexicon;

@@ -23,6 +23,40 @@ pub fn read_labelled(path: &Path) -> Result<Vec<LabelledText>, String> {
     }
 }
 
+/// Read a header-less CSV, taking text and label from 1-based column numbers.
+pub fn read_csv_columns(
+    path: &Path,
+    text_col: usize,
+    label_col: usize,
+) -> Result<Vec<LabelledText>, String> {
+    let raw = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let (Some(ti), Some(li)) = (text_col.checked_sub(1), label_col.checked_sub(1)) else {
+        return Err("column numbers start at 1".into());
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(raw.as_slice());
+    let mut out = Vec::new();
+    for (n, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| format!("CSV row {}: {e}", n + 1))?;
+        match (rec.get(ti), rec.get(li)) {
+            (Some(t), Some(l)) => out.push(LabelledText {
+                text: t.to_owned(),
+                label: l.trim().to_owned(),
+            }),
+            _ => {
+                return Err(format!(
+                    "CSV row {}: fewer than {} columns",
+                    n + 1,
+                    ti.max(li) + 1
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn read_jsonl(raw: &[u8]) -> Result<Vec<LabelledText>, String> {
     let mut out = Vec::new();
     for (n, line) in raw.split(|&b| b == b'\n').enumerate() {

@@ -2,12 +2,14 @@
 //! models): hashed features, a linear model, training, labelled-data readers and metrics.
 
 pub mod data;
+pub mod dataset;
 pub mod features;
 pub mod linear;
 pub mod metrics;
 pub mod train;
 
 pub use data::{LabelledText, read_labelled};
+pub use dataset::Dataset;
 pub use features::{FeatureSpec, Features};
 pub use linear::{LinearModel, ModelError, Prediction, Reject};
 pub use metrics::Report;
