@@ -3,9 +3,11 @@
 //! "refund", "recall") whose weights are added to VADER's valence sum before it is
 //! normalised again. Labels use VADER's published thresholds (±0.05).
 
+use crate::lexicon::{FastSet, Fnv};
 use crate::text::{Folded, Token, tokens};
 use sb_domain::SentimentLabel;
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use vader_parity::SentimentIntensityAnalyzer;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -51,7 +53,9 @@ const NEGATORS: &[&str] = &[
 pub struct SentimentModel {
     vader: SentimentIntensityAnalyzer,
     /// Folded single words and two-word phrases to valence.
-    terms: HashMap<String, f64>,
+    terms: HashMap<String, f64, BuildHasherDefault<Fnv>>,
+    /// First words of two-word terms: only these make us look at the next word.
+    openers: FastSet<String>,
 }
 
 impl Default for SentimentModel {
@@ -74,7 +78,8 @@ impl SentimentModel {
     pub fn new() -> Self {
         Self {
             vader: SentimentIntensityAnalyzer::new(),
-            terms: HashMap::new(),
+            terms: HashMap::default(),
+            openers: FastSet::default(),
         }
         .with_terms(CARE_TERMS.iter().map(|(t, w)| ((*t).to_owned(), *w)))
     }
@@ -83,7 +88,8 @@ impl SentimentModel {
     pub fn vader_only() -> Self {
         Self {
             vader: SentimentIntensityAnalyzer::new(),
-            terms: HashMap::new(),
+            terms: HashMap::default(),
+            openers: FastSet::default(),
         }
     }
 
@@ -93,6 +99,9 @@ impl SentimentModel {
             let key: String = Folded::new(t.trim()).text;
             let key = key.split_whitespace().collect::<Vec<_>>().join(" ");
             if !key.is_empty() && w.is_finite() {
+                if let Some((first, _)) = key.split_once(' ') {
+                    self.openers.insert(first.to_owned());
+                }
                 self.terms.insert(key, w.clamp(-4.0, 4.0));
             }
         }
@@ -136,7 +145,7 @@ impl SentimentModel {
         let mut pair = String::new();
         for i in 0..words.len() {
             let mut hit = self.terms.get(words[i]).copied();
-            if let Some(next) = words.get(i + 1) {
+            if let Some(next) = words.get(i + 1).filter(|_| self.openers.contains(words[i])) {
                 pair.clear();
                 pair.push_str(words[i]);
                 pair.push(' ');
