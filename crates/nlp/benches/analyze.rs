@@ -38,20 +38,27 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// Median nanoseconds per message of `f`, over rounds of every message.
+/// Nanoseconds per message of `f`: the median over rounds of every message, taken in five
+/// batches, keeping the lowest batch median. On a machine shared with other work this drops
+/// the batches another process interrupted instead of averaging them in.
 fn per_message(rounds: usize, mut f: impl FnMut(&str)) -> f64 {
     for m in MESSAGES {
         f(m);
     }
-    let mut samples = Vec::with_capacity(rounds * MESSAGES.len());
-    for _ in 0..rounds {
-        for m in MESSAGES {
-            let t = Instant::now();
-            f(m);
-            samples.push(t.elapsed().as_nanos() as f64);
+    let batches = 5;
+    let mut best = f64::INFINITY;
+    for _ in 0..batches {
+        let mut samples = Vec::with_capacity(rounds / batches * MESSAGES.len());
+        for _ in 0..rounds / batches {
+            for m in MESSAGES {
+                let t = Instant::now();
+                f(m);
+                samples.push(t.elapsed().as_nanos() as f64);
+            }
         }
+        best = best.min(median(samples));
     }
-    median(samples)
+    best
 }
 
 fn watchlist() -> Watchlist {
@@ -110,7 +117,7 @@ fn main() {
     });
     let avg_len = MESSAGES.iter().map(|m| m.chars().count()).sum::<usize>() / MESSAGES.len();
     println!(
-        "{} messages, {avg_len} characters on average, {rounds} rounds, medians per message:",
+        "{} messages, {avg_len} characters on average, {rounds} rounds in 5 batches, lowest batch median per message:",
         MESSAGES.len()
     );
     println!(
@@ -148,12 +155,18 @@ fn main() {
         match std::fs::read_to_string(&path) {
             Ok(raw) => {
                 let texts: Vec<&str> = raw.lines().collect();
+                // Best of three passes, as scripts/vader-throughput.py does.
                 let time = |f: &mut dyn FnMut(&str)| -> Duration {
-                    let t = Instant::now();
-                    for x in &texts {
-                        f(x);
-                    }
-                    t.elapsed()
+                    (0..3)
+                        .map(|_| {
+                            let t = Instant::now();
+                            for x in &texts {
+                                f(x);
+                            }
+                            t.elapsed()
+                        })
+                        .min()
+                        .unwrap_or_default()
                 };
                 let s = time(&mut |x| {
                     black_box(sentiment.score(x));
@@ -162,7 +175,10 @@ fn main() {
                     black_box(an.analyze(x));
                 });
                 let rate = |d: Duration| texts.len() as f64 / d.as_secs_f64();
-                println!("TweetEval sentiment test, {} texts, one pass:", texts.len());
+                println!(
+                    "TweetEval sentiment test, {} texts, best of 3 passes:",
+                    texts.len()
+                );
                 println!("  sentiment only  {:>10.0} texts/s", rate(s));
                 println!("  full analysis   {:>10.0} texts/s", rate(a));
             }
