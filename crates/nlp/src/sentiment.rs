@@ -45,9 +45,84 @@ const CARE_TERMS: &[(&str, f64)] = &[
     ("customer service", -0.2),
 ];
 
+/// VADER's lexicon is English. These are the words customers most often use to praise or
+/// complain in Spanish, Portuguese, French, German, Italian and Dutch (folded: lower case, no
+/// accents), with weights on the same scale. Words VADER already scores ("genial", "fatal",
+/// "terrible", "super") are left to it, and so are words with a common English meaning
+/// ("toll", "mal").
+const MULTILINGUAL_TERMS: &[(&str, f64)] = &[
+    // es
+    ("excelente", 2.5),
+    ("gracias", 1.2),
+    ("encanta", 2.3),
+    ("pesimo", -2.8),
+    ("pesima", -2.8),
+    ("malo", -1.8),
+    ("peor", -2.3),
+    ("roto", -1.6),
+    ("decepcionado", -2.0),
+    ("decepcionada", -2.0),
+    ("estafa", -2.8),
+    ("verguenza", -2.0),
+    ("no funciona", -1.8),
+    // pt
+    ("obrigado", 1.2),
+    ("obrigada", 1.2),
+    ("otimo", 2.5),
+    ("ruim", -1.9),
+    ("horrivel", -2.5),
+    ("adorei", 2.3),
+    ("parabens", 2.0),
+    ("atrasado", -1.2),
+    ("quebrado", -1.6),
+    ("nao funciona", -1.8),
+    // fr
+    ("merci", 1.2),
+    ("parfait", 2.5),
+    ("nul", -2.0),
+    ("nulle", -2.0),
+    ("decu", -2.0),
+    ("decue", -2.0),
+    ("inadmissible", -2.5),
+    ("honteux", -2.3),
+    ("arnaque", -2.8),
+    ("fonctionne pas", -1.8),
+    ("marche pas", -1.8),
+    // de
+    ("danke", 1.2),
+    ("hervorragend", 2.8),
+    ("schlecht", -2.0),
+    ("enttauscht", -2.0),
+    ("enttauschend", -2.0),
+    ("katastrophe", -2.8),
+    ("unverschamt", -2.5),
+    ("kaputt", -1.8),
+    ("verspatet", -1.2),
+    ("funktioniert nicht", -1.8),
+    // it
+    ("grazie", 1.2),
+    ("ottimo", 2.5),
+    ("perfetto", 2.5),
+    ("pessimo", -2.8),
+    ("deluso", -2.0),
+    ("delusa", -2.0),
+    ("vergogna", -2.0),
+    ("rotto", -1.6),
+    ("non funziona", -1.8),
+    // nl
+    ("bedankt", 1.2),
+    ("geweldig", 2.5),
+    ("slecht", -2.0),
+    ("teleurgesteld", -2.0),
+    ("waardeloos", -2.5),
+    ("kapot", -1.8),
+    ("werkt niet", -1.8),
+];
+
 const NEGATORS: &[&str] = &[
     "not", "no", "never", "isn't", "wasn't", "aren't", "don't", "doesn't", "didn't", "won't",
-    "cannot", "can't", "nothing", "without", "ain't", "nor",
+    "cannot", "can't", "nothing", "without", "ain't", "nor", "nao", "nicht", "kein", "keine",
+    "pas", "niet", "geen", "non", "nunca", "jamais", "nie", "mai",
 ];
 
 pub struct SentimentModel {
@@ -81,7 +156,12 @@ impl SentimentModel {
             terms: HashMap::default(),
             openers: FastSet::default(),
         }
-        .with_terms(CARE_TERMS.iter().map(|(t, w)| ((*t).to_owned(), *w)))
+        .with_terms(
+            CARE_TERMS
+                .iter()
+                .chain(MULTILINGUAL_TERMS)
+                .map(|(t, w)| ((*t).to_owned(), *w)),
+        )
     }
 
     /// Plain VADER without the care lexicon, for comparisons.
@@ -195,6 +275,33 @@ mod tests {
         assert_eq!(
             m.score("Order 1234 shipped on Tuesday").label,
             SentimentLabel::Neutral
+        );
+    }
+
+    #[test]
+    fn praise_and_complaints_in_other_languages_are_not_neutral() {
+        let m = SentimentModel::new();
+        for text in [
+            "Gracias, el servicio fue excelente",
+            "Merci, c'est parfait",
+            "Danke, das war hervorragend",
+            "Ottimo servizio, grazie",
+        ] {
+            assert_eq!(m.score(text).label, SentimentLabel::Positive, "{text}");
+        }
+        for text in [
+            "Servicio pésimo, el router no funciona",
+            "Sehr enttäuscht, das Gerät ist kaputt",
+            "Atendimento horrível",
+            "Waardeloos, de app werkt niet",
+            "Je suis déçu, ça ne marche pas",
+        ] {
+            assert_eq!(m.score(text).label, SentimentLabel::Negative, "{text}");
+        }
+        // Negation works as in English.
+        assert_eq!(
+            m.score("Der Service ist nicht schlecht").label,
+            SentimentLabel::Positive
         );
     }
 
