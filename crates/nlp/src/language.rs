@@ -111,7 +111,7 @@ const FUNCTION_WORDS: [(&str, &[&str]); 7] = [
 /// Decide from function words alone when at least `MIN_HITS` of them point one way and the
 /// runner-up has at most half as many.
 fn by_function_words(text: &str) -> Option<LanguageGuess> {
-    const MIN_HITS: usize = 4;
+    const MIN_HITS: usize = 3;
     let mut hits = [0usize; FUNCTION_WORDS.len()];
     let mut word = String::new();
     let words = text.split(|c: char| !(c.is_alphabetic() || c == '\'' || c == '’'));
