@@ -14,6 +14,9 @@ use std::path::{Path, PathBuf};
 #[derive(Subcommand)]
 pub enum NlpCommand {
     /// Read JSONL `{"id","text"}` on stdin, write one JSONL analysis per line on stdout.
+    ///
+    /// An optional `"language"` field (ISO 639-1) is assumed when the text is too short
+    /// to identify.
     Analyze(AnalyzeArgs),
     /// Train a classifier on labelled CSV/JSONL (`text,label`) and report a held-out score.
     Train(TrainArgs),
@@ -172,7 +175,9 @@ fn analyze_line(an: &Analyzer, n: usize, raw: &[u8], out: &mut impl Write) -> an
         Err(e) => serde_json::to_writer(&mut *out, &err(None, e))?,
         Ok(v) => match (v.get("id"), v.get("text")) {
             (Some(id), Some(serde_json::Value::String(text))) => {
-                let analysis = an.analyze(text);
+                // Optional: the customer's language, used when the text is too short to tell.
+                let hint = v.get("language").and_then(serde_json::Value::as_str);
+                let analysis = an.analyze_with_language(text, hint);
                 serde_json::to_writer(&mut *out, &AnalyzedLine { id, analysis })?;
             }
             (None, _) => serde_json::to_writer(&mut *out, &err(None, "missing \"id\"".into()))?,

@@ -103,6 +103,17 @@ fn bad_lines_are_answered_in_place_and_the_run_goes_on() {
 }
 
 #[test]
+fn a_short_reply_takes_the_language_the_caller_knows() {
+    let input = b"{\"id\":\"a\",\"text\":\"ok merci\",\"language\":\"fr\"}\n{\"id\":\"b\",\"text\":\"ok merci\"}\n";
+    let out = switchboard(&["nlp", "analyze"], input);
+    assert!(out.status.success());
+    let v = lines(&out);
+    assert_eq!(v[0]["language"], "fr");
+    assert_eq!(v[0]["language_confidence"], 0.0);
+    assert_eq!(v[1]["language"], "und");
+}
+
+#[test]
 fn a_megabyte_of_text_is_one_answer() {
     let text = "my parcel is late again, call me on +44 20 7946 0958. ".repeat(20_000);
     assert!(text.len() > 1_000_000);

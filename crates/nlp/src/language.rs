@@ -143,6 +143,30 @@ fn by_function_words(text: &str) -> Option<LanguageGuess> {
     })
 }
 
+/// Like [`detect_language`], but a text too short or too ambiguous to call takes the
+/// customer's or the account's language instead, with confidence 0 so callers can tell a
+/// fallback from a detection. Unknown codes leave the answer `und`.
+pub fn detect_language_or(text: &str, fallback: Option<&str>) -> LanguageGuess {
+    let guess = detect_language(text);
+    if guess.code != UNDETERMINED.code {
+        return guess;
+    }
+    let known = fallback.and_then(|f| {
+        let f = f.trim();
+        LANGUAGES
+            .iter()
+            .map(|(_, code)| *code)
+            .find(|code| code.eq_ignore_ascii_case(f))
+    });
+    match known {
+        Some(code) => LanguageGuess {
+            code,
+            confidence: 0.0,
+        },
+        None => guess,
+    }
+}
+
 pub fn detect_language(text: &str) -> LanguageGuess {
     let letters = text.chars().filter(|c| c.is_alphabetic()).count();
     if letters < MIN_LETTERS {
@@ -223,6 +247,17 @@ mod tests {
             detect_language("Ich warte seit zwei Wochen auf mein Paket").code,
             "de"
         );
+    }
+
+    #[test]
+    fn a_short_reply_takes_the_customers_language() {
+        assert_eq!(detect_language_or("ok danke", Some("de")).code, "de");
+        assert_eq!(detect_language_or("ok danke", Some("DE")).confidence, 0.0);
+        assert_eq!(detect_language_or("ok danke", Some("xx")).code, "und");
+        assert_eq!(detect_language_or("ok danke", None).code, "und");
+        // A clear detection is never overridden by the hint.
+        let long = "Where is my package? It was supposed to arrive on Monday.";
+        assert_eq!(detect_language_or(long, Some("de")).code, "en");
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub mod watchlist;
 
 pub use emotion::Emotion;
 pub use intent::{Intent, IntentLabel};
-pub use language::{LanguageGuess, detect_language};
+pub use language::{LanguageGuess, detect_language, detect_language_or};
 pub use pii::{DataClass, PiiKind, PiiSpan};
 pub use sentiment::{SentimentModel, SentimentScore, label_for};
 pub use urgency::{Urgency, UrgencyReason};
@@ -127,9 +127,15 @@ impl Analyzer {
     }
 
     pub fn analyze(&self, text: &str) -> Analysis {
+        self.analyze_with_language(text, None)
+    }
+
+    /// [`Analyzer::analyze`] with the language to assume when the text is too short to tell
+    /// (the customer's or the account's language).
+    pub fn analyze_with_language(&self, text: &str, fallback_language: Option<&str>) -> Analysis {
         let head = truncate(text, MAX_MODEL_BYTES);
         let folded_head = Folded::new(head);
-        let lang = detect_language(head);
+        let lang = detect_language_or(head, fallback_language);
         let s = self.sentiment.score_folded(head, &folded_head.text);
         let signals = signals::Signals::new(head, &folded_head);
 
