@@ -312,7 +312,14 @@ fn train(t: &TrainArgs) -> anyhow::Result<()> {
     };
     let epochs_total = (splits.len() + usize::from(!t.no_refit)) * cfg.epochs;
     let pb = progress(epochs_total as u64, "training");
-    let mut report = model::Report::new(set.labels.clone());
+    // A rejected prediction must count (as the fallback label), not vanish from the report.
+    let mut report_labels = set.labels.clone();
+    if let Some(r) = &reject
+        && !report_labels.contains(&r.fallback)
+    {
+        report_labels.push(r.fallback.clone());
+    }
+    let mut report = model::Report::new(report_labels);
     let mut last = None;
     for (train_idx, test_idx) in &splits {
         let m = set.train(&t.task, train_idx, &cfg, &mut |_, _| pb.inc(1));

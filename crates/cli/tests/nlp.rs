@@ -192,6 +192,53 @@ fn an_operator_trains_a_topic_model_and_analyze_uses_it() {
 }
 
 #[test]
+fn rejected_predictions_count_as_the_fallback_label_in_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("topics.jsonl");
+    let mut jsonl = String::new();
+    for i in 0..10 {
+        jsonl.push_str(&format!(
+            "{{\"text\":\"parcel {i} lost\",\"label\":\"delivery\"}}\n"
+        ));
+        jsonl.push_str(&format!(
+            "{{\"text\":\"charged twice {i}\",\"label\":\"billing\"}}\n"
+        ));
+    }
+    std::fs::write(&data, jsonl).unwrap();
+    let model = dir.path().join("m.sbm");
+    let out = switchboard(
+        &[
+            "nlp",
+            "train",
+            "--task",
+            "topic",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            model.to_str().unwrap(),
+            "--bits",
+            "12",
+            "--holdout",
+            "0.5",
+            // No prediction is this sure: every held-out example is rejected.
+            "--reject-below",
+            "1.01",
+            "--reject-label",
+            "other",
+        ],
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(report.contains("examples 10  accuracy 0.0000"), "{report}");
+    assert!(report.lines().any(|l| l.starts_with("other ")), "{report}");
+}
+
+#[test]
 fn bad_training_input_is_a_one_line_error() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("bad.csv");
