@@ -5,6 +5,7 @@ mod app;
 mod config;
 mod demo;
 mod import;
+mod nlp;
 mod sim;
 mod simulate;
 
@@ -90,6 +91,9 @@ enum Command {
         #[command(subcommand)]
         command: alerts::AlertsCommand,
     },
+    /// Message analysis, training and evaluation of classifiers.
+    #[command(subcommand)]
+    Nlp(nlp::NlpCommand),
 }
 
 fn init_logging(filter: &str) {
@@ -148,11 +152,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .await
         .map(|_| ()),
         Command::Alerts { command } => alerts::run(command),
+        Command::Nlp(cmd) => nlp::run(cmd),
     }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Analysis and training are synchronous CPU work: no runtime, no configuration.
+    if let Command::Nlp(cmd) = cli.command {
+        return match nlp::run(cmd) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("switchboard: {}", format!("{e:#}").replace('\n', " "));
+                ExitCode::FAILURE
+            }
+        };
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

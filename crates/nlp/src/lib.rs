@@ -1,17 +1,82 @@
-//! Message understanding. This first layer gives every message a language and a sentiment;
-//! it owns no IO and keeps no state between messages beyond its loaded lexicons.
+//! Message understanding (B1–B7): language, sentiment, intent, urgency, emotion, toxicity,
+//! personal data, watchlists and the classifiers operators train themselves. It owns no IO
+//! and keeps no state between messages beyond its loaded lexicons and models.
 
+mod cues;
+mod emotion;
+pub mod evaluation;
+mod intent;
 mod language;
+mod lexicon;
+pub mod model;
+pub mod moderation;
+pub mod pii;
 mod sentiment;
+mod shipped;
+mod signals;
+pub mod text;
+mod urgency;
+pub mod watchlist;
 
-pub use language::{LanguageGuess, detect_language};
-pub use sentiment::{SentimentModel, SentimentScore};
+pub use emotion::Emotion;
+pub use intent::{Intent, IntentLabel};
+pub use language::{LanguageGuess, detect_language, detect_language_or};
+pub use pii::{DataClass, PiiKind, PiiSpan};
+pub use sentiment::{SentimentModel, SentimentScore, label_for};
+pub use urgency::{Urgency, UrgencyReason};
+pub use watchlist::{WatchMatch, WatchTerm, Watchlist};
 
-use sb_domain::Enrichment;
+use model::{Features, LinearModel};
+use sb_domain::{Enrichment, SentimentLabel};
+use serde::Serialize;
+use text::Folded;
+
+/// Texts longer than this are analysed on their first part only for the statistical
+/// stages; PII and watchlists still scan the whole text. Keeps 1 MB posts linear and fast.
+const MAX_MODEL_BYTES: usize = 16 * 1024;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Sentiment {
+    pub compound: f64,
+    pub label: SentimentLabel,
+}
+
+/// An operator-trained topic prediction.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Topic {
+    pub label: String,
+    pub confidence: f64,
+}
+
+/// The full analysis of one message.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Analysis {
+    pub language: &'static str,
+    pub language_confidence: f64,
+    pub sentiment: Sentiment,
+    pub intent: Intent,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topic: Option<Topic>,
+    pub urgency: Urgency,
+    pub urgency_reasons: Vec<UrgencyReason>,
+    pub emotion: Emotion,
+    pub toxicity: f64,
+    pub spam: f64,
+    pub pii: Vec<PiiSpan>,
+    pub redacted: String,
+    pub watchlist: Vec<WatchMatch>,
+    pub data_class: DataClass,
+}
 
 /// Everything the pipeline runs on each message, loaded once.
 pub struct Analyzer {
     sentiment: SentimentModel,
+    intent: intent::IntentRules,
+    urgency: urgency::UrgencyRules,
+    emotion: emotion::EmotionModel,
+    moderation: moderation::Moderation,
+    watchlist: Option<Watchlist>,
+    topic: Option<LinearModel>,
 }
 
 impl Default for Analyzer {
@@ -24,7 +89,30 @@ impl Analyzer {
     pub fn new() -> Self {
         Self {
             sentiment: SentimentModel::new(),
+            intent: intent::IntentRules::new(),
+            urgency: urgency::UrgencyRules::new(),
+            emotion: emotion::EmotionModel::new(shipped::emotion()),
+            moderation: moderation::Moderation::new(shipped::offensive()),
+            watchlist: None,
+            topic: None,
         }
+    }
+
+    /// Replace the sentiment scorer, e.g. one with operator industry terms.
+    pub fn with_sentiment(mut self, s: SentimentModel) -> Self {
+        self.sentiment = s;
+        self
+    }
+
+    pub fn with_watchlist(mut self, w: Watchlist) -> Self {
+        self.watchlist = Some(w);
+        self
+    }
+
+    /// Attach an operator-trained topic model (`switchboard nlp train --task topic`).
+    pub fn with_topic_model(mut self, m: LinearModel) -> Self {
+        self.topic = Some(m);
+        self
     }
 
     pub fn enrich(&self, text: &str) -> Enrichment {
@@ -37,18 +125,106 @@ impl Analyzer {
             sentiment_label: s.label,
         }
     }
+
+    pub fn analyze(&self, text: &str) -> Analysis {
+        self.analyze_with_language(text, None)
+    }
+
+    /// [`Analyzer::analyze`] with the language to assume when the text is too short to tell
+    /// (the customer's or the account's language).
+    pub fn analyze_with_language(&self, text: &str, fallback_language: Option<&str>) -> Analysis {
+        let head = truncate(text, MAX_MODEL_BYTES);
+        let folded_head = Folded::new(head);
+        let lang = detect_language_or(head, fallback_language);
+        let s = self.sentiment.score_folded(head, &folded_head.text);
+        let signals = signals::Signals::new(head, &folded_head);
+
+        // Extract hashed features once when the shipped models share a recipe.
+        let mut feats: Features = Vec::new();
+        let spec = self.emotion.spec().or(self.moderation.spec());
+        if let Some(spec) = spec {
+            spec.extract(head, &mut feats);
+        }
+        let feats_for = |want: Option<model::FeatureSpec>| -> Option<Features> {
+            match (want, spec) {
+                (Some(w), Some(have)) if w == have => None,
+                (Some(w), _) => {
+                    let mut x = Vec::new();
+                    w.extract(head, &mut x);
+                    Some(x)
+                }
+                (None, _) => None,
+            }
+        };
+        let emo_own = feats_for(self.emotion.spec());
+        let mod_own = feats_for(self.moderation.spec());
+        let emo_x = self
+            .emotion
+            .spec()
+            .map(|_| emo_own.as_ref().unwrap_or(&feats));
+        let mod_x = self
+            .moderation
+            .spec()
+            .map(|_| mod_own.as_ref().unwrap_or(&feats));
+
+        let intent = self.intent.classify(&signals, s.compound);
+        let emotion = self.emotion.detect(&signals, emo_x, s.compound);
+        let (urgency, urgency_reasons) = self.urgency.assess(
+            &signals,
+            s.compound,
+            intent.label == IntentLabel::Complaint,
+            emotion.label == "anger",
+        );
+        let toxicity = self.moderation.toxicity(&signals, mod_x);
+        let spam = self.moderation.spam(&signals);
+        let topic = self.topic.as_ref().map(|m| {
+            let p = m.predict(head);
+            Topic {
+                label: m.label_of(&p).to_owned(),
+                confidence: intent::round3(f64::from(p.confidence)),
+            }
+        });
+
+        let pii = pii::find_pii(text);
+        let redacted = pii::redact(text, &pii);
+        let watchlist = match &self.watchlist {
+            Some(w) if text.len() == head.len() => w.find_folded(text, &folded_head),
+            Some(w) => w.find(text),
+            None => Vec::new(),
+        };
+        Analysis {
+            language: lang.code,
+            language_confidence: lang.confidence,
+            sentiment: Sentiment {
+                compound: s.compound,
+                label: s.label,
+            },
+            intent,
+            topic,
+            urgency,
+            urgency_reasons,
+            emotion,
+            toxicity,
+            spam,
+            data_class: pii::data_class(&pii),
+            pii,
+            redacted,
+            watchlist,
+        }
+    }
+}
+
+/// The longest prefix of at most `max` bytes that ends on a character boundary.
+fn truncate(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use sb_domain::SentimentLabel;
-
-    #[test]
-    fn an_angry_english_complaint() {
-        let e = Analyzer::new()
-            .enrich("My order is three weeks late and nobody answers. Terrible service!");
-        assert_eq!(e.language, "en");
-        assert_eq!(e.sentiment_label, SentimentLabel::Negative);
-    }
-}
+mod tests;

@@ -1,7 +1,13 @@
 //! Sentiment (B2): the VADER lexicon and rules, which handle emoji, negation, intensifiers,
-//! ALL CAPS and social-media slang. Labels use VADER's published thresholds (±0.05).
+//! ALL CAPS and social-media slang, plus an operator-extensible industry lexicon ("delayed",
+//! "refund", "recall") whose weights are added to VADER's valence sum before it is
+//! normalised again. Labels use VADER's published thresholds (±0.05).
 
+use crate::lexicon::{FastSet, Fnv};
+use crate::text::{Folded, Token, tokens};
 use sb_domain::SentimentLabel;
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use vader_parity::SentimentIntensityAnalyzer;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -10,8 +16,121 @@ pub struct SentimentScore {
     pub label: SentimentLabel,
 }
 
+/// VADER's normalisation constant: compound = x / sqrt(x² + ALPHA).
+const ALPHA: f64 = 15.0;
+/// VADER's negation scalar, reused so industry terms negate like lexicon words.
+const NEGATION: f64 = -0.74;
+const THRESHOLD: f64 = 0.05;
+
+/// Customer-care terms VADER's general lexicon misses (words it already scores, such as
+/// "delayed" or "broke", are left to it so they are not counted twice). Weights are on
+/// VADER's −4..4 scale; operators add or override entries with [`SentimentModel::with_terms`].
+const CARE_TERMS: &[(&str, f64)] = &[
+    ("delays", -1.0),
+    ("late", -0.8),
+    ("overcharged", -2.0),
+    ("refund", -0.6),
+    ("recall", -1.0),
+    ("outage", -1.8),
+    ("canceled", -1.0),
+    ("unusable", -2.0),
+    ("crashing", -1.6),
+    ("crashes", -1.4),
+    ("glitch", -1.2),
+    ("on hold", -1.2),
+    ("still waiting", -1.6),
+    ("never arrived", -2.0),
+    ("not working", -1.8),
+    ("doesn't work", -1.8),
+    ("customer service", -0.2),
+];
+
+/// VADER's lexicon is English. These are the words customers most often use to praise or
+/// complain in Spanish, Portuguese, French, German, Italian and Dutch (folded: lower case, no
+/// accents), with weights on the same scale. Words VADER already scores ("genial", "fatal",
+/// "terrible", "super") are left to it, and so are words with a common English meaning
+/// ("toll", "mal").
+const MULTILINGUAL_TERMS: &[(&str, f64)] = &[
+    // es
+    ("excelente", 2.5),
+    ("gracias", 1.2),
+    ("encanta", 2.3),
+    ("pesimo", -2.8),
+    ("pesima", -2.8),
+    ("malo", -1.8),
+    ("peor", -2.3),
+    ("roto", -1.6),
+    ("decepcionado", -2.0),
+    ("decepcionada", -2.0),
+    ("estafa", -2.8),
+    ("verguenza", -2.0),
+    ("no funciona", -1.8),
+    // pt
+    ("obrigado", 1.2),
+    ("obrigada", 1.2),
+    ("otimo", 2.5),
+    ("ruim", -1.9),
+    ("horrivel", -2.5),
+    ("adorei", 2.3),
+    ("parabens", 2.0),
+    ("atrasado", -1.2),
+    ("quebrado", -1.6),
+    ("nao funciona", -1.8),
+    // fr
+    ("merci", 1.2),
+    ("parfait", 2.5),
+    ("nul", -2.0),
+    ("nulle", -2.0),
+    ("decu", -2.0),
+    ("decue", -2.0),
+    ("inadmissible", -2.5),
+    ("honteux", -2.3),
+    ("arnaque", -2.8),
+    ("fonctionne pas", -1.8),
+    ("marche pas", -1.8),
+    // de
+    ("danke", 1.2),
+    ("hervorragend", 2.8),
+    ("schlecht", -2.0),
+    ("enttauscht", -2.0),
+    ("enttauschend", -2.0),
+    ("katastrophe", -2.8),
+    ("unverschamt", -2.5),
+    ("kaputt", -1.8),
+    ("verspatet", -1.2),
+    ("funktioniert nicht", -1.8),
+    // it
+    ("grazie", 1.2),
+    ("ottimo", 2.5),
+    ("perfetto", 2.5),
+    ("pessimo", -2.8),
+    ("deluso", -2.0),
+    ("delusa", -2.0),
+    ("vergogna", -2.0),
+    ("rotto", -1.6),
+    ("non funziona", -1.8),
+    // nl
+    ("bedankt", 1.2),
+    ("geweldig", 2.5),
+    ("slecht", -2.0),
+    ("teleurgesteld", -2.0),
+    ("waardeloos", -2.5),
+    ("kapot", -1.8),
+    ("werkt niet", -1.8),
+];
+
+const NEGATORS: &[&str] = &[
+    "not", "no", "never", "isn't", "wasn't", "aren't", "don't", "doesn't", "didn't", "won't",
+    "cannot", "can't", "nothing", "without", "ain't", "nor", "nao", "nicht", "kein", "keine",
+    "pas", "niet", "geen", "non", "nunca", "jamais", "nie", "mai",
+];
+
 pub struct SentimentModel {
     vader: SentimentIntensityAnalyzer,
+    /// Folded single words and two-word phrases to valence.
+    terms: HashMap<String, f64, BuildHasherDefault<Fnv>>,
+    /// First words of two-word terms: only these make us look at the next word.
+    openers: FastSet<String>,
 }
 
 impl Default for SentimentModel {
@@ -20,25 +139,112 @@ impl Default for SentimentModel {
     }
 }
 
-const THRESHOLD: f64 = 0.05;
+pub fn label_for(compound: f64) -> SentimentLabel {
+    if compound >= THRESHOLD {
+        SentimentLabel::Positive
+    } else if compound <= -THRESHOLD {
+        SentimentLabel::Negative
+    } else {
+        SentimentLabel::Neutral
+    }
+}
 
 impl SentimentModel {
     pub fn new() -> Self {
         Self {
             vader: SentimentIntensityAnalyzer::new(),
+            terms: HashMap::default(),
+            openers: FastSet::default(),
+        }
+        .with_terms(
+            CARE_TERMS
+                .iter()
+                .chain(MULTILINGUAL_TERMS)
+                .map(|(t, w)| ((*t).to_owned(), *w)),
+        )
+    }
+
+    /// Plain VADER without the care lexicon, for comparisons.
+    pub fn vader_only() -> Self {
+        Self {
+            vader: SentimentIntensityAnalyzer::new(),
+            terms: HashMap::default(),
+            openers: FastSet::default(),
         }
     }
 
+    /// Add or override industry terms (one or two words) with a VADER-scale weight.
+    pub fn with_terms(mut self, terms: impl IntoIterator<Item = (String, f64)>) -> Self {
+        for (t, w) in terms {
+            let key: String = Folded::new(t.trim()).text;
+            let key = key.split_whitespace().collect::<Vec<_>>().join(" ");
+            if !key.is_empty() && w.is_finite() {
+                if let Some((first, _)) = key.split_once(' ') {
+                    self.openers.insert(first.to_owned());
+                }
+                self.terms.insert(key, w.clamp(-4.0, 4.0));
+            }
+        }
+        self
+    }
+
     pub fn score(&self, text: &str) -> SentimentScore {
-        let compound = self.vader.polarity_scores(text).compound;
-        let label = if compound >= THRESHOLD {
-            SentimentLabel::Positive
-        } else if compound <= -THRESHOLD {
-            SentimentLabel::Negative
+        self.score_folded(text, &Folded::new(text).text)
+    }
+
+    /// Score when the caller already has the folded text.
+    pub fn score_folded(&self, text: &str, folded: &str) -> SentimentScore {
+        let vader = self.vader.polarity_scores(text).compound;
+        let extra = self.industry_valence(folded);
+        let compound = if extra == 0.0 {
+            vader
         } else {
-            SentimentLabel::Neutral
+            // Undo VADER's normalisation, add the industry valence, normalise again.
+            let c = vader.clamp(-0.9999, 0.9999);
+            let sum = c * ALPHA.sqrt() / (1.0 - c * c).sqrt() + extra;
+            let n = sum / (sum * sum + ALPHA).sqrt();
+            (n * 10_000.0).round() / 10_000.0
         };
-        SentimentScore { compound, label }
+        SentimentScore {
+            compound,
+            label: label_for(compound),
+        }
+    }
+
+    fn industry_valence(&self, folded: &str) -> f64 {
+        if self.terms.is_empty() {
+            return 0.0;
+        }
+        let mut words: Vec<&str> = Vec::new();
+        tokens(folded, |t| {
+            if let Token::Word(w) = t {
+                words.push(w);
+            }
+        });
+        let mut total = 0.0;
+        let mut pair = String::new();
+        for i in 0..words.len() {
+            let mut hit = self.terms.get(words[i]).copied();
+            if let Some(next) = words.get(i + 1).filter(|_| self.openers.contains(words[i])) {
+                pair.clear();
+                pair.push_str(words[i]);
+                pair.push(' ');
+                pair.push_str(next);
+                if let Some(&w) = self.terms.get(pair.as_str()) {
+                    hit = Some(w);
+                }
+            }
+            if let Some(mut w) = hit {
+                let negated = words[i.saturating_sub(3)..i]
+                    .iter()
+                    .any(|p| NEGATORS.contains(p));
+                if negated {
+                    w *= NEGATION;
+                }
+                total += w;
+            }
+        }
+        total
     }
 }
 
@@ -68,6 +274,53 @@ mod tests {
         );
         assert_eq!(
             m.score("Order 1234 shipped on Tuesday").label,
+            SentimentLabel::Neutral
+        );
+    }
+
+    #[test]
+    fn praise_and_complaints_in_other_languages_are_not_neutral() {
+        let m = SentimentModel::new();
+        for text in [
+            "Gracias, el servicio fue excelente",
+            "Merci, c'est parfait",
+            "Danke, das war hervorragend",
+            "Ottimo servizio, grazie",
+        ] {
+            assert_eq!(m.score(text).label, SentimentLabel::Positive, "{text}");
+        }
+        for text in [
+            "Servicio pésimo, el router no funciona",
+            "Sehr enttäuscht, das Gerät ist kaputt",
+            "Atendimento horrível",
+            "Waardeloos, de app werkt niet",
+            "Je suis déçu, ça ne marche pas",
+        ] {
+            assert_eq!(m.score(text).label, SentimentLabel::Negative, "{text}");
+        }
+        // Negation works as in English.
+        assert_eq!(
+            m.score("Der Service ist nicht schlecht").label,
+            SentimentLabel::Positive
+        );
+    }
+
+    #[test]
+    fn operators_add_industry_terms() {
+        let plain = SentimentModel::vader_only();
+        let text = "Flight BA117 has an outage again";
+        assert_eq!(plain.score(text).label, SentimentLabel::Neutral);
+        assert_eq!(
+            SentimentModel::new().score(text).label,
+            SentimentLabel::Negative
+        );
+        let m = SentimentModel::vader_only().with_terms([("Rückruf".to_owned(), -1.5)]);
+        assert_eq!(
+            m.score("Gibt es einen RÜCKRUF?").label,
+            SentimentLabel::Negative
+        );
+        assert_eq!(
+            m.score("the order was not recalled").label,
             SentimentLabel::Neutral
         );
     }

@@ -1,0 +1,76 @@
+//! Emotion (B4): anger, joy, optimism, sadness (TweetEval's four), from the shipped model
+//! trained on the TweetEval emotion train split, or from cue words when no model is loaded.
+//! Messages without feeling answer `none` instead of a forced guess.
+
+use crate::cues;
+use crate::lexicon::PhraseSet;
+use crate::model::{Features, LinearModel};
+use crate::signals::Signals;
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Emotion {
+    /// `anger`, `joy`, `optimism`, `sadness`, or `none`.
+    pub label: String,
+    pub confidence: f64,
+}
+
+/// Below this top probability, a neutral message reports `none`.
+const MIN_CONFIDENCE: f32 = 0.5;
+
+pub struct EmotionModel {
+    model: Option<LinearModel>,
+    cues: [(PhraseSet, &'static str); 4],
+}
+
+impl EmotionModel {
+    pub fn new(model: Option<LinearModel>) -> Self {
+        Self {
+            model,
+            cues: [
+                (PhraseSet::new(cues::ANGER), "anger"),
+                (PhraseSet::new(cues::JOY), "joy"),
+                (PhraseSet::new(cues::OPTIMISM), "optimism"),
+                (PhraseSet::new(cues::SADNESS), "sadness"),
+            ],
+        }
+    }
+
+    pub fn spec(&self) -> Option<crate::model::FeatureSpec> {
+        self.model.as_ref().map(|m| m.spec)
+    }
+
+    pub fn detect(&self, s: &Signals<'_>, x: Option<&Features>, compound: f64) -> Emotion {
+        let neutral = compound.abs() < 0.05;
+        if let (Some(m), Some(x)) = (&self.model, x) {
+            let p = m.predict_features(x);
+            if neutral && p.confidence < MIN_CONFIDENCE {
+                return none();
+            }
+            return Emotion {
+                label: m.label_of(&p).to_owned(),
+                confidence: crate::intent::round3(f64::from(p.confidence)),
+            };
+        }
+        let counts: Vec<(usize, &str)> = self
+            .cues
+            .iter()
+            .map(|(set, l)| (set.count(&s.words), *l))
+            .collect();
+        let total: usize = counts.iter().map(|c| c.0).sum();
+        match counts.iter().max_by_key(|c| c.0) {
+            Some(&(n, label)) if n > 0 && !neutral => Emotion {
+                label: label.to_owned(),
+                confidence: crate::intent::round3(n as f64 / total as f64),
+            },
+            _ => none(),
+        }
+    }
+}
+
+fn none() -> Emotion {
+    Emotion {
+        label: "none".to_owned(),
+        confidence: 0.0,
+    }
+}

@@ -1,0 +1,88 @@
+//! Intent (B3) out of the box: complaint, inquiry, praise or other, from sentiment and
+//! care-specific cues, with a confidence. Operators who need finer topics train their own
+//! model with `switchboard nlp train`; this layer needs no training data at all.
+
+use crate::cues;
+use crate::lexicon::PhraseSet;
+use crate::signals::Signals;
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IntentLabel {
+    Complaint,
+    Inquiry,
+    Praise,
+    Other,
+}
+
+impl IntentLabel {
+    pub const ALL: [Self; 4] = [Self::Complaint, Self::Inquiry, Self::Praise, Self::Other];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Complaint => "complaint",
+            Self::Inquiry => "inquiry",
+            Self::Praise => "praise",
+            Self::Other => "other",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Intent {
+    pub label: IntentLabel,
+    pub confidence: f64,
+}
+
+pub struct IntentRules {
+    complaint: PhraseSet,
+    praise: PhraseSet,
+}
+
+impl Default for IntentRules {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl IntentRules {
+    pub fn new() -> Self {
+        Self {
+            complaint: PhraseSet::new(cues::COMPLAINT),
+            praise: PhraseSet::new(cues::PRAISE),
+        }
+    }
+
+    /// Scores are log-odds against `other`; the weights encode how agents triage: negative
+    /// feeling plus a concrete problem word is a complaint even when phrased as a question.
+    pub fn classify(&self, s: &Signals<'_>, compound: f64) -> Intent {
+        let neg = (-compound).max(0.0);
+        let pos = compound.max(0.0);
+        let problems = self.complaint.count(&s.words).min(3) as f64;
+        let thanks = self.praise.count(&s.words).min(2) as f64;
+        let complaint = -1.2 + 2.6 * neg + 0.8 * problems - 1.5 * pos + 0.3 * s.caps_ratio;
+        let inquiry = if s.question {
+            1.0 - 0.4 * problems
+        } else {
+            -1.5
+        } - neg;
+        let praise = -1.3 + 2.2 * pos + 0.8 * thanks - 0.8 * problems;
+        let logits = [complaint, inquiry, praise, 0.0];
+        let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let exp: Vec<f64> = logits.iter().map(|l| (l - max).exp()).collect();
+        let sum: f64 = exp.iter().sum();
+        let (best, p) = exp
+            .iter()
+            .enumerate()
+            .fold((3, 0.0), |b, (i, &e)| if e > b.1 { (i, e) } else { b });
+        Intent {
+            label: IntentLabel::ALL[best],
+            confidence: round3(p / sum),
+        }
+    }
+}
+
+pub(crate) fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}

@@ -1,0 +1,166 @@
+//! The hashing trick: words, word pairs and character n-grams are hashed straight into a
+//! fixed number of buckets, so a model file holds only weights and never a word of the text
+//! it was trained on.
+
+use crate::text::{Folded, Token, tokens};
+
+/// How a text becomes a sparse vector. Stored in every model file so training and
+/// prediction always agree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FeatureSpec {
+    /// log2 of the number of buckets.
+    pub bits: u8,
+    /// Longest word n-gram (1 = unigrams only).
+    pub word_ngrams: u8,
+    /// Character n-gram lengths inside padded words, inclusive; 0 disables them.
+    pub char_min: u8,
+    pub char_max: u8,
+}
+
+impl Default for FeatureSpec {
+    fn default() -> Self {
+        Self {
+            bits: 20,
+            word_ngrams: 2,
+            char_min: 2,
+            char_max: 5,
+        }
+    }
+}
+
+/// A sparse, L2-normalised feature vector: (bucket, value), buckets unique and sorted.
+pub type Features = Vec<(u32, f32)>;
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+fn fnv(seed: u64, bytes: &[u8]) -> u64 {
+    let mut h = FNV_OFFSET ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(FNV_PRIME);
+    }
+    h
+}
+
+/// Final avalanche so that nearby FNV values land in unrelated buckets.
+fn mix(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h
+}
+
+fn token_hash(t: Token<'_>) -> u64 {
+    match t {
+        Token::Word(w) => fnv(1, w.as_bytes()),
+        Token::Hashtag(w) => fnv(1, w.as_bytes()) ^ 0x5a5a,
+        Token::Mention => fnv(2, b"@user"),
+        Token::Url => fnv(2, b"http"),
+        Token::Number => fnv(2, b"0"),
+        Token::Symbol(c) => {
+            let mut buf = [0u8; 4];
+            fnv(3, c.encode_utf8(&mut buf).as_bytes())
+        }
+    }
+}
+
+impl FeatureSpec {
+    pub fn buckets(&self) -> usize {
+        1usize << self.bits
+    }
+
+    /// Extract features of `text`. `scratch` is reused between calls to avoid allocation.
+    pub fn extract(&self, text: &str, out: &mut Features) {
+        out.clear();
+        let mask = (self.buckets() - 1) as u64;
+        let folded = Folded::new(text);
+        let mut prev: Option<u64> = None;
+        let push = |h: u64, out: &mut Features| out.push(((mix(h) & mask) as u32, 1.0));
+        tokens(&folded.text, |t| {
+            let h = token_hash(t);
+            push(h, out);
+            if self.word_ngrams >= 2 {
+                let p = prev.unwrap_or(0x1234_5678);
+                push(p.rotate_left(17) ^ h ^ 0xb16, out);
+            }
+            prev = Some(h);
+            if let (Token::Word(w) | Token::Hashtag(w), true) = (t, self.char_min > 0) {
+                self.char_grams(w, &mut |g| push(g, out));
+            }
+        });
+        if let (true, Some(p)) = (self.word_ngrams >= 2, prev) {
+            push(p.rotate_left(17) ^ 0x00e0_5e7d ^ 0xb16, out);
+        }
+        normalise(out);
+    }
+
+    fn char_grams(&self, word: &str, emit: &mut impl FnMut(u64)) {
+        // Pad with markers so prefixes and suffixes are their own n-grams, as in fastText.
+        let mut padded = Vec::with_capacity(word.len() + 2);
+        padded.push(b'<');
+        padded.extend_from_slice(word.as_bytes());
+        padded.push(b'>');
+        let (lo, hi) = (usize::from(self.char_min), usize::from(self.char_max));
+        // Byte n-grams: cheaper than char n-grams and equivalent for the Latin scripts that
+        // dominate our traffic; multi-byte characters simply contribute more grams.
+        for n in lo..=hi {
+            if n > padded.len() {
+                break;
+            }
+            for gram in padded.windows(n) {
+                emit(fnv(10 + n as u64, gram));
+            }
+        }
+    }
+}
+
+/// Sum duplicates, damp counts (log 1 + tf) and scale to unit length.
+fn normalise(out: &mut Features) {
+    out.sort_unstable_by_key(|&(i, _)| i);
+    let mut w = 0;
+    for r in 0..out.len() {
+        if w > 0 && out[w - 1].0 == out[r].0 {
+            out[w - 1].1 += out[r].1;
+        } else {
+            out[w] = out[r];
+            w += 1;
+        }
+    }
+    out.truncate(w);
+    let mut norm = 0.0f32;
+    for (_, v) in out.iter_mut() {
+        *v = v.ln_1p();
+        norm += *v * *v;
+    }
+    if norm > 0.0 {
+        let inv = norm.sqrt().recip();
+        for (_, v) in out.iter_mut() {
+            *v *= inv;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_text_same_vector_and_unit_length() {
+        let spec = FeatureSpec::default();
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        spec.extract("Where is my card?", &mut a);
+        spec.extract("WHERE is my card?", &mut b);
+        assert_eq!(a, b);
+        let norm: f32 = a.iter().map(|(_, v)| v * v).sum();
+        assert!((norm - 1.0).abs() < 1e-4);
+        assert!(a.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    #[test]
+    fn empty_text_has_no_features() {
+        let mut a = vec![(1, 1.0)];
+        FeatureSpec::default().extract("   ", &mut a);
+        assert!(a.is_empty());
+    }
+}

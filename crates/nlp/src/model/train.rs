@@ -1,0 +1,192 @@
+//! Training: softmax regression fitted with AdaGrad over hashed features. Chosen because it
+//! trains BANKING77-sized sets in seconds on two cores, gives calibrated probabilities for
+//! confidence and out-of-scope thresholds, and needs no dependency.
+
+use super::features::{FeatureSpec, Features};
+use super::linear::{LinearModel, softmax};
+
+#[derive(Clone, Debug)]
+pub struct TrainConfig {
+    pub spec: FeatureSpec,
+    pub epochs: usize,
+    pub learning_rate: f32,
+    pub l2: f32,
+    /// Weight classes inversely to their frequency (helps macro-averaged metrics).
+    pub balanced: bool,
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            spec: FeatureSpec::default(),
+            epochs: 12,
+            learning_rate: 0.5,
+            l2: 1e-6,
+            balanced: false,
+            seed: 7,
+        }
+    }
+}
+
+/// One training example: features and class index.
+pub type Example = (Features, usize);
+
+/// Small deterministic generator for shuffling; training must be reproducible.
+pub struct SplitMix(pub u64);
+
+impl SplitMix {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    pub fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            let j = (self.next_u64() % (i as u64 + 1)) as usize;
+            v.swap(i, j);
+        }
+    }
+}
+
+/// Fit a model. `progress(done, total)` is called once per epoch.
+pub fn train(
+    task: &str,
+    labels: Vec<String>,
+    examples: &[Example],
+    cfg: &TrainConfig,
+    progress: &mut dyn FnMut(usize, usize),
+) -> LinearModel {
+    let k = labels.len().max(1);
+    // Compact the buckets seen in training into dense rows.
+    let mut index = vec![0u32; cfg.spec.buckets()];
+    let mut n_rows = 0u32;
+    for (x, _) in examples {
+        for &(b, _) in x {
+            if let Some(slot) = index.get_mut(b as usize)
+                && *slot == 0
+            {
+                n_rows += 1;
+                *slot = n_rows;
+            }
+        }
+    }
+    let mut rows = vec![0f32; n_rows as usize * k];
+    let mut grad_sq = vec![0f32; n_rows as usize * k];
+    let mut bias = vec![0f32; k];
+    let mut bias_sq = vec![0f32; k];
+
+    let mut counts = vec![0usize; k];
+    for (_, y) in examples {
+        if let Some(c) = counts.get_mut(*y) {
+            *c += 1;
+        }
+    }
+    let class_weight: Vec<f32> = counts
+        .iter()
+        .map(|&c| {
+            if cfg.balanced && c > 0 {
+                examples.len() as f32 / (k as f32 * c as f32)
+            } else {
+                1.0
+            }
+        })
+        .collect();
+
+    let mut order: Vec<usize> = (0..examples.len()).collect();
+    let mut rng = SplitMix(cfg.seed);
+    let mut p = vec![0f32; k];
+    let eps = 1e-6f32;
+    for epoch in 0..cfg.epochs {
+        rng.shuffle(&mut order);
+        for &i in &order {
+            let (x, y) = &examples[i];
+            p.copy_from_slice(&bias);
+            for &(b, v) in x {
+                let start = (index[b as usize] - 1) as usize * k;
+                for (o, w) in p.iter_mut().zip(&rows[start..start + k]) {
+                    *o += w * v;
+                }
+            }
+            softmax(&mut p);
+            let cw = class_weight.get(*y).copied().unwrap_or(1.0);
+            for (c, pc) in p.iter_mut().enumerate() {
+                *pc = cw * (*pc - if c == *y { 1.0 } else { 0.0 });
+            }
+            for (c, g) in p.iter().enumerate() {
+                bias_sq[c] += g * g;
+                bias[c] -= cfg.learning_rate * g / (bias_sq[c].sqrt() + eps);
+            }
+            for &(b, v) in x {
+                let start = (index[b as usize] - 1) as usize * k;
+                let w = &mut rows[start..start + k];
+                let gs = &mut grad_sq[start..start + k];
+                for c in 0..k {
+                    let g = p[c] * v + cfg.l2 * w[c];
+                    gs[c] += g * g;
+                    w[c] -= cfg.learning_rate * g / (gs[c].sqrt() + eps);
+                }
+            }
+        }
+        progress(epoch + 1, cfg.epochs);
+    }
+    LinearModel {
+        task: task.to_owned(),
+        spec: cfg.spec,
+        labels,
+        reject: None,
+        bias,
+        index,
+        rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn learns_a_tiny_topic_taxonomy_and_round_trips() {
+        let spec = FeatureSpec {
+            bits: 14,
+            ..FeatureSpec::default()
+        };
+        let data = [
+            ("where is my parcel", 0),
+            ("my delivery has not arrived", 0),
+            ("tracking says the parcel is lost", 0),
+            ("I was charged twice", 1),
+            ("refund the double charge on my card", 1),
+            ("why is there an extra fee on my bill", 1),
+        ];
+        let examples: Vec<Example> = data
+            .iter()
+            .map(|(t, y)| {
+                let mut x = Vec::new();
+                spec.extract(t, &mut x);
+                (x, *y)
+            })
+            .collect();
+        let cfg = TrainConfig {
+            spec,
+            ..TrainConfig::default()
+        };
+        let labels = vec!["delivery".to_owned(), "billing".to_owned()];
+        let m = train("topic", labels, &examples, &cfg, &mut |_, _| {});
+        let again = LinearModel::from_bytes(&m.to_bytes()).unwrap();
+        let p = again.predict("the parcel never arrived");
+        assert_eq!(again.label_of(&p), "delivery");
+        let p = again.predict("charged twice on my card");
+        assert_eq!(again.label_of(&p), "billing");
+        assert_eq!(again.to_bytes(), m.to_bytes());
+    }
+
+    #[test]
+    fn garbage_files_are_rejected_not_panicked_on() {
+        assert!(LinearModel::from_bytes(b"").is_err());
+        assert!(LinearModel::from_bytes(b"SBLM1\xff\xff\xff\xff").is_err());
+    }
+}

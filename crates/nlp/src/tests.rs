@@ -1,0 +1,107 @@
+//! Scenario tests of the full analysis, as a care team would describe them.
+
+use super::*;
+
+#[test]
+fn an_angry_english_complaint() {
+    let e = Analyzer::new()
+        .enrich("My order is three weeks late and nobody answers. Terrible service!");
+    assert_eq!(e.language, "en");
+    assert_eq!(e.sentiment_label, SentimentLabel::Negative);
+}
+
+#[test]
+fn a_late_parcel_complaint_with_a_card_number_is_redacted_and_sensitive() {
+    let a = Analyzer::new().analyze(
+        "Still waiting for my refund, this is ridiculous. Card 4111 1111 1111 1111 was charged twice!",
+    );
+    assert_eq!(a.intent.label, IntentLabel::Complaint);
+    assert_eq!(a.sentiment.label, SentimentLabel::Negative);
+    assert_eq!(a.data_class, DataClass::Sensitive);
+    assert!(a.redacted.contains("[CARD]") && !a.redacted.contains("4111"));
+    assert!(a.urgency >= Urgency::Normal);
+}
+
+#[test]
+fn a_legal_threat_is_critical_whatever_the_tone() {
+    let a = Analyzer::new().analyze("I have spoken to my lawyer about the missing payment.");
+    assert_eq!(a.urgency, Urgency::Critical);
+    assert!(a.urgency_reasons.contains(&UrgencyReason::LegalThreat));
+    let a = Analyzer::new().analyze("The charger caught fire last night!");
+    assert_eq!(a.urgency, Urgency::Critical);
+}
+
+#[test]
+fn a_churn_threat_is_high() {
+    let a = Analyzer::new()
+        .analyze("Third time my internet is down this week. I'm switching to Globex.");
+    assert_eq!(a.urgency, Urgency::High);
+    assert!(a.urgency_reasons.contains(&UrgencyReason::ChurnThreat));
+}
+
+#[test]
+fn questions_and_thanks() {
+    let an = Analyzer::new();
+    assert_eq!(
+        an.analyze("How do I change the address on my account?")
+            .intent
+            .label,
+        IntentLabel::Inquiry
+    );
+    assert_eq!(
+        an.analyze("Thank you so much, the support team was amazing!")
+            .intent
+            .label,
+        IntentLabel::Praise
+    );
+    assert_eq!(an.analyze("Happy Monday everyone").urgency, Urgency::Low);
+}
+
+#[test]
+fn watchlist_matches_are_part_of_the_analysis() {
+    let w = Watchlist::parse("competitor,Globex\n").unwrap();
+    let a = Analyzer::new()
+        .with_watchlist(w)
+        .analyze("Moving to globex tomorrow");
+    assert_eq!(a.watchlist.len(), 1);
+    assert_eq!(a.watchlist[0].list, "competitor");
+}
+
+#[test]
+fn hostile_input_never_panics_and_stays_neutral() {
+    let an = Analyzer::new();
+    let big = "é".repeat(600_000);
+    let cases = [
+        String::new(),
+        " \n\t ".to_owned(),
+        "😀😀😀🔥".to_owned(),
+        "\u{0}\u{1}\u{fffd}\u{202e}abc".to_owned(),
+        "Привет мир こんにちは 世界 hola".to_owned(),
+        big,
+    ];
+    for t in &cases {
+        let a = an.analyze(t);
+        assert!((-1.0..=1.0).contains(&a.sentiment.compound));
+        assert!((0.0..=1.0).contains(&a.toxicity));
+    }
+    let empty = an.analyze("");
+    assert_eq!(empty.sentiment.label, SentimentLabel::Neutral);
+    assert_eq!(empty.language, "und");
+    assert_eq!(empty.urgency, Urgency::Low);
+}
+
+#[test]
+fn pseudo_random_bytes_never_panic() {
+    // A small deterministic fuzz: random byte strings, lossily decoded.
+    let an = Analyzer::new();
+    let mut rng = model::SplitMix(99);
+    for _ in 0..2000 {
+        let len = (rng.next_u64() % 200) as usize;
+        let bytes: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
+        let text = String::from_utf8_lossy(&bytes);
+        let a = an.analyze(&text);
+        for p in &a.pii {
+            assert!(text.is_char_boundary(p.start) && text.is_char_boundary(p.end));
+        }
+    }
+}

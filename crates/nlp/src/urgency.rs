@@ -1,0 +1,97 @@
+//! Urgency (B4): `critical` for safety, legal threats, regulators and data breaches;
+//! `high` for anger, churn threats and repeated contact; `normal` for other complaints and
+//! negative messages; `low` for the rest. Reasons are returned so agents see why.
+
+use crate::cues;
+use crate::lexicon::PhraseSet;
+use crate::signals::Signals;
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Urgency {
+    Low,
+    Normal,
+    High,
+    Critical,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UrgencyReason {
+    Safety,
+    LegalThreat,
+    Regulator,
+    DataBreach,
+    Anger,
+    ChurnThreat,
+    RepeatedContact,
+    Complaint,
+    Negative,
+}
+
+pub struct UrgencyRules {
+    critical: [(PhraseSet, UrgencyReason); 4],
+    churn: PhraseSet,
+    repeated: PhraseSet,
+}
+
+impl Default for UrgencyRules {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl UrgencyRules {
+    pub fn new() -> Self {
+        Self {
+            critical: [
+                (PhraseSet::new(cues::SAFETY), UrgencyReason::Safety),
+                (PhraseSet::new(cues::LEGAL), UrgencyReason::LegalThreat),
+                (PhraseSet::new(cues::REGULATOR), UrgencyReason::Regulator),
+                (PhraseSet::new(cues::BREACH), UrgencyReason::DataBreach),
+            ],
+            churn: PhraseSet::new(cues::CHURN),
+            repeated: PhraseSet::new(cues::REPEATED),
+        }
+    }
+
+    pub fn assess(
+        &self,
+        s: &Signals<'_>,
+        compound: f64,
+        complaint: bool,
+        angry: bool,
+    ) -> (Urgency, Vec<UrgencyReason>) {
+        let mut reasons: Vec<UrgencyReason> = self
+            .critical
+            .iter()
+            .filter(|(set, _)| set.any(&s.words))
+            .map(|(_, r)| *r)
+            .collect();
+        if !reasons.is_empty() {
+            return (Urgency::Critical, reasons);
+        }
+        // Shouting at us counts as anger even when the emotion model is unsure.
+        let shouting = s.caps_ratio > 0.6 && s.words.len() >= 3 && compound < 0.0;
+        if angry && compound <= -0.3 || shouting {
+            reasons.push(UrgencyReason::Anger);
+        }
+        if self.churn.any(&s.words) && compound < 0.3 {
+            reasons.push(UrgencyReason::ChurnThreat);
+        }
+        if self.repeated.any(&s.words) && (complaint || compound < -0.05) {
+            reasons.push(UrgencyReason::RepeatedContact);
+        }
+        if !reasons.is_empty() {
+            return (Urgency::High, reasons);
+        }
+        if complaint {
+            return (Urgency::Normal, vec![UrgencyReason::Complaint]);
+        }
+        if compound <= -0.05 {
+            return (Urgency::Normal, vec![UrgencyReason::Negative]);
+        }
+        (Urgency::Low, reasons)
+    }
+}
