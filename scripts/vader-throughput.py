@@ -3,7 +3,7 @@
 for comparison with `cargo bench -p switchboard-nlp` (SWITCHBOARD_DATASETS set).
 
     pip install vaderSentiment
-    python3 scripts/vader-throughput.py /work/shared/datasets
+    python3 scripts/vader-throughput.py ../shared/datasets
 """
 import sys
 import time
