@@ -96,7 +96,16 @@ impl CasePriority {
     pub fn assess(enrichment: &Enrichment, tier: Tier) -> Self {
         let negative = enrichment.sentiment_label == SentimentLabel::Negative;
         let strongly_negative = enrichment.sentiment_compound <= -0.6;
-        match (tier, negative, strongly_negative) {
+        // Safety, legal threats, regulators and data breaches go to the top whoever writes.
+        if enrichment.urgency == "critical" {
+            return Self::Urgent;
+        }
+        let urgent_signal = enrichment.urgency == "high";
+        match (
+            tier,
+            negative || urgent_signal,
+            strongly_negative || urgent_signal,
+        ) {
             (Tier::Vip, true, _) => Self::Urgent,
             (Tier::Vip, false, _) | (_, _, true) => Self::High,
             _ => Self::Normal,
@@ -368,7 +377,36 @@ mod tests {
             language_confidence: 0.9,
             sentiment_compound: compound,
             sentiment_label: label,
+            ..Enrichment::default()
         }
+    }
+
+    #[test]
+    fn critical_urgency_is_urgent_for_anyone_and_high_urgency_raises_priority() {
+        let legal = Enrichment {
+            urgency: "critical".into(),
+            ..enr(0.2)
+        };
+        assert_eq!(
+            CasePriority::assess(&legal, Tier::Standard),
+            CasePriority::Urgent
+        );
+        let churn = Enrichment {
+            urgency: "high".into(),
+            ..enr(0.0)
+        };
+        assert_eq!(
+            CasePriority::assess(&churn, Tier::Standard),
+            CasePriority::High
+        );
+        assert_eq!(
+            CasePriority::assess(&churn, Tier::Vip),
+            CasePriority::Urgent
+        );
+        assert_eq!(
+            CasePriority::assess(&enr(0.0), Tier::Standard),
+            CasePriority::Normal
+        );
     }
 
     fn msg(handle: &str, channel: &str, text: &str, compound: f64) -> PlanMessage {

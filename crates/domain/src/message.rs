@@ -141,6 +141,52 @@ pub struct Enrichment {
     /// VADER-style compound score, -1 (most negative) to 1 (most positive).
     pub sentiment_compound: f64,
     pub sentiment_label: SentimentLabel,
+    /// `complaint`, `inquiry`, `praise` or `other`.
+    pub intent: String,
+    pub intent_confidence: f64,
+    /// `low`, `normal`, `high` or `critical`.
+    pub urgency: String,
+    /// Why urgency was raised: `safety`, `legal_threat`, `regulator`, `data_breach`, `anger`,
+    /// `churn_threat`, `repeated_contact`, `complaint`, …
+    pub urgency_reasons: Vec<String>,
+    /// Dominant emotion: `anger`, `joy`, `optimism`, `sadness`.
+    pub emotion: String,
+    /// Offensive-language score, 0..1.
+    pub toxicity: f64,
+    /// `standard` (no personal data found), `personal` (contact data) or `sensitive`
+    /// (payment card, bank account, national id).
+    pub data_class: String,
+    /// Personal data found in the text, as byte offsets.
+    pub pii: Vec<PiiMark>,
+}
+
+/// One piece of personal data in a text: `kind` (`email`, `phone`, `payment_card`, `iban`,
+/// `postal_address`, `national_id`) and its byte range.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PiiMark {
+    pub kind: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Default for Enrichment {
+    /// Nothing known: undetermined language, neutral, no intent, normal urgency, no PII.
+    fn default() -> Self {
+        Self {
+            language: "und".into(),
+            language_confidence: 0.0,
+            sentiment_compound: 0.0,
+            sentiment_label: SentimentLabel::Neutral,
+            intent: "other".into(),
+            intent_confidence: 0.0,
+            urgency: "normal".into(),
+            urgency_reasons: Vec::new(),
+            emotion: "none".into(),
+            toxicity: 0.0,
+            data_class: "standard".into(),
+            pii: Vec::new(),
+        }
+    }
 }
 
 /// A stored message with everything the pipeline has attached to it.

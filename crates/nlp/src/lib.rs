@@ -115,14 +115,35 @@ impl Analyzer {
         self
     }
 
+    /// The analysis the pipeline stores with each message.
     pub fn enrich(&self, text: &str) -> Enrichment {
-        let lang = detect_language(text);
-        let s = self.sentiment.score(text);
+        self.enrich_with_language(text, None)
+    }
+
+    /// As `enrich`, with the language to fall back on when the text is too short to tell.
+    pub fn enrich_with_language(&self, text: &str, fallback_language: Option<&str>) -> Enrichment {
+        let a = self.analyze_with_language(text, fallback_language);
         Enrichment {
-            language: lang.code.to_owned(),
-            language_confidence: lang.confidence,
-            sentiment_compound: s.compound,
-            sentiment_label: s.label,
+            language: a.language.to_owned(),
+            language_confidence: a.language_confidence,
+            sentiment_compound: a.sentiment.compound,
+            sentiment_label: a.sentiment.label,
+            intent: a.intent.label.as_str().to_owned(),
+            intent_confidence: a.intent.confidence,
+            urgency: label(&a.urgency),
+            urgency_reasons: a.urgency_reasons.iter().map(label).collect(),
+            emotion: a.emotion.label,
+            toxicity: a.toxicity,
+            data_class: label(&a.data_class),
+            pii: a
+                .pii
+                .iter()
+                .map(|p| sb_domain::PiiMark {
+                    kind: label(&p.kind),
+                    start: p.start,
+                    end: p.end,
+                })
+                .collect(),
         }
     }
 
@@ -228,3 +249,11 @@ fn truncate(text: &str, max: usize) -> &str {
 
 #[cfg(test)]
 mod tests;
+
+/// The snake_case name a label serializes to.
+fn label<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}

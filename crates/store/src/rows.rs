@@ -7,6 +7,18 @@ use sb_domain::{
     Timestamp, Visibility,
 };
 
+/// Lists stored as JSON text; an empty list is `[]`.
+pub fn json_text<T: serde::Serialize>(v: &[T]) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".to_owned())
+}
+
+fn json_list<T: serde::de::DeserializeOwned>(v: Option<&str>) -> Result<Vec<T>> {
+    match v {
+        None => Ok(Vec::new()),
+        Some(s) => serde_json::from_str(s).map_err(|e| corrupt("JSON list", &e.to_string())),
+    }
+}
+
 fn corrupt(what: &str, v: &str) -> StoreError {
     StoreError::Corrupt(format!("unknown {what} `{v}`"))
 }
@@ -36,22 +48,42 @@ pub struct MessageRow {
     pub sentiment_label: Option<String>,
     pub customer_id: Option<String>,
     pub case_id: Option<String>,
+    pub intent: Option<String>,
+    pub intent_confidence: Option<f64>,
+    pub urgency: Option<String>,
+    pub urgency_reasons: Option<String>,
+    pub emotion: Option<String>,
+    pub toxicity: Option<f64>,
+    pub data_class: String,
+    pub pii: Option<String>,
 }
 
 pub const MESSAGE_COLUMNS: &str = "id, source, external_id, channel, kind, visibility, author_handle, \
     author_name, author_followers, author_verified, text, created_at, received_at, region, in_reply_to, \
-    metrics, stage, language, language_confidence, sentiment_compound, sentiment_label, customer_id, case_id";
+    metrics, stage, language, language_confidence, sentiment_compound, sentiment_label, customer_id, case_id, \
+    intent, intent_confidence, urgency, urgency_reasons, emotion, toxicity, data_class, pii";
 
 impl MessageRow {
     pub fn into_domain(self) -> Result<Message> {
         let enrichment = match (self.language, self.sentiment_compound, self.sentiment_label) {
-            (Some(language), Some(compound), Some(label)) => Some(Enrichment {
-                language,
-                language_confidence: self.language_confidence.unwrap_or(0.0),
-                sentiment_compound: compound,
-                sentiment_label: SentimentLabel::parse(&label)
-                    .ok_or_else(|| corrupt("sentiment", &label))?,
-            }),
+            (Some(language), Some(compound), Some(label)) => {
+                let d = Enrichment::default();
+                Some(Enrichment {
+                    language,
+                    language_confidence: self.language_confidence.unwrap_or(0.0),
+                    sentiment_compound: compound,
+                    sentiment_label: SentimentLabel::parse(&label)
+                        .ok_or_else(|| corrupt("sentiment", &label))?,
+                    intent: self.intent.unwrap_or(d.intent),
+                    intent_confidence: self.intent_confidence.unwrap_or(0.0),
+                    urgency: self.urgency.unwrap_or(d.urgency),
+                    urgency_reasons: json_list(self.urgency_reasons.as_deref())?,
+                    emotion: self.emotion.unwrap_or(d.emotion),
+                    toxicity: self.toxicity.unwrap_or(0.0),
+                    data_class: self.data_class,
+                    pii: json_list(self.pii.as_deref())?,
+                })
+            }
             _ => None,
         };
         Ok(Message {

@@ -54,11 +54,20 @@ fn enrichment(compound: f64) -> Enrichment {
         } else {
             SentimentLabel::Neutral
         },
+        ..Enrichment::default()
     }
 }
 
 /// Runs the case stages the way the pipeline does.
 async fn process(store: &dyn Store, ids: &[MessageId], compound: f64) -> Result<usize, StoreError> {
+    process_with(store, ids, enrichment(compound)).await
+}
+
+async fn process_with(
+    store: &dyn Store,
+    ids: &[MessageId],
+    e: Enrichment,
+) -> Result<usize, StoreError> {
     let msgs = store.messages_for_processing(ids).await?;
     let planned: Vec<PlanMessage> = msgs
         .iter()
@@ -72,7 +81,7 @@ async fn process(store: &dyn Store, ids: &[MessageId], compound: f64) -> Result<
             in_reply_to: m.in_reply_to.clone(),
             text: m.text.clone(),
             created_at: m.created_at,
-            enrichment: enrichment(compound),
+            enrichment: e.clone(),
         })
         .collect();
     let ctx = store.case_context(&planned).await?;
@@ -512,4 +521,55 @@ async fn postgres_migrations_are_safe_with_concurrent_starts() {
         (c.messages, c.unprocessed, c.customers, c.cases),
         (40, 0, 7, 7)
     );
+}
+
+/// Everything the understanding stage found is stored with the message and read back as is.
+#[tokio::test]
+async fn the_full_understanding_is_stored_with_the_message() {
+    for (name, store, _dir) in backends().await {
+        let id = store
+            .append_messages(&[record(
+                "x",
+                "u1",
+                "@eve",
+                "my card 4111 1111 1111 1111 was charged twice, I will sue",
+            )])
+            .await
+            .unwrap()[0]
+            .id
+            .clone();
+        let e = Enrichment {
+            language: "en".into(),
+            language_confidence: 0.93,
+            sentiment_compound: -0.71,
+            sentiment_label: SentimentLabel::Negative,
+            intent: "complaint".into(),
+            intent_confidence: 0.88,
+            urgency: "critical".into(),
+            urgency_reasons: vec!["legal_threat".into(), "anger".into()],
+            emotion: "anger".into(),
+            toxicity: 0.12,
+            data_class: "sensitive".into(),
+            pii: vec![sb_domain::PiiMark {
+                kind: "payment_card".into(),
+                start: 8,
+                end: 27,
+            }],
+        };
+        process_with(store.as_ref(), std::slice::from_ref(&id), e.clone())
+            .await
+            .unwrap();
+        let m = store.message(&id).await.unwrap().unwrap();
+        assert_eq!(m.enrichment.as_ref(), Some(&e), "{name}");
+        let case = store
+            .case(m.case_id.as_ref().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            case.priority,
+            CasePriority::Urgent,
+            "{name}: critical urgency"
+        );
+    }
 }

@@ -122,6 +122,8 @@ async fn a_complaint_becomes_a_routed_case_with_its_customer() {
     let m = app.processed(&id).await;
     assert_eq!(m["enrichment"]["language"], "en");
     assert_eq!(m["enrichment"]["sentiment_label"], "negative");
+    assert_eq!(m["enrichment"]["intent"], "complaint");
+    assert_eq!(m["enrichment"]["data_class"], "standard");
     assert_eq!(m["author"]["name"], "Ana Sousa");
 
     // A follow-up from the same handle threads into the same case.
@@ -150,6 +152,37 @@ async fn a_complaint_becomes_a_routed_case_with_its_customer() {
         .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(cust["identities"][0]["platform"], "x");
+}
+
+/// A legal threat with contact data: critical urgency makes the case urgent, and the personal
+/// data is found with its byte offsets and classes the message.
+#[tokio::test]
+async fn a_legal_threat_with_personal_data_is_urgent_and_classified() {
+    let app = spawn_app().await;
+    let text = "Charged twice again. My lawyer will contact you, write to me at eve@example.com";
+    let (_, _, v) = app.post(msg("2001", "@eve", text)).await;
+    let m = app.processed(v["id"].as_str().unwrap()).await;
+    let e = &m["enrichment"];
+    assert_eq!(e["urgency"], "critical", "{e}");
+    assert!(
+        e["urgency_reasons"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("legal_threat")),
+        "{e}"
+    );
+    assert_eq!(e["data_class"], "personal", "{e}");
+    let pii = &e["pii"][0];
+    assert_eq!(pii["kind"], "email");
+    let (start, end) = (
+        pii["start"].as_u64().unwrap() as usize,
+        pii["end"].as_u64().unwrap() as usize,
+    );
+    assert_eq!(&text[start..end], "eve@example.com");
+    let (_, case) = app
+        .get(&format!("/api/v1/cases/{}", m["case_id"].as_str().unwrap()))
+        .await;
+    assert_eq!(case["priority"], "urgent");
 }
 
 #[tokio::test]

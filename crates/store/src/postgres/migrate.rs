@@ -4,10 +4,16 @@
 use crate::{Result, StoreError};
 use sqlx::PgPool;
 
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    include_str!("../../migrations/postgres/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        include_str!("../../migrations/postgres/0001_foundation.sql"),
+    ),
+    (
+        2,
+        include_str!("../../migrations/postgres/0002_understanding.sql"),
+    ),
+];
 
 /// Arbitrary constant naming the migration lock.
 pub const LOCK_KEY: i64 = 0x5357_4254_4348_0001;

@@ -8,6 +8,7 @@ mod migrate;
 
 use crate::rows::{
     CASE_COLUMNS, CaseRow, CustomerRow, IdentityRow, MESSAGE_COLUMNS, MessageRow, QueueRow,
+    json_text,
 };
 use crate::{
     ApiKey, Appended, CaseFilter, Counts, MessageRecord, Page, Result, Store, StoreError, User,
@@ -391,9 +392,15 @@ impl Store for PgStore {
             "UPDATE messages m SET stage = 'processed', language = v.language, \
              language_confidence = v.language_confidence, sentiment_compound = v.sentiment_compound, \
              sentiment_label = v.sentiment_label, customer_id = v.customer_id, case_id = v.case_id, \
-             processed_at = $8 \
-             FROM UNNEST($1::text[], $2::text[], $3::float8[], $4::float8[], $5::text[], $6::text[], $7::text[]) \
-             AS v(id, language, language_confidence, sentiment_compound, sentiment_label, customer_id, case_id) \
+             intent = v.intent, intent_confidence = v.intent_confidence, urgency = v.urgency, \
+             urgency_reasons = v.urgency_reasons, emotion = v.emotion, toxicity = v.toxicity, \
+             data_class = v.data_class, pii = v.pii, processed_at = $16 \
+             FROM UNNEST($1::text[], $2::text[], $3::float8[], $4::float8[], $5::text[], $6::text[], \
+             $7::text[], $8::text[], $9::float8[], $10::text[], $11::text[], $12::text[], \
+             $13::float8[], $14::text[], $15::text[]) \
+             AS v(id, language, language_confidence, sentiment_compound, sentiment_label, customer_id, \
+             case_id, intent, intent_confidence, urgency, urgency_reasons, emotion, toxicity, \
+             data_class, pii) \
              WHERE m.id = v.id AND m.stage = 'received'",
         )
         .bind(p.iter().map(|p| p.message_id.as_str()).collect::<Vec<_>>())
@@ -403,6 +410,14 @@ impl Store for PgStore {
         .bind(p.iter().map(|p| p.enrichment.sentiment_label.as_str()).collect::<Vec<_>>())
         .bind(p.iter().map(|p| p.customer_id.as_str()).collect::<Vec<_>>())
         .bind(p.iter().map(|p| p.case_id.as_str()).collect::<Vec<_>>())
+        .bind(p.iter().map(|p| p.enrichment.intent.as_str()).collect::<Vec<_>>())
+        .bind(p.iter().map(|p| p.enrichment.intent_confidence).collect::<Vec<_>>())
+        .bind(p.iter().map(|p| p.enrichment.urgency.as_str()).collect::<Vec<_>>())
+        .bind(p.iter().map(|p| json_text(&p.enrichment.urgency_reasons)).collect::<Vec<_>>())
+        .bind(p.iter().map(|p| p.enrichment.emotion.as_str()).collect::<Vec<_>>())
+        .bind(p.iter().map(|p| p.enrichment.toxicity).collect::<Vec<_>>())
+        .bind(p.iter().map(|p| p.enrichment.data_class.as_str()).collect::<Vec<_>>())
+        .bind(p.iter().map(|p| json_text(&p.enrichment.pii)).collect::<Vec<_>>())
         .bind(now.millis())
         .execute(&mut *tx)
         .await?;

@@ -3,13 +3,15 @@
 //! once per connection and reused, and a batch costs a handful of round trips to SQLite rather
 //! than one per row.
 
+use crate::rows::json_text;
 use crate::{MessageRecord, Result};
 use sb_domain::Timestamp;
 use sb_domain::case::{CasePlan, CaseTouch, MessagePlacement, NewCase, NewCustomer};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use std::collections::{HashMap, HashSet};
 
-/// Largest chunk; a row of `messages` binds 17 values, well under SQLite's limit.
+/// Largest chunk; a placement binds 15 values and a new message 17, well under SQLite's
+/// limit of 32,766.
 const CHUNK: usize = 64;
 
 /// `n` as chunks of `CHUNK`, then powers of two: at most seven statement shapes.
@@ -95,7 +97,8 @@ pub async fn place_messages(
     for range in chunks(placements.len()) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "WITH v (id, language, language_confidence, sentiment_compound, sentiment_label, \
-             customer_id, case_id) AS (",
+             customer_id, case_id, intent, intent_confidence, urgency, urgency_reasons, emotion, \
+             toxicity, data_class, pii) AS (",
         );
         q.push_values(&placements[range], |mut b, p| {
             let e = &p.enrichment;
@@ -105,13 +108,23 @@ pub async fn place_messages(
                 .push_bind(e.sentiment_compound)
                 .push_bind(e.sentiment_label.as_str())
                 .push_bind(p.customer_id.as_str())
-                .push_bind(p.case_id.as_str());
+                .push_bind(p.case_id.as_str())
+                .push_bind(e.intent.as_str())
+                .push_bind(e.intent_confidence)
+                .push_bind(e.urgency.as_str())
+                .push_bind(json_text(&e.urgency_reasons))
+                .push_bind(e.emotion.as_str())
+                .push_bind(e.toxicity)
+                .push_bind(e.data_class.as_str())
+                .push_bind(json_text(&e.pii));
         });
         q.push(
             ") UPDATE messages SET stage = 'processed', language = v.language, \
              language_confidence = v.language_confidence, sentiment_compound = v.sentiment_compound, \
              sentiment_label = v.sentiment_label, customer_id = v.customer_id, case_id = v.case_id, \
-             processed_at = ",
+             intent = v.intent, intent_confidence = v.intent_confidence, urgency = v.urgency, \
+             urgency_reasons = v.urgency_reasons, emotion = v.emotion, toxicity = v.toxicity, \
+             data_class = v.data_class, pii = v.pii, processed_at = ",
         );
         q.push_bind(now.millis());
         q.push(" FROM v WHERE messages.id = v.id AND messages.stage = 'received'");

@@ -4,10 +4,16 @@
 use crate::{Result, StoreError};
 use sqlx::SqlitePool;
 
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    include_str!("../../migrations/sqlite/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        include_str!("../../migrations/sqlite/0001_foundation.sql"),
+    ),
+    (
+        2,
+        include_str!("../../migrations/sqlite/0002_understanding.sql"),
+    ),
+];
 
 pub async fn run(pool: &SqlitePool) -> Result<()> {
     sqlx::query(

@@ -573,6 +573,7 @@ mod tests {
                     language_confidence: 1.0,
                     sentiment_compound: 0.0,
                     sentiment_label: sb_domain::SentimentLabel::Neutral,
+                    ..sb_domain::Enrichment::default()
                 },
                 customer_id: CustomerId::generate(),
                 case_id: CaseId::generate(),
