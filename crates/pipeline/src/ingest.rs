@@ -65,7 +65,11 @@ impl Ingestor {
         cfg: IngestorConfig,
     ) -> Self {
         let (tx, rx) = mpsc::channel(cfg.queue_capacity.max(1));
-        tokio::spawn(commit_loop(rx, store, bus, cfg.max_batch.max(1)));
+        // Announcing is off the commit path: the next group commit need not wait for the bus.
+        // One publisher keeps announcements in commit order.
+        let (announce, pending) = mpsc::channel(ANNOUNCE_BACKLOG);
+        tokio::spawn(announce_loop(pending, bus));
+        tokio::spawn(commit_loop(rx, store, announce, cfg.max_batch.max(1)));
         Self {
             tx,
             clock,
@@ -100,10 +104,29 @@ impl Ingestor {
     }
 }
 
+/// Committed batches waiting to be announced on the bus.
+const ANNOUNCE_BACKLOG: usize = 64;
+
+async fn announce_loop(mut pending: mpsc::Receiver<Vec<(MessageId, String)>>, bus: Arc<dyn Bus>) {
+    while let Some(batch) = pending.recv().await {
+        for (id, key) in batch {
+            // A lost announcement is not lost work: the pipeline's sweep finds every stored
+            // message that is still unprocessed.
+            if let Err(e) = bus
+                .publish(SUBJECT_RECEIVED, &key, Bytes::from(id.to_string()))
+                .await
+            {
+                tracing::warn!(error = %e, "could not announce a stored message; the sweep will pick it up");
+                metrics::counter!("switchboard_bus_publish_failures_total").increment(1);
+            }
+        }
+    }
+}
+
 async fn commit_loop(
     mut rx: mpsc::Receiver<Job>,
     store: Arc<dyn Store>,
-    bus: Arc<dyn Bus>,
+    announce: mpsc::Sender<Vec<(MessageId, String)>>,
     max_batch: usize,
 ) {
     let mut jobs = Vec::with_capacity(max_batch);
@@ -141,16 +164,9 @@ async fn commit_loop(
                     .increment(fresh.len() as u64);
                 metrics::counter!("switchboard_ingest_messages_total", "result" => "duplicate")
                     .increment(dupes);
-                for (id, key) in fresh {
-                    // A lost announcement is not lost work: the pipeline's sweep finds every
-                    // stored message that is still unprocessed.
-                    if let Err(e) = bus
-                        .publish(SUBJECT_RECEIVED, &key, Bytes::from(id.to_string()))
-                        .await
-                    {
-                        tracing::warn!(error = %e, "could not announce a stored message; the sweep will pick it up");
-                        metrics::counter!("switchboard_bus_publish_failures_total").increment(1);
-                    }
+                // Waits only when the bus has fallen `ANNOUNCE_BACKLOG` batches behind.
+                if !fresh.is_empty() && announce.send(fresh).await.is_err() {
+                    tracing::warn!("the announcer stopped; the sweep will pick stored messages up");
                 }
             }
             Err(e) => {

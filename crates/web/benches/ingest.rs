@@ -21,6 +21,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use switchboard_web::{AdminKey, AppState};
 
+/// The allocator the `switchboard` binary uses.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const KEY: &str = "sb_bench_key";
 
 fn env_or(name: &str, default: u64) -> u64 {

@@ -1,7 +1,6 @@
 //! Batched writes. A group commit or a pipeline step writes hundreds of rows; each goes out as
-//! multi-row statements in chunks of a few fixed sizes, so every statement shape is prepared
-//! once per connection and reused, and a batch costs a handful of round trips to SQLite rather
-//! than one per row.
+//! multi-row statements of up to `CHUNK` rows, so a batch costs a handful of round trips to
+//! SQLite rather than one per row. Each statement shape is prepared once per connection.
 
 use crate::rows::json_text;
 use crate::{MessageRecord, Result};
@@ -14,23 +13,18 @@ use std::collections::{HashMap, HashSet};
 /// limit of 32,766.
 const CHUNK: usize = 64;
 
-/// `n` as chunks of `CHUNK`, then powers of two: at most seven statement shapes.
+/// Statements the writer keeps prepared: every batch shape of every write (seven kinds of
+/// statement, up to `CHUNK` shapes each), with room to spare.
+pub const WRITER_STATEMENT_CACHE: usize = 1024;
+
+/// `n` as chunks of `CHUNK` and one remainder. Every statement is a round trip to SQLite's
+/// worker thread, which costs more than the rows in it, so a batch uses as few as it can;
+/// the writer's statement cache holds every shape (`WRITER_STATEMENT_CACHE`).
 fn chunks(n: usize) -> Vec<std::ops::Range<usize>> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    while n - start >= CHUNK {
-        out.push(start..start + CHUNK);
-        start += CHUNK;
-    }
-    let mut size = CHUNK / 2;
-    while start < n {
-        if n - start >= size {
-            out.push(start..start + size);
-            start += size;
-        }
-        size /= 2;
-    }
-    out
+    (0..n)
+        .step_by(CHUNK)
+        .map(|start| start..(start + CHUNK).min(n))
+        .collect()
 }
 
 /// Inserts the messages that are new; returns the ids of those inserted.
@@ -284,16 +278,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn chunks_cover_every_row_once_with_few_shapes() {
+    fn chunks_cover_every_row_once_in_as_few_statements_as_possible() {
         for n in [0, 1, 5, 63, 64, 65, 200, 1024, 1027] {
             let c = chunks(n);
             let mut next = 0;
             for r in &c {
                 assert_eq!(r.start, next);
-                assert!(r.len().is_power_of_two() && r.len() <= CHUNK, "{n}: {r:?}");
+                assert!(!r.is_empty() && r.len() <= CHUNK, "{n}: {r:?}");
                 next = r.end;
             }
             assert_eq!(next, n);
+            assert_eq!(c.len(), n.div_ceil(CHUNK), "{n}");
         }
     }
 }

@@ -54,7 +54,10 @@ impl SqliteStore {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
-            .connect_with(opts.clone())
+            .connect_with(
+                opts.clone()
+                    .statement_cache_capacity(batch::WRITER_STATEMENT_CACHE),
+            )
             .await?;
         migrate::run(&writer).await?;
         let reader = SqlitePoolOptions::new()
