@@ -35,7 +35,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the API, webhooks and live events.
+    /// Serve the API and live events.
     Serve,
     /// Run pipeline stages only (scaled deployments).
     Worker,
