@@ -4,8 +4,10 @@
 
 use sb_domain::{MessageId, Stage};
 use sb_store::{CaseFilter, Page, PgStore, Store};
+use std::collections::HashSet;
 use std::io::BufRead;
 use std::net::TcpListener;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -28,135 +30,236 @@ impl Drop for Kill {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn serve_and_workers_share_postgres_and_jetstream() {
-    let (Ok(pg), Ok(nats)) = (
-        std::env::var("SWITCHBOARD_TEST_PG_URL"),
-        std::env::var("SWITCHBOARD_TEST_NATS_URL"),
-    ) else {
-        eprintln!("PostgreSQL or NATS not configured; scale-out not tested here");
-        return;
-    };
-    let run = ulid::Ulid::generate().to_string().to_lowercase();
-    let schema = format!("e2e_{run}");
-    let store = PgStore::open_in_schema(&pg, &schema).await.unwrap();
-    let sep = if pg.contains('?') { '&' } else { '?' };
-    let db_url = format!("{pg}{sep}options[search_path]={schema}");
-    let bus_url = format!("{nats}?stream=E2E{}", run.to_uppercase());
-    let dir = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
+/// One installation: its own PostgreSQL schema and JetStream stream.
+struct Cluster {
+    store: PgStore,
+    db_url: String,
+    bus_url: String,
+    dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    async fn new() -> Option<Self> {
+        let (Ok(pg), Ok(nats)) = (
+            std::env::var("SWITCHBOARD_TEST_PG_URL"),
+            std::env::var("SWITCHBOARD_TEST_NATS_URL"),
+        ) else {
+            eprintln!("PostgreSQL or NATS not configured; scale-out not tested here");
+            return None;
+        };
+        let run = ulid::Ulid::generate().to_string().to_lowercase();
+        let schema = format!("e2e_{run}");
+        let store = PgStore::open_in_schema(&pg, &schema).await.unwrap();
+        let sep = if pg.contains('?') { '&' } else { '?' };
+        Some(Self {
+            store,
+            db_url: format!("{pg}{sep}options[search_path]={schema}"),
+            bus_url: format!("{nats}?stream=E2E{}", run.to_uppercase()),
+            dir: tempfile::tempdir().unwrap(),
+        })
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = bin();
+        c.args(args)
+            .env("SWITCHBOARD_DATABASE_URL", &self.db_url)
+            .env("SWITCHBOARD_BUS_URL", &self.bus_url)
+            .env("SWITCHBOARD_DATA_DIR", self.dir.path())
+            .env("SWITCHBOARD_ADMIN_KEY", "sb_scale")
+            .env("SWITCHBOARD_PIPELINE_SWEEP_SECS", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        c
+    }
+
+    fn serve(&self, port: u16) -> Kill {
+        let mut c = self.command(&["serve"]);
+        c.env("SWITCHBOARD_LISTEN", format!("127.0.0.1:{port}"));
+        let child = Kill(c.spawn().unwrap());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        child
+    }
+
+    fn worker(&self) -> Kill {
+        Kill(self.command(&["worker"]).spawn().unwrap())
+    }
+
+    fn simulate(&self, port: u16, messages: u32, seed: u32, acks: &Path) -> Child {
+        bin()
+            .args(["simulate", "--url", &format!("http://127.0.0.1:{port}")])
+            .args(["--rate", "0", "--duration", "120", "--concurrency", "16"])
+            .args([
+                "--messages",
+                &messages.to_string(),
+                "--seed",
+                &seed.to_string(),
+            ])
+            .args(["--customers", "300", "--ack-log", acks.to_str().unwrap()])
+            .env("SWITCHBOARD_API_KEY", "sb_scale")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    fn acks(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Waits for the pipeline to finish, then checks every acknowledged message exists
+    /// exactly once, went through every stage, and joined exactly one case exactly once.
+    async fn check(&self, acked: &[(String, String)]) {
+        let store = &self.store;
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while store.counts().await.unwrap().unprocessed > 0 {
+            assert!(Instant::now() < deadline, "the workers did not finish");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        let ids: HashSet<&str> = acked.iter().map(|(_, id)| id.as_str()).collect();
+        assert_eq!(ids.len(), acked.len(), "an acknowledgement was given twice");
+        for (ext, id) in acked {
+            let m = store
+                .message(&MessageId::parse(id).unwrap())
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("acknowledged message {id} was lost"));
+            assert_eq!(&m.external_id, ext);
+            assert_eq!(m.stage, Stage::Processed);
+            assert!(m.case_id.is_some() && m.enrichment.is_some());
+        }
+        let counts = store.counts().await.unwrap();
+        assert!(counts.messages >= acked.len() as i64);
+        let mut total = 0;
+        let mut before = None;
+        loop {
+            let page = store
+                .list_cases(
+                    &CaseFilter::default(),
+                    &Page {
+                        before: before.clone(),
+                        limit: 500,
+                    },
+                )
+                .await
+                .unwrap();
+            let Some(last) = page.last() else { break };
+            before = Some(last.id.to_string());
+            for c in &page {
+                assert_eq!(
+                    store.case_messages(&c.id).await.unwrap().len() as i64,
+                    c.message_count,
+                    "case {} counted a message twice or missed one",
+                    c.id
+                );
+                total += c.message_count;
+            }
+        }
+        assert_eq!(
+            total, counts.messages,
+            "every message joined exactly one case once"
+        );
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
-    let env = |c: &mut Command| {
-        c.env("SWITCHBOARD_DATABASE_URL", &db_url)
-            .env("SWITCHBOARD_BUS_URL", &bus_url)
-            .env("SWITCHBOARD_DATA_DIR", dir.path())
-            .env("SWITCHBOARD_ADMIN_KEY", "sb_scale")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-    };
-    let mut serve = bin();
-    serve
-        .arg("serve")
-        .env("SWITCHBOARD_LISTEN", format!("127.0.0.1:{port}"));
-    env(&mut serve);
-    let _serve = Kill(serve.spawn().unwrap());
-    let _workers: Vec<Kill> = (0..2)
-        .map(|_| {
-            let mut w = bin();
-            w.arg("worker");
-            env(&mut w);
-            Kill(w.spawn().unwrap())
-        })
-        .collect();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        .port()
+}
 
-    let acks = dir.path().join("acks.txt");
-    let out = bin()
-        .args([
-            "simulate",
-            "--url",
-            &format!("http://127.0.0.1:{port}"),
-            "--rate",
-            "0",
-        ])
-        .args([
-            "--duration",
-            "60",
-            "--messages",
-            "1500",
-            "--concurrency",
-            "16",
-        ])
-        .args(["--customers", "200", "--ack-log", acks.to_str().unwrap()])
-        .env("SWITCHBOARD_API_KEY", "sb_scale")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let acked: Vec<(String, String)> = std::io::BufReader::new(std::fs::File::open(&acks).unwrap())
+fn read_acks(path: &Path) -> Vec<(String, String)> {
+    std::io::BufReader::new(std::fs::File::open(path).unwrap())
         .lines()
         .map(|l| {
             let l = l.unwrap();
             let (e, i) = l.split_once(' ').unwrap();
             (e.to_owned(), i.to_owned())
         })
-        .collect();
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_and_workers_share_postgres_and_jetstream() {
+    let Some(cluster) = Cluster::new().await else {
+        return;
+    };
+    let port = free_port();
+    let _serve = cluster.serve(port);
+    let _workers = [cluster.worker(), cluster.worker()];
+    let acks = cluster.acks("acks.txt");
+    let out = cluster
+        .simulate(port, 1500, 1, &acks)
+        .wait_with_output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let acked = read_acks(&acks);
     assert_eq!(
         acked.len(),
         1500,
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+    cluster.check(&acked).await;
+}
 
+/// Two servers and three workers; 20,000 messages; one worker and one server are killed with
+/// SIGKILL mid-way and restarted. Every acknowledged message exists exactly once and every
+/// case effect happened once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_a_server_and_a_worker_mid_stream_loses_and_doubles_nothing() {
+    let Some(cluster) = Cluster::new().await else {
+        return;
+    };
+    let ports = [free_port(), free_port()];
+    let mut servers = vec![cluster.serve(ports[0]), cluster.serve(ports[1])];
+    let mut workers = vec![cluster.worker(), cluster.worker(), cluster.worker()];
+    let acks = [cluster.acks("a.txt"), cluster.acks("b.txt")];
+    let sims = [
+        cluster.simulate(ports[0], 10_000, 11, &acks[0]),
+        cluster.simulate(ports[1], 10_000, 12, &acks[1]),
+    ];
+    // Mid-way: wait until a good share has been acknowledged, then kill.
     let deadline = Instant::now() + Duration::from_secs(60);
-    while store.counts().await.unwrap().unprocessed > 0 {
-        assert!(Instant::now() < deadline, "the workers did not finish");
-        tokio::time::sleep(Duration::from_millis(200)).await;
+    while cluster.store.counts().await.unwrap().messages < 4_000 {
+        assert!(Instant::now() < deadline, "traffic did not flow");
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    for (ext, id) in &acked {
-        let m = store
-            .message(&MessageId::parse(id).unwrap())
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(&m.external_id, ext);
-        assert_eq!(m.stage, Stage::Processed);
-        assert!(m.case_id.is_some() && m.enrichment.is_some());
+    drop(workers.remove(0)); // SIGKILL
+    drop(servers.remove(1)); // SIGKILL
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    workers.push(cluster.worker());
+    servers.push(cluster.serve(ports[1]));
+
+    let mut acked = Vec::new();
+    let mut reports = String::new();
+    for (sim, path) in sims.into_iter().zip(&acks) {
+        let out = sim.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        reports.push_str(&String::from_utf8_lossy(&out.stdout));
+        acked.extend(read_acks(path));
     }
-    let counts = store.counts().await.unwrap();
-    assert_eq!(counts.messages, 1500);
-    let mut total = 0;
-    let mut before = None;
-    loop {
-        let page = store
-            .list_cases(
-                &CaseFilter::default(),
-                &Page {
-                    before: before.clone(),
-                    limit: 500,
-                },
-            )
-            .await
-            .unwrap();
-        let Some(last) = page.last() else { break };
-        before = Some(last.id.to_string());
-        for c in &page {
-            assert_eq!(
-                store.case_messages(&c.id).await.unwrap().len() as i64,
-                c.message_count
-            );
-            total += c.message_count;
-        }
-    }
-    assert_eq!(total, 1500, "every message joined exactly one case once");
+    assert!(
+        reports.contains("failed"),
+        "the killed server must have cut requests off:\n{reports}"
+    );
+    assert!(
+        acked.len() > 12_000,
+        "{} acknowledged\n{reports}",
+        acked.len()
+    );
+    cluster.check(&acked).await;
 }
