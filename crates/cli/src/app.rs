@@ -24,9 +24,19 @@ pub async fn open_store(cfg: &Config) -> anyhow::Result<Arc<dyn Store>> {
         .with_context(|| format!("cannot open the database at {url}"))
 }
 
-pub fn pipeline(cfg: &Config, store: Arc<dyn Store>, events: PipelineEvents) -> Pipeline {
+/// The pipeline, with the operator's understanding data from the configuration.
+pub fn pipeline(
+    cfg: &Config,
+    store: Arc<dyn Store>,
+    events: PipelineEvents,
+) -> anyhow::Result<Pipeline> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    Pipeline::new(
+    let analyzer = crate::nlp::analyzer_from(
+        cfg.nlp.sentiment_terms.as_deref(),
+        cfg.nlp.watchlist.as_deref(),
+        cfg.nlp.topic_model.as_deref(),
+    )?;
+    Ok(Pipeline::new(
         store,
         clock,
         events,
@@ -36,6 +46,7 @@ pub fn pipeline(cfg: &Config, store: Arc<dyn Store>, events: PipelineEvents) -> 
             ..PipelineConfig::default()
         },
     )
+    .with_analyzer(analyzer))
 }
 
 /// Starts everything `serve` runs, in this process, and returns once the server listens.
@@ -48,7 +59,7 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
     let events = PipelineEvents::default();
 
     // The pipeline subscribes before ingest can announce anything.
-    let pipe = pipeline(cfg, store.clone(), events.clone());
+    let pipe = pipeline(cfg, store.clone(), events.clone())?;
     let pipe_bus = bus.clone();
     tokio::spawn(async move {
         if let Err(e) = pipe.run(pipe_bus).await {
@@ -122,7 +133,7 @@ pub async fn worker(cfg: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot open the bus at {}", cfg.bus_url))?;
     let mut cfg = cfg;
     cfg.pipeline.sweep_interval_secs = cfg.pipeline.sweep_interval_secs.min(1);
-    let pipe = pipeline(&cfg, store, PipelineEvents::default());
+    let pipe = pipeline(&cfg, store, PipelineEvents::default())?;
     println!("Switchboard worker running (bus {})", cfg.bus_url);
     tokio::select! {
         r = pipe.run(bus) => r.context("the pipeline stopped")?,

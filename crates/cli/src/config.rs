@@ -29,6 +29,19 @@ pub struct Config {
     pub log: String,
     pub ingest: IngestSection,
     pub pipeline: PipelineSection,
+    pub nlp: NlpSection,
+}
+
+/// The operator's own understanding data, loaded at start-up.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NlpSection {
+    /// Industry sentiment terms, `term,weight` per line (`SWITCHBOARD_NLP_SENTIMENT_TERMS`).
+    pub sentiment_terms: Option<PathBuf>,
+    /// Watchlist, `list,term` per line (`SWITCHBOARD_NLP_WATCHLIST`).
+    pub watchlist: Option<PathBuf>,
+    /// Topic model from `switchboard nlp train` (`SWITCHBOARD_NLP_TOPIC_MODEL`).
+    pub topic_model: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -64,6 +77,7 @@ impl Default for Config {
             log: "info".into(),
             ingest: IngestSection::default(),
             pipeline: PipelineSection::default(),
+            nlp: NlpSection::default(),
         }
     }
 }
@@ -142,6 +156,15 @@ impl Config {
         }
         if let Some(v) = env("LOG") {
             c.log = v;
+        }
+        if let Some(v) = env("NLP_SENTIMENT_TERMS") {
+            c.nlp.sentiment_terms = Some(v.into());
+        }
+        if let Some(v) = env("NLP_WATCHLIST") {
+            c.nlp.watchlist = Some(v.into());
+        }
+        if let Some(v) = env("NLP_TOPIC_MODEL") {
+            c.nlp.topic_model = Some(v.into());
         }
         env_num("INGEST_MAX_BATCH", &mut c.ingest.max_batch)?;
         env_num("INGEST_QUEUE", &mut c.ingest.queue_capacity)?;

@@ -128,6 +128,8 @@ pub async fn run(cfg: &Config, path: &Path) -> anyhow::Result<ImportCounts> {
         std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let store = app::open_store(cfg).await?;
+    // Built before anything is written, so a bad watchlist or model stops the import clean.
+    let pipeline = app::pipeline(cfg, store.clone(), PipelineEvents::default())?;
     let bar = ProgressBar::new(size);
     bar.set_style(
         ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} [{bar:30}] {msg}")
@@ -192,7 +194,7 @@ pub async fn run(cfg: &Config, path: &Path) -> anyhow::Result<ImportCounts> {
     sink.flush().await?;
     bar.finish_and_clear();
     let counts = std::mem::take(&mut sink.counts);
-    let processed = app::pipeline(cfg, store.clone(), PipelineEvents::default())
+    let processed = pipeline
         .drain()
         .await
         .context("processing the imported messages failed")?;

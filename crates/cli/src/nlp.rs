@@ -118,8 +118,22 @@ fn load_model(path: &Path) -> anyhow::Result<LinearModel> {
 }
 
 fn build_analyzer(a: &AnalyzeArgs) -> anyhow::Result<Analyzer> {
+    analyzer_from(
+        a.sentiment_terms.as_deref(),
+        a.watchlist.as_deref(),
+        a.topic_model.as_deref(),
+    )
+}
+
+/// The analyzer with the operator's industry sentiment terms, watchlist and topic model, as
+/// `nlp analyze` and the pipeline use it.
+pub fn analyzer_from(
+    sentiment_terms: Option<&Path>,
+    watchlist: Option<&Path>,
+    topic_model: Option<&Path>,
+) -> anyhow::Result<Analyzer> {
     let mut an = Analyzer::new();
-    if let Some(p) = &a.sentiment_terms {
+    if let Some(p) = sentiment_terms {
         let text =
             std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
         let mut terms = Vec::new();
@@ -138,12 +152,12 @@ fn build_analyzer(a: &AnalyzeArgs) -> anyhow::Result<Analyzer> {
         }
         an = an.with_sentiment(SentimentModel::new().with_terms(terms));
     }
-    if let Some(p) = &a.watchlist {
+    if let Some(p) = watchlist {
         let text =
             std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
         an = an.with_watchlist(Watchlist::parse(&text)?);
     }
-    if let Some(p) = &a.topic_model {
+    if let Some(p) = topic_model {
         an = an.with_topic_model(load_model(p)?);
     }
     Ok(an)

@@ -315,3 +315,103 @@ async fn a_crash_under_load_loses_no_acknowledged_message() {
     }
     assert_eq!(total, counts.messages);
 }
+
+/// The operator's watchlist and industry terms from the configuration reach every stored
+/// message; a missing file stops start-up with one line.
+#[tokio::test]
+async fn configured_watchlist_and_terms_are_applied_in_the_pipeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::write(
+        dir.path().join("watch.csv"),
+        "products,X200 charger\nlegal,lawyer\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("terms.csv"), "recall,-3.0\n").unwrap();
+    let jsonl = dir.path().join("in.jsonl");
+    std::fs::write(
+        &jsonl,
+        [
+            r#"{"source":"x","external_id":"w1","author":"@fay","text":"Is the X200 charger part of the recall?"}"#,
+            r#"{"source":"x","external_id":"w2","author":"@gus","text":"Thanks, all good now"}"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let o = bin()
+        .args([
+            "import",
+            jsonl.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+        ])
+        .env("SWITCHBOARD_NLP_WATCHLIST", dir.path().join("watch.csv"))
+        .env(
+            "SWITCHBOARD_NLP_SENTIMENT_TERMS",
+            dir.path().join("terms.csv"),
+        )
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let store = open_store(&data).await;
+    let page = store
+        .list_cases(
+            &CaseFilter::default(),
+            &Page {
+                before: None,
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    let mut found = Vec::new();
+    for c in &page {
+        for m in store.case_messages(&c.id).await.unwrap() {
+            found.push((m.external_id.clone(), m.enrichment.unwrap()));
+        }
+    }
+    let (_, w1) = found.iter().find(|(e, _)| e == "w1").unwrap();
+    assert_eq!(w1.watch.len(), 1, "{w1:?}");
+    assert_eq!(
+        (w1.watch[0].list.as_str(), w1.watch[0].term.as_str()),
+        ("products", "X200 charger")
+    );
+    assert!(
+        w1.sentiment_compound < 0.0,
+        "the configured term `recall` weighs negative: {w1:?}"
+    );
+    let (_, w2) = found.iter().find(|(e, _)| e == "w2").unwrap();
+    assert!(w2.watch.is_empty());
+
+    let o = bin()
+        .args([
+            "import",
+            jsonl.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+        ])
+        .env("SWITCHBOARD_NLP_WATCHLIST", dir.path().join("missing.csv"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("missing.csv"), "{err}");
+    // Nothing of the refused import was written.
+    let fresh = dir.path().join("fresh");
+    let o = bin()
+        .args([
+            "import",
+            jsonl.to_str().unwrap(),
+            "--data-dir",
+            fresh.to_str().unwrap(),
+        ])
+        .env("SWITCHBOARD_NLP_WATCHLIST", dir.path().join("missing.csv"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert_eq!(open_store(&fresh).await.counts().await.unwrap().messages, 0);
+}

@@ -20,6 +20,8 @@ pub use customer::{Customer, Identity, Tier};
 pub use error::{ErrorCode, FieldError};
 pub use ids::{CaseId, CustomerId, MessageId, QueueId};
 pub use ingest::{Author, NewMessage};
-pub use message::{Enrichment, Message, MessageKind, PiiMark, SentimentLabel, Stage, Visibility};
+pub use message::{
+    Enrichment, Message, MessageKind, PiiMark, SentimentLabel, Stage, Visibility, WatchHit,
+};
 pub use platform::Platform;
 pub use time::Timestamp;

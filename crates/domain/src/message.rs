@@ -158,6 +158,19 @@ pub struct Enrichment {
     pub data_class: String,
     /// Personal data found in the text, as byte offsets.
     pub pii: Vec<PiiMark>,
+    /// Watched terms found (products, executives, legal words, competitors…).
+    pub watch: Vec<WatchHit>,
+    /// The operator-trained topic, when a topic model is configured.
+    pub topic: Option<String>,
+}
+
+/// A watched term found in a text: its list, the term, and its byte range.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct WatchHit {
+    pub list: String,
+    pub term: String,
+    pub start: usize,
+    pub end: usize,
 }
 
 /// One piece of personal data in a text: `kind` (`email`, `phone`, `payment_card`, `iban`,
@@ -185,6 +198,8 @@ impl Default for Enrichment {
             toxicity: 0.0,
             data_class: "standard".into(),
             pii: Vec::new(),
+            watch: Vec::new(),
+            topic: None,
         }
     }
 }

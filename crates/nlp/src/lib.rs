@@ -144,6 +144,17 @@ impl Analyzer {
                     end: p.end,
                 })
                 .collect(),
+            watch: a
+                .watchlist
+                .iter()
+                .map(|w| sb_domain::WatchHit {
+                    list: w.list.clone(),
+                    term: w.term.clone(),
+                    start: w.start,
+                    end: w.end,
+                })
+                .collect(),
+            topic: a.topic.map(|t| t.label),
         }
     }
 

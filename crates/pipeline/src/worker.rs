@@ -70,6 +70,13 @@ impl Pipeline {
         }
     }
 
+    /// Uses this analyzer (with the operator's terms, watchlist and topic model) instead of
+    /// the built-in one.
+    pub fn with_analyzer(mut self, analyzer: Analyzer) -> Self {
+        self.analyzer = Arc::new(analyzer);
+        self
+    }
+
     /// Takes the given messages (those still unprocessed) all the way to a routed case.
     /// Returns how many it processed. Safe to call again with the same ids.
     pub async fn process(&self, ids: &[MessageId]) -> Result<usize, PipelineError> {

@@ -56,12 +56,15 @@ pub struct MessageRow {
     pub toxicity: Option<f64>,
     pub data_class: String,
     pub pii: Option<String>,
+    pub watch: Option<String>,
+    pub topic: Option<String>,
 }
 
 pub const MESSAGE_COLUMNS: &str = "id, source, external_id, channel, kind, visibility, author_handle, \
     author_name, author_followers, author_verified, text, created_at, received_at, region, in_reply_to, \
     metrics, stage, language, language_confidence, sentiment_compound, sentiment_label, customer_id, case_id, \
-    intent, intent_confidence, urgency, urgency_reasons, emotion, toxicity, data_class, pii";
+    intent, intent_confidence, urgency, urgency_reasons, emotion, toxicity, data_class, pii, \
+    watch, topic";
 
 impl MessageRow {
     pub fn into_domain(self) -> Result<Message> {
@@ -82,6 +85,8 @@ impl MessageRow {
                     toxicity: self.toxicity.unwrap_or(0.0),
                     data_class: self.data_class,
                     pii: json_list(self.pii.as_deref())?,
+                    watch: json_list(self.watch.as_deref())?,
+                    topic: self.topic,
                 })
             }
             _ => None,

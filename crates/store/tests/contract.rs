@@ -555,6 +555,13 @@ async fn the_full_understanding_is_stored_with_the_message() {
                 start: 8,
                 end: 27,
             }],
+            watch: vec![sb_domain::WatchHit {
+                list: "legal".into(),
+                term: "sue".into(),
+                start: 55,
+                end: 58,
+            }],
+            topic: Some("billing".into()),
         };
         process_with(store.as_ref(), std::slice::from_ref(&id), e.clone())
             .await

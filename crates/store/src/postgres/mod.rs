@@ -394,13 +394,14 @@ impl Store for PgStore {
              sentiment_label = v.sentiment_label, customer_id = v.customer_id, case_id = v.case_id, \
              intent = v.intent, intent_confidence = v.intent_confidence, urgency = v.urgency, \
              urgency_reasons = v.urgency_reasons, emotion = v.emotion, toxicity = v.toxicity, \
-             data_class = v.data_class, pii = v.pii, processed_at = $16 \
+             data_class = v.data_class, pii = v.pii, watch = v.watch, topic = v.topic, \
+             processed_at = $18 \
              FROM UNNEST($1::text[], $2::text[], $3::float8[], $4::float8[], $5::text[], $6::text[], \
              $7::text[], $8::text[], $9::float8[], $10::text[], $11::text[], $12::text[], \
-             $13::float8[], $14::text[], $15::text[]) \
+             $13::float8[], $14::text[], $15::text[], $16::text[], $17::text[]) \
              AS v(id, language, language_confidence, sentiment_compound, sentiment_label, customer_id, \
              case_id, intent, intent_confidence, urgency, urgency_reasons, emotion, toxicity, \
-             data_class, pii) \
+             data_class, pii, watch, topic) \
              WHERE m.id = v.id AND m.stage = 'received'",
         )
         .bind(p.iter().map(|p| p.message_id.as_str()).collect::<Vec<_>>())
@@ -418,6 +419,8 @@ impl Store for PgStore {
         .bind(p.iter().map(|p| p.enrichment.toxicity).collect::<Vec<_>>())
         .bind(p.iter().map(|p| p.enrichment.data_class.as_str()).collect::<Vec<_>>())
         .bind(p.iter().map(|p| json_text(&p.enrichment.pii)).collect::<Vec<_>>())
+        .bind(p.iter().map(|p| json_text(&p.enrichment.watch)).collect::<Vec<_>>())
+        .bind(p.iter().map(|p| p.enrichment.topic.as_deref()).collect::<Vec<_>>())
         .bind(now.millis())
         .execute(&mut *tx)
         .await?;

@@ -9,7 +9,7 @@ use sb_domain::case::{CasePlan, CaseTouch, MessagePlacement, NewCase, NewCustome
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use std::collections::{HashMap, HashSet};
 
-/// Largest chunk; a placement binds 15 values and a new message 17, well under SQLite's
+/// Largest chunk; a placement binds 17 values and a new message 17, well under SQLite's
 /// limit of 32,766.
 const CHUNK: usize = 64;
 
@@ -92,7 +92,7 @@ pub async fn place_messages(
         let mut q = QueryBuilder::<Sqlite>::new(
             "WITH v (id, language, language_confidence, sentiment_compound, sentiment_label, \
              customer_id, case_id, intent, intent_confidence, urgency, urgency_reasons, emotion, \
-             toxicity, data_class, pii) AS (",
+             toxicity, data_class, pii, watch, topic) AS (",
         );
         q.push_values(&placements[range], |mut b, p| {
             let e = &p.enrichment;
@@ -110,7 +110,9 @@ pub async fn place_messages(
                 .push_bind(e.emotion.as_str())
                 .push_bind(e.toxicity)
                 .push_bind(e.data_class.as_str())
-                .push_bind(json_text(&e.pii));
+                .push_bind(json_text(&e.pii))
+                .push_bind(json_text(&e.watch))
+                .push_bind(e.topic.as_deref());
         });
         q.push(
             ") UPDATE messages SET stage = 'processed', language = v.language, \
@@ -118,7 +120,8 @@ pub async fn place_messages(
              sentiment_label = v.sentiment_label, customer_id = v.customer_id, case_id = v.case_id, \
              intent = v.intent, intent_confidence = v.intent_confidence, urgency = v.urgency, \
              urgency_reasons = v.urgency_reasons, emotion = v.emotion, toxicity = v.toxicity, \
-             data_class = v.data_class, pii = v.pii, processed_at = ",
+             data_class = v.data_class, pii = v.pii, watch = v.watch, topic = v.topic, \
+             processed_at = ",
         );
         q.push_bind(now.millis());
         q.push(" FROM v WHERE messages.id = v.id AND messages.stage = 'received'");
