@@ -68,3 +68,4 @@ mod tests {
         assert!(a < b);
     }
 }
+id_type!(AlertId, "alt_");

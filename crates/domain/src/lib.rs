@@ -4,6 +4,7 @@
 //!
 //! This crate never does IO: the store, the bus and the web layer call into it.
 
+pub mod alert;
 pub mod case;
 pub mod clock;
 pub mod customer;
@@ -14,11 +15,12 @@ pub mod message;
 pub mod platform;
 pub mod time;
 
+pub use alert::{Alert, AlertKind};
 pub use case::{Case, CasePriority, CaseStatus, Queue};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use customer::{Customer, Identity, Tier};
 pub use error::{ErrorCode, FieldError};
-pub use ids::{CaseId, CustomerId, MessageId, QueueId};
+pub use ids::{AlertId, CaseId, CustomerId, MessageId, QueueId};
 pub use ingest::{Author, NewMessage};
 pub use message::{
     Enrichment, Message, MessageKind, PiiMark, SentimentLabel, Stage, Visibility, WatchHit,

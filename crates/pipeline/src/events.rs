@@ -16,6 +16,13 @@ pub enum PipelineEvent {
     CaseUpdated { case_id: String, priority: String },
     #[serde(rename = "message.processed")]
     MessageProcessed { message_id: String, case_id: String },
+    #[serde(rename = "alert.raised")]
+    AlertRaised {
+        alert_id: String,
+        series: String,
+        kind: String,
+        score: f64,
+    },
 }
 
 impl PipelineEvent {
@@ -24,6 +31,7 @@ impl PipelineEvent {
             Self::CaseOpened { .. } => "case.opened",
             Self::CaseUpdated { .. } => "case.updated",
             Self::MessageProcessed { .. } => "message.processed",
+            Self::AlertRaised { .. } => "alert.raised",
         }
     }
 }

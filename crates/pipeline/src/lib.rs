@@ -6,6 +6,7 @@
 
 pub mod events;
 pub mod ingest;
+pub mod listening;
 pub mod stages;
 pub mod worker;
 

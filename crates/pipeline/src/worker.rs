@@ -2,11 +2,12 @@
 //! for messages that are stored but unprocessed (after a crash, or an announcement lost
 //! between commit and publish). Both paths call the same idempotent `process`.
 
+use crate::listening::Listening;
 use crate::stages::{enrich, plan_input};
 use crate::{GROUP_PIPELINE, PipelineEvent, PipelineEvents, SUBJECT_RECEIVED};
 use sb_bus::Bus;
 use sb_domain::case::plan_batch;
-use sb_domain::{Clock, MessageId};
+use sb_domain::{Alert, Clock, MessageId};
 use sb_nlp::Analyzer;
 use sb_store::{Store, StoreError};
 use std::collections::HashSet;
@@ -50,6 +51,7 @@ pub struct Pipeline {
     clock: Arc<dyn Clock>,
     events: PipelineEvents,
     cfg: PipelineConfig,
+    listening: Arc<Listening>,
 }
 
 const STALE_RETRIES: usize = 5;
@@ -67,6 +69,31 @@ impl Pipeline {
             clock,
             events,
             cfg,
+            listening: Arc::new(Listening::default()),
+        }
+    }
+
+    /// Stores and announces alerts; one per series, kind and bucket even when several
+    /// processes raise it.
+    async fn raise(&self, alerts: Vec<Alert>) {
+        for a in alerts {
+            match self.store.insert_alert(&a).await {
+                Ok(true) => {
+                    metrics::counter!("switchboard_alerts_raised_total", "kind" => a.kind.as_str())
+                        .increment(1);
+                    tracing::info!(series = %a.series, kind = a.kind.as_str(), score = a.score, "alert raised");
+                    self.events.emit(PipelineEvent::AlertRaised {
+                        alert_id: a.id.to_string(),
+                        series: a.series,
+                        kind: a.kind.as_str().to_owned(),
+                        score: a.score,
+                    });
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, series = %a.series, "could not store an alert")
+                }
+            }
         }
     }
 
@@ -149,6 +176,8 @@ impl Pipeline {
                     case_id: p.case_id.to_string(),
                 });
             }
+            let alerts = self.listening.observe(&planned, now);
+            self.raise(alerts).await;
             return Ok(plan.placements.len());
         }
         Err(PipelineError::Store(StoreError::Stale))
@@ -190,7 +219,10 @@ impl Pipeline {
                     sweeper.cfg.sweep_grace.as_millis() as i64
                 };
                 first = false;
-                let cutoff = sweeper.clock.now().plus_millis(-grace);
+                let now = sweeper.clock.now();
+                let quiet = sweeper.listening.flush(now);
+                sweeper.raise(quiet).await;
+                let cutoff = now.plus_millis(-grace);
                 match sweeper.sweep(cutoff).await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(messages = n, "sweep processed stored messages"),

@@ -12,8 +12,8 @@ pub mod sqlite;
 use async_trait::async_trait;
 use sb_domain::case::{CaseContext, CasePlan, PlanMessage};
 use sb_domain::{
-    Case, CaseId, CasePriority, CaseStatus, Customer, CustomerId, Message, MessageId, NewMessage,
-    Queue, QueueId, Tier, Timestamp,
+    Alert, Case, CaseId, CasePriority, CaseStatus, Customer, CustomerId, Message, MessageId,
+    NewMessage, Queue, QueueId, Tier, Timestamp,
 };
 use std::sync::Arc;
 
@@ -148,6 +148,13 @@ pub trait Store: Send + Sync + 'static {
         lifetime_value: f64,
         now: Timestamp,
     ) -> Result<CustomerId>;
+
+    // ---- listening ------------------------------------------------------------------------
+    /// Records an alert; returns false (and stores nothing) when the same series, kind and
+    /// bucket already has one, e.g. raised by another process.
+    async fn insert_alert(&self, alert: &Alert) -> Result<bool>;
+    /// Alerts, newest first; `before` is the previous page's last id.
+    async fn list_alerts(&self, page: &Page) -> Result<Vec<Alert>>;
 
     // ---- access ---------------------------------------------------------------------------
     async fn create_api_key(

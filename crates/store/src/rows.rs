@@ -253,3 +253,34 @@ pub fn case_filter_sql(filter: &CaseFilter, page: &Page) -> (String, Vec<String>
         (format!("WHERE {}", clauses.join(" AND ")), args)
     }
 }
+
+#[derive(sqlx::FromRow)]
+pub struct AlertRow {
+    pub id: String,
+    pub series: String,
+    pub kind: String,
+    pub score: f64,
+    pub bucket_start: i64,
+    pub volume: i64,
+    pub sentiment_mean: Option<f64>,
+    pub raised_at: i64,
+}
+
+pub const ALERT_COLUMNS: &str =
+    "id, series, kind, score, bucket_start, volume, sentiment_mean, raised_at";
+
+impl AlertRow {
+    pub fn into_domain(self) -> Result<sb_domain::Alert> {
+        Ok(sb_domain::Alert {
+            id: sb_domain::AlertId::from_stored(self.id),
+            series: self.series,
+            kind: sb_domain::AlertKind::parse(&self.kind)
+                .ok_or_else(|| corrupt("alert kind", &self.kind))?,
+            score: self.score,
+            bucket_start: Timestamp(self.bucket_start),
+            volume: self.volume,
+            sentiment_mean: self.sentiment_mean,
+            raised_at: Timestamp(self.raised_at),
+        })
+    }
+}

@@ -580,3 +580,50 @@ async fn the_full_understanding_is_stored_with_the_message() {
         );
     }
 }
+
+/// One alert per series, kind and bucket, however many processes raise it; newest first.
+#[tokio::test]
+async fn alerts_are_kept_once_per_series_kind_and_bucket() {
+    for (name, store, _dir) in backends().await {
+        let alert = |series: &str, bucket: i64| sb_domain::Alert {
+            id: sb_domain::AlertId::generate(),
+            series: series.into(),
+            kind: sb_domain::AlertKind::Spike,
+            score: 0.9,
+            bucket_start: Timestamp(bucket),
+            volume: 120,
+            sentiment_mean: Some(-0.4),
+            raised_at: Timestamp(bucket + 300_000),
+        };
+        // Ids order by creation time at millisecond resolution.
+        let tick = || std::thread::sleep(std::time::Duration::from_millis(3));
+        let first = alert("all", 0);
+        tick();
+        assert!(store.insert_alert(&first).await.unwrap(), "{name}");
+        assert!(
+            !store.insert_alert(&alert("all", 0)).await.unwrap(),
+            "{name}: same bucket again"
+        );
+        let second = alert("platform:x", 0);
+        tick();
+        let third = alert("all", 300_000);
+        assert!(store.insert_alert(&second).await.unwrap());
+        assert!(store.insert_alert(&third).await.unwrap());
+        let page = store
+            .list_alerts(&Page {
+                before: None,
+                limit: 2,
+            })
+            .await
+            .unwrap();
+        assert_eq!(page, vec![third.clone(), second.clone()], "{name}");
+        let rest = store
+            .list_alerts(&Page {
+                before: Some(second.id.to_string()),
+                limit: 2,
+            })
+            .await
+            .unwrap();
+        assert_eq!(rest, vec![first], "{name}");
+    }
+}

@@ -1,6 +1,6 @@
 //! The OpenAPI 3 document of every `/api` route, generated from the handlers' annotations.
 
-use crate::api::{cases, customers, events, messages};
+use crate::api::{alerts, cases, customers, events, messages};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -12,6 +12,7 @@ use utoipa::{Modify, OpenApi};
         cases::list, cases::get, cases::queues,
         customers::get,
         events::stream,
+        alerts::list,
     ),
     modifiers(&ApiKeyScheme),
     tags(
@@ -19,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         (name = "cases", description = "Cases and queues"),
         (name = "customers", description = "Customer profiles"),
         (name = "events", description = "Live events"),
+        (name = "alerts", description = "Alerts raised by listening"),
     )
 )]
 struct ApiDoc;

@@ -279,6 +279,7 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
     }
     documented.sort();
     let expected = [
+        ("GET", "/api/v1/alerts"),
         ("GET", "/api/v1/cases"),
         ("GET", "/api/v1/cases/{id}"),
         ("GET", "/api/v1/customers/{id}"),
@@ -495,4 +496,42 @@ async fn live_events_announce_a_new_case() {
         seen.push_str(&String::from_utf8_lossy(&chunk));
     }
     assert!(seen.contains("\"type\":\"case.opened\""));
+}
+
+#[tokio::test]
+async fn alerts_are_listed_newest_first_with_a_cursor() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for (i, series) in ["all", "platform:x", "intent:complaint"].iter().enumerate() {
+        let a = sb_domain::Alert {
+            id: sb_domain::AlertId::generate(),
+            series: (*series).into(),
+            kind: sb_domain::AlertKind::Spike,
+            score: 0.8,
+            bucket_start: sb_domain::Timestamp(i as i64 * 300_000),
+            volume: 90,
+            sentiment_mean: Some(-0.3),
+            raised_at: sb_domain::Timestamp(i as i64 * 300_000 + 300_000),
+        };
+        assert!(app.store.insert_alert(&a).await.unwrap());
+        ids.push(a.id.to_string());
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+    let (s, page) = app.get("/api/v1/alerts?limit=2").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(page["items"][0]["id"], ids[2].as_str());
+    assert_eq!(page["items"][0]["series"], "intent:complaint");
+    assert_eq!(page["items"][0]["kind"], "spike");
+    assert_eq!(page["items"][1]["id"], ids[1].as_str());
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let (_, rest) = app
+        .get(&format!("/api/v1/alerts?limit=2&cursor={cursor}"))
+        .await;
+    assert_eq!(rest["items"].as_array().unwrap().len(), 1);
+    assert_eq!(rest["items"][0]["id"], ids[0].as_str());
+    assert!(rest["next_cursor"].is_null());
+    let (s, p) = app.get("/api/v1/alerts?cursor=nope").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(p["code"], "invalid_query");
+    assert_eq!(p["field"], "cursor");
 }

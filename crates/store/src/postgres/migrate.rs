@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../migrations/postgres/0002_understanding.sql"),
     ),
+    (3, include_str!("../../migrations/postgres/0003_alerts.sql")),
 ];
 
 /// Arbitrary constant naming the migration lock.

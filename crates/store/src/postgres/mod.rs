@@ -7,8 +7,8 @@
 mod migrate;
 
 use crate::rows::{
-    CASE_COLUMNS, CaseRow, CustomerRow, IdentityRow, MESSAGE_COLUMNS, MessageRow, QueueRow,
-    json_text,
+    ALERT_COLUMNS, AlertRow, CASE_COLUMNS, CaseRow, CustomerRow, IdentityRow, MESSAGE_COLUMNS,
+    MessageRow, QueueRow, json_text,
 };
 use crate::{
     ApiKey, Appended, CaseFilter, Counts, MessageRecord, Page, Result, Store, StoreError, User,
@@ -16,8 +16,8 @@ use crate::{
 use async_trait::async_trait;
 use sb_domain::case::{CaseContext, CasePlan, CaseTouch, KnownCustomer, OpenCase, PlanMessage};
 use sb_domain::{
-    Case, CaseId, CasePriority, Customer, CustomerId, Identity, Message, MessageId, Platform,
-    Queue, Tier, Timestamp,
+    Alert, Case, CaseId, CasePriority, Customer, CustomerId, Identity, Message, MessageId,
+    Platform, Queue, Tier, Timestamp,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Row};
@@ -673,6 +673,47 @@ impl Store for PgStore {
         };
         tx.commit().await?;
         Ok(id)
+    }
+
+    async fn insert_alert(&self, alert: &Alert) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO alerts (id, series, kind, score, bucket_start, volume, sentiment_mean, raised_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (series, kind, bucket_start) DO NOTHING",
+        )
+        .bind(alert.id.as_str())
+        .bind(&alert.series)
+        .bind(alert.kind.as_str())
+        .bind(alert.score)
+        .bind(alert.bucket_start.millis())
+        .bind(alert.volume)
+        .bind(alert.sentiment_mean)
+        .bind(alert.raised_at.millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn list_alerts(&self, page: &Page) -> Result<Vec<Alert>> {
+        let rows: Vec<AlertRow> = match &page.before {
+            Some(b) => {
+                sqlx::query_as(AssertSqlSafe(format!(
+                    "SELECT {ALERT_COLUMNS} FROM alerts WHERE id < $1 ORDER BY id DESC LIMIT $2"
+                )))
+                .bind(b.as_str())
+                .bind(i64::from(page.limit))
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query_as(AssertSqlSafe(format!(
+                    "SELECT {ALERT_COLUMNS} FROM alerts ORDER BY id DESC LIMIT $1"
+                )))
+                .bind(i64::from(page.limit))
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        rows.into_iter().map(AlertRow::into_domain).collect()
     }
 
     async fn create_api_key(

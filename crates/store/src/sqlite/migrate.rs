@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../migrations/sqlite/0002_understanding.sql"),
     ),
+    (3, include_str!("../../migrations/sqlite/0003_alerts.sql")),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<()> {

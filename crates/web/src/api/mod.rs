@@ -1,5 +1,6 @@
 //! `/api/v1`: one file per resource.
 
+pub mod alerts;
 pub mod cases;
 pub mod customers;
 pub mod events;
@@ -18,4 +19,5 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}", get(customers::get))
         .route("/queues", get(cases::queues))
         .route("/events", get(events::stream))
+        .route("/alerts", get(alerts::list))
 }
