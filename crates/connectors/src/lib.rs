@@ -6,7 +6,11 @@
 //! clock. The web layer owns routes, status codes and storage; this crate owns the
 //! platforms' formats.
 
+mod event;
+pub mod meta;
 pub mod signature;
+
+pub use event::{InboundEvent, Parsed, PayloadError, Skipped};
 
 pub use signature::{
     HandshakeError, SignatureError, meta_handshake, verify_meta, verify_x, x_crc_response,
