@@ -9,6 +9,7 @@
 mod event;
 pub mod meta;
 pub mod signature;
+pub mod x;
 
 pub use event::{InboundEvent, Parsed, PayloadError, Skipped};
 
