@@ -61,6 +61,8 @@ pub fn parse(raw_body: &[u8]) -> Result<Parsed, PayloadError> {
             out.skip(at, "entry has no account `id`");
             continue;
         };
+        // In `changes` entries `time` is in seconds; Instagram comments carry no other time.
+        let sent_s = uint(entry, "time");
         let mut seen = false;
         if let Some(items) = entry.get("messaging").and_then(Value::as_array) {
             seen = true;
@@ -77,13 +79,8 @@ pub fn parse(raw_body: &[u8]) -> Result<Parsed, PayloadError> {
         if let Some(items) = entry.get("changes").and_then(Value::as_array) {
             seen = true;
             for (j, item) in items.iter().enumerate() {
-                change(
-                    &mut out,
-                    &format!("{at}.changes[{j}]"),
-                    product,
-                    &account,
-                    item,
-                );
+                let at = format!("{at}.changes[{j}]");
+                change(&mut out, &at, product, &account, sent_s, item);
             }
         }
         if !seen {
@@ -129,7 +126,11 @@ fn messaging(out: &mut Parsed, at: &str, product: Product, account: &str, item: 
                 None => return out.skip(at, "message has neither text nor attachments"),
             },
         };
-        let v = dm(mid.to_owned(), body, None);
+        let mut v = dm(mid.to_owned(), body, None);
+        // A swipe-reply to an earlier message in the conversation.
+        if let Some(parent) = msg.get("reply_to").and_then(|r| text(r, "mid")) {
+            v["in_reply_to"] = json!(parent);
+        }
         out.message(at, account, v);
     } else if let Some(pb) = item.get("postback") {
         let Some(title) = text(pb, "title").or_else(|| text(pb, "payload")) else {
@@ -179,7 +180,14 @@ fn attachment_summary(msg: &Value) -> Option<String> {
 }
 
 /// One `changes[]` item, dispatched on `field`.
-fn change(out: &mut Parsed, at: &str, product: Product, account: &str, item: &Value) {
+fn change(
+    out: &mut Parsed,
+    at: &str,
+    product: Product,
+    account: &str,
+    sent_s: Option<u64>,
+    item: &Value,
+) {
     let field = item.get("field").and_then(Value::as_str).unwrap_or("");
     let Some(value) = item.get("value").filter(|v| v.is_object()) else {
         return out.skip(at, "change has no `value` object");
@@ -187,7 +195,7 @@ fn change(out: &mut Parsed, at: &str, product: Product, account: &str, item: &Va
     match (product, field) {
         (Product::Page, "feed") => feed(out, at, account, value),
         (Product::Instagram, "comments" | "live_comments") => {
-            instagram_comment(out, at, account, field, value);
+            instagram_comment(out, at, account, field, sent_s, value);
         }
         (_, "") => out.skip(at, "change has no `field`"),
         (_, other) => out.skip(at, format!("field `{other}` is not handled")),
@@ -274,7 +282,14 @@ fn feed(out: &mut Parsed, at: &str, account: &str, v: &Value) {
 }
 
 /// An Instagram comment (or live comment) on one of our media; replies carry `parent_id`.
-fn instagram_comment(out: &mut Parsed, at: &str, account: &str, field: &str, v: &Value) {
+fn instagram_comment(
+    out: &mut Parsed,
+    at: &str,
+    account: &str,
+    field: &str,
+    sent_s: Option<u64>,
+    v: &Value,
+) {
     let Some(comment_id) = text(v, "id") else {
         return out.skip(at, "comment has no `id`");
     };
@@ -305,6 +320,7 @@ fn instagram_comment(out: &mut Parsed, at: &str, account: &str, field: &str, v: 
         ("author", Some(json!({ "handle": handle }))),
         ("author_id", Some(json!(author_id))),
         ("text", Some(json!(body))),
+        ("created_at", sent_s.and_then(rfc3339_s).map(Value::from)),
         ("channel", Some(json!(channel))),
         ("visibility", Some(json!("public"))),
         (

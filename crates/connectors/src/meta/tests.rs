@@ -86,6 +86,7 @@ fn an_instagram_comment_is_public_under_its_media() {
     assert_eq!(m.author.handle, "@jane.example");
     assert_eq!(m.raw["author_id"], "<IGSID>");
     assert_eq!(m.text, "Love the new release, great job team!");
+    assert_eq!(m.created_at, ts("2025-01-01T00:03:20Z"));
     assert_eq!(m.channel, "instagram_comments");
     assert_eq!(m.visibility, Visibility::Public);
     assert_eq!(m.kind, MessageKind::Comment);
@@ -214,7 +215,7 @@ fn a_batched_delivery_yields_every_message_in_order() {
     let body = json!({"object": "instagram", "entry": [
         {"id": "IG", "messaging": [
             {"sender": {"id": "A"}, "recipient": {"id": "IG"}, "timestamp": 1735689900000u64,
-             "message": {"mid": "m1", "text": "first"}},
+             "message": {"mid": "m1", "text": "first", "reply_to": {"mid": "m0"}}},
             {"sender": {"id": "B"}, "recipient": {"id": "IG"}, "timestamp": 1735689901000u64,
              "message": {"mid": "m2", "attachments": [{"type": "image", "payload": {}}]}}
         ]},
@@ -234,6 +235,8 @@ fn a_batched_delivery_yields_every_message_in_order() {
         .collect();
     let ids: Vec<&str> = msgs.iter().map(|m| m.external_id.as_str()).collect();
     assert_eq!(ids, ["m1", "m2", "c2"]);
+    assert_eq!(msgs[0].in_reply_to.as_deref(), Some("m0"));
+    assert_eq!(msgs[0].kind, MessageKind::Dm);
     assert_eq!(msgs[1].text, "[attachment: image]");
     assert_eq!(msgs[2].kind, MessageKind::Reply);
     assert_eq!(msgs[2].in_reply_to.as_deref(), Some("c1"));
