@@ -1,12 +1,14 @@
 //! Switchboard platform connectors, inbound side: proving a webhook delivery came from the
 //! platform (`signature`) and turning each platform's payload into messages the ingest path
-//! accepts (`meta`, `x`).
+//! accepts (`meta`, `x`, `generic`, `email`).
 //!
 //! Everything here is a pure function over bytes and JSON: no IO, no HTTP framework, no
 //! clock. The web layer owns routes, status codes and storage; this crate owns the
 //! platforms' formats.
 
+pub mod email;
 mod event;
+pub mod generic;
 pub mod meta;
 pub mod signature;
 pub mod x;
@@ -14,5 +16,6 @@ pub mod x;
 pub use event::{InboundEvent, Parsed, PayloadError, Skipped};
 
 pub use signature::{
-    HandshakeError, SignatureError, meta_handshake, verify_meta, verify_x, x_crc_response,
+    GENERIC_TOLERANCE_S, HandshakeError, SignatureError, meta_handshake, sign_generic,
+    verify_generic, verify_meta, verify_x, x_crc_response,
 };

@@ -23,7 +23,8 @@ pub use error::{ErrorCode, FieldError};
 pub use ids::{AlertId, CaseId, CustomerId, MessageId, QueueId};
 pub use ingest::{Author, NewMessage};
 pub use message::{
-    Enrichment, Message, MessageKind, PiiMark, SentimentLabel, Stage, Visibility, WatchHit,
+    Enrichment, Message, MessageKind, MessageRevision, PiiMark, Revised, Revision, RevisionKind,
+    SentimentLabel, Stage, Visibility, WatchHit,
 };
 pub use platform::Platform;
 pub use time::Timestamp;

@@ -230,4 +230,75 @@ pub struct Message {
     pub customer_id: Option<CustomerId>,
     #[schema(value_type = Option<String>)]
     pub case_id: Option<CaseId>,
+    /// When the author last edited it on the platform; earlier texts are its revisions.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub edited_at: Option<Timestamp>,
+    /// When the author or the platform removed it. The record stays for audit.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub removed_at: Option<Timestamp>,
+}
+
+/// A change the platform reported to a message it had already delivered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Revision {
+    /// The author edited the text.
+    Edit { text: String },
+    /// The message was removed on the platform.
+    Remove,
+}
+
+impl Revision {
+    pub fn kind(&self) -> RevisionKind {
+        match self {
+            Self::Edit { .. } => RevisionKind::Edit,
+            Self::Remove => RevisionKind::Remove,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RevisionKind {
+    Edit,
+    Remove,
+}
+
+impl RevisionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Edit => "edit",
+            Self::Remove => "remove",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "edit" => Some(Self::Edit),
+            "remove" => Some(Self::Remove),
+            _ => None,
+        }
+    }
+}
+
+/// One recorded change to a message: the text it had before, kept for audit.
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct MessageRevision {
+    /// 1 for the first change, counting up.
+    pub revision: u32,
+    pub kind: RevisionKind,
+    /// The text as it was before this change.
+    pub previous_text: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub recorded_at: Timestamp,
+}
+
+/// What applying a `Revision` did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Revised {
+    /// The change was recorded.
+    Applied(MessageId),
+    /// The message already says this (a redelivered edit, a second removal): nothing changed.
+    Unchanged(MessageId),
+    /// No stored message has that source and external id.
+    Unknown,
 }

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use sb_domain::case::{CaseContext, CasePlan, PlanMessage};
 use sb_domain::{
     Alert, Case, CaseId, CasePriority, CaseStatus, Customer, CustomerId, Message, MessageId,
-    NewMessage, Queue, QueueId, Tier, Timestamp,
+    MessageRevision, NewMessage, Platform, Queue, QueueId, Revised, Revision, Tier, Timestamp,
 };
 use std::sync::Arc;
 
@@ -92,6 +92,20 @@ pub struct User {
     pub role: String,
 }
 
+/// What a revision changes on a message that currently has `text` and `removed_at`: the
+/// text to store afterwards (`None` when the change is already reflected).
+pub(crate) fn revised_text<'a>(
+    text: &'a str,
+    removed: bool,
+    revision: &'a Revision,
+) -> Option<&'a str> {
+    match revision {
+        Revision::Edit { text: new } if new != text => Some(new),
+        Revision::Remove if !removed => Some(text),
+        _ => None,
+    }
+}
+
 /// SHA-256 of an API key, as stored.
 pub fn hash_api_key(key: &str) -> String {
     use sha2::Digest;
@@ -129,6 +143,17 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- read models --------------------------------------------------------------------
     async fn message(&self, id: &MessageId) -> Result<Option<Message>>;
+    /// Records an edit or removal the platform reported for `source` + `external_id`, keeping
+    /// the earlier text as a revision. Redelivered changes leave everything as it is.
+    async fn revise_message(
+        &self,
+        source: Platform,
+        external_id: &str,
+        revision: &Revision,
+        at: Timestamp,
+    ) -> Result<Revised>;
+    /// The recorded changes to a message, oldest first.
+    async fn message_revisions(&self, id: &MessageId) -> Result<Vec<MessageRevision>>;
     async fn case(&self, id: &CaseId) -> Result<Option<Case>>;
     async fn case_messages(&self, id: &CaseId) -> Result<Vec<Message>>;
     async fn list_cases(&self, filter: &CaseFilter, page: &Page) -> Result<Vec<Case>>;

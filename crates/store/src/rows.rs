@@ -3,8 +3,8 @@
 use crate::{CaseFilter, Page, Result, StoreError};
 use sb_domain::{
     Author, Case, CaseId, CasePriority, CaseStatus, Customer, CustomerId, Enrichment, Identity,
-    Message, MessageId, MessageKind, Platform, Queue, QueueId, SentimentLabel, Stage, Tier,
-    Timestamp, Visibility,
+    Message, MessageId, MessageKind, MessageRevision, Platform, Queue, QueueId, RevisionKind,
+    SentimentLabel, Stage, Tier, Timestamp, Visibility,
 };
 
 /// Lists stored as JSON text; an empty list is `[]`.
@@ -58,13 +58,15 @@ pub struct MessageRow {
     pub pii: Option<String>,
     pub watch: Option<String>,
     pub topic: Option<String>,
+    pub edited_at: Option<i64>,
+    pub removed_at: Option<i64>,
 }
 
 pub const MESSAGE_COLUMNS: &str = "id, source, external_id, channel, kind, visibility, author_handle, \
     author_name, author_followers, author_verified, text, created_at, received_at, region, in_reply_to, \
     metrics, stage, language, language_confidence, sentiment_compound, sentiment_label, customer_id, case_id, \
     intent, intent_confidence, urgency, urgency_reasons, emotion, toxicity, data_class, pii, \
-    watch, topic";
+    watch, topic, edited_at, removed_at";
 
 impl MessageRow {
     pub fn into_domain(self) -> Result<Message> {
@@ -115,6 +117,8 @@ impl MessageRow {
             enrichment,
             customer_id: self.customer_id.map(CustomerId::from_stored),
             case_id: self.case_id.map(CaseId::from_stored),
+            edited_at: self.edited_at.map(Timestamp),
+            removed_at: self.removed_at.map(Timestamp),
         })
     }
 }
@@ -281,6 +285,26 @@ impl AlertRow {
             volume: self.volume,
             sentiment_mean: self.sentiment_mean,
             raised_at: Timestamp(self.raised_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct RevisionRow {
+    pub revision: i32,
+    pub kind: String,
+    pub previous_text: String,
+    pub recorded_at: i64,
+}
+
+impl RevisionRow {
+    pub fn into_domain(self) -> Result<MessageRevision> {
+        Ok(MessageRevision {
+            revision: u32::try_from(self.revision).map_err(|_| corrupt("revision", "negative"))?,
+            kind: RevisionKind::parse(&self.kind)
+                .ok_or_else(|| corrupt("revision kind", &self.kind))?,
+            previous_text: self.previous_text,
+            recorded_at: Timestamp(self.recorded_at),
         })
     }
 }

@@ -627,3 +627,84 @@ async fn alerts_are_kept_once_per_series_kind_and_bucket() {
         assert_eq!(rest, vec![first], "{name}");
     }
 }
+
+#[tokio::test]
+async fn edits_and_removals_keep_every_earlier_text() {
+    use sb_domain::{Revised, Revision, RevisionKind};
+    for (name, store, _dir) in backends().await {
+        let a = record("facebook", "c1", "@ana", "my order is late");
+        store.append_messages(&[a.clone()]).await.unwrap();
+        let edit = Revision::Edit {
+            text: "my order is very late".into(),
+        };
+        let out = store
+            .revise_message(Platform::Facebook, "c1", &edit, Timestamp(5_000))
+            .await
+            .unwrap();
+        assert_eq!(out, Revised::Applied(a.id.clone()), "{name}");
+        let again = store
+            .revise_message(Platform::Facebook, "c1", &edit, Timestamp(6_000))
+            .await
+            .unwrap();
+        assert_eq!(
+            again,
+            Revised::Unchanged(a.id.clone()),
+            "{name}: a redelivered edit changes nothing"
+        );
+        let unknown = store
+            .revise_message(Platform::X, "c1", &Revision::Remove, Timestamp(6_000))
+            .await
+            .unwrap();
+        assert_eq!(
+            unknown,
+            Revised::Unknown,
+            "{name}: source is part of the key"
+        );
+
+        let m = store.message(&a.id).await.unwrap().unwrap();
+        assert_eq!(m.text, "my order is very late", "{name}");
+        assert_eq!(m.edited_at, Some(Timestamp(5_000)), "{name}");
+        assert_eq!(m.removed_at, None, "{name}");
+
+        for at in [7_000, 8_000] {
+            store
+                .revise_message(Platform::Facebook, "c1", &Revision::Remove, Timestamp(at))
+                .await
+                .unwrap();
+        }
+        let m = store.message(&a.id).await.unwrap().unwrap();
+        assert_eq!(
+            m.removed_at,
+            Some(Timestamp(7_000)),
+            "{name}: the first removal counts"
+        );
+        assert_eq!(m.text, "my order is very late", "{name}: the record stays");
+
+        let revs = store.message_revisions(&a.id).await.unwrap();
+        let summary: Vec<_> = revs
+            .iter()
+            .map(|r| (r.revision, r.kind, r.previous_text.as_str(), r.recorded_at))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (1, RevisionKind::Edit, "my order is late", Timestamp(5_000)),
+                (
+                    2,
+                    RevisionKind::Remove,
+                    "my order is very late",
+                    Timestamp(7_000)
+                ),
+            ],
+            "{name}"
+        );
+        // A duplicate delivery of the original does not undo the edit.
+        let dup = store
+            .append_messages(&[record("facebook", "c1", "@ana", "my order is late")])
+            .await
+            .unwrap();
+        assert!(dup[0].duplicate, "{name}");
+        let m = store.message(&a.id).await.unwrap().unwrap();
+        assert_eq!(m.text, "my order is very late", "{name}");
+    }
+}

@@ -171,3 +171,96 @@ fn constant_time_equality_is_still_equality() {
     assert!(!constant_time_eq(b"abc", b"abcd"));
     assert!(!constant_time_eq(b"abc\0", b"abc"));
 }
+
+const GENERIC_SECRET: &str = "generic_test_secret";
+const GENERIC_BODY: &[u8] = br#"{"source":"chat"}"#;
+const GENERIC_TS: i64 = 1_767_225_600;
+/// Computed independently of this crate (Python's `hmac` over `1767225600.<body>`).
+const GENERIC_HEADER: &str =
+    "sha256=c5d59f1fe69e7673232ca25fc30003226375554db46abd4e12a8b272823d504f";
+
+#[test]
+fn a_generic_delivery_signs_timestamp_and_body() {
+    assert_eq!(
+        sign_generic(GENERIC_SECRET, GENERIC_TS, GENERIC_BODY).as_deref(),
+        Ok(GENERIC_HEADER)
+    );
+    let ts = GENERIC_TS.to_string();
+    assert_eq!(
+        verify_generic(
+            GENERIC_SECRET,
+            &ts,
+            GENERIC_BODY,
+            GENERIC_HEADER,
+            GENERIC_TS + 10
+        ),
+        Ok(GENERIC_TS)
+    );
+    // The same body under another timestamp is another signature.
+    let later = (GENERIC_TS + 1).to_string();
+    assert_eq!(
+        verify_generic(
+            GENERIC_SECRET,
+            &later,
+            GENERIC_BODY,
+            GENERIC_HEADER,
+            GENERIC_TS
+        ),
+        Err(SignatureError::Mismatch)
+    );
+}
+
+#[test]
+fn a_generic_delivery_outside_five_minutes_is_stale() {
+    let ts = GENERIC_TS.to_string();
+    for now in [GENERIC_TS + 301, GENERIC_TS - 301] {
+        assert_eq!(
+            verify_generic(GENERIC_SECRET, &ts, GENERIC_BODY, GENERIC_HEADER, now),
+            Err(SignatureError::Stale)
+        );
+    }
+    for now in [GENERIC_TS + 300, GENERIC_TS - 300] {
+        assert!(verify_generic(GENERIC_SECRET, &ts, GENERIC_BODY, GENERIC_HEADER, now).is_ok());
+    }
+}
+
+#[test]
+fn a_generic_delivery_with_bad_headers_is_refused_before_the_clock_is_read() {
+    let ts = GENERIC_TS.to_string();
+    let cases = [
+        ("", GENERIC_HEADER, SignatureError::Missing),
+        (
+            "yesterday",
+            GENERIC_HEADER,
+            SignatureError::Malformed("the timestamp must be unix seconds"),
+        ),
+        (ts.as_str(), "", SignatureError::Missing),
+        (
+            ts.as_str(),
+            "sha256=zz",
+            SignatureError::Malformed("the signature must be hex"),
+        ),
+    ];
+    for (t, sig, want) in cases {
+        assert_eq!(
+            verify_generic(GENERIC_SECRET, t, GENERIC_BODY, sig, GENERIC_TS),
+            Err(want)
+        );
+    }
+    // A forged signature on an old timestamp says "mismatch", not "stale".
+    let forged = format!("sha256={}", "00".repeat(32));
+    assert_eq!(
+        verify_generic(
+            GENERIC_SECRET,
+            &ts,
+            GENERIC_BODY,
+            &forged,
+            GENERIC_TS + 9_999
+        ),
+        Err(SignatureError::Mismatch)
+    );
+    assert_eq!(
+        verify_generic("", &ts, GENERIC_BODY, GENERIC_HEADER, GENERIC_TS),
+        Err(SignatureError::NoSecret)
+    );
+}

@@ -14,6 +14,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0002_understanding.sql"),
     ),
     (3, include_str!("../../migrations/sqlite/0003_alerts.sql")),
+    (
+        4,
+        include_str!("../../migrations/sqlite/0004_revisions.sql"),
+    ),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<()> {

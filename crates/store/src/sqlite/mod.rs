@@ -8,7 +8,7 @@ mod migrate;
 
 use crate::rows::{
     ALERT_COLUMNS, AlertRow, CASE_COLUMNS, CaseRow, CustomerRow, IdentityRow, MESSAGE_COLUMNS,
-    MessageRow, QueueRow,
+    MessageRow, QueueRow, RevisionRow,
 };
 use crate::{
     ApiKey, Appended, CaseFilter, Counts, MessageRecord, Page, Result, Store, StoreError, User,
@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use sb_domain::case::{CaseContext, CasePlan, KnownCustomer, OpenCase, PlanMessage};
 use sb_domain::{
     Alert, Case, CaseId, CasePriority, Customer, CustomerId, Identity, Message, MessageId,
-    Platform, Queue, Tier, Timestamp,
+    MessageRevision, Platform, Queue, Revised, Revision, Tier, Timestamp,
 };
 use sqlx::sqlite::SqliteConnection;
 use sqlx::sqlite::{
@@ -321,6 +321,70 @@ impl Store for SqliteStore {
 
     async fn message(&self, id: &MessageId) -> Result<Option<Message>> {
         Ok(self.messages_where("id = $1", &[id.as_str()]).await?.pop())
+    }
+
+    async fn revise_message(
+        &self,
+        source: Platform,
+        external_id: &str,
+        revision: &Revision,
+        at: Timestamp,
+    ) -> Result<Revised> {
+        let mut tx = self.writer.begin().await?;
+        let current: Option<(String, String, Option<i64>)> = sqlx::query_as(
+            "SELECT id, text, removed_at FROM messages WHERE source = $1 AND external_id = $2",
+        )
+        .bind(source.as_str())
+        .bind(external_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((id, text, removed_at)) = current else {
+            return Ok(Revised::Unknown);
+        };
+        let id = MessageId::from_stored(id);
+        let Some(next_text) = crate::revised_text(&text, removed_at.is_some(), revision) else {
+            return Ok(Revised::Unchanged(id));
+        };
+        let number: i32 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(revision), 0) + 1 FROM message_revisions WHERE message_id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO message_revisions (message_id, revision, kind, previous_text, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id.as_str())
+        .bind(number)
+        .bind(revision.kind().as_str())
+        .bind(&text)
+        .bind(at.millis())
+        .execute(&mut *tx)
+        .await?;
+        let update = match revision {
+            Revision::Edit { .. } => "UPDATE messages SET text = $1, edited_at = $2 WHERE id = $3",
+            Revision::Remove => "UPDATE messages SET text = $1, removed_at = $2 WHERE id = $3",
+        };
+        sqlx::query(update)
+            .bind(next_text)
+            .bind(at.millis())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Revised::Applied(id))
+    }
+
+    async fn message_revisions(&self, id: &MessageId) -> Result<Vec<MessageRevision>> {
+        let rows: Vec<RevisionRow> = sqlx::query_as(
+            "SELECT revision, kind, previous_text, recorded_at FROM message_revisions \
+             WHERE message_id = $1 ORDER BY revision",
+        )
+        .bind(id.as_str())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter().map(RevisionRow::into_domain).collect()
     }
 
     async fn case(&self, id: &CaseId) -> Result<Option<Case>> {
