@@ -6,7 +6,7 @@ use anyhow::Context;
 use sb_domain::{Clock, SystemClock};
 use sb_pipeline::{Ingestor, IngestorConfig, Pipeline, PipelineConfig, PipelineEvents};
 use sb_store::Store;
-use sb_web::{AdminKey, AppState};
+use sb_web::{AdminKey, AppState, WebhookConfig};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,7 +79,14 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
         },
     );
     let admin = cfg.admin_key.as_deref().map(AdminKey::new);
-    let state = AppState::new(store.clone(), ingestor, events, admin);
+    let state =
+        AppState::new(store.clone(), ingestor, events, admin).with_webhooks(WebhookConfig {
+            meta_app_secret: cfg.meta_app_secret.clone().unwrap_or_default(),
+            meta_verify_token: cfg.meta_verify_token.clone().unwrap_or_default(),
+            x_consumer_secret: cfg.x_consumer_secret.clone().unwrap_or_default(),
+            generic_secret: cfg.generic_webhook_secret.clone().unwrap_or_default(),
+            accounts: cfg.webhook_accounts.iter().cloned().collect(),
+        });
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
         .await
         .with_context(|| format!("cannot listen on {}", cfg.listen))?;

@@ -25,6 +25,11 @@ pub struct Config {
     pub meta_verify_token: Option<String>,
     /// X consumer secret for CRC checks and signatures (`SWITCHBOARD_X_CONSUMER_SECRET`).
     pub x_consumer_secret: Option<String>,
+    /// Secret for signed generic and e-mail webhooks (`SWITCHBOARD_GENERIC_WEBHOOK_SECRET`).
+    pub generic_webhook_secret: Option<String>,
+    /// Connected accounts webhooks accept (Page/Instagram ids, X user ids, mailboxes); empty
+    /// accepts all (`SWITCHBOARD_WEBHOOK_ACCOUNTS`, comma-separated).
+    pub webhook_accounts: Vec<String>,
     /// Log filter, e.g. `info` or `switchboard=debug` (`SWITCHBOARD_LOG`).
     pub log: String,
     pub ingest: IngestSection,
@@ -74,6 +79,8 @@ impl Default for Config {
             meta_app_secret: None,
             meta_verify_token: None,
             x_consumer_secret: None,
+            generic_webhook_secret: None,
+            webhook_accounts: Vec::new(),
             log: "info".into(),
             ingest: IngestSection::default(),
             pipeline: PipelineSection::default(),
@@ -153,6 +160,17 @@ impl Config {
         }
         if let Some(v) = env("X_CONSUMER_SECRET") {
             c.x_consumer_secret = Some(v);
+        }
+        if let Some(v) = env("GENERIC_WEBHOOK_SECRET") {
+            c.generic_webhook_secret = Some(v);
+        }
+        if let Some(v) = env("WEBHOOK_ACCOUNTS") {
+            c.webhook_accounts = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
         }
         if let Some(v) = env("LOG") {
             c.log = v;

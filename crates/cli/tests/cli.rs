@@ -192,6 +192,14 @@ fn free_port() -> u16 {
         .port()
 }
 
+fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn start_server(data: &Path, port: u16) -> Child {
     let child = bin()
         .arg("serve")
@@ -203,11 +211,7 @@ fn start_server(data: &Path, port: u16) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_port(port);
     child
 }
 
@@ -414,4 +418,60 @@ async fn configured_watchlist_and_terms_are_applied_in_the_pipeline() {
         .unwrap();
     assert!(!o.status.success());
     assert_eq!(open_store(&fresh).await.counts().await.unwrap().messages, 0);
+}
+
+/// Webhook secrets reach `serve` from the environment: the Meta handshake and X's CRC answer,
+/// and the generic endpoint, left unconfigured, says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_secrets_are_read_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = bin()
+        .arg("serve")
+        .env("SWITCHBOARD_DATA_DIR", dir.path())
+        .env("SWITCHBOARD_LISTEN", format!("127.0.0.1:{port}"))
+        .env("SWITCHBOARD_META_VERIFY_TOKEN", "tok-123")
+        .env(
+            "SWITCHBOARD_X_CONSUMER_SECRET",
+            "z3ZX4v7mAAUGykl3EcmkqbartmuW8VFOOzCloLx9Q45P0hLrFu",
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port);
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let r = http
+        .get(format!(
+            "{base}/webhooks/meta?hub.mode=subscribe&hub.verify_token=tok-123&hub.challenge=42"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "42");
+    let r = http
+        .get(format!(
+            "{base}/webhooks/x?crc_token=9b4507b3-9040-4669-9ca3-6b94edb50553"
+        ))
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        v["response_token"],
+        "sha256=Cytd4Sq+NvEcV3MMrXxWJGJx5A+y/lXzzU2Maartkx8="
+    );
+    let r = http
+        .post(format!("{base}/webhooks/generic/chat"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["code"], "webhook_not_configured");
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

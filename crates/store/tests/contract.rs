@@ -633,7 +633,10 @@ async fn edits_and_removals_keep_every_earlier_text() {
     use sb_domain::{Revised, Revision, RevisionKind};
     for (name, store, _dir) in backends().await {
         let a = record("facebook", "c1", "@ana", "my order is late");
-        store.append_messages(&[a.clone()]).await.unwrap();
+        store
+            .append_messages(std::slice::from_ref(&a))
+            .await
+            .unwrap();
         let edit = Revision::Edit {
             text: "my order is very late".into(),
         };

@@ -6,17 +6,22 @@ use axum::extract::rejection::BytesRejection;
 use bytes::Bytes;
 use sb_domain::ErrorCode;
 
-pub fn json_value(body: Result<Bytes, BytesRejection>) -> Result<serde_json::Value, Problem> {
-    let bytes = body.map_err(|rejection| {
+/// The body's bytes; `limit` is only named in the error.
+pub fn raw(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, Problem> {
+    body.map_err(|rejection| {
         if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             Problem::new(
                 ErrorCode::PayloadTooLarge,
-                format!("the body is larger than {} bytes", crate::MAX_BODY_BYTES),
+                format!("the body is larger than {limit} bytes"),
             )
         } else {
             Problem::new(ErrorCode::InvalidBody, "the body could not be read")
         }
-    })?;
+    })
+}
+
+pub fn json_value(body: Result<Bytes, BytesRejection>) -> Result<serde_json::Value, Problem> {
+    let bytes = raw(body, crate::MAX_BODY_BYTES)?;
     serde_json::from_slice(&bytes).map_err(|e| {
         Problem::new(
             ErrorCode::InvalidJson,

@@ -1,5 +1,5 @@
 //! The HTTP face of Switchboard: the `/api/v1` JSON API with its OpenAPI document, the live
-//! event stream, and the operations endpoints (`/healthz`, `/readyz`, `/metrics`).
+//! event stream, the platform webhooks (`/webhooks/*`), and the operations endpoints (`/healthz`, `/readyz`, `/metrics`).
 //!
 //! Handlers are thin: they parse, call the ingestor or the store, and shape the answer.
 //! Every error leaves as `application/problem+json` with a stable `code`.
@@ -11,9 +11,11 @@ pub mod openapi;
 mod ops;
 mod problem;
 mod telemetry;
+pub mod webhooks;
 
 pub use auth::AdminKey;
 pub use problem::Problem;
+pub use webhooks::WebhookConfig;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -30,6 +32,8 @@ pub struct AppState {
     pub ingestor: Ingestor,
     pub events: PipelineEvents,
     pub keys: Arc<auth::KeyCache>,
+    pub webhooks: Arc<WebhookConfig>,
+    replays: Arc<webhooks::ReplayGuard>,
 }
 
 impl AppState {
@@ -45,7 +49,15 @@ impl AppState {
             ingestor,
             events,
             keys,
+            webhooks: Arc::new(WebhookConfig::default()),
+            replays: Arc::default(),
         }
+    }
+
+    /// Turns on the platform webhooks whose secrets `config` holds.
+    pub fn with_webhooks(mut self, config: WebhookConfig) -> Self {
+        self.webhooks = Arc::new(config);
+        self
     }
 }
 
@@ -58,6 +70,7 @@ pub fn router(state: AppState) -> Router {
     ));
     Router::new()
         .nest("/api/v1", api)
+        .merge(webhooks::routes())
         .merge(ops::routes())
         .fallback(|| async { Problem::not_found("no such route") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -1,6 +1,7 @@
-//! The OpenAPI 3 document of every `/api` route, generated from the handlers' annotations.
+//! The OpenAPI 3 document of every `/api` and `/webhooks` route, generated from the handlers' annotations.
 
 use crate::api::{alerts, cases, customers, events, messages};
+use crate::webhooks;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -13,6 +14,9 @@ use utoipa::{Modify, OpenApi};
         customers::get,
         events::stream,
         alerts::list,
+        webhooks::meta_handshake, webhooks::meta_delivery,
+        webhooks::x_crc, webhooks::x_delivery,
+        webhooks::generic_delivery, webhooks::email_delivery,
     ),
     modifiers(&ApiKeyScheme),
     tags(
@@ -21,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         (name = "customers", description = "Customer profiles"),
         (name = "events", description = "Live events"),
         (name = "alerts", description = "Alerts raised by listening"),
+        (name = "webhooks", description = "Platform deliveries, authenticated by signature"),
     )
 )]
 struct ApiDoc;

@@ -64,6 +64,22 @@ impl Problem {
         }))
     }
 
+    /// A problem whose code is owned by another crate (e.g. a connector's signature codes).
+    pub fn custom(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+        Self(Box::new(ProblemBody {
+            kind: format!(
+                "https://switchboard.dev/problems/{}",
+                code.replace('_', "-")
+            ),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            code: code.to_owned(),
+            field: None,
+            retry_after: None,
+        }))
+    }
+
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         self.0.field = Some(field.into());
         self

@@ -3,104 +3,12 @@
 
 use reqwest::StatusCode;
 use sb_domain::{Clock, SystemClock};
-use sb_pipeline::{Ingestor, IngestorConfig, Pipeline, PipelineConfig, PipelineEvents};
-use sb_store::{SqliteStore, Store};
 use serde_json::{Value, json};
-use std::sync::Arc;
 use std::time::Duration;
-use switchboard_web::{AdminKey, AppState};
 
-const KEY: &str = "sb_test_admin_key";
+mod common;
 
-struct App {
-    url: String,
-    store: Arc<dyn Store>,
-    http: reqwest::Client,
-    _dir: tempfile::TempDir,
-}
-
-async fn spawn_app() -> App {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
-    let bus = sb_bus::open("memory://").await.unwrap();
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let events = PipelineEvents::default();
-    let pipeline = Pipeline::new(
-        store.clone(),
-        clock.clone(),
-        events.clone(),
-        PipelineConfig::default(),
-    );
-    let pbus = bus.clone();
-    tokio::spawn(async move { pipeline.run(pbus).await });
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    let ingestor = Ingestor::start(store.clone(), bus, clock, IngestorConfig::default());
-    let state = AppState::new(store.clone(), ingestor, events, Some(AdminKey::new(KEY)));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(switchboard_web::serve(
-        listener,
-        switchboard_web::router(state),
-        std::future::pending(),
-    ));
-    App {
-        url,
-        store,
-        http: reqwest::Client::new(),
-        _dir: dir,
-    }
-}
-
-impl App {
-    async fn post_raw(&self, body: impl Into<reqwest::Body>) -> (StatusCode, String, Value) {
-        let r = self
-            .http
-            .post(format!("{}/api/v1/messages", self.url))
-            .bearer_auth(KEY)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        let ctype = r
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default();
-        let v = r.json().await.unwrap_or(Value::Null);
-        (status, ctype, v)
-    }
-
-    async fn post(&self, body: Value) -> (StatusCode, String, Value) {
-        self.post_raw(serde_json::to_vec(&body).unwrap()).await
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.url))
-            .bearer_auth(KEY)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.json().await.unwrap_or(Value::Null))
-    }
-
-    /// Waits until the pipeline has processed the message.
-    async fn processed(&self, id: &str) -> Value {
-        for _ in 0..200 {
-            let (s, m) = self.get(&format!("/api/v1/messages/{id}")).await;
-            assert_eq!(s, StatusCode::OK);
-            if m["stage"] == "processed" {
-                return m;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("message {id} was not processed");
-    }
-}
+use common::{KEY, spawn_app};
 
 fn msg(ext: &str, handle: &str, text: &str) -> Value {
     json!({"source": "x", "external_id": ext, "author": {"handle": handle, "name": "Ana Sousa", "followers": 120}, "text": text, "region": "eu"})
@@ -287,13 +195,39 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
         ("GET", "/api/v1/messages/{id}"),
         ("GET", "/api/v1/queues"),
         ("POST", "/api/v1/messages"),
+        ("GET", "/webhooks/meta"),
+        ("GET", "/webhooks/x"),
+        ("POST", "/webhooks/email"),
+        ("POST", "/webhooks/generic/{source}"),
+        ("POST", "/webhooks/meta"),
+        ("POST", "/webhooks/x"),
     ];
     let expected: Vec<(String, String)> = expected
         .iter()
         .map(|(m, p)| (m.to_string(), p.to_string()))
         .collect();
+    let mut expected = expected;
+    expected.sort();
     assert_eq!(documented, expected);
-    for (method, path) in &documented {
+    // Webhooks authenticate by signature, not API key; on a server without secrets they
+    // are switched off.
+    for (method, path) in documented
+        .iter()
+        .filter(|(_, p)| p.starts_with("/webhooks"))
+    {
+        let url = format!("{}{}", app.url, path.replace("{source}", "chat"));
+        let r = app
+            .http
+            .request(method.parse().unwrap(), &url)
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{method} {path}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["code"], "webhook_not_configured", "{method} {path}");
+    }
+    for (method, path) in documented.iter().filter(|(_, p)| p.starts_with("/api/")) {
         let url = format!(
             "{}{}",
             app.url,

@@ -7,7 +7,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use bytes::Bytes;
-use sb_domain::{Message, MessageId, NewMessage};
+use sb_domain::{Message, MessageId, MessageRevision, NewMessage};
 use sb_pipeline::IngestError;
 use serde::{Deserialize, Serialize};
 
@@ -104,7 +104,7 @@ pub(crate) fn parse_id<T>(
     get, path = "/api/v1/messages/{id}", tag = "messages",
     params(("id" = String, Path, description = "Message id")),
     responses(
-        (status = 200, description = "The message with its enrichment, customer and case", body = Message),
+        (status = 200, description = "The message with its enrichment, customer, case and earlier texts", body = MessageView),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, body = ProblemBody, content_type = "application/problem+json"),
     ),
@@ -113,12 +113,26 @@ pub(crate) fn parse_id<T>(
 pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Message>, Problem> {
+) -> Result<Json<MessageView>, Problem> {
     let id = parse_id(&id, MessageId::parse, "message")?;
-    let m = state
+    let message = state
         .store
         .message(&id)
         .await?
         .ok_or_else(|| Problem::not_found(format!("no message `{id}`")))?;
-    Ok(Json(m))
+    let revisions = if message.edited_at.is_some() || message.removed_at.is_some() {
+        state.store.message_revisions(&id).await?
+    } else {
+        Vec::new()
+    };
+    Ok(Json(MessageView { message, revisions }))
+}
+
+/// One message as the API shows it: the stored message and, when the platform reported edits
+/// or a removal, every earlier text.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MessageView {
+    #[serde(flatten)]
+    pub message: Message,
+    pub revisions: Vec<MessageRevision>,
 }

@@ -1,0 +1,108 @@
+//! The app under test: real router, store, bus and pipeline over real HTTP.
+#![allow(dead_code)]
+
+use reqwest::StatusCode;
+use sb_domain::{Clock, SystemClock};
+use sb_pipeline::{Ingestor, IngestorConfig, Pipeline, PipelineConfig, PipelineEvents};
+use sb_store::{SqliteStore, Store};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+use switchboard_web::{AdminKey, AppState, WebhookConfig};
+
+pub const KEY: &str = "sb_test_admin_key";
+
+pub struct App {
+    pub url: String,
+    pub store: Arc<dyn Store>,
+    pub http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn spawn_app() -> App {
+    spawn_app_with(WebhookConfig::default()).await
+}
+
+pub async fn spawn_app_with(webhooks: WebhookConfig) -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
+    let bus = sb_bus::open("memory://").await.unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let events = PipelineEvents::default();
+    let pipeline = Pipeline::new(
+        store.clone(),
+        clock.clone(),
+        events.clone(),
+        PipelineConfig::default(),
+    );
+    let pbus = bus.clone();
+    tokio::spawn(async move { pipeline.run(pbus).await });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let ingestor = Ingestor::start(store.clone(), bus, clock, IngestorConfig::default());
+    let state = AppState::new(store.clone(), ingestor, events, Some(AdminKey::new(KEY)))
+        .with_webhooks(webhooks);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(switchboard_web::serve(
+        listener,
+        switchboard_web::router(state),
+        std::future::pending(),
+    ));
+    App {
+        url,
+        store,
+        http: reqwest::Client::new(),
+        _dir: dir,
+    }
+}
+
+impl App {
+    pub async fn post_raw(&self, body: impl Into<reqwest::Body>) -> (StatusCode, String, Value) {
+        let r = self
+            .http
+            .post(format!("{}/api/v1/messages", self.url))
+            .bearer_auth(KEY)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let ctype = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let v = r.json().await.unwrap_or(Value::Null);
+        (status, ctype, v)
+    }
+
+    pub async fn post(&self, body: Value) -> (StatusCode, String, Value) {
+        self.post_raw(serde_json::to_vec(&body).unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Waits until the pipeline has processed the message.
+    pub async fn processed(&self, id: &str) -> Value {
+        for _ in 0..200 {
+            let (s, m) = self.get(&format!("/api/v1/messages/{id}")).await;
+            assert_eq!(s, StatusCode::OK);
+            if m["stage"] == "processed" {
+                return m;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("message {id} was not processed");
+    }
+}
