@@ -47,6 +47,7 @@ id_type!(MessageId, "msg_");
 id_type!(CustomerId, "cus_");
 id_type!(CaseId, "case_");
 id_type!(QueueId, "q_");
+id_type!(OutboxId, "out_");
 
 #[cfg(test)]
 mod tests {

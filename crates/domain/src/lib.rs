@@ -12,6 +12,7 @@ pub mod error;
 pub mod ids;
 pub mod ingest;
 pub mod message;
+pub mod outbox;
 pub mod platform;
 pub mod time;
 
@@ -20,11 +21,14 @@ pub use case::{Case, CasePriority, CaseStatus, Queue};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use customer::{Customer, Identity, Tier};
 pub use error::{ErrorCode, FieldError};
-pub use ids::{AlertId, CaseId, CustomerId, MessageId, QueueId};
+pub use ids::{AlertId, CaseId, CustomerId, MessageId, OutboxId, QueueId};
 pub use ingest::{Author, NewMessage};
 pub use message::{
     Enrichment, Message, MessageKind, MessageRevision, PiiMark, Revised, Revision, RevisionKind,
     SentimentLabel, Stage, Visibility, WatchHit,
+};
+pub use outbox::{
+    AfterAttempt, DeliveryAttempt, NewOutboxItem, OutboxItem, OutboxStatus, TargetState,
 };
 pub use platform::Platform;
 pub use time::Timestamp;

@@ -12,8 +12,10 @@ pub mod sqlite;
 use async_trait::async_trait;
 use sb_domain::case::{CaseContext, CasePlan, PlanMessage};
 use sb_domain::{
-    Alert, Case, CaseId, CasePriority, CaseStatus, Customer, CustomerId, Message, MessageId,
-    MessageRevision, NewMessage, Platform, Queue, QueueId, Revised, Revision, Tier, Timestamp,
+    AfterAttempt, Alert, Case, CaseId, CasePriority, CaseStatus, Customer, CustomerId,
+    DeliveryAttempt, Message, MessageId, MessageRevision, NewMessage, NewOutboxItem, OutboxId,
+    OutboxItem, OutboxStatus, Platform, Queue, QueueId, Revised, Revision, TargetState, Tier,
+    Timestamp,
 };
 use std::sync::Arc;
 
@@ -177,6 +179,42 @@ pub trait Store: Send + Sync + 'static {
     // ---- listening ------------------------------------------------------------------------
     /// Records an alert; returns false (and stores nothing) when the same series, kind and
     /// bucket already has one, e.g. raised by another process.
+    /// Stores items to send. An item whose `dedup_key` is already stored is not added again;
+    /// each answer is the item's id and whether it was already there.
+    async fn enqueue(
+        &self,
+        items: &[NewOutboxItem],
+        now: Timestamp,
+    ) -> Result<Vec<(OutboxId, bool)>>;
+    /// Leases up to `limit` due items of targets that are not paused until `now + lease_ms`,
+    /// counting one more attempt on each. Another dispatcher sees an item again only once its
+    /// lease has run out (its holder crashed).
+    async fn claim_outbox(
+        &self,
+        now: Timestamp,
+        limit: u32,
+        lease_ms: i64,
+    ) -> Result<Vec<OutboxItem>>;
+    /// Logs how an attempt ended and moves the item on; an item no longer pending is left
+    /// as it is (another attempt already finished it).
+    async fn finish_attempt(
+        &self,
+        id: &OutboxId,
+        attempt: &DeliveryAttempt,
+        after: &AfterAttempt,
+    ) -> Result<()>;
+    /// Newest first, optionally of one status.
+    async fn list_outbox(
+        &self,
+        status: Option<OutboxStatus>,
+        page: &Page,
+    ) -> Result<Vec<OutboxItem>>;
+    async fn outbox_item(&self, id: &OutboxId) -> Result<Option<OutboxItem>>;
+    /// The delivery log of one item, oldest attempt first.
+    async fn delivery_log(&self, id: &OutboxId) -> Result<Vec<DeliveryAttempt>>;
+    async fn set_target_state(&self, state: &TargetState) -> Result<()>;
+    async fn target_states(&self) -> Result<Vec<TargetState>>;
+
     async fn insert_alert(&self, alert: &Alert) -> Result<bool>;
     /// Alerts, newest first; `before` is the previous page's last id.
     async fn list_alerts(&self, page: &Page) -> Result<Vec<Alert>>;

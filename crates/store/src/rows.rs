@@ -308,3 +308,119 @@ impl RevisionRow {
         })
     }
 }
+
+#[derive(sqlx::FromRow)]
+pub struct OutboxRow {
+    pub id: String,
+    pub target: String,
+    pub dedup_key: String,
+    pub payload: String,
+    pub subject: Option<String>,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+    pub remote_id: Option<String>,
+    pub created_at: i64,
+    pub delivered_at: Option<i64>,
+}
+
+pub const OUTBOX_COLUMNS: &str = "id, target, dedup_key, payload, subject, status, attempts, \
+    next_attempt_at, last_error, remote_id, created_at, delivered_at";
+
+impl OutboxRow {
+    pub fn into_domain(self) -> Result<sb_domain::OutboxItem> {
+        Ok(sb_domain::OutboxItem {
+            id: sb_domain::OutboxId::from_stored(self.id),
+            target: self.target,
+            dedup_key: self.dedup_key,
+            payload: serde_json::from_str(&self.payload)
+                .map_err(|e| corrupt("outbox payload", &e.to_string()))?,
+            subject: self.subject,
+            status: sb_domain::OutboxStatus::parse(&self.status)
+                .ok_or_else(|| corrupt("outbox status", &self.status))?,
+            attempts: u32::try_from(self.attempts).unwrap_or(0),
+            next_attempt_at: Timestamp(self.next_attempt_at),
+            last_error: self.last_error,
+            remote_id: self.remote_id,
+            created_at: Timestamp(self.created_at),
+            delivered_at: self.delivered_at.map(Timestamp),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct AttemptRow {
+    pub attempt: i32,
+    pub at: i64,
+    pub outcome: String,
+    pub status_code: Option<i32>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+}
+
+impl AttemptRow {
+    pub fn into_domain(self) -> sb_domain::DeliveryAttempt {
+        sb_domain::DeliveryAttempt {
+            attempt: u32::try_from(self.attempt).unwrap_or(0),
+            at: Timestamp(self.at),
+            outcome: self.outcome,
+            status_code: self.status_code.and_then(|c| u16::try_from(c).ok()),
+            error: self.error,
+            duration_ms: u64::try_from(self.duration_ms).unwrap_or(0),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct TargetRow {
+    pub target: String,
+    pub status: String,
+    pub since: i64,
+    pub reason: Option<String>,
+}
+
+impl TargetRow {
+    pub fn into_domain(self) -> sb_domain::TargetState {
+        sb_domain::TargetState {
+            target: self.target,
+            status: self.status,
+            since: Timestamp(self.since),
+            reason: self.reason,
+        }
+    }
+}
+
+/// The SQL both back ends share for the outbox; `{lock}` is `FOR UPDATE SKIP LOCKED` where
+/// the database has it.
+pub mod outbox_sql {
+    pub const INSERT: &str = "INSERT INTO outbox (id, target, dedup_key, payload, subject, status, attempts, \
+        next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6) \
+        ON CONFLICT (dedup_key) DO NOTHING";
+    pub const ID_BY_KEY: &str = "SELECT id FROM outbox WHERE dedup_key = $1";
+    pub fn claim(lock: &str) -> String {
+        format!(
+            "UPDATE outbox SET lease_until = $2, attempts = attempts + 1 WHERE id IN ( \
+               SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
+               AND (lease_until IS NULL OR lease_until <= $1) \
+               AND target NOT IN (SELECT target FROM outbox_targets WHERE status <> 'active') \
+               ORDER BY next_attempt_at, seq LIMIT $3 {lock}) \
+             RETURNING {}",
+            super::OUTBOX_COLUMNS
+        )
+    }
+    pub const LOG: &str = "INSERT INTO outbox_attempts (outbox_id, attempt, at, outcome, status_code, error, duration_ms) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (outbox_id, attempt) DO NOTHING";
+    pub const DELIVERED: &str = "UPDATE outbox SET status = 'delivered', lease_until = NULL, delivered_at = $2, \
+        remote_id = $3, last_error = NULL WHERE id = $1 AND status = 'pending'";
+    pub const RETRY: &str = "UPDATE outbox SET lease_until = NULL, next_attempt_at = $2, last_error = $3 \
+        WHERE id = $1 AND status = 'pending'";
+    pub const DEAD: &str = "UPDATE outbox SET status = 'dead', lease_until = NULL, last_error = $2 \
+        WHERE id = $1 AND status = 'pending'";
+    pub const TARGET: &str = "INSERT INTO outbox_targets (target, status, since, reason) VALUES ($1, $2, $3, $4) \
+        ON CONFLICT (target) DO UPDATE SET status = excluded.status, since = excluded.since, reason = excluded.reason";
+    pub const TARGETS: &str =
+        "SELECT target, status, since, reason FROM outbox_targets ORDER BY target";
+    pub const ATTEMPTS: &str = "SELECT attempt, at, outcome, status_code, error, duration_ms FROM outbox_attempts \
+        WHERE outbox_id = $1 ORDER BY attempt";
+}

@@ -711,3 +711,212 @@ async fn edits_and_removals_keep_every_earlier_text() {
         assert_eq!(m.text, "my order is very late", "{name}");
     }
 }
+
+fn outgoing(target: &str, key: &str) -> sb_domain::NewOutboxItem {
+    sb_domain::NewOutboxItem {
+        target: target.into(),
+        dedup_key: key.into(),
+        payload: json!({"summary": key}),
+        subject: Some("alt_1".into()),
+    }
+}
+
+fn attempt(n: u32, at: i64, outcome: &str, error: Option<&str>) -> sb_domain::DeliveryAttempt {
+    sb_domain::DeliveryAttempt {
+        attempt: n,
+        at: Timestamp(at),
+        outcome: outcome.into(),
+        status_code: Some(503),
+        error: error.map(str::to_owned),
+        duration_ms: 12,
+    }
+}
+
+#[tokio::test]
+async fn the_outbox_enqueues_once_leases_retries_and_keeps_a_log() {
+    use sb_domain::{AfterAttempt, OutboxStatus};
+    for (name, store, _dir) in backends().await {
+        let first = store
+            .enqueue(
+                &[outgoing("pagerduty", "k1"), outgoing("slack", "k2")],
+                Timestamp(1_000),
+            )
+            .await
+            .unwrap();
+        let again = store
+            .enqueue(&[outgoing("pagerduty", "k1")], Timestamp(1_500))
+            .await
+            .unwrap();
+        assert_eq!(
+            again,
+            vec![(first[0].0.clone(), true)],
+            "{name}: same key, same item"
+        );
+        assert!(!first[0].1 && !first[1].1, "{name}");
+
+        // Nothing is due before it was created; then both are leased, once.
+        assert!(
+            store
+                .claim_outbox(Timestamp(999), 10, 30_000)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{name}"
+        );
+        let claimed = store
+            .claim_outbox(Timestamp(2_000), 10, 30_000)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 2, "{name}");
+        assert!(claimed.iter().all(|i| i.attempts == 1), "{name}");
+        assert!(
+            store
+                .claim_outbox(Timestamp(3_000), 10, 30_000)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{name}: leased items are not handed out twice"
+        );
+        let pd = first[0].0.clone();
+        let slack = first[1].0.clone();
+        store
+            .finish_attempt(
+                &pd,
+                &attempt(1, 3_000, "retry", Some("503")),
+                &AfterAttempt::RetryAt(Timestamp(10_000)),
+            )
+            .await
+            .unwrap();
+        store
+            .finish_attempt(
+                &slack,
+                &attempt(1, 3_000, "permanent", Some("channel_not_found")),
+                &AfterAttempt::Dead,
+            )
+            .await
+            .unwrap();
+        assert!(
+            store
+                .claim_outbox(Timestamp(9_999), 10, 30_000)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{name}"
+        );
+
+        // A paused target keeps its items until it is active again.
+        let paused = sb_domain::TargetState {
+            target: "pagerduty".into(),
+            status: "reauthorization_required".into(),
+            since: Timestamp(9_000),
+            reason: Some("401".into()),
+        };
+        store.set_target_state(&paused).await.unwrap();
+        assert!(
+            store
+                .claim_outbox(Timestamp(20_000), 10, 30_000)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{name}"
+        );
+        store
+            .set_target_state(&sb_domain::TargetState {
+                status: "active".into(),
+                ..paused
+            })
+            .await
+            .unwrap();
+        let retry = store
+            .claim_outbox(Timestamp(20_000), 10, 30_000)
+            .await
+            .unwrap();
+        assert_eq!((retry.len(), retry[0].attempts), (1, 2), "{name}");
+        store
+            .finish_attempt(
+                &pd,
+                &attempt(2, 20_100, "delivered", None),
+                &AfterAttempt::Delivered {
+                    remote_id: Some("r-1".into()),
+                },
+            )
+            .await
+            .unwrap();
+        // A late finish of an item already delivered changes nothing.
+        store
+            .finish_attempt(
+                &pd,
+                &attempt(1, 20_200, "retry", Some("late")),
+                &AfterAttempt::Dead,
+            )
+            .await
+            .unwrap();
+
+        let pd_item = store.outbox_item(&pd).await.unwrap().unwrap();
+        assert_eq!(pd_item.status, OutboxStatus::Delivered, "{name}");
+        assert_eq!(pd_item.remote_id.as_deref(), Some("r-1"), "{name}");
+        assert_eq!(pd_item.delivered_at, Some(Timestamp(20_100)), "{name}");
+        let log: Vec<_> = store
+            .delivery_log(&pd)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| (a.attempt, a.outcome))
+            .collect();
+        assert_eq!(
+            log,
+            vec![(1, "retry".to_owned()), (2, "delivered".to_owned())],
+            "{name}"
+        );
+        let page = Page {
+            before: None,
+            limit: 10,
+        };
+        let dead = store
+            .list_outbox(Some(OutboxStatus::Dead), &page)
+            .await
+            .unwrap();
+        assert_eq!(dead.len(), 1, "{name}");
+        assert_eq!(
+            dead[0].last_error.as_deref(),
+            Some("channel_not_found"),
+            "{name}"
+        );
+        assert_eq!(
+            store.list_outbox(None, &page).await.unwrap().len(),
+            2,
+            "{name}"
+        );
+        let targets = store.target_states().await.unwrap();
+        assert_eq!(targets[0].status, "active", "{name}");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_dispatchers_never_lease_the_same_item() {
+    for (name, store, _dir) in backends().await {
+        let items: Vec<_> = (0..200)
+            .map(|i| outgoing("webhook", &format!("c{i}")))
+            .collect();
+        store.enqueue(&items, Timestamp(1_000)).await.unwrap();
+        let claims = (0..4).map(|_| {
+            let s = store.clone();
+            tokio::spawn(async move {
+                let mut got = Vec::new();
+                loop {
+                    let batch = s.claim_outbox(Timestamp(2_000), 7, 60_000).await.unwrap();
+                    if batch.is_empty() {
+                        return got;
+                    }
+                    got.extend(batch.into_iter().map(|i| i.id));
+                }
+            })
+        });
+        let mut all = Vec::new();
+        for c in claims {
+            all.extend(c.await.unwrap());
+        }
+        let unique: std::collections::HashSet<_> = all.iter().cloned().collect();
+        assert_eq!((all.len(), unique.len()), (200, 200), "{name}");
+    }
+}

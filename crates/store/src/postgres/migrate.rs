@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/postgres/0004_revisions.sql"),
     ),
+    (5, include_str!("../../migrations/postgres/0005_outbox.sql")),
 ];
 
 /// Arbitrary constant naming the migration lock.

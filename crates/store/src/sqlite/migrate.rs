@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/sqlite/0004_revisions.sql"),
     ),
+    (5, include_str!("../../migrations/sqlite/0005_outbox.sql")),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<()> {

@@ -7,8 +7,9 @@ mod batch;
 mod migrate;
 
 use crate::rows::{
-    ALERT_COLUMNS, AlertRow, CASE_COLUMNS, CaseRow, CustomerRow, IdentityRow, MESSAGE_COLUMNS,
-    MessageRow, QueueRow, RevisionRow,
+    ALERT_COLUMNS, AlertRow, AttemptRow, CASE_COLUMNS, CaseRow, CustomerRow, IdentityRow,
+    MESSAGE_COLUMNS, MessageRow, OUTBOX_COLUMNS, OutboxRow, QueueRow, RevisionRow, TargetRow,
+    outbox_sql,
 };
 use crate::{
     ApiKey, Appended, CaseFilter, Counts, MessageRecord, Page, Result, Store, StoreError, User,
@@ -16,8 +17,9 @@ use crate::{
 use async_trait::async_trait;
 use sb_domain::case::{CaseContext, CasePlan, KnownCustomer, OpenCase, PlanMessage};
 use sb_domain::{
-    Alert, Case, CaseId, CasePriority, Customer, CustomerId, Identity, Message, MessageId,
-    MessageRevision, Platform, Queue, Revised, Revision, Tier, Timestamp,
+    AfterAttempt, Alert, Case, CaseId, CasePriority, Customer, CustomerId, DeliveryAttempt,
+    Identity, Message, MessageId, MessageRevision, NewOutboxItem, OutboxId, OutboxItem,
+    OutboxStatus, Platform, Queue, Revised, Revision, TargetState, Tier, Timestamp,
 };
 use sqlx::sqlite::SqliteConnection;
 use sqlx::sqlite::{
@@ -517,6 +519,143 @@ impl Store for SqliteStore {
         };
         tx.commit().await?;
         Ok(id)
+    }
+
+    async fn enqueue(
+        &self,
+        items: &[NewOutboxItem],
+        now: Timestamp,
+    ) -> Result<Vec<(OutboxId, bool)>> {
+        let mut tx = self.writer.begin().await?;
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let id = OutboxId::generate();
+            let inserted = sqlx::query(outbox_sql::INSERT)
+                .bind(id.as_str())
+                .bind(&item.target)
+                .bind(&item.dedup_key)
+                .bind(item.payload.to_string())
+                .bind(item.subject.as_deref())
+                .bind(now.millis())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            if inserted {
+                out.push((id, false));
+            } else {
+                let existing: String = sqlx::query_scalar(outbox_sql::ID_BY_KEY)
+                    .bind(&item.dedup_key)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                out.push((OutboxId::from_stored(existing), true));
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn claim_outbox(
+        &self,
+        now: Timestamp,
+        limit: u32,
+        lease_ms: i64,
+    ) -> Result<Vec<OutboxItem>> {
+        let rows: Vec<OutboxRow> = sqlx::query_as(AssertSqlSafe(outbox_sql::claim("")))
+            .bind(now.millis())
+            .bind(now.millis() + lease_ms)
+            .bind(i64::from(limit))
+            .fetch_all(&self.writer)
+            .await?;
+        rows.into_iter().map(OutboxRow::into_domain).collect()
+    }
+
+    async fn finish_attempt(
+        &self,
+        id: &OutboxId,
+        attempt: &DeliveryAttempt,
+        after: &AfterAttempt,
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(outbox_sql::LOG)
+            .bind(id.as_str())
+            .bind(i32::try_from(attempt.attempt).unwrap_or(i32::MAX))
+            .bind(attempt.at.millis())
+            .bind(&attempt.outcome)
+            .bind(attempt.status_code.map(i32::from))
+            .bind(attempt.error.as_deref())
+            .bind(i64::try_from(attempt.duration_ms).unwrap_or(i64::MAX))
+            .execute(&mut *tx)
+            .await?;
+        let q = match after {
+            AfterAttempt::Delivered { remote_id } => sqlx::query(outbox_sql::DELIVERED)
+                .bind(id.as_str())
+                .bind(attempt.at.millis())
+                .bind(remote_id.as_deref()),
+            AfterAttempt::RetryAt(at) => sqlx::query(outbox_sql::RETRY)
+                .bind(id.as_str())
+                .bind(at.millis())
+                .bind(attempt.error.as_deref()),
+            AfterAttempt::Dead => sqlx::query(outbox_sql::DEAD)
+                .bind(id.as_str())
+                .bind(attempt.error.as_deref()),
+        };
+        q.execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_outbox(
+        &self,
+        status: Option<OutboxStatus>,
+        page: &Page,
+    ) -> Result<Vec<OutboxItem>> {
+        let sql = format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE ($1 IS NULL OR status = $1) \
+             AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
+        );
+        let rows: Vec<OutboxRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(status.map(OutboxStatus::as_str))
+            .bind(page.before.as_deref())
+            .bind(i64::from(page.limit))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.into_iter().map(OutboxRow::into_domain).collect()
+    }
+
+    async fn outbox_item(&self, id: &OutboxId) -> Result<Option<OutboxItem>> {
+        let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = $1");
+        let row: Option<OutboxRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id.as_str())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.map(OutboxRow::into_domain).transpose()
+    }
+
+    async fn delivery_log(&self, id: &OutboxId) -> Result<Vec<DeliveryAttempt>> {
+        let rows: Vec<AttemptRow> = sqlx::query_as(outbox_sql::ATTEMPTS)
+            .bind(id.as_str())
+            .fetch_all(&self.reader)
+            .await?;
+        Ok(rows.into_iter().map(AttemptRow::into_domain).collect())
+    }
+
+    async fn set_target_state(&self, state: &TargetState) -> Result<()> {
+        sqlx::query(outbox_sql::TARGET)
+            .bind(&state.target)
+            .bind(&state.status)
+            .bind(state.since.millis())
+            .bind(state.reason.as_deref())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn target_states(&self) -> Result<Vec<TargetState>> {
+        let rows: Vec<TargetRow> = sqlx::query_as(outbox_sql::TARGETS)
+            .fetch_all(&self.reader)
+            .await?;
+        Ok(rows.into_iter().map(TargetRow::into_domain).collect())
     }
 
     async fn insert_alert(&self, alert: &Alert) -> Result<bool> {
