@@ -2,6 +2,7 @@
 
 mod alerts;
 mod app;
+mod backup;
 mod config;
 mod demo;
 mod import;
@@ -96,6 +97,21 @@ enum Command {
         #[command(subcommand)]
         command: alerts::AlertsCommand,
     },
+    /// Write a consistent backup of the configured database to a new file.
+    Backup {
+        /// The file to write; it must not exist.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Replace the configured database with a backup. Stop every process using it first.
+    Restore {
+        /// A file written by `switchboard backup`.
+        #[arg(long)]
+        from: PathBuf,
+        /// Replace an existing SQLite database.
+        #[arg(long)]
+        force: bool,
+    },
     /// Message analysis, training and evaluation of classifiers.
     #[command(subcommand)]
     Nlp(nlp::NlpCommand),
@@ -156,6 +172,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         })
         .await
         .map(|_| ()),
+        Command::Backup { out } => backup::backup(&cfg, &out).await,
+        Command::Restore { from, force } => backup::restore(&cfg, &from, force).await,
         Command::Alerts { command } => alerts::run(command),
         Command::Nlp(cmd) => nlp::run(cmd),
     }
