@@ -75,7 +75,7 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
         IngestorConfig {
             max_batch: cfg.ingest.max_batch,
             queue_capacity: cfg.ingest.queue_capacity,
-            ..IngestorConfig::default()
+            enqueue_timeout: std::time::Duration::from_millis(cfg.ingest.max_wait_ms),
         },
     );
     let admin = cfg.admin_key.as_deref().map(AdminKey::new);

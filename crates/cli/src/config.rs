@@ -57,6 +57,9 @@ pub struct IngestSection {
     /// Messages that may wait for a commit before requests are told to retry
     /// (`SWITCHBOARD_INGEST_QUEUE`).
     pub queue_capacity: usize,
+    /// Milliseconds a request may wait for room in a full queue before it is told to retry
+    /// (`SWITCHBOARD_INGEST_MAX_WAIT_MS`).
+    pub max_wait_ms: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -94,6 +97,7 @@ impl Default for IngestSection {
         Self {
             max_batch: 1024,
             queue_capacity: 16_384,
+            max_wait_ms: 2_000,
         }
     }
 }
@@ -186,6 +190,7 @@ impl Config {
         }
         env_num("INGEST_MAX_BATCH", &mut c.ingest.max_batch)?;
         env_num("INGEST_QUEUE", &mut c.ingest.queue_capacity)?;
+        env_num("INGEST_MAX_WAIT_MS", &mut c.ingest.max_wait_ms)?;
         env_num("PIPELINE_BATCH", &mut c.pipeline.batch_size)?;
         env_num("PIPELINE_SWEEP_SECS", &mut c.pipeline.sweep_interval_secs)?;
         c.validate()?;
