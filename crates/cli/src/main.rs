@@ -73,9 +73,9 @@ enum Command {
         duration: f64,
         #[arg(long, value_enum, default_value = "steady")]
         scenario: sim::Scenario,
-        /// API key to send.
+        /// API key to send (not needed with --meta-secret).
         #[arg(long, env = "SWITCHBOARD_API_KEY", hide_env_values = true)]
-        api_key: String,
+        api_key: Option<String>,
         /// Requests in flight at once.
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
@@ -91,6 +91,10 @@ enum Command {
         /// Stop after sending this many messages (or when the duration ends, if sooner).
         #[arg(long)]
         messages: Option<u64>,
+        /// Send signed Meta webhook deliveries to /webhooks/meta instead, signed with this
+        /// app secret (the server's SWITCHBOARD_META_APP_SECRET).
+        #[arg(long, env = "SWITCHBOARD_SIM_META_SECRET", hide_env_values = true)]
+        meta_secret: Option<String>,
     },
     /// Anomaly detection on series: the live detectors, offline.
     Alerts {
@@ -158,6 +162,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             seed,
             customers,
             messages,
+            meta_secret,
         } => simulate::run(simulate::SimulateArgs {
             url,
             rate,
@@ -169,6 +174,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             seed,
             customers,
             messages,
+            meta_secret,
         })
         .await
         .map(|_| ()),

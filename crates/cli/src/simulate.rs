@@ -14,13 +14,45 @@ pub struct SimulateArgs {
     pub rate: u32,
     pub duration: f64,
     pub scenario: Scenario,
-    pub api_key: String,
+    pub api_key: Option<String>,
     pub concurrency: usize,
     pub ack_log: Option<std::path::PathBuf>,
     pub seed: u64,
     pub customers: u32,
     /// Stop after this many messages, if the duration has not ended first.
     pub messages: Option<u64>,
+    /// Send each message as a signed Meta Page-feed delivery to `/webhooks/meta`, signed
+    /// with this app secret, instead of to the ingest API.
+    pub meta_secret: Option<String>,
+}
+
+/// A Meta Page-feed delivery carrying one comment, shaped as Meta sends it.
+fn meta_delivery(message: &serde_json::Value) -> serde_json::Value {
+    let handle = message["author"]["handle"]
+        .as_str()
+        .or_else(|| message["author"].as_str())
+        .unwrap_or("someone");
+    let ext = message["external_id"].as_str().unwrap_or_default();
+    serde_json::json!({
+        "object": "page",
+        "entry": [{
+            "id": "sim-page",
+            "time": 1_767_000_000,
+            "changes": [{
+                "field": "feed",
+                "value": {
+                    "from": {"id": handle, "name": message["author"]["name"].clone()},
+                    "post_id": "sim-page_post-1",
+                    "comment_id": format!("post-1_{ext}"),
+                    "parent_id": "sim-page_post-1",
+                    "created_time": 1_767_000_000,
+                    "item": "comment",
+                    "verb": "add",
+                    "message": message["text"].clone(),
+                }
+            }]
+        }]
+    })
 }
 
 #[derive(Default)]
@@ -56,10 +88,16 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<Report> {
         bail!("--concurrency must be at least 1");
     }
     let base = args.url.trim_end_matches('/').to_owned();
+    if args.api_key.is_none() && args.meta_secret.is_none() {
+        bail!("an API key is required: --api-key or SWITCHBOARD_API_KEY");
+    }
     if !(base.starts_with("http://") || base.starts_with("https://")) {
         bail!("--url must start with http:// or https://");
     }
-    let endpoint = format!("{base}/api/v1/messages");
+    let endpoint = match args.meta_secret {
+        Some(_) => format!("{base}/webhooks/meta"),
+        None => format!("{base}/api/v1/messages"),
+    };
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
         .timeout(Duration::from_secs(30))
@@ -74,7 +112,7 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<Report> {
     );
     let tally = Arc::new(Mutex::new(Tally::default()));
     let permits = Arc::new(Semaphore::new(args.concurrency));
-    let auth = format!("Bearer {}", args.api_key);
+    let auth = format!("Bearer {}", args.api_key.as_deref().unwrap_or_default());
     let started = Instant::now();
     let deadline = started + Duration::from_secs_f64(args.duration);
     let interval = (args.rate > 0).then(|| Duration::from_secs_f64(1.0 / f64::from(args.rate)));
@@ -103,7 +141,18 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<Report> {
             .as_str()
             .unwrap_or_default()
             .to_owned();
-        let body = serde_json::to_vec(&message)?;
+        let (body, auth) = match &args.meta_secret {
+            Some(secret) => {
+                let body = serde_json::to_vec(&meta_delivery(&message))?;
+                let signature = sb_connectors::sign_meta(secret, &body)
+                    .map_err(|e| anyhow::anyhow!("--meta-secret: {e}"))?;
+                (body, ("x-hub-signature-256", signature))
+            }
+            None => (
+                serde_json::to_vec(&message)?,
+                ("authorization", auth.clone()),
+            ),
+        };
         sent += 1;
         let (client, endpoint, auth, tally) = (
             client.clone(),
@@ -115,7 +164,7 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<Report> {
             let t = Instant::now();
             let res = client
                 .post(&endpoint)
-                .header("authorization", auth)
+                .header(auth.0, auth.1)
                 .header("content-type", "application/json")
                 .body(body)
                 .send()
@@ -135,6 +184,16 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<Report> {
             let us = t.elapsed().as_micros() as u64;
             let mut tally = tally.lock().unwrap_or_else(|p| p.into_inner());
             match outcome {
+                // A webhook delivery: stored once the platform gets its 200.
+                Ok((status, text)) if status.as_u16() == 200 => {
+                    tally.latencies_us.push(us);
+                    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+                    if v["duplicates"].as_u64().unwrap_or(0) > 0 {
+                        tally.duplicates += 1;
+                    } else {
+                        tally.accepted += 1;
+                    }
+                }
                 Ok((status, text)) if status.as_u16() == 202 => {
                     tally.latencies_us.push(us);
                     let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();

@@ -431,6 +431,7 @@ async fn webhook_secrets_are_read_from_the_environment() {
         .env("SWITCHBOARD_DATA_DIR", dir.path())
         .env("SWITCHBOARD_LISTEN", format!("127.0.0.1:{port}"))
         .env("SWITCHBOARD_META_VERIFY_TOKEN", "tok-123")
+        .env("SWITCHBOARD_META_APP_SECRET", "app-secret-1")
         .env(
             "SWITCHBOARD_X_CONSUMER_SECRET",
             "z3ZX4v7mAAUGykl3EcmkqbartmuW8VFOOzCloLx9Q45P0hLrFu",
@@ -472,6 +473,40 @@ async fn webhook_secrets_are_read_from_the_environment() {
     assert_eq!(r.status(), 404);
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["code"], "webhook_not_configured");
+
+    // Signed Meta deliveries, as the load generator sends them, are stored.
+    let o = bin()
+        .args([
+            "simulate",
+            "--url",
+            &base,
+            "--rate",
+            "0",
+            "--duration",
+            "30",
+        ])
+        .args(["--messages", "200", "--meta-secret", "app-secret-1"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out} {}", stderr(&o));
+    assert!(out.contains("accepted    200 (0 duplicate)"), "{out}");
+    assert!(!out.contains("failed"), "{out}");
+    let o = bin()
+        .args([
+            "simulate",
+            "--url",
+            &base,
+            "--rate",
+            "0",
+            "--duration",
+            "30",
+        ])
+        .args(["--messages", "5", "--meta-secret", "wrong-secret"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("failed      401: 5"), "{out}");
     child.kill().unwrap();
     child.wait().unwrap();
 }

@@ -16,6 +16,6 @@ pub mod x;
 pub use event::{InboundEvent, Parsed, PayloadError, Skipped};
 
 pub use signature::{
-    GENERIC_TOLERANCE_S, HandshakeError, SignatureError, meta_handshake, sign_generic,
+    GENERIC_TOLERANCE_S, HandshakeError, SignatureError, meta_handshake, sign_generic, sign_meta,
     verify_generic, verify_meta, verify_x, x_crc_response,
 };

@@ -175,6 +175,15 @@ pub fn verify_generic(
     Ok(ts)
 }
 
+/// The `X-Hub-Signature-256` value Meta sends with `raw_body`: what a load generator or a
+/// relay computes.
+pub fn sign_meta(app_secret: &str, raw_body: &[u8]) -> Result<String, SignatureError> {
+    let tag = mac(app_secret.as_bytes(), raw_body)?
+        .finalize()
+        .into_bytes();
+    Ok(format!("sha256={}", hex::encode(tag)))
+}
+
 /// The `X-Switchboard-Signature` value for a generic delivery: what a sender computes.
 pub fn sign_generic(
     secret: &str,

@@ -264,3 +264,12 @@ fn a_generic_delivery_with_bad_headers_is_refused_before_the_clock_is_read() {
         Err(SignatureError::NoSecret)
     );
 }
+
+#[test]
+fn signing_a_meta_body_gives_the_fixture_vector() {
+    assert_eq!(
+        sign_meta(META_SECRET, META_BODY).as_deref(),
+        Ok(META_HEADER)
+    );
+    assert_eq!(sign_meta("", META_BODY), Err(SignatureError::NoSecret));
+}
