@@ -195,7 +195,23 @@ pub struct CaseContext {
     pub open_cases: HashMap<(CustomerId, String), OpenCase>,
     /// The open case holding a replied-to message, by `source:external_id`.
     pub reply_cases: HashMap<String, OpenCase>,
+    /// Each known customer's most recently active open case, on any channel.
+    pub recent_cases: HashMap<CustomerId, RecentCase>,
 }
+
+/// A customer's most recently active open case.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecentCase {
+    pub case: OpenCase,
+    /// The platform of the customer's latest message in it.
+    pub source: Platform,
+    pub last_message_at: Timestamp,
+}
+
+/// How long after a customer's last message on one platform a message on another platform
+/// still belongs to the same conversation (24 hours, the span platforms themselves treat as
+/// one customer-care session).
+pub const SESSION_GAP_MS: i64 = 24 * 3600 * 1000;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewCustomer {
@@ -269,6 +285,8 @@ fn subject_of(text: &str) -> String {
 /// - a customer is found by platform handle, or created;
 /// - a reply joins the open case of the message it answers;
 /// - otherwise a message joins its customer's open case on the same channel;
+/// - otherwise, when the customer (identities linked across platforms) wrote on another
+///   platform within `SESSION_GAP_MS`, it joins that conversation's open case;
 /// - otherwise it opens a new case, routed to `default_queue`.
 ///
 /// Messages later in the batch see the customers and cases that earlier ones created.
@@ -304,11 +322,21 @@ pub fn plan_batch(
         };
         let priority = CasePriority::assess(&m.enrichment, customer.tier);
         let channel_key = (customer.id.clone(), m.channel.clone());
+        let same_session = |r: &RecentCase| {
+            r.source != m.source
+                && (m.created_at.millis() - r.last_message_at.millis()).abs() <= SESSION_GAP_MS
+        };
         let existing = m
             .reply_key()
             .and_then(|k| ctx.reply_cases.get(&k).cloned())
-            .or_else(|| ctx.open_cases.get(&channel_key).cloned());
-        let case_id = match existing {
+            .or_else(|| ctx.open_cases.get(&channel_key).cloned())
+            .or_else(|| {
+                ctx.recent_cases
+                    .get(&customer.id)
+                    .filter(|r| same_session(r))
+                    .map(|r| r.case.clone())
+            });
+        let (case_id, case_priority) = match existing {
             Some(open) => {
                 let merged = open.priority.max(priority);
                 plan.touches.push(CaseTouch {
@@ -324,7 +352,7 @@ pub fn plan_batch(
                         priority: merged,
                     },
                 );
-                open.id
+                (open.id, merged)
             }
             None => {
                 let id = CaseId::generate();
@@ -347,9 +375,24 @@ pub fn plan_batch(
                         priority,
                     },
                 );
-                id
+                (id, priority)
             }
         };
+        let last = ctx
+            .recent_cases
+            .get(&customer.id)
+            .map_or(m.created_at, |r| r.last_message_at.max(m.created_at));
+        ctx.recent_cases.insert(
+            customer.id.clone(),
+            RecentCase {
+                case: OpenCase {
+                    id: case_id.clone(),
+                    priority: case_priority,
+                },
+                source: m.source,
+                last_message_at: last,
+            },
+        );
         plan.placements.push(MessagePlacement {
             message_id: m.id.clone(),
             enrichment: m.enrichment.clone(),

@@ -47,6 +47,16 @@ pub struct MessageRecord {
     pub message: NewMessage,
 }
 
+/// What `link_identity` did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IdentityLink {
+    Linked,
+    AlreadyLinked,
+    /// The handle belongs to this other customer.
+    Elsewhere(CustomerId),
+    NoSuchCustomer,
+}
+
 /// The outcome of appending one message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Appended {
@@ -175,6 +185,17 @@ pub trait Store: Send + Sync + 'static {
         lifetime_value: f64,
         now: Timestamp,
     ) -> Result<CustomerId>;
+
+    /// Links `platform:handle` to an existing customer, so their messages there join the
+    /// same profile and, within a session, the same case. A handle that belongs to another
+    /// customer is not moved: merging profiles is a separate, audited act.
+    async fn link_identity(
+        &self,
+        customer: &CustomerId,
+        platform: Platform,
+        handle: &str,
+        now: Timestamp,
+    ) -> Result<IdentityLink>;
 
     // ---- listening ------------------------------------------------------------------------
     /// Records an alert; returns false (and stores nothing) when the same series, kind and

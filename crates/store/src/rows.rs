@@ -424,3 +424,40 @@ pub mod outbox_sql {
     pub const ATTEMPTS: &str = "SELECT attempt, at, outcome, status_code, error, duration_ms FROM outbox_attempts \
         WHERE outbox_id = $1 ORDER BY attempt";
 }
+
+/// An open case of a customer in the batch: id, customer, channel, priority,
+/// last_message_at, the case's platform, and the platform of its latest message.
+pub type OpenCaseRow = (String, String, String, String, i64, String, Option<String>);
+
+/// Adds an open case to the planning context: under its channel, and as the customer's most
+/// recent case when it is.
+pub fn add_open_case(ctx: &mut sb_domain::case::CaseContext, row: OpenCaseRow) {
+    use sb_domain::case::{OpenCase, RecentCase};
+    let (id, customer, channel, priority, last, source, last_source) = row;
+    let open = OpenCase {
+        id: CaseId::from_stored(id),
+        priority: CasePriority::parse(&priority).unwrap_or(CasePriority::Normal),
+    };
+    let customer = CustomerId::from_stored(customer);
+    let platform = last_source
+        .as_deref()
+        .and_then(Platform::parse)
+        .or_else(|| Platform::parse(&source));
+    if let Some(platform) = platform {
+        let newer = ctx
+            .recent_cases
+            .get(&customer)
+            .is_none_or(|r| r.last_message_at.millis() < last);
+        if newer {
+            ctx.recent_cases.insert(
+                customer.clone(),
+                RecentCase {
+                    case: open.clone(),
+                    source: platform,
+                    last_message_at: Timestamp(last),
+                },
+            );
+        }
+    }
+    ctx.open_cases.insert((customer, channel), open);
+}

@@ -920,3 +920,116 @@ async fn concurrent_dispatchers_never_lease_the_same_item() {
         assert_eq!((all.len(), unique.len()), (200, 200), "{name}");
     }
 }
+
+fn record_at(source: &str, ext: &str, handle: &str, created_at: &str) -> MessageRecord {
+    let m = NewMessage::parse(json!({
+        "source": source, "external_id": ext, "author": handle,
+        "text": "still waiting for my refund", "created_at": created_at,
+    }))
+    .unwrap();
+    MessageRecord {
+        id: MessageId::generate(),
+        received_at: Timestamp(1_000),
+        message: m,
+    }
+}
+
+#[tokio::test]
+async fn linked_identities_share_a_case_across_platforms_within_a_session() {
+    use switchboard_store::IdentityLink;
+    for (name, store, _dir) in backends().await {
+        let ana = store
+            .upsert_customer(
+                Platform::X,
+                "@ana",
+                Some("Ana"),
+                Tier::Vip,
+                10.0,
+                Timestamp(1),
+            )
+            .await
+            .unwrap();
+        let bob = store
+            .upsert_customer(Platform::X, "@bob", None, Tier::Standard, 0.0, Timestamp(1))
+            .await
+            .unwrap();
+        let link = |c: sb_domain::CustomerId, p: Platform, h: &'static str| {
+            let store = store.clone();
+            async move { store.link_identity(&c, p, h, Timestamp(2)).await.unwrap() }
+        };
+        assert_eq!(
+            link(ana.clone(), Platform::Email, "Ana@Example.org").await,
+            IdentityLink::Linked,
+            "{name}"
+        );
+        assert_eq!(
+            link(ana.clone(), Platform::Email, "ana@example.org").await,
+            IdentityLink::AlreadyLinked,
+            "{name}"
+        );
+        assert_eq!(
+            link(ana.clone(), Platform::X, "@bob").await,
+            IdentityLink::Elsewhere(bob.clone()),
+            "{name}"
+        );
+        let ghost = sb_domain::CustomerId::generate();
+        assert_eq!(
+            link(ghost, Platform::Email, "x@example.org").await,
+            IdentityLink::NoSuchCustomer,
+            "{name}"
+        );
+
+        // A tweet, then an e-mail two hours later: one conversation, one case.
+        let tweet = record_at("x", "t1", "@ana", "2026-11-23T08:00:00Z");
+        let mail = record_at(
+            "email",
+            "m1@example.org",
+            "ana@example.org",
+            "2026-11-23T10:00:00Z",
+        );
+        // Two days later a new e-mail starts a new conversation.
+        let later = record_at(
+            "email",
+            "m2@example.org",
+            "ana@example.org",
+            "2026-11-25T10:00:00Z",
+        );
+        for r in [&tweet, &mail, &later] {
+            store
+                .append_messages(std::slice::from_ref(r))
+                .await
+                .unwrap();
+            process(store.as_ref(), std::slice::from_ref(&r.id), -0.4)
+                .await
+                .unwrap();
+        }
+        let case_of = |id: &MessageId| {
+            let store = store.clone();
+            let id = id.clone();
+            async move { store.message(&id).await.unwrap().unwrap() }
+        };
+        let (t, m, l) = (
+            case_of(&tweet.id).await,
+            case_of(&mail.id).await,
+            case_of(&later.id).await,
+        );
+        assert_eq!(t.customer_id, Some(ana.clone()), "{name}");
+        assert_eq!(
+            m.customer_id,
+            Some(ana.clone()),
+            "{name}: the linked address is Ana"
+        );
+        assert_eq!(m.case_id, t.case_id, "{name}: same session, same case");
+        assert_eq!(l.customer_id, Some(ana), "{name}");
+        assert_ne!(
+            l.case_id, t.case_id,
+            "{name}: a new session opens a new case"
+        );
+        let case = store
+            .case(t.case_id.as_ref().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(case.message_count, 2, "{name}");
+    }
+}

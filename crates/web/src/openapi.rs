@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
     paths(
         messages::ingest, messages::get,
         cases::list, cases::get, cases::queues,
-        customers::get,
+        customers::get, customers::link,
         events::stream,
         alerts::list,
         webhooks::meta_handshake, webhooks::meta_delivery,

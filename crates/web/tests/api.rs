@@ -195,6 +195,7 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
         ("GET", "/api/v1/messages/{id}"),
         ("GET", "/api/v1/queues"),
         ("POST", "/api/v1/messages"),
+        ("POST", "/api/v1/customers/{id}/identities"),
         ("GET", "/webhooks/meta"),
         ("GET", "/webhooks/x"),
         ("POST", "/webhooks/email"),

@@ -453,3 +453,92 @@ async fn inbound_email_threads_a_reply_into_the_same_case() {
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(message_count(&app).await, 2);
 }
+
+#[tokio::test]
+async fn a_customer_who_tweets_then_emails_with_linked_identities_has_one_case() {
+    let app = spawn_app_with(config()).await;
+    let now = now_s();
+    let tweeted_at = jiff_free_rfc3339(now - 3_600);
+    let (s, _, v) = app
+        .post(json!({
+            "source": "x", "external_id": "t-555", "author": "@renee",
+            "text": "@acme my parcel never arrived, this is the third time", "created_at": tweeted_at,
+        }))
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let tweet = processed(&app, "t-555").await;
+    let customer = tweet["customer_id"].as_str().unwrap().to_owned();
+
+    let link = |body: Value| {
+        let app = &app;
+        let customer = customer.clone();
+        async move {
+            let r = app
+                .http
+                .post(format!(
+                    "{}/api/v1/customers/{customer}/identities",
+                    app.url
+                ))
+                .bearer_auth(common::KEY)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let address = json!({"platform": "email", "handle": "renee.martin@example.org"});
+    assert_eq!(link(address.clone()).await.0, StatusCode::CREATED);
+    assert_eq!(link(address).await.0, StatusCode::OK);
+    let (s, v) = link(json!({"platform": "fax", "handle": "1"})).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_source"))
+    );
+    let (s, v) = link(json!({"platform": "email"})).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_body"))
+    );
+
+    let date = httpdate_free(now);
+    let raw = format!(
+        "From: Renee Martin <renee.martin@example.org>\r\nTo: support@shop.example\r\nSubject: Parcel\r\nDate: {date}\r\nMessage-ID: <mail-555@example.org>\r\n\r\nI also wrote to you on X about this parcel.\r\n"
+    );
+    let (s, _, report) = post(
+        &app,
+        "/webhooks/email",
+        &generic_headers(now, raw.as_bytes()),
+        raw.as_bytes(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{report}");
+    let mail = processed(&app, "mail-555@example.org").await;
+    assert_eq!(mail["customer_id"], customer);
+    assert_eq!(
+        mail["case_id"], tweet["case_id"],
+        "one conversation, one case"
+    );
+}
+
+/// RFC 3339 for unix seconds, without a date library.
+fn jiff_free_rfc3339(unix_s: i64) -> String {
+    sb_domain::Timestamp::from_millis(unix_s * 1000).to_rfc3339()
+}
+
+/// An RFC 5322 date for unix seconds (UTC), without a date library.
+fn httpdate_free(unix_s: i64) -> String {
+    let rfc = jiff_free_rfc3339(unix_s); // 2026-11-23T10:00:00Z
+    let (date, time) = rfc.split_once('T').unwrap();
+    let mut parts = date.split('-');
+    let (y, m, d) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS[m.parse::<usize>().unwrap() - 1];
+    format!("{d} {month} {y} {} +0000", &time[..8])
+}

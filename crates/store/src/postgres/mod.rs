@@ -8,11 +8,12 @@ mod migrate;
 
 use crate::rows::{
     ALERT_COLUMNS, AlertRow, AttemptRow, CASE_COLUMNS, CaseRow, CustomerRow, IdentityRow,
-    MESSAGE_COLUMNS, MessageRow, OUTBOX_COLUMNS, OutboxRow, QueueRow, RevisionRow, TargetRow,
-    json_text, outbox_sql,
+    MESSAGE_COLUMNS, MessageRow, OUTBOX_COLUMNS, OpenCaseRow, OutboxRow, QueueRow, RevisionRow,
+    TargetRow, json_text, outbox_sql,
 };
 use crate::{
-    ApiKey, Appended, CaseFilter, Counts, MessageRecord, Page, Result, Store, StoreError, User,
+    ApiKey, Appended, CaseFilter, Counts, IdentityLink, MessageRecord, Page, Result, Store,
+    StoreError, User,
 };
 use async_trait::async_trait;
 use sb_domain::case::{CaseContext, CasePlan, CaseTouch, KnownCustomer, OpenCase, PlanMessage};
@@ -330,23 +331,18 @@ impl Store for PgStore {
             );
         }
         if !customer_ids.is_empty() {
-            let open: Vec<(String, String, String, String)> =
+            let open: Vec<OpenCaseRow> =
                 sqlx::query_as(AssertSqlSafe(format!(
-                    "SELECT id, customer_id, channel, priority FROM cases \
+                    "SELECT id, customer_id, channel, priority, last_message_at, source, \
+                     (SELECT m.source FROM messages m WHERE m.case_id = cases.id ORDER BY m.seq DESC LIMIT 1) \
+                     FROM cases \
                      WHERE customer_id = ANY($1) AND {OPEN_CASE_SQL} ORDER BY opened_at, id"
                 )))
                 .bind(customer_ids)
                 .fetch_all(&self.pool)
                 .await?;
-            for (id, customer, channel, priority) in open {
-                let priority = CasePriority::parse(&priority).unwrap_or(CasePriority::Normal);
-                ctx.open_cases.insert(
-                    (CustomerId::from_stored(customer), channel),
-                    OpenCase {
-                        id: CaseId::from_stored(id),
-                        priority,
-                    },
-                );
+            for row in open {
+                crate::rows::add_open_case(&mut ctx, row);
             }
         }
         let (mut pkeys, mut psources, mut pexts) = (Vec::new(), Vec::new(), Vec::new());
@@ -739,6 +735,49 @@ impl Store for PgStore {
         };
         tx.commit().await?;
         Ok(id)
+    }
+
+    async fn link_identity(
+        &self,
+        customer: &CustomerId,
+        platform: Platform,
+        handle: &str,
+        now: Timestamp,
+    ) -> Result<IdentityLink> {
+        let key = Identity::key(platform, handle);
+        let mut tx = self.pool.begin().await?;
+        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM customers WHERE id = $1")
+            .bind(customer.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Ok(IdentityLink::NoSuchCustomer);
+        }
+        let owner: Option<String> =
+            sqlx::query_scalar("SELECT customer_id FROM identities WHERE key = $1")
+                .bind(&key)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let outcome = match owner {
+            Some(o) if o == customer.as_str() => IdentityLink::AlreadyLinked,
+            Some(o) => IdentityLink::Elsewhere(CustomerId::from_stored(o)),
+            None => {
+                sqlx::query(
+                    "INSERT INTO identities (key, platform, handle, customer_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&key)
+                .bind(platform.as_str())
+                .bind(handle)
+                .bind(customer.as_str())
+                .bind(now.millis())
+                .execute(&mut *tx)
+                .await?;
+                IdentityLink::Linked
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
     }
 
     async fn enqueue(

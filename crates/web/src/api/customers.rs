@@ -29,3 +29,87 @@ pub async fn get(
         .ok_or_else(|| Problem::not_found(format!("no customer `{id}`")))?;
     Ok(Json(c))
 }
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct LinkRequest {
+    /// Platform of the handle: x, facebook, instagram, email, …
+    pub platform: String,
+    /// The handle, page-scoped id or e-mail address on that platform.
+    pub handle: String,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct LinkResponse {
+    /// `linked`, or `already_linked` when this customer already had the handle.
+    pub status: &'static str,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/customers/{id}/identities", tag = "customers",
+    params(("id" = String, Path, description = "Customer id")),
+    request_body = LinkRequest,
+    responses(
+        (status = 201, description = "Linked: the handle's messages now join this customer (and, within a session, their open case)", body = LinkResponse),
+        (status = 200, description = "The customer already had this handle", body = LinkResponse),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "The handle belongs to another customer (`identity_linked_elsewhere`)", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn link(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<bytes::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<(axum::http::StatusCode, Json<LinkResponse>), Problem> {
+    use axum::http::StatusCode;
+    use sb_domain::{ErrorCode, Platform};
+    use sb_store::IdentityLink;
+    let id = parse_id(&id, CustomerId::parse, "customer")?;
+    let value = crate::body::json_value(body)?;
+    let req: LinkRequest = serde_json::from_value(value).map_err(|e| {
+        Problem::new(
+            ErrorCode::InvalidBody,
+            format!("expected {{\"platform\", \"handle\"}}: {e}"),
+        )
+    })?;
+    let platform = Platform::parse(&req.platform).ok_or_else(|| {
+        Problem::new(
+            ErrorCode::UnknownSource,
+            format!("no platform `{}`", req.platform),
+        )
+        .with_field("platform")
+    })?;
+    let handle = req.handle.trim();
+    if handle.is_empty() || handle.len() > 320 {
+        return Err(Problem::new(
+            ErrorCode::InvalidField,
+            "`handle` must be 1 to 320 characters",
+        )
+        .with_field("handle"));
+    }
+    let now = sb_domain::Clock::now(&sb_domain::SystemClock);
+    match state
+        .store
+        .link_identity(&id, platform, handle, now)
+        .await?
+    {
+        IdentityLink::Linked => Ok((StatusCode::CREATED, Json(LinkResponse { status: "linked" }))),
+        IdentityLink::AlreadyLinked => Ok((
+            StatusCode::OK,
+            Json(LinkResponse {
+                status: "already_linked",
+            }),
+        )),
+        IdentityLink::Elsewhere(other) => Err(Problem::custom(
+            StatusCode::CONFLICT,
+            "identity_linked_elsewhere",
+            format!(
+                "`{platform}:{handle}` belongs to customer `{other}`; merge the profiles instead"
+            ),
+        )),
+        IdentityLink::NoSuchCustomer => Err(Problem::not_found(format!("no customer `{id}`"))),
+    }
+}

@@ -17,6 +17,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cases", get(cases::list))
         .route("/cases/{id}", get(cases::get))
         .route("/customers/{id}", get(customers::get))
+        .route("/customers/{id}/identities", post(customers::link))
         .route("/queues", get(cases::queues))
         .route("/events", get(events::stream))
         .route("/alerts", get(alerts::list))
