@@ -13,6 +13,7 @@ mod outcome;
 mod sender;
 
 pub mod pagerduty;
+pub mod slack;
 
 #[cfg(test)]
 mod test_support;
@@ -25,3 +26,4 @@ pub use item::{
 pub use outcome::{Outcome, X_RATE_LIMIT_RESET, backoff, retry_after};
 pub use pagerduty::{PagerDuty, PagerDutyConfig};
 pub use sender::Sender;
+pub use slack::{Slack, SlackConfig};
