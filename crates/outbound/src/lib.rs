@@ -14,6 +14,7 @@ mod sender;
 
 pub mod pagerduty;
 pub mod slack;
+pub mod webhook;
 
 #[cfg(test)]
 mod test_support;
@@ -27,3 +28,4 @@ pub use outcome::{Outcome, X_RATE_LIMIT_RESET, backoff, retry_after};
 pub use pagerduty::{PagerDuty, PagerDutyConfig};
 pub use sender::Sender;
 pub use slack::{Slack, SlackConfig};
+pub use webhook::{Webhook, WebhookConfig};
