@@ -251,11 +251,6 @@ pub(crate) fn join(base: &Url, segments: &[&str]) -> Url {
     url
 }
 
-/// Deserialises a duration in milliseconds; TOML has no duration type.
-pub(crate) fn default_timeout_ms() -> u64 {
-    u64::try_from(DEFAULT_TIMEOUT.as_millis()).unwrap_or(10_000)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

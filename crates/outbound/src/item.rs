@@ -168,6 +168,16 @@ pub fn truncate(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
+/// At most `max` characters (the tools count characters, not bytes), marking a cut with `…`.
+pub(crate) fn clip_chars(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@ mod outcome;
 mod sender;
 
 pub mod pagerduty;
+pub mod servicenow;
 pub mod slack;
 pub mod webhook;
 
@@ -27,5 +28,6 @@ pub use item::{
 pub use outcome::{Outcome, X_RATE_LIMIT_RESET, backoff, retry_after};
 pub use pagerduty::{PagerDuty, PagerDutyConfig};
 pub use sender::Sender;
+pub use servicenow::{ServiceNow, ServiceNowConfig};
 pub use slack::{Slack, SlackConfig};
 pub use webhook::{Webhook, WebhookConfig};

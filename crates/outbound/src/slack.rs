@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::http::{BuildError, Http, Secret, parse_base};
-use crate::item::{Action, Notification, Outgoing, Payload, Severity};
+use crate::item::{Action, Notification, Outgoing, Payload, Severity, clip_chars};
 use crate::outcome::Outcome;
 use crate::sender::Sender;
 
@@ -98,13 +98,13 @@ impl Slack {
                     "type": "header",
                     "text": {
                         "type": "plain_text",
-                        "text": chars(&format!("{label}: {summary}"), HEADER_MAX),
+                        "text": clip_chars(&format!("{label}: {summary}"), HEADER_MAX),
                         "emoji": true,
                     }
                 },
                 {
                     "type": "section",
-                    "text": {"type": "mrkdwn", "text": chars(&escape(summary), SECTION_TEXT_MAX)},
+                    "text": {"type": "mrkdwn", "text": clip_chars(&escape(summary), SECTION_TEXT_MAX)},
                     "fields": fields,
                 },
                 {
@@ -126,7 +126,7 @@ fn severity_emoji(severity: Severity) -> &'static str {
 }
 
 fn field(name: &str, value: &str) -> Value {
-    json!({"type": "mrkdwn", "text": chars(&format!("*{name}*\n{}", escape(value)), FIELD_MAX)})
+    json!({"type": "mrkdwn", "text": clip_chars(&format!("*{name}*\n{}", escape(value)), FIELD_MAX)})
 }
 
 /// Slack reads `&`, `<` and `>` as markup in mrkdwn; everything else is literal.
@@ -134,16 +134,6 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
-}
-
-/// At most `max` characters (Slack counts characters, not bytes), marking a cut with `…`.
-fn chars(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
 }
 
 #[async_trait::async_trait]
