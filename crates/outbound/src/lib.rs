@@ -12,10 +12,12 @@ mod item;
 mod outcome;
 mod sender;
 
+pub mod meta;
 pub mod pagerduty;
 pub mod servicenow;
 pub mod slack;
 pub mod webhook;
+pub mod x;
 
 #[cfg(test)]
 mod test_support;
@@ -25,9 +27,11 @@ pub use item::{
     Action, DEDUP_KEY_MAX, Link, Notification, Outgoing, Payload, Reply, ReplyKind, SUMMARY_MAX,
     Severity, truncate,
 };
+pub use meta::{Meta, MetaConfig};
 pub use outcome::{Outcome, X_RATE_LIMIT_RESET, backoff, retry_after};
 pub use pagerduty::{PagerDuty, PagerDutyConfig};
 pub use sender::Sender;
 pub use servicenow::{ServiceNow, ServiceNowConfig};
 pub use slack::{Slack, SlackConfig};
 pub use webhook::{Webhook, WebhookConfig};
+pub use x::{X, XConfig};

@@ -54,6 +54,20 @@ impl Outcome {
         }
     }
 
+    /// The same outcome with a better-worded error; a delivery has no error to replace.
+    pub(crate) fn with_error(self, error: String) -> Self {
+        match self {
+            Self::Retry { status, after, .. } => Self::Retry {
+                status,
+                after,
+                error,
+            },
+            Self::Permanent { status, .. } => Self::Permanent { status, error },
+            Self::Reauthorize { status, .. } => Self::Reauthorize { status, error },
+            delivered @ Self::Delivered { .. } => delivered,
+        }
+    }
+
     /// A payload this sender cannot express: never worth a retry.
     pub fn unsupported(error: impl Into<String>) -> Self {
         Self::Permanent {
