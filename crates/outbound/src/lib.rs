@@ -14,6 +14,7 @@ mod sender;
 
 pub mod meta;
 pub mod pagerduty;
+mod registry;
 pub mod servicenow;
 pub mod slack;
 pub mod webhook;
@@ -30,6 +31,7 @@ pub use item::{
 pub use meta::{Meta, MetaConfig};
 pub use outcome::{Outcome, X_RATE_LIMIT_RESET, backoff, retry_after};
 pub use pagerduty::{PagerDuty, PagerDutyConfig};
+pub use registry::{OutboundConfig, Senders};
 pub use sender::Sender;
 pub use servicenow::{ServiceNow, ServiceNowConfig};
 pub use slack::{Slack, SlackConfig};
