@@ -1,0 +1,297 @@
+//! The plumbing every sender shares: one HTTP client with a timeout, the injected clock,
+//! secrets that never print, URL building that escapes ids, and the status-code defaults.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use reqwest::{RequestBuilder, Url};
+use sb_domain::{Clock, SystemClock};
+use serde::Deserialize;
+
+use crate::outcome::{Outcome, retry_after};
+
+/// How long one call may take, connect to last body byte, unless configured otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Longest slice of a response body kept in an error message.
+const ERROR_BODY_MAX: usize = 300;
+
+/// A token, password or secret URL. Reads from config like a string; prints as `***`.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value itself, for the one place that puts it on the wire.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.trim().is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Why a sender could not be built from its configuration. `code()` is stable.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BuildError {
+    #[error("`{field}` is not a usable http(s) URL: {reason}")]
+    InvalidUrl { field: &'static str, reason: String },
+    #[error("`{0}` is required and empty")]
+    Missing(&'static str),
+    #[error("the HTTP client could not be built: {0}")]
+    Client(String),
+}
+
+impl BuildError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidUrl { .. } => "outbound_invalid_url",
+            Self::Missing(_) => "outbound_missing_setting",
+            Self::Client(_) => "outbound_http_client",
+        }
+    }
+}
+
+/// One client and one clock, shared by every sender.
+#[derive(Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for Http {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Http").finish_non_exhaustive()
+    }
+}
+
+impl Http {
+    pub fn new(timeout: Duration) -> Result<Self, BuildError> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| BuildError::Client(e.to_string()))?;
+        Ok(Self {
+            client,
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// Replaces the system clock, so tests can fix "now" for signatures and rate-limit resets.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub fn now_unix_s(&self) -> i64 {
+        self.clock.now().0.div_euclid(1000)
+    }
+
+    /// Sends the request and reads the whole answer. A failure before an answer arrives
+    /// (refused, reset, timed out) is worth a retry; a request that could not even be built
+    /// is not.
+    pub(crate) async fn execute(&self, request: RequestBuilder) -> Result<Answer, Outcome> {
+        let response = request.send().await.map_err(transport_failure)?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.text().await.map_err(transport_failure)?;
+        Ok(Answer {
+            status,
+            headers,
+            body,
+            now_unix_s: self.now_unix_s(),
+        })
+    }
+}
+
+fn transport_failure(e: reqwest::Error) -> Outcome {
+    if e.is_builder() {
+        return Outcome::Permanent {
+            status: None,
+            error: format!("the request could not be built: {e}"),
+        };
+    }
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "failed in transit"
+    };
+    Outcome::Retry {
+        status: None,
+        after: None,
+        error: format!("the call {what}: {}", without_url(&e)),
+    }
+}
+
+/// reqwest puts the URL in its messages; ours can carry a secret (Slack's webhook path).
+fn without_url(e: &reqwest::Error) -> String {
+    let mut root: &dyn std::error::Error = e;
+    while let Some(source) = root.source() {
+        root = source;
+    }
+    root.to_string()
+}
+
+/// A target's answer, read in full.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: String,
+    pub now_unix_s: i64,
+}
+
+impl Answer {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The target's own wait hint.
+    pub fn after(&self) -> Option<Duration> {
+        retry_after(&self.headers, self.now_unix_s)
+    }
+
+    /// The start of the body, for error messages.
+    pub fn snippet(&self) -> String {
+        let body = self.body.trim();
+        let cut = crate::item::truncate(body, ERROR_BODY_MAX);
+        if cut.len() < body.len() {
+            format!("{cut}…")
+        } else {
+            cut.to_owned()
+        }
+    }
+
+    pub fn retry(&self, error: impl Into<String>) -> Outcome {
+        Outcome::Retry {
+            status: Some(self.status),
+            after: self.after(),
+            error: error.into(),
+        }
+    }
+
+    pub fn permanent(&self, error: impl Into<String>) -> Outcome {
+        Outcome::Permanent {
+            status: Some(self.status),
+            error: error.into(),
+        }
+    }
+
+    pub fn reauthorize(&self, error: impl Into<String>) -> Outcome {
+        Outcome::Reauthorize {
+            status: Some(self.status),
+            error: error.into(),
+        }
+    }
+
+    /// The common reading of a status: 2xx delivered; 408, 425, 429 and 5xx retry;
+    /// 401 and 403 reauthorize; any other answer is permanent.
+    pub fn classify(&self, tool: &str, remote_id: Option<String>) -> Outcome {
+        let error = format!("{tool} answered {}: {}", self.status, self.snippet());
+        match self.status {
+            200..=299 => Outcome::Delivered {
+                status: self.status,
+                remote_id,
+            },
+            408 | 425 | 429 | 500..=599 => self.retry(error),
+            401 | 403 => self.reauthorize(error),
+            _ => self.permanent(error),
+        }
+    }
+}
+
+/// Parses a configured base URL; only http and https with a host are accepted.
+pub(crate) fn parse_base(field: &'static str, value: &str) -> Result<Url, BuildError> {
+    let url = Url::parse(value.trim()).map_err(|e| BuildError::InvalidUrl {
+        field,
+        reason: e.to_string(),
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() || url.host().is_none() {
+        return Err(BuildError::InvalidUrl {
+            field,
+            reason: "only http(s) URLs with a host are accepted".into(),
+        });
+    }
+    Ok(url)
+}
+
+/// `base` with each segment appended and escaped, so an id holding `/`, `?` or `#` cannot
+/// reach another endpoint.
+pub(crate) fn join(base: &Url, segments: &[&str]) -> Url {
+    let mut url = base.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.pop_if_empty().extend(segments);
+    }
+    url
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let s = Secret::new("xoxb-very-secret");
+        assert_eq!(format!("{s:?}"), "Secret(***)");
+        assert_eq!(s.expose(), "xoxb-very-secret");
+    }
+
+    #[test]
+    fn ids_cannot_escape_their_path_segment() {
+        let base = parse_base("base_url", "https://graph.example.com/").unwrap_or_else(|e| {
+            panic!("{e}");
+        });
+        let url = join(&base, &["v21.0", "123/../me?x=1#y", "comments"]);
+        assert_eq!(
+            url.as_str(),
+            "https://graph.example.com/v21.0/123%2F..%2Fme%3Fx=1%23y/comments"
+        );
+        let prefixed = parse_base("base_url", "http://127.0.0.1:9/pd").unwrap_or_else(|e| {
+            panic!("{e}");
+        });
+        assert_eq!(
+            join(&prefixed, &["v2", "enqueue"]).as_str(),
+            "http://127.0.0.1:9/pd/v2/enqueue"
+        );
+    }
+
+    #[test]
+    fn only_http_urls_with_a_host_are_accepted() {
+        for bad in [
+            "ftp://x.example",
+            "mailto:a@b.c",
+            "not a url",
+            "",
+            "file:///etc",
+        ] {
+            let err = parse_base("base_url", bad).err();
+            assert_eq!(err.map(|e| e.code()), Some("outbound_invalid_url"), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! What the dispatcher hands a sender: one outbox item and its tool-neutral payload.
+//!
+//! These types are the contract with the outbox. They say what should happen (open an
+//! incident, answer a customer), never how a particular tool spells it; each sender owns
+//! that mapping.
+
+use serde::{Deserialize, Serialize};
+
+/// One outbox item as the dispatcher hands it over.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Outgoing {
+    /// Outbox item id. Stable across retries, so it doubles as the idempotency key wherever
+    /// the target supports one.
+    pub id: String,
+    /// 1 for the first try.
+    pub attempt: u32,
+    pub payload: Payload,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Payload {
+    /// Alerts and incidents for operations tools.
+    Notification(Notification),
+    /// A reply to a customer on a platform.
+    Reply(Reply),
+}
+
+impl Payload {
+    /// `notification` or `reply`, for error messages and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Notification(_) => "notification",
+            Self::Reply(_) => "reply",
+        }
+    }
+}
+
+/// Longest dedup key PagerDuty accepts; the other tools get the same key.
+pub const DEDUP_KEY_MAX: usize = 255;
+/// Longest summary PagerDuty accepts; longer summaries are cut at a char boundary.
+pub const SUMMARY_MAX: usize = 1024;
+
+/// Tool-neutral description of an alert or incident event.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    pub action: Action,
+    /// Stable per alert/incident: a trigger, its acknowledgement and its resolution share it.
+    pub dedup_key: String,
+    pub summary: String,
+    /// Where the event comes from, e.g. `switchboard`.
+    pub source: String,
+    pub severity: Severity,
+    /// RFC 3339.
+    #[serde(default)]
+    pub timestamp: Option<String>,
+    #[serde(default)]
+    pub component: Option<String>,
+    #[serde(default)]
+    pub group: Option<String>,
+    #[serde(default)]
+    pub class: Option<String>,
+    #[serde(default)]
+    pub custom_details: serde_json::Value,
+    #[serde(default)]
+    pub links: Vec<Link>,
+}
+
+impl Notification {
+    /// The summary cut to [`SUMMARY_MAX`] bytes without splitting a character.
+    pub fn short_summary(&self) -> &str {
+        truncate(&self.summary, SUMMARY_MAX)
+    }
+
+    /// Why this notification cannot be sent anywhere, if it cannot.
+    pub fn invalid(&self) -> Option<String> {
+        if self.dedup_key.trim().is_empty() {
+            return Some("the dedup key is empty".into());
+        }
+        if self.dedup_key.len() > DEDUP_KEY_MAX {
+            return Some(format!(
+                "the dedup key is {} bytes long; at most {DEDUP_KEY_MAX} are allowed",
+                self.dedup_key.len()
+            ));
+        }
+        None
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Trigger,
+    Acknowledge,
+    Resolve,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Trigger => "trigger",
+            Self::Acknowledge => "acknowledge",
+            Self::Resolve => "resolve",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Critical,
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Critical => "critical",
+            Self::Error => "error",
+            Self::Warning => "warning",
+            Self::Info => "info",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub href: String,
+    pub text: String,
+}
+
+/// A reply to a customer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    /// `facebook`, `instagram` or `x`.
+    pub platform: String,
+    pub kind: ReplyKind,
+    /// Our Page, Instagram account or X user id: chooses the token.
+    pub account: String,
+    /// PSID, Instagram-scoped id or X user id; needed for DMs.
+    #[serde(default)]
+    pub recipient: Option<String>,
+    /// Platform id of the comment or post being answered.
+    #[serde(default)]
+    pub in_reply_to: Option<String>,
+    pub text: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyKind {
+    Dm,
+    CommentReply,
+    PostReply,
+}
+
+/// `s` cut to at most `max` bytes, backing off to the previous char boundary.
+pub fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// At most `max` characters (the tools count characters, not bytes), marking a cut with `…`.
+pub(crate) fn clip_chars(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_never_splits_a_character() {
+        let s = "é".repeat(600); // 1200 bytes, two per char
+        let cut = truncate(&s, SUMMARY_MAX);
+        assert_eq!(cut.len(), 1024);
+        let odd = format!("a{s}");
+        let cut = truncate(&odd, SUMMARY_MAX);
+        assert_eq!(cut.len(), 1023);
+        assert!(cut.chars().all(|c| c == 'a' || c == 'é'));
+        assert_eq!(truncate("short", SUMMARY_MAX), "short");
+    }
+
+    #[test]
+    fn an_outbox_row_round_trips_through_json_with_a_type_tag() {
+        let item = Payload::Reply(Reply {
+            platform: "x".into(),
+            kind: ReplyKind::PostReply,
+            account: "2244994945".into(),
+            recipient: None,
+            in_reply_to: Some("1874448000000000001".into()),
+            text: "Sorry about that, we're on it.".into(),
+        });
+        let json = serde_json::to_value(&item).unwrap();
+        assert_eq!(json["type"], "reply");
+        assert_eq!(json["kind"], "post_reply");
+        let back: Payload = serde_json::from_value(json).unwrap();
+        assert_eq!(back, item);
+    }
+
+    #[test]
+    fn dedup_keys_past_the_limit_are_refused() {
+        let mut n = crate::test_support::notification(Action::Trigger);
+        assert_eq!(n.invalid(), None);
+        n.dedup_key = "k".repeat(256);
+        assert!(n.invalid().unwrap_or_default().contains("256"));
+        n.dedup_key = "  ".into();
+        assert!(n.invalid().is_some());
+    }
+}

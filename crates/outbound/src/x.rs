@@ -1,0 +1,169 @@
+//! X API v2: a reply to a customer on X.
+//!
+//! | kind                      | call                                                | body |
+//! |---------------------------|-----------------------------------------------------|------|
+//! | post_reply, comment_reply | `POST /2/tweets`                                    | `text`, `reply.in_reply_to_tweet_id` |
+//! | dm                        | `POST /2/dm_conversations/with/{recipient}/messages` | `text` |
+//!
+//! X has no comments, so a comment reply is a post reply. Each account posts with its own
+//! OAuth 2.0 user token (bearer). X has no idempotency key; only answers that prove nothing
+//! was posted are retried.
+
+use std::collections::BTreeMap;
+
+use reqwest::Url;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::http::{Answer, BuildError, Http, Secret, join, parse_base};
+use crate::item::{Outgoing, Payload, Reply, ReplyKind};
+use crate::outcome::Outcome;
+use crate::sender::Sender;
+
+pub const DEFAULT_BASE_URL: &str = "https://api.x.com";
+
+/// `[outbound.x]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XConfig {
+    #[serde(default = "default_base_url")]
+    pub base_url: String,
+    /// OAuth 2.0 user access token per X user id.
+    #[serde(default)]
+    pub tokens: BTreeMap<String, Secret>,
+}
+
+fn default_base_url() -> String {
+    DEFAULT_BASE_URL.into()
+}
+
+impl Default for XConfig {
+    fn default() -> Self {
+        Self {
+            base_url: default_base_url(),
+            tokens: BTreeMap::new(),
+        }
+    }
+}
+
+pub struct X {
+    http: Http,
+    base: Url,
+    tokens: BTreeMap<String, Secret>,
+}
+
+/// One X API call: where to, and what.
+#[derive(Debug, PartialEq)]
+pub struct XCall {
+    pub url: Url,
+    pub body: Value,
+}
+
+impl X {
+    pub fn new(config: XConfig, http: Http) -> Result<Self, BuildError> {
+        let base = parse_base("outbound.x.base_url", &config.base_url)?;
+        Ok(Self {
+            http,
+            base,
+            tokens: config.tokens,
+        })
+    }
+
+    /// The call that delivers `reply`, or why X cannot express it.
+    pub fn call_for(&self, reply: &Reply) -> Result<XCall, String> {
+        if reply.platform != "x" {
+            return Err(format!("x cannot reply on {:?}", reply.platform));
+        }
+        if reply.text.trim().is_empty() {
+            return Err("the reply text is empty".into());
+        }
+        match reply.kind {
+            ReplyKind::Dm => {
+                let recipient = present(&reply.recipient).ok_or("a DM needs a recipient id")?;
+                Ok(XCall {
+                    url: join(
+                        &self.base,
+                        &["2", "dm_conversations", "with", recipient, "messages"],
+                    ),
+                    body: json!({"text": reply.text}),
+                })
+            }
+            ReplyKind::PostReply | ReplyKind::CommentReply => {
+                let to = present(&reply.in_reply_to)
+                    .ok_or("a post reply needs the post id it answers (in_reply_to)")?;
+                Ok(XCall {
+                    url: join(&self.base, &["2", "tweets"]),
+                    body: json!({"text": reply.text, "reply": {"in_reply_to_tweet_id": to}}),
+                })
+            }
+        }
+    }
+}
+
+fn present(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+#[async_trait::async_trait]
+impl Sender for X {
+    fn kind(&self) -> &'static str {
+        "x"
+    }
+
+    async fn send(&self, item: &Outgoing) -> Outcome {
+        let Payload::Reply(reply) = &item.payload else {
+            return Outcome::unsupported(format!(
+                "x sends customer replies, not a {}",
+                item.payload.kind()
+            ));
+        };
+        let call = match self.call_for(reply) {
+            Ok(c) => c,
+            Err(why) => return Outcome::unsupported(why),
+        };
+        let Some(token) = self.tokens.get(&reply.account).filter(|t| !t.is_empty()) else {
+            return Outcome::Reauthorize {
+                status: None,
+                error: format!(
+                    "no user token is configured for x account {:?}",
+                    reply.account
+                ),
+            };
+        };
+        let request = self
+            .http
+            .client()
+            .post(call.url)
+            .bearer_auth(token.expose())
+            .json(&call.body);
+        match self.http.execute(request).await {
+            Ok(answer) => classify(&answer),
+            Err(outcome) => outcome,
+        }
+    }
+}
+
+/// 2xx delivered; 401 means the user token is revoked or expired; 429 waits for
+/// `x-rate-limit-reset`; 5xx retries; any other 4xx (403 duplicate or not allowed, 400
+/// invalid) is permanent.
+fn classify(answer: &Answer) -> Outcome {
+    let json = answer.json();
+    let id = json["data"]["id"]
+        .as_str()
+        .or_else(|| json["data"]["dm_event_id"].as_str())
+        .map(str::to_owned);
+    let detail = json["detail"]
+        .as_str()
+        .or_else(|| json["title"].as_str())
+        .map_or_else(|| answer.snippet(), str::to_owned);
+    let error = format!("x answered {}: {detail}", answer.status);
+    match answer.status {
+        401 => answer.reauthorize(error),
+        // A 403 from X is about this post (duplicate text, replying not allowed), not the token.
+        403 => answer.permanent(error),
+        _ => answer.classify("x", id).with_error(error),
+    }
+}
+
+#[cfg(test)]
+mod tests;
