@@ -80,6 +80,9 @@ impl fmt::Debug for Http {
 
 impl Http {
     pub fn new(timeout: Duration) -> Result<Self, BuildError> {
+        // TLS runs on rustls with the `ring` provider. Installing it is process-wide and
+        // idempotent: a second call finds it installed, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
@@ -254,6 +257,38 @@ pub(crate) fn join(base: &Url, segments: &[&str]) -> Url {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An `https://` URL is attempted over TLS: the first bytes on the wire are a TLS
+    /// handshake record (type 0x16), not plain HTTP and not a refusal before connecting.
+    #[tokio::test]
+    async fn tls_reaches_https_targets() {
+        use tokio::io::AsyncReadExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let port = listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("{e}"))
+            .port();
+        let peer = tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.unwrap_or_else(|e| panic!("{e}"));
+            let mut first = [0u8; 3];
+            sock.read_exact(&mut first)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            first
+        });
+        let http = Http::new(Duration::from_secs(2)).unwrap_or_else(|e| panic!("{e}"));
+        let sent = http
+            .client()
+            .get(format!("https://127.0.0.1:{port}/"))
+            .send()
+            .await;
+        assert!(sent.is_err(), "the peer never answers the handshake");
+        let first = peer.await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(first[0], 0x16, "a TLS handshake record");
+        assert_eq!(first[1], 0x03, "TLS major version");
+    }
 
     #[test]
     fn secrets_never_print() {
