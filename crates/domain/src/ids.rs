@@ -69,3 +69,4 @@ mod tests {
     }
 }
 id_type!(AlertId, "alt_");
+id_type!(IncidentId, "inc_");
