@@ -214,6 +214,18 @@ condition = { kind = "anomaly", signal = "sentiment_drop", min_score = 0.6 }
     }
 
     #[test]
+    fn the_example_in_the_alerts_doc_is_a_valid_rule_file() {
+        let doc = include_str!("../../../../docs/ALERTS.md");
+        let block = doc
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .unwrap();
+        let documented = RuleSet::from_toml(block).unwrap();
+        assert_eq!(documented, RuleSet::from_toml(EXAMPLE).unwrap());
+    }
+
+    #[test]
     fn json_reads_the_same_rules_as_toml() {
         let set = RuleSet::from_toml(EXAMPLE).unwrap();
         let json = serde_json::to_string(&serde_json::json!({ "rules": set.rules() })).unwrap();
