@@ -104,6 +104,9 @@ struct Track {
     clear_streak: u32,
     /// The series' value in its previous bucket, for `min_change`.
     previous: Option<f64>,
+    /// Start of the latest bucket judged: a bucket seen again (a replay) or out of order is
+    /// ignored, so it cannot extend a run or fire twice.
+    last_bucket: Option<i64>,
     last_seen_ms: i64,
 }
 
@@ -114,6 +117,7 @@ impl Track {
             streak_start: 0,
             clear_streak: 0,
             previous: None,
+            last_bucket: None,
             last_seen_ms: now_ms,
         }
     }
@@ -261,7 +265,8 @@ impl RuleEngine {
             .sum()
     }
 
-    /// Checks one closed bucket of `series` against every rule whose pattern matches.
+    /// Checks one closed bucket of `series` against every rule whose pattern matches. A bucket
+    /// no later than the last one seen for that series and rule is ignored (replays are safe).
     pub fn observe(
         &mut self,
         series: &str,
@@ -302,6 +307,13 @@ impl RuleEngine {
             .tracks
             .entry(series.to_owned())
             .or_insert_with(|| Track::new(now_ms));
+        if track
+            .last_bucket
+            .is_some_and(|last| signals.bucket_start <= last)
+        {
+            return;
+        }
+        track.last_bucket = Some(signals.bucket_start);
         let assessment = rule.assess(signals, track.previous, track.breach_streak > 0);
         track.previous = assessment.value;
         track.last_seen_ms = now_ms;

@@ -459,3 +459,15 @@ fn events_serialise_with_a_tag_for_the_outbox() {
         serde_json::json!({"event": "suppressed", "rule_id": "surge", "group_key": "all", "reason": "cooldown"})
     );
 }
+
+#[test]
+fn a_replayed_or_late_bucket_changes_nothing() {
+    let mut e = engine(vec![volume_above("surge", "all", 50.0, 2)]);
+    assert!(feed(&mut e, "all", 0, &[80]).is_empty());
+    // The same bucket again (a retried delivery) must not complete the run of two.
+    assert!(feed(&mut e, "all", 0, &[80]).is_empty());
+    let events = feed(&mut e, "all", 1, &[80]);
+    assert_eq!(fired(&events)[0].0, "surge/all/0");
+    assert!(feed(&mut e, "all", 1, &[80]).is_empty());
+    assert!(feed(&mut e, "all", 0, &[10]).is_empty());
+}
