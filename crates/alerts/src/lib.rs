@@ -1,11 +1,14 @@
 //! Listening and detection: streaming metrics per watched series, online detectors that
 //! decide as each point arrives, and the NAB scorer that measures them. Pure computation:
 //! no IO beyond reading a benchmark directory, and no clock — every timestamp comes from the
-//! data. Wiring alerts into the live pipeline, alert rules and incidents live elsewhere.
+//! data. Alert rules (`rules`) and surge staffing (`staffing`) are pure too, with time handed
+//! in; wiring them into the live pipeline and incidents live elsewhere.
 
 pub mod detect;
 pub mod nab;
+pub mod rules;
 pub mod series;
+pub mod staffing;
 pub mod time;
 pub mod watch;
 

@@ -70,3 +70,4 @@ mod tests {
     }
 }
 id_type!(AlertId, "alt_");
+id_type!(IncidentId, "inc_");

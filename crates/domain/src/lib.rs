@@ -10,6 +10,7 @@ pub mod clock;
 pub mod customer;
 pub mod error;
 pub mod ids;
+pub mod incident;
 pub mod ingest;
 pub mod message;
 pub mod outbox;
@@ -21,7 +22,10 @@ pub use case::{Case, CasePriority, CaseStatus, Queue};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use customer::{Customer, Identity, Tier};
 pub use error::{ErrorCode, FieldError};
-pub use ids::{AlertId, CaseId, CustomerId, MessageId, OutboxId, QueueId};
+pub use ids::{AlertId, CaseId, CustomerId, IncidentId, MessageId, OutboxId, QueueId};
+pub use incident::{
+    Incident, IncidentError, IncidentStatus, Severity, TimelineEntry, TimelineKind,
+};
 pub use ingest::{Author, NewMessage};
 pub use message::{
     Enrichment, Message, MessageKind, MessageRevision, PiiMark, Revised, Revision, RevisionKind,
