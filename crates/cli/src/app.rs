@@ -4,7 +4,9 @@
 use crate::config::Config;
 use anyhow::Context;
 use sb_domain::{Clock, SystemClock};
-use sb_pipeline::{Ingestor, IngestorConfig, Pipeline, PipelineConfig, PipelineEvents};
+use sb_pipeline::{
+    DispatchConfig, Dispatcher, Ingestor, IngestorConfig, Pipeline, PipelineConfig, PipelineEvents,
+};
 use sb_store::Store;
 use sb_web::{AdminKey, AppState, WebhookConfig};
 use std::net::SocketAddr;
@@ -49,6 +51,29 @@ pub fn pipeline(
     .with_analyzer(analyzer))
 }
 
+/// The outbox dispatcher for the configured targets; a target whose settings are wrong stops
+/// start-up with one line saying which.
+pub fn dispatcher(
+    cfg: &Config,
+    store: Arc<dyn Store>,
+    events: PipelineEvents,
+) -> anyhow::Result<(Dispatcher, Vec<String>)> {
+    let senders = sb_outbound::Senders::from_config(&cfg.outbound)
+        .map_err(|e| anyhow::anyhow!("outbound configuration: {e}"))?;
+    let targets = senders.targets().map(str::to_owned).collect();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    Ok((
+        Dispatcher::new(
+            store,
+            Arc::new(senders),
+            clock,
+            events,
+            DispatchConfig::default(),
+        ),
+        targets,
+    ))
+}
+
 /// Starts everything `serve` runs, in this process, and returns once the server listens.
 pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
     let store = open_store(cfg).await?;
@@ -57,6 +82,9 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
         .with_context(|| format!("cannot open the bus at {}", cfg.bus_url))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let events = PipelineEvents::default();
+
+    let (dispatch, targets) = dispatcher(cfg, store.clone(), events.clone())?;
+    tokio::spawn(dispatch.run());
 
     // The pipeline subscribes before ingest can announce anything.
     let pipe = pipeline(cfg, store.clone(), events.clone())?;
@@ -79,14 +107,15 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
         },
     );
     let admin = cfg.admin_key.as_deref().map(AdminKey::new);
-    let state =
-        AppState::new(store.clone(), ingestor, events, admin).with_webhooks(WebhookConfig {
+    let state = AppState::new(store.clone(), ingestor, events, admin)
+        .with_webhooks(WebhookConfig {
             meta_app_secret: cfg.meta_app_secret.clone().unwrap_or_default(),
             meta_verify_token: cfg.meta_verify_token.clone().unwrap_or_default(),
             x_consumer_secret: cfg.x_consumer_secret.clone().unwrap_or_default(),
             generic_secret: cfg.generic_webhook_secret.clone().unwrap_or_default(),
             accounts: cfg.webhook_accounts.iter().cloned().collect(),
-        });
+        })
+        .with_outbound_targets(targets);
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
         .await
         .with_context(|| format!("cannot listen on {}", cfg.listen))?;
@@ -140,7 +169,10 @@ pub async fn worker(cfg: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot open the bus at {}", cfg.bus_url))?;
     let mut cfg = cfg;
     cfg.pipeline.sweep_interval_secs = cfg.pipeline.sweep_interval_secs.min(1);
-    let pipe = pipeline(&cfg, store, PipelineEvents::default())?;
+    let events = PipelineEvents::default();
+    let (dispatch, _) = dispatcher(&cfg, store.clone(), events.clone())?;
+    tokio::spawn(dispatch.run());
+    let pipe = pipeline(&cfg, store, events)?;
     println!("Switchboard worker running (bus {})", cfg.bus_url);
     tokio::select! {
         r = pipe.run(bus) => r.context("the pipeline stopped")?,

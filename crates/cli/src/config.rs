@@ -35,6 +35,10 @@ pub struct Config {
     pub ingest: IngestSection,
     pub pipeline: PipelineSection,
     pub nlp: NlpSection,
+    /// Targets for replies and operations hand-off (`[outbound.pagerduty]`, `[outbound.slack]`,
+    /// `[outbound.servicenow]`, `[outbound.webhook]`, `[outbound.meta]`, `[outbound.x]`; see
+    /// docs/OUTBOUND.md). TOML only: these hold secrets and structure.
+    pub outbound: sb_outbound::OutboundConfig,
 }
 
 /// The operator's own understanding data, loaded at start-up.
@@ -88,6 +92,7 @@ impl Default for Config {
             ingest: IngestSection::default(),
             pipeline: PipelineSection::default(),
             nlp: NlpSection::default(),
+            outbound: sb_outbound::OutboundConfig::default(),
         }
     }
 }

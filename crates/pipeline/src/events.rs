@@ -23,6 +23,9 @@ pub enum PipelineEvent {
         kind: String,
         score: f64,
     },
+    /// A connector's credentials were refused: sending to it is paused until it is resumed.
+    #[serde(rename = "connector.paused")]
+    ConnectorPaused { target: String, reason: String },
 }
 
 impl PipelineEvent {
@@ -32,6 +35,7 @@ impl PipelineEvent {
             Self::CaseUpdated { .. } => "case.updated",
             Self::MessageProcessed { .. } => "message.processed",
             Self::AlertRaised { .. } => "alert.raised",
+            Self::ConnectorPaused { .. } => "connector.paused",
         }
     }
 }

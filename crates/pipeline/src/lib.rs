@@ -4,12 +4,14 @@
 //! Every stage is keyed by message id and applied atomically with the message's move to
 //! `processed`, so replaying an event (a bus redelivery, a restart sweep) changes nothing.
 
+pub mod dispatch;
 pub mod events;
 pub mod ingest;
 pub mod listening;
 pub mod stages;
 pub mod worker;
 
+pub use dispatch::{DispatchConfig, Dispatcher};
 pub use events::{PipelineEvent, PipelineEvents};
 pub use ingest::{IngestError, Ingestor, IngestorConfig};
 pub use worker::{Pipeline, PipelineConfig};

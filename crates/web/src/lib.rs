@@ -34,6 +34,8 @@ pub struct AppState {
     pub keys: Arc<auth::KeyCache>,
     pub webhooks: Arc<WebhookConfig>,
     replays: Arc<webhooks::ReplayGuard>,
+    /// Outbound targets configured on this server (`meta`, `x`, `pagerduty`, …).
+    pub outbound_targets: Arc<Vec<String>>,
 }
 
 impl AppState {
@@ -51,7 +53,15 @@ impl AppState {
             keys,
             webhooks: Arc::new(WebhookConfig::default()),
             replays: Arc::default(),
+            outbound_targets: Arc::default(),
         }
+    }
+
+    /// Records which outbound targets are configured, so replies on a platform without one
+    /// are refused up front instead of waiting in the outbox.
+    pub fn with_outbound_targets(mut self, targets: Vec<String>) -> Self {
+        self.outbound_targets = Arc::new(targets);
+        self
     }
 
     /// Turns on the platform webhooks whose secrets `config` holds.
