@@ -15,6 +15,8 @@ pub mod x;
 
 pub use event::{InboundEvent, Parsed, PayloadError, Skipped};
 
+pub use signature::linkedin::{linkedin_challenge_response, sign_linkedin, verify_linkedin};
+pub use signature::tiktok::{TIKTOK_TOLERANCE_S, sign_tiktok, verify_tiktok};
 pub use signature::{
     GENERIC_TOLERANCE_S, HandshakeError, SignatureError, meta_handshake, sign_generic, sign_meta,
     verify_generic, verify_meta, verify_x, x_crc_response,
