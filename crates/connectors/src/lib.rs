@@ -1,6 +1,7 @@
 //! Switchboard platform connectors, inbound side: proving a webhook delivery came from the
 //! platform (`signature`) and turning each platform's payload into messages the ingest path
-//! accepts (`meta`, `x`, `generic`, `email`).
+//! accepts (`meta`, `x`, `linkedin`, `tiktok`, `generic`, `email`). `docs/CONNECTORS.md`
+//! explains how to add a platform.
 //!
 //! Everything here is a pure function over bytes and JSON: no IO, no HTTP framework, no
 //! clock. The web layer owns routes, status codes and storage; this crate owns the
@@ -9,6 +10,7 @@
 pub mod email;
 mod event;
 pub mod generic;
+pub mod linkedin;
 pub mod meta;
 pub mod signature;
 pub mod x;
