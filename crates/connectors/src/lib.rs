@@ -13,6 +13,7 @@ pub mod generic;
 pub mod linkedin;
 pub mod meta;
 pub mod signature;
+pub mod tiktok;
 pub mod x;
 
 pub use event::{InboundEvent, Parsed, PayloadError, Skipped};
