@@ -1,13 +1,13 @@
 //! Long-running fuzzing of every inbound parser: `cargo run --release -p
 //! switchboard-connectors --example fuzz -- SECONDS [SEED]`. Mutates the platform fixtures
 //! (byte flips, truncations, splices, inserted JSON tokens, random bytes) and feeds each result
-//! to the Meta, X, generic and e-mail parsers. A panic aborts the run with the input that
+//! to the Meta, X, LinkedIn, TikTok, generic and e-mail parsers. A panic aborts the run with the input that
 //! caused it written to `fuzz-crash.bin`; otherwise it prints how many inputs ran and for how
 //! long.
 
 use sb_domain::{NewMessage, Platform};
 use std::time::{Duration, Instant};
-use switchboard_connectors::{InboundEvent, email, generic, meta, x};
+use switchboard_connectors::{InboundEvent, email, generic, linkedin, meta, tiktok, x};
 
 const FIXTURES: &[&[u8]] = &[
     include_bytes!("../fixtures/meta_messenger_message_text.json"),
@@ -17,6 +17,10 @@ const FIXTURES: &[&[u8]] = &[
     include_bytes!("../fixtures/meta_instagram_message.json"),
     include_bytes!("../fixtures/x_aaa_tweet_create_events.json"),
     include_bytes!("../fixtures/x_aaa_direct_message_events.json"),
+    include_bytes!("../fixtures/linkedin_comment.json"),
+    include_bytes!("../fixtures/linkedin_mention.json"),
+    include_bytes!("../fixtures/tiktok_comment.json"),
+    include_bytes!("../fixtures/tiktok_reply.json"),
     include_bytes!("../fixtures/email_first.eml"),
     include_bytes!("../fixtures/email_reply.eml"),
 ];
@@ -34,6 +38,9 @@ const TOKENS: &[&str] = &[
     "-1",
     "1e999",
     "\"\\u0000\"",
+    // Escaped JSON, as inside TikTok's `content` string.
+    "\\\"",
+    "{\\\"comment_id\\\":",
     "\"\\ud800\"",
     "[[[[[[[[",
     "\r\n",
@@ -115,6 +122,12 @@ fn check(input: &[u8]) {
     if let Ok(p) = x::parse(input) {
         sound(p.events);
     }
+    if let Ok(p) = linkedin::parse(input) {
+        sound(p.events);
+    }
+    if let Ok(p) = tiktok::parse(input) {
+        sound(p.events);
+    }
     if let Ok(p) = generic::parse(Platform::Chat, input) {
         sound(p.events);
     }
@@ -143,7 +156,7 @@ fn main() {
         }
     }
     println!(
-        "{runs} inputs through 4 parsers in {:.1} s without a crash (seed {seed})",
+        "{runs} inputs through 6 parsers in {:.1} s without a crash (seed {seed})",
         started.elapsed().as_secs_f64()
     );
 }

@@ -3,11 +3,11 @@
 
 use sb_domain::NewMessage;
 use serde_json::{Value, json};
-use switchboard_connectors::{InboundEvent, Parsed, PayloadError, meta, x};
+use switchboard_connectors::{InboundEvent, Parsed, PayloadError, linkedin, meta, tiktok, x};
 
 type Parser = fn(&[u8]) -> Result<Parsed, PayloadError>;
 
-const FIXTURES: [(&str, Parser); 7] = [
+const FIXTURES: [(&str, Parser); 11] = [
     ("meta_messenger_message_text.json", meta::parse),
     ("meta_messenger_postback.json", meta::parse),
     ("meta_page_feed_comment_add.json", meta::parse),
@@ -15,7 +15,14 @@ const FIXTURES: [(&str, Parser); 7] = [
     ("meta_instagram_message.json", meta::parse),
     ("x_aaa_tweet_create_events.json", x::parse),
     ("x_aaa_direct_message_events.json", x::parse),
+    ("linkedin_comment.json", linkedin::parse),
+    ("linkedin_mention.json", linkedin::parse),
+    ("tiktok_comment.json", tiktok::parse),
+    ("tiktok_reply.json", tiktok::parse),
 ];
+
+/// Every parser, for inputs that belong to none of them.
+const PARSERS: [Parser; 4] = [meta::parse, x::parse, linkedin::parse, tiktok::parse];
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -83,8 +90,9 @@ fn random_garbage_and_random_byte_flips_never_panic() {
     for round in 0..2_000 {
         let len = rng.below(256);
         let b: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
-        assert!(meta::parse(&b).is_err(), "garbage round {round}");
-        assert!(x::parse(&b).is_err(), "garbage round {round}");
+        for parse in PARSERS {
+            assert!(parse(&b).is_err(), "garbage round {round}");
+        }
     }
 }
 
@@ -173,12 +181,33 @@ fn any_field_of_the_wrong_type_is_skipped_or_refused_never_a_panic() {
 #[test]
 fn deeply_nested_bodies_are_refused_not_a_stack_overflow() {
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    assert!(meta::parse(deep.as_bytes()).is_err());
-    assert!(x::parse(deep.as_bytes()).is_err());
+    for parse in PARSERS {
+        assert!(parse(deep.as_bytes()).is_err());
+    }
     let deep_obj = format!(
         "{{\"object\":\"page\",\"entry\":{}{}}}",
         "[".repeat(10_000),
         "]".repeat(10_000)
     );
     assert!(meta::parse(deep_obj.as_bytes()).is_err());
+}
+
+#[test]
+fn a_tiktok_content_string_is_as_hostile_as_a_body() {
+    // `content` is JSON inside a string: a second parse the outer checks never see.
+    let hostile = [
+        "[".repeat(100_000),
+        format!("{{\"comment_id\":{}}}", "[".repeat(10_000)),
+        "{\"comment_id\": \"1\", \"text\": \"\\ud800\"}".to_owned(),
+        "\u{0}".to_owned(),
+        "null".to_owned(),
+    ];
+    for content in hostile {
+        let body = json!({"event": "comment.update", "user_openid": "a", "content": content});
+        let parsed = tiktok::parse(body.to_string().as_bytes());
+        assert!(
+            matches!(&parsed, Ok(p) if p.events.is_empty()),
+            "{parsed:?}"
+        );
+    }
 }
