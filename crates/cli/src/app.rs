@@ -113,6 +113,8 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
             meta_verify_token: cfg.meta_verify_token.clone().unwrap_or_default(),
             x_consumer_secret: cfg.x_consumer_secret.clone().unwrap_or_default(),
             generic_secret: cfg.generic_webhook_secret.clone().unwrap_or_default(),
+            linkedin_client_secret: cfg.linkedin_client_secret.clone().unwrap_or_default(),
+            tiktok_client_secret: cfg.tiktok_client_secret.clone().unwrap_or_default(),
             accounts: cfg.webhook_accounts.iter().cloned().collect(),
         })
         .with_outbound_targets(targets);

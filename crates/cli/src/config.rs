@@ -27,6 +27,10 @@ pub struct Config {
     pub x_consumer_secret: Option<String>,
     /// Secret for signed generic and e-mail webhooks (`SWITCHBOARD_GENERIC_WEBHOOK_SECRET`).
     pub generic_webhook_secret: Option<String>,
+    /// LinkedIn app client secret for webhooks (`SWITCHBOARD_LINKEDIN_CLIENT_SECRET`).
+    pub linkedin_client_secret: Option<String>,
+    /// TikTok app client secret for webhooks (`SWITCHBOARD_TIKTOK_CLIENT_SECRET`).
+    pub tiktok_client_secret: Option<String>,
     /// Connected accounts webhooks accept (Page/Instagram ids, X user ids, mailboxes); empty
     /// accepts all (`SWITCHBOARD_WEBHOOK_ACCOUNTS`, comma-separated).
     pub webhook_accounts: Vec<String>,
@@ -87,6 +91,8 @@ impl Default for Config {
             meta_verify_token: None,
             x_consumer_secret: None,
             generic_webhook_secret: None,
+            linkedin_client_secret: None,
+            tiktok_client_secret: None,
             webhook_accounts: Vec::new(),
             log: "info".into(),
             ingest: IngestSection::default(),
@@ -172,6 +178,12 @@ impl Config {
         }
         if let Some(v) = env("GENERIC_WEBHOOK_SECRET") {
             c.generic_webhook_secret = Some(v);
+        }
+        if let Some(v) = env("LINKEDIN_CLIENT_SECRET") {
+            c.linkedin_client_secret = Some(v);
+        }
+        if let Some(v) = env("TIKTOK_CLIENT_SECRET") {
+            c.tiktok_client_secret = Some(v);
         }
         if let Some(v) = env("WEBHOOK_ACCOUNTS") {
             c.webhook_accounts = v

@@ -186,6 +186,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
+    // Every HTTPS client in the process (outbound targets, `simulate`) uses rustls with the
+    // ring provider; installing it once here is all they need.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     // Analysis and training are synchronous CPU work: no runtime, no configuration.
     if let Command::Nlp(cmd) = cli.command {

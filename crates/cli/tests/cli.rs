@@ -442,6 +442,7 @@ async fn webhook_secrets_are_read_from_the_environment() {
         .unwrap();
     wait_for_port(port);
     let base = format!("http://127.0.0.1:{port}");
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();
     let r = http
         .get(format!(

@@ -73,6 +73,7 @@ async fn a_burst_beyond_capacity_is_refused_with_retry_after_and_memory_stays_bo
     let base = format!("http://127.0.0.1:{port}");
 
     // One refused request, looked at closely.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();
     let burst: Vec<_> = (0..400)
         .map(|i| {

@@ -131,6 +131,7 @@ async fn start(real: bool) -> Server {
 }
 
 fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .pool_max_idle_per_host(1024)
         .build()

@@ -16,6 +16,7 @@ use utoipa::{Modify, OpenApi};
         alerts::list,
         webhooks::meta_handshake, webhooks::meta_delivery,
         webhooks::x_crc, webhooks::x_delivery,
+        webhooks::linkedin_challenge, webhooks::linkedin_delivery, webhooks::tiktok_delivery,
         webhooks::generic_delivery, webhooks::email_delivery,
     ),
     modifiers(&ApiKeyScheme),

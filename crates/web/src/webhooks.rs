@@ -38,6 +38,10 @@ pub struct WebhookConfig {
     pub x_consumer_secret: String,
     /// Secret for `POST /webhooks/generic/{source}` and `POST /webhooks/email`.
     pub generic_secret: String,
+    /// LinkedIn app client secret: the challenge answer and `X-LI-Signature`.
+    pub linkedin_client_secret: String,
+    /// TikTok app client secret: `TikTok-Signature`.
+    pub tiktok_client_secret: String,
     /// Connected accounts (Page or Instagram ids, X user ids, mailboxes, channels). Items for
     /// other accounts are skipped. Empty: every account is accepted.
     pub accounts: HashSet<String>,
@@ -66,6 +70,11 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/webhooks/meta", get(meta_handshake).post(meta_delivery))
         .route("/webhooks/x", get(x_crc).post(x_delivery))
+        .route(
+            "/webhooks/linkedin",
+            get(linkedin_challenge).post(linkedin_delivery),
+        )
+        .route("/webhooks/tiktok", post(tiktok_delivery))
         .route("/webhooks/generic/{source}", post(generic_delivery))
         .route(
             "/webhooks/email",
@@ -369,6 +378,110 @@ pub async fn x_delivery(
             )
         },
         sb_connectors::x::parse,
+    )
+    .await
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChallengeResponse {
+    pub challenge_code: String,
+    /// Hex HMAC-SHA256 of the challenge code with the client secret.
+    pub challenge_response: String,
+}
+
+#[utoipa::path(
+    get, path = "/webhooks/linkedin", tag = "webhooks",
+    params(("challengeCode" = String, Query, description = "The UUID LinkedIn sends to validate the endpoint")),
+    responses(
+        (status = 200, description = "The challenge answer", body = ChallengeResponse),
+        (status = 400, description = "No `challengeCode`, or not one LinkedIn would send", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "LinkedIn webhooks are not configured", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+pub async fn linkedin_challenge(
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<ChallengeResponse>, Problem> {
+    let secret = &state.webhooks.linkedin_client_secret;
+    if secret.is_empty() {
+        return Err(not_configured("LinkedIn"));
+    }
+    let code = q.get("challengeCode").map(String::as_str).unwrap_or("");
+    // Only UUID-shaped codes are answered: the answer is an HMAC with the delivery secret, so
+    // answering anything would let a caller obtain signatures for bodies of its choosing.
+    let response = sb_connectors::linkedin_challenge_response(secret, code).map_err(|e| {
+        Problem::custom(StatusCode::BAD_REQUEST, "challenge_invalid", e.to_string())
+    })?;
+    Ok(Json(ChallengeResponse {
+        challenge_code: code.to_owned(),
+        challenge_response: response,
+    }))
+}
+
+#[utoipa::path(
+    post, path = "/webhooks/linkedin", tag = "webhooks",
+    request_body(content = Object, description = "An organization social action notification delivery"),
+    params(("X-LI-Signature" = String, Header, description = "HMAC-SHA256 of the body with the client secret")),
+    responses(
+        (status = 200, description = "Verified; every message stored durably", body = DeliveryReport),
+        (status = 400, description = "Not JSON, or not a delivery", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "Signature missing, malformed or wrong", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "LinkedIn webhooks are not configured", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+pub async fn linkedin_delivery(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<DeliveryReport>, Problem> {
+    signed_delivery(
+        &state,
+        "linkedin",
+        body,
+        |b| {
+            sb_connectors::verify_linkedin(
+                &state.webhooks.linkedin_client_secret,
+                b,
+                header(&headers, "x-li-signature"),
+            )
+        },
+        sb_connectors::linkedin::parse,
+    )
+    .await
+}
+
+#[utoipa::path(
+    post, path = "/webhooks/tiktok", tag = "webhooks",
+    request_body(content = Object, description = "A TikTok webhook event (`client_key`, `event`, `create_time`, `user_openid`, `content`)"),
+    params(("TikTok-Signature" = String, Header, description = "`t=<unix seconds>,s=<hex HMAC-SHA256 of \"<t>.<body>\">`, at most 5 minutes old")),
+    responses(
+        (status = 200, description = "Verified; every message stored durably", body = DeliveryReport),
+        (status = 400, description = "Not JSON, or not an event", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "Signature missing, malformed, wrong or stale", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "TikTok webhooks are not configured", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+pub async fn tiktok_delivery(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<DeliveryReport>, Problem> {
+    let now_s = now().millis().div_euclid(1000);
+    signed_delivery(
+        &state,
+        "tiktok",
+        body,
+        |b| {
+            sb_connectors::verify_tiktok(
+                &state.webhooks.tiktok_client_secret,
+                b,
+                header(&headers, "tiktok-signature"),
+                now_s,
+            )
+            .map(|_| ())
+        },
+        sb_connectors::tiktok::parse,
     )
     .await
 }

@@ -23,6 +23,8 @@ const X_SECRET: &str = "z3ZX4v7mAAUGykl3EcmkqbartmuW8VFOOzCloLx9Q45P0hLrFu";
 const X_DM: &[u8] = include_bytes!("../../connectors/fixtures/x_aaa_direct_message_events.json");
 const X_DM_SIG: &str = "sha256=VbdKkA1NGq0rA/s6dqg+fxcgz7ahGyR+xSGTOeQOBzk=";
 const GENERIC_SECRET: &str = "generic-secret-for-tests";
+const LINKEDIN_SECRET: &str = "linkedin-secret-for-tests";
+const TIKTOK_SECRET: &str = "tiktok-secret-for-tests";
 const EMAIL_FIRST: &[u8] = include_bytes!("../../connectors/fixtures/email_first.eml");
 const EMAIL_REPLY: &[u8] = include_bytes!("../../connectors/fixtures/email_reply.eml");
 
@@ -32,6 +34,8 @@ fn config() -> WebhookConfig {
         meta_verify_token: META_TOKEN.into(),
         x_consumer_secret: X_SECRET.into(),
         generic_secret: GENERIC_SECRET.into(),
+        linkedin_client_secret: LINKEDIN_SECRET.into(),
+        tiktok_client_secret: TIKTOK_SECRET.into(),
         accounts: Default::default(),
     }
 }
@@ -541,4 +545,93 @@ fn httpdate_free(unix_s: i64) -> String {
     ];
     let month = MONTHS[m.parse::<usize>().unwrap() - 1];
     format!("{d} {month} {y} {} +0000", &time[..8])
+}
+
+const LINKEDIN_COMMENT: &[u8] = include_bytes!("../../connectors/fixtures/linkedin_comment.json");
+const TIKTOK_COMMENT: &[u8] = include_bytes!("../../connectors/fixtures/tiktok_comment.json");
+
+#[tokio::test]
+async fn linkedin_challenge_and_a_signed_comment() {
+    let app = spawn_app_with(config()).await;
+    let code = "890e4665-4dfe-4ab1-b689-ed553bceeed0";
+    let r = app
+        .http
+        .get(format!(
+            "{}/webhooks/linkedin?challengeCode={code}",
+            app.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["challengeCode"], code);
+    assert_eq!(
+        v["challengeResponse"],
+        hex::encode(hmac(LINKEDIN_SECRET, code.as_bytes()))
+    );
+    // Anything else would make the endpoint a signing oracle for forged deliveries.
+    let r = app
+        .http
+        .get(format!(
+            "{}/webhooks/linkedin?challengeCode={{\"forged\":1}}",
+            app.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
+    let sig = [(
+        "x-li-signature",
+        hex::encode(hmac(LINKEDIN_SECRET, LINKEDIN_COMMENT)),
+    )];
+    let (s, _, report) = post(&app, "/webhooks/linkedin", &sig, LINKEDIN_COMMENT).await;
+    assert_eq!(s, StatusCode::OK, "{report}");
+    assert_eq!(report["accepted"], 1);
+    let m = processed(
+        &app,
+        "urn:li:comment:(urn:li:activity:<ACTIVITY_ID>,<COMMENT_ID>)",
+    )
+    .await;
+    assert_eq!(m["source"], "linkedin");
+    let bad = [(
+        "x-li-signature",
+        hex::encode(hmac("wrong", LINKEDIN_COMMENT)),
+    )];
+    let (s, _, v) = post(&app, "/webhooks/linkedin", &bad, LINKEDIN_COMMENT).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("signature_mismatch"))
+    );
+}
+
+#[tokio::test]
+async fn a_signed_tiktok_comment_and_a_stale_one() {
+    let app = spawn_app_with(config()).await;
+    let sign = |t: i64| {
+        let mut signed = format!("{t}.").into_bytes();
+        signed.extend_from_slice(TIKTOK_COMMENT);
+        [(
+            "tiktok-signature",
+            format!("t={t},s={}", hex::encode(hmac(TIKTOK_SECRET, &signed))),
+        )]
+    };
+    let (s, _, v) = post(
+        &app,
+        "/webhooks/tiktok",
+        &sign(now_s() - 400),
+        TIKTOK_COMMENT,
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("signature_stale"))
+    );
+    let (s, _, report) = post(&app, "/webhooks/tiktok", &sign(now_s()), TIKTOK_COMMENT).await;
+    assert_eq!(s, StatusCode::OK, "{report}");
+    assert_eq!(report["accepted"], 1);
+    let m = processed(&app, "7450000000000000001").await;
+    assert_eq!(m["source"], "tiktok");
+    assert_eq!(m["author"]["name"], "Jane Example");
 }

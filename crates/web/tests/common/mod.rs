@@ -24,6 +24,8 @@ pub async fn spawn_app() -> App {
 }
 
 pub async fn spawn_app_with(webhooks: WebhookConfig) -> App {
+    // HTTPS support in the HTTP client runs on rustls with the ring provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> =
         Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
