@@ -47,6 +47,23 @@ pub struct MessageRecord {
     pub message: NewMessage,
 }
 
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TargetStats {
+    pub target: String,
+    pub pending: i64,
+    pub dead: i64,
+    pub attempts: i64,
+    pub failures: i64,
+    pub last_attempt_at: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InboundStats {
+    pub source: String,
+    pub last_received_at: Option<Timestamp>,
+    pub recent: i64,
+}
+
 /// What `link_identity` did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IdentityLink {
@@ -231,6 +248,14 @@ pub trait Store: Send + Sync + 'static {
         page: &Page,
     ) -> Result<Vec<OutboxItem>>;
     async fn outbox_item(&self, id: &OutboxId) -> Result<Option<OutboxItem>>;
+    /// Items about one subject (a case, an alert, an incident), oldest first.
+    async fn outbox_for_subject(&self, subject: &str) -> Result<Vec<OutboxItem>>;
+    /// Per target: queue depth, dead letters, and attempts and failures since `since`.
+    async fn outbox_stats(&self, since: Timestamp) -> Result<Vec<TargetStats>>;
+    /// Per platform: the latest message received and how many arrived since `since`.
+    async fn inbound_stats(&self, since: Timestamp) -> Result<Vec<InboundStats>>;
+    /// The message as it arrived, with every platform field (account, author id, …).
+    async fn message_raw(&self, id: &MessageId) -> Result<Option<serde_json::Value>>;
     /// The delivery log of one item, oldest attempt first.
     async fn delivery_log(&self, id: &OutboxId) -> Result<Vec<DeliveryAttempt>>;
     async fn set_target_state(&self, state: &TargetState) -> Result<()>;

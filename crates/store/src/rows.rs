@@ -421,6 +421,16 @@ pub mod outbox_sql {
         ON CONFLICT (target) DO UPDATE SET status = excluded.status, since = excluded.since, reason = excluded.reason";
     pub const TARGETS: &str =
         "SELECT target, status, since, reason FROM outbox_targets ORDER BY target";
+    pub const BY_SUBJECT_WHERE: &str = "WHERE subject = $1 ORDER BY seq";
+    pub const STATS: &str = "SELECT o.target, \
+        SUM(CASE WHEN o.status = 'pending' THEN 1 ELSE 0 END), \
+        SUM(CASE WHEN o.status = 'dead' THEN 1 ELSE 0 END), \
+        (SELECT COUNT(*) FROM outbox_attempts a JOIN outbox i ON i.id = a.outbox_id WHERE i.target = o.target AND a.at >= $1), \
+        (SELECT COUNT(*) FROM outbox_attempts a JOIN outbox i ON i.id = a.outbox_id WHERE i.target = o.target AND a.at >= $1 AND a.outcome <> 'delivered'), \
+        (SELECT MAX(a.at) FROM outbox_attempts a JOIN outbox i ON i.id = a.outbox_id WHERE i.target = o.target) \
+        FROM outbox o GROUP BY o.target ORDER BY o.target";
+    pub const INBOUND: &str = "SELECT source, MAX(received_at), \
+        SUM(CASE WHEN received_at >= $1 THEN 1 ELSE 0 END) FROM messages GROUP BY source ORDER BY source";
     pub const ATTEMPTS: &str = "SELECT attempt, at, outcome, status_code, error, duration_ms FROM outbox_attempts \
         WHERE outbox_id = $1 ORDER BY attempt";
 }

@@ -889,6 +889,72 @@ async fn the_outbox_enqueues_once_leases_retries_and_keeps_a_log() {
         );
         let targets = store.target_states().await.unwrap();
         assert_eq!(targets[0].status, "active", "{name}");
+
+        let about = store.outbox_for_subject("alt_1").await.unwrap();
+        assert_eq!(about.len(), 2, "{name}");
+        assert!(
+            store.outbox_for_subject("case_x").await.unwrap().is_empty(),
+            "{name}"
+        );
+        let stats = store.outbox_stats(Timestamp(0)).await.unwrap();
+        let pd_stats = stats.iter().find(|s| s.target == "pagerduty").unwrap();
+        assert_eq!(
+            (
+                pd_stats.pending,
+                pd_stats.dead,
+                pd_stats.attempts,
+                pd_stats.failures
+            ),
+            (0, 0, 2, 1),
+            "{name}"
+        );
+        assert_eq!(pd_stats.last_attempt_at, Some(Timestamp(20_100)), "{name}");
+        let slack_stats = stats.iter().find(|s| s.target == "slack").unwrap();
+        assert_eq!((slack_stats.dead, slack_stats.failures), (1, 1), "{name}");
+        let recent = store.outbox_stats(Timestamp(10_000)).await.unwrap();
+        assert_eq!(
+            recent
+                .iter()
+                .find(|s| s.target == "pagerduty")
+                .unwrap()
+                .attempts,
+            1,
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn inbound_stats_and_raw_messages() {
+    for (name, store, _dir) in backends().await {
+        let mut a = record("x", "r1", "@ana", "hello");
+        a.message.raw =
+            json!({"source": "x", "external_id": "r1", "author_id": "42", "account": "acme"});
+        let mut b = record("facebook", "r2", "@bob", "hi");
+        b.received_at = Timestamp(9_000);
+        store.append_messages(&[a.clone(), b]).await.unwrap();
+        let raw = store.message_raw(&a.id).await.unwrap().unwrap();
+        assert_eq!(raw["author_id"], "42", "{name}");
+        assert!(
+            store
+                .message_raw(&MessageId::generate())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let stats = store.inbound_stats(Timestamp(5_000)).await.unwrap();
+        let got: Vec<_> = stats
+            .iter()
+            .map(|s| (s.source.as_str(), s.last_received_at, s.recent))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("facebook", Some(Timestamp(9_000)), 1),
+                ("x", Some(Timestamp(1_000)), 0)
+            ],
+            "{name}"
+        );
     }
 }
 

@@ -1,6 +1,6 @@
 //! The OpenAPI 3 document of every `/api` and `/webhooks` route, generated from the handlers' annotations.
 
-use crate::api::{alerts, cases, customers, events, messages};
+use crate::api::{alerts, cases, connectors, customers, events, messages, replies};
 use crate::webhooks;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -10,7 +10,8 @@ use utoipa::{Modify, OpenApi};
     info(title = "Switchboard API", description = "Social customer care and operations hub."),
     paths(
         messages::ingest, messages::get,
-        cases::list, cases::get, cases::queues,
+        cases::list, cases::get, cases::queues, replies::create,
+        connectors::health, connectors::resume, connectors::list, connectors::get,
         customers::get, customers::link,
         events::stream,
         alerts::list,
@@ -26,6 +27,7 @@ use utoipa::{Modify, OpenApi};
         (name = "customers", description = "Customer profiles"),
         (name = "events", description = "Live events"),
         (name = "alerts", description = "Alerts raised by listening"),
+        (name = "connectors", description = "Connector health, the outbox and its delivery log"),
         (name = "webhooks", description = "Platform deliveries, authenticated by signature"),
     )
 )]

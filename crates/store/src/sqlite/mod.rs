@@ -12,8 +12,8 @@ use crate::rows::{
     TargetRow, outbox_sql,
 };
 use crate::{
-    ApiKey, Appended, CaseFilter, Counts, IdentityLink, MessageRecord, Page, Result, Store,
-    StoreError, User,
+    ApiKey, Appended, CaseFilter, Counts, IdentityLink, InboundStats, MessageRecord, Page, Result,
+    Store, StoreError, TargetStats, User,
 };
 use async_trait::async_trait;
 use sb_domain::case::{CaseContext, CasePlan, KnownCustomer, OpenCase, PlanMessage};
@@ -669,6 +669,65 @@ impl Store for SqliteStore {
             .fetch_optional(&self.reader)
             .await?;
         row.map(OutboxRow::into_domain).transpose()
+    }
+
+    async fn outbox_for_subject(&self, subject: &str) -> Result<Vec<OutboxItem>> {
+        let sql = format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox {}",
+            outbox_sql::BY_SUBJECT_WHERE
+        );
+        let rows: Vec<OutboxRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(subject)
+            .fetch_all(&self.reader)
+            .await?;
+        rows.into_iter().map(OutboxRow::into_domain).collect()
+    }
+
+    async fn outbox_stats(&self, since: Timestamp) -> Result<Vec<TargetStats>> {
+        let rows: Vec<(String, Option<i64>, Option<i64>, i64, i64, Option<i64>)> =
+            sqlx::query_as(outbox_sql::STATS)
+                .bind(since.millis())
+                .fetch_all(&self.reader)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(target, pending, dead, attempts, failures, last)| TargetStats {
+                    target,
+                    pending: pending.unwrap_or(0),
+                    dead: dead.unwrap_or(0),
+                    attempts,
+                    failures,
+                    last_attempt_at: last.map(Timestamp),
+                },
+            )
+            .collect())
+    }
+
+    async fn inbound_stats(&self, since: Timestamp) -> Result<Vec<InboundStats>> {
+        let rows: Vec<(String, Option<i64>, Option<i64>)> = sqlx::query_as(outbox_sql::INBOUND)
+            .bind(since.millis())
+            .fetch_all(&self.reader)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(source, last, recent)| InboundStats {
+                source,
+                last_received_at: last.map(Timestamp),
+                recent: recent.unwrap_or(0),
+            })
+            .collect())
+    }
+
+    async fn message_raw(&self, id: &MessageId) -> Result<Option<serde_json::Value>> {
+        let raw: Option<String> = sqlx::query_scalar("SELECT raw FROM messages WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&self.reader)
+            .await?;
+        raw.map(|r| {
+            serde_json::from_str(&r).map_err(|e| StoreError::Corrupt(format!("message raw: {e}")))
+        })
+        .transpose()
     }
 
     async fn delivery_log(&self, id: &OutboxId) -> Result<Vec<DeliveryAttempt>> {

@@ -128,6 +128,9 @@ pub struct CaseDetail {
     /// The thread, oldest first, with each message's enrichment.
     pub messages: Vec<Message>,
     pub customer: Option<Customer>,
+    /// Replies sent or waiting for this case, with their delivery state; refused ones stay
+    /// here as dead letters.
+    pub outbox: Vec<sb_domain::OutboxItem>,
 }
 
 #[utoipa::path(
@@ -152,10 +155,12 @@ pub async fn get(
         .ok_or_else(|| Problem::not_found(format!("no case `{id}`")))?;
     let messages = state.store.case_messages(&id).await?;
     let customer = state.store.customer(&case.customer_id).await?;
+    let outbox = state.store.outbox_for_subject(id.as_str()).await?;
     Ok(Json(CaseDetail {
         case,
         messages,
         customer,
+        outbox,
     }))
 }
 

@@ -2,9 +2,11 @@
 
 pub mod alerts;
 pub mod cases;
+pub mod connectors;
 pub mod customers;
 pub mod events;
 pub mod messages;
+pub mod replies;
 
 use crate::AppState;
 use axum::Router;
@@ -16,6 +18,11 @@ pub fn routes() -> Router<AppState> {
         .route("/messages/{id}", get(messages::get))
         .route("/cases", get(cases::list))
         .route("/cases/{id}", get(cases::get))
+        .route("/cases/{id}/replies", post(replies::create))
+        .route("/connectors", get(connectors::health))
+        .route("/connectors/{target}/resume", post(connectors::resume))
+        .route("/outbox", get(connectors::list))
+        .route("/outbox/{id}", get(connectors::get))
         .route("/customers/{id}", get(customers::get))
         .route("/customers/{id}/identities", post(customers::link))
         .route("/queues", get(cases::queues))

@@ -24,6 +24,12 @@ pub async fn spawn_app() -> App {
 }
 
 pub async fn spawn_app_with(webhooks: WebhookConfig) -> App {
+    spawn_app_full(webhooks, sb_outbound::OutboundConfig::default()).await
+}
+
+/// The app with platform webhooks and outbound targets, and the outbox dispatcher running
+/// as `serve` runs it.
+pub async fn spawn_app_full(webhooks: WebhookConfig, outbound: sb_outbound::OutboundConfig) -> App {
     // HTTPS support in the HTTP client runs on rustls with the ring provider.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
@@ -44,6 +50,21 @@ pub async fn spawn_app_with(webhooks: WebhookConfig) -> App {
     let ingestor = Ingestor::start(store.clone(), bus, clock, IngestorConfig::default());
     let state = AppState::new(store.clone(), ingestor, events, Some(AdminKey::new(KEY)))
         .with_webhooks(webhooks);
+    let senders = sb_outbound::Senders::from_config(&outbound).unwrap();
+    let targets: Vec<String> = senders.targets().map(str::to_owned).collect();
+    let state = state.with_outbound_targets(targets);
+    let dispatcher = sb_pipeline::Dispatcher::new(
+        store.clone(),
+        Arc::new(senders),
+        clock_for_dispatch(),
+        state.events.clone(),
+        sb_pipeline::DispatchConfig {
+            idle: Duration::from_millis(20),
+            base_backoff: Duration::from_millis(50),
+            ..sb_pipeline::DispatchConfig::default()
+        },
+    );
+    tokio::spawn(dispatcher.run());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(switchboard_web::serve(
@@ -57,6 +78,10 @@ pub async fn spawn_app_with(webhooks: WebhookConfig) -> App {
         http: reqwest::Client::new(),
         _dir: dir,
     }
+}
+
+fn clock_for_dispatch() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
 }
 
 impl App {

@@ -1,0 +1,228 @@
+//! Replies to customers: stored in the outbox before anything is sent, then delivered by the
+//! dispatcher through the platform's connector. A reply answers the case's latest customer
+//! message where it was written — publicly under the comment or post, or privately by DM —
+//! and can move a public thread private: a short public answer plus a DM, in one action (A6).
+
+use crate::AppState;
+use crate::api::messages::parse_id;
+use crate::problem::{Problem, ProblemBody};
+use axum::Json;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use bytes::Bytes;
+use sb_domain::{CaseId, ErrorCode, Message, MessageKind, NewOutboxItem, Visibility};
+use sb_outbound::{Payload, Reply, ReplyKind};
+use serde::{Deserialize, Serialize};
+
+/// Longest reply text accepted; platforms with shorter limits refuse longer ones, which then
+/// show on the case as dead letters.
+pub const MAX_REPLY_CHARS: usize = 8_000;
+
+/// Said publicly when a thread moves to private messages, unless the request says otherwise.
+pub const DEFAULT_MOVE_NOTE: &str =
+    "We have sent you a private message so we can look into this with your details.";
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ReplyRequest {
+    pub text: String,
+    /// `public` (under the comment or post) or `private` (a DM). Defaults to where the
+    /// customer wrote.
+    pub visibility: Option<String>,
+    /// Move a public thread private: `text` goes by DM, and this short note (or a default)
+    /// is posted publicly.
+    #[serde(default)]
+    pub move_to_private: bool,
+    pub public_note: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct QueuedReply {
+    pub outbox_id: String,
+    /// `dm`, `comment_reply` or `post_reply`.
+    pub kind: String,
+    /// True when this `Idempotency-Key` was already used: nothing new was queued.
+    pub duplicate: bool,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReplyResponse {
+    pub items: Vec<QueuedReply>,
+}
+
+fn refuse(code: &str, detail: impl Into<String>) -> Problem {
+    Problem::custom(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/cases/{id}/replies", tag = "cases",
+    params(
+        ("id" = String, Path, description = "Case id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Resending with the same key queues nothing new"),
+    ),
+    request_body = ReplyRequest,
+    responses(
+        (status = 202, description = "Stored in the outbox; the dispatcher sends it", body = ReplyResponse),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "No connector is configured to send on this platform (`reply_channel_not_configured`)", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Empty or too long (`invalid_field`), a platform replies cannot reach yet (`reply_channel_unsupported`), or a public reply to a private message (`reply_visibility_unavailable`)", body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<ReplyResponse>), Problem> {
+    let case_id = parse_id(&id, CaseId::parse, "case")?;
+    let value = crate::body::json_value(body)?;
+    let req: ReplyRequest = serde_json::from_value(value).map_err(|e| {
+        Problem::new(
+            ErrorCode::InvalidBody,
+            format!("expected {{\"text\", \"visibility\"?, \"move_to_private\"?}}: {e}"),
+        )
+    })?;
+    let text = req.text.trim();
+    if text.is_empty() || text.chars().count() > MAX_REPLY_CHARS {
+        return Err(Problem::new(
+            ErrorCode::InvalidField,
+            format!("`text` must be 1 to {MAX_REPLY_CHARS} characters"),
+        )
+        .with_field("text"));
+    }
+    if state.store.case(&case_id).await?.is_none() {
+        return Err(Problem::not_found(format!("no case `{case_id}`")));
+    }
+    let messages = state.store.case_messages(&case_id).await?;
+    let last = messages
+        .iter()
+        .rev()
+        .find(|m| m.removed_at.is_none())
+        .or(messages.last())
+        .ok_or_else(|| Problem::not_found(format!("case `{case_id}` has no message")))?;
+    let target = match last.source.as_str() {
+        "facebook" | "instagram" => "meta",
+        "x" => "x",
+        other => {
+            return Err(refuse(
+                "reply_channel_unsupported",
+                format!("replies on `{other}` cannot be sent from Switchboard yet"),
+            ));
+        }
+    };
+    if !state.outbound_targets.iter().any(|t| t == target) {
+        return Err(Problem::custom(
+            StatusCode::CONFLICT,
+            "reply_channel_not_configured",
+            format!("no `[outbound.{target}]` connector is configured on this server"),
+        ));
+    }
+    let raw = state.store.message_raw(&last.id).await?.unwrap_or_default();
+    let plan = plan_replies(last, &raw, &req, text)?;
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 200)
+        .map_or_else(|| ulid::Ulid::generate().to_string(), str::to_owned);
+    let items: Vec<NewOutboxItem> = plan
+        .iter()
+        .enumerate()
+        .map(|(i, reply)| NewOutboxItem {
+            target: target.to_owned(),
+            dedup_key: format!("reply:{case_id}:{key}:{i}"),
+            payload: serde_json::to_value(Payload::Reply(reply.clone())).unwrap_or_default(),
+            subject: Some(case_id.to_string()),
+        })
+        .collect();
+    let now = sb_domain::Clock::now(&sb_domain::SystemClock);
+    let stored = state.store.enqueue(&items, now).await?;
+    let items = stored
+        .into_iter()
+        .zip(&plan)
+        .map(|((id, duplicate), reply)| QueuedReply {
+            outbox_id: id.to_string(),
+            kind: kind_name(reply.kind).to_owned(),
+            duplicate,
+        })
+        .collect();
+    Ok((StatusCode::ACCEPTED, Json(ReplyResponse { items })))
+}
+
+fn kind_name(k: ReplyKind) -> &'static str {
+    match k {
+        ReplyKind::Dm => "dm",
+        ReplyKind::CommentReply => "comment_reply",
+        ReplyKind::PostReply => "post_reply",
+    }
+}
+
+/// The replies one request sends, answering `last` (the customer's latest message) whose
+/// platform fields are in `raw`.
+fn plan_replies(
+    last: &Message,
+    raw: &serde_json::Value,
+    req: &ReplyRequest,
+    text: &str,
+) -> Result<Vec<Reply>, Problem> {
+    let account = raw["account"]
+        .as_str()
+        .map_or_else(|| last.channel.clone(), str::to_owned);
+    let recipient = raw["author_id"]
+        .as_str()
+        .map_or_else(|| last.author.handle.clone(), str::to_owned);
+    let written_privately = last.visibility == Visibility::Private || last.kind == MessageKind::Dm;
+    let dm = |t: &str| Reply {
+        platform: last.source.as_str().to_owned(),
+        kind: ReplyKind::Dm,
+        account: account.clone(),
+        recipient: Some(recipient.clone()),
+        in_reply_to: None,
+        text: t.to_owned(),
+    };
+    let public = |t: &str| Reply {
+        platform: last.source.as_str().to_owned(),
+        kind: if last.source.as_str() == "x" {
+            ReplyKind::PostReply
+        } else {
+            ReplyKind::CommentReply
+        },
+        account: account.clone(),
+        recipient: None,
+        in_reply_to: Some(last.external_id.clone()),
+        text: t.to_owned(),
+    };
+    if req.move_to_private {
+        if written_privately {
+            return Err(refuse(
+                "reply_visibility_unavailable",
+                "the conversation is already private",
+            ));
+        }
+        let note = req
+            .public_note
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .unwrap_or(DEFAULT_MOVE_NOTE);
+        return Ok(vec![public(note), dm(text)]);
+    }
+    match req.visibility.as_deref() {
+        None if written_privately => Ok(vec![dm(text)]),
+        None | Some("public") if !written_privately => Ok(vec![public(text)]),
+        Some("public") => Err(refuse(
+            "reply_visibility_unavailable",
+            "the customer wrote privately; a public reply would disclose the conversation",
+        )),
+        Some("private") => Ok(vec![dm(text)]),
+        Some(other) => Err(Problem::new(
+            ErrorCode::InvalidField,
+            format!("`visibility` must be `public` or `private`, not `{other}`"),
+        )
+        .with_field("visibility")),
+        None => Ok(vec![dm(text)]),
+    }
+}

@@ -1,0 +1,335 @@
+//! Replies end to end: a customer's comment arrives by webhook, an agent answers through the
+//! API, the outbox dispatcher delivers it to a fake Graph API; failures are retried, refusals
+//! stay on the case as dead letters, and a revoked token pauses the connector without losing
+//! anything.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{App, KEY, spawn_app_full};
+use hmac::{Hmac, Mac};
+use reqwest::StatusCode;
+use sb_outbound::OutboundConfig;
+use sb_outbound::meta::MetaConfig;
+use serde_json::{Value, json};
+use sha2::Sha256;
+use std::time::Duration;
+use switchboard_web::WebhookConfig;
+use wiremock::matchers::{body_partial_json, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const SECRET: &str = "app-secret";
+const PAGE: &str = "page-1";
+const TOKEN: &str = "page-token-1";
+
+async fn rig(graph: &MockServer) -> App {
+    let mut meta = MetaConfig {
+        base_url: graph.uri(),
+        ..MetaConfig::default()
+    };
+    meta.tokens
+        .insert(PAGE.into(), sb_outbound::Secret::new(TOKEN));
+    spawn_app_full(
+        WebhookConfig {
+            meta_app_secret: SECRET.into(),
+            ..WebhookConfig::default()
+        },
+        OutboundConfig {
+            meta: Some(meta),
+            ..OutboundConfig::default()
+        },
+    )
+    .await
+}
+
+/// Delivers one Page-feed comment as Meta would, and returns its case id.
+async fn comment(app: &App, comment_id: &str, text: &str) -> String {
+    comment_by(app, "u-77", comment_id, text).await
+}
+
+async fn comment_by(app: &App, author: &str, comment_id: &str, text: &str) -> String {
+    let body = serde_json::to_vec(&json!({
+        "object": "page",
+        "entry": [{"id": PAGE, "time": 1_767_000_100, "changes": [{"field": "feed", "value": {
+            "from": {"id": author, "name": "Sam Lee"}, "post_id": "page-1_post-9",
+            "comment_id": comment_id, "parent_id": "page-1_post-9",
+            "created_time": 1_767_000_000, "item": "comment", "verb": "add", "message": text,
+        }}]}]
+    }))
+    .unwrap();
+    let mut m = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    m.update(&body);
+    let sig = format!("sha256={}", hex::encode(m.finalize().into_bytes()));
+    let r = app
+        .http
+        .post(format!("{}/webhooks/meta", app.url))
+        .header("x-hub-signature-256", sig)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    for _ in 0..200 {
+        let (_, cases) = app.get("/api/v1/cases").await;
+        for c in cases["items"].as_array().into_iter().flatten() {
+            let (_, full) = app
+                .get(&format!("/api/v1/cases/{}", c["id"].as_str().unwrap()))
+                .await;
+            if full["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["external_id"] == comment_id)
+            {
+                return c["id"].as_str().unwrap().to_owned();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("comment {comment_id} never reached a case");
+}
+
+async fn reply(app: &App, case: &str, key: Option<&str>, body: Value) -> (StatusCode, Value) {
+    let mut req = app
+        .http
+        .post(format!("{}/api/v1/cases/{case}/replies", app.url))
+        .bearer_auth(KEY)
+        .json(&body);
+    if let Some(k) = key {
+        req = req.header("idempotency-key", k);
+    }
+    let r = req.send().await.unwrap();
+    (r.status(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// The case's outbox items once none is pending.
+async fn settled(app: &App, case: &str) -> Vec<Value> {
+    for _ in 0..300 {
+        let (_, full) = app.get(&format!("/api/v1/cases/{case}")).await;
+        let items = full["outbox"].as_array().cloned().unwrap_or_default();
+        if !items.is_empty() && items.iter().all(|i| i["status"] != "pending") {
+            return items;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the outbox of {case} did not settle");
+}
+
+#[tokio::test]
+async fn a_public_reply_and_a_move_to_private_are_delivered_once() {
+    let graph = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v21.0/post-9_c-1/comments"))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "reply-1"})))
+        .expect(2)
+        .mount(&graph)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v21.0/{PAGE}/messages")))
+        .and(body_partial_json(
+            json!({"recipient": {"id": "u-77"}, "messaging_type": "RESPONSE"}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"recipient_id": "u-77", "message_id": "m-1"})),
+        )
+        .expect(1)
+        .mount(&graph)
+        .await;
+    let app = rig(&graph).await;
+    let case = comment(&app, "post-9_c-1", "My order never arrived").await;
+
+    let (s, v) = reply(
+        &app,
+        &case,
+        Some("k-1"),
+        json!({"text": "Sorry Sam, we are on it."}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(v["items"][0]["kind"], "comment_reply");
+    // The agent's client retries the same request: nothing new is queued.
+    let (_, again) = reply(
+        &app,
+        &case,
+        Some("k-1"),
+        json!({"text": "Sorry Sam, we are on it."}),
+    )
+    .await;
+    assert_eq!(again["items"][0]["duplicate"], true);
+    assert_eq!(again["items"][0]["outbox_id"], v["items"][0]["outbox_id"]);
+
+    let (s, v) = reply(
+        &app,
+        &case,
+        None,
+        json!({"text": "Could you send us your order number?", "move_to_private": true}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let kinds: Vec<&str> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["comment_reply", "dm"]);
+
+    let items = settled(&app, &case).await;
+    assert_eq!(items.len(), 3);
+    assert!(
+        items.iter().all(|i| i["status"] == "delivered"),
+        "{items:?}"
+    );
+    let (_, detail) = app
+        .get(&format!(
+            "/api/v1/outbox/{}",
+            items[0]["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(detail["attempts"][0]["outcome"], "delivered");
+    assert_eq!(detail["remote_id"], "reply-1");
+    // wiremock checks on drop that each call happened exactly as often as expected.
+}
+
+#[tokio::test]
+async fn refusals_stay_on_the_case_and_a_revoked_token_pauses_the_connector() {
+    let graph = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v21.0/post-9_c-2/comments"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {"message": "(#100) Invalid parameter", "type": "OAuthException", "code": 100}})))
+        .expect(1)
+        .mount(&graph)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v21.0/post-9_c-3/comments"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": {"message": "Error validating access token: The session has been invalidated", "type": "OAuthException", "code": 190}})))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&graph)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v21.0/post-9_c-3/comments"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "reply-3"})))
+        .expect(1)
+        .mount(&graph)
+        .await;
+    let app = rig(&graph).await;
+
+    let refused = comment(&app, "post-9_c-2", "Where is my refund?").await;
+    let (s, _) = reply(&app, &refused, None, json!({"text": "Checking now."})).await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let items = settled(&app, &refused).await;
+    assert_eq!(items[0]["status"], "dead");
+    assert!(
+        items[0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("Invalid parameter")
+    );
+    let (_, dead) = app.get("/api/v1/outbox?status=dead").await;
+    assert_eq!(dead["items"].as_array().unwrap().len(), 1);
+
+    let paused = comment_by(&app, "u-88", "post-9_c-3", "Still waiting").await;
+    assert_ne!(paused, refused);
+    let (s, _) = reply(&app, &paused, None, json!({"text": "On it."})).await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let mut health = Value::Null;
+    for _ in 0..200 {
+        health = app.get("/api/v1/connectors").await.1;
+        if health["outbound"][0]["status"] == "reauthorization_required" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let meta = &health["outbound"][0];
+    assert_eq!(
+        (meta["target"].as_str(), meta["status"].as_str()),
+        (Some("meta"), Some("reauthorization_required")),
+        "{health}"
+    );
+    assert_eq!(meta["queue_depth"], 1, "the reply waits: {health}");
+    assert_eq!(meta["dead_letters"], 1);
+    let facebook = health["inbound"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["source"] == "facebook")
+        .unwrap();
+    assert!(facebook["events_per_min"].as_f64().unwrap() > 0.0);
+
+    // The token is replaced; an operator resumes the connector; the reply goes out.
+    let r = app
+        .http
+        .post(format!("{}/api/v1/connectors/meta/resume", app.url))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let items = settled(&app, &paused).await;
+    assert_eq!(items[0]["status"], "delivered");
+    assert_eq!(items[0]["attempts"], 2);
+}
+
+#[tokio::test]
+async fn replies_that_cannot_be_sent_are_refused_up_front() {
+    let graph = MockServer::start().await;
+    let app = rig(&graph).await;
+    let case = comment(&app, "post-9_c-4", "Hello?").await;
+    for (body, status, code) in [
+        (
+            json!({"text": "  "}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+        ),
+        (
+            json!({"text": "x", "visibility": "loud"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+        ),
+        (json!({"txt": "x"}), StatusCode::BAD_REQUEST, "invalid_body"),
+    ] {
+        let (s, v) = reply(&app, &case, None, body).await;
+        assert_eq!((s, v["code"].as_str()), (status, Some(code)), "{v}");
+    }
+    let (s, v) = reply(
+        &app,
+        "case_01JD0000000000000000000000",
+        None,
+        json!({"text": "x"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+
+    // A chat message has no reply connector; X has none configured here.
+    for (source, code, status) in [
+        (
+            "chat",
+            "reply_channel_unsupported",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        ("x", "reply_channel_not_configured", StatusCode::CONFLICT),
+    ] {
+        let (s, _, v) = app
+            .post(json!({"source": source, "external_id": format!("{source}-1"), "author": format!("@{source}-user"), "text": "help"}))
+            .await;
+        assert_eq!(s, StatusCode::ACCEPTED);
+        let id = v["id"].as_str().unwrap().to_owned();
+        let mut case_id = Value::Null;
+        for _ in 0..200 {
+            let (_, m) = app.get(&format!("/api/v1/messages/{id}")).await;
+            if m["case_id"].is_string() {
+                case_id = m["case_id"].clone();
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let (s, v) = reply(&app, case_id.as_str().unwrap(), None, json!({"text": "hi"})).await;
+        assert_eq!((s, v["code"].as_str()), (status, Some(code)), "{v}");
+    }
+}
