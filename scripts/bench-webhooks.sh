@@ -21,7 +21,7 @@ pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 
-p99() { awk '/^latency/ {print $7}'; }
+p99() { awk '/^latency/ {print $9}'; }
 hook=(); api=()
 for r in $(seq 1 "$rounds"); do
   out="$("$bin" simulate --url "http://127.0.0.1:$port" --rate "$rate" --duration "$secs" \
