@@ -75,21 +75,21 @@ pub struct SeriesWatch {
 
 impl SeriesWatch {
     /// Counts one message. When it is the first of a later bucket, the open bucket closes
-    /// (and any empty buckets in between), and the signals of the last closed bucket are
-    /// returned. Messages later than their bucket was closed are counted in the open one.
+    /// (and any empty buckets in between), and the signals of every closed bucket are
+    /// returned, oldest first. Messages later than their bucket was closed are counted in the open one.
     pub fn record(
         &mut self,
         cfg: &WatchConfig,
         ts_ms: i64,
         sentiment: Option<f32>,
-    ) -> Option<BucketSignals> {
+    ) -> Vec<BucketSignals> {
         let start = cfg.bucket_of(ts_ms);
         let closed = match self.bucket_start {
             Some(open) if start > open => self.close_until(cfg, start),
-            Some(_) => None,
+            Some(_) => Vec::new(),
             None => {
                 self.bucket_start = Some(start);
-                None
+                Vec::new()
             }
         };
         self.count = self.count.saturating_add(1);
@@ -117,24 +117,29 @@ impl SeriesWatch {
 
     /// Closes the open bucket if `now_ms` is past it (a series that has gone quiet still
     /// has its silence scored).
-    pub fn flush(&mut self, cfg: &WatchConfig, now_ms: i64) -> Option<BucketSignals> {
+    pub fn flush(&mut self, cfg: &WatchConfig, now_ms: i64) -> Vec<BucketSignals> {
         let start = cfg.bucket_of(now_ms);
         match self.bucket_start {
             Some(open) if start > open => self.close_until(cfg, start),
-            _ => None,
+            _ => Vec::new(),
         }
     }
 
-    /// Closes the open bucket and the empty ones up to `next`, which becomes the open one.
-    fn close_until(&mut self, cfg: &WatchConfig, next: i64) -> Option<BucketSignals> {
-        let open = self.bucket_start?;
-        let mut last = self.close(cfg, open);
+    /// Closes the open bucket and the empty ones up to `next`, which becomes the open one;
+    /// answers every closed bucket, oldest first (the one with the messages, then the
+    /// silence, at most `MAX_EMPTY_BUCKETS` of it).
+    fn close_until(&mut self, cfg: &WatchConfig, next: i64) -> Vec<BucketSignals> {
+        let Some(open) = self.bucket_start else {
+            return Vec::new();
+        };
         let empty = ((next - open) / cfg.bucket_len() - 1).clamp(0, MAX_EMPTY_BUCKETS);
+        let mut closed = Vec::with_capacity(1 + empty as usize);
+        closed.push(self.close(cfg, open));
         for k in (1..=empty).rev() {
-            last = self.close(cfg, next - k * cfg.bucket_len());
+            closed.push(self.close(cfg, next - k * cfg.bucket_len()));
         }
         self.bucket_start = Some(next);
-        Some(last)
+        closed
     }
 
     fn close(&mut self, cfg: &WatchConfig, bucket_start: i64) -> BucketSignals {
@@ -189,7 +194,7 @@ impl<K: Hash + Eq> Watchlist<K> {
     }
 
     /// Counts one message against series `key`; see [`SeriesWatch::record`].
-    pub fn record(&mut self, key: K, ts_ms: i64, sentiment: Option<f32>) -> Option<BucketSignals> {
+    pub fn record(&mut self, key: K, ts_ms: i64, sentiment: Option<f32>) -> Vec<BucketSignals> {
         self.series
             .entry(key)
             .or_default()
@@ -203,12 +208,13 @@ impl<K: Hash + Eq> Watchlist<K> {
             .map_or(0.0, |s| s.open_spike(&self.cfg))
     }
 
-    /// Closes every bucket that ended before `now_ms`, returning each series' signals.
+    /// Closes every bucket that ended before `now_ms`, returning each closed bucket of each
+    /// series, oldest first per series.
     pub fn flush(&mut self, now_ms: i64) -> Vec<(&K, BucketSignals)> {
         let cfg = self.cfg;
         self.series
             .iter_mut()
-            .filter_map(|(k, s)| s.flush(&cfg, now_ms).map(|b| (k, b)))
+            .flat_map(|(k, s)| s.flush(&cfg, now_ms).into_iter().map(move |b| (&*k, b)))
             .collect()
     }
 }
@@ -223,10 +229,12 @@ mod tests {
     fn messages_are_counted_into_five_minute_buckets() {
         let cfg = WatchConfig::default();
         let mut w = SeriesWatch::default();
-        assert_eq!(w.record(&cfg, 0, Some(0.5)), None);
-        assert_eq!(w.record(&cfg, MIN, Some(-0.5)), None);
-        assert_eq!(w.record(&cfg, 2 * MIN, None), None);
-        let b = w.record(&cfg, 5 * MIN, Some(0.1)).unwrap();
+        assert_eq!(w.record(&cfg, 0, Some(0.5)), vec![]);
+        assert_eq!(w.record(&cfg, MIN, Some(-0.5)), vec![]);
+        assert_eq!(w.record(&cfg, 2 * MIN, None), vec![]);
+        let closed = w.record(&cfg, 5 * MIN, Some(0.1));
+        assert_eq!(closed.len(), 1);
+        let b = closed[0];
         assert_eq!(b.bucket_start, 0);
         assert_eq!(b.volume, 3);
         assert_eq!(b.sentiment_mean, Some(0.0));
@@ -238,14 +246,17 @@ mod tests {
         let cfg = WatchConfig::default();
         let mut w = SeriesWatch::default();
         w.record(&cfg, 0, None);
-        // Next message 20 minutes later: buckets 0 (1 message), 5, 10, 15 (empty) close.
-        let b = w.record(&cfg, 20 * MIN, None).unwrap();
-        assert_eq!(b.bucket_start, 15 * MIN);
-        assert_eq!(b.volume, 0);
-        assert_eq!(b.sentiment_mean, None);
-        let b = w.flush(&cfg, 26 * MIN).unwrap();
-        assert_eq!((b.bucket_start, b.volume), (20 * MIN, 1));
-        assert_eq!(w.flush(&cfg, 27 * MIN), None);
+        // Next message 20 minutes later: buckets 0 (1 message), 5, 10, 15 (empty) close,
+        // and each is answered, the one with the message first.
+        let closed = w.record(&cfg, 20 * MIN, None);
+        let seen: Vec<_> = closed.iter().map(|b| (b.bucket_start, b.volume)).collect();
+        assert_eq!(seen, [(0, 1), (5 * MIN, 0), (10 * MIN, 0), (15 * MIN, 0)]);
+        assert_eq!(closed[3].sentiment_mean, None);
+        // A burst followed by silence is still judged when the silence is flushed.
+        let closed = w.flush(&cfg, 36 * MIN);
+        let seen: Vec<_> = closed.iter().map(|b| (b.bucket_start, b.volume)).collect();
+        assert_eq!(seen, [(20 * MIN, 1), (25 * MIN, 0), (30 * MIN, 0)]);
+        assert_eq!(w.flush(&cfg, 37 * MIN), vec![]);
     }
 
     /// Mentions per 5-minute bucket over three days, busier by day, with a burst of ten
@@ -268,7 +279,7 @@ mod tests {
         for bucket in 0..3 * 288 {
             let t = bucket * 5 * MIN;
             for m in 0..kettle_mentions(bucket) {
-                if let Some(b) = w.record(&cfg, t + m * 1000, Some(0.1)) {
+                for b in w.record(&cfg, t + m * 1000, Some(0.1)) {
                     live.push(f64::from(b.spike));
                 }
             }
@@ -322,12 +333,12 @@ mod tests {
             let t = bucket * 5 * MIN;
             let burst = bucket == 2 * day + 100;
             for m in 0..if burst { 60 } else { 6 } {
-                if let Some(b) = list.record("kettle", t + m * 1000, Some(0.2)) {
+                for b in list.record("kettle", t + m * 1000, Some(0.2)) {
                     spiked.push(("kettle", b.spike));
                 }
             }
             for m in 0..6 {
-                if let Some(b) = list.record("toaster", t + m * 1000, Some(0.2)) {
+                for b in list.record("toaster", t + m * 1000, Some(0.2)) {
                     spiked.push(("toaster", b.spike));
                 }
             }
