@@ -38,7 +38,7 @@ pub fn pipeline(
         cfg.nlp.watchlist.as_deref(),
         cfg.nlp.topic_model.as_deref(),
     )?;
-    Ok(Pipeline::new(
+    let pipeline = Pipeline::new(
         store,
         clock,
         events,
@@ -48,7 +48,27 @@ pub fn pipeline(
             ..PipelineConfig::default()
         },
     )
-    .with_analyzer(analyzer))
+    .with_analyzer(analyzer);
+    Ok(match alert_rules(cfg)? {
+        Some(rules) => pipeline.with_rules(rules, cfg.alerts.notify.clone()),
+        None => pipeline,
+    })
+}
+
+/// The operator's alert rules, if configured; a bad file stops start-up with one line naming
+/// the first bad rule.
+pub fn alert_rules(cfg: &Config) -> anyhow::Result<Option<sb_alerts::rules::RuleSet>> {
+    let Some(path) = &cfg.alerts.rules else {
+        if !cfg.alerts.notify.is_empty() {
+            tracing::warn!("alerts.notify is set but no alert rules are configured");
+        }
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read alert rules {}", path.display()))?;
+    let rules = sb_alerts::rules::RuleSet::from_toml(&text)
+        .map_err(|e| anyhow::anyhow!("alert rules {}: {e} ({})", path.display(), e.code()))?;
+    Ok(Some(rules))
 }
 
 /// The outbox dispatcher for the configured targets; a target whose settings are wrong stops
@@ -60,7 +80,10 @@ pub fn dispatcher(
 ) -> anyhow::Result<(Dispatcher, Vec<String>)> {
     let senders = sb_outbound::Senders::from_config(&cfg.outbound)
         .map_err(|e| anyhow::anyhow!("outbound configuration: {e}"))?;
-    let targets = senders.targets().map(str::to_owned).collect();
+    let targets: Vec<String> = senders.targets().map(str::to_owned).collect();
+    if let Some(missing) = cfg.alerts.notify.iter().find(|t| !targets.contains(t)) {
+        anyhow::bail!("alerts.notify names `{missing}`, which has no [outbound.{missing}] section");
+    }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     Ok((
         Dispatcher::new(
@@ -117,7 +140,8 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
             tiktok_client_secret: cfg.tiktok_client_secret.clone().unwrap_or_default(),
             accounts: cfg.webhook_accounts.iter().cloned().collect(),
         })
-        .with_outbound_targets(targets);
+        .with_outbound_targets(targets)
+        .with_alert_notify(cfg.alerts.notify.clone());
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
         .await
         .with_context(|| format!("cannot listen on {}", cfg.listen))?;

@@ -43,6 +43,18 @@ pub struct Config {
     /// `[outbound.servicenow]`, `[outbound.webhook]`, `[outbound.meta]`, `[outbound.x]`; see
     /// docs/OUTBOUND.md). TOML only: these hold secrets and structure.
     pub outbound: sb_outbound::OutboundConfig,
+    pub alerts: AlertsSection,
+}
+
+/// Operator alert rules and who hears about them.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlertsSection {
+    /// A TOML file of alert rules (`SWITCHBOARD_ALERT_RULES`; format in docs/ALERTS.md).
+    pub rules: Option<PathBuf>,
+    /// Outbound targets that receive rule alerts and incidents, e.g. `["pagerduty", "slack"]`
+    /// (`SWITCHBOARD_ALERT_NOTIFY`, comma-separated).
+    pub notify: Vec<String>,
 }
 
 /// The operator's own understanding data, loaded at start-up.
@@ -99,6 +111,7 @@ impl Default for Config {
             pipeline: PipelineSection::default(),
             nlp: NlpSection::default(),
             outbound: sb_outbound::OutboundConfig::default(),
+            alerts: AlertsSection::default(),
         }
     }
 }
@@ -184,6 +197,17 @@ impl Config {
         }
         if let Some(v) = env("TIKTOK_CLIENT_SECRET") {
             c.tiktok_client_secret = Some(v);
+        }
+        if let Some(v) = env("ALERT_RULES") {
+            c.alerts.rules = Some(v.into());
+        }
+        if let Some(v) = env("ALERT_NOTIFY") {
+            c.alerts.notify = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
         }
         if let Some(v) = env("WEBHOOK_ACCOUNTS") {
             c.webhook_accounts = v

@@ -11,6 +11,10 @@ pub enum AlertKind {
     Spike,
     /// Sentiment far below the series' baseline, carried by enough messages.
     SentimentDrop,
+    /// An operator's alert rule fired (`rule_id`, `severity` and `dedup_key` say which).
+    Rule,
+    /// A connector's credentials were refused; sending to it is paused.
+    ConnectorPaused,
 }
 
 impl AlertKind {
@@ -18,6 +22,8 @@ impl AlertKind {
         match self {
             Self::Spike => "spike",
             Self::SentimentDrop => "sentiment_drop",
+            Self::Rule => "rule",
+            Self::ConnectorPaused => "connector_paused",
         }
     }
 
@@ -25,6 +31,8 @@ impl AlertKind {
         match s {
             "spike" => Some(Self::Spike),
             "sentiment_drop" => Some(Self::SentimentDrop),
+            "rule" => Some(Self::Rule),
+            "connector_paused" => Some(Self::ConnectorPaused),
             _ => None,
         }
     }
@@ -47,4 +55,43 @@ pub struct Alert {
     pub sentiment_mean: Option<f64>,
     #[schema(value_type = String)]
     pub raised_at: Timestamp,
+    /// The rule that fired, for rule alerts.
+    pub rule_id: Option<String>,
+    /// `critical`, `error`, `warning` or `info`, for rule and connector alerts.
+    pub severity: Option<String>,
+    /// Stable for one episode of a rule alert: its trigger, escalations and resolution.
+    pub dedup_key: Option<String>,
+    pub summary: Option<String>,
+    /// When the episode ended (the rule's condition cleared).
+    #[schema(value_type = Option<String>)]
+    pub resolved_at: Option<Timestamp>,
+}
+
+impl Alert {
+    /// A detector alert on one series and bucket.
+    pub fn detected(
+        series: &str,
+        kind: AlertKind,
+        score: f64,
+        bucket_start: Timestamp,
+        volume: i64,
+        sentiment_mean: Option<f64>,
+        raised_at: Timestamp,
+    ) -> Self {
+        Self {
+            id: AlertId::generate(),
+            series: series.to_owned(),
+            kind,
+            score,
+            bucket_start,
+            volume,
+            sentiment_mean,
+            raised_at,
+            rule_id: None,
+            severity: None,
+            dedup_key: None,
+            summary: None,
+            resolved_at: None,
+        }
+    }
 }

@@ -216,8 +216,14 @@ impl Incident {
         let what = match alert.kind {
             AlertKind::Spike => "Volume spike",
             AlertKind::SentimentDrop => "Sentiment drop",
+            AlertKind::Rule => alert.rule_id.as_deref().unwrap_or("Alert rule"),
+            AlertKind::ConnectorPaused => "Connector paused",
         };
-        let mut incident = Self::open(&format!("{what} on {}", alert.series), severity, actor, at);
+        let title = match &alert.summary {
+            Some(s) if alert.kind == AlertKind::Rule => s.clone(),
+            _ => format!("{what} on {}", alert.series),
+        };
+        let mut incident = Self::open(&title, severity, actor, at);
         incident.push(
             at,
             actor,

@@ -202,6 +202,28 @@ impl Dispatcher {
         );
         metrics::counter!("switchboard_connector_reauthorization_total", "target" => target.to_owned())
             .increment(1);
+        // An alert, so the pause shows where operators look for trouble.
+        let mut alert = sb_domain::Alert::detected(
+            &format!("connector:{target}"),
+            sb_domain::AlertKind::ConnectorPaused,
+            1.0,
+            now,
+            0,
+            None,
+            now,
+        );
+        alert.severity = Some("critical".into());
+        alert.summary = Some(format!(
+            "Sending to `{target}` is paused: reauthorization required ({reason})"
+        ));
+        if self.store.insert_alert(&alert).await? {
+            self.events.emit(PipelineEvent::AlertRaised {
+                alert_id: alert.id.to_string(),
+                series: alert.series.clone(),
+                kind: alert.kind.as_str().to_owned(),
+                score: alert.score,
+            });
+        }
         self.events.emit(PipelineEvent::ConnectorPaused {
             target: target.to_owned(),
             reason: reason.to_owned(),

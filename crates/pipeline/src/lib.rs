@@ -8,6 +8,7 @@ pub mod dispatch;
 pub mod events;
 pub mod ingest;
 pub mod listening;
+pub mod notify;
 pub mod stages;
 pub mod worker;
 

@@ -1,14 +1,17 @@
-//! Listening (E1–E3) in the live pipeline: every processed message is counted into its
-//! watched series (everything, per platform, per intent, per watched term, per topic), and
-//! each series' online detectors judge every closed time bucket. A bucket that scores at
-//! or above `ALERT_SCORE` raises an alert.
+//! Listening (E1–E4) in the live pipeline: every processed message is counted into its
+//! watched series (everything, per platform, per region, per intent, per watched term — also
+//! per term and region —, per topic), and each series' online detectors judge every closed
+//! time bucket. A bucket that scores at or above `ALERT_SCORE` raises a detector alert; the
+//! operator's alert rules, when configured, judge the same buckets and raise rule alerts that
+//! open, escalate and resolve as episodes.
 //!
 //! State lives in the process: with several workers, each judges the share of the stream it
 //! processes (per-series partitioning across workers is not done yet).
 
+use sb_alerts::rules::{RuleEngine, RuleEvent, RuleSet};
 use sb_alerts::{BucketSignals, WatchConfig, Watchlist};
 use sb_domain::case::PlanMessage;
-use sb_domain::{Alert, AlertId, AlertKind, Timestamp};
+use sb_domain::{Alert, AlertKind, Timestamp};
 use std::sync::Mutex;
 
 /// Detector score from which a bucket raises an alert. The spike detector's scores are
@@ -18,12 +21,29 @@ pub const ALERT_SCORE: f32 = 0.5;
 
 pub struct Listening {
     series: Mutex<Watchlist<String>>,
+    rules: Option<Mutex<RuleEngine>>,
 }
 
 impl Default for Listening {
     fn default() -> Self {
         Self::new(WatchConfig::default())
     }
+}
+
+/// What closed buckets led to: alerts to raise, and rule episodes that ended.
+#[derive(Debug, Default)]
+pub struct Heard {
+    pub alerts: Vec<Alert>,
+    /// `(dedup_key, rule_id, group_key, at)` of each rule episode that ended.
+    pub resolved: Vec<Resolved>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resolved {
+    pub dedup_key: String,
+    pub rule_id: String,
+    pub group_key: String,
+    pub at: Timestamp,
 }
 
 /// The series a message counts in.
@@ -34,65 +54,150 @@ fn series_of(m: &PlanMessage) -> Vec<String> {
         format!("platform:{}", m.source.as_str()),
         format!("intent:{}", e.intent),
     ];
-    keys.extend(
-        e.watch
-            .iter()
-            .map(|w| format!("watch:{}:{}", w.list, w.term)),
-    );
+    if let Some(r) = &m.region {
+        keys.push(format!("region:{r}"));
+    }
+    for w in &e.watch {
+        keys.push(format!("watch:{}:{}", w.list, w.term));
+        if let Some(r) = &m.region {
+            keys.push(format!("watch:{}:{}|region:{r}", w.list, w.term));
+        }
+    }
     if let Some(t) = &e.topic {
         keys.push(format!("topic:{t}"));
     }
     keys
 }
 
-fn alerts_of(series: &str, b: &BucketSignals, now: Timestamp, out: &mut Vec<Alert>) {
-    let mut raise = |kind, score: f32| {
-        if score >= ALERT_SCORE {
-            out.push(Alert {
-                id: AlertId::generate(),
-                series: series.to_owned(),
-                kind,
-                score: f64::from(score),
-                bucket_start: Timestamp(b.bucket_start),
-                volume: i64::from(b.volume),
-                sentiment_mean: b.sentiment_mean.map(f64::from),
-                raised_at: now,
-            });
-        }
-    };
-    raise(AlertKind::Spike, b.spike);
-    raise(AlertKind::SentimentDrop, b.sentiment_drop);
+fn suppress_reason(r: sb_alerts::rules::SuppressReason) -> &'static str {
+    use sb_alerts::rules::SuppressReason as R;
+    match r {
+        R::Silenced => "silenced",
+        R::Cooldown => "cooldown",
+        R::Minor => "minor",
+    }
 }
 
 impl Listening {
     pub fn new(cfg: WatchConfig) -> Self {
         Self {
             series: Mutex::new(Watchlist::new(cfg)),
+            rules: None,
         }
     }
 
-    /// Counts a processed batch (at each message's own time) and returns the alerts of the
-    /// buckets it closed.
-    pub fn observe(&self, batch: &[PlanMessage], now: Timestamp) -> Vec<Alert> {
-        let mut out = Vec::new();
-        let mut series = self.series.lock().unwrap_or_else(|e| e.into_inner());
-        for m in batch {
-            let sentiment = Some(m.enrichment.sentiment_compound as f32);
-            for key in series_of(m) {
-                if let Some(b) = series.record(key.clone(), m.created_at.millis(), sentiment) {
-                    alerts_of(&key, &b, now, &mut out);
+    /// Judges every closed bucket with these rules as well.
+    pub fn with_rules(mut self, rules: RuleSet) -> Self {
+        self.rules = Some(Mutex::new(RuleEngine::new(rules)));
+        self
+    }
+
+    fn judge(&self, series: &str, b: &BucketSignals, now: Timestamp, out: &mut Heard) {
+        let detected = |kind, score: f32| {
+            (score >= ALERT_SCORE).then(|| {
+                Alert::detected(
+                    series,
+                    kind,
+                    f64::from(score),
+                    Timestamp(b.bucket_start),
+                    i64::from(b.volume),
+                    b.sentiment_mean.map(f64::from),
+                    now,
+                )
+            })
+        };
+        out.alerts.extend(detected(AlertKind::Spike, b.spike));
+        out.alerts
+            .extend(detected(AlertKind::SentimentDrop, b.sentiment_drop));
+        let Some(rules) = &self.rules else { return };
+        let events =
+            rules
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .observe(series, b, now.millis());
+        for e in events {
+            match e {
+                RuleEvent::Fired {
+                    rule_id,
+                    group_key,
+                    dedup_key,
+                    severity,
+                    value,
+                    bucket_start,
+                    summary,
+                } => {
+                    let mut a = Alert::detected(
+                        // Rules share series; the rule id keeps their alerts apart.
+                        &format!("{group_key}#{rule_id}"),
+                        AlertKind::Rule,
+                        value,
+                        Timestamp(bucket_start),
+                        i64::from(b.volume),
+                        b.sentiment_mean.map(f64::from),
+                        now,
+                    );
+                    a.rule_id = Some(rule_id);
+                    a.severity = Some(severity.as_str().to_owned());
+                    a.dedup_key = Some(dedup_key);
+                    a.summary = Some(summary);
+                    out.alerts.push(a);
+                }
+                RuleEvent::Resolved {
+                    rule_id,
+                    group_key,
+                    dedup_key,
+                    at,
+                } => out.resolved.push(Resolved {
+                    dedup_key,
+                    rule_id,
+                    group_key,
+                    at: Timestamp(at),
+                }),
+                RuleEvent::Suppressed {
+                    rule_id, reason, ..
+                } => {
+                    metrics::counter!("switchboard_alerts_suppressed_total", "rule" => rule_id, "reason" => suppress_reason(reason))
+                        .increment(1);
                 }
             }
+        }
+    }
+
+    /// Counts a processed batch (at each message's own time) and returns what the buckets it
+    /// closed showed.
+    pub fn observe(&self, batch: &[PlanMessage], now: Timestamp) -> Heard {
+        let mut out = Heard::default();
+        let mut closed = Vec::new();
+        {
+            let mut series = self.series.lock().unwrap_or_else(|e| e.into_inner());
+            for m in batch {
+                let sentiment = Some(m.enrichment.sentiment_compound as f32);
+                for key in series_of(m) {
+                    for b in series.record(key.clone(), m.created_at.millis(), sentiment) {
+                        closed.push((key.clone(), b));
+                    }
+                }
+            }
+        }
+        for (key, b) in closed {
+            self.judge(&key, &b, now, &mut out);
         }
         out
     }
 
     /// Closes buckets that ended before `now`, so a series that went quiet is judged too.
-    pub fn flush(&self, now: Timestamp) -> Vec<Alert> {
-        let mut out = Vec::new();
-        let mut series = self.series.lock().unwrap_or_else(|e| e.into_inner());
-        for (key, b) in series.flush(now.millis()) {
-            alerts_of(key, &b, now, &mut out);
+    pub fn flush(&self, now: Timestamp) -> Heard {
+        let mut out = Heard::default();
+        let closed: Vec<(String, BucketSignals)> = {
+            let mut series = self.series.lock().unwrap_or_else(|e| e.into_inner());
+            series
+                .flush(now.millis())
+                .into_iter()
+                .map(|(k, b)| (k.clone(), b))
+                .collect()
+        };
+        for (key, b) in closed {
+            self.judge(&key, &b, now, &mut out);
         }
         out
     }
@@ -134,7 +239,7 @@ mod tests {
             let batch: Vec<_> = (0..3)
                 .map(|i| msg(b * BUCKET + i * 1000, "other"))
                 .collect();
-            alerts.extend(l.observe(&batch, Timestamp(b * BUCKET)));
+            alerts.extend(l.observe(&batch, Timestamp(b * BUCKET)).alerts);
         }
         assert!(
             alerts.iter().all(|a| a.kind != AlertKind::Spike),
@@ -144,7 +249,7 @@ mod tests {
             .map(|i| msg(week * BUCKET + i * 100, "complaint"))
             .collect();
         l.observe(&burst, Timestamp(week * BUCKET));
-        let raised = l.flush(Timestamp((week + 1) * BUCKET + 1));
+        let raised = l.flush(Timestamp((week + 1) * BUCKET + 1)).alerts;
         let spikes: Vec<&str> = raised
             .iter()
             .filter(|a| a.kind == AlertKind::Spike)
@@ -155,5 +260,110 @@ mod tests {
         let all = raised.iter().find(|a| a.series == "all").unwrap();
         assert_eq!(all.volume, 150);
         assert_eq!(all.bucket_start, Timestamp(week * BUCKET));
+    }
+}
+
+#[cfg(test)]
+mod rule_tests {
+    use super::*;
+    use sb_domain::{Enrichment, MessageId, Platform, WatchHit};
+
+    fn msg(at: i64, region: &str) -> PlanMessage {
+        PlanMessage {
+            id: MessageId::generate(),
+            source: Platform::X,
+            channel: "mentions".into(),
+            handle: "@a".into(),
+            author_name: None,
+            region: Some(region.into()),
+            in_reply_to: None,
+            text: "x".into(),
+            created_at: Timestamp(at),
+            enrichment: Enrichment {
+                intent: "complaint".into(),
+                sentiment_compound: -0.6,
+                watch: vec![WatchHit {
+                    list: "products".into(),
+                    term: "X200".into(),
+                    start: 0,
+                    end: 4,
+                }],
+                ..Enrichment::default()
+            },
+        }
+    }
+
+    #[test]
+    fn a_rule_on_a_product_in_a_region_fires_and_resolves() {
+        let rules = RuleSet::from_toml(
+            r#"
+[[rules]]
+id = "x200-eu"
+name = "X200 complaints in eu-west"
+series = "watch:products:X200|region:eu-west"
+severity = "critical"
+condition = { kind = "threshold", metric = "volume", op = "above", value = 10 }
+"#,
+        )
+        .unwrap();
+        let l = Listening::default().with_rules(rules);
+        let burst: Vec<_> = (0..30)
+            .map(|i| msg(1_000 + i, "eu-west"))
+            .chain((0..5).map(|i| msg(2_000 + i, "us-east")))
+            .collect();
+        assert!(l.observe(&burst, Timestamp(3_000)).alerts.is_empty());
+        let heard = l.flush(Timestamp(
+            std::env::var("FLUSH_AT")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(300_001),
+        ));
+        let fired: Vec<_> = heard
+            .alerts
+            .iter()
+            .filter(|a| a.kind == AlertKind::Rule)
+            .collect();
+        assert_eq!(fired.len(), 1, "{heard:?}");
+        assert_eq!(fired[0].volume, 30);
+        assert_eq!(
+            fired[0].series,
+            "watch:products:X200|region:eu-west#x200-eu"
+        );
+        // Two quiet buckets later the episode ends.
+        let mut resolved = Vec::new();
+        for k in 2..5 {
+            resolved.extend(l.flush(Timestamp(k * 300_000 + 1)).resolved);
+        }
+        assert_eq!(resolved.len(), 1, "{resolved:?}");
+        assert_eq!(Some(resolved[0].dedup_key.clone()), fired[0].dedup_key);
+    }
+
+    /// Judged long after it ended (the burst was back-dated, or the process was busy), the
+    /// burst's bucket still fires, and the silence after it resolves the episode.
+    #[test]
+    fn a_burst_judged_late_fires_and_its_silence_resolves_it() {
+        let rules = RuleSet::from_toml(
+            r#"
+[[rules]]
+id = "x200-eu"
+name = "X200 complaints in eu-west"
+series = "watch:products:X200|region:eu-west"
+severity = "critical"
+condition = { kind = "threshold", metric = "volume", op = "above", value = 10 }
+"#,
+        )
+        .unwrap();
+        let l = Listening::default().with_rules(rules);
+        let burst: Vec<_> = (0..30).map(|i| msg(1_000 + i, "eu-west")).collect();
+        l.observe(&burst, Timestamp(3_000));
+        let heard = l.flush(Timestamp(3_000_001));
+        let fired: Vec<_> = heard
+            .alerts
+            .iter()
+            .filter(|a| a.kind == AlertKind::Rule)
+            .collect();
+        assert_eq!(fired.len(), 1, "{heard:?}");
+        assert_eq!(fired[0].volume, 30);
+        assert_eq!(heard.resolved.len(), 1, "{heard:?}");
     }
 }

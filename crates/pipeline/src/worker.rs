@@ -2,12 +2,12 @@
 //! for messages that are stored but unprocessed (after a crash, or an announcement lost
 //! between commit and publish). Both paths call the same idempotent `process`.
 
-use crate::listening::Listening;
+use crate::listening::{Heard, Listening};
 use crate::stages::{enrich, plan_input};
 use crate::{GROUP_PIPELINE, PipelineEvent, PipelineEvents, SUBJECT_RECEIVED};
 use sb_bus::Bus;
 use sb_domain::case::plan_batch;
-use sb_domain::{Alert, Clock, MessageId};
+use sb_domain::{Clock, MessageId};
 use sb_nlp::Analyzer;
 use sb_store::{Store, StoreError};
 use std::collections::HashSet;
@@ -52,6 +52,8 @@ pub struct Pipeline {
     events: PipelineEvents,
     cfg: PipelineConfig,
     listening: Arc<Listening>,
+    /// Outbound targets that hear about rule alerts.
+    notify: Arc<Vec<String>>,
 }
 
 const STALE_RETRIES: usize = 5;
@@ -70,15 +72,46 @@ impl Pipeline {
             events,
             cfg,
             listening: Arc::new(Listening::default()),
+            notify: Arc::default(),
         }
     }
 
-    /// Stores and announces alerts; one per series, kind and bucket even when several
-    /// processes raise it.
-    async fn raise(&self, alerts: Vec<Alert>) {
-        for a in alerts {
+    /// Judges closed buckets with the operator's alert rules too, and hands their alerts and
+    /// resolutions to `notify` targets through the outbox.
+    pub fn with_rules(mut self, rules: sb_alerts::rules::RuleSet, notify: Vec<String>) -> Self {
+        self.listening = Arc::new(Listening::default().with_rules(rules));
+        self.notify = Arc::new(notify);
+        self
+    }
+
+    async fn enqueue(&self, items: Vec<sb_domain::NewOutboxItem>) {
+        if items.is_empty() {
+            return;
+        }
+        if let Err(e) = self.store.enqueue(&items, self.clock.now()).await {
+            tracing::warn!(error = %e, "could not queue alert notifications");
+        }
+    }
+
+    /// Stores and announces alerts — one per series, kind and bucket even when several
+    /// processes raise it — notifies operations of rule alerts, and ends rule episodes.
+    async fn raise(&self, heard: Heard) {
+        for r in heard.resolved {
+            match self.store.resolve_alert(&r.dedup_key, r.at).await {
+                Ok(true) => {
+                    tracing::info!(dedup_key = %r.dedup_key, "alert resolved");
+                    self.enqueue(crate::notify::for_resolution(&self.notify, &r))
+                        .await;
+                }
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "could not resolve an alert"),
+            }
+        }
+        for a in heard.alerts {
             match self.store.insert_alert(&a).await {
                 Ok(true) => {
+                    self.enqueue(crate::notify::for_alert(&self.notify, &a))
+                        .await;
                     metrics::counter!("switchboard_alerts_raised_total", "kind" => a.kind.as_str())
                         .increment(1);
                     tracing::info!(series = %a.series, kind = a.kind.as_str(), score = a.score, "alert raised");

@@ -198,13 +198,32 @@ async fn refused_credentials_pause_the_target_and_nothing_queued_is_lost() {
     r.dispatcher.round().await.unwrap();
     let paused = r.store.target_states().await.unwrap();
     assert_eq!(paused[0].status, "reauthorization_required");
-    let event = tokio::time::timeout(Duration::from_secs(1), live.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let mut seen = Vec::new();
+    while let Ok(Ok(e)) = tokio::time::timeout(Duration::from_millis(200), live.recv()).await {
+        seen.push(e);
+    }
     assert!(
-        matches!(event, PipelineEvent::ConnectorPaused { ref target, .. } if target == "pagerduty")
+        seen.iter().any(
+            |e| matches!(e, PipelineEvent::ConnectorPaused { target, .. } if target == "pagerduty")
+        ),
+        "{seen:?}"
     );
+    assert!(
+        seen.iter().any(
+            |e| matches!(e, PipelineEvent::AlertRaised { kind, .. } if kind == "connector_paused")
+        ),
+        "{seen:?}"
+    );
+    let alerts = r
+        .store
+        .list_alerts(&Page {
+            before: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(alerts[0].series, "connector:pagerduty");
+    assert_eq!(alerts[0].severity.as_deref(), Some("critical"));
 
     // While paused, new items queue up and nothing is sent.
     r.store

@@ -12,10 +12,10 @@ pub mod sqlite;
 use async_trait::async_trait;
 use sb_domain::case::{CaseContext, CasePlan, PlanMessage};
 use sb_domain::{
-    AfterAttempt, Alert, Case, CaseId, CasePriority, CaseStatus, Customer, CustomerId,
-    DeliveryAttempt, Message, MessageId, MessageRevision, NewMessage, NewOutboxItem, OutboxId,
-    OutboxItem, OutboxStatus, Platform, Queue, QueueId, Revised, Revision, TargetState, Tier,
-    Timestamp,
+    AfterAttempt, Alert, AlertId, Case, CaseId, CasePriority, CaseStatus, Customer, CustomerId,
+    DeliveryAttempt, Incident, IncidentId, Message, MessageId, MessageRevision, NewMessage,
+    NewOutboxItem, OutboxId, OutboxItem, OutboxStatus, Platform, Queue, QueueId, Revised, Revision,
+    TargetState, Tier, Timestamp,
 };
 use std::sync::Arc;
 
@@ -264,6 +264,25 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_alert(&self, alert: &Alert) -> Result<bool>;
     /// Alerts, newest first; `before` is the previous page's last id.
     async fn list_alerts(&self, page: &Page) -> Result<Vec<Alert>>;
+    async fn alert(&self, id: &AlertId) -> Result<Option<Alert>>;
+    /// Ends every open alert of a rule episode; false when none was open (already resolved,
+    /// or resolved by another process).
+    async fn resolve_alert(&self, dedup_key: &str, at: Timestamp) -> Result<bool>;
+
+    // ---- incidents -----------------------------------------------------------------------
+    async fn insert_incident(&self, incident: &Incident, now: Timestamp) -> Result<()>;
+    /// The incident and its version, for `update_incident`.
+    async fn incident(&self, id: &IncidentId) -> Result<Option<(Incident, i64)>>;
+    /// Saves a changed incident if nobody saved it since `version` was read; false otherwise
+    /// (read it again and reapply the change).
+    async fn update_incident(
+        &self,
+        incident: &Incident,
+        version: i64,
+        now: Timestamp,
+    ) -> Result<bool>;
+    /// Newest first.
+    async fn list_incidents(&self, page: &Page) -> Result<Vec<Incident>>;
 
     // ---- access ---------------------------------------------------------------------------
     async fn create_api_key(

@@ -268,10 +268,15 @@ pub struct AlertRow {
     pub volume: i64,
     pub sentiment_mean: Option<f64>,
     pub raised_at: i64,
+    pub rule_id: Option<String>,
+    pub severity: Option<String>,
+    pub dedup_key: Option<String>,
+    pub summary: Option<String>,
+    pub resolved_at: Option<i64>,
 }
 
-pub const ALERT_COLUMNS: &str =
-    "id, series, kind, score, bucket_start, volume, sentiment_mean, raised_at";
+pub const ALERT_COLUMNS: &str = "id, series, kind, score, bucket_start, volume, sentiment_mean, raised_at, \
+    rule_id, severity, dedup_key, summary, resolved_at";
 
 impl AlertRow {
     pub fn into_domain(self) -> Result<sb_domain::Alert> {
@@ -285,6 +290,11 @@ impl AlertRow {
             volume: self.volume,
             sentiment_mean: self.sentiment_mean,
             raised_at: Timestamp(self.raised_at),
+            rule_id: self.rule_id,
+            severity: self.severity,
+            dedup_key: self.dedup_key,
+            summary: self.summary,
+            resolved_at: self.resolved_at.map(Timestamp),
         })
     }
 }
@@ -392,7 +402,8 @@ impl TargetRow {
 }
 
 /// The SQL both back ends share for the outbox; `{lock}` is `FOR UPDATE SKIP LOCKED` where
-/// the database has it.
+/// the database has it. A claim hands out, per target and subject, only the oldest pending
+/// item, so items about one case, alert or incident leave in the order they were queued.
 pub mod outbox_sql {
     pub const INSERT: &str = "INSERT INTO outbox (id, target, dedup_key, payload, subject, status, attempts, \
         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6) \
@@ -401,10 +412,12 @@ pub mod outbox_sql {
     pub fn claim(lock: &str) -> String {
         format!(
             "UPDATE outbox SET lease_until = $2, attempts = attempts + 1 WHERE id IN ( \
-               SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
-               AND (lease_until IS NULL OR lease_until <= $1) \
-               AND target NOT IN (SELECT target FROM outbox_targets WHERE status <> 'active') \
-               ORDER BY next_attempt_at, seq LIMIT $3 {lock}) \
+               SELECT o.id FROM outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= $1 \
+               AND (o.lease_until IS NULL OR o.lease_until <= $1) \
+               AND o.target NOT IN (SELECT target FROM outbox_targets WHERE status <> 'active') \
+               AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.subject = o.subject \
+                   AND e.target = o.target AND e.status = 'pending' AND e.seq < o.seq) \
+               ORDER BY o.next_attempt_at, o.seq LIMIT $3 {lock}) \
              RETURNING {}",
             super::OUTBOX_COLUMNS
         )
@@ -470,4 +483,13 @@ pub fn add_open_case(ctx: &mut sb_domain::case::CaseContext, row: OpenCaseRow) {
         }
     }
     ctx.open_cases.insert((customer, channel), open);
+}
+
+pub fn incident_doc(incident: &sb_domain::Incident) -> Result<String> {
+    serde_json::to_string(incident)
+        .map_err(|e| StoreError::Corrupt(format!("cannot encode an incident: {e}")))
+}
+
+pub fn incident_from(doc: &str) -> Result<sb_domain::Incident> {
+    serde_json::from_str(doc).map_err(|e| corrupt("incident", &e.to_string()))
 }

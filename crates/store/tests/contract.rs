@@ -585,15 +585,16 @@ async fn the_full_understanding_is_stored_with_the_message() {
 #[tokio::test]
 async fn alerts_are_kept_once_per_series_kind_and_bucket() {
     for (name, store, _dir) in backends().await {
-        let alert = |series: &str, bucket: i64| sb_domain::Alert {
-            id: sb_domain::AlertId::generate(),
-            series: series.into(),
-            kind: sb_domain::AlertKind::Spike,
-            score: 0.9,
-            bucket_start: Timestamp(bucket),
-            volume: 120,
-            sentiment_mean: Some(-0.4),
-            raised_at: Timestamp(bucket + 300_000),
+        let alert = |series: &str, bucket: i64| {
+            sb_domain::Alert::detected(
+                series,
+                sb_domain::AlertKind::Spike,
+                0.9,
+                Timestamp(bucket),
+                120,
+                Some(-0.4),
+                Timestamp(bucket + 300_000),
+            )
         };
         // Ids order by creation time at millisecond resolution.
         let tick = || std::thread::sleep(std::time::Duration::from_millis(3));
@@ -717,7 +718,7 @@ fn outgoing(target: &str, key: &str) -> sb_domain::NewOutboxItem {
         target: target.into(),
         dedup_key: key.into(),
         payload: json!({"summary": key}),
-        subject: Some("alt_1".into()),
+        subject: Some(format!("about-{key}")),
     }
 }
 
@@ -890,8 +891,9 @@ async fn the_outbox_enqueues_once_leases_retries_and_keeps_a_log() {
         let targets = store.target_states().await.unwrap();
         assert_eq!(targets[0].status, "active", "{name}");
 
-        let about = store.outbox_for_subject("alt_1").await.unwrap();
-        assert_eq!(about.len(), 2, "{name}");
+        let about = store.outbox_for_subject("about-k1").await.unwrap();
+        assert_eq!(about.len(), 1, "{name}");
+        assert_eq!(about[0].id, pd, "{name}");
         assert!(
             store.outbox_for_subject("case_x").await.unwrap().is_empty(),
             "{name}"
@@ -1097,5 +1099,163 @@ async fn linked_identities_share_a_case_across_platforms_within_a_session() {
             .unwrap()
             .unwrap();
         assert_eq!(case.message_count, 2, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn rule_alerts_resolve_by_episode_and_incidents_guard_concurrent_edits() {
+    use sb_domain::{Alert, AlertKind, Incident, IncidentStatus, Severity};
+    for (name, store, _dir) in backends().await {
+        let mut a = Alert::detected(
+            "watch:products:X200",
+            AlertKind::Rule,
+            14.0,
+            Timestamp(300_000),
+            14,
+            Some(-0.6),
+            Timestamp(600_000),
+        );
+        a.rule_id = Some("x200-complaints".into());
+        a.severity = Some("critical".into());
+        a.dedup_key = Some("x200-complaints/watch:products:X200/300000".into());
+        a.summary = Some("X200 complaints above 10 per 5 minutes".into());
+        assert!(store.insert_alert(&a).await.unwrap(), "{name}");
+        let back = store.alert(&a.id).await.unwrap().unwrap();
+        assert_eq!(back, a, "{name}");
+        let key = a.dedup_key.as_deref().unwrap();
+        assert!(
+            store
+                .resolve_alert(key, Timestamp(1_200_000))
+                .await
+                .unwrap(),
+            "{name}"
+        );
+        assert!(
+            !store
+                .resolve_alert(key, Timestamp(1_500_000))
+                .await
+                .unwrap(),
+            "{name}: once"
+        );
+        let back = store.alert(&a.id).await.unwrap().unwrap();
+        assert_eq!(back.resolved_at, Some(Timestamp(1_200_000)), "{name}");
+
+        let mut inc = Incident::from_alert(&a, Severity::Critical, "ops@acme", Timestamp(700_000));
+        store
+            .insert_incident(&inc, Timestamp(700_000))
+            .await
+            .unwrap();
+        let (mut mine, v) = store.incident(&inc.id).await.unwrap().unwrap();
+        assert_eq!(mine, inc, "{name}");
+        let (mut theirs, v2) = store.incident(&inc.id).await.unwrap().unwrap();
+        assert_eq!(v, v2);
+        mine.transition(IncidentStatus::Acknowledged, "ana", Timestamp(710_000))
+            .unwrap();
+        assert!(
+            store
+                .update_incident(&mine, v, Timestamp(710_000))
+                .await
+                .unwrap(),
+            "{name}"
+        );
+        theirs.note("looking", "bob", Timestamp(711_000)).unwrap();
+        assert!(
+            !store
+                .update_incident(&theirs, v2, Timestamp(711_000))
+                .await
+                .unwrap(),
+            "{name}: a stale edit is refused, not lost silently"
+        );
+        let (now, v3) = store.incident(&inc.id).await.unwrap().unwrap();
+        assert_eq!(now.status, IncidentStatus::Acknowledged, "{name}");
+        assert_eq!(v3, v + 1, "{name}");
+        inc = Incident::open(
+            "Checkout outage",
+            Severity::Error,
+            "ops@acme",
+            Timestamp(800_000),
+        );
+        std::thread::sleep(std::time::Duration::from_millis(3));
+        store
+            .insert_incident(&inc, Timestamp(800_000))
+            .await
+            .unwrap();
+        let page = Page {
+            before: None,
+            limit: 10,
+        };
+        let list = store.list_incidents(&page).await.unwrap();
+        assert_eq!(list.len(), 2, "{name}");
+        assert_eq!(list[0].id, inc.id, "{name}: newest first");
+        let next = Page {
+            before: Some(list[0].id.to_string()),
+            limit: 10,
+        };
+        assert_eq!(
+            store.list_incidents(&next).await.unwrap().len(),
+            1,
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn items_about_one_subject_leave_in_order() {
+    use sb_domain::AfterAttempt;
+    for (name, store, _dir) in backends().await {
+        let mut trigger = outgoing("pagerduty", "inc-1:trigger");
+        let mut resolve = outgoing("pagerduty", "inc-1:resolve");
+        let mut other = outgoing("slack", "inc-1:trigger:slack");
+        for i in [&mut trigger, &mut resolve, &mut other] {
+            i.subject = Some("inc_1".into());
+        }
+        let ids = store
+            .enqueue(&[trigger, resolve, other], Timestamp(1_000))
+            .await
+            .unwrap();
+        let first = store
+            .claim_outbox(Timestamp(2_000), 10, 60_000)
+            .await
+            .unwrap();
+        let got: Vec<_> = first.iter().map(|i| i.id.clone()).collect();
+        assert_eq!(got.len(), 2, "{name}: the resolve waits behind its trigger");
+        assert!(got.contains(&ids[0].0) && got.contains(&ids[2].0), "{name}");
+        // The trigger fails and is retried later: the resolve still waits.
+        store
+            .finish_attempt(
+                &ids[0].0,
+                &attempt(1, 2_000, "retry", Some("503")),
+                &AfterAttempt::RetryAt(Timestamp(5_000)),
+            )
+            .await
+            .unwrap();
+        assert!(
+            store
+                .claim_outbox(Timestamp(3_000), 10, 60_000)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{name}"
+        );
+        let again = store
+            .claim_outbox(Timestamp(5_000), 10, 60_000)
+            .await
+            .unwrap();
+        assert_eq!(again.len(), 1, "{name}");
+        assert_eq!(again[0].id, ids[0].0, "{name}");
+        store
+            .finish_attempt(
+                &ids[0].0,
+                &attempt(2, 5_000, "delivered", None),
+                &AfterAttempt::Delivered { remote_id: None },
+            )
+            .await
+            .unwrap();
+        let last = store
+            .claim_outbox(Timestamp(5_001), 10, 60_000)
+            .await
+            .unwrap();
+        assert_eq!(last.len(), 1, "{name}");
+        assert_eq!(last[0].id, ids[1].0, "{name}");
     }
 }

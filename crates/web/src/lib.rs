@@ -36,6 +36,8 @@ pub struct AppState {
     replays: Arc<webhooks::ReplayGuard>,
     /// Outbound targets configured on this server (`meta`, `x`, `pagerduty`, …).
     pub outbound_targets: Arc<Vec<String>>,
+    /// Outbound targets that hear about incidents (the same as for rule alerts).
+    pub alert_notify: Arc<Vec<String>>,
 }
 
 impl AppState {
@@ -54,6 +56,7 @@ impl AppState {
             webhooks: Arc::new(WebhookConfig::default()),
             replays: Arc::default(),
             outbound_targets: Arc::default(),
+            alert_notify: Arc::default(),
         }
     }
 
@@ -61,6 +64,12 @@ impl AppState {
     /// are refused up front instead of waiting in the outbox.
     pub fn with_outbound_targets(mut self, targets: Vec<String>) -> Self {
         self.outbound_targets = Arc::new(targets);
+        self
+    }
+
+    /// The targets incidents are handed to.
+    pub fn with_alert_notify(mut self, targets: Vec<String>) -> Self {
+        self.alert_notify = Arc::new(targets);
         self
     }
 

@@ -200,6 +200,12 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
         ("GET", "/api/v1/connectors"),
         ("POST", "/api/v1/connectors/{target}/resume"),
         ("GET", "/api/v1/outbox"),
+        ("GET", "/api/v1/incidents"),
+        ("POST", "/api/v1/incidents"),
+        ("GET", "/api/v1/incidents/{id}"),
+        ("POST", "/api/v1/incidents/{id}"),
+        ("GET", "/api/v1/incidents/{id}/debrief"),
+        ("PUT", "/api/v1/incidents/{id}/debrief"),
         ("GET", "/api/v1/outbox/{id}"),
         ("GET", "/webhooks/linkedin"),
         ("POST", "/webhooks/linkedin"),
@@ -446,16 +452,15 @@ async fn alerts_are_listed_newest_first_with_a_cursor() {
     let app = spawn_app().await;
     let mut ids = Vec::new();
     for (i, series) in ["all", "platform:x", "intent:complaint"].iter().enumerate() {
-        let a = sb_domain::Alert {
-            id: sb_domain::AlertId::generate(),
-            series: (*series).into(),
-            kind: sb_domain::AlertKind::Spike,
-            score: 0.8,
-            bucket_start: sb_domain::Timestamp(i as i64 * 300_000),
-            volume: 90,
-            sentiment_mean: Some(-0.3),
-            raised_at: sb_domain::Timestamp(i as i64 * 300_000 + 300_000),
-        };
+        let a = sb_domain::Alert::detected(
+            series,
+            sb_domain::AlertKind::Spike,
+            0.8,
+            sb_domain::Timestamp(i as i64 * 300_000),
+            90,
+            Some(-0.3),
+            sb_domain::Timestamp(i as i64 * 300_000 + 300_000),
+        );
         assert!(app.store.insert_alert(&a).await.unwrap());
         ids.push(a.id.to_string());
         tokio::time::sleep(Duration::from_millis(3)).await;

@@ -21,6 +21,11 @@ fn kettle_alert() -> Alert {
         volume: 140,
         sentiment_mean: Some(-0.41),
         raised_at: t(1),
+        rule_id: None,
+        severity: None,
+        dedup_key: None,
+        summary: None,
+        resolved_at: None,
     }
 }
 

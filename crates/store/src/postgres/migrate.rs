@@ -19,6 +19,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0004_revisions.sql"),
     ),
     (5, include_str!("../../migrations/postgres/0005_outbox.sql")),
+    (
+        6,
+        include_str!("../../migrations/postgres/0006_rules_incidents.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming the migration lock.

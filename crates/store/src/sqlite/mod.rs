@@ -18,9 +18,10 @@ use crate::{
 use async_trait::async_trait;
 use sb_domain::case::{CaseContext, CasePlan, KnownCustomer, OpenCase, PlanMessage};
 use sb_domain::{
-    AfterAttempt, Alert, Case, CaseId, CasePriority, Customer, CustomerId, DeliveryAttempt,
-    Identity, Message, MessageId, MessageRevision, NewOutboxItem, OutboxId, OutboxItem,
-    OutboxStatus, Platform, Queue, Revised, Revision, TargetState, Tier, Timestamp,
+    AfterAttempt, Alert, AlertId, Case, CaseId, CasePriority, Customer, CustomerId,
+    DeliveryAttempt, Identity, Incident, IncidentId, Message, MessageId, MessageRevision,
+    NewOutboxItem, OutboxId, OutboxItem, OutboxStatus, Platform, Queue, Revised, Revision,
+    TargetState, Tier, Timestamp,
 };
 use sqlx::sqlite::SqliteConnection;
 use sqlx::sqlite::{
@@ -758,8 +759,10 @@ impl Store for SqliteStore {
 
     async fn insert_alert(&self, alert: &Alert) -> Result<bool> {
         let done = sqlx::query(
-            "INSERT INTO alerts (id, series, kind, score, bucket_start, volume, sentiment_mean, raised_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (series, kind, bucket_start) DO NOTHING",
+            "INSERT INTO alerts (id, series, kind, score, bucket_start, volume, sentiment_mean, raised_at, \
+             rule_id, severity, dedup_key, summary) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             ON CONFLICT (series, kind, bucket_start) DO NOTHING",
         )
         .bind(alert.id.as_str())
         .bind(&alert.series)
@@ -769,6 +772,10 @@ impl Store for SqliteStore {
         .bind(alert.volume)
         .bind(alert.sentiment_mean)
         .bind(alert.raised_at.millis())
+        .bind(alert.rule_id.as_deref())
+        .bind(alert.severity.as_deref())
+        .bind(alert.dedup_key.as_deref())
+        .bind(alert.summary.as_deref())
         .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -795,6 +802,85 @@ impl Store for SqliteStore {
             }
         };
         rows.into_iter().map(AlertRow::into_domain).collect()
+    }
+
+    async fn alert(&self, id: &AlertId) -> Result<Option<Alert>> {
+        let row: Option<AlertRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts WHERE id = $1"
+        )))
+        .bind(id.as_str())
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(AlertRow::into_domain).transpose()
+    }
+
+    async fn resolve_alert(&self, dedup_key: &str, at: Timestamp) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE alerts SET resolved_at = $2 WHERE dedup_key = $1 AND resolved_at IS NULL",
+        )
+        .bind(dedup_key)
+        .bind(at.millis())
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn insert_incident(&self, incident: &Incident, now: Timestamp) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO incidents (id, status, severity, opened_at, updated_at, version, doc) \
+             VALUES ($1, $2, $3, $4, $5, 1, $6)",
+        )
+        .bind(incident.id.as_str())
+        .bind(incident.status.as_str())
+        .bind(incident.severity.as_str())
+        .bind(incident.opened_at.millis())
+        .bind(now.millis())
+        .bind(crate::rows::incident_doc(incident)?)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn incident(&self, id: &IncidentId) -> Result<Option<(Incident, i64)>> {
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT doc, version FROM incidents WHERE id = $1")
+                .bind(id.as_str())
+                .fetch_optional(&self.reader)
+                .await?;
+        row.map(|(doc, v)| Ok((crate::rows::incident_from(&doc)?, v)))
+            .transpose()
+    }
+
+    async fn update_incident(
+        &self,
+        incident: &Incident,
+        version: i64,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE incidents SET status = $2, severity = $3, updated_at = $4, doc = $5, \
+             version = version + 1 WHERE id = $1 AND version = $6",
+        )
+        .bind(incident.id.as_str())
+        .bind(incident.status.as_str())
+        .bind(incident.severity.as_str())
+        .bind(now.millis())
+        .bind(crate::rows::incident_doc(incident)?)
+        .bind(version)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn list_incidents(&self, page: &Page) -> Result<Vec<Incident>> {
+        let docs: Vec<String> = sqlx::query_scalar(
+            "SELECT doc FROM incidents WHERE ($1 IS NULL OR id < $1) ORDER BY id DESC LIMIT $2",
+        )
+        .bind(page.before.as_deref())
+        .bind(i64::from(page.limit))
+        .fetch_all(&self.reader)
+        .await?;
+        docs.iter().map(|d| crate::rows::incident_from(d)).collect()
     }
 
     async fn create_api_key(

@@ -5,6 +5,7 @@ pub mod cases;
 pub mod connectors;
 pub mod customers;
 pub mod events;
+pub mod incidents;
 pub mod messages;
 pub mod replies;
 
@@ -28,4 +29,13 @@ pub fn routes() -> Router<AppState> {
         .route("/queues", get(cases::queues))
         .route("/events", get(events::stream))
         .route("/alerts", get(alerts::list))
+        .route("/incidents", get(incidents::list).post(incidents::open))
+        .route(
+            "/incidents/{id}",
+            get(incidents::get).post(incidents::update),
+        )
+        .route(
+            "/incidents/{id}/debrief",
+            get(incidents::debrief).put(incidents::write_debrief),
+        )
 }
