@@ -220,6 +220,10 @@ async fn deliver(
         }
     }
     count(platform, "delivered");
+    if !report.skipped.is_empty() {
+        metrics::counter!("switchboard_webhook_items_skipped_total", "platform" => platform)
+            .increment(report.skipped.len() as u64);
+    }
     Ok(Json(report))
 }
 
