@@ -13,6 +13,7 @@ mod item;
 mod outcome;
 mod sender;
 
+pub mod linkedin;
 pub mod meta;
 pub mod pagerduty;
 mod registry;
@@ -30,6 +31,7 @@ pub use item::{
     Action, DEDUP_KEY_MAX, Link, Notification, Outgoing, Payload, Reply, ReplyKind, SUMMARY_MAX,
     Severity, truncate,
 };
+pub use linkedin::{LinkedIn, LinkedInConfig};
 pub use meta::{Meta, MetaConfig};
 pub use outcome::{Outcome, X_RATE_LIMIT_RESET, backoff, retry_after};
 pub use pagerduty::{PagerDuty, PagerDutyConfig};
