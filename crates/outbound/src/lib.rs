@@ -20,6 +20,7 @@ mod registry;
 pub mod servicenow;
 pub mod slack;
 pub mod smtp;
+pub mod tiktok;
 pub mod webhook;
 pub mod x;
 
@@ -40,5 +41,6 @@ pub use sender::Sender;
 pub use servicenow::{ServiceNow, ServiceNowConfig};
 pub use slack::{Slack, SlackConfig};
 pub use smtp::{Smtp, SmtpConfig, SmtpSecurity};
+pub use tiktok::{TikTok, TikTokConfig};
 pub use webhook::{Webhook, WebhookConfig};
 pub use x::{X, XConfig};
