@@ -13,12 +13,14 @@ use sb_domain::Clock;
 use serde::Deserialize;
 
 use crate::http::{BuildError, DEFAULT_TIMEOUT, Http};
+use crate::linkedin::{LinkedIn, LinkedInConfig};
 use crate::meta::{Meta, MetaConfig};
 use crate::pagerduty::{PagerDuty, PagerDutyConfig};
 use crate::sender::Sender;
 use crate::servicenow::{ServiceNow, ServiceNowConfig};
 use crate::slack::{Slack, SlackConfig};
 use crate::smtp::{Smtp, SmtpConfig};
+use crate::tiktok::{TikTok, TikTokConfig};
 use crate::webhook::{Webhook, WebhookConfig};
 use crate::x::{X, XConfig};
 
@@ -42,6 +44,10 @@ pub struct OutboundConfig {
     #[serde(default)]
     pub x: Option<XConfig>,
     #[serde(default)]
+    pub linkedin: Option<LinkedInConfig>,
+    #[serde(default)]
+    pub tiktok: Option<TikTokConfig>,
+    #[serde(default)]
     pub smtp: Option<SmtpConfig>,
 }
 
@@ -59,6 +65,8 @@ impl Default for OutboundConfig {
             webhook: None,
             meta: None,
             x: None,
+            linkedin: None,
+            tiktok: None,
             smtp: None,
         }
     }
@@ -109,6 +117,12 @@ impl Senders {
         if let Some(c) = &config.x {
             senders.insert(X::new(c.clone(), http.clone())?);
         }
+        if let Some(c) = &config.linkedin {
+            senders.insert(LinkedIn::new(c.clone(), http.clone())?);
+        }
+        if let Some(c) = &config.tiktok {
+            senders.insert(TikTok::new(c.clone(), http.clone())?);
+        }
         if let Some(c) = &config.smtp {
             senders.insert(Smtp::new(c.clone(), http.clone())?);
         }
@@ -135,6 +149,8 @@ impl Senders {
         match platform {
             "facebook" | "instagram" => self.get("meta"),
             "x" => self.get("x"),
+            "linkedin" => self.get("linkedin"),
+            "tiktok" => self.get("tiktok"),
             "email" => self.get("smtp"),
             _ => None,
         }
