@@ -22,20 +22,21 @@
 //! connectors' business.
 
 use std::net::IpAddr;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
-use lettre::message::header::{ContentTransferEncoding, ContentType};
-use lettre::message::{Body, Mailbox, SinglePart};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
-use lettre::{Address, Message};
 use serde::Deserialize;
 
 use crate::http::{BuildError, Http, Secret};
-use crate::item::{Outgoing, Payload, Reply, ReplyKind};
+use crate::item::{Outgoing, Payload};
 use crate::outcome::Outcome;
 use crate::sender::Sender;
+
+mod letter;
+
+use letter::{Letter, compose};
 
 pub const DEFAULT_PORT: u16 = 587;
 /// Longest one whole SMTP session may take, unless configured otherwise.
@@ -113,13 +114,6 @@ pub struct Smtp {
     credentials: Option<Credentials>,
     timeout: Duration,
     helo_name: Option<String>,
-}
-
-/// A composed message and what the outbox keeps of it.
-struct Letter {
-    message: Message,
-    /// Without angle brackets, as inbound mail stores Message-IDs.
-    message_id: String,
 }
 
 /// The part of the session a failure happened in: the same reply code means something else
@@ -207,99 +201,6 @@ impl Smtp {
         })
     }
 
-    /// The message that answers `reply` as outbox item `item_id`, or why it cannot be sent.
-    fn compose(&self, item_id: &str, reply: &Reply) -> Result<Letter, String> {
-        if reply.platform != "email" {
-            return Err(format!("smtp cannot reply on {:?}", reply.platform));
-        }
-        if reply.kind != ReplyKind::Email {
-            return Err(format!("smtp sends e-mail replies, not a {:?}", reply.kind));
-        }
-        if reply.text.trim().is_empty() {
-            return Err("the reply text is empty".into());
-        }
-        // Everything that reaches a header is checked first, so no later step can be fooled.
-        one_line("account", &reply.account)?;
-        one_line("recipient", reply.recipient.as_deref().unwrap_or_default())?;
-        one_line("subject", reply.subject.as_deref().unwrap_or_default())?;
-        one_line(
-            "in_reply_to",
-            reply.in_reply_to.as_deref().unwrap_or_default(),
-        )?;
-        for r in &reply.references {
-            one_line("references", r)?;
-        }
-        let from: Address = reply
-            .account
-            .trim()
-            .parse()
-            .map_err(|e| format!("our mailbox {:?} is not an address: {e}", reply.account))?;
-        let recipient = reply
-            .recipient
-            .as_deref()
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .ok_or("an e-mail reply needs the customer's address (recipient)")?;
-        let to: Address = recipient
-            .parse()
-            .map_err(|e| format!("the recipient {recipient:?} is not an address: {e}"))?;
-        if !is_id_part(item_id) {
-            return Err(format!(
-                "outbox item id {item_id:?} cannot be part of a Message-ID"
-            ));
-        }
-        let message_id = format!("{item_id}@{}", from.domain());
-        let in_reply_to = match reply.in_reply_to.as_deref().map(str::trim) {
-            Some(id) if !id.is_empty() => Some(message_id_of("in_reply_to", id)?),
-            _ => None,
-        };
-        let mut references = Vec::with_capacity(reply.references.len() + 1);
-        for r in reply
-            .references
-            .iter()
-            .map(|r| r.trim())
-            .filter(|r| !r.is_empty())
-        {
-            let id = message_id_of("references", r)?;
-            if !references.contains(&id) {
-                references.push(id);
-            }
-        }
-        if let Some(parent) = &in_reply_to {
-            references.retain(|r| r != parent);
-            references.push(parent.clone());
-        }
-
-        let body =
-            Body::new_with_encoding(reply.text.clone(), ContentTransferEncoding::QuotedPrintable)
-                .map_err(|_| "the reply text cannot be encoded".to_owned())?;
-        let mut builder = Message::builder()
-            .from(Mailbox::new(None, from))
-            .to(Mailbox::new(None, to))
-            .subject(re_subject(reply.subject.as_deref()))
-            .message_id(Some(format!("<{message_id}>")));
-        if let Some(parent) = &in_reply_to {
-            builder = builder.in_reply_to(format!("<{parent}>"));
-        }
-        if !references.is_empty() {
-            let joined: Vec<String> = references.iter().map(|r| format!("<{r}>")).collect();
-            builder = builder.references(joined.join(" "));
-        }
-        let sent_at = u64::try_from(self.http.now_unix_s()).unwrap_or(0);
-        let message = builder
-            .date(UNIX_EPOCH + Duration::from_secs(sent_at))
-            .singlepart(
-                SinglePart::builder()
-                    .header(ContentType::TEXT_PLAIN)
-                    .body(body),
-            )
-            .map_err(|e| format!("the message cannot be built: {e}"))?;
-        Ok(Letter {
-            message,
-            message_id,
-        })
-    }
-
     /// One SMTP session. `Ok` is the reply code to the end of DATA.
     async fn deliver(&self, letter: &Letter) -> Result<u16, Outcome> {
         let hello = ClientId::Domain(match &self.helo_name {
@@ -370,7 +271,7 @@ impl Sender for Smtp {
                 item.payload.kind()
             ));
         };
-        let letter = match self.compose(&item.id, reply) {
+        let letter = match compose(&item.id, reply, self.http.now_unix_s()) {
             Ok(l) => l,
             Err(why) => return Outcome::unsupported(why),
         };
@@ -429,62 +330,6 @@ fn classify(stage: Stage, e: &lettre::transport::smtp::Error) -> Outcome {
             error,
         },
     }
-}
-
-/// `Re: <subject>`, unless it already starts with `Re:` in any case. A thread without a
-/// subject is answered as `Re:`, as mail clients do.
-fn re_subject(subject: Option<&str>) -> String {
-    let subject = subject.map(str::trim).unwrap_or_default();
-    let has_prefix = subject
-        .get(..3)
-        .is_some_and(|p| p.eq_ignore_ascii_case("re:"));
-    if has_prefix {
-        subject.to_owned()
-    } else if subject.is_empty() {
-        "Re:".to_owned()
-    } else {
-        format!("Re: {subject}")
-    }
-}
-
-/// A header value with a line break could end its header and start another.
-fn one_line(field: &str, value: &str) -> Result<(), String> {
-    if value.contains(['\r', '\n']) {
-        return Err(format!(
-            "{field} holds a line break; it would inject e-mail headers"
-        ));
-    }
-    Ok(())
-}
-
-/// A Message-ID as stored (`local@domain`), tolerating the angle brackets some sources keep.
-fn message_id_of(field: &str, raw: &str) -> Result<String, String> {
-    let id = raw
-        .strip_prefix('<')
-        .and_then(|r| r.strip_suffix('>'))
-        .unwrap_or(raw);
-    match id.split_once('@') {
-        Some((left, right)) if !left.is_empty() && !right.is_empty() && is_msg_id_text(id) => {
-            Ok(id.to_owned())
-        }
-        _ => Err(format!(
-            "{field} {raw:?} is not a Message-ID (local@domain)"
-        )),
-    }
-}
-
-/// Printable ASCII without space, angle brackets or quotes: what fits between `<` and `>`.
-fn is_msg_id_text(s: &str) -> bool {
-    s.bytes()
-        .all(|b| b.is_ascii_graphic() && !matches!(b, b'<' | b'>' | b'"' | b'\\'))
-}
-
-/// Our own ids go left of the `@`; outbox ids are ULIDs, anything odder is refused.
-fn is_id_part(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 128
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 fn is_plain_domain(s: &str) -> bool {

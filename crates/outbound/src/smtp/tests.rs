@@ -9,8 +9,9 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
+use super::letter::re_subject;
 use super::*;
-use crate::item::Action;
+use crate::item::{Action, Reply, ReplyKind};
 use crate::test_support as ts;
 
 const MAILBOX: &str = "care@examplebrand.com";
