@@ -51,6 +51,8 @@ pub enum BuildError {
     InvalidUrl { field: &'static str, reason: String },
     #[error("`{0}` is required and empty")]
     Missing(&'static str),
+    #[error("`{field}` is not usable: {reason}")]
+    Invalid { field: &'static str, reason: String },
     #[error("the HTTP client could not be built: {0}")]
     Client(String),
 }
@@ -60,6 +62,7 @@ impl BuildError {
         match self {
             Self::InvalidUrl { .. } => "outbound_invalid_url",
             Self::Missing(_) => "outbound_missing_setting",
+            Self::Invalid { .. } => "outbound_invalid_setting",
             Self::Client(_) => "outbound_http_client",
         }
     }

@@ -132,20 +132,35 @@ pub struct Link {
 }
 
 /// A reply to a customer.
+///
+/// Fields added after the first release carry `#[serde(default)]` and are left out of the
+/// JSON when empty, so outbox rows written before them read back unchanged.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Reply {
-    /// `facebook`, `instagram` or `x`.
+    /// `facebook`, `instagram`, `x`, `linkedin`, `tiktok` or `email`.
     pub platform: String,
     pub kind: ReplyKind,
-    /// Our Page, Instagram account or X user id: chooses the token.
+    /// Our Page, Instagram account, X user id, LinkedIn organization URN, TikTok business id
+    /// or mailbox address: chooses the credentials and is the author of the reply.
     pub account: String,
-    /// PSID, Instagram-scoped id or X user id; needed for DMs.
+    /// PSID, Instagram-scoped id or X user id for DMs; the customer's address for e-mail.
     #[serde(default)]
     pub recipient: Option<String>,
-    /// Platform id of the comment or post being answered.
+    /// Platform id of the comment or post being answered; for e-mail, the Message-ID
+    /// answered, without angle brackets.
     #[serde(default)]
     pub in_reply_to: Option<String>,
     pub text: String,
+    /// The post a comment belongs to, where the platform needs it: the LinkedIn post URN,
+    /// the TikTok video id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    /// E-mail only: the subject of the message answered (`Re: ` is added when missing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// E-mail only: the thread's earlier Message-IDs, oldest first, without angle brackets.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -154,6 +169,8 @@ pub enum ReplyKind {
     Dm,
     CommentReply,
     PostReply,
+    /// An answer in an e-mail thread.
+    Email,
 }
 
 /// `s` cut to at most `max` bytes, backing off to the previous char boundary.
@@ -203,10 +220,51 @@ mod tests {
             recipient: None,
             in_reply_to: Some("1874448000000000001".into()),
             text: "Sorry about that, we're on it.".into(),
+            context: None,
+            subject: None,
+            references: Vec::new(),
         });
         let json = serde_json::to_value(&item).unwrap();
         assert_eq!(json["type"], "reply");
         assert_eq!(json["kind"], "post_reply");
+        let back: Payload = serde_json::from_value(json).unwrap();
+        assert_eq!(back, item);
+    }
+
+    #[test]
+    fn a_reply_stored_before_email_and_threads_existed_still_reads() {
+        let stored = serde_json::json!({
+            "type": "reply", "platform": "facebook", "kind": "comment_reply",
+            "account": "104857600000001", "recipient": null, "in_reply_to": "123_456",
+            "text": "Thanks for flagging this!"
+        });
+        let back: Payload = serde_json::from_value(stored.clone()).unwrap();
+        let Payload::Reply(reply) = &back else {
+            panic!("a reply");
+        };
+        assert_eq!(reply.context, None);
+        assert_eq!(reply.subject, None);
+        assert!(reply.references.is_empty());
+        // Written again, it is the same row: the new fields stay out while empty.
+        assert_eq!(serde_json::to_value(&back).unwrap(), stored);
+    }
+
+    #[test]
+    fn an_email_reply_keeps_its_thread_through_the_outbox() {
+        let item = Payload::Reply(Reply {
+            platform: "email".into(),
+            kind: ReplyKind::Email,
+            account: "care@examplebrand.com".into(),
+            recipient: Some("sam.lee@example.net".into()),
+            in_reply_to: Some("CAF1x=abc@mail.example.net".into()),
+            text: "Your refund is on its way.".into(),
+            context: None,
+            subject: Some("Order 1182 never arrived".into()),
+            references: vec!["first@mail.example.net".into()],
+        });
+        let json = serde_json::to_value(&item).unwrap();
+        assert_eq!(json["kind"], "email");
+        assert_eq!(json["references"][0], "first@mail.example.net");
         let back: Payload = serde_json::from_value(json).unwrap();
         assert_eq!(back, item);
     }

@@ -1,6 +1,7 @@
-//! Switchboard outbound senders: one item of the durable outbox becomes one HTTP call to an
-//! ops tool (PagerDuty, Slack, ServiceNow, a signed webhook) or a platform (Meta, X), and the
-//! answer becomes one [`Outcome`]: delivered, retry, permanent or reauthorize.
+//! Switchboard outbound senders: one item of the durable outbox becomes one call to an ops
+//! tool (PagerDuty, Slack, ServiceNow, a signed webhook), a platform (Meta, X, LinkedIn,
+//! TikTok) or a mail server (SMTP), and the answer becomes one [`Outcome`]: delivered,
+//! retry, permanent or reauthorize.
 //!
 //! This crate never touches a database, never sleeps and never loops: the outbox, its
 //! dispatcher and the retry schedule live elsewhere and call [`Sender::send`] once per
@@ -12,11 +13,14 @@ mod item;
 mod outcome;
 mod sender;
 
+pub mod linkedin;
 pub mod meta;
 pub mod pagerduty;
 mod registry;
 pub mod servicenow;
 pub mod slack;
+pub mod smtp;
+pub mod tiktok;
 pub mod webhook;
 pub mod x;
 
@@ -28,6 +32,7 @@ pub use item::{
     Action, DEDUP_KEY_MAX, Link, Notification, Outgoing, Payload, Reply, ReplyKind, SUMMARY_MAX,
     Severity, truncate,
 };
+pub use linkedin::{LinkedIn, LinkedInConfig};
 pub use meta::{Meta, MetaConfig};
 pub use outcome::{Outcome, X_RATE_LIMIT_RESET, backoff, retry_after};
 pub use pagerduty::{PagerDuty, PagerDutyConfig};
@@ -35,5 +40,7 @@ pub use registry::{OutboundConfig, Senders};
 pub use sender::Sender;
 pub use servicenow::{ServiceNow, ServiceNowConfig};
 pub use slack::{Slack, SlackConfig};
+pub use smtp::{Smtp, SmtpConfig, SmtpSecurity};
+pub use tiktok::{TikTok, TikTokConfig};
 pub use webhook::{Webhook, WebhookConfig};
 pub use x::{X, XConfig};

@@ -103,6 +103,9 @@ impl Meta {
         if reply.text.trim().is_empty() {
             return Err("the reply text is empty".into());
         }
+        if reply.kind == ReplyKind::Email {
+            return Err("meta cannot send an e-mail reply".into());
+        }
         let v = self.version.as_str();
         if reply.kind == ReplyKind::Dm {
             let recipient = present(&reply.recipient).ok_or("a DM needs a recipient id")?;

@@ -13,11 +13,14 @@ use sb_domain::Clock;
 use serde::Deserialize;
 
 use crate::http::{BuildError, DEFAULT_TIMEOUT, Http};
+use crate::linkedin::{LinkedIn, LinkedInConfig};
 use crate::meta::{Meta, MetaConfig};
 use crate::pagerduty::{PagerDuty, PagerDutyConfig};
 use crate::sender::Sender;
 use crate::servicenow::{ServiceNow, ServiceNowConfig};
 use crate::slack::{Slack, SlackConfig};
+use crate::smtp::{Smtp, SmtpConfig};
+use crate::tiktok::{TikTok, TikTokConfig};
 use crate::webhook::{Webhook, WebhookConfig};
 use crate::x::{X, XConfig};
 
@@ -25,7 +28,7 @@ use crate::x::{X, XConfig};
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutboundConfig {
-    /// Longest one call may take, connect to last byte.
+    /// Longest one HTTP call may take, connect to last byte (SMTP has its own).
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
     #[serde(default)]
@@ -40,6 +43,12 @@ pub struct OutboundConfig {
     pub meta: Option<MetaConfig>,
     #[serde(default)]
     pub x: Option<XConfig>,
+    #[serde(default)]
+    pub linkedin: Option<LinkedInConfig>,
+    #[serde(default)]
+    pub tiktok: Option<TikTokConfig>,
+    #[serde(default)]
+    pub smtp: Option<SmtpConfig>,
 }
 
 fn default_timeout_ms() -> u64 {
@@ -56,6 +65,9 @@ impl Default for OutboundConfig {
             webhook: None,
             meta: None,
             x: None,
+            linkedin: None,
+            tiktok: None,
+            smtp: None,
         }
     }
 }
@@ -105,6 +117,15 @@ impl Senders {
         if let Some(c) = &config.x {
             senders.insert(X::new(c.clone(), http.clone())?);
         }
+        if let Some(c) = &config.linkedin {
+            senders.insert(LinkedIn::new(c.clone(), http.clone())?);
+        }
+        if let Some(c) = &config.tiktok {
+            senders.insert(TikTok::new(c.clone(), http.clone())?);
+        }
+        if let Some(c) = &config.smtp {
+            senders.insert(Smtp::new(c.clone(), http.clone())?);
+        }
         Ok(senders)
     }
 
@@ -122,11 +143,15 @@ impl Senders {
         self.by_target.get(target).map(|s| s.as_ref())
     }
 
-    /// The sender for replies on `platform` (`facebook`, `instagram`, `x`).
+    /// The sender for replies on `platform` (`facebook`, `instagram`, `x`, `linkedin`,
+    /// `tiktok`, `email`).
     pub fn for_reply(&self, platform: &str) -> Option<&dyn Sender> {
         match platform {
             "facebook" | "instagram" => self.get("meta"),
             "x" => self.get("x"),
+            "linkedin" => self.get("linkedin"),
+            "tiktok" => self.get("tiktok"),
+            "email" => self.get("smtp"),
             _ => None,
         }
     }

@@ -11,7 +11,7 @@ use crate::outcome::Outcome;
 #[async_trait::async_trait]
 pub trait Sender: Send + Sync {
     /// Stable name of the target kind: `pagerduty`, `slack`, `servicenow`, `webhook`,
-    /// `meta`, `x`.
+    /// `meta`, `x`, `linkedin`, `tiktok`, `smtp`.
     fn kind(&self) -> &'static str;
 
     async fn send(&self, item: &Outgoing) -> Outcome;

@@ -70,6 +70,9 @@ pub fn reply(platform: &str, kind: ReplyKind, account: &str) -> Reply {
         recipient: None,
         in_reply_to: None,
         text: "Sorry for the trouble! We've sent you a DM to sort out your order.".into(),
+        context: None,
+        subject: None,
+        references: Vec::new(),
     }
 }
 

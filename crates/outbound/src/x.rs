@@ -88,6 +88,7 @@ impl X {
                     body: json!({"text": reply.text}),
                 })
             }
+            ReplyKind::Email => Err("x cannot send an e-mail reply".into()),
             ReplyKind::PostReply | ReplyKind::CommentReply => {
                 let to = present(&reply.in_reply_to)
                     .ok_or("a post reply needs the post id it answers (in_reply_to)")?;

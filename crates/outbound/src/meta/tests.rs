@@ -278,7 +278,9 @@ async fn what_graph_cannot_express_is_refused_without_a_call() {
     empty.recipient = Some("1".into());
     empty.text = "  ".into();
     let wrong_platform = ts::reply("x", ReplyKind::Dm, PAGE);
-    for reply in [no_recipient, no_target, empty, wrong_platform] {
+    let mut email = ts::reply("facebook", ReplyKind::Email, PAGE);
+    email.in_reply_to = Some("123_456".into());
+    for reply in [no_recipient, no_target, empty, wrong_platform, email] {
         let outcome = s.send(&ts::item(Payload::Reply(reply.clone()))).await;
         assert_eq!(outcome.code(), "permanent", "{reply:?}");
     }

@@ -37,6 +37,18 @@ tokens = { "104857600000001" = "meta-page-token-secret" }
 
 [outbound.x]
 tokens = { "2244994945" = "x-user-token-secret" }
+
+[outbound.linkedin]
+version = "202501"
+tokens = { "urn:li:organization:5515715" = "linkedin-org-token-secret" }
+
+[outbound.tiktok]
+tokens = { "-000ExampleBrandOpenId0000" = "tiktok-business-token-secret" }
+
+[outbound.smtp]
+host = "smtp.examplebrand.com"
+username = "care@examplebrand.com"
+password = "smtp-password-secret"
 "#;
 
 fn parsed() -> OutboundConfig {
@@ -55,11 +67,34 @@ fn every_target_in_the_file_is_registered_under_its_name() {
     assert_eq!(meta.version, "v22.0");
     let pd = config.pagerduty.clone().map(|p| p.base_url);
     assert_eq!(pd.as_deref(), Some("https://events.pagerduty.com"));
+    let linkedin = config.linkedin.clone().unwrap_or_default();
+    assert_eq!(linkedin.base_url, "https://api.linkedin.com");
+    assert_eq!(linkedin.version, "202501");
+    let tiktok = config.tiktok.clone().unwrap_or_default();
+    assert_eq!(tiktok.base_url, "https://business-api.tiktok.com");
+    assert_eq!(tiktok.version, "v1.3");
+    let smtp = config
+        .smtp
+        .clone()
+        .unwrap_or_else(|| crate::smtp::SmtpConfig::new("unset"));
+    assert_eq!(smtp.port, 587);
+    assert_eq!(smtp.security, crate::smtp::SmtpSecurity::Starttls);
+    assert_eq!(smtp.timeout_ms, 30_000);
     let senders = Senders::from_config(&config).unwrap_or_else(|e| panic!("{e}"));
     let targets: Vec<_> = senders.targets().collect();
     assert_eq!(
         targets,
-        ["meta", "pagerduty", "servicenow", "slack", "webhook", "x"]
+        [
+            "linkedin",
+            "meta",
+            "pagerduty",
+            "servicenow",
+            "slack",
+            "smtp",
+            "tiktok",
+            "webhook",
+            "x"
+        ]
     );
     for name in targets {
         assert_eq!(senders.get(name).map(|s| s.kind()), Some(name));
@@ -79,9 +114,23 @@ fn replies_find_their_platforms_sender() {
         Some("meta")
     );
     assert_eq!(senders.for_reply("x").map(|s| s.kind()), Some("x"));
-    assert!(senders.for_reply("email").is_none());
+    assert_eq!(
+        senders.for_reply("linkedin").map(|s| s.kind()),
+        Some("linkedin")
+    );
+    assert_eq!(
+        senders.for_reply("tiktok").map(|s| s.kind()),
+        Some("tiktok")
+    );
+    assert_eq!(senders.for_reply("email").map(|s| s.kind()), Some("smtp"));
+    assert!(
+        senders.for_reply("smtp").is_none(),
+        "platforms, not targets"
+    );
+    assert!(senders.for_reply("whatsapp").is_none());
     let none = Senders::from_config(&OutboundConfig::default()).unwrap_or_else(|e| panic!("{e}"));
     assert!(none.for_reply("x").is_none());
+    assert!(none.for_reply("email").is_none());
     assert_eq!(none.targets().count(), 0);
 }
 
@@ -97,6 +146,9 @@ fn no_secret_from_the_file_shows_in_debug_output() {
         "webhook-secret",
         "meta-page-token-secret",
         "x-user-token-secret",
+        "linkedin-org-token-secret",
+        "tiktok-business-token-secret",
+        "smtp-password-secret",
     ] {
         assert!(!printed.contains(secret), "{secret} leaked: {printed}");
     }
@@ -111,6 +163,14 @@ fn a_typo_or_an_unusable_section_fails_start_up() {
             .unwrap_or_else(|e| panic!("{e}"));
     let err = Senders::from_config(&bad_url.outbound).err();
     assert_eq!(err.map(|e| e.code()), Some("outbound_invalid_url"));
+    let smtp_typo = toml::from_str::<File>("[outbound.smtp]\nhost = \"h\"\nsecurity = \"ssl\"\n");
+    assert!(smtp_typo.is_err(), "security is starttls, tls or none");
+    let clear_password = toml::from_str::<File>(
+        "[outbound.smtp]\nhost = \"smtp.examplebrand.com\"\nsecurity = \"none\"\nusername = \"u\"\npassword = \"p\"\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let err = Senders::from_config(&clear_password.outbound).err();
+    assert_eq!(err.map(|e| e.code()), Some("outbound_invalid_setting"));
 }
 
 /// A target name of our own, with a sender that is not one of the built-ins.
@@ -181,4 +241,58 @@ async fn the_dispatcher_sends_an_alert_and_a_reply_through_the_registry() {
         None => panic!("registered"),
     };
     assert_eq!(recorded.code(), "delivered");
+}
+
+#[tokio::test]
+async fn comment_replies_on_linkedin_and_tiktok_go_through_the_registry() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(
+            "/rest/socialActions/urn%3Ali%3Ashare%3A7280000000000000001/comments",
+        ))
+        .respond_with(
+            ResponseTemplate::new(201).insert_header("x-restli-id", "7282222222222222222"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/open_api/v1.3/business/comment/reply/create/"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"code": 0, "message": "OK", "data": {"comment_id": "7448000000000000999"}}),
+        ))
+        .mount(&server)
+        .await;
+    let mut config = parsed();
+    if let Some(l) = config.linkedin.as_mut() {
+        l.base_url = server.uri();
+    }
+    if let Some(t) = config.tiktok.as_mut() {
+        t.base_url = server.uri();
+    }
+    let senders = Senders::from_config(&config).unwrap_or_else(|e| panic!("{e}"));
+
+    let mut on_linkedin = ts::reply(
+        "linkedin",
+        ReplyKind::PostReply,
+        "urn:li:organization:5515715",
+    );
+    on_linkedin.in_reply_to = Some("urn:li:share:7280000000000000001".into());
+    let mut on_tiktok = ts::reply(
+        "tiktok",
+        ReplyKind::CommentReply,
+        "-000ExampleBrandOpenId0000",
+    );
+    on_tiktok.in_reply_to = Some("7448000000000000777".into());
+    on_tiktok.context = Some("7448000000000000001".into());
+    for (reply, id) in [
+        (on_linkedin, "7282222222222222222"),
+        (on_tiktok, "7448000000000000999"),
+    ] {
+        let outcome = match senders.for_reply(&reply.platform) {
+            Some(s) => s.send(&ts::item(Payload::Reply(reply.clone()))).await,
+            None => panic!("{} is configured", reply.platform),
+        };
+        assert_eq!(outcome.code(), "delivered", "{outcome:?}");
+        assert!(matches!(&outcome, Outcome::Delivered { remote_id: Some(r), .. } if r == id));
+    }
 }

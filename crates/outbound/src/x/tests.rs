@@ -200,7 +200,9 @@ async fn what_x_cannot_express_is_refused_without_a_call() {
     let no_target = ts::reply("x", ReplyKind::PostReply, BRAND);
     let mut facebook = ts::reply("facebook", ReplyKind::PostReply, BRAND);
     facebook.in_reply_to = Some(TWEET.into());
-    for reply in [no_recipient, no_target, facebook] {
+    let mut email = ts::reply("x", ReplyKind::Email, BRAND);
+    email.in_reply_to = Some(TWEET.into());
+    for reply in [no_recipient, no_target, facebook, email] {
         let outcome = s.send(&ts::item(Payload::Reply(reply.clone()))).await;
         assert_eq!(outcome.code(), "permanent", "{reply:?}");
     }
