@@ -333,3 +333,139 @@ async fn replies_that_cannot_be_sent_are_refused_up_front() {
         assert_eq!((s, v["code"].as_str()), (status, Some(code)), "{v}");
     }
 }
+
+/// A mail server that accepts everything and keeps what it was given (the outside system in
+/// this test; the sender's own tests cover refusals).
+async fn fake_smtp() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = got.clone();
+    tokio::spawn(async move {
+        loop {
+            let (sock, _) = listener.accept().await.unwrap();
+            let keep = keep.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = sock.into_split();
+                let mut lines = BufReader::new(r).lines();
+                w.write_all(b"220 fake ESMTP\r\n").await.unwrap();
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(buf) = data.as_mut() {
+                        if line == "." {
+                            keep.lock().unwrap().push(std::mem::take(buf));
+                            data = None;
+                            w.write_all(b"250 queued\r\n").await.unwrap();
+                        } else {
+                            buf.push_str(&line);
+                            buf.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_ascii_uppercase();
+                    let answer: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250-fake\r\n250 8BITMIME\r\n",
+                        "DATA" => {
+                            data = Some(String::new());
+                            b"354 go on\r\n"
+                        }
+                        "QUIT" => {
+                            w.write_all(b"221 bye\r\n").await.unwrap();
+                            return;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    w.write_all(answer).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, got)
+}
+
+#[tokio::test]
+async fn an_email_reply_goes_out_in_the_same_thread() {
+    let (port, got) = fake_smtp().await;
+    let mut smtp = sb_outbound::SmtpConfig::new("127.0.0.1");
+    smtp.port = port;
+    smtp.security = sb_outbound::SmtpSecurity::None;
+    let app = spawn_app_full(
+        WebhookConfig {
+            generic_secret: "mail-secret".into(),
+            ..WebhookConfig::default()
+        },
+        OutboundConfig {
+            smtp: Some(smtp),
+            ..OutboundConfig::default()
+        },
+    )
+    .await;
+    let raw = b"From: Renee Martin <renee@example.org>\r\nTo: support@shop.example\r\nSubject: Broken lid\r\nMessage-ID: <lid-1@example.org>\r\nReferences: <older@example.org>\r\n\r\nThe lid of my X200 broke on day one.\r\n";
+    let ts = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    let mut m = Hmac::<Sha256>::new_from_slice(b"mail-secret").unwrap();
+    m.update(format!("{ts}.").as_bytes());
+    m.update(raw);
+    let r = app
+        .http
+        .post(format!("{}/webhooks/email", app.url))
+        .header("x-switchboard-timestamp", &ts)
+        .header(
+            "x-switchboard-signature",
+            format!("sha256={}", hex::encode(m.finalize().into_bytes())),
+        )
+        .body(raw.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let mut case = String::new();
+    for _ in 0..200 {
+        let (_, cases) = app.get("/api/v1/cases").await;
+        if let Some(id) = cases["items"][0]["id"].as_str() {
+            case = id.to_owned();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (s, v) = reply(
+        &app,
+        &case,
+        None,
+        json!({"text": "A new lid is on its way."}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(v["items"][0]["kind"], "email");
+    let (s, v) = reply(
+        &app,
+        &case,
+        None,
+        json!({"text": "x", "visibility": "public"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("reply_visibility_unavailable")
+        )
+    );
+    let items = settled(&app, &case).await;
+    assert_eq!(items[0]["status"], "delivered", "{items:?}");
+    let mail = got.lock().unwrap().join("\n---\n");
+    assert!(mail.contains("To: renee@example.org"), "{mail}");
+    assert!(mail.contains("From: support@shop.example"), "{mail}");
+    assert!(mail.contains("Subject: Re: Broken lid"), "{mail}");
+    assert!(mail.contains("In-Reply-To: <lid-1@example.org>"), "{mail}");
+    assert!(mail.contains("<older@example.org>"), "{mail}");
+    assert!(mail.contains("A new lid is on its way."), "{mail}");
+}

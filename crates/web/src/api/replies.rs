@@ -1,7 +1,8 @@
 //! Replies to customers: stored in the outbox before anything is sent, then delivered by the
-//! dispatcher through the platform's connector. A reply answers the case's latest customer
-//! message where it was written — publicly under the comment or post, or privately by DM —
-//! and can move a public thread private: a short public answer plus a DM, in one action (A6).
+//! dispatcher through the platform's connector (Meta, X, LinkedIn, TikTok, e-mail over SMTP).
+//! A reply answers the case's latest customer message where it was written — publicly under
+//! the comment or post, privately by DM, or by e-mail in the same thread — and can move a
+//! public thread private: a short public answer plus a DM, in one action (A6).
 
 use crate::AppState;
 use crate::api::messages::parse_id;
@@ -67,7 +68,7 @@ fn refuse(code: &str, detail: impl Into<String>) -> Problem {
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "No connector is configured to send on this platform (`reply_channel_not_configured`)", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "Empty or too long (`invalid_field`), a platform replies cannot reach yet (`reply_channel_unsupported`), or a public reply to a private message (`reply_visibility_unavailable`)", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Empty or too long (`invalid_field`), a platform replies cannot reach (`reply_channel_unsupported`: chat, reviews, generic), or a public reply to a private conversation (`reply_visibility_unavailable`)", body = ProblemBody, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]
@@ -106,6 +107,9 @@ pub async fn create(
     let target = match last.source.as_str() {
         "facebook" | "instagram" => "meta",
         "x" => "x",
+        "linkedin" => "linkedin",
+        "tiktok" => "tiktok",
+        "email" => "smtp",
         other => {
             return Err(refuse(
                 "reply_channel_unsupported",
@@ -157,6 +161,7 @@ fn kind_name(k: ReplyKind) -> &'static str {
         ReplyKind::Dm => "dm",
         ReplyKind::CommentReply => "comment_reply",
         ReplyKind::PostReply => "post_reply",
+        ReplyKind::Email => "email",
     }
 }
 
@@ -175,6 +180,11 @@ fn plan_replies(
         .as_str()
         .map_or_else(|| last.author.handle.clone(), str::to_owned);
     let written_privately = last.visibility == Visibility::Private || last.kind == MessageKind::Dm;
+    // The post a comment belongs to, where the platform needs it (LinkedIn, TikTok).
+    let context = ["post_id", "video_id"]
+        .iter()
+        .find_map(|k| raw[*k].as_str())
+        .map(str::to_owned);
     let dm = |t: &str| Reply {
         platform: last.source.as_str().to_owned(),
         kind: ReplyKind::Dm,
@@ -182,7 +192,39 @@ fn plan_replies(
         recipient: Some(recipient.clone()),
         in_reply_to: None,
         text: t.to_owned(),
+        context: None,
+        subject: None,
+        references: Vec::new(),
     };
+    if last.source.as_str() == "email" {
+        if req.move_to_private || req.visibility.as_deref() == Some("public") {
+            return Err(refuse(
+                "reply_visibility_unavailable",
+                "an e-mail conversation is private",
+            ));
+        }
+        // A key made from the content (no Message-ID) is not something to thread on.
+        let message_id = Some(last.external_id.clone()).filter(|id| !id.starts_with("sha256:"));
+        let references = raw["email"]["references"]
+            .as_array()
+            .map(|r| {
+                r.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        return Ok(vec![Reply {
+            platform: "email".into(),
+            kind: ReplyKind::Email,
+            account: last.channel.clone(),
+            recipient: Some(last.author.handle.clone()),
+            in_reply_to: message_id,
+            text: text.to_owned(),
+            context: None,
+            subject: raw["email"]["subject"].as_str().map(str::to_owned),
+            references,
+        }]);
+    }
     let public = |t: &str| Reply {
         platform: last.source.as_str().to_owned(),
         kind: if last.source.as_str() == "x" {
@@ -194,6 +236,9 @@ fn plan_replies(
         recipient: None,
         in_reply_to: Some(last.external_id.clone()),
         text: t.to_owned(),
+        context: context.clone(),
+        subject: None,
+        references: Vec::new(),
     };
     if req.move_to_private {
         if written_privately {
