@@ -110,13 +110,15 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
     tokio::spawn(dispatch.run());
 
     // The pipeline subscribes before ingest can announce anything.
-    let pipe = pipeline(cfg, store.clone(), events.clone())?;
-    let pipe_bus = bus.clone();
-    tokio::spawn(async move {
-        if let Err(e) = pipe.run(pipe_bus).await {
-            tracing::error!(error = %e, "the pipeline stopped");
-        }
-    });
+    if cfg.pipeline.in_serve {
+        let pipe = pipeline(cfg, store.clone(), events.clone())?;
+        let pipe_bus = bus.clone();
+        tokio::spawn(async move {
+            if let Err(e) = pipe.run(pipe_bus).await {
+                tracing::error!(error = %e, "the pipeline stopped");
+            }
+        });
+    }
     tokio::task::yield_now().await;
 
     let ingestor = Ingestor::start(

@@ -89,6 +89,9 @@ pub struct PipelineSection {
     pub batch_size: usize,
     /// Seconds between sweeps for stored but unprocessed messages (`SWITCHBOARD_PIPELINE_SWEEP_SECS`).
     pub sweep_interval_secs: u64,
+    /// Whether `serve` also runs the pipeline; off when dedicated `worker` processes do it
+    /// (`SWITCHBOARD_PIPELINE_IN_SERVE`, `true`/`false`).
+    pub in_serve: bool,
 }
 
 impl Default for Config {
@@ -131,6 +134,7 @@ impl Default for PipelineSection {
         Self {
             batch_size: 512,
             sweep_interval_secs: 5,
+            in_serve: true,
         }
     }
 }
@@ -234,6 +238,7 @@ impl Config {
         env_num("INGEST_MAX_WAIT_MS", &mut c.ingest.max_wait_ms)?;
         env_num("PIPELINE_BATCH", &mut c.pipeline.batch_size)?;
         env_num("PIPELINE_SWEEP_SECS", &mut c.pipeline.sweep_interval_secs)?;
+        env_num("PIPELINE_IN_SERVE", &mut c.pipeline.in_serve)?;
         c.validate()?;
         Ok(c)
     }
