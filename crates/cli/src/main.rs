@@ -7,6 +7,7 @@ mod config;
 mod demo;
 mod import;
 mod nlp;
+mod rebuild;
 mod sim;
 mod simulate;
 
@@ -101,6 +102,9 @@ enum Command {
         #[command(subcommand)]
         command: alerts::AlertsCommand,
     },
+    /// Derive again, from the stored messages, each message's understanding (with the NLP
+    /// configuration in force now) and each case's counts.
+    Rebuild,
     /// Write a consistent backup of the configured database to a new file.
     Backup {
         /// The file to write; it must not exist.
@@ -178,6 +182,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         })
         .await
         .map(|_| ()),
+        Command::Rebuild => rebuild::run(&cfg).await,
         Command::Backup { out } => backup::backup(&cfg, &out).await,
         Command::Restore { from, force } => backup::restore(&cfg, &from, force).await,
         Command::Alerts { command } => alerts::run(command),

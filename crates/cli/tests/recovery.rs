@@ -173,3 +173,53 @@ async fn postgres_backup_and_restore_roll_the_database_back() {
     assert!(err.contains("pg_restore failed"), "{err}");
     assert_eq!(counts(&url).await.0, 40);
 }
+
+#[tokio::test]
+async fn rebuild_reanalyses_stored_messages_with_the_configuration_in_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}",
+        dir.path().join("data/switchboard.db").display()
+    );
+    ok(&run(
+        &url,
+        &["import", &write_messages(dir.path(), "a.jsonl", 0, 20)],
+    ));
+    let watch = dir.path().join("watch.csv");
+    std::fs::write(&watch, "complaints,late\n").unwrap();
+    let rebuild = || {
+        bin(&url)
+            .arg("rebuild")
+            .env("SWITCHBOARD_NLP_WATCHLIST", &watch)
+            .output()
+            .unwrap()
+    };
+    let out = ok(&rebuild());
+    assert!(
+        out.starts_with("re-analysed 20 messages (20 changed)"),
+        "{out}"
+    );
+    let store = sb_store::open(&url).await.unwrap();
+    let page = store.processed_messages(None, 100).await.unwrap();
+    assert_eq!(page.len(), 20);
+    for m in &page {
+        let watch = &m.enrichment.as_ref().unwrap().watch;
+        assert_eq!(watch.len(), 1, "{:?}", m.enrichment);
+        assert_eq!(watch[0].term, "late");
+    }
+    // Nothing new to derive the second time.
+    let out = ok(&rebuild());
+    assert!(
+        out.starts_with("re-analysed 20 messages (0 changed), corrected 0 cases"),
+        "{out}"
+    );
+    // A broken configuration is one line and changes nothing.
+    let err = refused(
+        &bin(&url)
+            .arg("rebuild")
+            .env("SWITCHBOARD_NLP_WATCHLIST", dir.path().join("missing.csv"))
+            .output()
+            .unwrap(),
+    );
+    assert!(err.contains("missing.csv"), "{err}");
+}

@@ -10,6 +10,7 @@ mod rows;
 pub mod sqlite;
 
 use async_trait::async_trait;
+use sb_domain::Enrichment;
 use sb_domain::case::{CaseContext, CasePlan, PlanMessage};
 use sb_domain::{
     AfterAttempt, Alert, AlertId, Case, CaseId, CasePriority, CaseStatus, Customer, CustomerId,
@@ -254,6 +255,18 @@ pub trait Store: Send + Sync + 'static {
     async fn outbox_stats(&self, since: Timestamp) -> Result<Vec<TargetStats>>;
     /// Per platform: the latest message received and how many arrived since `since`.
     async fn inbound_stats(&self, since: Timestamp) -> Result<Vec<InboundStats>>;
+    /// Processed messages in id order after `after`, for rebuilding what is derived from them.
+    async fn processed_messages(
+        &self,
+        after: Option<&MessageId>,
+        limit: u32,
+    ) -> Result<Vec<Message>>;
+    /// Replaces the stored understanding of processed messages (a re-analysis with new
+    /// models or terms). Answers how many changed.
+    async fn update_enrichments(&self, batch: &[(MessageId, Enrichment)]) -> Result<u64>;
+    /// Recomputes every case's message count, last sentiment and last message time from its
+    /// messages. Answers how many cases it corrected.
+    async fn recompute_case_aggregates(&self) -> Result<u64>;
     /// The message as it arrived, with every platform field (account, author id, …).
     async fn message_raw(&self, id: &MessageId) -> Result<Option<serde_json::Value>>;
     /// The delivery log of one item, oldest attempt first.

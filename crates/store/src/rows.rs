@@ -493,3 +493,18 @@ pub fn incident_doc(incident: &sb_domain::Incident) -> Result<String> {
 pub fn incident_from(doc: &str) -> Result<sb_domain::Incident> {
     serde_json::from_str(doc).map_err(|e| corrupt("incident", &e.to_string()))
 }
+
+pub mod rebuild_sql {
+    pub const ENRICHMENT: &str = "UPDATE messages SET language = $2, language_confidence = $3, \
+        sentiment_compound = $4, sentiment_label = $5, intent = $6, intent_confidence = $7, \
+        urgency = $8, urgency_reasons = $9, emotion = $10, toxicity = $11, data_class = $12, \
+        pii = $13, watch = $14, topic = $15 WHERE id = $1 AND stage = 'processed'";
+    /// Only cases whose stored figures differ are written.
+    pub const CASES: &str = "UPDATE cases SET \
+        message_count = (SELECT COUNT(*) FROM messages m WHERE m.case_id = cases.id), \
+        last_sentiment = (SELECT m.sentiment_compound FROM messages m WHERE m.case_id = cases.id ORDER BY m.seq DESC LIMIT 1), \
+        last_message_at = COALESCE((SELECT MAX(m.created_at) FROM messages m WHERE m.case_id = cases.id), last_message_at) \
+        WHERE message_count <> (SELECT COUNT(*) FROM messages m WHERE m.case_id = cases.id) \
+        OR last_message_at <> COALESCE((SELECT MAX(m.created_at) FROM messages m WHERE m.case_id = cases.id), last_message_at) \
+        OR last_sentiment IS DISTINCT FROM (SELECT m.sentiment_compound FROM messages m WHERE m.case_id = cases.id ORDER BY m.seq DESC LIMIT 1)";
+}

@@ -1259,3 +1259,67 @@ async fn items_about_one_subject_leave_in_order() {
         assert_eq!(last[0].id, ids[1].0, "{name}");
     }
 }
+
+#[tokio::test]
+async fn a_reanalysis_replaces_enrichment_and_cases_follow() {
+    for (name, store, _dir) in backends().await {
+        let a = record("x", "ra1", "@ana", "meh");
+        let b = record("x", "ra2", "@ana", "still meh");
+        let unprocessed = record("x", "ra3", "@zed", "later");
+        store
+            .append_messages(&[a.clone(), b.clone(), unprocessed.clone()])
+            .await
+            .unwrap();
+        process(store.as_ref(), &[a.id.clone(), b.id.clone()], 0.0)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.recompute_case_aggregates().await.unwrap(),
+            0,
+            "{name}: consistent"
+        );
+
+        let page = store.processed_messages(None, 1).await.unwrap();
+        assert_eq!(page.len(), 1, "{name}");
+        let rest = store
+            .processed_messages(Some(&page[0].id), 10)
+            .await
+            .unwrap();
+        assert_eq!(rest.len(), 1, "{name}: the unprocessed one is not included");
+
+        let mut e = enrichment(-0.8);
+        e.watch = vec![sb_domain::WatchHit {
+            list: "products".into(),
+            term: "X200".into(),
+            start: 0,
+            end: 4,
+        }];
+        let changed = store
+            .update_enrichments(&[(b.id.clone(), e.clone()), (unprocessed.id.clone(), e)])
+            .await
+            .unwrap();
+        assert_eq!(
+            changed, 1,
+            "{name}: only processed messages are re-analysed"
+        );
+        let m = store.message(&b.id).await.unwrap().unwrap();
+        let got = m.enrichment.unwrap();
+        assert_eq!(
+            (got.sentiment_compound, got.watch.len()),
+            (-0.8, 1),
+            "{name}"
+        );
+        assert_eq!(
+            store.recompute_case_aggregates().await.unwrap(),
+            1,
+            "{name}"
+        );
+        let case = store
+            .case(m.case_id.as_ref().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(case.last_sentiment, Some(-0.8), "{name}");
+        assert_eq!(case.message_count, 2, "{name}");
+    }
+}

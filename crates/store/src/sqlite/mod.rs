@@ -16,6 +16,7 @@ use crate::{
     Store, StoreError, TargetStats, User,
 };
 use async_trait::async_trait;
+use sb_domain::Enrichment;
 use sb_domain::case::{CaseContext, CasePlan, KnownCustomer, OpenCase, PlanMessage};
 use sb_domain::{
     AfterAttempt, Alert, AlertId, Case, CaseId, CasePriority, Customer, CustomerId,
@@ -718,6 +719,60 @@ impl Store for SqliteStore {
                 recent: recent.unwrap_or(0),
             })
             .collect())
+    }
+
+    async fn processed_messages(
+        &self,
+        after: Option<&MessageId>,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE stage = 'processed' \
+             AND ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"
+        );
+        sqlx::query_as::<_, MessageRow>(AssertSqlSafe(sql))
+            .bind(after.map(MessageId::as_str))
+            .bind(i64::from(limit))
+            .fetch_all(&self.reader)
+            .await?
+            .into_iter()
+            .map(MessageRow::into_domain)
+            .collect()
+    }
+
+    async fn update_enrichments(&self, batch: &[(MessageId, Enrichment)]) -> Result<u64> {
+        let mut tx = self.writer.begin().await?;
+        let mut changed = 0;
+        for (id, e) in batch {
+            changed += sqlx::query(crate::rows::rebuild_sql::ENRICHMENT)
+                .bind(id.as_str())
+                .bind(e.language.as_str())
+                .bind(e.language_confidence)
+                .bind(e.sentiment_compound)
+                .bind(e.sentiment_label.as_str())
+                .bind(e.intent.as_str())
+                .bind(e.intent_confidence)
+                .bind(e.urgency.as_str())
+                .bind(crate::rows::json_text(&e.urgency_reasons))
+                .bind(e.emotion.as_str())
+                .bind(e.toxicity)
+                .bind(e.data_class.as_str())
+                .bind(crate::rows::json_text(&e.pii))
+                .bind(crate::rows::json_text(&e.watch))
+                .bind(e.topic.as_deref())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    async fn recompute_case_aggregates(&self) -> Result<u64> {
+        Ok(sqlx::query(crate::rows::rebuild_sql::CASES)
+            .execute(&self.writer)
+            .await?
+            .rows_affected())
     }
 
     async fn message_raw(&self, id: &MessageId) -> Result<Option<serde_json::Value>> {

@@ -1,0 +1,43 @@
+//! `switchboard rebuild` (J5): derives again, from the stored messages, what is derived from
+//! them — each message's understanding, with the NLP configuration in force now (new terms,
+//! watchlist or topic model), and each case's message count, last sentiment and last message
+//! time. Safe to run while the product runs, and to run twice.
+
+use crate::config::Config;
+use std::time::Instant;
+
+const BATCH: u32 = 512;
+
+pub async fn run(cfg: &Config) -> anyhow::Result<()> {
+    let store = crate::app::open_store(cfg).await?;
+    let analyzer = crate::nlp::analyzer_from(
+        cfg.nlp.sentiment_terms.as_deref(),
+        cfg.nlp.watchlist.as_deref(),
+        cfg.nlp.topic_model.as_deref(),
+    )?;
+    let started = Instant::now();
+    let (mut seen, mut changed) = (0u64, 0u64);
+    let mut after = None;
+    loop {
+        let page = store.processed_messages(after.as_ref(), BATCH).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id.clone());
+        let batch: Vec<_> = page
+            .iter()
+            .filter_map(|m| {
+                let fresh = sb_pipeline::stages::enrich(&analyzer, m);
+                (m.enrichment.as_ref() != Some(&fresh)).then(|| (m.id.clone(), fresh))
+            })
+            .collect();
+        seen += page.len() as u64;
+        if !batch.is_empty() {
+            changed += store.update_enrichments(&batch).await?;
+        }
+    }
+    let cases = store.recompute_case_aggregates().await?;
+    println!(
+        "re-analysed {seen} messages ({changed} changed), corrected {cases} cases in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
