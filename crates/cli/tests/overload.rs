@@ -56,8 +56,8 @@ async fn a_burst_beyond_capacity_is_refused_with_retry_after_and_memory_stays_bo
             .env("SWITCHBOARD_DATA_DIR", dir.path())
             .env("SWITCHBOARD_LISTEN", format!("127.0.0.1:{port}"))
             .env("SWITCHBOARD_ADMIN_KEY", KEY)
-            .env("SWITCHBOARD_INGEST_QUEUE", "32")
-            .env("SWITCHBOARD_INGEST_MAX_BATCH", "8")
+            .env("SWITCHBOARD_INGEST_QUEUE", "4")
+            .env("SWITCHBOARD_INGEST_MAX_BATCH", "1")
             .env("SWITCHBOARD_INGEST_MAX_WAIT_MS", "0")
             .env("SWITCHBOARD_PIPELINE_SWEEP_SECS", "1")
             .stdout(Stdio::null())
@@ -98,7 +98,7 @@ async fn a_burst_beyond_capacity_is_refused_with_retry_after_and_memory_stays_bo
             assert_eq!(r.status(), 202);
         }
     }
-    let refused = refused.expect("400 simultaneous requests against a queue of 32 saw no 503");
+    let refused = refused.expect("400 simultaneous requests against a queue of 4 saw no 503");
     assert_eq!(refused.headers()["retry-after"], "1");
     assert_eq!(
         refused.headers()["content-type"],
@@ -145,6 +145,17 @@ async fn a_burst_beyond_capacity_is_refused_with_retry_after_and_memory_stays_bo
     // Only backpressure, never a timeout, a dropped connection or a server error.
     assert!(failed.starts_with("503: "), "{report}");
     assert!(!failed.contains(','), "{report}");
+
+    // The burst was at least ten times what the server could take in the same time.
+    let number = |prefix: &str| -> f64 {
+        let line = report.lines().find(|l| l.starts_with(prefix)).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    let offered_over_taken = number("sent") / number("accepted");
+    assert!(
+        offered_over_taken >= 10.0,
+        "only {offered_over_taken:.1}x: {report}"
+    );
 
     let rss_mib = peak_rss_kib(server.0.id()) / 1024;
     eprintln!(
