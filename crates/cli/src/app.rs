@@ -91,7 +91,10 @@ pub fn dispatcher(
             Arc::new(senders),
             clock,
             events,
-            DispatchConfig::default(),
+            DispatchConfig {
+                lease: Duration::from_secs(cfg.outbox_lease_secs.max(1)),
+                ..DispatchConfig::default()
+            },
         ),
         targets,
     ))

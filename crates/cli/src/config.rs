@@ -44,6 +44,9 @@ pub struct Config {
     /// docs/OUTBOUND.md). TOML only: these hold secrets and structure.
     pub outbound: sb_outbound::OutboundConfig,
     pub alerts: AlertsSection,
+    /// Seconds an outbox item stays leased to the process sending it; after a crash, another
+    /// process sends it once this has passed (`SWITCHBOARD_OUTBOX_LEASE_SECS`).
+    pub outbox_lease_secs: u64,
 }
 
 /// Operator alert rules and who hears about them.
@@ -115,6 +118,7 @@ impl Default for Config {
             nlp: NlpSection::default(),
             outbound: sb_outbound::OutboundConfig::default(),
             alerts: AlertsSection::default(),
+            outbox_lease_secs: 60,
         }
     }
 }
@@ -239,6 +243,7 @@ impl Config {
         env_num("PIPELINE_BATCH", &mut c.pipeline.batch_size)?;
         env_num("PIPELINE_SWEEP_SECS", &mut c.pipeline.sweep_interval_secs)?;
         env_num("PIPELINE_IN_SERVE", &mut c.pipeline.in_serve)?;
+        env_num("OUTBOX_LEASE_SECS", &mut c.outbox_lease_secs)?;
         c.validate()?;
         Ok(c)
     }

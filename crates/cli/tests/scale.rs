@@ -61,12 +61,17 @@ impl Cluster {
 
     fn command(&self, args: &[&str]) -> Command {
         let mut c = bin();
+        let config = self.dir.path().join("switchboard.toml");
+        if config.exists() {
+            c.args(["--config", config.to_str().unwrap()]);
+        }
         c.args(args)
             .env("SWITCHBOARD_DATABASE_URL", &self.db_url)
             .env("SWITCHBOARD_BUS_URL", &self.bus_url)
             .env("SWITCHBOARD_DATA_DIR", self.dir.path())
             .env("SWITCHBOARD_ADMIN_KEY", "sb_scale")
             .env("SWITCHBOARD_PIPELINE_SWEEP_SECS", "1")
+            .env("SWITCHBOARD_OUTBOX_LEASE_SECS", "3")
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         c
@@ -220,6 +225,39 @@ async fn killing_a_server_and_a_worker_mid_stream_loses_and_doubles_nothing() {
     let Some(cluster) = Cluster::new().await else {
         return;
     };
+    // Every process also dispatches the outbox to a webhook receiver (the one outside
+    // system, faked): 2,000 notifications are waiting when the processes start.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let receiver = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_delay(Duration::from_millis(400)))
+        .mount(&receiver)
+        .await;
+    std::fs::write(
+        cluster.dir.path().join("switchboard.toml"),
+        format!(
+            "[outbound.webhook]\nurl = \"{}/hook\"\nsecret = \"scale-secret\"\n",
+            receiver.uri()
+        ),
+    )
+    .unwrap();
+    let items: Vec<_> = (0..2_000)
+        .map(|i| sb_domain::NewOutboxItem {
+            target: "webhook".into(),
+            dedup_key: format!("scale:{i}"),
+            payload: serde_json::json!({
+                "type": "notification", "action": "trigger", "dedup_key": format!("scale-{i}"),
+                "summary": "scale test", "source": "switchboard", "severity": "info",
+            }),
+            subject: Some(format!("scale-{i}")),
+        })
+        .collect();
+    cluster
+        .store
+        .enqueue(&items, sb_domain::Timestamp(0))
+        .await
+        .unwrap();
+
     let ports = [free_port(), free_port()];
     let mut servers = vec![cluster.serve(ports[0]), cluster.serve(ports[1])];
     let mut workers = vec![cluster.worker(), cluster.worker(), cluster.worker()];
@@ -262,4 +300,37 @@ async fn killing_a_server_and_a_worker_mid_stream_loses_and_doubles_nothing() {
         acked.len()
     );
     cluster.check(&acked).await;
+
+    // Every outbox item was delivered; the receiver saw each once. A process killed between
+    // sending and recording can only cause a resend after its lease, which the receiver would
+    // see under the same Idempotency-Key; none may be missing.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let page = sb_store::Page {
+        before: None,
+        limit: 10,
+    };
+    while !cluster
+        .store
+        .list_outbox(Some(sb_domain::OutboxStatus::Pending), &page)
+        .await
+        .unwrap()
+        .is_empty()
+    {
+        assert!(Instant::now() < deadline, "the outbox did not drain");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let received = receiver.received_requests().await.unwrap();
+    let mut keys: Vec<String> = received
+        .iter()
+        .map(|r| r.headers["idempotency-key"].to_str().unwrap().to_owned())
+        .collect();
+    let sent = keys.len();
+    keys.sort();
+    keys.dedup();
+    eprintln!("outbox: {sent} deliveries for {} items", keys.len());
+    assert_eq!(keys.len(), 2_000, "every item reached the receiver");
+    assert!(
+        sent - keys.len() <= 64,
+        "at most the killed processes' leased batches again: {sent}"
+    );
 }
