@@ -146,7 +146,8 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
             accounts: cfg.webhook_accounts.iter().cloned().collect(),
         })
         .with_outbound_targets(targets)
-        .with_alert_notify(cfg.alerts.notify.clone());
+        .with_alert_notify(cfg.alerts.notify.clone())
+        .with_status_stale_after(cfg.status_stale_after_secs);
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
         .await
         .with_context(|| format!("cannot listen on {}", cfg.listen))?;

@@ -47,6 +47,8 @@ pub struct Config {
     /// Seconds an outbox item stays leased to the process sending it; after a crash, another
     /// process sends it once this has passed (`SWITCHBOARD_OUTBOX_LEASE_SECS`).
     pub outbox_lease_secs: u64,
+    /// Seconds after which an operational status fact is stale (`SWITCHBOARD_STATUS_STALE_SECS`).
+    pub status_stale_after_secs: i64,
 }
 
 /// Operator alert rules and who hears about them.
@@ -119,6 +121,7 @@ impl Default for Config {
             outbound: sb_outbound::OutboundConfig::default(),
             alerts: AlertsSection::default(),
             outbox_lease_secs: 60,
+            status_stale_after_secs: 900,
         }
     }
 }
@@ -244,6 +247,7 @@ impl Config {
         env_num("PIPELINE_SWEEP_SECS", &mut c.pipeline.sweep_interval_secs)?;
         env_num("PIPELINE_IN_SERVE", &mut c.pipeline.in_serve)?;
         env_num("OUTBOX_LEASE_SECS", &mut c.outbox_lease_secs)?;
+        env_num("STATUS_STALE_SECS", &mut c.status_stale_after_secs)?;
         c.validate()?;
         Ok(c)
     }

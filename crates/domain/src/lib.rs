@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod message;
 pub mod outbox;
 pub mod platform;
+pub mod status;
 pub mod time;
 
 pub use alert::{Alert, AlertKind};
@@ -35,4 +36,5 @@ pub use outbox::{
     AfterAttempt, DeliveryAttempt, NewOutboxItem, OutboxItem, OutboxStatus, TargetState,
 };
 pub use platform::Platform;
+pub use status::{FactKind, OpsFact};
 pub use time::Timestamp;

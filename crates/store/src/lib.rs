@@ -10,7 +10,6 @@ mod rows;
 pub mod sqlite;
 
 use async_trait::async_trait;
-use sb_domain::Enrichment;
 use sb_domain::case::{CaseContext, CasePlan, PlanMessage};
 use sb_domain::{
     AfterAttempt, Alert, AlertId, Case, CaseId, CasePriority, CaseStatus, Customer, CustomerId,
@@ -18,6 +17,7 @@ use sb_domain::{
     NewOutboxItem, OutboxId, OutboxItem, OutboxStatus, Platform, Queue, QueueId, Revised, Revision,
     TargetState, Tier, Timestamp,
 };
+use sb_domain::{Enrichment, FactKind, OpsFact};
 use std::sync::Arc;
 
 pub use postgres::PgStore;
@@ -281,6 +281,18 @@ pub trait Store: Send + Sync + 'static {
     /// Ends every open alert of a rule episode; false when none was open (already resolved,
     /// or resolved by another process).
     async fn resolve_alert(&self, dedup_key: &str, at: Timestamp) -> Result<bool>;
+
+    // ---- operational status feed --------------------------------------------------------
+    /// Stores reported facts; a fact older (by source time) than the one held for its kind,
+    /// subject and region is ignored. Answers, per fact, whether it was stored.
+    async fn upsert_facts(&self, facts: &[OpsFact]) -> Result<Vec<bool>>;
+    /// The held facts, optionally of one kind, subject or region, by kind, subject, region.
+    async fn facts(
+        &self,
+        kind: Option<FactKind>,
+        subject: Option<&str>,
+        region: Option<&str>,
+    ) -> Result<Vec<OpsFact>>;
 
     // ---- incidents -----------------------------------------------------------------------
     async fn insert_incident(&self, incident: &Incident, now: Timestamp) -> Result<()>;

@@ -508,3 +508,29 @@ pub mod rebuild_sql {
         OR last_message_at <> COALESCE((SELECT MAX(m.created_at) FROM messages m WHERE m.case_id = cases.id), last_message_at) \
         OR last_sentiment IS DISTINCT FROM (SELECT m.sentiment_compound FROM messages m WHERE m.case_id = cases.id ORDER BY m.seq DESC LIMIT 1)";
 }
+
+pub mod facts_sql {
+    /// Inserts, or replaces a fact the source observed earlier (or at the same time).
+    pub const UPSERT: &str = "INSERT INTO ops_facts (kind, subject, region, value, source, source_time, received_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (kind, subject, region) DO UPDATE SET \
+        value = excluded.value, source = excluded.source, source_time = excluded.source_time, \
+        received_at = excluded.received_at WHERE ops_facts.source_time <= excluded.source_time";
+    pub const SELECT: &str = "SELECT kind, subject, region, value, source, source_time, received_at \
+        FROM ops_facts WHERE ($1 IS NULL OR kind = $1) AND ($2 IS NULL OR subject = $2) \
+        AND ($3 IS NULL OR region = $3) ORDER BY kind, subject, region";
+}
+
+pub type FactRow = (String, String, String, String, String, i64, i64);
+
+pub fn fact_from(row: FactRow) -> Result<sb_domain::OpsFact> {
+    let (kind, subject, region, value, source, source_time, received_at) = row;
+    Ok(sb_domain::OpsFact {
+        kind: sb_domain::FactKind::parse(&kind).ok_or_else(|| corrupt("fact kind", &kind))?,
+        subject,
+        region,
+        value: serde_json::from_str(&value).map_err(|e| corrupt("fact value", &e.to_string()))?,
+        source,
+        source_time: Timestamp(source_time),
+        received_at: Timestamp(received_at),
+    })
+}

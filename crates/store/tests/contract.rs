@@ -1323,3 +1323,56 @@ async fn a_reanalysis_replaces_enrichment_and_cases_follow() {
         assert_eq!(case.message_count, 2, "{name}");
     }
 }
+
+#[tokio::test]
+async fn status_facts_keep_the_latest_observation() {
+    use sb_domain::{FactKind, OpsFact};
+    for (name, store, _dir) in backends().await {
+        let fact = |available: u64, observed: i64| OpsFact {
+            kind: FactKind::Inventory,
+            subject: "X200".into(),
+            region: "eu-west".into(),
+            value: json!({"available": available}),
+            source: "erp".into(),
+            source_time: Timestamp(observed),
+            received_at: Timestamp(50_000),
+        };
+        let out = store.upsert_facts(&[fact(5, 10_000)]).await.unwrap();
+        assert_eq!(out, vec![true], "{name}");
+        // A late report of an older observation does not win.
+        let out = store
+            .upsert_facts(&[fact(99, 9_000), fact(0, 20_000)])
+            .await
+            .unwrap();
+        assert_eq!(out, vec![false, true], "{name}");
+        let other = OpsFact {
+            kind: FactKind::ServiceStatus,
+            subject: "checkout".into(),
+            region: "*".into(),
+            value: json!({"status": "outage"}),
+            ..fact(0, 20_000)
+        };
+        store.upsert_facts(&[other]).await.unwrap();
+        let held = store
+            .facts(Some(FactKind::Inventory), None, None)
+            .await
+            .unwrap();
+        assert_eq!(held.len(), 1, "{name}");
+        assert_eq!(held[0].value["available"], 0, "{name}");
+        assert_eq!(held[0].source_time, Timestamp(20_000), "{name}");
+        assert_eq!(
+            store.facts(None, None, None).await.unwrap().len(),
+            2,
+            "{name}"
+        );
+        assert_eq!(
+            store
+                .facts(None, Some("checkout"), Some("*"))
+                .await
+                .unwrap()
+                .len(),
+            1,
+            "{name}"
+        );
+    }
+}

@@ -38,6 +38,8 @@ pub struct AppState {
     pub outbound_targets: Arc<Vec<String>>,
     /// Outbound targets that hear about incidents (the same as for rule alerts).
     pub alert_notify: Arc<Vec<String>>,
+    /// Seconds after which an operational fact is stale.
+    pub status_stale_after_secs: i64,
 }
 
 impl AppState {
@@ -57,6 +59,7 @@ impl AppState {
             replays: Arc::default(),
             outbound_targets: Arc::default(),
             alert_notify: Arc::default(),
+            status_stale_after_secs: 900,
         }
     }
 
@@ -64,6 +67,12 @@ impl AppState {
     /// are refused up front instead of waiting in the outbox.
     pub fn with_outbound_targets(mut self, targets: Vec<String>) -> Self {
         self.outbound_targets = Arc::new(targets);
+        self
+    }
+
+    /// After how many seconds an operational fact is stale.
+    pub fn with_status_stale_after(mut self, secs: i64) -> Self {
+        self.status_stale_after_secs = secs;
         self
     }
 

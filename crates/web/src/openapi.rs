@@ -1,6 +1,8 @@
 //! The OpenAPI 3 document of every `/api` and `/webhooks` route, generated from the handlers' annotations.
 
-use crate::api::{alerts, cases, connectors, customers, events, incidents, messages, replies};
+use crate::api::{
+    alerts, cases, connectors, customers, events, incidents, messages, replies, status,
+};
 use crate::webhooks;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -15,6 +17,7 @@ use utoipa::{Modify, OpenApi};
         customers::get, customers::link,
         events::stream,
         alerts::list,
+        status::report, status::list,
         incidents::open, incidents::list, incidents::get, incidents::update,
         incidents::write_debrief, incidents::debrief,
         webhooks::meta_handshake, webhooks::meta_delivery,
@@ -30,6 +33,7 @@ use utoipa::{Modify, OpenApi};
         (name = "events", description = "Live events"),
         (name = "alerts", description = "Alerts raised by listening"),
         (name = "incidents", description = "Incidents, their timeline and debrief"),
+        (name = "status", description = "The operational status feed"),
         (name = "connectors", description = "Connector health, the outbox and its delivery log"),
         (name = "webhooks", description = "Platform deliveries, authenticated by signature"),
     )

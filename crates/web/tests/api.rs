@@ -200,6 +200,8 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
         ("GET", "/api/v1/connectors"),
         ("POST", "/api/v1/connectors/{target}/resume"),
         ("GET", "/api/v1/outbox"),
+        ("GET", "/api/v1/status"),
+        ("POST", "/api/v1/status"),
         ("GET", "/api/v1/incidents"),
         ("POST", "/api/v1/incidents"),
         ("GET", "/api/v1/incidents/{id}"),

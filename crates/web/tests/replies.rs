@@ -469,3 +469,118 @@ async fn an_email_reply_goes_out_in_the_same_thread() {
     assert!(mail.contains("<older@example.org>"), "{mail}");
     assert!(mail.contains("A new lid is on its way."), "{mail}");
 }
+
+fn rfc3339_ago(secs: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    sb_domain::Timestamp::from_millis(now - secs * 1000).to_rfc3339()
+}
+
+#[tokio::test]
+async fn the_status_feed_flags_replies_that_overpromise() {
+    let graph = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "r"})))
+        .mount(&graph)
+        .await;
+    let app = rig(&graph).await;
+    let post_facts = |body: Value| {
+        let app = &app;
+        async move {
+            let r = app
+                .http
+                .post(format!("{}/api/v1/status", app.url))
+                .bearer_auth(KEY)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        }
+    };
+    // One bad fact refuses the whole report.
+    let (s, v) = post_facts(json!({"facts": [
+        {"kind": "inventory", "subject": "X200", "source": "erp", "source_time": rfc3339_ago(60), "value": {"available": 0}},
+        {"kind": "inventory", "subject": "X300", "source": "erp", "source_time": rfc3339_ago(60), "value": {"available": "lots"}},
+    ]}))
+    .await;
+    assert_eq!(
+        (s, v["field"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("facts[1].value.available")
+        ),
+        "{v}"
+    );
+    let (_, held) = app.get("/api/v1/status").await;
+    assert_eq!(held["items"].as_array().unwrap().len(), 0);
+
+    let (s, v) = post_facts(json!({"facts": [
+        {"kind": "inventory", "subject": "X200", "source": "erp", "source_time": rfc3339_ago(60), "value": {"available": 0}},
+        {"kind": "service_status", "subject": "checkout", "source": "statuspage", "source_time": rfc3339_ago(7_200), "value": {"status": "outage"}},
+        {"kind": "inventory", "subject": "X200", "source": "erp", "source_time": rfc3339_ago(600), "value": {"available": 12}},
+    ]}))
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["stored"].as_u64(), v["ignored_older"].as_u64()),
+        (Some(2), Some(1))
+    );
+    let (_, held) = app.get("/api/v1/status?kind=service_status").await;
+    assert_eq!(held["items"][0]["stale"], true, "{held}");
+    assert!(held["items"][0]["age_secs"].as_i64().unwrap() >= 7_200);
+    let (_, held) = app.get("/api/v1/status?subject=X200").await;
+    assert_eq!(held["items"][0]["value"]["available"], 0);
+    assert_eq!(held["items"][0]["stale"], false);
+
+    let case = comment(&app, "post-9_c-9", "Is the X200 available again?").await;
+    let (s, v) = reply(
+        &app,
+        &case,
+        None,
+        json!({"text": "Good news: the X200 is back in stock!"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(v["warnings"][0]["code"], "contradicts_inventory", "{v}");
+    let (s, v) = reply(
+        &app,
+        &case,
+        None,
+        json!({"text": "The X200 is available now.", "strict": true}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("reply_contradicts_status")
+        ),
+        "{v}"
+    );
+    let (_, v) = reply(
+        &app,
+        &case,
+        None,
+        json!({"text": "Checkout is fixed, please try again."}),
+    )
+    .await;
+    assert_eq!(v["warnings"][0]["code"], "stale_fact", "{v}");
+    let (_, v) = reply(
+        &app,
+        &case,
+        None,
+        json!({"text": "Sorry, the X200 is sold out until next week."}),
+    )
+    .await;
+    assert_eq!(
+        v["warnings"].as_array().unwrap().len(),
+        0,
+        "a truthful reply: {v}"
+    );
+    // Three replies were queued; the strict one was not.
+    let (_, full) = app.get(&format!("/api/v1/cases/{case}")).await;
+    assert_eq!(full["outbox"].as_array().unwrap().len(), 3);
+}

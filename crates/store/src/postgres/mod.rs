@@ -16,7 +16,6 @@ use crate::{
     Store, StoreError, TargetStats, User,
 };
 use async_trait::async_trait;
-use sb_domain::Enrichment;
 use sb_domain::case::{CaseContext, CasePlan, CaseTouch, KnownCustomer, OpenCase, PlanMessage};
 use sb_domain::{
     AfterAttempt, Alert, AlertId, Case, CaseId, CasePriority, Customer, CustomerId,
@@ -24,6 +23,7 @@ use sb_domain::{
     NewOutboxItem, OutboxId, OutboxItem, OutboxStatus, Platform, Queue, Revised, Revision,
     TargetState, Tier, Timestamp,
 };
+use sb_domain::{Enrichment, FactKind, OpsFact};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Row};
 use std::collections::{HashMap, HashSet};
@@ -1099,6 +1099,42 @@ impl Store for PgStore {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn upsert_facts(&self, facts: &[OpsFact]) -> Result<Vec<bool>> {
+        let mut tx = self.pool.begin().await?;
+        let mut out = Vec::with_capacity(facts.len());
+        for f in facts {
+            let stored = sqlx::query(crate::rows::facts_sql::UPSERT)
+                .bind(f.kind.as_str())
+                .bind(&f.subject)
+                .bind(&f.region)
+                .bind(f.value.to_string())
+                .bind(&f.source)
+                .bind(f.source_time.millis())
+                .bind(f.received_at.millis())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            out.push(stored == 1);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn facts(
+        &self,
+        kind: Option<FactKind>,
+        subject: Option<&str>,
+        region: Option<&str>,
+    ) -> Result<Vec<OpsFact>> {
+        let rows: Vec<crate::rows::FactRow> = sqlx::query_as(crate::rows::facts_sql::SELECT)
+            .bind(kind.map(FactKind::as_str))
+            .bind(subject)
+            .bind(region)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(crate::rows::fact_from).collect()
     }
 
     async fn insert_incident(&self, incident: &Incident, now: Timestamp) -> Result<()> {

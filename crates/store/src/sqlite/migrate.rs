@@ -23,6 +23,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../../migrations/sqlite/0006_rules_incidents.sql"),
     ),
+    (
+        7,
+        include_str!("../../migrations/sqlite/0007_status_feed.sql"),
+    ),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<()> {

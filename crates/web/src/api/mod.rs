@@ -8,6 +8,7 @@ pub mod events;
 pub mod incidents;
 pub mod messages;
 pub mod replies;
+pub mod status;
 
 use crate::AppState;
 use axum::Router;
@@ -29,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/queues", get(cases::queues))
         .route("/events", get(events::stream))
         .route("/alerts", get(alerts::list))
+        .route("/status", get(status::list).post(status::report))
         .route("/incidents", get(incidents::list).post(incidents::open))
         .route(
             "/incidents/{id}",

@@ -35,6 +35,10 @@ pub struct ReplyRequest {
     #[serde(default)]
     pub move_to_private: bool,
     pub public_note: Option<String>,
+    /// Refuse (`422 reply_contradicts_status`) instead of warning when the text contradicts
+    /// the operational status feed.
+    #[serde(default)]
+    pub strict: bool,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -49,6 +53,117 @@ pub struct QueuedReply {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ReplyResponse {
     pub items: Vec<QueuedReply>,
+    /// Claims in the text that the operational status feed contradicts, or that rest on a
+    /// stale fact (F4). The reply is queued anyway unless `strict` was set.
+    pub warnings: Vec<ClaimWarning>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ClaimWarning {
+    /// `contradicts_inventory`, `contradicts_service_status`, `contradicts_delivery_delay`
+    /// or `stale_fact`.
+    pub code: String,
+    pub subject: String,
+    pub detail: String,
+}
+
+const AVAILABILITY_CLAIMS: &[&str] = &[
+    "in stock",
+    "back in stock",
+    "available",
+    "ships today",
+    "ready to ship",
+    "en stock",
+    "disponible",
+    "auf lager",
+    "verfügbar",
+    "em estoque",
+    "disponibile",
+    "op voorraad",
+];
+const SERVICE_CLAIMS: &[&str] = &[
+    "back up",
+    "working again",
+    "resolved",
+    "fixed",
+    "fully operational",
+    "no issues",
+    "no outage",
+    "up and running",
+];
+const DELIVERY_CLAIMS: &[&str] = &[
+    "on time",
+    "no delay",
+    "arrive today",
+    "arrive tomorrow",
+    "delivered today",
+    "delivered tomorrow",
+    "arrives tomorrow",
+    "arrives today",
+];
+
+/// Checks what a reply states against the operational facts for the customer's region (and
+/// facts for everywhere). Pure: facts and time are handed in.
+pub fn check_claims(
+    text: &str,
+    region: Option<&str>,
+    facts: &[sb_domain::OpsFact],
+    now: sb_domain::Timestamp,
+    stale_after_secs: i64,
+) -> Vec<ClaimWarning> {
+    use sb_domain::FactKind;
+    let lower = text.to_lowercase();
+    let claims = |list: &[&str]| list.iter().any(|c| lower.contains(c));
+    let mut out = Vec::new();
+    for f in facts {
+        let applies = f.region == "*" || region.is_some_and(|r| r.eq_ignore_ascii_case(&f.region));
+        if !applies || !lower.contains(&f.subject.to_lowercase()) {
+            continue;
+        }
+        let (claimed, contradicted, code) = match f.kind {
+            FactKind::Inventory => (
+                claims(AVAILABILITY_CLAIMS),
+                f.value["available"].as_u64() == Some(0),
+                "contradicts_inventory",
+            ),
+            FactKind::ServiceStatus => (
+                claims(SERVICE_CLAIMS),
+                f.value["status"].as_str() != Some("operational"),
+                "contradicts_service_status",
+            ),
+            FactKind::DeliveryDelay => (
+                claims(DELIVERY_CLAIMS),
+                f.value["delay_hours"].as_f64().is_some_and(|h| h > 0.0),
+                "contradicts_delivery_delay",
+            ),
+        };
+        if !claimed {
+            continue;
+        }
+        let stated = format!(
+            "{} says {} for {} in {} (observed {} s ago by {})",
+            f.kind.as_str(),
+            f.value,
+            f.subject,
+            f.region,
+            f.age_secs(now),
+            f.source
+        );
+        if f.is_stale(now, stale_after_secs) {
+            out.push(ClaimWarning {
+                code: "stale_fact".into(),
+                subject: f.subject.clone(),
+                detail: format!("the latest fact is stale: {stated}"),
+            });
+        } else if contradicted {
+            out.push(ClaimWarning {
+                code: code.into(),
+                subject: f.subject.clone(),
+                detail: stated,
+            });
+        }
+    }
+    out
 }
 
 fn refuse(code: &str, detail: impl Into<String>) -> Problem {
@@ -126,6 +241,26 @@ pub async fn create(
     }
     let raw = state.store.message_raw(&last.id).await?.unwrap_or_default();
     let plan = plan_replies(last, &raw, &req, text)?;
+    let now = sb_domain::Clock::now(&sb_domain::SystemClock);
+    let facts = state.store.facts(None, None, None).await?;
+    let warnings = check_claims(
+        text,
+        last.region.as_deref(),
+        &facts,
+        now,
+        state.status_stale_after_secs,
+    );
+    if req.strict && !warnings.is_empty() {
+        let details: Vec<String> = warnings.iter().map(|w| w.detail.clone()).collect();
+        return Err(Problem::custom(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "reply_contradicts_status",
+            format!(
+                "the reply contradicts the status feed: {}",
+                details.join("; ")
+            ),
+        ));
+    }
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -142,7 +277,6 @@ pub async fn create(
             subject: Some(case_id.to_string()),
         })
         .collect();
-    let now = sb_domain::Clock::now(&sb_domain::SystemClock);
     let stored = state.store.enqueue(&items, now).await?;
     let items = stored
         .into_iter()
@@ -153,7 +287,14 @@ pub async fn create(
             duplicate,
         })
         .collect();
-    Ok((StatusCode::ACCEPTED, Json(ReplyResponse { items })))
+    if !warnings.is_empty() {
+        metrics::counter!("switchboard_reply_claim_warnings_total")
+            .increment(warnings.len() as u64);
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(ReplyResponse { items, warnings }),
+    ))
 }
 
 fn kind_name(k: ReplyKind) -> &'static str {

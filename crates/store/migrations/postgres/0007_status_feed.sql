@@ -1,0 +1,12 @@
+-- The operational status feed: the latest fact per kind, subject and region, with the time
+-- its source observed it. An older report never replaces a newer one.
+CREATE TABLE ops_facts (
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    region TEXT NOT NULL,
+    value TEXT NOT NULL,
+    source TEXT NOT NULL,
+    source_time BIGINT NOT NULL,
+    received_at BIGINT NOT NULL,
+    PRIMARY KEY (kind, subject, region)
+);
