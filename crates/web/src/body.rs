@@ -29,3 +29,14 @@ pub fn json_value(body: Result<Bytes, BytesRejection>) -> Result<serde_json::Val
         )
     })
 }
+
+/// A JSON body read into `T`; a body of the wrong shape is `400 invalid_body` naming the
+/// `shape` expected.
+pub fn json_as<T: serde::de::DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+    shape: &str,
+) -> Result<T, Problem> {
+    let value = json_value(body)?;
+    serde_json::from_value(value)
+        .map_err(|e| Problem::new(ErrorCode::InvalidBody, format!("expected {shape}: {e}")))
+}

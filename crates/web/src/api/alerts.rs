@@ -4,12 +4,8 @@ use crate::AppState;
 use crate::problem::{Problem, ProblemBody};
 use axum::Json;
 use axum::extract::{Query, State};
-use sb_domain::{Alert, AlertId, ErrorCode};
-use sb_store::Page;
+use sb_domain::{Alert, AlertId};
 use serde::{Deserialize, Serialize};
-
-const DEFAULT_LIMIT: u32 = 50;
-const MAX_LIMIT: u32 = 500;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -41,30 +37,9 @@ pub async fn list(
     State(state): State<AppState>,
     query: Result<Query<AlertQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<AlertPage>, Problem> {
-    let Query(q) = query.map_err(|e| Problem::new(ErrorCode::InvalidQuery, e.body_text()))?;
-    let before = q
-        .cursor
-        .as_deref()
-        .map(|c| {
-            AlertId::parse(c).map(|id| id.to_string()).ok_or_else(|| {
-                Problem::new(ErrorCode::InvalidQuery, format!("`{c}` is not a cursor"))
-                    .with_field("cursor")
-            })
-        })
-        .transpose()?;
-    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(Problem::new(
-            ErrorCode::InvalidQuery,
-            format!("`limit` must be between 1 and {MAX_LIMIT}"),
-        )
-        .with_field("limit"));
-    }
-    let items = state.store.list_alerts(&Page { before, limit }).await?;
-    let next_cursor = if items.len() == limit as usize {
-        items.last().map(|a| a.id.to_string())
-    } else {
-        None
-    };
+    let q = super::query(query)?;
+    let page = super::page(q.cursor.as_deref(), q.limit, AlertId::parse)?;
+    let items = state.store.list_alerts(&page).await?;
+    let next_cursor = super::next_cursor(&items, &page, |a| a.id.to_string());
     Ok(Json(AlertPage { items, next_cursor }))
 }

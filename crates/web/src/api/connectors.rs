@@ -9,7 +9,6 @@ use axum::http::StatusCode;
 use sb_domain::{
     Clock, DeliveryAttempt, ErrorCode, OutboxId, OutboxItem, OutboxStatus, SystemClock,
 };
-use sb_store::Page;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -173,8 +172,9 @@ pub struct OutboxPage {
 )]
 pub async fn list(
     State(state): State<AppState>,
-    Query(q): Query<OutboxQuery>,
+    query: Result<Query<OutboxQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<OutboxPage>, Problem> {
+    let q = super::query(query)?;
     let status = match q.status.as_deref() {
         None => None,
         Some(s) => Some(OutboxStatus::parse(s).ok_or_else(|| {
@@ -185,25 +185,9 @@ pub async fn list(
             .with_field("status")
         })?),
     };
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(
-            Problem::new(ErrorCode::InvalidQuery, "`limit` must be 1 to 500").with_field("limit"),
-        );
-    }
-    let items = state
-        .store
-        .list_outbox(
-            status,
-            &Page {
-                before: q.cursor,
-                limit,
-            },
-        )
-        .await?;
-    let next_cursor = (items.len() == limit as usize)
-        .then(|| items.last().map(|i| i.id.to_string()))
-        .flatten();
+    let page = super::page(q.cursor.as_deref(), q.limit, OutboxId::parse)?;
+    let items = state.store.list_outbox(status, &page).await?;
+    let next_cursor = super::next_cursor(&items, &page, |i| i.id.to_string());
     Ok(Json(OutboxPage { items, next_cursor }))
 }
 

@@ -17,19 +17,8 @@ use sb_domain::{
     AlertId, CaseId, Clock, ErrorCode, Incident, IncidentError, IncidentId, IncidentStatus,
     Severity, SystemClock,
 };
-use sb_store::Page;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
-
-fn body<T: DeserializeOwned>(
-    raw: Result<Bytes, BytesRejection>,
-    shape: &str,
-) -> Result<T, Problem> {
-    let value = crate::body::json_value(raw)?;
-    serde_json::from_value(value)
-        .map_err(|e| Problem::new(ErrorCode::InvalidBody, format!("expected {shape}: {e}")))
-}
 
 fn refused(e: IncidentError) -> Problem {
     let status = match e {
@@ -125,7 +114,7 @@ pub async fn open(
     Extension(who): Extension<Principal>,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Incident>), Problem> {
-    let req: OpenRequest = body(raw, "{\"title\"} or {\"alert_id\"}")?;
+    let req: OpenRequest = crate::body::json_as(raw, "{\"title\"} or {\"alert_id\"}")?;
     let now = SystemClock.now();
     let incident = match &req.alert_id {
         Some(a) => {
@@ -194,24 +183,12 @@ pub struct ListQuery {
 )]
 pub async fn list(
     State(state): State<AppState>,
-    Query(q): Query<ListQuery>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, Problem> {
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(
-            Problem::new(ErrorCode::InvalidQuery, "`limit` must be 1 to 500").with_field("limit"),
-        );
-    }
-    let items = state
-        .store
-        .list_incidents(&Page {
-            before: q.cursor,
-            limit,
-        })
-        .await?;
-    let next = (items.len() == limit as usize)
-        .then(|| items.last().map(|i| i.id.to_string()))
-        .flatten();
+    let q = super::query(query)?;
+    let page = super::page(q.cursor.as_deref(), q.limit, IncidentId::parse)?;
+    let items = state.store.list_incidents(&page).await?;
+    let next = super::next_cursor(&items, &page, |i| i.id.to_string());
     Ok(Json(
         serde_json::json!({"items": items, "next_cursor": next}),
     ))
@@ -268,7 +245,7 @@ pub async fn update(
     Path(id): Path<String>,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Incident>, Problem> {
-    let req: UpdateRequest = body(
+    let req: UpdateRequest = crate::body::json_as(
         raw,
         "{\"status\"?, \"owner\"?, \"note\"?, \"alert_id\"?, \"case_id\"?}",
     )?;
@@ -347,7 +324,8 @@ pub async fn write_debrief(
     Path(id): Path<String>,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Incident>, Problem> {
-    let req: DebriefRequest = body(raw, "{\"summary\", \"root_cause\", \"actions\"?}")?;
+    let req: DebriefRequest =
+        crate::body::json_as(raw, "{\"summary\", \"root_cause\", \"actions\"?}")?;
     let incident = change(&state, &id, |i| {
         i.set_debrief(&req.summary, &req.root_cause, req.actions.clone())
     })
@@ -377,8 +355,9 @@ pub struct DebriefQuery {
 pub async fn debrief(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(q): Query<DebriefQuery>,
+    query: Result<Query<DebriefQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
+    let q = super::query(query)?;
     let (incident, _) = load(&state, &id).await?;
     match q.format.as_deref().unwrap_or("markdown") {
         "markdown" | "md" => {

@@ -11,7 +11,55 @@ pub mod replies;
 pub mod status;
 
 use crate::AppState;
+use crate::problem::Problem;
 use axum::Router;
+use axum::extract::Query;
+use axum::extract::rejection::QueryRejection;
+use sb_domain::ErrorCode;
+use sb_store::Page;
+
+/// Page size when a list request names none, and the most it may ask for.
+pub const DEFAULT_LIMIT: u32 = 50;
+pub const MAX_LIMIT: u32 = 500;
+
+/// A query string, or `400 invalid_query` instead of axum's plain-text rejection.
+pub fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Problem> {
+    q.map(|Query(v)| v)
+        .map_err(|e| Problem::new(ErrorCode::InvalidQuery, e.body_text()))
+}
+
+/// A list page: `cursor` must be an id of the listed kind (`parse` checks it), `limit`
+/// 1..=`MAX_LIMIT`, `DEFAULT_LIMIT` when absent.
+pub fn page<T>(
+    cursor: Option<&str>,
+    limit: Option<u32>,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Page, Problem> {
+    let before = cursor
+        .map(|c| {
+            parse(c).map(|_| c.to_owned()).ok_or_else(|| {
+                Problem::new(ErrorCode::InvalidQuery, format!("`{c}` is not a cursor"))
+                    .with_field("cursor")
+            })
+        })
+        .transpose()?;
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(Problem::new(
+            ErrorCode::InvalidQuery,
+            format!("`limit` must be between 1 and {MAX_LIMIT}"),
+        )
+        .with_field("limit"));
+    }
+    Ok(Page { before, limit })
+}
+
+/// The cursor of the next page: the last id of a full page, none after the last page.
+pub fn next_cursor<T>(items: &[T], page: &Page, id: impl Fn(&T) -> String) -> Option<String> {
+    (items.len() == page.limit as usize)
+        .then(|| items.last().map(id))
+        .flatten()
+}
 use axum::routing::{get, post};
 
 pub fn routes() -> Router<AppState> {

@@ -103,8 +103,9 @@ pub struct FactList {
 )]
 pub async fn list(
     State(state): State<AppState>,
-    Query(q): Query<FactQuery>,
+    query: Result<Query<FactQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<FactList>, Problem> {
+    let q = super::query(query)?;
     let kind = match q.kind.as_deref() {
         None => None,
         Some(k) => Some(FactKind::parse(k).ok_or_else(|| {
