@@ -235,7 +235,7 @@ async fn signed_delivery(
     verify: impl FnOnce(&[u8]) -> Result<(), SignatureError>,
     parse: impl FnOnce(&[u8]) -> Result<Parsed, PayloadError>,
 ) -> Result<Json<DeliveryReport>, Problem> {
-    let body = raw(body, crate::MAX_BODY_BYTES)?;
+    let body = body::raw(body, crate::MAX_BODY_BYTES)?;
     if let Err(e) = verify(&body) {
         count(platform, e.code());
         return Err(signature_problem(e, platform));
@@ -247,10 +247,6 @@ async fn signed_delivery(
 fn now() -> Timestamp {
     use sb_domain::Clock;
     sb_domain::SystemClock.now()
-}
-
-fn raw(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, Problem> {
-    body::raw(body, limit)
 }
 
 #[utoipa::path(
@@ -541,7 +537,7 @@ pub async fn generic_delivery(
 ) -> Result<Json<DeliveryReport>, Problem> {
     let source = Platform::parse(&source)
         .ok_or_else(|| Problem::not_found(format!("no platform `{source}`")))?;
-    let body = raw(body, crate::MAX_BODY_BYTES)?;
+    let body = body::raw(body, crate::MAX_BODY_BYTES)?;
     verify_generic(&state, &headers, &body)?;
     let parsed = sb_connectors::generic::parse(source, &body).map_err(payload_problem)?;
     deliver(&state, "generic", parsed).await
@@ -567,7 +563,7 @@ pub async fn email_delivery(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<DeliveryReport>, Problem> {
-    let body = raw(body, MAX_EMAIL_BYTES)?;
+    let body = body::raw(body, MAX_EMAIL_BYTES)?;
     verify_generic(&state, &headers, &body)?;
     let event = sb_connectors::email::parse(&body).map_err(payload_problem)?;
     let parsed = Parsed {

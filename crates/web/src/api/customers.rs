@@ -68,13 +68,7 @@ pub async fn link(
     use sb_domain::{ErrorCode, Platform};
     use sb_store::IdentityLink;
     let id = parse_id(&id, CustomerId::parse, "customer")?;
-    let value = crate::body::json_value(body)?;
-    let req: LinkRequest = serde_json::from_value(value).map_err(|e| {
-        Problem::new(
-            ErrorCode::InvalidBody,
-            format!("expected {{\"platform\", \"handle\"}}: {e}"),
-        )
-    })?;
+    let req: LinkRequest = crate::body::json_as(body, "{\"platform\", \"handle\"}")?;
     let platform = Platform::parse(&req.platform).ok_or_else(|| {
         Problem::new(
             ErrorCode::UnknownSource,

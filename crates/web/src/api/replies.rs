@@ -194,13 +194,8 @@ pub async fn create(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<ReplyResponse>), Problem> {
     let case_id = parse_id(&id, CaseId::parse, "case")?;
-    let value = crate::body::json_value(body)?;
-    let req: ReplyRequest = serde_json::from_value(value).map_err(|e| {
-        Problem::new(
-            ErrorCode::InvalidBody,
-            format!("expected {{\"text\", \"visibility\"?, \"move_to_private\"?}}: {e}"),
-        )
-    })?;
+    let req: ReplyRequest =
+        crate::body::json_as(body, "{\"text\", \"visibility\"?, \"move_to_private\"?}")?;
     let text = req.text.trim();
     if text.is_empty() || text.chars().count() > MAX_REPLY_CHARS {
         return Err(Problem::new(
@@ -396,19 +391,22 @@ fn plan_replies(
             .unwrap_or(DEFAULT_MOVE_NOTE);
         return Ok(vec![public(note), dm(text)]);
     }
-    match req.visibility.as_deref() {
-        None if written_privately => Ok(vec![dm(text)]),
-        None | Some("public") if !written_privately => Ok(vec![public(text)]),
-        Some("public") => Err(refuse(
+    let default = if written_privately {
+        "private"
+    } else {
+        "public"
+    };
+    match req.visibility.as_deref().unwrap_or(default) {
+        "private" => Ok(vec![dm(text)]),
+        "public" if written_privately => Err(refuse(
             "reply_visibility_unavailable",
             "the customer wrote privately; a public reply would disclose the conversation",
         )),
-        Some("private") => Ok(vec![dm(text)]),
-        Some(other) => Err(Problem::new(
+        "public" => Ok(vec![public(text)]),
+        other => Err(Problem::new(
             ErrorCode::InvalidField,
             format!("`visibility` must be `public` or `private`, not `{other}`"),
         )
         .with_field("visibility")),
-        None => Ok(vec![dm(text)]),
     }
 }
