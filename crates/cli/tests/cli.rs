@@ -77,10 +77,69 @@ fn bad_input_is_one_line_and_a_non_zero_exit() {
             "k",
         ],
         vec!["--config", "nope.toml", "serve"],
+        // Alert rules and outbound targets that cannot work stop start-up.
+        vec!["--config", "bad-rules.toml", "serve"],
+        vec!["--config", "unknown-notify.toml", "serve"],
+        vec!["--config", "bad-outbound.toml", "serve"],
+        vec!["--config", "missing-rules.toml", "serve"],
+        vec![
+            "simulate",
+            "--url",
+            "http://127.0.0.1:9",
+            "--rate",
+            "1",
+            "--duration",
+            "1",
+        ],
+        vec!["backup", "--out", "data.txt"],
+        vec!["restore", "--from", "nope.backup"],
     ];
     std::fs::write(dir.path().join("data.txt"), "x").unwrap();
+    std::fs::write(
+        dir.path().join("rules.toml"),
+        "[[rules]]\nid = \"bad id!\"\nname = \"x\"\nseries = \"all\"\nseverity = \"info\"\n\
+         condition = { kind = \"threshold\", metric = \"volume\", op = \"above\", value = 1 }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("bad-rules.toml"),
+        format!(
+            "listen = \"127.0.0.1:0\"\n[alerts]\nrules = \"{}\"\n",
+            dir.path().join("rules.toml").display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("missing-rules.toml"),
+        "listen = \"127.0.0.1:0\"\n[alerts]\nrules = \"/no/such/rules.toml\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("unknown-notify.toml"),
+        "listen = \"127.0.0.1:0\"\n[alerts]\nnotify = [\"pagerduty\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("bad-outbound.toml"),
+        "listen = \"127.0.0.1:0\"\n[outbound.slack]\nwebhook_url = \"not a url\"\n",
+    )
+    .unwrap();
+    let expected = [
+        ("bad-rules.toml", "rule_invalid_id"),
+        ("unknown-notify.toml", "no [outbound.pagerduty] section"),
+        ("bad-outbound.toml", "outbound.slack.webhook_url"),
+        ("missing-rules.toml", "cannot read alert rules"),
+        ("backup", "already exists"),
+        ("restore", "no backup"),
+    ];
     for args in cases {
         let o = run(&args, dir.path());
+        if let Some((_, want)) = expected
+            .iter()
+            .find(|(k, _)| args.first() == Some(k) || args.get(1) == Some(k))
+        {
+            assert!(stderr(&o).contains(want), "{args:?}: {}", stderr(&o));
+        }
         assert!(!o.status.success(), "{args:?}");
         let err = stderr(&o);
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
