@@ -18,12 +18,10 @@ fn item(target: &str, key: String, subject: &str, payload: Value) -> NewOutboxIt
     }
 }
 
-/// Trigger notifications for a rule alert (or a connector alert). Detector alerts without a
-/// rule are not sent: operators choose what pages them by writing rules.
+/// Trigger notifications for a rule alert. Detector alerts without a rule are not sent:
+/// operators choose what pages them by writing rules.
 pub fn for_alert(targets: &[String], a: &Alert) -> Vec<NewOutboxItem> {
-    let Some(dedup) = a.dedup_key.clone().or_else(|| {
-        (a.kind == sb_domain::AlertKind::ConnectorPaused).then(|| format!("connector/{}", a.series))
-    }) else {
+    let Some(dedup) = a.dedup_key.clone() else {
         return Vec::new();
     };
     let severity = a.severity.clone().unwrap_or_else(|| "error".into());
@@ -89,8 +87,7 @@ pub fn for_resolution(targets: &[String], r: &Resolved) -> Vec<NewOutboxItem> {
 }
 
 /// Notifications for an incident's state: opened → trigger, acknowledged or mitigated →
-/// acknowledge, resolved or closed → resolve. `None` when the state is not one tools hear
-/// about.
+/// acknowledge, resolved or closed → resolve.
 pub fn for_incident(targets: &[String], i: &Incident, link: &str) -> Vec<NewOutboxItem> {
     let action = match i.status {
         IncidentStatus::Open => "trigger",
