@@ -125,6 +125,9 @@ pub struct Case {
     pub priority: CasePriority,
     #[schema(value_type = Option<String>)]
     pub queue_id: Option<QueueId>,
+    /// The agent working the case, if assigned.
+    pub assignee: Option<String>,
+    pub tags: Vec<String>,
     pub subject: String,
     pub language: Option<String>,
     pub region: Option<String>,
@@ -254,6 +257,10 @@ pub struct MessagePlacement {
     pub enrichment: Enrichment,
     pub customer_id: CustomerId,
     pub case_id: CaseId,
+    /// When the customer wrote it.
+    pub at: Timestamp,
+    /// It opened its case.
+    pub opened: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -336,6 +343,7 @@ pub fn plan_batch(
                     .filter(|r| same_session(r))
                     .map(|r| r.case.clone())
             });
+        let opened = existing.is_none();
         let (case_id, case_priority) = match existing {
             Some(open) => {
                 let merged = open.priority.max(priority);
@@ -398,6 +406,8 @@ pub fn plan_batch(
             enrichment: m.enrichment.clone(),
             customer_id: customer.id,
             case_id,
+            at: m.created_at,
+            opened,
         });
     }
     plan

@@ -17,6 +17,7 @@ pub mod outbox;
 pub mod platform;
 pub mod status;
 pub mod time;
+pub mod work;
 
 pub use alert::{Alert, AlertKind};
 pub use case::{Case, CasePriority, CaseStatus, Queue};
@@ -38,3 +39,4 @@ pub use outbox::{
 pub use platform::Platform;
 pub use status::{FactKind, OpsFact};
 pub use time::Timestamp;
+pub use work::{CaseChange, CaseEvent, CaseWork, CaseWorkItem, NewCaseEvent};

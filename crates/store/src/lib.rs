@@ -9,6 +9,7 @@ pub mod postgres;
 mod rows;
 mod shared;
 pub mod sqlite;
+mod workflow;
 
 use async_trait::async_trait;
 use sb_domain::case::{CaseContext, CasePlan, PlanMessage};
@@ -64,6 +65,33 @@ pub struct InboundStats {
     pub source: String,
     pub last_received_at: Option<Timestamp>,
     pub recent: i64,
+}
+
+/// A reply as written by an agent or automation: what it says, where it goes, and whether it
+/// waits for approval (`status`: `pending_approval`, `queued`, `rejected`). `doc` holds the
+/// rest as JSON (texts of every version, requirements, decisions, outbox items).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredReply {
+    pub id: String,
+    pub case_id: CaseId,
+    pub author: String,
+    pub automated: bool,
+    pub status: String,
+    pub doc: serde_json::Value,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Guards concurrent decisions, like a case's version.
+    pub version: i64,
+}
+
+/// What `save_case_work` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaseSave {
+    Saved,
+    /// Someone saved the case since it was read: read it again and decide again.
+    Changed,
+    /// Another process already carried out the work items: nothing is left to do.
+    AlreadyDone,
 }
 
 /// What `link_identity` did.
@@ -309,6 +337,48 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool>;
     /// Newest first.
     async fn list_incidents(&self, page: &Page) -> Result<Vec<Incident>>;
+
+    // ---- case workflow --------------------------------------------------------------------
+    /// A case with its workflow state and version.
+    async fn case_work(&self, id: &CaseId) -> Result<Option<sb_domain::CaseWork>>;
+    /// Saves a change if the case is still at the version it names and every work item it
+    /// completes is still owed; otherwise saves nothing and says which did not hold.
+    async fn save_case_work(&self, change: &sb_domain::CaseChange) -> Result<CaseSave>;
+    /// Leases up to `limit` messages placed in cases that the workflow has not handled,
+    /// oldest first, until `now + lease_ms`; another process sees them again only once the
+    /// lease has run out (its holder crashed).
+    async fn claim_case_work(
+        &self,
+        now: Timestamp,
+        limit: u32,
+        lease_ms: i64,
+    ) -> Result<Vec<sb_domain::CaseWorkItem>>;
+    /// How many placed messages the workflow still owes work for.
+    async fn pending_case_work(&self) -> Result<i64>;
+    /// Cases with an SLA clock that warns or breaches at or before `now`, most overdue first.
+    async fn due_cases(&self, now: Timestamp, limit: u32) -> Result<Vec<CaseId>>;
+    /// A case's history, oldest first.
+    async fn case_events(&self, id: &CaseId) -> Result<Vec<sb_domain::CaseEvent>>;
+    /// Open cases per assigned agent.
+    async fn agent_loads(&self) -> Result<Vec<(String, i64)>>;
+    async fn set_presence(&self, agent: &str, presence: &str, at: Timestamp) -> Result<()>;
+    /// Every agent's last reported presence.
+    async fn presences(&self) -> Result<Vec<(String, String)>>;
+    /// Open, unassigned cases in queue order: priority, then longest waiting.
+    async fn waiting_cases(&self, limit: u32) -> Result<Vec<Case>>;
+    /// Creates the named queues that do not exist yet; answers every queue.
+    async fn ensure_queues(&self, names: &[String]) -> Result<Vec<Queue>>;
+    async fn insert_reply(&self, reply: &StoredReply) -> Result<()>;
+    async fn reply(&self, id: &str) -> Result<Option<StoredReply>>;
+    /// Saves a reply if it is still at `reply.version`; false otherwise.
+    async fn update_reply(&self, reply: &StoredReply, now: Timestamp) -> Result<bool>;
+    /// Replies oldest first, of one case and/or one status.
+    async fn list_replies(
+        &self,
+        case_id: Option<&CaseId>,
+        status: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<StoredReply>>;
 
     // ---- access ---------------------------------------------------------------------------
     async fn create_api_key(

@@ -132,6 +132,8 @@ pub struct CaseRow {
     pub status: String,
     pub priority: String,
     pub queue_id: Option<String>,
+    pub assignee: Option<String>,
+    pub tags: String,
     pub subject: String,
     pub language: Option<String>,
     pub region: Option<String>,
@@ -142,8 +144,65 @@ pub struct CaseRow {
     pub last_message_at: i64,
 }
 
-pub const CASE_COLUMNS: &str = "id, customer_id, source, channel, status, priority, queue_id, subject, \
-    language, region, message_count, last_sentiment, opened_at, updated_at, last_message_at";
+pub const CASE_COLUMNS: &str = "id, customer_id, source, channel, status, priority, queue_id, assignee, \
+    tags, subject, language, region, message_count, last_sentiment, opened_at, updated_at, last_message_at";
+
+/// A case with its workflow state.
+#[derive(sqlx::FromRow)]
+pub struct CaseWorkRow {
+    #[sqlx(flatten)]
+    pub case: CaseRow,
+    pub version: i64,
+    pub sla: Option<String>,
+    pub escalations: String,
+    pub first_response_at: Option<i64>,
+    pub first_resolved_at: Option<i64>,
+    pub resolved_at: Option<i64>,
+    pub merged_into: Option<String>,
+}
+
+pub const CASE_WORK_COLUMNS: &str = "version, sla, escalations, first_response_at, \
+    first_resolved_at, resolved_at, merged_into";
+
+impl CaseWorkRow {
+    pub fn into_domain(self) -> Result<sb_domain::CaseWork> {
+        let json = |what: &str, s: &str| {
+            serde_json::from_str::<serde_json::Value>(s).map_err(|e| corrupt(what, &e.to_string()))
+        };
+        Ok(sb_domain::CaseWork {
+            case: self.case.into_domain()?,
+            version: self.version,
+            sla: self.sla.as_deref().map(|s| json("sla", s)).transpose()?,
+            escalations: json("escalations", &self.escalations)?,
+            first_response_at: self.first_response_at.map(Timestamp),
+            first_resolved_at: self.first_resolved_at.map(Timestamp),
+            resolved_at: self.resolved_at.map(Timestamp),
+            merged_into: self.merged_into.map(CaseId::from_stored),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct CaseEventRow {
+    pub seq: i64,
+    pub kind: String,
+    pub actor: String,
+    pub at: i64,
+    pub data: String,
+}
+
+impl CaseEventRow {
+    pub fn into_domain(self) -> Result<sb_domain::CaseEvent> {
+        Ok(sb_domain::CaseEvent {
+            seq: self.seq,
+            kind: self.kind,
+            actor: self.actor,
+            at: Timestamp(self.at),
+            data: serde_json::from_str(&self.data)
+                .map_err(|e| corrupt("case event", &e.to_string()))?,
+        })
+    }
+}
 
 impl CaseRow {
     pub fn into_domain(self) -> Result<Case> {
@@ -157,6 +216,8 @@ impl CaseRow {
             priority: CasePriority::parse(&self.priority)
                 .ok_or_else(|| corrupt("priority", &self.priority))?,
             queue_id: self.queue_id.map(QueueId::from_stored),
+            assignee: self.assignee,
+            tags: serde_json::from_str(&self.tags).map_err(|e| corrupt("tags", &e.to_string()))?,
             subject: self.subject,
             language: self.language,
             region: self.region,
@@ -533,4 +594,33 @@ pub fn fact_from(row: FactRow) -> Result<sb_domain::OpsFact> {
         source_time: Timestamp(source_time),
         received_at: Timestamp(received_at),
     })
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ReplyRow {
+    pub id: String,
+    pub case_id: String,
+    pub author: String,
+    pub automated: bool,
+    pub status: String,
+    pub doc: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+impl ReplyRow {
+    pub fn into_domain(self) -> Result<crate::StoredReply> {
+        Ok(crate::StoredReply {
+            doc: serde_json::from_str(&self.doc).map_err(|e| corrupt("reply", &e.to_string()))?,
+            id: self.id,
+            case_id: CaseId::from_stored(self.case_id),
+            author: self.author,
+            automated: self.automated,
+            status: self.status,
+            created_at: Timestamp(self.created_at),
+            updated_at: Timestamp(self.updated_at),
+            version: self.version,
+        })
+    }
 }

@@ -1376,3 +1376,128 @@ async fn status_facts_keep_the_latest_observation() {
         );
     }
 }
+
+#[tokio::test]
+async fn case_work_is_leased_saved_once_and_guarded_by_version() {
+    use sb_domain::CaseChange;
+    use switchboard_store::CaseSave;
+    for (name, store, _dir) in backends().await {
+        let a = record("x", "w1", "@ana", "my order is late");
+        let b = record("x", "w2", "@ana", "still late");
+        store
+            .append_messages(&[a.clone(), b.clone()])
+            .await
+            .unwrap();
+        process(&*store, &[a.id.clone(), b.id.clone()], -0.5)
+            .await
+            .unwrap();
+        assert_eq!(store.pending_case_work().await.unwrap(), 2, "{name}");
+        // One process leases both items; a second sees none until the lease runs out.
+        let items = store
+            .claim_case_work(Timestamp(10_000), 10, 5_000)
+            .await
+            .unwrap();
+        assert_eq!(items.len(), 2, "{name}");
+        assert!(items[0].opened && !items[1].opened, "{name}");
+        assert_eq!(items[0].case_id, items[1].case_id);
+        assert!(
+            store
+                .claim_case_work(Timestamp(12_000), 10, 5_000)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{name}"
+        );
+        let work = store.case_work(&items[0].case_id).await.unwrap().unwrap();
+        assert_eq!((work.version, work.case.status), (0, CaseStatus::New));
+        let mut change = CaseChange::from_work(&work, Timestamp(13_000));
+        change.status = CaseStatus::Open;
+        change.tags = vec!["late".into()];
+        change.sla_due_at = Some(Timestamp(20_000));
+        change.done = items.iter().map(|i| i.seq).collect();
+        change.event(
+            "status_changed",
+            "agent",
+            Timestamp(13_000),
+            json!({"to": "open"}),
+        );
+        change.events[0].dedup = Some("k1".into());
+        assert_eq!(
+            store.save_case_work(&change).await.unwrap(),
+            CaseSave::Saved
+        );
+        // The same change again: the case moved on, and its work is done.
+        assert_eq!(
+            store.save_case_work(&change).await.unwrap(),
+            CaseSave::Changed
+        );
+        let again = store.case_work(&items[0].case_id).await.unwrap().unwrap();
+        let mut late = CaseChange::from_work(&again, Timestamp(14_000));
+        late.done = vec![items[0].seq];
+        assert_eq!(
+            store.save_case_work(&late).await.unwrap(),
+            CaseSave::AlreadyDone
+        );
+        // A duplicate event key is stored once.
+        let mut dup = CaseChange::from_work(&again, Timestamp(14_000));
+        dup.event("status_changed", "agent", Timestamp(13_000), json!({}));
+        dup.events[0].dedup = Some("k1".into());
+        dup.sla_due_at = Some(Timestamp(20_000));
+        assert_eq!(store.save_case_work(&dup).await.unwrap(), CaseSave::Saved);
+        let events = store.case_events(&items[0].case_id).await.unwrap();
+        assert_eq!(events.len(), 1, "{name}: {events:?}");
+        assert_eq!(store.pending_case_work().await.unwrap(), 0);
+        let case = store.case(&items[0].case_id).await.unwrap().unwrap();
+        assert_eq!(
+            (case.status, case.tags.clone()),
+            (CaseStatus::Open, vec!["late".to_owned()])
+        );
+        // The sweep finds it once due, not before.
+        assert!(
+            store
+                .due_cases(Timestamp(19_999), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store.due_cases(Timestamp(20_000), 10).await.unwrap(),
+            vec![case.id.clone()]
+        );
+        // Waiting cases come most urgent first; assigned ones do not wait.
+        assert_eq!(store.waiting_cases(10).await.unwrap().len(), 1, "{name}");
+        let w = store.case_work(&case.id).await.unwrap().unwrap();
+        let mut assign = CaseChange::from_work(&w, Timestamp(15_000));
+        assign.assignee = Some("ana-agent".into());
+        assert_eq!(
+            store.save_case_work(&assign).await.unwrap(),
+            CaseSave::Saved
+        );
+        assert!(store.waiting_cases(10).await.unwrap().is_empty());
+        assert_eq!(
+            store.agent_loads().await.unwrap(),
+            vec![("ana-agent".to_owned(), 1)]
+        );
+        store
+            .set_presence("ana-agent", "online", Timestamp(1))
+            .await
+            .unwrap();
+        store
+            .set_presence("ana-agent", "away", Timestamp(2))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.presences().await.unwrap(),
+            vec![("ana-agent".to_owned(), "away".to_owned())]
+        );
+        let queues = store
+            .ensure_queues(&["de-night".into(), "general".into()])
+            .await
+            .unwrap();
+        assert_eq!(
+            queues.len(),
+            2,
+            "{name}: the default queue is not created twice"
+        );
+    }
+}

@@ -27,6 +27,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         7,
         include_str!("../../migrations/postgres/0007_status_feed.sql"),
     ),
+    (
+        8,
+        include_str!("../../migrations/postgres/0008_workflow.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming the migration lock.

@@ -32,6 +32,9 @@ use std::time::Duration;
 
 /// Written exactly as the `cases_customer_open` index's condition.
 const OPEN_CASE_SQL: &str = "status NOT IN ('resolved', 'closed')";
+/// Cases a new message can still join: open ones, and resolved ones (the message reopens
+/// them) until they close. Written exactly as the `cases_customer_threadable` index's condition.
+const THREADABLE_CASE_SQL: &str = "status <> 'closed'";
 
 pub struct PgStore {
     pool: PgPool,
@@ -338,7 +341,7 @@ impl Store for PgStore {
                     "SELECT id, customer_id, channel, priority, last_message_at, source, \
                      (SELECT m.source FROM messages m WHERE m.case_id = cases.id ORDER BY m.seq DESC LIMIT 1) \
                      FROM cases \
-                     WHERE customer_id = ANY($1) AND {OPEN_CASE_SQL} ORDER BY opened_at, id"
+                     WHERE customer_id = ANY($1) AND {THREADABLE_CASE_SQL} ORDER BY opened_at, id"
                 )))
                 .bind(customer_ids)
                 .fetch_all(&self.pool)
@@ -362,7 +365,7 @@ impl Store for PgStore {
                 "SELECT j.key, c.id, c.priority \
                  FROM UNNEST($1::text[], $2::text[], $3::text[]) AS j(key, source, external_id) \
                  JOIN messages m ON m.source = j.source AND m.external_id = j.external_id \
-                 JOIN cases c ON c.id = m.case_id WHERE c.{OPEN_CASE_SQL}"
+                 JOIN cases c ON c.id = m.case_id WHERE c.{THREADABLE_CASE_SQL}"
             )))
             .bind(pkeys)
             .bind(psources)
@@ -428,6 +431,17 @@ impl Store for PgStore {
             tx.rollback().await?;
             return Err(StoreError::Stale);
         }
+        // What the case workflow owes each placed message, committed with the placement.
+        sqlx::query(
+            "INSERT INTO case_work (case_id, message_id, opened, at) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::bool[], $4::bigint[])",
+        )
+        .bind(p.iter().map(|p| p.case_id.as_str()).collect::<Vec<_>>())
+        .bind(p.iter().map(|p| p.message_id.as_str()).collect::<Vec<_>>())
+        .bind(p.iter().map(|p| p.opened).collect::<Vec<_>>())
+        .bind(p.iter().map(|p| p.at.millis()).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
         let c = &plan.new_customers;
         if !c.is_empty() {
             sqlx::query(
@@ -501,12 +515,10 @@ impl Store for PgStore {
         }
         if !plan.touches.is_empty() {
             let t = fold_touches(&plan.touches);
-            // A customer answering a case that waited on them puts it back in the team's court.
             sqlx::query(
                 "UPDATE cases c SET message_count = c.message_count + v.n, \
                  last_message_at = GREATEST(c.last_message_at, v.at), updated_at = $6, \
-                 priority = v.priority, last_sentiment = v.sentiment, \
-                 status = CASE WHEN c.status = 'pending' THEN 'open' ELSE c.status END \
+                 priority = v.priority, last_sentiment = v.sentiment \
                  FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::float8[]) \
                  AS v(id, n, at, priority, sentiment) WHERE c.id = v.id",
             )
@@ -872,6 +884,76 @@ impl Store for PgStore {
         self.list_incidents_shared(page).await
     }
 
+    async fn case_work(&self, id: &CaseId) -> Result<Option<sb_domain::CaseWork>> {
+        self.case_work_shared(id).await
+    }
+
+    async fn save_case_work(&self, change: &sb_domain::CaseChange) -> Result<crate::CaseSave> {
+        self.save_case_work_shared(change).await
+    }
+
+    async fn claim_case_work(
+        &self,
+        now: Timestamp,
+        limit: u32,
+        lease_ms: i64,
+    ) -> Result<Vec<sb_domain::CaseWorkItem>> {
+        self.claim_case_work_shared(now, limit, lease_ms).await
+    }
+
+    async fn pending_case_work(&self) -> Result<i64> {
+        self.pending_case_work_count_shared().await
+    }
+
+    async fn due_cases(&self, now: Timestamp, limit: u32) -> Result<Vec<CaseId>> {
+        self.due_cases_shared(now, limit).await
+    }
+
+    async fn case_events(&self, id: &CaseId) -> Result<Vec<sb_domain::CaseEvent>> {
+        self.case_events_shared(id).await
+    }
+
+    async fn agent_loads(&self) -> Result<Vec<(String, i64)>> {
+        self.agent_loads_shared().await
+    }
+
+    async fn set_presence(&self, agent: &str, presence: &str, at: Timestamp) -> Result<()> {
+        self.set_presence_shared(agent, presence, at).await
+    }
+
+    async fn presences(&self) -> Result<Vec<(String, String)>> {
+        self.presences_shared().await
+    }
+
+    async fn waiting_cases(&self, limit: u32) -> Result<Vec<Case>> {
+        self.waiting_cases_shared(limit).await
+    }
+
+    async fn ensure_queues(&self, names: &[String]) -> Result<Vec<Queue>> {
+        self.ensure_queues_shared(names).await
+    }
+
+    async fn insert_reply(&self, reply: &crate::StoredReply) -> Result<()> {
+        self.insert_reply_shared(reply).await
+    }
+
+    async fn reply(&self, id: &str) -> Result<Option<crate::StoredReply>> {
+        self.reply_shared(id).await
+    }
+
+    async fn update_reply(&self, reply: &crate::StoredReply, now: Timestamp) -> Result<bool> {
+        self.update_reply_shared(reply, now).await
+    }
+
+    async fn list_replies(
+        &self,
+        case_id: Option<&CaseId>,
+        status: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<crate::StoredReply>> {
+        self.list_replies_shared(case_id, status, limit).await
+    }
+
     async fn create_api_key(
         &self,
         name: &str,
@@ -943,4 +1025,5 @@ impl Store for PgStore {
 
 impl PgStore {
     crate::shared::shared_store_methods!(pool, pool, "FOR UPDATE SKIP LOCKED", " FOR UPDATE");
+    crate::workflow::workflow_store_methods!(pool, pool, "FOR UPDATE SKIP LOCKED");
 }

@@ -266,11 +266,29 @@ pub async fn touch_cases(
         q.push(
             ") UPDATE cases SET message_count = message_count + v.n, \
              last_message_at = MAX(last_message_at, v.at), priority = v.priority, \
-             last_sentiment = v.sentiment, \
-             status = CASE WHEN status = 'pending' THEN 'open' ELSE status END, updated_at = ",
+             last_sentiment = v.sentiment, updated_at = ",
         );
         q.push_bind(now.millis());
         q.push(" FROM v WHERE cases.id = v.id");
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// What the case workflow owes each placed message, committed with the placement.
+pub async fn insert_case_work(
+    conn: &mut SqliteConnection,
+    placements: &[MessagePlacement],
+) -> Result<()> {
+    for range in chunks(placements.len()) {
+        let mut q =
+            QueryBuilder::<Sqlite>::new("INSERT INTO case_work (case_id, message_id, opened, at) ");
+        q.push_values(&placements[range], |mut b, p| {
+            b.push_bind(p.case_id.as_str())
+                .push_bind(p.message_id.as_str())
+                .push_bind(p.opened)
+                .push_bind(p.at.millis());
+        });
         q.build().execute(&mut *conn).await?;
     }
     Ok(())

@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         7,
         include_str!("../../migrations/sqlite/0007_status_feed.sql"),
     ),
+    (8, include_str!("../../migrations/sqlite/0008_workflow.sql")),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<()> {

@@ -41,6 +41,9 @@ pub struct SqliteStore {
 /// A case is open unless resolved or closed. Written exactly as the `cases_customer_open`
 /// index's condition, so that SQLite can use that partial index.
 const OPEN_CASE_SQL: &str = "status NOT IN ('resolved', 'closed')";
+/// Cases a new message can still join: open ones, and resolved ones (the message reopens
+/// them) until they close. Written exactly as the `cases_customer_threadable` index's condition.
+const THREADABLE_CASE_SQL: &str = "status <> 'closed'";
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file and brings its schema up to date.
@@ -238,7 +241,7 @@ impl Store for SqliteStore {
                      (SELECT m.source FROM messages m WHERE m.case_id = cases.id ORDER BY m.seq DESC LIMIT 1) \
                      FROM cases \
                      WHERE customer_id IN (SELECT value FROM json_each($1)) \
-                     AND {OPEN_CASE_SQL} ORDER BY opened_at, id"
+                     AND {THREADABLE_CASE_SQL} ORDER BY opened_at, id"
                 )))
                 .bind(ids)
                 .fetch_all(&self.reader)
@@ -270,7 +273,7 @@ impl Store for SqliteStore {
             let found: Vec<(String, String, String)> = sqlx::query_as(AssertSqlSafe(format!(
                 "SELECT j.value->>'key', c.id, c.priority FROM json_each($1) j \
                  CROSS JOIN messages m ON m.source = j.value->>'source' AND m.external_id = j.value->>'external_id' \
-                 CROSS JOIN cases c ON c.id = m.case_id WHERE c.{OPEN_CASE_SQL}"
+                 CROSS JOIN cases c ON c.id = m.case_id WHERE c.{THREADABLE_CASE_SQL}"
             )))
             .bind(parents)
             .fetch_all(&self.reader)
@@ -652,6 +655,76 @@ impl Store for SqliteStore {
         self.list_incidents_shared(page).await
     }
 
+    async fn case_work(&self, id: &CaseId) -> Result<Option<sb_domain::CaseWork>> {
+        self.case_work_shared(id).await
+    }
+
+    async fn save_case_work(&self, change: &sb_domain::CaseChange) -> Result<crate::CaseSave> {
+        self.save_case_work_shared(change).await
+    }
+
+    async fn claim_case_work(
+        &self,
+        now: Timestamp,
+        limit: u32,
+        lease_ms: i64,
+    ) -> Result<Vec<sb_domain::CaseWorkItem>> {
+        self.claim_case_work_shared(now, limit, lease_ms).await
+    }
+
+    async fn pending_case_work(&self) -> Result<i64> {
+        self.pending_case_work_count_shared().await
+    }
+
+    async fn due_cases(&self, now: Timestamp, limit: u32) -> Result<Vec<CaseId>> {
+        self.due_cases_shared(now, limit).await
+    }
+
+    async fn case_events(&self, id: &CaseId) -> Result<Vec<sb_domain::CaseEvent>> {
+        self.case_events_shared(id).await
+    }
+
+    async fn agent_loads(&self) -> Result<Vec<(String, i64)>> {
+        self.agent_loads_shared().await
+    }
+
+    async fn set_presence(&self, agent: &str, presence: &str, at: Timestamp) -> Result<()> {
+        self.set_presence_shared(agent, presence, at).await
+    }
+
+    async fn presences(&self) -> Result<Vec<(String, String)>> {
+        self.presences_shared().await
+    }
+
+    async fn waiting_cases(&self, limit: u32) -> Result<Vec<Case>> {
+        self.waiting_cases_shared(limit).await
+    }
+
+    async fn ensure_queues(&self, names: &[String]) -> Result<Vec<Queue>> {
+        self.ensure_queues_shared(names).await
+    }
+
+    async fn insert_reply(&self, reply: &crate::StoredReply) -> Result<()> {
+        self.insert_reply_shared(reply).await
+    }
+
+    async fn reply(&self, id: &str) -> Result<Option<crate::StoredReply>> {
+        self.reply_shared(id).await
+    }
+
+    async fn update_reply(&self, reply: &crate::StoredReply, now: Timestamp) -> Result<bool> {
+        self.update_reply_shared(reply, now).await
+    }
+
+    async fn list_replies(
+        &self,
+        case_id: Option<&CaseId>,
+        status: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<crate::StoredReply>> {
+        self.list_replies_shared(case_id, status, limit).await
+    }
+
     async fn create_api_key(
         &self,
         name: &str,
@@ -738,12 +811,14 @@ async fn apply_plan(conn: &mut SqliteConnection, plan: &CasePlan, now: Timestamp
     }
     batch::insert_cases(&mut tx, plan, now).await?;
     batch::touch_cases(&mut tx, &plan.touches, now).await?;
+    batch::insert_case_work(&mut tx, &plan.placements).await?;
     tx.commit().await?;
     Ok(())
 }
 
 impl SqliteStore {
     crate::shared::shared_store_methods!(writer, reader, "", "");
+    crate::workflow::workflow_store_methods!(writer, reader, "");
 }
 
 #[cfg(test)]
@@ -782,6 +857,8 @@ mod tests {
                 },
                 customer_id: CustomerId::generate(),
                 case_id: CaseId::generate(),
+                at: Timestamp(1),
+                opened: true,
             }],
             ..CasePlan::default()
         };

@@ -1,0 +1,518 @@
+//! The case workflow stage (D1–D4, D7): after a message is placed in a case, its SLA clocks,
+//! queue, rules, escalations and assignment; on a schedule, the clocks' warnings and
+//! breaches, escalation deadlines, closing resolved cases and assigning waiting ones.
+//!
+//! Every change to a case goes through `update`: read the case with its version, decide in
+//! memory (`CaseEdit`, using the pure decisions of the workflow crate), save only if nobody
+//! saved since — otherwise read again and decide again. Work owed for a placed message is a
+//! `case_work` row deleted in the same transaction as its effect, so each effect happens
+//! exactly once across any number of processes and crashes.
+
+mod edit;
+mod facts;
+
+pub use edit::{CaseEdit, RaisedEscalation, UnreadableCase};
+
+use crate::{PipelineEvent, PipelineEvents};
+use sb_domain::{
+    CaseId, CaseStatus, CaseWorkItem, Clock, Customer, Message, NewOutboxItem, QueueId, Timestamp,
+};
+use sb_store::{Store, StoreError};
+use sb_workflow::Workflow;
+use sb_workflow::rules::{Action, EventKind};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long an escalation raised by a rule gives its team, when the matrix does not say.
+pub const RULE_ESCALATION_DEADLINE_MS: i64 = 60 * 60 * 1000;
+/// Reads and decides again this many times when other processes keep changing the case.
+const RETRIES: usize = 8;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaseworkError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Unreadable(#[from] UnreadableCase),
+    #[error("no case {0}")]
+    NotFound(CaseId),
+    #[error("case {0} kept changing underneath; try again")]
+    Busy(CaseId),
+    /// The change is not allowed; `code` is the stable API error code.
+    #[error("{detail}")]
+    Refused { code: &'static str, detail: String },
+}
+
+impl CaseworkError {
+    pub fn refused(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Refused {
+            code,
+            detail: detail.into(),
+        }
+    }
+}
+
+pub struct CaseWorkflow {
+    store: Arc<dyn Store>,
+    wf: Arc<Workflow>,
+    clock: Arc<dyn Clock>,
+    events: PipelineEvents,
+    queues: HashMap<String, QueueId>,
+}
+
+/// A saved change: the case's new version and what the caller's decision returned.
+pub struct Updated<T> {
+    pub version: i64,
+    pub value: T,
+}
+
+impl CaseWorkflow {
+    /// A workflow that knows no queues yet: see `with_queues`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        wf: Arc<Workflow>,
+        clock: Arc<dyn Clock>,
+        events: PipelineEvents,
+    ) -> Self {
+        Self {
+            store,
+            wf,
+            clock,
+            events,
+            queues: HashMap::new(),
+        }
+    }
+
+    /// Creates the configured queues the store does not hold yet, and learns their ids.
+    pub async fn with_queues(mut self) -> Result<Self, StoreError> {
+        let names: Vec<String> = self.wf.router.queues().map(str::to_owned).collect();
+        self.queues = self
+            .store
+            .ensure_queues(&names)
+            .await?
+            .into_iter()
+            .map(|q| (q.name, q.id))
+            .collect();
+        Ok(self)
+    }
+
+    /// The name of a queue by id.
+    pub fn queue_named(&self, id: &QueueId) -> Option<&str> {
+        self.queues
+            .iter()
+            .find(|(_, q)| *q == id)
+            .map(|(n, _)| n.as_str())
+    }
+
+    pub fn queue_id(&self, name: &str) -> Option<&QueueId> {
+        self.queues.get(name)
+    }
+
+    pub fn workflow(&self) -> &Workflow {
+        &self.wf
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Reads the case, lets `decide` change it, and saves the change if the case did not
+    /// change meanwhile; otherwise reads and decides again. `decide` must be repeatable: it
+    /// sees a fresh edit each time.
+    pub async fn update<T>(
+        &self,
+        id: &CaseId,
+        actor: &str,
+        always_save: bool,
+        mut decide: impl FnMut(&mut CaseEdit<'_>) -> Result<T, CaseworkError>,
+    ) -> Result<Updated<T>, CaseworkError> {
+        for _ in 0..RETRIES {
+            let work = self
+                .store
+                .case_work(id)
+                .await?
+                .ok_or_else(|| CaseworkError::NotFound(id.clone()))?;
+            let version = work.version;
+            let mut edit = CaseEdit::new(&self.wf, work, actor, self.clock.now())?;
+            let value = decide(&mut edit)?;
+            if edit.is_empty() && !always_save {
+                return Ok(Updated { version, value });
+            }
+            let priority = edit.change.priority;
+            let change = edit.finish();
+            if self.store.save_case_work(&change).await? {
+                self.events.emit(PipelineEvent::CaseUpdated {
+                    case_id: id.to_string(),
+                    priority: priority.as_str().into(),
+                });
+                return Ok(Updated {
+                    version: version + 1,
+                    value,
+                });
+            }
+            metrics::counter!("switchboard_case_conflicts_total").increment(1);
+        }
+        Err(CaseworkError::Busy(id.clone()))
+    }
+
+    /// Handles the messages placed in cases since the last call; answers how many.
+    pub async fn run_pending(&self) -> Result<usize, CaseworkError> {
+        let mut total = 0;
+        loop {
+            let items = self.store.pending_case_work(256).await?;
+            if items.is_empty() {
+                return Ok(total);
+            }
+            let mut by_case: Vec<(CaseId, Vec<CaseWorkItem>)> = Vec::new();
+            for item in items {
+                match by_case.iter_mut().find(|(c, _)| *c == item.case_id) {
+                    Some((_, list)) => list.push(item),
+                    None => by_case.push((item.case_id.clone(), vec![item])),
+                }
+            }
+            for (case_id, items) in by_case {
+                total += items.len();
+                self.handle_placed(&case_id, &items).await?;
+            }
+        }
+    }
+
+    async fn handle_placed(
+        &self,
+        case_id: &CaseId,
+        items: &[CaseWorkItem],
+    ) -> Result<(), CaseworkError> {
+        let mut messages = Vec::with_capacity(items.len());
+        for item in items {
+            messages.push(self.store.message(&item.message_id).await?);
+        }
+        let Some(work) = self.store.case_work(case_id).await? else {
+            return Err(CaseworkError::NotFound(case_id.clone()));
+        };
+        let customer = self.store.customer(&work.case.customer_id).await?;
+        let routing = self.routing_state().await?;
+        let mut outbox: Vec<NewOutboxItem> = Vec::new();
+        self.update(case_id, "system", false, |edit| {
+            outbox.clear();
+            edit.change.done = items.iter().map(|i| i.seq).collect();
+            for (item, message) in items.iter().zip(&messages) {
+                let Some(message) = message else { continue };
+                self.on_message(edit, item, message, customer.as_ref(), &routing, &mut outbox);
+            }
+            Ok(())
+        })
+        .await?;
+        if !outbox.is_empty() {
+            self.store.enqueue(&outbox, self.clock.now()).await?;
+        }
+        Ok(())
+    }
+
+    fn on_message(
+        &self,
+        edit: &mut CaseEdit<'_>,
+        item: &CaseWorkItem,
+        message: &Message,
+        customer: Option<&Customer>,
+        routing: &sb_workflow::routing::RoutingState,
+        outbox: &mut Vec<NewOutboxItem>,
+    ) {
+        let at = item.at;
+        let kind = if item.opened {
+            let sla = facts::sla_facts(edit, message, customer);
+            edit.start_sla(&sla, edit.work.case.opened_at);
+            let route = facts::route_case(edit, message, customer, at);
+            if let Some(queue) = self.wf.router.queue_for(&route)
+                && let Some(id) = self.queues.get(queue)
+            {
+                edit.set_queue(queue, id.clone(), at);
+            }
+            EventKind::CaseOpened
+        } else {
+            edit.customer_message(at);
+            EventKind::MessageReceived
+        };
+        let queue = self.queue_name(edit);
+        let event = facts::rule_event(kind, edit, message, customer, queue.as_deref());
+        self.apply_rules(edit, &event, Some(&item.message_id.to_string()), outbox);
+        let esc = facts::escalation_facts(edit, Some(message), customer);
+        self.escalate(edit, &esc);
+        self.route(edit, message, customer, routing, at);
+    }
+
+    fn queue_name(&self, edit: &CaseEdit<'_>) -> Option<String> {
+        let id = edit.change.queue_id.as_ref()?;
+        self.queues
+            .iter()
+            .find(|(_, q)| *q == id)
+            .map(|(n, _)| n.clone())
+    }
+
+    /// Applies what the rules say for one event; notifications and automatic replies are
+    /// queued in `outbox` with keys that make a recomputed decision one send.
+    fn apply_rules(
+        &self,
+        edit: &mut CaseEdit<'_>,
+        event: &sb_workflow::rules::RuleEvent,
+        key: Option<&str>,
+        outbox: &mut Vec<NewOutboxItem>,
+    ) {
+        let at = self.clock.now();
+        let case = edit.work.case.id.to_string();
+        for fired in self.wf.rules.evaluate(event) {
+            let actor = format!("rule:{}", fired.rule);
+            let previous = edit.actor().to_owned();
+            edit.acting_as(&actor);
+            edit.event("rule.fired", at, serde_json::json!({ "rule": fired.rule }));
+            for action in fired.actions {
+                match action {
+                    Action::Assign { queue, agent } => {
+                        if let Some(q) = queue
+                            && let Some(id) = self.queues.get(q)
+                        {
+                            edit.set_queue(q, id.clone(), at);
+                        }
+                        if let Some(a) = agent {
+                            edit.assign(Some(a), "rule", at);
+                        }
+                    }
+                    Action::SetPriority { value } => {
+                        edit.set_priority(*value, at);
+                    }
+                    Action::Tag { value } => {
+                        edit.add_tag(value, at);
+                    }
+                    Action::Escalate { to } => {
+                        edit.escalate(
+                            sb_workflow::escalation::Escalation {
+                                name: format!("rule:{}", fired.rule),
+                                to: to.clone(),
+                                reason: format!("rule `{}`", fired.rule),
+                                raised_at: at,
+                                due_at: at.plus_millis(RULE_ESCALATION_DEADLINE_MS),
+                            },
+                            at,
+                        );
+                    }
+                    Action::RequireApproval { role } => {
+                        edit.add_tag(&format!("{APPROVAL_TAG_PREFIX}{role}"), at);
+                    }
+                    Action::AutoReply { template } => {
+                        edit.event(
+                            "auto_reply.requested",
+                            at,
+                            serde_json::json!({ "template": template }),
+                        );
+                    }
+                    Action::Notify { target } => {
+                        outbox.push(NewOutboxItem {
+                            target: target.clone(),
+                            dedup_key: format!(
+                                "rule:{}:{case}:{}:{target}",
+                                fired.rule,
+                                key.unwrap_or("event")
+                            ),
+                            payload: notification(&edit.work.case, &fired.rule, at),
+                            subject: Some(case.clone()),
+                        });
+                        edit.event("notified", at, serde_json::json!({ "target": target }));
+                    }
+                    Action::HandToHuman => {
+                        edit.remove_tag("bot", at);
+                        edit.add_tag("handed-to-human", at);
+                    }
+                }
+            }
+            edit.acting_as(&previous);
+        }
+    }
+
+    fn escalate(&self, edit: &mut CaseEdit<'_>, facts: &sb_workflow::escalation::EscalationFacts) {
+        let at = self.clock.now();
+        let already = edit.escalation_names();
+        for e in self.wf.escalations.triggered(facts, &already, at) {
+            edit.escalate(e, at);
+        }
+    }
+
+    /// Gives the case to an agent of its queue if one has room; otherwise it waits.
+    fn route(
+        &self,
+        edit: &mut CaseEdit<'_>,
+        message: &Message,
+        customer: Option<&Customer>,
+        routing: &sb_workflow::routing::RoutingState,
+        at: Timestamp,
+    ) {
+        if edit.change.assignee.is_some() || !edit.change.status.is_open() {
+            return;
+        }
+        let Some(queue) = self.queue_name(edit) else {
+            return;
+        };
+        let case = facts::route_case(edit, message, customer, at);
+        if let Some(pick) = self.wf.router.pick_agent(&queue, &case, routing) {
+            edit.assign(Some(&pick.agent_id), pick.reason.as_str(), at);
+        }
+    }
+
+    async fn routing_state(&self) -> Result<sb_workflow::routing::RoutingState, StoreError> {
+        use sb_workflow::routing::{Presence, RoutingState};
+        let mut state = RoutingState::new();
+        if self.wf.router.agents().next().is_none() {
+            return Ok(state);
+        }
+        for (agent, presence) in self.store.presences().await? {
+            if let Some(p) = Presence::parse(&presence) {
+                state.set_presence(&agent, p);
+            }
+        }
+        for (agent, load) in self.store.agent_loads().await? {
+            state.set_load(&agent, u32::try_from(load).unwrap_or(u32::MAX));
+        }
+        Ok(state)
+    }
+
+    /// Fires the warnings, breaches and deadlines due by `now`; answers how many cases.
+    pub async fn sweep(&self, now: Timestamp) -> Result<usize, CaseworkError> {
+        let mut total = 0;
+        loop {
+            let due = self.store.due_cases(now, 256).await?;
+            if due.is_empty() {
+                return Ok(total);
+            }
+            let n = due.len();
+            for id in due {
+                let mut outbox = Vec::new();
+                self.update(&id, "system", true, |edit| {
+                    outbox.clear();
+                    self.on_tick(edit, now, &mut outbox);
+                    Ok(())
+                })
+                .await?;
+                if !outbox.is_empty() {
+                    self.store.enqueue(&outbox, now).await?;
+                }
+            }
+            total += n;
+            if n < 256 {
+                return Ok(total);
+            }
+        }
+    }
+
+    fn on_tick(&self, edit: &mut CaseEdit<'_>, now: Timestamp, outbox: &mut Vec<NewOutboxItem>) {
+        let before = edit.change.events.len();
+        edit.tick(now);
+        let fired: Vec<String> = edit.change.events[before..]
+            .iter()
+            .map(|e| e.kind.clone())
+            .collect();
+        let queue = self.queue_name(edit);
+        for (kind, rule_kind) in [
+            ("sla.warn", EventKind::SlaWarned),
+            ("sla.breach", EventKind::SlaBreached),
+        ] {
+            if fired.iter().any(|k| k == kind) {
+                let event = facts::case_rule_event(rule_kind, edit, queue.as_deref());
+                self.apply_rules(edit, &event, Some(&format!("{kind}:{}", now.millis())), outbox);
+            }
+        }
+        if fired.iter().any(|k| k == "sla.breach") {
+            let esc = facts::escalation_facts(edit, None, None);
+            self.escalate(edit, &esc);
+        }
+    }
+
+    /// Assigns waiting cases, most urgent and longest waiting first, to agents with room.
+    pub async fn assign_waiting(&self) -> Result<usize, CaseworkError> {
+        use sb_workflow::routing::{WaitList, WaitingCase};
+        if self.wf.router.agents().next().is_none() {
+            return Ok(0);
+        }
+        let waiting = self.store.waiting_cases(1000).await?;
+        if waiting.is_empty() {
+            return Ok(0);
+        }
+        let mut state = self.routing_state().await?;
+        let mut list = WaitList::new();
+        for case in &waiting {
+            let Some(queue) = case
+                .queue_id
+                .as_ref()
+                .and_then(|id| self.queues.iter().find(|(_, q)| *q == id))
+                .map(|(n, _)| n.clone())
+            else {
+                continue;
+            };
+            list.push(WaitingCase {
+                case: facts::waiting_route_case(case),
+                queue,
+                since: case.opened_at,
+            });
+        }
+        let now = self.clock.now();
+        let assignments = self.wf.router.drain(&mut list, &mut state, now);
+        let mut done = 0;
+        for a in assignments {
+            let Some(id) = CaseId::parse(&a.case_id) else {
+                continue;
+            };
+            let assigned = self
+                .update(&id, "system", false, |edit| {
+                    // Someone may have taken it meanwhile.
+                    Ok(edit.change.assignee.is_none()
+                        && edit.assign(Some(&a.agent_id), a.reason.as_str(), now))
+                })
+                .await?;
+            done += usize::from(assigned.value);
+        }
+        Ok(done)
+    }
+
+    /// Runs the schedule for ever: pending work, due clocks and waiting cases, every `period`.
+    pub async fn run(self: Arc<Self>, period: Duration) {
+        loop {
+            if let Err(e) = self.run_pending().await {
+                tracing::warn!(error = %e, "case workflow step failed; will retry");
+            }
+            if let Err(e) = self.sweep(self.clock.now()).await {
+                tracing::warn!(error = %e, "SLA sweep failed; will retry");
+            }
+            if let Err(e) = self.assign_waiting().await {
+                tracing::warn!(error = %e, "assigning waiting cases failed; will retry");
+            }
+            tokio::time::sleep(period).await;
+        }
+    }
+}
+
+/// Tags a rule puts on a case whose replies need approval by a role: `approval:<role>`.
+pub const APPROVAL_TAG_PREFIX: &str = "approval:";
+
+fn notification(case: &sb_domain::Case, rule: &str, at: Timestamp) -> serde_json::Value {
+    let dedup = format!("case:{}", case.id);
+    serde_json::json!({
+        "type": "notification",
+        "action": "trigger",
+        "dedup_key": dedup,
+        "summary": format!("Case {} ({}, {}): {}", case.id, case.priority.as_str(), case.status.as_str(), case.subject),
+        "source": "switchboard",
+        "severity": match case.priority {
+            sb_domain::CasePriority::Urgent => "critical",
+            sb_domain::CasePriority::High => "error",
+            _ => "warning",
+        },
+        "timestamp": at.to_rfc3339(),
+        "component": case.channel,
+        "group": rule,
+        "class": "case",
+        "custom_details": { "case_id": case.id.as_str(), "rule": rule },
+    })
+}
+
+/// Whether a status is one a person may set by hand on an open or resolved case.
+pub fn settable(status: CaseStatus) -> bool {
+    !matches!(status, CaseStatus::New)
+}

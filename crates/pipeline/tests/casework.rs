@@ -1,0 +1,384 @@
+//! The case workflow as a care team lives it, on a real SQLite store with an injected clock:
+//! a German VIP complaint at 23:00 Berlin time goes to the German night queue, warns at 45
+//! minutes, breaches at 60 and escalates to the supervisor; time spent pending does not
+//! count; a human reply answers the customer and a bot's does not; a resolved case reopens
+//! on a new message; an agent coming online takes the waiting case; work is done once.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use sb_domain::{
+    Author, CaseId, CaseStatus, Clock, ManualClock, MessageId, MessageKind, NewMessage, Platform,
+    Tier, Timestamp, Visibility,
+};
+use sb_store::{MessageRecord, SqliteStore, Store};
+use sb_workflow::{Workflow, WorkflowConfig};
+use std::sync::Arc;
+use switchboard_pipeline::{CaseWorkflow, Pipeline, PipelineConfig, PipelineEvents};
+
+const CONFIG: &str = r#"
+[[sla]]
+name = "vip"
+when = { tiers = ["vip"] }
+first_response_mins = 60
+next_response_mins = 30
+resolution_mins = 1440
+warn_at = 0.75
+
+[[sla]]
+name = "standard"
+first_response_mins = 240
+
+[[queues]]
+name = "de-night"
+when = { languages = ["de"], time_zone = "Europe/Berlin", hours = ["22:00-06:00"] }
+
+[[queues]]
+name = "de-day"
+when = { languages = ["de"] }
+
+[[queues]]
+name = "general"
+
+[[agents]]
+id = "lena"
+name = "Lena"
+queues = ["de-night"]
+languages = ["de"]
+capacity = 1
+
+[[escalations]]
+name = "breach to supervisor"
+to = "supervisor"
+deadline_mins = 15
+when = { sla_breached = true }
+
+[[rules]]
+name = "refund requests"
+on = ["case.opened", "message.received"]
+when = [{ field = "text", op = "contains_any", value = ["erstattung", "refund"] }]
+then = [{ action = "tag", value = "refund" }]
+"#;
+
+/// 2026-11-23 23:00 in Berlin (UTC+1).
+fn berlin_2300() -> Timestamp {
+    Timestamp::parse_rfc3339("2026-11-23T22:00:00Z").unwrap()
+}
+
+const MIN: i64 = 60_000;
+
+struct Rig {
+    store: Arc<dyn Store>,
+    clock: Arc<ManualClock>,
+    pipeline: Pipeline,
+    flow: Arc<CaseWorkflow>,
+    _dir: tempfile::TempDir,
+}
+
+async fn rig() -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
+    let clock = Arc::new(ManualClock::at(berlin_2300()));
+    let cfg: WorkflowConfig = toml::from_str(CONFIG).unwrap();
+    let wf = Arc::new(Workflow::compile(&cfg).unwrap());
+    let events = PipelineEvents::default();
+    let flow = Arc::new(
+        CaseWorkflow::new(store.clone(), wf, clock.clone(), events.clone())
+            .with_queues()
+            .await
+            .unwrap(),
+    );
+    let pipeline = Pipeline::new(
+        store.clone(),
+        clock.clone(),
+        events,
+        PipelineConfig::default(),
+    )
+    .with_casework(flow.clone());
+    store
+        .upsert_customer(
+            Platform::X,
+            "@klaus_vip",
+            Some("Klaus"),
+            Tier::Vip,
+            12_000.0,
+            clock.now(),
+        )
+        .await
+        .unwrap();
+    Rig {
+        store,
+        clock,
+        pipeline,
+        flow,
+        _dir: dir,
+    }
+}
+
+impl Rig {
+    async fn customer_writes(&self, external_id: &str, text: &str) -> CaseId {
+        let now = self.clock.now();
+        let id = MessageId::generate();
+        self.store
+            .append_messages(&[MessageRecord {
+                id: id.clone(),
+                received_at: now,
+                message: NewMessage {
+                    source: Platform::X,
+                    external_id: external_id.into(),
+                    author: Author {
+                        handle: "@klaus_vip".into(),
+                        name: Some("Klaus".into()),
+                        followers: Some(120),
+                        verified: false,
+                    },
+                    text: text.into(),
+                    created_at: Some(now),
+                    channel: "x:@acme".into(),
+                    kind: MessageKind::Dm,
+                    visibility: Visibility::Private,
+                    region: Some("de".into()),
+                    in_reply_to: None,
+                    metrics: serde_json::json!({}),
+                    raw: serde_json::json!({}),
+                },
+            }])
+            .await
+            .unwrap();
+        self.pipeline.drain().await.unwrap();
+        self.store
+            .message(&id)
+            .await
+            .unwrap()
+            .unwrap()
+            .case_id
+            .unwrap()
+    }
+
+    async fn at(&self, minutes_after_2300: i64) {
+        self.clock
+            .set(berlin_2300().plus_millis(minutes_after_2300 * MIN));
+        self.flow.sweep(self.clock.now()).await.unwrap();
+    }
+
+    async fn events(&self, case: &CaseId, kind: &str) -> Vec<Timestamp> {
+        self.store
+            .case_events(case)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == kind)
+            .map(|e| e.at)
+            .collect()
+    }
+}
+
+const COMPLAINT: &str = "Meine Bestellung ist seit zwei Wochen verspätet und niemand antwortet mir. \
+    Ich will eine Erstattung, das ist wirklich eine Frechheit!";
+
+fn after(min: i64) -> Timestamp {
+    berlin_2300().plus_millis(min * MIN)
+}
+
+#[tokio::test]
+async fn a_german_vip_complaint_at_23_00_goes_to_the_night_queue_warns_breaches_and_escalates() {
+    let r = rig().await;
+    let case = r.customer_writes("t1", COMPLAINT).await;
+    let c = r.store.case(&case).await.unwrap().unwrap();
+    let queues = r.store.queues().await.unwrap();
+    let night = queues.iter().find(|q| q.name == "de-night").unwrap();
+    assert_eq!(c.queue_id.as_ref(), Some(&night.id), "routed to the night desk");
+    assert_eq!(c.language.as_deref(), Some("de"));
+    assert!(c.tags.contains(&"refund".to_owned()), "the rule tagged it");
+    assert_eq!(c.assignee, None, "Lena is offline: the case waits");
+
+    r.at(44).await;
+    assert!(r.events(&case, "sla.warn").await.is_empty());
+    r.at(46).await;
+    assert_eq!(r.events(&case, "sla.warn").await, vec![after(45)]);
+    r.at(59).await;
+    assert!(r.events(&case, "sla.breach").await.is_empty());
+    r.at(61).await;
+    assert_eq!(r.events(&case, "sla.breach").await, vec![after(60)]);
+    let escalated = r.store.case_events(&case).await.unwrap();
+    let esc = escalated.iter().find(|e| e.kind == "escalated").unwrap();
+    assert_eq!(esc.data["to"], "supervisor");
+    let c = r.store.case(&case).await.unwrap().unwrap();
+    assert_eq!(c.status, CaseStatus::Escalated);
+
+    // The supervisor did not acknowledge within 15 minutes: the escalation breaches too.
+    r.at(80).await;
+    assert_eq!(r.events(&case, "escalation.breach").await.len(), 1);
+    // Sweeping again changes nothing.
+    r.at(90).await;
+    assert_eq!(r.events(&case, "sla.breach").await.len(), 1);
+    assert_eq!(r.events(&case, "escalation.breach").await.len(), 1);
+}
+
+#[tokio::test]
+async fn time_waiting_on_the_customer_does_not_count() {
+    let r = rig().await;
+    let case = r.customer_writes("t1", COMPLAINT).await;
+    r.clock.set(after(10));
+    r.flow
+        .update(&case, "agent-key", false, |e| {
+            e.set_status(CaseStatus::Pending, after(10));
+            Ok(())
+        })
+        .await
+        .unwrap();
+    r.at(30).await;
+    // The customer answers at 23:30: the case is open again and the clock resumes.
+    let again = r.customer_writes("t2", "Hier ist meine Bestellnummer 12345.").await;
+    assert_eq!(again, case);
+    assert_eq!(
+        r.store.case(&case).await.unwrap().unwrap().status,
+        CaseStatus::Open
+    );
+    r.at(64).await;
+    assert!(r.events(&case, "sla.warn").await.is_empty(), "20 paused minutes");
+    r.at(66).await;
+    assert_eq!(r.events(&case, "sla.warn").await, vec![after(65)]);
+    r.at(81).await;
+    assert_eq!(r.events(&case, "sla.breach").await, vec![after(80)]);
+    assert_eq!(r.events(&case, "sla.pause").await.len(), 2, "both clocks paused");
+}
+
+#[tokio::test]
+async fn only_a_human_reply_answers_the_customer_and_a_resolved_case_reopens() {
+    let r = rig().await;
+    let case = r.customer_writes("t1", COMPLAINT).await;
+    r.clock.set(after(5));
+    r.flow
+        .update(&case, "bot", false, |e| {
+            e.replied(false, true, after(5));
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert!(r.events(&case, "sla.fulfil").await.is_empty());
+    r.clock.set(after(20));
+    r.flow
+        .update(&case, "agent-key", false, |e| {
+            e.replied(true, true, after(20));
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(r.events(&case, "sla.fulfil").await, vec![after(20)]);
+    let work = r.store.case_work(&case).await.unwrap().unwrap();
+    assert_eq!(work.first_response_at, Some(after(20)));
+    r.at(120).await;
+    assert!(r.events(&case, "sla.breach").await.is_empty());
+
+    r.clock.set(after(130));
+    r.flow
+        .update(&case, "agent-key", false, |e| {
+            e.set_status(CaseStatus::Resolved, after(130));
+            Ok(())
+        })
+        .await
+        .unwrap();
+    r.clock.set(after(200));
+    let again = r
+        .customer_writes("t3", "Es ist immer noch nicht angekommen.")
+        .await;
+    assert_eq!(again, case, "the resolved case reopens");
+    let work = r.store.case_work(&case).await.unwrap().unwrap();
+    assert_eq!(work.case.status, CaseStatus::Open);
+    assert_eq!(work.first_resolved_at, Some(after(130)), "history is kept");
+    assert_eq!(r.events(&case, "reopened").await, vec![after(200)]);
+    // The next response is now owed within 30 minutes.
+    r.at(231).await;
+    assert_eq!(r.events(&case, "sla.breach").await, vec![after(230)]);
+}
+
+#[tokio::test]
+async fn an_agent_coming_online_takes_the_waiting_case_up_to_their_capacity() {
+    let r = rig().await;
+    let first = r.customer_writes("t1", COMPLAINT).await;
+    assert_eq!(r.store.case(&first).await.unwrap().unwrap().assignee, None);
+    r.store
+        .set_presence("lena", "online", r.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(r.flow.assign_waiting().await.unwrap(), 1);
+    assert_eq!(
+        r.store
+            .case(&first)
+            .await
+            .unwrap()
+            .unwrap()
+            .assignee
+            .as_deref(),
+        Some("lena")
+    );
+    // Another German customer at night: Lena is at capacity (1), so it waits.
+    r.store
+        .upsert_customer(
+            Platform::X,
+            "@anna",
+            None,
+            Tier::Standard,
+            0.0,
+            r.clock.now(),
+        )
+        .await
+        .unwrap();
+    let second = {
+        let id = MessageId::generate();
+        let mut m = NewMessage::parse(serde_json::json!({
+            "source": "x", "external_id": "t9", "author": "@anna", "channel": "x:@acme",
+            "text": "Mein Paket ist nicht angekommen, bitte helfen Sie mir schnell.",
+        }))
+        .unwrap();
+        m.created_at = Some(r.clock.now());
+        r.store
+            .append_messages(&[MessageRecord {
+                id: id.clone(),
+                received_at: r.clock.now(),
+                message: m,
+            }])
+            .await
+            .unwrap();
+        r.pipeline.drain().await.unwrap();
+        r.store.message(&id).await.unwrap().unwrap().case_id.unwrap()
+    };
+    assert_eq!(r.store.case(&second).await.unwrap().unwrap().assignee, None);
+    // Lena resolves the first: capacity frees and the waiting case is hers.
+    r.flow
+        .update(&first, "lena", false, |e| {
+            e.set_status(CaseStatus::Resolved, r.clock.now());
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(r.flow.assign_waiting().await.unwrap(), 1);
+    assert_eq!(
+        r.store
+            .case(&second)
+            .await
+            .unwrap()
+            .unwrap()
+            .assignee
+            .as_deref(),
+        Some("lena")
+    );
+}
+
+#[tokio::test]
+async fn workflow_effects_happen_once_however_often_the_work_is_run() {
+    let r = rig().await;
+    let case = r.customer_writes("t1", COMPLAINT).await;
+    // The pipeline already ran the workflow; running it again, concurrently, does nothing.
+    let (a, b) = tokio::join!(r.flow.run_pending(), r.flow.run_pending());
+    assert_eq!(a.unwrap() + b.unwrap(), 0);
+    assert!(r.store.pending_case_work(10).await.unwrap().is_empty());
+    assert_eq!(r.events(&case, "sla.activate").await.len(), 2);
+    assert_eq!(r.events(&case, "tagged").await.len(), 1);
+    assert_eq!(r.events(&case, "queued").await.len(), 1);
+    let (a, b) = tokio::join!(r.flow.sweep(after(61)), r.flow.sweep(after(61)));
+    a.unwrap();
+    b.unwrap();
+    assert_eq!(r.events(&case, "sla.breach").await.len(), 1);
+    assert_eq!(r.events(&case, "escalated").await.len(), 1);
+}

@@ -1,0 +1,323 @@
+//! Working cases over HTTP: status and tags with their history, notes, bad input refused
+//! with stable codes, replies that must be approved (and who may approve them), guardrails
+//! that block a reply before it is stored, and the first-response clock fulfilled by the
+//! human reply that reaches the customer.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{App, KEY, spawn_app_workflow};
+use hmac::{Hmac, Mac};
+use reqwest::StatusCode;
+use sb_outbound::OutboundConfig;
+use sb_outbound::meta::MetaConfig;
+use serde_json::{Value, json};
+use sha2::Sha256;
+use std::time::Duration;
+use switchboard_web::WebhookConfig;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const SECRET: &str = "meta-app-secret";
+const PAGE: &str = "page-1";
+
+const WORKFLOW: &str = r#"
+[[sla]]
+name = "social"
+first_response_mins = 60
+resolution_mins = 1440
+
+[[queues]]
+name = "social"
+
+[[agents]]
+id = "ana"
+name = "Ana"
+queues = ["social"]
+
+[approvals]
+regulated_topics = ["mortgage"]
+
+[[guardrails]]
+product = "*"
+prohibited = ["risk-free", "guaranteed approval"]
+reason = "Promises we cannot keep are not allowed"
+"#;
+
+async fn rig(graph: &MockServer) -> App {
+    let mut meta = MetaConfig {
+        base_url: graph.uri(),
+        ..MetaConfig::default()
+    };
+    meta.tokens
+        .insert(PAGE.into(), sb_outbound::Secret::new("page-token"));
+    spawn_app_workflow(
+        WebhookConfig {
+            meta_app_secret: SECRET.into(),
+            ..WebhookConfig::default()
+        },
+        OutboundConfig {
+            meta: Some(meta),
+            ..OutboundConfig::default()
+        },
+        WORKFLOW,
+    )
+    .await
+}
+
+/// A public Page comment, delivered as Meta signs it; answers its case id once the case
+/// workflow has started its clocks.
+async fn comment(app: &App, comment_id: &str, text: &str) -> String {
+    let body = serde_json::to_vec(&json!({
+        "object": "page",
+        "entry": [{"id": PAGE, "time": 1_767_000_100, "changes": [{"field": "feed", "value": {
+            "from": {"id": "u-1", "name": "Sam Lee"}, "post_id": "page-1_post-9",
+            "comment_id": comment_id, "parent_id": "page-1_post-9",
+            "created_time": 1_767_000_000, "item": "comment", "verb": "add", "message": text,
+        }}]}]
+    }))
+    .unwrap();
+    let mut m = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    m.update(&body);
+    let sig = format!("sha256={}", hex::encode(m.finalize().into_bytes()));
+    let r = app
+        .http
+        .post(format!("{}/webhooks/meta", app.url))
+        .header("x-hub-signature-256", sig)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    for _ in 0..300 {
+        let (_, cases) = app.get("/api/v1/cases").await;
+        if let Some(c) = cases["items"].as_array().and_then(|a| a.first()) {
+            let id = c["id"].as_str().unwrap().to_owned();
+            let (_, full) = app.get(&format!("/api/v1/cases/{id}")).await;
+            if full["workflow"]["sla_policy"] == "social" {
+                return id;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the comment never reached a worked case");
+}
+
+async fn send(app: &App, method: reqwest::Method, path: &str, key: &str, body: Value) -> (StatusCode, Value) {
+    let r = app
+        .http
+        .request(method, format!("{}{path}", app.url))
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.json().await.unwrap_or(Value::Null))
+}
+
+async fn supervisor_key(app: &App) -> String {
+    let key = "sb_test_supervisor_key";
+    app.store
+        .create_api_key(
+            "sup",
+            &sb_store::hash_api_key(key),
+            "supervisor",
+            sb_domain::Timestamp(0),
+        )
+        .await
+        .unwrap();
+    key.to_owned()
+}
+
+fn kinds(case: &Value) -> Vec<String> {
+    case["workflow"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn status_tags_and_notes_are_worked_through_the_api_and_kept_in_the_history() {
+    let graph = MockServer::start().await;
+    let app = rig(&graph).await;
+    let case = comment(&app, "c-1", "My router keeps dropping the connection").await;
+    let path = format!("/api/v1/cases/{case}");
+    let (s, v) = send(
+        &app,
+        reqwest::Method::PATCH,
+        &path,
+        KEY,
+        json!({"status": "pending", "priority": "high", "add_tags": ["router"]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let clocks = v["sla"].as_array().unwrap();
+    assert!(clocks.iter().all(|c| c["status"] == "paused"), "{v}");
+    let (s, _) = send(
+        &app,
+        reqwest::Method::POST,
+        &format!("{path}/notes"),
+        KEY,
+        json!({"text": "Asked for the serial number"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (_, full) = app.get(&path).await;
+    assert_eq!(full["status"], "pending");
+    assert_eq!(full["priority"], "high");
+    assert_eq!(full["tags"], json!(["router"]));
+    let k = kinds(&full);
+    for expected in ["sla.activate", "status_changed", "priority_changed", "tagged", "note", "sla.pause"] {
+        assert!(k.iter().any(|x| x == expected), "{expected} missing from {k:?}");
+    }
+    let note = full["workflow"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "note")
+        .unwrap();
+    assert_eq!(note["actor"], "config-admin");
+
+    // Bad input: one stable code each, nothing changed.
+    let version = full["workflow"]["version"].as_i64().unwrap();
+    for (body, status, code) in [
+        (json!({"status": "archived"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+        (json!({"status": "new"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_transition"),
+        (json!({"queue": "nowhere"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+        (json!({"assignee": "nobody"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+        (json!({"add_tags": [""]}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+        (json!({"status": "open", "expected_version": 0}), StatusCode::CONFLICT, "case_changed"),
+        (json!({"colour": "red"}), StatusCode::BAD_REQUEST, "invalid_body"),
+    ] {
+        let (s, v) = send(&app, reqwest::Method::PATCH, &path, KEY, body.clone()).await;
+        assert_eq!((s, v["code"].as_str()), (status, Some(code)), "{body}: {v}");
+    }
+    let (s, v) = send(
+        &app,
+        reqwest::Method::PATCH,
+        "/api/v1/cases/cas_00000000000000000000000000",
+        KEY,
+        json!({"status": "open"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+    let (_, after) = app.get(&path).await;
+    assert_eq!(after["workflow"]["version"].as_i64(), Some(version));
+    assert_eq!(after["status"], "pending");
+
+    // Presence: unknown agents and presences are refused; Ana online takes the case.
+    let (s, _) = send(&app, reqwest::Method::PUT, "/api/v1/agents/zoe/presence", KEY, json!({"presence": "online"})).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, v) = send(&app, reqwest::Method::PUT, "/api/v1/agents/ana/presence", KEY, json!({"presence": "busy"})).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_field")));
+    let (s, _) = send(&app, reqwest::Method::PATCH, &path, KEY, json!({"status": "open"})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = send(&app, reqwest::Method::PUT, "/api/v1/agents/ana/presence", KEY, json!({"presence": "online"})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, full) = app.get(&path).await;
+    assert_eq!(full["assignee"], "ana", "{full}");
+    let (_, agents) = app.get("/api/v1/agents").await;
+    assert_eq!(agents[0]["load"], 1);
+    assert_eq!(agents[0]["presence"], "online");
+}
+
+#[tokio::test]
+async fn a_refund_waits_for_a_supervisor_and_the_approved_reply_answers_the_customer() {
+    let graph = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "reply-1"})))
+        .mount(&graph)
+        .await;
+    let app = rig(&graph).await;
+    let case = comment(&app, "c-2", "My parcel arrived broken").await;
+    let replies = format!("/api/v1/cases/{case}/replies");
+    let (s, v) = send(
+        &app,
+        reqwest::Method::POST,
+        &replies,
+        KEY,
+        json!({"text": "Sorry! We will refund the order today."}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(v["status"], "pending_approval");
+    assert_eq!(v["requirements"][0]["reason"], "compensation");
+    assert_eq!(v["items"], json!([]));
+    let reply_id = v["reply_id"].as_str().unwrap().to_owned();
+    let (_, full) = app.get(&format!("/api/v1/cases/{case}")).await;
+    assert_eq!(full["outbox"], json!([]), "nothing is sent before approval");
+    assert!(full["workflow"]["first_response_at"].is_null());
+    let (_, pending) = app.get("/api/v1/replies?status=pending_approval").await;
+    assert_eq!(pending[0]["id"], reply_id.as_str());
+
+    let decide = format!("/api/v1/replies/{reply_id}/decision");
+    let (s, v) = send(&app, reqwest::Method::POST, &decide, KEY, json!({"decision": "approve"})).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("own_reply")), "{v}");
+    let sup = supervisor_key(&app).await;
+    let (s, v) = send(&app, reqwest::Method::POST, &decide, &sup, json!({"decision": "reject", "reason": ""})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let (s, v) = send(&app, reqwest::Method::POST, &decide, &sup, json!({"decision": "maybe"})).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_body")));
+    let (s, v) = send(
+        &app,
+        reqwest::Method::POST,
+        &decide,
+        &sup,
+        json!({"decision": "edit_and_approve", "text": "Sorry! A full refund is on its way."}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "queued");
+    assert_eq!(v["record"]["versions"].as_array().unwrap().len(), 2);
+    let (s, v) = send(&app, reqwest::Method::POST, &decide, &sup, json!({"decision": "approve"})).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("already_decided")));
+
+    let (_, full) = app.get(&format!("/api/v1/cases/{case}")).await;
+    let outbox = full["outbox"].as_array().unwrap();
+    assert_eq!(outbox.len(), 1, "sent once: {full}");
+    assert_eq!(outbox[0]["payload"]["text"], "Sorry! A full refund is on its way.");
+    assert!(full["workflow"]["first_response_at"].is_string(), "the approved human reply answered: {full}");
+    let k = kinds(&full);
+    assert!(k.iter().any(|x| x == "sla.fulfil"), "{k:?}");
+    assert!(k.iter().any(|x| x == "reply.approved"), "{k:?}");
+}
+
+#[tokio::test]
+async fn guardrails_block_a_reply_before_it_is_stored_and_bot_replies_do_not_answer() {
+    let graph = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "reply-2"})))
+        .mount(&graph)
+        .await;
+    let app = rig(&graph).await;
+    let case = comment(&app, "c-3", "Can I switch my plan?").await;
+    let replies = format!("/api/v1/cases/{case}/replies");
+    let (s, v) = send(
+        &app,
+        reqwest::Method::POST,
+        &replies,
+        KEY,
+        json!({"text": "Yes, and switching is completely Risk  Free!"}),
+    )
+    .await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("guardrail_violation")), "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("Promises we cannot keep"));
+    let (_, list) = app.get(&format!("/api/v1/replies?case={case}")).await;
+    assert_eq!(list, json!([]), "a blocked reply is not stored");
+
+    let (s, v) = send(
+        &app,
+        reqwest::Method::POST,
+        &replies,
+        KEY,
+        json!({"text": "Thanks, an agent will be with you shortly.", "automated": true}),
+    )
+    .await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::ACCEPTED, Some("queued")), "{v}");
+    let (_, full) = app.get(&format!("/api/v1/cases/{case}")).await;
+    assert!(full["workflow"]["first_response_at"].is_null(), "a bot's reply is not a response");
+    let (_, list) = app.get(&format!("/api/v1/replies?case={case}")).await;
+    assert_eq!(list[0]["automated"], true);
+}

@@ -1,0 +1,134 @@
+//! The `[workflow]` section of the configuration file, compiled into one `Workflow`: the SLA
+//! policies and their calendars, queues and agents, case rules, the escalation matrix,
+//! approval policy, guardrails and identity matching. Compiling checks every part, so a
+//! mistake stops start-up with one line naming it instead of surfacing on a live case.
+
+use crate::approvals::{ApprovalConfig, ApprovalPolicy};
+use crate::calendar::CalendarConfig;
+use crate::escalation::{EscalationConfig, EscalationMatrix};
+use crate::guardrails::{GuardrailConfig, Guardrails};
+use crate::identity::{MatchConfig, Matcher};
+use crate::routing::{AgentConfig, QueueConfig, Router};
+use crate::rules::{RuleConfig, RuleSet};
+use crate::sla::{SlaPolicies, SlaPolicyConfig};
+use serde::Deserialize;
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowConfig {
+    #[serde(default)]
+    pub calendars: Vec<CalendarConfig>,
+    /// SLA policies, matched in order; the first whose conditions hold applies.
+    #[serde(default)]
+    pub sla: Vec<SlaPolicyConfig>,
+    #[serde(default)]
+    pub queues: Vec<QueueConfig>,
+    #[serde(default)]
+    pub agents: Vec<AgentConfig>,
+    #[serde(default)]
+    pub rules: Vec<RuleConfig>,
+    #[serde(default)]
+    pub escalations: Vec<EscalationConfig>,
+    #[serde(default)]
+    pub approvals: ApprovalConfig,
+    #[serde(default)]
+    pub guardrails: Vec<GuardrailConfig>,
+    #[serde(default)]
+    pub matching: MatchConfig,
+    /// A resolved case closes this many days after it was resolved; until then a new
+    /// message from the customer reopens it.
+    #[serde(default = "default_close_after_days")]
+    pub close_after_days: u32,
+    /// The language templates fall back to.
+    #[serde(default = "default_locale")]
+    pub default_locale: String,
+}
+
+fn default_close_after_days() -> u32 {
+    4
+}
+
+fn default_locale() -> String {
+    "en".into()
+}
+
+impl Default for WorkflowConfig {
+    fn default() -> Self {
+        Self {
+            calendars: Vec::new(),
+            sla: Vec::new(),
+            queues: Vec::new(),
+            agents: Vec::new(),
+            rules: Vec::new(),
+            escalations: Vec::new(),
+            approvals: ApprovalConfig::default(),
+            guardrails: Vec::new(),
+            matching: MatchConfig::default(),
+            close_after_days: default_close_after_days(),
+            default_locale: default_locale(),
+        }
+    }
+}
+
+/// Everything the case workflow decides with, compiled.
+pub struct Workflow {
+    pub sla: SlaPolicies,
+    pub router: Router,
+    pub rules: RuleSet,
+    pub escalations: EscalationMatrix,
+    pub approvals: ApprovalPolicy,
+    pub guardrails: Guardrails,
+    pub matcher: Matcher,
+    pub close_after_ms: i64,
+    pub default_locale: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkflowError {
+    #[error("workflow.sla: {0}")]
+    Sla(#[from] crate::sla::SlaError),
+    #[error("workflow.queues/agents: {0}")]
+    Routing(#[from] crate::routing::RoutingError),
+    #[error("workflow.rules: {0}")]
+    Rules(#[from] crate::rules::RuleError),
+    #[error("workflow.escalations: {0}")]
+    Escalations(#[from] crate::escalation::EscalationError),
+    #[error("workflow.approvals: {0}")]
+    Approvals(#[from] crate::approvals::ApprovalError),
+    #[error("workflow.guardrails: {0}")]
+    Guardrails(#[from] crate::guardrails::GuardrailError),
+    #[error("workflow.matching: {0}")]
+    Matching(#[from] crate::identity::MatchError),
+}
+
+impl Workflow {
+    pub fn compile(c: &WorkflowConfig) -> Result<Self, WorkflowError> {
+        Ok(Self {
+            sla: SlaPolicies::compile(&c.sla, &c.calendars)?,
+            router: Router::compile(&c.queues, &c.agents)?,
+            rules: RuleSet::compile(&c.rules)?,
+            escalations: EscalationMatrix::compile(&c.escalations)?,
+            approvals: ApprovalPolicy::compile(&c.approvals)?,
+            guardrails: Guardrails::compile(&c.guardrails)?,
+            matcher: Matcher::compile(&c.matching)?,
+            close_after_ms: i64::from(c.close_after_days) * 86_400_000,
+            default_locale: c.default_locale.clone(),
+        })
+    }
+}
+
+impl Default for Workflow {
+    fn default() -> Self {
+        Self {
+            sla: SlaPolicies::default(),
+            router: Router::default(),
+            rules: RuleSet::default(),
+            escalations: EscalationMatrix::default(),
+            approvals: ApprovalPolicy::default(),
+            guardrails: Guardrails::default(),
+            matcher: Matcher::default(),
+            close_after_ms: i64::from(default_close_after_days()) * 86_400_000,
+            default_locale: default_locale(),
+        }
+    }
+}
