@@ -5,7 +5,8 @@ use crate::config::Config;
 use anyhow::Context;
 use sb_domain::{Clock, SystemClock};
 use sb_pipeline::{
-    DispatchConfig, Dispatcher, Ingestor, IngestorConfig, Pipeline, PipelineConfig, PipelineEvents,
+    CaseWorkflow, DispatchConfig, Dispatcher, Ingestor, IngestorConfig, Pipeline, PipelineConfig,
+    PipelineEvents,
 };
 use sb_store::Store;
 use sb_web::{AdminKey, AppState, WebhookConfig};
@@ -71,6 +72,24 @@ pub fn alert_rules(cfg: &Config) -> anyhow::Result<Option<sb_alerts::rules::Rule
     Ok(Some(rules))
 }
 
+/// The case workflow from the `[workflow]` section, with its queues created in the store.
+pub async fn casework(
+    cfg: &Config,
+    store: Arc<dyn Store>,
+    events: PipelineEvents,
+) -> anyhow::Result<Arc<CaseWorkflow>> {
+    let wf = sb_workflow::Workflow::compile(&cfg.workflow)?;
+    let flow = CaseWorkflow::new(store, Arc::new(wf), Arc::new(SystemClock), events)
+        .with_queues()
+        .await
+        .context("cannot create the configured queues")?;
+    Ok(Arc::new(flow))
+}
+
+/// How often the case workflow looks for due clocks and waiting cases: under a second, so
+/// clocks fire within a second of their due time.
+pub const CASEWORK_PERIOD: Duration = Duration::from_millis(500);
+
 /// The outbox dispatcher for the configured targets; a target whose settings are wrong stops
 /// start-up with one line saying which.
 pub fn dispatcher(
@@ -111,10 +130,12 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
 
     let (dispatch, targets) = dispatcher(cfg, store.clone(), events.clone())?;
     tokio::spawn(dispatch.run());
+    let flow = casework(cfg, store.clone(), events.clone()).await?;
 
     // The pipeline subscribes before ingest can announce anything.
     if cfg.pipeline.in_serve {
-        let pipe = pipeline(cfg, store.clone(), events.clone())?;
+        tokio::spawn(flow.clone().run(CASEWORK_PERIOD));
+        let pipe = pipeline(cfg, store.clone(), events.clone())?.with_casework(flow.clone());
         let pipe_bus = bus.clone();
         tokio::spawn(async move {
             if let Err(e) = pipe.run(pipe_bus).await {
@@ -147,7 +168,8 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
         })
         .with_outbound_targets(targets)
         .with_alert_notify(cfg.alerts.notify.clone())
-        .with_status_stale_after(cfg.status_stale_after_secs);
+        .with_status_stale_after(cfg.status_stale_after_secs)
+        .with_casework(flow);
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
         .await
         .with_context(|| format!("cannot listen on {}", cfg.listen))?;
@@ -204,7 +226,9 @@ pub async fn worker(cfg: Config) -> anyhow::Result<()> {
     let events = PipelineEvents::default();
     let (dispatch, _) = dispatcher(&cfg, store.clone(), events.clone())?;
     tokio::spawn(dispatch.run());
-    let pipe = pipeline(&cfg, store, events)?;
+    let flow = casework(&cfg, store.clone(), events.clone()).await?;
+    tokio::spawn(flow.clone().run(CASEWORK_PERIOD));
+    let pipe = pipeline(&cfg, store, events)?.with_casework(flow);
     println!("Switchboard worker running (bus {})", cfg.bus_url);
     tokio::select! {
         r = pipe.run(bus) => r.context("the pipeline stopped")?,

@@ -49,6 +49,9 @@ pub struct Config {
     pub outbox_lease_secs: u64,
     /// Seconds after which an operational status fact is stale (`SWITCHBOARD_STATUS_STALE_SECS`).
     pub status_stale_after_secs: i64,
+    /// The case workflow: SLA policies and calendars, queues and agents, case rules,
+    /// escalations, approvals, guardrails (see docs/WORKFLOW.md). TOML only.
+    pub workflow: sb_workflow::WorkflowConfig,
 }
 
 /// Operator alert rules and who hears about them.
@@ -120,6 +123,7 @@ impl Default for Config {
             nlp: NlpSection::default(),
             outbound: sb_outbound::OutboundConfig::default(),
             alerts: AlertsSection::default(),
+            workflow: sb_workflow::WorkflowConfig::default(),
             outbox_lease_secs: 60,
             status_stale_after_secs: 900,
         }
@@ -256,6 +260,7 @@ impl Config {
         if self.ingest.max_batch == 0 || self.pipeline.batch_size == 0 {
             bail!("batch sizes must be at least 1");
         }
+        sb_workflow::Workflow::compile(&self.workflow)?;
         if let Some(url) = &self.database_url
             && !["sqlite://", "postgres://", "postgresql://"]
                 .iter()

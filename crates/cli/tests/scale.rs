@@ -31,6 +31,8 @@ impl Drop for Kill {
 }
 
 /// One installation: its own PostgreSQL schema and JetStream stream.
+static CLUSTERS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 struct Cluster {
     store: PgStore,
     db_url: String,
@@ -39,7 +41,7 @@ struct Cluster {
 }
 
 impl Cluster {
-    async fn new() -> Option<Self> {
+    async fn new() -> Option<(Self, tokio::sync::MutexGuard<'static, ()>)> {
         let (Ok(pg), Ok(nats)) = (
             std::env::var("SWITCHBOARD_TEST_PG_URL"),
             std::env::var("SWITCHBOARD_TEST_NATS_URL"),
@@ -47,16 +49,22 @@ impl Cluster {
             eprintln!("PostgreSQL or NATS not configured; scale-out not tested here");
             return None;
         };
+        // One cluster at a time: each runs several processes with their own connection pools,
+        // and two at once would exceed the database's connection limit on a small machine.
+        let serial = CLUSTERS.lock().await;
         let run = ulid::Ulid::generate().to_string().to_lowercase();
         let schema = format!("e2e_{run}");
         let store = PgStore::open_in_schema(&pg, &schema).await.unwrap();
         let sep = if pg.contains('?') { '&' } else { '?' };
-        Some(Self {
-            store,
-            db_url: format!("{pg}{sep}options[search_path]={schema}"),
-            bus_url: format!("{nats}?stream=E2E{}", run.to_uppercase()),
-            dir: tempfile::tempdir().unwrap(),
-        })
+        Some((
+            Self {
+                store,
+                db_url: format!("{pg}{sep}options[search_path]={schema}"),
+                bus_url: format!("{nats}?stream=E2E{}", run.to_uppercase()),
+                dir: tempfile::tempdir().unwrap(),
+            },
+            serial,
+        ))
     }
 
     fn command(&self, args: &[&str]) -> Command {
@@ -170,6 +178,72 @@ impl Cluster {
     }
 }
 
+/// An SLA policy, a queue and a tagging rule, so the drill can count their effects.
+const WORKFLOW: &str = r#"
+[[workflow.sla]]
+name = "all"
+first_response_mins = 60
+resolution_mins = 1440
+
+[[workflow.queues]]
+name = "social"
+
+[[workflow.rules]]
+name = "complaints"
+on = ["case.opened", "message.received"]
+when = [{ field = "intent", op = "eq", value = "complaint" }]
+then = [{ action = "tag", value = "complaint" }]
+"#;
+
+impl Cluster {
+    /// Waits for the case workflow to finish, then checks each case's workflow effects
+    /// happened once: one SLA policy with its two clocks started once, one queue, each tag
+    /// added once.
+    async fn check_workflow(&self) {
+        let store = &self.store;
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while store.pending_case_work().await.unwrap() > 0 {
+            assert!(
+                Instant::now() < deadline,
+                "the case workflow did not finish"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        let mut before = None;
+        let mut cases = 0;
+        loop {
+            let page = store
+                .list_cases(
+                    &CaseFilter::default(),
+                    &Page {
+                        before: before.clone(),
+                        limit: 500,
+                    },
+                )
+                .await
+                .unwrap();
+            let Some(last) = page.last() else { break };
+            before = Some(last.id.to_string());
+            for c in &page {
+                let events = store.case_events(&c.id).await.unwrap();
+                let count = |k: &str| events.iter().filter(|e| e.kind == k).count();
+                assert_eq!(count("sla.policy"), 1, "case {}: {events:?}", c.id);
+                assert_eq!(count("sla.activate"), 2, "case {}: {events:?}", c.id);
+                assert_eq!(count("queued"), 1, "case {}", c.id);
+                assert!(count("tagged") <= 1, "case {}: {events:?}", c.id);
+                assert_eq!(
+                    count("tagged") == 1,
+                    c.tags.contains(&"complaint".to_owned()),
+                    "case {}",
+                    c.id
+                );
+                cases += 1;
+            }
+        }
+        assert!(cases > 0);
+    }
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -191,7 +265,7 @@ fn read_acks(path: &Path) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_and_workers_share_postgres_and_jetstream() {
-    let Some(cluster) = Cluster::new().await else {
+    let Some((cluster, _serial)) = Cluster::new().await else {
         return;
     };
     let port = free_port();
@@ -222,7 +296,7 @@ async fn serve_and_workers_share_postgres_and_jetstream() {
 /// case effect happened once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_a_server_and_a_worker_mid_stream_loses_and_doubles_nothing() {
-    let Some(cluster) = Cluster::new().await else {
+    let Some((cluster, _serial)) = Cluster::new().await else {
         return;
     };
     // Every process also dispatches the outbox to a webhook receiver (the one outside
@@ -236,7 +310,7 @@ async fn killing_a_server_and_a_worker_mid_stream_loses_and_doubles_nothing() {
     std::fs::write(
         cluster.dir.path().join("switchboard.toml"),
         format!(
-            "[outbound.webhook]\nurl = \"{}/hook\"\nsecret = \"scale-secret\"\n",
+            "[outbound.webhook]\nurl = \"{}/hook\"\nsecret = \"scale-secret\"\n{WORKFLOW}",
             receiver.uri()
         ),
     )
@@ -300,6 +374,7 @@ async fn killing_a_server_and_a_worker_mid_stream_loses_and_doubles_nothing() {
         acked.len()
     );
     cluster.check(&acked).await;
+    cluster.check_workflow().await;
 
     // Every outbox item was delivered; the receiver saw each once. A process killed between
     // sending and recording can only cause a resend after its lease, which the receiver would

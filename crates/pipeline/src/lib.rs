@@ -4,6 +4,7 @@
 //! Every stage is keyed by message id and applied atomically with the message's move to
 //! `processed`, so replaying an event (a bus redelivery, a restart sweep) changes nothing.
 
+pub mod casework;
 pub mod dispatch;
 pub mod events;
 pub mod ingest;
@@ -12,6 +13,7 @@ pub mod notify;
 pub mod stages;
 pub mod worker;
 
+pub use casework::{CaseWorkflow, CaseworkError};
 pub use dispatch::{DispatchConfig, Dispatcher};
 pub use events::{PipelineEvent, PipelineEvents};
 pub use ingest::{IngestError, Ingestor, IngestorConfig};

@@ -54,6 +54,8 @@ pub struct Pipeline {
     listening: Arc<Listening>,
     /// Outbound targets that hear about rule alerts.
     notify: Arc<Vec<String>>,
+    /// Works the cases this pipeline places messages in.
+    casework: Option<Arc<crate::CaseWorkflow>>,
 }
 
 const STALE_RETRIES: usize = 5;
@@ -73,7 +75,15 @@ impl Pipeline {
             cfg,
             listening: Arc::new(Listening::default()),
             notify: Arc::default(),
+            casework: None,
         }
+    }
+
+    /// Runs the case workflow (SLA clocks, queues, rules, escalations, assignment) right
+    /// after each step, instead of leaving it to the workflow's own schedule.
+    pub fn with_casework(mut self, casework: Arc<crate::CaseWorkflow>) -> Self {
+        self.casework = Some(casework);
+        self
     }
 
     /// Judges closed buckets with the operator's alert rules too, and hands their alerts and
@@ -211,6 +221,12 @@ impl Pipeline {
             }
             let alerts = self.listening.observe(&planned, now);
             self.raise(alerts).await;
+            if let Some(flow) = &self.casework
+                && let Err(e) = flow.run_pending().await
+            {
+                // The work is stored with the placement; the workflow's schedule retries it.
+                tracing::warn!(error = %e, "case workflow step failed; will retry");
+            }
             return Ok(plan.placements.len());
         }
         Err(PipelineError::Store(StoreError::Stale))

@@ -5,6 +5,7 @@
 
 pub mod approvals;
 pub mod calendar;
+pub mod config;
 pub mod escalation;
 pub mod guardrails;
 pub mod identity;
@@ -13,3 +14,5 @@ pub mod rules;
 pub mod sla;
 pub mod suggest;
 pub mod templates;
+
+pub use config::{Workflow, WorkflowConfig, WorkflowError};

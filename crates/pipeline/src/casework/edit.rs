@@ -168,9 +168,7 @@ impl<'w> CaseEdit<'w> {
 
     fn tick_escalations(&mut self, now: Timestamp) {
         for e in &mut self.escalations {
-            if e.acknowledged_at.is_none()
-                && e.breached_at.is_none()
-                && e.escalation.due_at <= now
+            if e.acknowledged_at.is_none() && e.breached_at.is_none() && e.escalation.due_at <= now
             {
                 e.breached_at = Some(e.escalation.due_at);
                 let data = json!({
@@ -307,11 +305,7 @@ impl<'w> CaseEdit<'w> {
 
     /// Raises an escalation (once per matrix entry) and marks the case escalated.
     pub fn escalate(&mut self, e: Escalation, at: Timestamp) -> bool {
-        if self
-            .escalations
-            .iter()
-            .any(|r| r.escalation.name == e.name)
-        {
+        if self.escalations.iter().any(|r| r.escalation.name == e.name) {
             return false;
         }
         self.event(
@@ -380,10 +374,7 @@ impl<'w> CaseEdit<'w> {
             .into_iter()
             .flatten()
             .min();
-        self.change.sla = self
-            .sla
-            .as_ref()
-            .and_then(|s| serde_json::to_value(s).ok());
+        self.change.sla = self.sla.as_ref().and_then(|s| serde_json::to_value(s).ok());
         self.change.escalations =
             serde_json::to_value(&self.escalations).unwrap_or_else(|_| json!([]));
         self.change

@@ -14,10 +14,7 @@ pub const PRODUCT_TAG: &str = "product:";
 pub const CRITICALITY_TAG: &str = "criticality:";
 
 fn tagged<'a>(edit: &'a CaseEdit<'_>, prefix: &str) -> Option<&'a str> {
-    edit.change
-        .tags
-        .iter()
-        .find_map(|t| t.strip_prefix(prefix))
+    edit.change.tags.iter().find_map(|t| t.strip_prefix(prefix))
 }
 
 fn tier(customer: Option<&Customer>) -> Tier {

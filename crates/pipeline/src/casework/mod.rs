@@ -15,9 +15,9 @@ pub use edit::{CaseEdit, RaisedEscalation, UnreadableCase};
 
 use crate::{PipelineEvent, PipelineEvents};
 use sb_domain::{
-    CaseId, CaseStatus, CaseWorkItem, Clock, Customer, Message, NewOutboxItem, QueueId, Timestamp,
+    CaseId, CaseWorkItem, Clock, Customer, Message, NewOutboxItem, QueueId, Timestamp,
 };
-use sb_store::{Store, StoreError};
+use sb_store::{CaseSave, Store, StoreError};
 use sb_workflow::Workflow;
 use sb_workflow::rules::{Action, EventKind};
 use std::collections::HashMap;
@@ -26,6 +26,9 @@ use std::time::Duration;
 
 /// How long an escalation raised by a rule gives its team, when the matrix does not say.
 pub const RULE_ESCALATION_DEADLINE_MS: i64 = 60 * 60 * 1000;
+/// How long a process holds the case work it claimed; after a crash, another process takes
+/// the work over once this has passed.
+const WORK_LEASE_MS: i64 = 30_000;
 /// Reads and decides again this many times when other processes keep changing the case.
 const RETRIES: usize = 8;
 
@@ -141,17 +144,23 @@ impl CaseWorkflow {
             }
             let priority = edit.change.priority;
             let change = edit.finish();
-            if self.store.save_case_work(&change).await? {
-                self.events.emit(PipelineEvent::CaseUpdated {
-                    case_id: id.to_string(),
-                    priority: priority.as_str().into(),
-                });
-                return Ok(Updated {
-                    version: version + 1,
-                    value,
-                });
+            match self.store.save_case_work(&change).await? {
+                CaseSave::Saved => {
+                    self.events.emit(PipelineEvent::CaseUpdated {
+                        case_id: id.to_string(),
+                        priority: priority.as_str().into(),
+                    });
+                    return Ok(Updated {
+                        version: version + 1,
+                        value,
+                    });
+                }
+                // Another process did this work meanwhile; its effects stand.
+                CaseSave::AlreadyDone => return Ok(Updated { version, value }),
+                CaseSave::Changed => {
+                    metrics::counter!("switchboard_case_conflicts_total").increment(1);
+                }
             }
-            metrics::counter!("switchboard_case_conflicts_total").increment(1);
         }
         Err(CaseworkError::Busy(id.clone()))
     }
@@ -160,7 +169,10 @@ impl CaseWorkflow {
     pub async fn run_pending(&self) -> Result<usize, CaseworkError> {
         let mut total = 0;
         loop {
-            let items = self.store.pending_case_work(256).await?;
+            let items = self
+                .store
+                .claim_case_work(self.clock.now(), 256, WORK_LEASE_MS)
+                .await?;
             if items.is_empty() {
                 return Ok(total);
             }
@@ -198,7 +210,14 @@ impl CaseWorkflow {
             edit.change.done = items.iter().map(|i| i.seq).collect();
             for (item, message) in items.iter().zip(&messages) {
                 let Some(message) = message else { continue };
-                self.on_message(edit, item, message, customer.as_ref(), &routing, &mut outbox);
+                self.on_message(
+                    edit,
+                    item,
+                    message,
+                    customer.as_ref(),
+                    &routing,
+                    &mut outbox,
+                );
             }
             Ok(())
         })
@@ -313,7 +332,7 @@ impl CaseWorkflow {
                                 fired.rule,
                                 key.unwrap_or("event")
                             ),
-                            payload: notification(&edit.work.case, &fired.rule, at),
+                            payload: notification(&edit.work.case, fired.rule, at),
                             subject: Some(case.clone()),
                         });
                         edit.event("notified", at, serde_json::json!({ "target": target }));
@@ -416,7 +435,12 @@ impl CaseWorkflow {
         ] {
             if fired.iter().any(|k| k == kind) {
                 let event = facts::case_rule_event(rule_kind, edit, queue.as_deref());
-                self.apply_rules(edit, &event, Some(&format!("{kind}:{}", now.millis())), outbox);
+                self.apply_rules(
+                    edit,
+                    &event,
+                    Some(&format!("{kind}:{}", now.millis())),
+                    outbox,
+                );
             }
         }
         if fired.iter().any(|k| k == "sla.breach") {
@@ -510,9 +534,4 @@ fn notification(case: &sb_domain::Case, rule: &str, at: Timestamp) -> serde_json
         "class": "case",
         "custom_details": { "case_id": case.id.as_str(), "rule": rule },
     })
-}
-
-/// Whether a status is one a person may set by hand on an open or resolved case.
-pub fn settable(status: CaseStatus) -> bool {
-    !matches!(status, CaseStatus::New)
 }

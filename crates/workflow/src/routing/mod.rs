@@ -131,7 +131,7 @@ struct Queue {
 }
 
 /// A compiled routing configuration.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Router {
     queues: Vec<Queue>,
     queue_index: HashMap<String, usize>,
