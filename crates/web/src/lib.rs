@@ -19,7 +19,7 @@ pub use webhooks::WebhookConfig;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use sb_pipeline::{Ingestor, PipelineEvents};
+use sb_pipeline::{CaseWorkflow, Ingestor, PipelineEvents};
 use sb_store::Store;
 use std::sync::Arc;
 
@@ -40,6 +40,8 @@ pub struct AppState {
     pub alert_notify: Arc<Vec<String>>,
     /// Seconds after which an operational fact is stale.
     pub status_stale_after_secs: i64,
+    /// Changes to cases (status, assignment, replies) go through the case workflow.
+    pub casework: Arc<CaseWorkflow>,
 }
 
 impl AppState {
@@ -50,7 +52,14 @@ impl AppState {
         admin_key: Option<AdminKey>,
     ) -> Self {
         let keys = Arc::new(auth::KeyCache::new(store.clone(), admin_key));
+        let casework = Arc::new(CaseWorkflow::new(
+            store.clone(),
+            Arc::new(sb_workflow::Workflow::default()),
+            Arc::new(sb_domain::SystemClock),
+            events.clone(),
+        ));
         Self {
+            casework,
             store,
             ingestor,
             events,
@@ -67,6 +76,12 @@ impl AppState {
     /// are refused up front instead of waiting in the outbox.
     pub fn with_outbound_targets(mut self, targets: Vec<String>) -> Self {
         self.outbound_targets = Arc::new(targets);
+        self
+    }
+
+    /// Works cases with this workflow (SLA policies, queues, rules) instead of none.
+    pub fn with_casework(mut self, casework: Arc<CaseWorkflow>) -> Self {
+        self.casework = casework;
         self
     }
 

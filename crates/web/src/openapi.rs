@@ -1,7 +1,8 @@
 //! The OpenAPI 3 document of every `/api` and `/webhooks` route, generated from the handlers' annotations.
 
 use crate::api::{
-    alerts, cases, connectors, customers, events, incidents, messages, replies, status,
+    alerts, approvals, cases, casework, connectors, customers, events, incidents, messages,
+    replies, status,
 };
 use crate::webhooks;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -13,6 +14,8 @@ use utoipa::{Modify, OpenApi};
     paths(
         messages::ingest, messages::get,
         cases::list, cases::get, cases::queues, replies::create,
+        casework::update, casework::note, casework::acknowledge, casework::agents,
+        casework::presence, approvals::list, approvals::get, approvals::decision,
         connectors::health, connectors::resume, connectors::list, connectors::get,
         customers::get, customers::link,
         events::stream,

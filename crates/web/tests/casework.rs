@@ -103,7 +103,13 @@ async fn comment(app: &App, comment_id: &str, text: &str) -> String {
     panic!("the comment never reached a worked case");
 }
 
-async fn send(app: &App, method: reqwest::Method, path: &str, key: &str, body: Value) -> (StatusCode, Value) {
+async fn send(
+    app: &App,
+    method: reqwest::Method,
+    path: &str,
+    key: &str,
+    body: Value,
+) -> (StatusCode, Value) {
     let r = app
         .http
         .request(method, format!("{}{path}", app.url))
@@ -169,8 +175,18 @@ async fn status_tags_and_notes_are_worked_through_the_api_and_kept_in_the_histor
     assert_eq!(full["priority"], "high");
     assert_eq!(full["tags"], json!(["router"]));
     let k = kinds(&full);
-    for expected in ["sla.activate", "status_changed", "priority_changed", "tagged", "note", "sla.pause"] {
-        assert!(k.iter().any(|x| x == expected), "{expected} missing from {k:?}");
+    for expected in [
+        "sla.activate",
+        "status_changed",
+        "priority_changed",
+        "tagged",
+        "note",
+        "sla.pause",
+    ] {
+        assert!(
+            k.iter().any(|x| x == expected),
+            "{expected} missing from {k:?}"
+        );
     }
     let note = full["workflow"]["events"]
         .as_array()
@@ -183,13 +199,41 @@ async fn status_tags_and_notes_are_worked_through_the_api_and_kept_in_the_histor
     // Bad input: one stable code each, nothing changed.
     let version = full["workflow"]["version"].as_i64().unwrap();
     for (body, status, code) in [
-        (json!({"status": "archived"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
-        (json!({"status": "new"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_transition"),
-        (json!({"queue": "nowhere"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
-        (json!({"assignee": "nobody"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
-        (json!({"add_tags": [""]}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
-        (json!({"status": "open", "expected_version": 0}), StatusCode::CONFLICT, "case_changed"),
-        (json!({"colour": "red"}), StatusCode::BAD_REQUEST, "invalid_body"),
+        (
+            json!({"status": "archived"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+        ),
+        (
+            json!({"status": "new"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_transition",
+        ),
+        (
+            json!({"queue": "nowhere"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+        ),
+        (
+            json!({"assignee": "nobody"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+        ),
+        (
+            json!({"add_tags": [""]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+        ),
+        (
+            json!({"status": "open", "expected_version": 0}),
+            StatusCode::CONFLICT,
+            "case_changed",
+        ),
+        (
+            json!({"colour": "red"}),
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+        ),
     ] {
         let (s, v) = send(&app, reqwest::Method::PATCH, &path, KEY, body.clone()).await;
         assert_eq!((s, v["code"].as_str()), (status, Some(code)), "{body}: {v}");
@@ -208,13 +252,44 @@ async fn status_tags_and_notes_are_worked_through_the_api_and_kept_in_the_histor
     assert_eq!(after["status"], "pending");
 
     // Presence: unknown agents and presences are refused; Ana online takes the case.
-    let (s, _) = send(&app, reqwest::Method::PUT, "/api/v1/agents/zoe/presence", KEY, json!({"presence": "online"})).await;
+    let (s, _) = send(
+        &app,
+        reqwest::Method::PUT,
+        "/api/v1/agents/zoe/presence",
+        KEY,
+        json!({"presence": "online"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, v) = send(&app, reqwest::Method::PUT, "/api/v1/agents/ana/presence", KEY, json!({"presence": "busy"})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_field")));
-    let (s, _) = send(&app, reqwest::Method::PATCH, &path, KEY, json!({"status": "open"})).await;
+    let (s, v) = send(
+        &app,
+        reqwest::Method::PUT,
+        "/api/v1/agents/ana/presence",
+        KEY,
+        json!({"presence": "busy"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_field"))
+    );
+    let (s, _) = send(
+        &app,
+        reqwest::Method::PATCH,
+        &path,
+        KEY,
+        json!({"status": "open"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, _) = send(&app, reqwest::Method::PUT, "/api/v1/agents/ana/presence", KEY, json!({"presence": "online"})).await;
+    let (s, _) = send(
+        &app,
+        reqwest::Method::PUT,
+        "/api/v1/agents/ana/presence",
+        KEY,
+        json!({"presence": "online"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (_, full) = app.get(&path).await;
     assert_eq!(full["assignee"], "ana", "{full}");
@@ -253,13 +328,41 @@ async fn a_refund_waits_for_a_supervisor_and_the_approved_reply_answers_the_cust
     assert_eq!(pending[0]["id"], reply_id.as_str());
 
     let decide = format!("/api/v1/replies/{reply_id}/decision");
-    let (s, v) = send(&app, reqwest::Method::POST, &decide, KEY, json!({"decision": "approve"})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("own_reply")), "{v}");
+    let (s, v) = send(
+        &app,
+        reqwest::Method::POST,
+        &decide,
+        KEY,
+        json!({"decision": "approve"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("own_reply")),
+        "{v}"
+    );
     let sup = supervisor_key(&app).await;
-    let (s, v) = send(&app, reqwest::Method::POST, &decide, &sup, json!({"decision": "reject", "reason": ""})).await;
+    let (s, v) = send(
+        &app,
+        reqwest::Method::POST,
+        &decide,
+        &sup,
+        json!({"decision": "reject", "reason": ""}),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    let (s, v) = send(&app, reqwest::Method::POST, &decide, &sup, json!({"decision": "maybe"})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_body")));
+    let (s, v) = send(
+        &app,
+        reqwest::Method::POST,
+        &decide,
+        &sup,
+        json!({"decision": "maybe"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_body"))
+    );
     let (s, v) = send(
         &app,
         reqwest::Method::POST,
@@ -271,14 +374,30 @@ async fn a_refund_waits_for_a_supervisor_and_the_approved_reply_answers_the_cust
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["status"], "queued");
     assert_eq!(v["record"]["versions"].as_array().unwrap().len(), 2);
-    let (s, v) = send(&app, reqwest::Method::POST, &decide, &sup, json!({"decision": "approve"})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("already_decided")));
+    let (s, v) = send(
+        &app,
+        reqwest::Method::POST,
+        &decide,
+        &sup,
+        json!({"decision": "approve"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("already_decided"))
+    );
 
     let (_, full) = app.get(&format!("/api/v1/cases/{case}")).await;
     let outbox = full["outbox"].as_array().unwrap();
     assert_eq!(outbox.len(), 1, "sent once: {full}");
-    assert_eq!(outbox[0]["payload"]["text"], "Sorry! A full refund is on its way.");
-    assert!(full["workflow"]["first_response_at"].is_string(), "the approved human reply answered: {full}");
+    assert_eq!(
+        outbox[0]["payload"]["text"],
+        "Sorry! A full refund is on its way."
+    );
+    assert!(
+        full["workflow"]["first_response_at"].is_string(),
+        "the approved human reply answered: {full}"
+    );
     let k = kinds(&full);
     assert!(k.iter().any(|x| x == "sla.fulfil"), "{k:?}");
     assert!(k.iter().any(|x| x == "reply.approved"), "{k:?}");
@@ -302,8 +421,20 @@ async fn guardrails_block_a_reply_before_it_is_stored_and_bot_replies_do_not_ans
         json!({"text": "Yes, and switching is completely Risk  Free!"}),
     )
     .await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("guardrail_violation")), "{v}");
-    assert!(v["detail"].as_str().unwrap().contains("Promises we cannot keep"));
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("guardrail_violation")
+        ),
+        "{v}"
+    );
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Promises we cannot keep")
+    );
     let (_, list) = app.get(&format!("/api/v1/replies?case={case}")).await;
     assert_eq!(list, json!([]), "a blocked reply is not stored");
 
@@ -315,9 +446,16 @@ async fn guardrails_block_a_reply_before_it_is_stored_and_bot_replies_do_not_ans
         json!({"text": "Thanks, an agent will be with you shortly.", "automated": true}),
     )
     .await;
-    assert_eq!((s, v["status"].as_str()), (StatusCode::ACCEPTED, Some("queued")), "{v}");
+    assert_eq!(
+        (s, v["status"].as_str()),
+        (StatusCode::ACCEPTED, Some("queued")),
+        "{v}"
+    );
     let (_, full) = app.get(&format!("/api/v1/cases/{case}")).await;
-    assert!(full["workflow"]["first_response_at"].is_null(), "a bot's reply is not a response");
+    assert!(
+        full["workflow"]["first_response_at"].is_null(),
+        "a bot's reply is not a response"
+    );
     let (_, list) = app.get(&format!("/api/v1/replies?case={case}")).await;
     assert_eq!(list[0]["automated"], true);
 }

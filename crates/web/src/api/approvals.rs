@@ -5,7 +5,6 @@
 
 use crate::AppState;
 use crate::api::replies::release;
-use sb_outbound::Reply;
 use crate::auth::Principal;
 use crate::problem::{Problem, ProblemBody};
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -14,6 +13,7 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use bytes::Bytes;
 use sb_domain::{CaseId, ErrorCode};
+use sb_outbound::Reply;
 use sb_store::StoredReply;
 use sb_workflow::approvals::{ApprovalError, ApprovalStatus, Decision, Requirement, decide};
 use serde::{Deserialize, Serialize};
@@ -179,10 +179,14 @@ pub async fn decision(
         ApprovalError::AlreadyDecided { .. } => {
             refused(StatusCode::CONFLICT, "already_decided", e.to_string())
         }
-        ApprovalError::OwnReply { .. } => refused(StatusCode::FORBIDDEN, "own_reply", e.to_string()),
-        ApprovalError::RoleNotAllowed { .. } => {
-            refused(StatusCode::FORBIDDEN, "approval_role_required", e.to_string())
+        ApprovalError::OwnReply { .. } => {
+            refused(StatusCode::FORBIDDEN, "own_reply", e.to_string())
         }
+        ApprovalError::RoleNotAllowed { .. } => refused(
+            StatusCode::FORBIDDEN,
+            "approval_role_required",
+            e.to_string(),
+        ),
         other => Problem::new(ErrorCode::InvalidField, other.to_string()),
     })?;
     let flow = state.casework.clone();

@@ -131,6 +131,8 @@ pub struct CaseDetail {
     /// Replies sent or waiting for this case, with their delivery state; refused ones stay
     /// here as dead letters.
     pub outbox: Vec<sb_domain::OutboxItem>,
+    /// SLA clocks, escalations and the case's history.
+    pub workflow: Option<crate::api::casework::CaseWorkView>,
 }
 
 #[utoipa::path(
@@ -156,11 +158,13 @@ pub async fn get(
     let messages = state.store.case_messages(&id).await?;
     let customer = state.store.customer(&case.customer_id).await?;
     let outbox = state.store.outbox_for_subject(id.as_str()).await?;
+    let workflow = crate::api::casework::work_view(&state, &id).await?;
     Ok(Json(CaseDetail {
         case,
         messages,
         customer,
         outbox,
+        workflow,
     }))
 }
 

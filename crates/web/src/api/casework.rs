@@ -103,7 +103,9 @@ pub struct CaseUpdate {
     pub expected_version: Option<i64>,
 }
 
-fn some_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+fn some_or_null<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(d).map(Some)
 }
 
@@ -182,7 +184,10 @@ pub async fn update(
     if let Some(Some(agent)) = &req.assignee
         && flow.workflow().router.agent(agent).is_none()
     {
-        return Err(invalid("assignee", format!("no agent `{agent}` is configured")));
+        return Err(invalid(
+            "assignee",
+            format!("no agent `{agent}` is configured"),
+        ));
     }
     for t in req.add_tags.iter().chain(&req.remove_tags) {
         check_tag(t)?;
@@ -306,7 +311,9 @@ pub async fn acknowledge(
     let flow = state.casework.clone();
     let now = flow.now();
     let done = flow
-        .update(&id, &who.key_id, false, |edit| Ok(edit.acknowledge(&name, now)))
+        .update(&id, &who.key_id, false, |edit| {
+            Ok(edit.acknowledge(&name, now))
+        })
         .await?;
     if !done.value {
         return Err(Problem::not_found(format!(
@@ -401,7 +408,9 @@ pub async fn presence(
     };
     let flow = state.casework.clone();
     if flow.workflow().router.agent(&agent).is_none() {
-        return Err(Problem::not_found(format!("no agent `{agent}` is configured")));
+        return Err(Problem::not_found(format!(
+            "no agent `{agent}` is configured"
+        )));
     }
     state
         .store

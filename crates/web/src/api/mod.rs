@@ -1,7 +1,9 @@
 //! `/api/v1`: one file per resource.
 
 pub mod alerts;
+pub mod approvals;
 pub mod cases;
+pub mod casework;
 pub mod connectors;
 pub mod customers;
 pub mod events;
@@ -67,7 +69,20 @@ pub fn routes() -> Router<AppState> {
         .route("/messages", post(messages::ingest))
         .route("/messages/{id}", get(messages::get))
         .route("/cases", get(cases::list))
-        .route("/cases/{id}", get(cases::get))
+        .route("/cases/{id}", get(cases::get).patch(casework::update))
+        .route("/cases/{id}/notes", post(casework::note))
+        .route(
+            "/cases/{id}/escalations/{name}/acknowledge",
+            post(casework::acknowledge),
+        )
+        .route("/agents", get(casework::agents))
+        .route("/replies", get(approvals::list))
+        .route("/replies/{id}", get(approvals::get))
+        .route("/replies/{id}/decision", post(approvals::decision))
+        .route(
+            "/agents/{id}/presence",
+            axum::routing::put(casework::presence),
+        )
         .route("/cases/{id}/replies", post(replies::create))
         .route("/connectors", get(connectors::health))
         .route("/connectors/{target}/resume", post(connectors::resume))

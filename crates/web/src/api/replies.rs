@@ -6,14 +6,17 @@
 
 use crate::AppState;
 use crate::api::messages::parse_id;
+use crate::auth::Principal;
 use crate::problem::{Problem, ProblemBody};
-use axum::Json;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::{Extension, Json};
 use bytes::Bytes;
 use sb_domain::{CaseId, ErrorCode, Message, MessageKind, NewOutboxItem, Visibility};
 use sb_outbound::{Payload, Reply, ReplyKind};
+use sb_store::StoredReply;
+use sb_workflow::approvals::ReplyFacts;
 use serde::{Deserialize, Serialize};
 
 /// Longest reply text accepted; platforms with shorter limits refuse longer ones, which then
@@ -39,6 +42,13 @@ pub struct ReplyRequest {
     /// the operational status feed.
     #[serde(default)]
     pub strict: bool,
+    /// Sent by automation (a bot, an auto-acknowledgement): it never fulfils an SLA response
+    /// target. Keys with the `automation` role always send automated replies.
+    #[serde(default)]
+    pub automated: bool,
+    /// A public update about an operational problem: waits for an `operations` approver.
+    #[serde(default)]
+    pub operational_update: bool,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -52,6 +62,14 @@ pub struct QueuedReply {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ReplyResponse {
+    /// The reply's id; its history is at `/api/v1/replies/{id}`.
+    pub reply_id: String,
+    /// `queued` (in the outbox) or `pending_approval` (nothing is sent until an approver
+    /// releases it).
+    pub status: String,
+    /// Why it waits for approval, and who may approve.
+    #[schema(value_type = Vec<Object>)]
+    pub requirements: Vec<sb_workflow::approvals::Requirement>,
     pub items: Vec<QueuedReply>,
     /// Claims in the text that the operational status feed contradicts, or that rest on a
     /// stale fact (F4). The reply is queued anyway unless `strict` was set.
@@ -189,6 +207,7 @@ fn refuse(code: &str, detail: impl Into<String>) -> Problem {
 )]
 pub async fn create(
     State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -204,9 +223,9 @@ pub async fn create(
         )
         .with_field("text"));
     }
-    if state.store.case(&case_id).await?.is_none() {
+    let Some(case) = state.store.case(&case_id).await? else {
         return Err(Problem::not_found(format!("no case `{case_id}`")));
-    }
+    };
     let messages = state.store.case_messages(&case_id).await?;
     let last = messages
         .iter()
@@ -262,34 +281,172 @@ pub async fn create(
         .map(str::trim)
         .filter(|k| !k.is_empty() && k.len() <= 200)
         .map_or_else(|| ulid::Ulid::generate().to_string(), str::to_owned);
-    let items: Vec<NewOutboxItem> = plan
+    let flow = state.casework.clone();
+    let wf = flow.workflow();
+    let products: Vec<String> = case
+        .tags
         .iter()
-        .enumerate()
-        .map(|(i, reply)| NewOutboxItem {
-            target: target.to_owned(),
-            dedup_key: format!("reply:{case_id}:{key}:{i}"),
-            payload: serde_json::to_value(Payload::Reply(reply.clone())).unwrap_or_default(),
-            subject: Some(case_id.to_string()),
-        })
+        .filter_map(|t| t.strip_prefix("product:"))
+        .map(str::to_owned)
         .collect();
-    let stored = state.store.enqueue(&items, now).await?;
-    let items = stored
-        .into_iter()
-        .zip(&plan)
-        .map(|((id, duplicate), reply)| QueuedReply {
-            outbox_id: id.to_string(),
-            kind: kind_name(reply.kind).to_owned(),
-            duplicate,
-        })
-        .collect();
+    let violations = wf.guardrails.check(text, &products);
+    if let Some(v) = violations.first() {
+        return Err(refuse(
+            "guardrail_violation",
+            format!(
+                "blocked before sending: `{}` is not allowed in replies about {}: {}",
+                v.phrase, v.product, v.reason
+            ),
+        ));
+    }
+    let posted_publicly = plan
+        .iter()
+        .any(|r| matches!(r.kind, ReplyKind::CommentReply | ReplyKind::PostReply));
+    let required_by_rule = case
+        .tags
+        .iter()
+        .find_map(|t| t.strip_prefix(sb_pipeline::casework::APPROVAL_TAG_PREFIX));
+    let requirements = wf.approvals.requirements(&ReplyFacts {
+        text,
+        public: posted_publicly,
+        operational_update: req.operational_update,
+        required_by_rule,
+    });
     if !warnings.is_empty() {
         metrics::counter!("switchboard_reply_claim_warnings_total")
             .increment(warnings.len() as u64);
     }
+    let automated = req.automated || who.role == "automation";
+    let reply_id = format!("rp_{}", ulid::Ulid::generate());
+    let pending = !requirements.is_empty();
+    let mut reply = StoredReply {
+        id: reply_id.clone(),
+        case_id: case_id.clone(),
+        author: who.key_id.clone(),
+        automated,
+        status: if pending {
+            "pending_approval"
+        } else {
+            "queued"
+        }
+        .into(),
+        doc: serde_json::json!({
+            "target": target,
+            "key": key,
+            "text": text,
+            "versions": [{ "text": text, "by": who.key_id, "at": now }],
+            "plan": plan,
+            "requirements": requirements,
+            "decisions": [],
+            "outbox": [],
+        }),
+        created_at: now,
+        updated_at: now,
+        version: 0,
+    };
+    if pending {
+        state.store.insert_reply(&reply).await?;
+        let reasons: Vec<&str> = requirements.iter().map(|r| r.reason.as_str()).collect();
+        flow.update(&case_id, &who.key_id, false, |edit| {
+            edit.event(
+                "reply.pending_approval",
+                now,
+                serde_json::json!({ "reply_id": reply_id, "reasons": reasons }),
+            );
+            Ok(())
+        })
+        .await?;
+        return Ok((
+            StatusCode::ACCEPTED,
+            Json(ReplyResponse {
+                reply_id,
+                status: reply.status,
+                requirements,
+                items: Vec::new(),
+                warnings,
+            }),
+        ));
+    }
+    let items = release(&state, &mut reply, &plan, now).await?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(ReplyResponse { items, warnings }),
+        Json(ReplyResponse {
+            reply_id,
+            status: reply.status,
+            requirements,
+            items,
+            warnings,
+        }),
     ))
+}
+
+/// Queues a reply's messages in the outbox, records the reply, and tells the case: a
+/// human's reply answers the customer (SLA), an automated one does not.
+pub(crate) async fn release(
+    state: &AppState,
+    reply: &mut StoredReply,
+    plan: &[Reply],
+    now: sb_domain::Timestamp,
+) -> Result<Vec<QueuedReply>, Problem> {
+    let case_id = reply.case_id.clone();
+    let target = reply.doc["target"].as_str().unwrap_or_default().to_owned();
+    let key = reply.doc["key"].as_str().unwrap_or_default().to_owned();
+    let items: Vec<NewOutboxItem> = plan
+        .iter()
+        .enumerate()
+        .map(|(i, r)| NewOutboxItem {
+            target: target.clone(),
+            dedup_key: format!("reply:{case_id}:{key}:{i}"),
+            payload: serde_json::to_value(Payload::Reply(r.clone())).unwrap_or_default(),
+            subject: Some(case_id.to_string()),
+        })
+        .collect();
+    let stored = state.store.enqueue(&items, now).await?;
+    let fresh = stored.iter().any(|(_, duplicate)| !duplicate);
+    let queued: Vec<QueuedReply> = stored
+        .into_iter()
+        .zip(plan)
+        .map(|((id, duplicate), r)| QueuedReply {
+            outbox_id: id.to_string(),
+            kind: kind_name(r.kind).to_owned(),
+            duplicate,
+        })
+        .collect();
+    if !fresh {
+        // The same request again (same Idempotency-Key): it was recorded the first time.
+        return Ok(queued);
+    }
+    reply.status = "queued".into();
+    reply.doc["outbox"] =
+        serde_json::json!(queued.iter().map(|q| &q.outbox_id).collect::<Vec<_>>());
+    if reply.version == 0 && reply.doc["decisions"].as_array().is_none_or(Vec::is_empty) {
+        state.store.insert_reply(reply).await?;
+    } else if !state.store.update_reply(reply, now).await? {
+        return Err(Problem::custom(
+            StatusCode::CONFLICT,
+            "reply_changed",
+            "the reply was decided by someone else meanwhile",
+        ));
+    }
+    let human = !reply.automated;
+    let kinds: Vec<&str> = queued.iter().map(|q| q.kind.as_str()).collect();
+    let author = reply.author.clone();
+    let reply_id = reply.id.clone();
+    state
+        .casework
+        .update(&case_id, &author, false, |edit| {
+            edit.replied(human, true, now);
+            edit.event(
+                "reply",
+                now,
+                serde_json::json!({ "reply_id": reply_id, "automated": !human, "kinds": kinds }),
+            );
+            Ok(())
+        })
+        .await?;
+    metrics::counter!("switchboard_replies_total", "automated" => if human { "false" } else { "true" })
+        .increment(1);
+    Ok(queued)
 }
 
 fn kind_name(k: ReplyKind) -> &'static str {

@@ -30,6 +30,15 @@ pub async fn spawn_app_with(webhooks: WebhookConfig) -> App {
 /// The app with platform webhooks and outbound targets, and the outbox dispatcher running
 /// as `serve` runs it.
 pub async fn spawn_app_full(webhooks: WebhookConfig, outbound: sb_outbound::OutboundConfig) -> App {
+    spawn_app_workflow(webhooks, outbound, "").await
+}
+
+/// The app as `serve` runs it, with a `[workflow]` section (TOML, without the header).
+pub async fn spawn_app_workflow(
+    webhooks: WebhookConfig,
+    outbound: sb_outbound::OutboundConfig,
+    workflow: &str,
+) -> App {
     // HTTPS support in the HTTP client runs on rustls with the ring provider.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
@@ -38,18 +47,33 @@ pub async fn spawn_app_full(webhooks: WebhookConfig, outbound: sb_outbound::Outb
     let bus = sb_bus::open("memory://").await.unwrap();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let events = PipelineEvents::default();
+    let wf: sb_workflow::WorkflowConfig = toml::from_str(workflow).unwrap();
+    let flow = Arc::new(
+        sb_pipeline::CaseWorkflow::new(
+            store.clone(),
+            Arc::new(sb_workflow::Workflow::compile(&wf).unwrap()),
+            clock.clone(),
+            events.clone(),
+        )
+        .with_queues()
+        .await
+        .unwrap(),
+    );
+    tokio::spawn(flow.clone().run(Duration::from_millis(50)));
     let pipeline = Pipeline::new(
         store.clone(),
         clock.clone(),
         events.clone(),
         PipelineConfig::default(),
-    );
+    )
+    .with_casework(flow.clone());
     let pbus = bus.clone();
     tokio::spawn(async move { pipeline.run(pbus).await });
     tokio::time::sleep(Duration::from_millis(20)).await;
     let ingestor = Ingestor::start(store.clone(), bus, clock, IngestorConfig::default());
     let state = AppState::new(store.clone(), ingestor, events, Some(AdminKey::new(KEY)))
-        .with_webhooks(webhooks);
+        .with_webhooks(webhooks)
+        .with_casework(flow);
     let senders = sb_outbound::Senders::from_config(&outbound).unwrap();
     let targets: Vec<String> = senders.targets().map(str::to_owned).collect();
     let state = state.with_outbound_targets(targets);
