@@ -18,6 +18,13 @@ macro_rules! id_type {
                 Self(format!("{}{}", $prefix, ulid::Ulid::generate()))
             }
 
+            /// The first id that `generate` could give at `t` or later: ids sort by time, so
+            /// this is a cursor for "everything since `t`".
+            pub fn first_at(t: crate::Timestamp) -> Self {
+                let ms = u64::try_from(t.millis()).unwrap_or(0);
+                Self(format!("{}{}", $prefix, ulid::Ulid::from_parts(ms, 0)))
+            }
+
             /// Accepts only a well-formed id of this kind.
             pub fn parse(s: &str) -> Option<Self> {
                 let rest = s.strip_prefix($prefix)?;

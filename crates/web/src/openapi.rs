@@ -2,7 +2,7 @@
 
 use crate::api::{
     alerts, approvals, cases, casework, connectors, customers, events, incidents, messages,
-    replies, status,
+    replies, rules, status,
 };
 use crate::webhooks;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -16,6 +16,7 @@ use utoipa::{Modify, OpenApi};
         cases::list, cases::get, cases::queues, replies::create,
         casework::update, casework::note, casework::acknowledge, casework::agents,
         casework::presence, approvals::list, approvals::get, approvals::decision,
+        rules::dry_run,
         connectors::health, connectors::resume, connectors::list, connectors::get,
         customers::get, customers::link,
         events::stream,

@@ -217,6 +217,7 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
         ("GET", "/api/v1/replies"),
         ("GET", "/api/v1/replies/{id}"),
         ("POST", "/api/v1/replies/{id}/decision"),
+        ("POST", "/api/v1/rules/dry-run"),
         ("GET", "/webhooks/linkedin"),
         ("POST", "/webhooks/linkedin"),
         ("POST", "/webhooks/tiktok"),

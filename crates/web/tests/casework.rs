@@ -459,3 +459,120 @@ async fn guardrails_block_a_reply_before_it_is_stored_and_bot_replies_do_not_ans
     let (_, list) = app.get(&format!("/api/v1/replies?case={case}")).await;
     assert_eq!(list[0]["automated"], true);
 }
+
+#[tokio::test]
+async fn a_dry_run_replays_stored_traffic_against_proposed_rules_without_doing_anything() {
+    let graph = MockServer::start().await;
+    let app = rig(&graph).await;
+    let case = comment(&app, "c-4", "The app crashes when I pay, I want a refund").await;
+    let (_, before) = app.get(&format!("/api/v1/cases/{case}")).await;
+    let proposed = json!({"days": 7, "rules": [
+        {"name": "refunds", "on": ["case.opened"], "when": [{"field": "text", "op": "contains", "value": "refund"}],
+         "then": [{"action": "tag", "value": "refund"}, {"action": "set_priority", "value": "high"}]},
+        {"name": "praise", "on": ["message.received", "case.opened"], "when": [{"field": "intent", "op": "eq", "value": "praise"}],
+         "then": [{"action": "tag", "value": "kudos"}]},
+    ]});
+    let (s, v) = send(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/rules/dry-run",
+        KEY,
+        proposed,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["events"], 1, "{v}");
+    assert_eq!(v["rules"][0]["name"], "refunds");
+    assert_eq!(v["rules"][0]["matched"], 1, "{v}");
+    assert_eq!(v["rules"][0]["actions"]["tag"], 1, "{v}");
+    assert_eq!(v["rules"][0]["sample_cases"][0], case.as_str());
+    assert_eq!(v["rules"][1]["matched"], 0, "{v}");
+    let (_, after) = app.get(&format!("/api/v1/cases/{case}")).await;
+    assert_eq!(after["tags"], before["tags"], "a dry run changes nothing");
+    assert_eq!(after["priority"], before["priority"]);
+    let k = kinds(&after);
+    assert!(
+        !k.iter()
+            .any(|e| e == "tagged" || e == "priority_changed" || e == "rule.fired"),
+        "{k:?}"
+    );
+
+    for (body, code) in [
+        (json!({"days": 0}), "invalid_field"),
+        (
+            json!({"days": 7, "rules": [{"name": "x", "on": ["case.opened"], "when": [{"field": "mood", "op": "eq", "value": 1}], "then": [{"action": "tag", "value": "y"}]}]}),
+            "invalid_rule",
+        ),
+    ] {
+        let (s, v) = send(
+            &app,
+            reqwest::Method::POST,
+            "/api/v1/rules/dry-run",
+            KEY,
+            body,
+        )
+        .await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(code)),
+            "{v}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_case_shows_the_customers_earlier_cases_and_sentiment_over_time() {
+    let graph = MockServer::start().await;
+    let app = rig(&graph).await;
+    let first = comment(&app, "c-6", "This is terrible, my order never came").await;
+    let (s, _) = send(
+        &app,
+        reqwest::Method::PATCH,
+        &format!("/api/v1/cases/{first}"),
+        KEY,
+        json!({"status": "closed"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let body = serde_json::to_vec(&json!({
+        "object": "page",
+        "entry": [{"id": PAGE, "time": 1_767_000_200, "changes": [{"field": "feed", "value": {
+            "from": {"id": "u-1", "name": "Sam Lee"}, "post_id": "page-1_post-9",
+            "comment_id": "c-7", "parent_id": "page-1_post-9",
+            "created_time": 1_767_000_100, "item": "comment", "verb": "add",
+            "message": "Thanks, the replacement works great!",
+        }}]}]
+    }))
+    .unwrap();
+    let mut m = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    m.update(&body);
+    let sig = format!("sha256={}", hex::encode(m.finalize().into_bytes()));
+    app.http
+        .post(format!("{}/webhooks/meta", app.url))
+        .header("x-hub-signature-256", sig)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let mut second = None;
+    for _ in 0..300 {
+        let (_, cases) = app.get("/api/v1/cases").await;
+        let items = cases["items"].as_array().unwrap();
+        if items.len() == 2 {
+            second = Some(items[0]["id"].as_str().unwrap().to_owned());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let second = second.expect("a closed case does not take new messages");
+    assert_ne!(second, first);
+    let (_, full) = app.get(&format!("/api/v1/cases/{second}")).await;
+    let ctx = &full["context"];
+    assert_eq!(ctx["past_cases"][0]["id"], first.as_str(), "{ctx}");
+    assert_eq!(ctx["past_cases"][0]["status"], "closed");
+    let points = ctx["sentiment"].as_array().unwrap();
+    assert_eq!(points.len(), 2, "{ctx}");
+    assert_eq!(points[0]["case_id"], first.as_str());
+    assert!(points[0]["sentiment"].as_f64().unwrap() < 0.0);
+    assert!(points[1]["sentiment"].as_f64().unwrap() > 0.0);
+}

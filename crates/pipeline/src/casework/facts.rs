@@ -81,15 +81,30 @@ pub fn waiting_route_case(case: &Case) -> RouteCase {
 }
 
 fn base_facts(edit: &CaseEdit<'_>, queue: Option<&str>) -> RuleFacts {
-    let case = &edit.work.case;
+    case_facts(
+        &edit.work.case,
+        edit.change.priority,
+        edit.change.status,
+        &edit.change.tags,
+        queue,
+    )
+}
+
+fn case_facts(
+    case: &Case,
+    priority: sb_domain::CasePriority,
+    status: sb_domain::CaseStatus,
+    tags: &[String],
+    queue: Option<&str>,
+) -> RuleFacts {
     RuleFacts {
-        priority: Some(edit.change.priority),
-        status: Some(edit.change.status),
+        priority: Some(priority),
+        status: Some(status),
         language: case.language.clone(),
         region: case.region.clone(),
         platform: Some(case.source),
         channel: Some(case.channel.clone()),
-        tags: edit.change.tags.clone(),
+        tags: tags.to_vec(),
         queue: queue.map(str::to_owned),
         message_count: u64::try_from(case.message_count).ok(),
         sentiment: case.last_sentiment,
@@ -97,14 +112,8 @@ fn base_facts(edit: &CaseEdit<'_>, queue: Option<&str>) -> RuleFacts {
     }
 }
 
-pub fn rule_event(
-    kind: EventKind,
-    edit: &CaseEdit<'_>,
-    message: &Message,
-    customer: Option<&Customer>,
-    queue: Option<&str>,
-) -> RuleEvent {
-    let mut facts = base_facts(edit, queue);
+/// Adds what one message says to the facts about its case.
+fn with_message(mut facts: RuleFacts, message: &Message, customer: Option<&Customer>) -> RuleFacts {
     if let Some(e) = &message.enrichment {
         facts.intent = Some(e.intent.clone());
         facts.sentiment = Some(e.sentiment_compound);
@@ -123,10 +132,36 @@ pub fn rule_event(
             .map_or(0, |t| t.to_zoned(jiff::tz::TimeZone::UTC).hour()),
     )
     .ok();
+    facts
+}
+
+/// A stored message replayed against rules, with its case as it stands now.
+pub fn replayed_event(
+    kind: EventKind,
+    case: &Case,
+    message: &Message,
+    customer: Option<&Customer>,
+    queue: Option<&str>,
+) -> RuleEvent {
+    let facts = case_facts(case, case.priority, case.status, &case.tags, queue);
+    RuleEvent {
+        kind,
+        case_id: Some(case.id.to_string()),
+        facts: with_message(facts, message, customer),
+    }
+}
+
+pub fn rule_event(
+    kind: EventKind,
+    edit: &CaseEdit<'_>,
+    message: &Message,
+    customer: Option<&Customer>,
+    queue: Option<&str>,
+) -> RuleEvent {
     RuleEvent {
         kind,
         case_id: Some(edit.work.case.id.to_string()),
-        facts,
+        facts: with_message(base_facts(edit, queue), message, customer),
     }
 }
 

@@ -535,3 +535,48 @@ fn notification(case: &sb_domain::Case, rule: &str, at: Timestamp) -> serde_json
         "custom_details": { "case_id": case.id.as_str(), "rule": rule },
     })
 }
+
+impl CaseWorkflow {
+    /// What `rules` would have done over the messages stored since `since` (at most `limit`),
+    /// without doing any of it. Each message is replayed as `case.opened` when it opened its
+    /// case and `message.received` otherwise, against its case as it stands now.
+    pub async fn dry_run(
+        &self,
+        rules: &sb_workflow::rules::RuleSet,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<sb_workflow::rules::DryRunReport, CaseworkError> {
+        let mut events = Vec::new();
+        let mut cases: HashMap<CaseId, Option<sb_domain::Case>> = HashMap::new();
+        let mut customers: HashMap<sb_domain::CustomerId, Option<Customer>> = HashMap::new();
+        let mut after = Some(sb_domain::MessageId::first_at(since));
+        while events.len() < limit {
+            let batch = self.store.processed_messages(after.as_ref(), 500).await?;
+            let Some(last) = batch.last() else { break };
+            after = Some(last.id.clone());
+            for m in batch.iter().take(limit - events.len()) {
+                let Some(case_id) = &m.case_id else { continue };
+                if !cases.contains_key(case_id) {
+                    let case = self.store.case(case_id).await?;
+                    cases.insert(case_id.clone(), case);
+                }
+                let Some(case) = cases.get(case_id).and_then(Option::as_ref) else {
+                    continue;
+                };
+                if !customers.contains_key(&case.customer_id) {
+                    let c = self.store.customer(&case.customer_id).await?;
+                    customers.insert(case.customer_id.clone(), c);
+                }
+                let customer = customers.get(&case.customer_id).and_then(Option::as_ref);
+                let kind = if m.created_at == case.opened_at {
+                    EventKind::CaseOpened
+                } else {
+                    EventKind::MessageReceived
+                };
+                let queue = case.queue_id.as_ref().and_then(|q| self.queue_named(q));
+                events.push(facts::replayed_event(kind, case, m, customer, queue));
+            }
+        }
+        Ok(sb_workflow::rules::dry_run(rules, &events))
+    }
+}

@@ -133,6 +133,37 @@ pub struct CaseDetail {
     pub outbox: Vec<sb_domain::OutboxItem>,
     /// SLA clocks, escalations and the case's history.
     pub workflow: Option<crate::api::casework::CaseWorkView>,
+    /// The customer around this case (C3): their other cases and how their sentiment moved.
+    pub context: CaseContextView,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PastCase {
+    pub id: String,
+    pub status: CaseStatus,
+    pub priority: CasePriority,
+    pub subject: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub opened_at: sb_domain::Timestamp,
+    pub last_sentiment: Option<f64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SentimentPoint {
+    #[schema(value_type = String, format = DateTime)]
+    pub at: sb_domain::Timestamp,
+    pub sentiment: f64,
+    /// The case the point comes from.
+    pub case_id: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CaseContextView {
+    /// The customer's other cases, newest first (at most 50).
+    pub past_cases: Vec<PastCase>,
+    /// Sentiment over time, oldest first: each earlier case's last message, then every
+    /// message of this case.
+    pub sentiment: Vec<SentimentPoint>,
 }
 
 #[utoipa::path(
@@ -159,12 +190,62 @@ pub async fn get(
     let customer = state.store.customer(&case.customer_id).await?;
     let outbox = state.store.outbox_for_subject(id.as_str()).await?;
     let workflow = crate::api::casework::work_view(&state, &id).await?;
+    let others = state
+        .store
+        .list_cases(
+            &CaseFilter {
+                customer_id: Some(case.customer_id.clone()),
+                ..CaseFilter::default()
+            },
+            &Page {
+                before: None,
+                limit: 51,
+            },
+        )
+        .await?;
+    let past_cases: Vec<PastCase> = others
+        .iter()
+        .filter(|c| c.id != case.id)
+        .take(50)
+        .map(|c| PastCase {
+            id: c.id.to_string(),
+            status: c.status,
+            priority: c.priority,
+            subject: c.subject.clone(),
+            opened_at: c.opened_at,
+            last_sentiment: c.last_sentiment,
+        })
+        .collect();
+    let mut sentiment: Vec<SentimentPoint> = others
+        .iter()
+        .filter(|c| c.id != case.id && c.opened_at <= case.opened_at)
+        .filter_map(|c| {
+            Some(SentimentPoint {
+                at: c.last_message_at,
+                sentiment: c.last_sentiment?,
+                case_id: c.id.to_string(),
+            })
+        })
+        .collect();
+    sentiment.extend(messages.iter().filter_map(|m| {
+        Some(SentimentPoint {
+            at: m.created_at,
+            sentiment: m.enrichment.as_ref()?.sentiment_compound,
+            case_id: case.id.to_string(),
+        })
+    }));
+    sentiment.sort_by_key(|p| p.at);
+    let context = CaseContextView {
+        past_cases,
+        sentiment,
+    };
     Ok(Json(CaseDetail {
         case,
         messages,
         customer,
         outbox,
         workflow,
+        context,
     }))
 }
 

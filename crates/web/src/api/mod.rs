@@ -10,6 +10,7 @@ pub mod events;
 pub mod incidents;
 pub mod messages;
 pub mod replies;
+pub mod rules;
 pub mod status;
 
 use crate::AppState;
@@ -76,6 +77,7 @@ pub fn routes() -> Router<AppState> {
             post(casework::acknowledge),
         )
         .route("/agents", get(casework::agents))
+        .route("/rules/dry-run", post(rules::dry_run))
         .route("/replies", get(approvals::list))
         .route("/replies/{id}", get(approvals::get))
         .route("/replies/{id}/decision", post(approvals::decision))
