@@ -65,15 +65,14 @@ async fn rig(graph: &MockServer) -> App {
     .await
 }
 
-/// A public Page comment, delivered as Meta signs it; answers its case id once the case
-/// workflow has started its clocks.
-async fn comment(app: &App, comment_id: &str, text: &str) -> String {
+/// Delivers a public Page comment by `u-1` as Meta signs it.
+async fn deliver(app: &App, comment_id: &str, created_time: i64, text: &str) {
     let body = serde_json::to_vec(&json!({
         "object": "page",
-        "entry": [{"id": PAGE, "time": 1_767_000_100, "changes": [{"field": "feed", "value": {
+        "entry": [{"id": PAGE, "time": created_time + 100, "changes": [{"field": "feed", "value": {
             "from": {"id": "u-1", "name": "Sam Lee"}, "post_id": "page-1_post-9",
             "comment_id": comment_id, "parent_id": "page-1_post-9",
-            "created_time": 1_767_000_000, "item": "comment", "verb": "add", "message": text,
+            "created_time": created_time, "item": "comment", "verb": "add", "message": text,
         }}]}]
     }))
     .unwrap();
@@ -89,6 +88,11 @@ async fn comment(app: &App, comment_id: &str, text: &str) -> String {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+}
+
+/// A public Page comment; answers its case id once the case workflow has started its clocks.
+async fn comment(app: &App, comment_id: &str, text: &str) -> String {
+    deliver(app, comment_id, 1_767_000_000, text).await;
     for _ in 0..300 {
         let (_, cases) = app.get("/api/v1/cases").await;
         if let Some(c) = cases["items"].as_array().and_then(|a| a.first()) {
@@ -534,26 +538,13 @@ async fn a_case_shows_the_customers_earlier_cases_and_sentiment_over_time() {
     )
     .await;
     assert_eq!(s, StatusCode::OK);
-    let body = serde_json::to_vec(&json!({
-        "object": "page",
-        "entry": [{"id": PAGE, "time": 1_767_000_200, "changes": [{"field": "feed", "value": {
-            "from": {"id": "u-1", "name": "Sam Lee"}, "post_id": "page-1_post-9",
-            "comment_id": "c-7", "parent_id": "page-1_post-9",
-            "created_time": 1_767_000_100, "item": "comment", "verb": "add",
-            "message": "Thanks, the replacement works great!",
-        }}]}]
-    }))
-    .unwrap();
-    let mut m = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
-    m.update(&body);
-    let sig = format!("sha256={}", hex::encode(m.finalize().into_bytes()));
-    app.http
-        .post(format!("{}/webhooks/meta", app.url))
-        .header("x-hub-signature-256", sig)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    deliver(
+        &app,
+        "c-7",
+        1_767_000_100,
+        "Thanks, the replacement works great!",
+    )
+    .await;
     let mut second = None;
     for _ in 0..300 {
         let (_, cases) = app.get("/api/v1/cases").await;

@@ -13,6 +13,14 @@ pub const PRODUCT_TAG: &str = "product:";
 /// Tag naming how critical that product is (`criticality:high`).
 pub const CRITICALITY_TAG: &str = "criticality:";
 
+/// The products a case is about, from its `product:` tags.
+pub fn products(tags: &[String]) -> Vec<String> {
+    tags.iter()
+        .filter_map(|t| t.strip_prefix(PRODUCT_TAG))
+        .map(str::to_owned)
+        .collect()
+}
+
 fn tagged<'a>(edit: &'a CaseEdit<'_>, prefix: &str) -> Option<&'a str> {
     edit.change.tags.iter().find_map(|t| t.strip_prefix(prefix))
 }
@@ -69,11 +77,7 @@ pub fn waiting_route_case(case: &Case) -> RouteCase {
         tier: Tier::Standard,
         priority: case.priority,
         platform: case.source,
-        product: case
-            .tags
-            .iter()
-            .find_map(|t| t.strip_prefix(PRODUCT_TAG))
-            .map(str::to_owned),
+        product: products(&case.tags).into_iter().next(),
         at: case.opened_at,
         preferred_agent: None,
         high_value: false,

@@ -9,7 +9,7 @@
 //! exactly once across any number of processes and crashes.
 
 mod edit;
-mod facts;
+pub mod facts;
 
 pub use edit::{CaseEdit, RaisedEscalation, UnreadableCase};
 
@@ -45,6 +45,9 @@ pub enum CaseworkError {
     /// The change is not allowed; `code` is the stable API error code.
     #[error("{detail}")]
     Refused { code: &'static str, detail: String },
+    /// The case is not at the version the caller read.
+    #[error("{0}")]
+    Changed(String),
 }
 
 impl CaseworkError {
@@ -106,6 +109,15 @@ impl CaseWorkflow {
             .iter()
             .find(|(_, q)| *q == id)
             .map(|(n, _)| n.as_str())
+    }
+
+    /// The name of the queue the case is in as edited so far.
+    fn case_queue(&self, edit: &CaseEdit<'_>) -> Option<String> {
+        edit.change
+            .queue_id
+            .as_ref()
+            .and_then(|q| self.queue_named(q))
+            .map(str::to_owned)
     }
 
     pub fn queue_id(&self, name: &str) -> Option<&QueueId> {
@@ -252,20 +264,12 @@ impl CaseWorkflow {
             edit.customer_message(at);
             EventKind::MessageReceived
         };
-        let queue = self.queue_name(edit);
+        let queue = self.case_queue(edit);
         let event = facts::rule_event(kind, edit, message, customer, queue.as_deref());
         self.apply_rules(edit, &event, Some(&item.message_id.to_string()), outbox);
         let esc = facts::escalation_facts(edit, Some(message), customer);
         self.escalate(edit, &esc);
         self.route(edit, message, customer, routing, at);
-    }
-
-    fn queue_name(&self, edit: &CaseEdit<'_>) -> Option<String> {
-        let id = edit.change.queue_id.as_ref()?;
-        self.queues
-            .iter()
-            .find(|(_, q)| *q == id)
-            .map(|(n, _)| n.clone())
     }
 
     /// Applies what the rules say for one event; notifications and automatic replies are
@@ -367,7 +371,7 @@ impl CaseWorkflow {
         if edit.change.assignee.is_some() || !edit.change.status.is_open() {
             return;
         }
-        let Some(queue) = self.queue_name(edit) else {
+        let Some(queue) = self.case_queue(edit) else {
             return;
         };
         let case = facts::route_case(edit, message, customer, at);
@@ -428,7 +432,7 @@ impl CaseWorkflow {
             .iter()
             .map(|e| e.kind.clone())
             .collect();
-        let queue = self.queue_name(edit);
+        let queue = self.case_queue(edit);
         for (kind, rule_kind) in [
             ("sla.warn", EventKind::SlaWarned),
             ("sla.breach", EventKind::SlaBreached),
@@ -465,8 +469,8 @@ impl CaseWorkflow {
             let Some(queue) = case
                 .queue_id
                 .as_ref()
-                .and_then(|id| self.queues.iter().find(|(_, q)| *q == id))
-                .map(|(n, _)| n.clone())
+                .and_then(|id| self.queue_named(id))
+                .map(str::to_owned)
             else {
                 continue;
             };

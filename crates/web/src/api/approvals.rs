@@ -121,10 +121,6 @@ pub async fn get(
     Ok(Json(reply.into()))
 }
 
-fn refused(status: StatusCode, code: &str, detail: String) -> Problem {
-    Problem::custom(status, code, detail)
-}
-
 #[utoipa::path(
     post, path = "/api/v1/replies/{id}/decision", tag = "cases",
     params(("id" = String, Path, description = "Reply id")),
@@ -158,7 +154,7 @@ pub async fn decision(
     let status = match reply.status.as_str() {
         "pending_approval" => ApprovalStatus::Pending,
         other => {
-            return Err(refused(
+            return Err(Problem::custom(
                 StatusCode::CONFLICT,
                 "already_decided",
                 format!("the reply is already {other}"),
@@ -177,12 +173,12 @@ pub async fn decision(
     )
     .map_err(|e| match e {
         ApprovalError::AlreadyDecided { .. } => {
-            refused(StatusCode::CONFLICT, "already_decided", e.to_string())
+            Problem::custom(StatusCode::CONFLICT, "already_decided", e.to_string())
         }
         ApprovalError::OwnReply { .. } => {
-            refused(StatusCode::FORBIDDEN, "own_reply", e.to_string())
+            Problem::custom(StatusCode::FORBIDDEN, "own_reply", e.to_string())
         }
-        ApprovalError::RoleNotAllowed { .. } => refused(
+        ApprovalError::RoleNotAllowed { .. } => Problem::custom(
             StatusCode::FORBIDDEN,
             "approval_role_required",
             e.to_string(),
@@ -195,14 +191,11 @@ pub async fn decision(
         .map_err(|e| Problem::new(ErrorCode::Internal, format!("unreadable reply: {e}")))?;
     if let Decision::EditAndApprove { text } = &d {
         let case = state.store.case(&reply.case_id).await?;
-        let products: Vec<String> = case
-            .iter()
-            .flat_map(|c| c.tags.iter())
-            .filter_map(|t| t.strip_prefix("product:"))
-            .map(str::to_owned)
-            .collect();
+        let products = case
+            .map(|c| sb_pipeline::casework::facts::products(&c.tags))
+            .unwrap_or_default();
         if let Some(v) = flow.workflow().guardrails.check(text, &products).first() {
-            return Err(refused(
+            return Err(Problem::custom(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "guardrail_violation",
                 format!("the edited text is blocked: `{}` ({})", v.phrase, v.reason),
@@ -242,14 +235,14 @@ pub async fn decision(
     })
     .await?;
     if outcome.releases() {
-        release(&state, &mut reply, &plan, now).await?;
+        release(&state, &mut reply, &plan, false, now).await?;
     } else {
         reply.status = "rejected".into();
         if !state.store.update_reply(&reply, now).await? {
-            return Err(refused(
+            return Err(Problem::custom(
                 StatusCode::CONFLICT,
                 "already_decided",
-                "the reply was decided by someone else meanwhile".into(),
+                "the reply was decided by someone else meanwhile",
             ));
         }
     }

@@ -34,6 +34,9 @@ impl From<CaseworkError> for Problem {
             CaseworkError::Refused { code, detail } => {
                 Problem::custom(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
             }
+            CaseworkError::Changed(detail) => {
+                Problem::custom(StatusCode::CONFLICT, "case_changed", detail)
+            }
             CaseworkError::Store(e) => e.into(),
             CaseworkError::Unreadable(e) => {
                 tracing::error!(error = %e, "unreadable case workflow state");
@@ -197,13 +200,10 @@ pub async fn update(
         if let Some(v) = req.expected_version
             && v != edit.work.version
         {
-            return Err(CaseworkError::refused(
-                "case_changed",
-                format!(
-                    "the case is at version {}, not {v}; read it again",
-                    edit.work.version
-                ),
-            ));
+            return Err(CaseworkError::Changed(format!(
+                "the case is at version {}, not {v}; read it again",
+                edit.work.version
+            )));
         }
         if let Some(s) = status {
             if edit.change.merged_into.is_some() {
@@ -231,14 +231,7 @@ pub async fn update(
         }
         Ok(())
     })
-    .await
-    .map_err(|e| match e {
-        CaseworkError::Refused {
-            code: "case_changed",
-            detail,
-        } => Problem::custom(StatusCode::CONFLICT, "case_changed", detail),
-        other => other.into(),
-    })?;
+    .await?;
     let view = work_view(&state, &id)
         .await?
         .ok_or_else(|| Problem::not_found(format!("no case `{id}`")))?;

@@ -283,12 +283,7 @@ pub async fn create(
         .map_or_else(|| ulid::Ulid::generate().to_string(), str::to_owned);
     let flow = state.casework.clone();
     let wf = flow.workflow();
-    let products: Vec<String> = case
-        .tags
-        .iter()
-        .filter_map(|t| t.strip_prefix("product:"))
-        .map(str::to_owned)
-        .collect();
+    let products = sb_pipeline::casework::facts::products(&case.tags);
     let violations = wf.guardrails.check(text, &products);
     if let Some(v) = violations.first() {
         return Err(refuse(
@@ -367,7 +362,7 @@ pub async fn create(
             }),
         ));
     }
-    let items = release(&state, &mut reply, &plan, now).await?;
+    let items = release(&state, &mut reply, &plan, true, now).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(ReplyResponse {
@@ -380,12 +375,13 @@ pub async fn create(
     ))
 }
 
-/// Queues a reply's messages in the outbox, records the reply, and tells the case: a
-/// human's reply answers the customer (SLA), an automated one does not.
+/// Queues a reply's messages in the outbox, records the reply (`new`: not stored yet), and
+/// tells the case: a human's reply answers the customer (SLA), an automated one does not.
 pub(crate) async fn release(
     state: &AppState,
     reply: &mut StoredReply,
     plan: &[Reply],
+    new: bool,
     now: sb_domain::Timestamp,
 ) -> Result<Vec<QueuedReply>, Problem> {
     let case_id = reply.case_id.clone();
@@ -419,7 +415,7 @@ pub(crate) async fn release(
     reply.status = "queued".into();
     reply.doc["outbox"] =
         serde_json::json!(queued.iter().map(|q| &q.outbox_id).collect::<Vec<_>>());
-    if reply.version == 0 && reply.doc["decisions"].as_array().is_none_or(Vec::is_empty) {
+    if new {
         state.store.insert_reply(reply).await?;
     } else if !state.store.update_reply(reply, now).await? {
         return Err(Problem::custom(
