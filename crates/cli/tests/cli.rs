@@ -82,6 +82,8 @@ fn bad_input_is_one_line_and_a_non_zero_exit() {
         vec!["--config", "unknown-notify.toml", "serve"],
         vec!["--config", "bad-outbound.toml", "serve"],
         vec!["--config", "missing-rules.toml", "serve"],
+        // So does a case workflow that does not hold together.
+        vec!["--config", "bad-workflow.toml", "serve"],
         vec![
             "simulate",
             "--url",
@@ -124,7 +126,14 @@ fn bad_input_is_one_line_and_a_non_zero_exit() {
         "listen = \"127.0.0.1:0\"\n[outbound.slack]\nwebhook_url = \"not a url\"\n",
     )
     .unwrap();
+    std::fs::write(
+        dir.path().join("bad-workflow.toml"),
+        "listen = \"127.0.0.1:0\"\n[[workflow.sla]]\nname = \"vip\"\n\
+         calendar = \"berlin\"\nfirst_response_mins = 60\n",
+    )
+    .unwrap();
     let expected = [
+        ("bad-workflow.toml", "workflow.sla"),
         ("bad-rules.toml", "rule_invalid_id"),
         ("unknown-notify.toml", "no [outbound.pagerduty] section"),
         ("bad-outbound.toml", "outbound.slack.webhook_url"),

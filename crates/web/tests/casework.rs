@@ -567,3 +567,74 @@ async fn a_case_shows_the_customers_earlier_cases_and_sentiment_over_time() {
     assert!(points[0]["sentiment"].as_f64().unwrap() < 0.0);
     assert!(points[1]["sentiment"].as_f64().unwrap() > 0.0);
 }
+
+#[tokio::test]
+async fn malformed_notes_decisions_and_lookups_get_stable_codes_and_change_nothing() {
+    let graph = MockServer::start().await;
+    let app = rig(&graph).await;
+    let case = comment(&app, "c-8", "Where is my parcel?").await;
+    let path = format!("/api/v1/cases/{case}");
+    let (_, before) = app.get(&path).await;
+    let notes = format!("{path}/notes");
+    for (body, status, code) in [
+        (
+            json!({"text": "   "}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+        ),
+        (
+            json!({"text": "x".repeat(10_001)}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+        ),
+        (
+            json!({"note": "hi"}),
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+        ),
+    ] {
+        let (s, v) = send(&app, reqwest::Method::POST, &notes, KEY, body).await;
+        assert_eq!((s, v["code"].as_str()), (status, Some(code)), "{v}");
+    }
+    let r = app
+        .http
+        .post(format!("{}{notes}", app.url))
+        .bearer_auth(KEY)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let (s, v) = send(
+        &app,
+        reqwest::Method::POST,
+        &format!("{path}/escalations/legal/acknowledge"),
+        KEY,
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    for q in ["/api/v1/replies?status=sent", "/api/v1/replies?case=nope"] {
+        let (s, v) = app.get(q).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_query")),
+            "{q}"
+        );
+    }
+    let (s, _) = send(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/replies/rp_nope/decision",
+        KEY,
+        json!({"decision": "approve"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, after) = app.get(&path).await;
+    assert_eq!(kinds(&after).iter().filter(|k| *k == "note").count(), 0);
+    assert_eq!(after["tags"], before["tags"]);
+}
