@@ -169,7 +169,15 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
         .with_outbound_targets(targets)
         .with_alert_notify(cfg.alerts.notify.clone())
         .with_status_stale_after(cfg.status_stale_after_secs)
+        .with_limits(cfg.security.limits())
         .with_casework(flow);
+    if cfg.privacy.retention_every_hours > 0 && !cfg.privacy.retention.is_empty() {
+        tokio::spawn(crate::governance::retention_schedule(
+            store.clone(),
+            cfg.privacy.retention.clone(),
+            std::time::Duration::from_secs(cfg.privacy.retention_every_hours * 3600),
+        ));
+    }
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
         .await
         .with_context(|| format!("cannot listen on {}", cfg.listen))?;

@@ -52,7 +52,87 @@ pub struct Config {
     /// The case workflow: SLA policies and calendars, queues and agents, case rules,
     /// escalations, approvals, guardrails (see docs/WORKFLOW.md). TOML only.
     pub workflow: sb_workflow::WorkflowConfig,
+    pub security: SecuritySection,
+    pub privacy: PrivacySection,
 }
+
+/// Sign-in sessions and rate limits (see docs/SECURITY.md).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecuritySection {
+    /// Mark the session cookie `Secure`; turn off only for plain-HTTP development
+    /// (`SWITCHBOARD_COOKIE_SECURE`, `true`/`false`).
+    pub cookie_secure: bool,
+    /// Hours a sign-in session lasts.
+    pub session_hours: i64,
+    /// Sign-in attempts per login name and address: a burst, then this many per minute.
+    pub login_burst: u32,
+    pub login_per_minute: f64,
+    /// Failed credentials per client address: a burst, then this many per minute.
+    pub failed_auth_burst: u32,
+    pub failed_auth_per_minute: f64,
+    /// Requests per API key: a burst, then this many per second.
+    pub key_burst: u32,
+    pub key_per_second: f64,
+    /// The Ed25519 key (PKCS#8) that signs audit exports; created on first use. Default:
+    /// `audit-signing.key` in the data directory (`SWITCHBOARD_AUDIT_SIGNING_KEY`).
+    pub audit_signing_key: Option<PathBuf>,
+}
+
+impl Default for SecuritySection {
+    fn default() -> Self {
+        let d = sb_web::Limits::default();
+        Self {
+            cookie_secure: d.secure_cookie,
+            session_hours: d.session_hours,
+            login_burst: d.logins_burst,
+            login_per_minute: d.logins_per_minute,
+            failed_auth_burst: d.failures_burst,
+            failed_auth_per_minute: d.failures_per_minute,
+            key_burst: d.key_burst,
+            key_per_second: d.key_per_second,
+            audit_signing_key: None,
+        }
+    }
+}
+
+impl SecuritySection {
+    pub fn limits(&self) -> sb_web::Limits {
+        sb_web::Limits {
+            failures_burst: self.failed_auth_burst,
+            failures_per_minute: self.failed_auth_per_minute,
+            logins_burst: self.login_burst,
+            logins_per_minute: self.login_per_minute,
+            key_burst: self.key_burst,
+            key_per_second: self.key_per_second,
+            session_hours: self.session_hours,
+            secure_cookie: self.cookie_secure,
+        }
+    }
+}
+
+/// Retention of message content (G4); see docs/SECURITY.md.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrivacySection {
+    /// Policies: after `days`, the content of messages of data class `class` (`standard`,
+    /// `personal`, `sensitive`), in `region` when given, is erased — unless the customer is
+    /// under legal hold.
+    pub retention: Vec<RetentionPolicy>,
+    /// Hours between scheduled retention runs in `serve` (0: only `switchboard retention run`).
+    pub retention_every_hours: u64,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionPolicy {
+    pub class: String,
+    pub days: u32,
+    pub region: Option<String>,
+}
+
+/// The data classes a message can carry.
+pub const DATA_CLASSES: [&str; 3] = ["standard", "personal", "sensitive"];
 
 /// Operator alert rules and who hears about them.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -126,6 +206,8 @@ impl Default for Config {
             workflow: sb_workflow::WorkflowConfig::default(),
             outbox_lease_secs: 60,
             status_stale_after_secs: 900,
+            security: SecuritySection::default(),
+            privacy: PrivacySection::default(),
         }
     }
 }
@@ -235,6 +317,16 @@ impl Config {
         if let Some(v) = env("LOG") {
             c.log = v;
         }
+        if let Some(v) = env("AUDIT_SIGNING_KEY") {
+            c.security.audit_signing_key = Some(v.into());
+        }
+        if let Some(v) = env("COOKIE_SECURE") {
+            c.security.cookie_secure = match v.as_str() {
+                "true" => true,
+                "false" => false,
+                _ => bail!("SWITCHBOARD_COOKIE_SECURE must be `true` or `false`, got `{v}`"),
+            };
+        }
         if let Some(v) = env("NLP_SENTIMENT_TERMS") {
             c.nlp.sentiment_terms = Some(v.into());
         }
@@ -261,6 +353,35 @@ impl Config {
             bail!("batch sizes must be at least 1");
         }
         sb_workflow::Workflow::compile(&self.workflow)?;
+        for p in &self.privacy.retention {
+            if !DATA_CLASSES.contains(&p.class.as_str()) {
+                bail!(
+                    "privacy.retention: no data class `{}` (expected one of {})",
+                    p.class,
+                    DATA_CLASSES.join(", ")
+                );
+            }
+            if p.days == 0 {
+                bail!(
+                    "privacy.retention: `days` must be at least 1 for class `{}`",
+                    p.class
+                );
+            }
+        }
+        let s = &self.security;
+        if s.session_hours < 1 || s.session_hours > 24 * 30 {
+            bail!("security.session_hours must be between 1 and 720");
+        }
+        if [
+            s.login_per_minute,
+            s.failed_auth_per_minute,
+            s.key_per_second,
+        ]
+        .iter()
+        .any(|r| !r.is_finite() || *r <= 0.0)
+        {
+            bail!("security rates must be positive numbers");
+        }
         if let Some(url) = &self.database_url
             && !["sqlite://", "postgres://", "postgresql://"]
                 .iter()
@@ -277,6 +398,14 @@ impl Config {
             );
         }
         Ok(())
+    }
+
+    /// Where the audit export signing key lives.
+    pub fn audit_signing_key(&self) -> PathBuf {
+        self.security
+            .audit_signing_key
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("audit-signing.key"))
     }
 
     pub fn database_url(&self) -> String {

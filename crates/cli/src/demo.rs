@@ -7,26 +7,8 @@ use crate::app;
 use crate::config::Config;
 use crate::sim::{Generator, Scenario, VIP_HANDLES};
 use anyhow::Context;
-use argon2::password_hash::{PasswordHasher, SaltString};
 use sb_domain::{Clock, Platform, SystemClock, Tier};
 use std::time::Duration;
-
-pub fn random_secret(prefix: &str) -> String {
-    format!(
-        "{prefix}{:032x}{:032x}",
-        rand::random::<u128>(),
-        rand::random::<u128>()
-    )
-}
-
-pub fn hash_password(password: &str) -> anyhow::Result<String> {
-    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
-        .map_err(|e| anyhow::anyhow!("cannot make a salt: {e}"))?;
-    argon2::Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))
-}
 
 const VIP_NAMES: [&str; 4] = ["Margot Laurent", "Deniz Kaya", "Hugo Brandt", "Ana Lima"];
 
@@ -35,14 +17,20 @@ pub async fn run(cfg: Config, initial: u32) -> anyhow::Result<()> {
     let store = running.store.clone();
     let now = SystemClock.now();
 
-    let key = random_secret("sb_");
+    let key = sb_web::new_secret("sb_");
     store
-        .create_api_key("demo admin", &sb_store::hash_api_key(&key), "admin", now)
+        .create_api_key(&sb_store::NewApiKey {
+            name: "demo admin".into(),
+            key_hash: sb_store::hash_api_key(&key),
+            role: "admin".into(),
+            scopes: None,
+            created_at: now,
+            expires_at: None,
+        })
         .await?;
-    let password = random_secret("")[..20].to_owned();
-    store
-        .upsert_user("admin", &hash_password(&password)?, "admin", now)
-        .await?;
+    let password = sb_web::new_secret("")[..20].to_owned();
+    let hash = sb_web::hash_password(&password).map_err(|e| anyhow::anyhow!(e))?;
+    store.upsert_user("admin", &hash, "admin", now).await?;
     for (handle, name) in VIP_HANDLES.iter().zip(VIP_NAMES) {
         store
             .upsert_customer(Platform::X, handle, Some(name), Tier::Vip, 25_000.0, now)

@@ -5,6 +5,7 @@ mod app;
 mod backup;
 mod config;
 mod demo;
+mod governance;
 mod import;
 mod nlp;
 mod rebuild;
@@ -123,6 +124,18 @@ enum Command {
     /// Message analysis, training and evaluation of classifiers.
     #[command(subcommand)]
     Nlp(nlp::NlpCommand),
+    /// The tamper-evident audit trail: verify, export signed, one customer's history.
+    #[command(subcommand)]
+    Audit(governance::AuditCommand),
+    /// Privacy rights: erase or export a customer's personal data.
+    #[command(subcommand)]
+    Privacy(governance::PrivacyCommand),
+    /// Retention of message content, by data class and region.
+    #[command(subcommand)]
+    Retention(governance::RetentionCommand),
+    /// Users who sign in to the UI.
+    #[command(subcommand)]
+    Users(governance::UsersCommand),
 }
 
 fn init_logging(filter: &str) {
@@ -187,6 +200,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Restore { from, force } => backup::restore(&cfg, &from, force).await,
         Command::Alerts { command } => alerts::run(command),
         Command::Nlp(cmd) => nlp::run(cmd),
+        Command::Audit(cmd) => governance::audit(&cfg, cmd).await,
+        Command::Privacy(cmd) => governance::privacy(&cfg, cmd).await,
+        Command::Retention(cmd) => governance::retention(&cfg, cmd).await,
+        Command::Users(cmd) => governance::users(&cfg, cmd).await,
     }
 }
 

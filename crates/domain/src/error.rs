@@ -30,6 +30,8 @@ pub enum ErrorCode {
     InvalidQuery,
     /// The product is shedding load; retry after the indicated delay.
     Overloaded,
+    /// Too many attempts from this caller (logins, key use); retry after the indicated delay.
+    RateLimited,
     /// A dependency (database, bus) is not answering.
     Unavailable,
     Internal,
@@ -50,6 +52,7 @@ impl ErrorCode {
             Self::NotFound => "not_found",
             Self::InvalidQuery => "invalid_query",
             Self::Overloaded => "overloaded",
+            Self::RateLimited => "rate_limited",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal",
         }

@@ -4,6 +4,7 @@
 //!
 //! This crate never does IO: the store, the bus and the web layer call into it.
 
+pub mod access;
 pub mod alert;
 pub mod case;
 pub mod clock;
@@ -19,6 +20,7 @@ pub mod status;
 pub mod time;
 pub mod work;
 
+pub use access::{Permission, Role};
 pub use alert::{Alert, AlertKind};
 pub use case::{Case, CasePriority, CaseStatus, Queue};
 pub use clock::{Clock, ManualClock, SystemClock};

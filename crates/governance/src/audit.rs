@@ -187,15 +187,39 @@ pub fn verify<I: IntoIterator<Item = AuditEntry>>(
     entries: I,
     head: Option<(i64, &str)>,
 ) -> Result<u64, ChainBreak> {
-    let mut expected_seq: i64 = 1;
-    let mut prev_hash = GENESIS.to_owned();
-    let mut position: u64 = 0;
-    let mut head_reached = matches!(head, Some((0, hash)) if hash == GENESIS);
-
+    let mut v = Verifier::new(head);
     for e in entries {
+        v.push(e)?;
+    }
+    v.finish()
+}
+
+/// [`verify`] one entry at a time, for a chain read from the store page by page.
+#[derive(Clone, Debug)]
+pub struct Verifier {
+    expected_seq: i64,
+    prev_hash: String,
+    position: u64,
+    head: Option<(i64, String)>,
+    head_reached: bool,
+}
+
+impl Verifier {
+    pub fn new(head: Option<(i64, &str)>) -> Self {
+        Self {
+            expected_seq: 1,
+            prev_hash: GENESIS.to_owned(),
+            position: 0,
+            head_reached: matches!(head, Some((0, hash)) if hash == GENESIS),
+            head: head.map(|(s, h)| (s, h.to_owned())),
+        }
+    }
+
+    /// Checks the next entry in `seq` order.
+    pub fn push(&mut self, e: AuditEntry) -> Result<(), ChainBreak> {
         let at = |reason| ChainBreak {
             seq: e.seq,
-            position,
+            position: self.position,
             reason,
         };
         if entry_hash(&e) != e.hash {
@@ -206,34 +230,39 @@ pub fn verify<I: IntoIterator<Item = AuditEntry>>(
         {
             return Err(at(BreakReason::DetailEdited));
         }
+        let expected_seq = self.expected_seq;
         if e.seq > expected_seq {
             return Err(at(BreakReason::Missing { expected_seq }));
         }
         if e.seq < expected_seq {
             return Err(at(BreakReason::OutOfOrder { expected_seq }));
         }
-        if e.prev_hash != prev_hash {
+        if e.prev_hash != self.prev_hash {
             return Err(at(BreakReason::LinkBroken));
         }
-        if let Some((head_seq, head_hash)) = head
-            && e.seq == head_seq
+        if let Some((head_seq, head_hash)) = &self.head
+            && e.seq == *head_seq
         {
-            if e.hash != head_hash {
+            if &e.hash != head_hash {
                 return Err(at(BreakReason::HeadMismatch));
             }
-            head_reached = true;
+            self.head_reached = true;
         }
-        expected_seq = expected_seq.saturating_add(1);
-        prev_hash = e.hash;
-        position += 1;
+        self.expected_seq = expected_seq.saturating_add(1);
+        self.prev_hash = e.hash;
+        self.position += 1;
+        Ok(())
     }
 
-    if head.is_some() && !head_reached {
-        return Err(ChainBreak {
-            seq: expected_seq - 1,
-            position,
-            reason: BreakReason::HeadMismatch,
-        });
+    /// Ends the check: how many entries were checked, or the head was never reached.
+    pub fn finish(self) -> Result<u64, ChainBreak> {
+        if self.head.is_some() && !self.head_reached {
+            return Err(ChainBreak {
+                seq: self.expected_seq - 1,
+                position: self.position,
+                reason: BreakReason::HeadMismatch,
+            });
+        }
+        Ok(self.position)
     }
-    Ok(position)
 }

@@ -89,6 +89,18 @@ impl RateLimiter {
         Err(self.wait_for_one_token(bucket.tokens))
     }
 
+    /// Whether `key` is out of tokens at `now` (and for how long), without taking one: lets a
+    /// caller refuse before doing the work whose failures the bucket counts.
+    pub fn blocked(&self, key: &str, now: Instant) -> Option<Duration> {
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let bucket = buckets.get_mut(key)?;
+        bucket.refill(now, self.capacity, self.refill_per_second);
+        (bucket.tokens < 1.0).then(|| self.wait_for_one_token(bucket.tokens))
+    }
+
     /// How many keys are held now; for metrics.
     pub fn tracked_keys(&self) -> usize {
         self.buckets

@@ -5,6 +5,7 @@
 //! The store carries out decisions; it does not make them. Case planning, routing and triage
 //! are pure functions in the domain crate.
 
+mod governance;
 pub mod postgres;
 mod rows;
 mod shared;
@@ -140,8 +141,24 @@ pub struct ApiKey {
     pub id: String,
     pub name: String,
     pub role: String,
+    /// Permissions the key is narrowed to; `None` is everything its role allows.
+    pub scopes: Option<Vec<String>>,
+    pub created_at: Timestamp,
     pub expires_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
+    /// The key that replaced this one; this one keeps working until `expires_at`.
+    pub rotated_to: Option<String>,
+}
+
+/// A key to store: only its hash, never the key itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewApiKey {
+    pub name: String,
+    pub key_hash: String,
+    pub role: String,
+    pub scopes: Option<Vec<String>>,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -149,6 +166,38 @@ pub struct User {
     pub login: String,
     pub password_hash: String,
     pub role: String,
+    pub disabled_at: Option<Timestamp>,
+}
+
+/// A browser session, found by the hash of its cookie.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub token_hash: String,
+    pub login: String,
+    pub csrf: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// What an erasure did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Erasure {
+    Done(ErasureCounts),
+    /// The customer is under legal hold (its reason); nothing was changed.
+    Held(String),
+    Unknown,
+}
+
+/// How many records an erasure changed, by kind: what the audit entry of the erasure keeps.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ErasureCounts {
+    pub messages: u64,
+    pub identities: u64,
+    pub cases: u64,
+    pub case_events: u64,
+    pub replies: u64,
+    pub outbox: u64,
+    pub audit_details: u64,
 }
 
 /// What a revision changes on a message that currently has `text` and `removed_at`: the
@@ -172,7 +221,7 @@ pub fn hash_api_key(key: &str) -> String {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: GovernanceStore + Send + Sync + 'static {
     /// Answers when the database does.
     async fn ping(&self) -> Result<()>;
 
@@ -379,16 +428,27 @@ pub trait Store: Send + Sync + 'static {
         status: Option<&str>,
         limit: u32,
     ) -> Result<Vec<StoredReply>>;
+}
 
+/// Governance (G1–G4): keys, users and sessions, the audit chain, legal holds, erasure and
+/// retention. Every `Store` is one; callers name this trait to use these methods.
+#[async_trait]
+pub trait GovernanceStore: Send + Sync {
     // ---- access ---------------------------------------------------------------------------
-    async fn create_api_key(
-        &self,
-        name: &str,
-        key_hash: &str,
-        role: &str,
-        now: Timestamp,
-    ) -> Result<String>;
+    async fn create_api_key(&self, key: &NewApiKey) -> Result<String>;
     async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>>;
+    async fn api_key(&self, id: &str) -> Result<Option<ApiKey>>;
+    async fn api_keys(&self) -> Result<Vec<ApiKey>>;
+    /// Stores `next` and lets the live key `id` expire at `old_expires_at` (or earlier, if it
+    /// already expired sooner); `None` when `id` is unknown, revoked or already rotated.
+    async fn rotate_api_key(
+        &self,
+        id: &str,
+        next: &NewApiKey,
+        old_expires_at: Timestamp,
+    ) -> Result<Option<String>>;
+    async fn revoke_api_key(&self, id: &str, now: Timestamp) -> Result<bool>;
+    /// Creates or updates a user (enabling it again), ending its sessions.
     async fn upsert_user(
         &self,
         login: &str,
@@ -396,7 +456,44 @@ pub trait Store: Send + Sync + 'static {
         role: &str,
         now: Timestamp,
     ) -> Result<()>;
+    async fn disable_user(&self, login: &str, now: Timestamp) -> Result<bool>;
     async fn user(&self, login: &str) -> Result<Option<User>>;
+    async fn users(&self) -> Result<Vec<User>>;
+    async fn create_session(&self, session: &Session) -> Result<()>;
+    async fn session(&self, token_hash: &str) -> Result<Option<Session>>;
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+
+    // ---- audit ----------------------------------------------------------------------------
+    /// Appends to the audit chain, in order; returns the sequence numbers given.
+    async fn append_audit(&self, records: Vec<sb_governance::AuditRecord>) -> Result<Vec<i64>>;
+    /// Entries after `after_seq` in chain order (only `customer`'s, when given).
+    async fn audit_entries(
+        &self,
+        customer: Option<&CustomerId>,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<sb_governance::AuditEntry>>;
+    /// The last appended entry's sequence number and hash (0 and the genesis hash when none).
+    async fn audit_head(&self) -> Result<(i64, String)>;
+
+    // ---- privacy --------------------------------------------------------------------------
+    /// Sets (`Some(reason)`) or lifts (`None`) a legal hold; false for an unknown customer.
+    async fn set_legal_hold(&self, customer: &CustomerId, reason: Option<&str>) -> Result<bool>;
+    /// `None` for an unknown customer, else the hold's reason if any.
+    async fn legal_hold(&self, customer: &CustomerId) -> Result<Option<Option<String>>>;
+    async fn customer_messages(&self, customer: &CustomerId) -> Result<Vec<Message>>;
+    async fn erase_customer(&self, customer: &CustomerId, now: Timestamp) -> Result<Erasure>;
+    /// Removes what erased rows left behind in the files (free pages, the write-ahead log).
+    async fn compact(&self) -> Result<()>;
+    /// Erases the content of up to `limit` messages of data class `class` older than `cutoff`.
+    async fn apply_retention(
+        &self,
+        class: &str,
+        region: Option<&str>,
+        cutoff: Timestamp,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<u64>;
 }
 
 /// Opens the store named by a URL: `sqlite://PATH` or `postgres://…`.

@@ -352,7 +352,14 @@ async fn api_keys_are_found_by_hash_only() {
     for (name, store, _dir) in backends().await {
         let hash = hash_api_key("sb_secret");
         store
-            .create_api_key("ci", &hash, "admin", Timestamp(1))
+            .create_api_key(&sb_store::NewApiKey {
+                name: "ci".into(),
+                key_hash: hash.clone(),
+                role: "admin".into(),
+                scopes: None,
+                created_at: Timestamp(1),
+                expires_at: None,
+            })
             .await
             .unwrap();
         let k = store.api_key_by_hash(&hash).await.unwrap().unwrap();

@@ -4,16 +4,21 @@
 //! Handlers are thin: they parse, call the ingestor or the store, and shape the answer.
 //! Every error leaves as `application/problem+json` with a stable `code`.
 
+mod access;
 mod api;
+mod audit;
 mod auth;
 mod body;
 pub mod openapi;
 mod ops;
+pub mod privacy;
 mod problem;
+mod redact;
 mod telemetry;
 pub mod webhooks;
 
-pub use auth::AdminKey;
+pub use api::audit::{ChainReport, check_chain as check_audit_chain};
+pub use auth::{AdminKey, Limits, hash_password, new_secret};
 pub use problem::Problem;
 pub use webhooks::WebhookConfig;
 
@@ -51,7 +56,11 @@ impl AppState {
         events: PipelineEvents,
         admin_key: Option<AdminKey>,
     ) -> Self {
-        let keys = Arc::new(auth::KeyCache::new(store.clone(), admin_key));
+        let keys = Arc::new(auth::KeyCache::new(
+            store.clone(),
+            admin_key,
+            Limits::default(),
+        ));
         let casework = Arc::new(CaseWorkflow::new(
             store.clone(),
             Arc::new(sb_workflow::Workflow::default()),
@@ -76,6 +85,16 @@ impl AppState {
     /// are refused up front instead of waiting in the outbox.
     pub fn with_outbound_targets(mut self, targets: Vec<String>) -> Self {
         self.outbound_targets = Arc::new(targets);
+        self
+    }
+
+    /// Limits credential attempts and key use this way instead of by default.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.keys = Arc::new(auth::KeyCache::new(
+            self.store.clone(),
+            self.keys.admin().cloned(),
+            limits,
+        ));
         self
     }
 
@@ -109,7 +128,7 @@ pub fn router(state: AppState) -> Router {
     telemetry::init();
     let api = api::routes().route_layer(axum::middleware::from_fn_with_state(
         state.clone(),
-        auth::require_api_key,
+        auth::guard,
     ));
     Router::new()
         .nest("/api/v1", api)
@@ -129,7 +148,7 @@ pub fn noop_router(state: AppState) -> Router {
         .route("/messages", axum::routing::post(api::messages::noop))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            auth::require_api_key,
+            auth::guard,
         ));
     Router::new()
         .nest("/api/v1", api)
@@ -144,7 +163,10 @@ pub async fn serve(
     app: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

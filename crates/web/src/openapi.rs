@@ -1,8 +1,8 @@
 //! The OpenAPI 3 document of every `/api` and `/webhooks` route, generated from the handlers' annotations.
 
 use crate::api::{
-    alerts, approvals, cases, casework, connectors, customers, events, incidents, messages,
-    replies, rules, status,
+    alerts, approvals, audit, cases, casework, connectors, customers, events, incidents, keys,
+    messages, privacy, replies, rules, session, status, users,
 };
 use crate::webhooks;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -24,6 +24,11 @@ use utoipa::{Modify, OpenApi};
         status::report, status::list,
         incidents::open, incidents::list, incidents::get, incidents::update,
         incidents::write_debrief, incidents::debrief,
+        keys::create, keys::list, keys::rotate, keys::revoke,
+        users::list, users::put, users::disable,
+        session::login, session::whoami, session::logout,
+        audit::list, audit::verify,
+        privacy::export, privacy::erase, privacy::hold, privacy::release,
         webhooks::meta_handshake, webhooks::meta_delivery,
         webhooks::x_crc, webhooks::x_delivery,
         webhooks::linkedin_challenge, webhooks::linkedin_delivery, webhooks::tiktok_delivery,
@@ -40,6 +45,9 @@ use utoipa::{Modify, OpenApi};
         (name = "status", description = "The operational status feed"),
         (name = "connectors", description = "Connector health, the outbox and its delivery log"),
         (name = "webhooks", description = "Platform deliveries, authenticated by signature"),
+        (name = "access", description = "API keys, users and sign-in sessions"),
+        (name = "audit", description = "The tamper-evident audit trail"),
+        (name = "privacy", description = "Erasure, export and legal holds"),
     )
 )]
 struct ApiDoc;

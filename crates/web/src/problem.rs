@@ -42,6 +42,7 @@ fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -82,6 +83,12 @@ impl Problem {
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         self.0.field = Some(field.into());
+        self
+    }
+
+    /// Tells the caller how many seconds to wait (`Retry-After`).
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.0.retry_after = Some(secs);
         self
     }
 

@@ -291,15 +291,7 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
 async fn a_key_issued_by_the_store_works_and_only_its_hash_is_kept() {
     let app = spawn_app().await;
     let key = "sb_issued_key_for_a_script";
-    app.store
-        .create_api_key(
-            "script",
-            &sb_store::hash_api_key(key),
-            "agent",
-            SystemClock.now(),
-        )
-        .await
-        .unwrap();
+    common::issue_key(&app.store, key, "agent", None).await;
     let r = app
         .http
         .get(format!("{}/api/v1/cases", app.url))

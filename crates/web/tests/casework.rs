@@ -127,15 +127,7 @@ async fn send(
 
 async fn supervisor_key(app: &App) -> String {
     let key = "sb_test_supervisor_key";
-    app.store
-        .create_api_key(
-            "sup",
-            &sb_store::hash_api_key(key),
-            "supervisor",
-            sb_domain::Timestamp(0),
-        )
-        .await
-        .unwrap();
+    common::issue_key(&app.store, key, "supervisor", None).await;
     key.to_owned()
 }
 

@@ -128,3 +128,22 @@ fn when_every_bucket_is_busy_the_one_touched_longest_ago_is_forgotten() {
     assert!(limiter.check("c", t5).is_err());
     assert_eq!(limiter.check("b", t5), Ok(()));
 }
+
+#[test]
+fn a_spent_address_is_seen_as_blocked_without_spending_more() {
+    let limiter = RateLimiter::new(2, 1.0, 100);
+    let t0 = Instant::now();
+    assert_eq!(
+        limiter.blocked("10.0.0.9", t0),
+        None,
+        "unknown keys are not blocked"
+    );
+    limiter.check("10.0.0.9", t0).unwrap();
+    assert_eq!(limiter.blocked("10.0.0.9", t0), None);
+    limiter.check("10.0.0.9", t0).unwrap();
+    let wait = limiter.blocked("10.0.0.9", t0).unwrap();
+    assert_eq!(wait, Duration::from_secs(1));
+    // Looking did not spend: after the wait, one request passes.
+    assert_eq!(limiter.blocked("10.0.0.9", t0 + wait), None);
+    assert_eq!(limiter.check("10.0.0.9", t0 + wait), Ok(()));
+}

@@ -31,6 +31,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         8,
         include_str!("../../migrations/postgres/0008_workflow.sql"),
     ),
+    (
+        9,
+        include_str!("../../migrations/postgres/0009_governance.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming the migration lock.

@@ -12,8 +12,8 @@ use crate::rows::{
     TargetRow, json_text, outbox_sql,
 };
 use crate::{
-    ApiKey, Appended, CaseFilter, Counts, IdentityLink, InboundStats, MessageRecord, Page, Result,
-    Store, StoreError, TargetStats, User,
+    Appended, CaseFilter, Counts, IdentityLink, InboundStats, MessageRecord, Page, Result, Store,
+    StoreError, TargetStats,
 };
 use async_trait::async_trait;
 use sb_domain::case::{CaseContext, CasePlan, CaseTouch, KnownCustomer, OpenCase, PlanMessage};
@@ -953,77 +953,35 @@ impl Store for PgStore {
     ) -> Result<Vec<crate::StoredReply>> {
         self.list_replies_shared(case_id, status, limit).await
     }
-
-    async fn create_api_key(
-        &self,
-        name: &str,
-        key_hash: &str,
-        role: &str,
-        now: Timestamp,
-    ) -> Result<String> {
-        let id = format!("key_{}", ulid::Ulid::generate());
-        sqlx::query("INSERT INTO api_keys (id, name, key_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&id)
-            .bind(name)
-            .bind(key_hash)
-            .bind(role)
-            .bind(now.millis())
-            .execute(&self.pool)
-            .await?;
-        Ok(id)
-    }
-
-    async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>> {
-        let row: Option<(String, String, String, Option<i64>, Option<i64>)> = sqlx::query_as(
-            "SELECT id, name, role, expires_at, revoked_at FROM api_keys WHERE key_hash = $1",
-        )
-        .bind(key_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|(id, name, role, expires_at, revoked_at)| ApiKey {
-            id,
-            name,
-            role,
-            expires_at: expires_at.map(Timestamp),
-            revoked_at: revoked_at.map(Timestamp),
-        }))
-    }
-
-    async fn upsert_user(
-        &self,
-        login: &str,
-        password_hash: &str,
-        role: &str,
-        now: Timestamp,
-    ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO users (login, password_hash, role, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (login) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role",
-        )
-        .bind(login)
-        .bind(password_hash)
-        .bind(role)
-        .bind(now.millis())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn user(&self, login: &str) -> Result<Option<User>> {
-        let row: Option<(String, String, String)> =
-            sqlx::query_as("SELECT login, password_hash, role FROM users WHERE login = $1")
-                .bind(login)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.map(|(login, password_hash, role)| User {
-            login,
-            password_hash,
-            role,
-        }))
-    }
 }
 
 impl PgStore {
+    /// Reclaims the row versions an erasure left behind, so they are not read back from
+    /// the table files.
+    async fn compact_files(&self) -> Result<()> {
+        for table in [
+            "messages",
+            "message_revisions",
+            "identities",
+            "customers",
+            "cases",
+            "case_events",
+            "replies",
+            "outbox",
+            "outbox_attempts",
+            "audit_log",
+            "identity_suggestions",
+            "customer_merges",
+        ] {
+            sqlx::query(AssertSqlSafe(format!("VACUUM {table}")))
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
     crate::shared::shared_store_methods!(pool, pool, "FOR UPDATE SKIP LOCKED", " FOR UPDATE");
     crate::workflow::workflow_store_methods!(pool, pool, "FOR UPDATE SKIP LOCKED");
 }
+
+crate::governance::governance_store_impl!(PgStore, pool, pool, " FOR UPDATE", sqlx::Postgres);

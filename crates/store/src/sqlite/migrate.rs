@@ -28,6 +28,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0007_status_feed.sql"),
     ),
     (8, include_str!("../../migrations/sqlite/0008_workflow.sql")),
+    (
+        9,
+        include_str!("../../migrations/sqlite/0009_governance.sql"),
+    ),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<()> {

@@ -12,8 +12,8 @@ use crate::rows::{
     TargetRow, outbox_sql,
 };
 use crate::{
-    ApiKey, Appended, CaseFilter, Counts, IdentityLink, InboundStats, MessageRecord, Page, Result,
-    Store, StoreError, TargetStats, User,
+    Appended, CaseFilter, Counts, IdentityLink, InboundStats, MessageRecord, Page, Result, Store,
+    StoreError, TargetStats,
 };
 use async_trait::async_trait;
 use sb_domain::case::{CaseContext, CasePlan, KnownCustomer, OpenCase, PlanMessage};
@@ -59,7 +59,10 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
             .pragma("cache_size", "-16000")
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            // Deleted and overwritten content is zeroed, so erased personal data does not
+            // linger in free pages.
+            .pragma("secure_delete", "on");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -74,6 +77,19 @@ impl SqliteStore {
             .connect_with(opts.read_only(true))
             .await?;
         Ok(Self { writer, reader })
+    }
+
+    /// Rewrites the file without free pages and empties the write-ahead log, so nothing an
+    /// erasure removed survives in either.
+    async fn compact_files(&self) -> Result<()> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.writer)
+            .await?;
+        sqlx::query("VACUUM").execute(&self.writer).await?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.writer)
+            .await?;
+        Ok(())
     }
 
     async fn messages_where(&self, clause: &str, ids: &[&str]) -> Result<Vec<Message>> {
@@ -724,75 +740,6 @@ impl Store for SqliteStore {
     ) -> Result<Vec<crate::StoredReply>> {
         self.list_replies_shared(case_id, status, limit).await
     }
-
-    async fn create_api_key(
-        &self,
-        name: &str,
-        key_hash: &str,
-        role: &str,
-        now: Timestamp,
-    ) -> Result<String> {
-        let id = format!("key_{}", ulid::Ulid::generate());
-        sqlx::query("INSERT INTO api_keys (id, name, key_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&id)
-            .bind(name)
-            .bind(key_hash)
-            .bind(role)
-            .bind(now.millis())
-            .execute(&self.writer)
-            .await?;
-        Ok(id)
-    }
-
-    async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>> {
-        let row = sqlx::query(
-            "SELECT id, name, role, expires_at, revoked_at FROM api_keys WHERE key_hash = $1",
-        )
-        .bind(key_hash)
-        .fetch_optional(&self.reader)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some(ApiKey {
-            id: row.try_get(0)?,
-            name: row.try_get(1)?,
-            role: row.try_get(2)?,
-            expires_at: row.try_get::<Option<i64>, _>(3)?.map(Timestamp),
-            revoked_at: row.try_get::<Option<i64>, _>(4)?.map(Timestamp),
-        }))
-    }
-
-    async fn upsert_user(
-        &self,
-        login: &str,
-        password_hash: &str,
-        role: &str,
-        now: Timestamp,
-    ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO users (login, password_hash, role, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (login) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role",
-        )
-        .bind(login)
-        .bind(password_hash)
-        .bind(role)
-        .bind(now.millis())
-        .execute(&self.writer)
-        .await?;
-        Ok(())
-    }
-
-    async fn user(&self, login: &str) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT login, password_hash, role FROM users WHERE login = $1")
-            .bind(login)
-            .fetch_optional(&self.reader)
-            .await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some(User {
-            login: row.try_get(0)?,
-            password_hash: row.try_get(1)?,
-            role: row.try_get(2)?,
-        }))
-    }
 }
 
 async fn apply_plan(conn: &mut SqliteConnection, plan: &CasePlan, now: Timestamp) -> Result<()> {
@@ -820,6 +767,8 @@ impl SqliteStore {
     crate::shared::shared_store_methods!(writer, reader, "", "");
     crate::workflow::workflow_store_methods!(writer, reader, "");
 }
+
+crate::governance::governance_store_impl!(SqliteStore, writer, reader, "", sqlx::Sqlite);
 
 #[cfg(test)]
 mod tests {

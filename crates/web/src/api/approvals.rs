@@ -167,8 +167,8 @@ pub async fn decision(
         status,
         &requirements,
         &reply.author,
-        &who.key_id,
-        &who.role,
+        &who.actor,
+        who.role.as_str(),
         &d,
     )
     .map_err(|e| match e {
@@ -209,13 +209,13 @@ pub async fn decision(
         }
         reply.doc["text"] = serde_json::json!(text);
         if let Some(v) = reply.doc["versions"].as_array_mut() {
-            v.push(serde_json::json!({ "text": text, "by": who.key_id, "at": now }));
+            v.push(serde_json::json!({ "text": text, "by": who.actor, "at": now }));
         }
         reply.doc["plan"] = serde_json::json!(plan);
     }
     if let Some(list) = reply.doc["decisions"].as_array_mut() {
         list.push(serde_json::json!({
-            "by": who.key_id, "role": who.role, "at": now,
+            "by": who.actor, "role": who.role.as_str(), "at": now,
             "outcome": outcome.as_str(), "decision": d,
         }));
     }
@@ -225,7 +225,7 @@ pub async fn decision(
     } else {
         "reply.rejected"
     };
-    flow.update(&case_id, &who.key_id, false, |edit| {
+    flow.update(&case_id, &who.actor, false, |edit| {
         edit.event(
             event,
             now,

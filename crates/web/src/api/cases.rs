@@ -108,11 +108,17 @@ fn filter_of(q: &CaseQuery) -> Result<(CaseFilter, Page), Problem> {
 )]
 pub async fn list(
     State(state): State<AppState>,
+    axum::Extension(who): axum::Extension<crate::auth::Principal>,
     query: Result<Query<CaseQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<CasePage>, Problem> {
     let Query(q) = query.map_err(|e| Problem::new(ErrorCode::InvalidQuery, e.body_text()))?;
     let (filter, page) = filter_of(&q)?;
-    let items = state.store.list_cases(&filter, &page).await?;
+    let mut items = state.store.list_cases(&filter, &page).await?;
+    if !who.can(sb_domain::Permission::PersonalRead) {
+        for c in &mut items {
+            c.subject = crate::redact::HIDDEN.to_owned();
+        }
+    }
     let next_cursor = if items.len() == page.limit as usize {
         items.last().map(|c| c.id.to_string())
     } else {
@@ -179,7 +185,8 @@ pub struct CaseContextView {
 pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<CaseDetail>, Problem> {
+    axum::Extension(who): axum::Extension<crate::auth::Principal>,
+) -> Result<axum::response::Response, Problem> {
     let id = parse_id(&id, CaseId::parse, "case")?;
     let case = state
         .store
@@ -239,14 +246,39 @@ pub async fn get(
         past_cases,
         sentiment,
     };
-    Ok(Json(CaseDetail {
+    let mut detail = CaseDetail {
         case,
         messages,
         customer,
         outbox,
         workflow,
         context,
-    }))
+    };
+    if !who.can(sb_domain::Permission::PersonalRead) {
+        redact(&mut detail);
+    }
+    let note = crate::audit::AuditNote::customer(detail.case.customer_id.as_str());
+    Ok(note.on(Json(detail)))
+}
+
+/// The case as a reader without `personal.read` sees it.
+fn redact(d: &mut CaseDetail) {
+    d.case.subject = crate::redact::HIDDEN.to_owned();
+    d.messages.iter_mut().for_each(crate::redact::message);
+    if let Some(c) = &mut d.customer {
+        crate::redact::customer(c);
+    }
+    for o in &mut d.outbox {
+        o.payload = serde_json::Value::Null;
+    }
+    if let Some(w) = &mut d.workflow {
+        for e in &mut w.events {
+            sb_governance::personal::scrub(&mut e.data);
+        }
+    }
+    for p in &mut d.context.past_cases {
+        p.subject = crate::redact::HIDDEN.to_owned();
+    }
 }
 
 #[utoipa::path(

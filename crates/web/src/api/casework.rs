@@ -196,7 +196,7 @@ pub async fn update(
         check_tag(t)?;
     }
     let now = flow.now();
-    flow.update(&id, &who.key_id, false, |edit| {
+    flow.update(&id, &who.actor, false, |edit| {
         if let Some(v) = req.expected_version
             && v != edit.work.version
         {
@@ -274,7 +274,7 @@ pub async fn note(
     }
     let flow = state.casework.clone();
     let now = flow.now();
-    flow.update(&id, &who.key_id, false, |edit| {
+    flow.update(&id, &who.actor, false, |edit| {
         edit.note(text, now);
         Ok(())
     })
@@ -304,7 +304,7 @@ pub async fn acknowledge(
     let flow = state.casework.clone();
     let now = flow.now();
     let done = flow
-        .update(&id, &who.key_id, false, |edit| {
+        .update(&id, &who.actor, false, |edit| {
             Ok(edit.acknowledge(&name, now))
         })
         .await?;

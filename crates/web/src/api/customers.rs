@@ -20,14 +20,19 @@ use sb_domain::{Customer, CustomerId};
 pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Customer>, Problem> {
+    axum::Extension(who): axum::Extension<crate::auth::Principal>,
+) -> Result<axum::response::Response, Problem> {
     let id = parse_id(&id, CustomerId::parse, "customer")?;
     let c = state
         .store
         .customer(&id)
         .await?
         .ok_or_else(|| Problem::not_found(format!("no customer `{id}`")))?;
-    Ok(Json(c))
+    let mut c = c;
+    if !who.can(sb_domain::Permission::PersonalRead) {
+        crate::redact::customer(&mut c);
+    }
+    Ok(crate::audit::AuditNote::customer(id.as_str()).on(Json(c)))
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]

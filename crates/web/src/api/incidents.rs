@@ -130,7 +130,7 @@ pub async fn open(
                 .and_then(Severity::parse)
                 .unwrap_or(Severity::Error);
             let sev = severity(req.severity.as_deref(), default)?;
-            let mut i = Incident::from_alert(&alert, sev, &who.key_id, now);
+            let mut i = Incident::from_alert(&alert, sev, &who.actor, now);
             if let Some(t) = req
                 .title
                 .as_deref()
@@ -155,7 +155,7 @@ pub async fn open(
                     .with_field("title")
                 })?;
             let sev = severity(req.severity.as_deref(), Severity::Error)?;
-            Incident::open(title, sev, &who.key_id, now)
+            Incident::open(title, sev, &who.actor, now)
         }
     };
     state.store.insert_incident(&incident, now).await?;
@@ -273,7 +273,7 @@ pub async fn update(
             return Err(Problem::not_found(format!("no case `{cid}`")));
         }
     }
-    let actor = who.key_id.clone();
+    let actor = who.actor.clone();
     let incident = change(&state, &id, |i| {
         let now = SystemClock.now();
         if let Some(a) = &req.alert_id {

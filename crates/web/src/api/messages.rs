@@ -113,19 +113,30 @@ pub(crate) fn parse_id<T>(
 pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<MessageView>, Problem> {
+    axum::Extension(who): axum::Extension<crate::auth::Principal>,
+) -> Result<axum::response::Response, Problem> {
     let id = parse_id(&id, MessageId::parse, "message")?;
     let message = state
         .store
         .message(&id)
         .await?
         .ok_or_else(|| Problem::not_found(format!("no message `{id}`")))?;
-    let revisions = if message.edited_at.is_some() || message.removed_at.is_some() {
+    let mut message = message;
+    let personal = who.can(sb_domain::Permission::PersonalRead);
+    let revisions = if personal && (message.edited_at.is_some() || message.removed_at.is_some()) {
         state.store.message_revisions(&id).await?
     } else {
         Vec::new()
     };
-    Ok(Json(MessageView { message, revisions }))
+    if !personal {
+        crate::redact::message(&mut message);
+    }
+    let note = message
+        .customer_id
+        .as_ref()
+        .map(|c| crate::audit::AuditNote::customer(c.as_str()))
+        .unwrap_or_default();
+    Ok(note.on(Json(MessageView { message, revisions })))
 }
 
 /// One message as the API shows it: the stored message and, when the platform reported edits

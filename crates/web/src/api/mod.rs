@@ -2,16 +2,21 @@
 
 pub mod alerts;
 pub mod approvals;
+pub mod audit;
 pub mod cases;
 pub mod casework;
 pub mod connectors;
 pub mod customers;
 pub mod events;
 pub mod incidents;
+pub mod keys;
 pub mod messages;
+pub mod privacy;
 pub mod replies;
 pub mod rules;
+pub mod session;
 pub mod status;
+pub mod users;
 
 use crate::AppState;
 use crate::problem::Problem;
@@ -63,7 +68,7 @@ pub fn next_cursor<T>(items: &[T], page: &Page, id: impl Fn(&T) -> String) -> Op
         .then(|| items.last().map(id))
         .flatten()
 }
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -81,10 +86,7 @@ pub fn routes() -> Router<AppState> {
         .route("/replies", get(approvals::list))
         .route("/replies/{id}", get(approvals::get))
         .route("/replies/{id}/decision", post(approvals::decision))
-        .route(
-            "/agents/{id}/presence",
-            axum::routing::put(casework::presence),
-        )
+        .route("/agents/{id}/presence", put(casework::presence))
         .route("/cases/{id}/replies", post(replies::create))
         .route("/connectors", get(connectors::health))
         .route("/connectors/{target}/resume", post(connectors::resume))
@@ -92,6 +94,25 @@ pub fn routes() -> Router<AppState> {
         .route("/outbox/{id}", get(connectors::get))
         .route("/customers/{id}", get(customers::get))
         .route("/customers/{id}/identities", post(customers::link))
+        .route("/customers/{id}/export", get(privacy::export))
+        .route("/customers/{id}/erase", post(privacy::erase))
+        .route(
+            "/customers/{id}/legal-hold",
+            put(privacy::hold).delete(privacy::release),
+        )
+        .route("/keys", get(keys::list).post(keys::create))
+        .route("/keys/{id}/rotate", post(keys::rotate))
+        .route("/keys/{id}", delete(keys::revoke))
+        .route("/users", get(users::list))
+        .route("/users/{login}", put(users::put).delete(users::disable))
+        .route("/audit", get(audit::list))
+        .route("/audit/verify", get(audit::verify))
+        .route(
+            "/session",
+            post(session::login)
+                .get(session::whoami)
+                .delete(session::logout),
+        )
         .route("/queues", get(cases::queues))
         .route("/events", get(events::stream))
         .route("/alerts", get(alerts::list))

@@ -311,13 +311,13 @@ pub async fn create(
         metrics::counter!("switchboard_reply_claim_warnings_total")
             .increment(warnings.len() as u64);
     }
-    let automated = req.automated || who.role == "automation";
+    let automated = req.automated;
     let reply_id = format!("rp_{}", ulid::Ulid::generate());
     let pending = !requirements.is_empty();
     let mut reply = StoredReply {
         id: reply_id.clone(),
         case_id: case_id.clone(),
-        author: who.key_id.clone(),
+        author: who.actor.clone(),
         automated,
         status: if pending {
             "pending_approval"
@@ -329,7 +329,7 @@ pub async fn create(
             "target": target,
             "key": key,
             "text": text,
-            "versions": [{ "text": text, "by": who.key_id, "at": now }],
+            "versions": [{ "text": text, "by": who.actor, "at": now }],
             "plan": plan,
             "requirements": requirements,
             "decisions": [],
@@ -342,7 +342,7 @@ pub async fn create(
     if pending {
         state.store.insert_reply(&reply).await?;
         let reasons: Vec<&str> = requirements.iter().map(|r| r.reason.as_str()).collect();
-        flow.update(&case_id, &who.key_id, false, |edit| {
+        flow.update(&case_id, &who.actor, false, |edit| {
             edit.event(
                 "reply.pending_approval",
                 now,

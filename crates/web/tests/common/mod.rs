@@ -157,3 +157,18 @@ impl App {
         panic!("message {id} was not processed");
     }
 }
+
+/// Issues `key` in the store with `role` (and `scopes`, when given), as `POST /keys` would.
+pub async fn issue_key(store: &Arc<dyn Store>, key: &str, role: &str, scopes: Option<&[&str]>) {
+    store
+        .create_api_key(&sb_store::NewApiKey {
+            name: format!("{role} key"),
+            key_hash: sb_store::hash_api_key(key),
+            role: role.into(),
+            scopes: scopes.map(|s| s.iter().map(|x| (*x).to_owned()).collect()),
+            created_at: sb_domain::Timestamp(0),
+            expires_at: None,
+        })
+        .await
+        .unwrap();
+}

@@ -1,0 +1,643 @@
+//! Store methods of governance (G1–G4), the same SQL on both back ends: API keys and users,
+//! browser sessions, the audit chain, legal holds, erasure and retention.
+//!
+//! The audit chain is appended under the `audit_head` row, locked for the transaction, so
+//! two processes never both extend the same entry; the hashing rules live in `sb-governance`.
+
+pub(crate) const AUDIT_COLUMNS: &str = "seq, at, actor, role, action, subject, customer_id, \
+    origin, outcome, detail, detail_digest, prev_hash, hash";
+
+pub(crate) const API_KEY_COLUMNS: &str =
+    "id, name, role, scopes, created_at, expires_at, revoked_at, rotated_to";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AuditRow {
+    seq: i64,
+    at: i64,
+    actor: String,
+    role: Option<String>,
+    action: String,
+    subject: Option<String>,
+    customer_id: Option<String>,
+    origin: Option<String>,
+    outcome: i32,
+    detail: Option<String>,
+    detail_digest: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl AuditRow {
+    pub(crate) fn into_entry(self) -> crate::Result<sb_governance::AuditEntry> {
+        let detail = self
+            .detail
+            .map(|d| serde_json::from_str(&d))
+            .transpose()
+            .map_err(|e| crate::StoreError::Corrupt(format!("audit entry {}: {e}", self.seq)))?;
+        Ok(sb_governance::AuditEntry {
+            seq: self.seq,
+            record: sb_governance::AuditRecord {
+                at_ms: self.at,
+                actor: self.actor,
+                role: self.role,
+                action: self.action,
+                subject: self.subject,
+                customer_id: self.customer_id,
+                origin: self.origin,
+                outcome: u16::try_from(self.outcome).unwrap_or(0),
+                detail,
+            },
+            detail_digest: self.detail_digest,
+            prev_hash: self.prev_hash,
+            hash: self.hash,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ApiKeyRow {
+    id: String,
+    name: String,
+    role: String,
+    scopes: Option<String>,
+    created_at: i64,
+    expires_at: Option<i64>,
+    revoked_at: Option<i64>,
+    rotated_to: Option<String>,
+}
+
+impl ApiKeyRow {
+    pub(crate) fn into_domain(self) -> crate::Result<crate::ApiKey> {
+        let scopes = self
+            .scopes
+            .map(|s| serde_json::from_str(&s))
+            .transpose()
+            .map_err(|e| crate::StoreError::Corrupt(format!("key {} scopes: {e}", self.id)))?;
+        Ok(crate::ApiKey {
+            id: self.id,
+            name: self.name,
+            role: self.role,
+            scopes,
+            created_at: sb_domain::Timestamp(self.created_at),
+            expires_at: self.expires_at.map(sb_domain::Timestamp),
+            revoked_at: self.revoked_at.map(sb_domain::Timestamp),
+            rotated_to: self.rotated_to,
+        })
+    }
+}
+
+macro_rules! governance_store_impl {
+    ($ty:ty, $w:ident, $r:ident, $row_lock:literal, $db:ty) => {
+        impl $ty {
+        async fn insert_api_key(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            key: &crate::NewApiKey,
+        ) -> Result<String> {
+            let id = format!("key_{}", ulid::Ulid::generate());
+            let scopes = key
+                .scopes
+                .as_ref()
+                .map(|s| serde_json::to_string(s).unwrap_or_else(|_| "[]".into()));
+            sqlx::query(
+                "INSERT INTO api_keys (id, name, key_hash, role, scopes, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&id)
+            .bind(&key.name)
+            .bind(&key.key_hash)
+            .bind(&key.role)
+            .bind(scopes)
+            .bind(key.created_at.millis())
+            .bind(key.expires_at.map(|t| t.millis()))
+            .execute(&mut **tx)
+            .await?;
+            Ok(id)
+        }
+
+        async fn api_key_where(
+            &self,
+            clause: &str,
+            value: &str,
+        ) -> Result<Option<crate::ApiKey>> {
+            let sql = format!(
+                "SELECT {} FROM api_keys WHERE {clause} = $1",
+                crate::governance::API_KEY_COLUMNS
+            );
+            let row: Option<crate::governance::ApiKeyRow> = sqlx::query_as(AssertSqlSafe(sql))
+                .bind(value)
+                .fetch_optional(&self.$w)
+                .await?;
+            row.map(crate::governance::ApiKeyRow::into_domain)
+                .transpose()
+        }
+
+        async fn users_where(
+            &self,
+            login: Option<&str>,
+        ) -> Result<Vec<crate::User>> {
+            let rows: Vec<(String, String, String, Option<i64>)> = sqlx::query_as(
+                "SELECT login, password_hash, role, disabled_at FROM users \
+                 WHERE ($1 IS NULL OR login = $1) ORDER BY login",
+            )
+            .bind(login)
+            .fetch_all(&self.$w)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(login, password_hash, role, disabled)| crate::User {
+                    login,
+                    password_hash,
+                    role,
+                    disabled_at: disabled.map(Timestamp),
+                })
+                .collect())
+        }
+
+        }
+
+        #[async_trait::async_trait]
+        impl crate::GovernanceStore for $ty {
+        async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<crate::ApiKey>> {
+            self.api_key_where("key_hash", key_hash).await
+        }
+
+        async fn api_key(&self, id: &str) -> Result<Option<crate::ApiKey>> {
+            self.api_key_where("id", id).await
+        }
+
+        async fn user(&self, login: &str) -> Result<Option<crate::User>> {
+            Ok(self.users_where(Some(login)).await?.pop())
+        }
+
+        async fn users(&self) -> Result<Vec<crate::User>> {
+            self.users_where(None).await
+        }
+
+        async fn compact(&self) -> Result<()> {
+            self.compact_files().await
+        }
+
+        async fn create_api_key(&self, key: &crate::NewApiKey) -> Result<String> {
+            let mut tx = self.$w.begin().await?;
+            let id = Self::insert_api_key(&mut tx, key).await?;
+            tx.commit().await?;
+            Ok(id)
+        }
+
+        async fn api_keys(&self) -> Result<Vec<crate::ApiKey>> {
+            let sql = format!(
+                "SELECT {} FROM api_keys ORDER BY created_at, id",
+                crate::governance::API_KEY_COLUMNS
+            );
+            let rows: Vec<crate::governance::ApiKeyRow> = sqlx::query_as(AssertSqlSafe(sql))
+                .fetch_all(&self.$r)
+                .await?;
+            rows.into_iter()
+                .map(crate::governance::ApiKeyRow::into_domain)
+                .collect()
+        }
+
+        async fn rotate_api_key(
+            &self,
+            id: &str,
+            next: &crate::NewApiKey,
+            old_expires_at: Timestamp,
+        ) -> Result<Option<String>> {
+            let mut tx = self.$w.begin().await?;
+            let live: Option<(Option<i64>,)> = sqlx::query_as(concat!(
+                "SELECT expires_at FROM api_keys WHERE id = $1 AND revoked_at IS NULL \
+                 AND rotated_to IS NULL",
+                $row_lock
+            ))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((expires_at,)) = live else {
+                tx.rollback().await?;
+                return Ok(None);
+            };
+            let new_id = Self::insert_api_key(&mut tx, next).await?;
+            let until = expires_at.map_or(old_expires_at.millis(), |e| e.min(old_expires_at.millis()));
+            sqlx::query("UPDATE api_keys SET expires_at = $1, rotated_to = $2 WHERE id = $3")
+                .bind(until)
+                .bind(&new_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(Some(new_id))
+        }
+
+        async fn revoke_api_key(&self, id: &str, now: Timestamp) -> Result<bool> {
+            let done = sqlx::query(
+                "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            )
+            .bind(now.millis())
+            .bind(id)
+            .execute(&self.$w)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        }
+
+        async fn upsert_user(
+            &self,
+            login: &str,
+            password_hash: &str,
+            role: &str,
+            now: Timestamp,
+        ) -> Result<()> {
+            let mut tx = self.$w.begin().await?;
+            sqlx::query(
+                "INSERT INTO users (login, password_hash, role, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (login) DO UPDATE SET password_hash = excluded.password_hash, \
+                 role = excluded.role, disabled_at = NULL",
+            )
+            .bind(login)
+            .bind(password_hash)
+            .bind(role)
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await?;
+            // A new password or role ends the sessions opened under the old one.
+            sqlx::query("DELETE FROM sessions WHERE login = $1")
+                .bind(login)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        }
+
+        async fn disable_user(&self, login: &str, now: Timestamp) -> Result<bool> {
+            let mut tx = self.$w.begin().await?;
+            let done = sqlx::query(
+                "UPDATE users SET disabled_at = $1 WHERE login = $2 AND disabled_at IS NULL",
+            )
+            .bind(now.millis())
+            .bind(login)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM sessions WHERE login = $1")
+                .bind(login)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(done.rows_affected() == 1)
+        }
+
+        async fn create_session(&self, s: &crate::Session) -> Result<()> {
+            sqlx::query(
+                "INSERT INTO sessions (token_hash, login, csrf, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&s.token_hash)
+            .bind(&s.login)
+            .bind(&s.csrf)
+            .bind(s.created_at.millis())
+            .bind(s.expires_at.millis())
+            .execute(&self.$w)
+            .await?;
+            Ok(())
+        }
+
+        async fn session(&self, token_hash: &str) -> Result<Option<crate::Session>> {
+            let row: Option<(String, String, String, i64, i64)> = sqlx::query_as(
+                "SELECT token_hash, login, csrf, created_at, expires_at FROM sessions \
+                 WHERE token_hash = $1",
+            )
+            .bind(token_hash)
+            .fetch_optional(&self.$w)
+            .await?;
+            Ok(row.map(|(token_hash, login, csrf, created, expires)| crate::Session {
+                token_hash,
+                login,
+                csrf,
+                created_at: Timestamp(created),
+                expires_at: Timestamp(expires),
+            }))
+        }
+
+        async fn delete_session(&self, token_hash: &str) -> Result<()> {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                .bind(token_hash)
+                .execute(&self.$w)
+                .await?;
+            Ok(())
+        }
+
+        async fn append_audit(
+            &self,
+            records: Vec<sb_governance::AuditRecord>,
+        ) -> Result<Vec<i64>> {
+            if records.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut tx = self.$w.begin().await?;
+            let (mut seq, mut prev): (i64, String) = sqlx::query_as(concat!(
+                "SELECT seq, hash FROM audit_head WHERE id = 1",
+                $row_lock
+            ))
+            .fetch_one(&mut *tx)
+            .await?;
+            let mut seqs = Vec::with_capacity(records.len());
+            for record in records {
+                seq += 1;
+                let e = sb_governance::audit::seal(seq, &prev, record);
+                let sql = format!(
+                    "INSERT INTO audit_log ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                    crate::governance::AUDIT_COLUMNS
+                );
+                sqlx::query(AssertSqlSafe(sql))
+                    .bind(e.seq)
+                    .bind(e.record.at_ms)
+                    .bind(&e.record.actor)
+                    .bind(e.record.role.as_deref())
+                    .bind(&e.record.action)
+                    .bind(e.record.subject.as_deref())
+                    .bind(e.record.customer_id.as_deref())
+                    .bind(e.record.origin.as_deref())
+                    .bind(i32::from(e.record.outcome))
+                    .bind(e.record.detail.as_ref().map(|d| d.to_string()))
+                    .bind(&e.detail_digest)
+                    .bind(&e.prev_hash)
+                    .bind(&e.hash)
+                    .execute(&mut *tx)
+                    .await?;
+                seqs.push(e.seq);
+                prev = e.hash;
+            }
+            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                .bind(seq)
+                .bind(&prev)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(seqs)
+        }
+
+        async fn audit_entries(
+            &self,
+            customer: Option<&CustomerId>,
+            after_seq: i64,
+            limit: u32,
+        ) -> Result<Vec<sb_governance::AuditEntry>> {
+            let sql = format!(
+                "SELECT {} FROM audit_log WHERE seq > $1 AND ($2 IS NULL OR customer_id = $2) \
+                 ORDER BY seq LIMIT $3",
+                crate::governance::AUDIT_COLUMNS
+            );
+            let rows: Vec<crate::governance::AuditRow> = sqlx::query_as(AssertSqlSafe(sql))
+                .bind(after_seq)
+                .bind(customer.map(|c| c.as_str()))
+                .bind(i64::from(limit))
+                .fetch_all(&self.$r)
+                .await?;
+            rows.into_iter()
+                .map(crate::governance::AuditRow::into_entry)
+                .collect()
+        }
+
+        async fn audit_head(&self) -> Result<(i64, String)> {
+            Ok(sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+                .fetch_one(&self.$r)
+                .await?)
+        }
+
+        async fn set_legal_hold(
+            &self,
+            customer: &CustomerId,
+            reason: Option<&str>,
+        ) -> Result<bool> {
+            let done = sqlx::query("UPDATE customers SET legal_hold = $1 WHERE id = $2")
+                .bind(reason)
+                .bind(customer.as_str())
+                .execute(&self.$w)
+                .await?;
+            Ok(done.rows_affected() == 1)
+        }
+
+        async fn legal_hold(
+            &self,
+            customer: &CustomerId,
+        ) -> Result<Option<Option<String>>> {
+            let row: Option<(Option<String>,)> =
+                sqlx::query_as("SELECT legal_hold FROM customers WHERE id = $1")
+                    .bind(customer.as_str())
+                    .fetch_optional(&self.$w)
+                    .await?;
+            Ok(row.map(|(h,)| h))
+        }
+
+        async fn customer_messages(
+            &self,
+            customer: &CustomerId,
+        ) -> Result<Vec<Message>> {
+            let sql = format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE customer_id = $1 ORDER BY seq"
+            );
+            let rows: Vec<MessageRow> = sqlx::query_as(AssertSqlSafe(sql))
+                .bind(customer.as_str())
+                .fetch_all(&self.$r)
+                .await?;
+            rows.into_iter().map(MessageRow::into_domain).collect()
+        }
+
+        /// Removes the customer's personal data everywhere it is stored, in one transaction.
+        async fn erase_customer(
+            &self,
+            customer: &CustomerId,
+            now: Timestamp,
+        ) -> Result<crate::Erasure> {
+            let mut tx = self.$w.begin().await?;
+            let hold: Option<(Option<String>,)> = sqlx::query_as(concat!(
+                "SELECT legal_hold FROM customers WHERE id = $1",
+                $row_lock
+            ))
+            .bind(customer.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            match hold {
+                None => return Ok(crate::Erasure::Unknown),
+                Some((Some(reason),)) => return Ok(crate::Erasure::Held(reason)),
+                Some((None,)) => {}
+            }
+            let id = customer.as_str();
+            let mut counts = crate::ErasureCounts::default();
+            // Messages still on their way through the pipeline carry no customer yet; their
+            // author handle names them.
+            let message_ids: Vec<(String,)> = sqlx::query_as(
+                "SELECT id FROM messages WHERE customer_id = $1 OR (customer_id IS NULL AND \
+                 source || ':' || lower(author_handle) IN (SELECT key FROM identities WHERE customer_id = $1))",
+            )
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+            for (m,) in &message_ids {
+                sqlx::query("DELETE FROM message_revisions WHERE message_id = $1")
+                    .bind(m)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "UPDATE messages SET text = '', author_handle = '', author_name = NULL, \
+                     raw = '{}', pii = NULL, metrics = '{}', in_reply_to = NULL, erased_at = $1 \
+                     WHERE id = $2",
+                )
+                .bind(now.millis())
+                .bind(m)
+                .execute(&mut *tx)
+                .await?;
+            }
+            counts.messages = message_ids.len() as u64;
+            counts.identities = sqlx::query("DELETE FROM identities WHERE customer_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            sqlx::query("UPDATE customers SET display_name = NULL, erased_at = $1 WHERE id = $2")
+                .bind(now.millis())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let cases: Vec<(String,)> = sqlx::query_as("SELECT id FROM cases WHERE customer_id = $1")
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
+            for (case,) in &cases {
+                sqlx::query("UPDATE cases SET subject = '' WHERE id = $1")
+                    .bind(case)
+                    .execute(&mut *tx)
+                    .await?;
+                let events: Vec<(i64, String)> =
+                    sqlx::query_as("SELECT seq, data FROM case_events WHERE case_id = $1")
+                        .bind(case)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                for (seq, data) in events {
+                    let mut doc: serde_json::Value =
+                        serde_json::from_str(&data).unwrap_or(serde_json::Value::Null);
+                    if sb_governance::personal::scrub(&mut doc) {
+                        sqlx::query("UPDATE case_events SET data = $1 WHERE seq = $2")
+                            .bind(doc.to_string())
+                            .bind(seq)
+                            .execute(&mut *tx)
+                            .await?;
+                        counts.case_events += 1;
+                    }
+                }
+                let replies: Vec<(String, String)> =
+                    sqlx::query_as("SELECT id, doc FROM replies WHERE case_id = $1")
+                        .bind(case)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                for (reply, doc) in replies {
+                    let mut doc: serde_json::Value =
+                        serde_json::from_str(&doc).unwrap_or(serde_json::Value::Null);
+                    sb_governance::personal::scrub(&mut doc);
+                    sqlx::query("UPDATE replies SET doc = $1 WHERE id = $2")
+                        .bind(doc.to_string())
+                        .bind(&reply)
+                        .execute(&mut *tx)
+                        .await?;
+                    counts.replies += 1;
+                }
+                let outbox: Vec<(String,)> =
+                    sqlx::query_as("SELECT id FROM outbox WHERE subject = $1")
+                        .bind(case)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                for (item,) in outbox {
+                    sqlx::query("UPDATE outbox SET payload = '{}', last_error = NULL WHERE id = $1")
+                        .bind(&item)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("UPDATE outbox_attempts SET error = NULL WHERE outbox_id = $1")
+                        .bind(&item)
+                        .execute(&mut *tx)
+                        .await?;
+                    counts.outbox += 1;
+                }
+                counts.audit_details += sqlx::query(
+                    "UPDATE audit_log SET detail = NULL WHERE subject = $1 AND detail IS NOT NULL",
+                )
+                .bind(format!("case:{case}"))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+            counts.cases = cases.len() as u64;
+            counts.audit_details += sqlx::query(
+                "UPDATE audit_log SET detail = NULL WHERE customer_id = $1 AND detail IS NOT NULL",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            sqlx::query("DELETE FROM identity_suggestions WHERE customer_a = $1 OR customer_b = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let merges: Vec<(String, String)> = sqlx::query_as(
+                "SELECT id, record FROM customer_merges WHERE survivor = $1 OR absorbed = $1",
+            )
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+            for (merge, record) in merges {
+                let mut doc: serde_json::Value =
+                    serde_json::from_str(&record).unwrap_or(serde_json::Value::Null);
+                sb_governance::personal::scrub(&mut doc);
+                sqlx::query("UPDATE customer_merges SET record = $1 WHERE id = $2")
+                    .bind(doc.to_string())
+                    .bind(&merge)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(crate::Erasure::Done(counts))
+        }
+
+        /// Erases the content of up to `limit` messages of data class `class` received before
+        /// `cutoff` (in `region`, when given), except those of customers under legal hold.
+        async fn apply_retention(
+            &self,
+            class: &str,
+            region: Option<&str>,
+            cutoff: Timestamp,
+            now: Timestamp,
+            limit: u32,
+        ) -> Result<u64> {
+            let mut tx = self.$w.begin().await?;
+            let ids: Vec<(String,)> = sqlx::query_as(
+                "SELECT m.id FROM messages m LEFT JOIN customers c ON c.id = m.customer_id \
+                 WHERE m.received_at < $1 AND m.erased_at IS NULL AND m.stage <> 'received' \
+                 AND m.data_class = $2 AND ($3 IS NULL OR m.region = $3) \
+                 AND c.legal_hold IS NULL ORDER BY m.seq LIMIT $4",
+            )
+            .bind(cutoff.millis())
+            .bind(class)
+            .bind(region)
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await?;
+            for (m,) in &ids {
+                sqlx::query("DELETE FROM message_revisions WHERE message_id = $1")
+                    .bind(m)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "UPDATE messages SET text = '', author_name = NULL, raw = '{}', pii = NULL, \
+                     metrics = '{}', erased_at = $1 WHERE id = $2",
+                )
+                .bind(now.millis())
+                .bind(m)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(ids.len() as u64)
+        }
+
+        }
+    };
+}
+
+pub(crate) use governance_store_impl;

@@ -1,0 +1,171 @@
+//! Privacy requests over the API (G4): export everything held about a customer, erase their
+//! personal data, and place or lift a legal hold that blocks erasure and retention.
+
+use crate::AppState;
+use crate::api::messages::parse_id;
+use crate::audit::AuditNote;
+use crate::auth::{ClientAddr, Principal};
+use crate::privacy::{self, PrivacyError, Requester};
+use crate::problem::{Problem, ProblemBody};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::{Extension, Json};
+use bytes::Bytes;
+use sb_domain::{CustomerId, ErrorCode};
+use sb_store::ErasureCounts;
+use serde::Deserialize;
+
+impl From<PrivacyError> for Problem {
+    fn from(e: PrivacyError) -> Self {
+        match e {
+            PrivacyError::Unknown(_) => Problem::not_found(e.to_string()),
+            PrivacyError::Held(..) => {
+                Problem::custom(StatusCode::CONFLICT, "legal_hold", e.to_string())
+            }
+            PrivacyError::Store(s) => Problem::internal(s),
+        }
+    }
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErasureReport {
+    pub customer_id: String,
+    /// Records changed, by kind.
+    #[schema(value_type = Object)]
+    pub erased: ErasureCounts,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldRequest {
+    /// Why the customer's data must be kept, e.g. a case reference.
+    pub reason: String,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/customers/{id}/export", tag = "privacy",
+    params(("id" = String, Path, description = "Customer id")),
+    responses(
+        (status = 200, description = "Everything held about the customer, as one JSON document", body = Object),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn export(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Extension(who): Extension<Principal>,
+    Extension(ClientAddr(from)): Extension<ClientAddr>,
+) -> Result<Response, Problem> {
+    let id = parse_id(&id, CustomerId::parse, "customer")?;
+    let bundle = privacy::export(
+        state.store.as_ref(),
+        &id,
+        &Requester {
+            actor: &who.actor,
+            role: Some(who.role.as_str()),
+            origin: from.as_deref(),
+        },
+    )
+    .await?;
+    Ok(AuditNote::customer(id.as_str()).on(Json(bundle)))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/customers/{id}/erase", tag = "privacy",
+    params(("id" = String, Path, description = "Customer id")),
+    responses(
+        (status = 200, description = "Erased: personal data is gone; aggregates and a pseudonymous audit record remain", body = ErasureReport),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "Under legal hold (`legal_hold`)", body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn erase(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Extension(who): Extension<Principal>,
+    Extension(ClientAddr(from)): Extension<ClientAddr>,
+) -> Result<Response, Problem> {
+    let id = parse_id(&id, CustomerId::parse, "customer")?;
+    let erased = privacy::erase(
+        state.store.as_ref(),
+        &id,
+        &Requester {
+            actor: &who.actor,
+            role: Some(who.role.as_str()),
+            origin: from.as_deref(),
+        },
+    )
+    .await?;
+    Ok(AuditNote::customer(id.as_str()).on(Json(ErasureReport {
+        customer_id: id.to_string(),
+        erased,
+    })))
+}
+
+#[utoipa::path(
+    put, path = "/api/v1/customers/{id}/legal-hold", tag = "privacy", request_body = HoldRequest,
+    params(("id" = String, Path, description = "Customer id")),
+    responses(
+        (status = 204, description = "Held: erasure and retention skip this customer until the hold is lifted"),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn hold(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let id = parse_id(&id, CustomerId::parse, "customer")?;
+    let req: HoldRequest = crate::body::json_as(body, "{\"reason\"}")?;
+    let reason = req.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(
+            Problem::new(ErrorCode::InvalidField, "`reason` must be 1–500 characters")
+                .with_field("reason"),
+        );
+    }
+    set_hold(&state, &id, Some(reason)).await
+}
+
+#[utoipa::path(
+    delete, path = "/api/v1/customers/{id}/legal-hold", tag = "privacy",
+    params(("id" = String, Path, description = "Customer id")),
+    responses(
+        (status = 204, description = "The hold is lifted"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn release(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let id = parse_id(&id, CustomerId::parse, "customer")?;
+    set_hold(&state, &id, None).await
+}
+
+async fn set_hold(
+    state: &AppState,
+    id: &CustomerId,
+    reason: Option<&str>,
+) -> Result<Response, Problem> {
+    let before = state
+        .store
+        .legal_hold(id)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("no customer `{id}`")))?;
+    state.store.set_legal_hold(id, reason).await?;
+    Ok(AuditNote::customer(id.as_str())
+        .change(
+            Some(serde_json::json!({ "legal_hold": before })),
+            Some(serde_json::json!({ "legal_hold": reason })),
+        )
+        .on(StatusCode::NO_CONTENT))
+}

@@ -1,0 +1,159 @@
+//! Privacy rights (G4): erasing a customer's personal data everywhere it is stored, and
+//! exporting everything held about them. Both the API and `switchboard privacy` use these, and
+//! both leave an entry in the audit trail that names the customer only by their id.
+
+use sb_domain::{Case, CaseId, Clock, CustomerId, SystemClock};
+use sb_governance::AuditRecord;
+use sb_store::{CaseFilter, Erasure, ErasureCounts, Page, Store, StoreError};
+use serde_json::{Value, json};
+
+/// The export's format name, for whoever reads the bundle.
+pub const EXPORT_FORMAT: &str = "switchboard.customer-export.v1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrivacyError {
+    #[error("no customer `{0}`")]
+    Unknown(String),
+    #[error("customer `{0}` is under legal hold ({1}); lift the hold first")]
+    Held(String, String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Who asked, as the audit trail records them.
+pub struct Requester<'a> {
+    pub actor: &'a str,
+    pub role: Option<&'a str>,
+    pub origin: Option<&'a str>,
+}
+
+fn audit(
+    who: &Requester<'_>,
+    action: &str,
+    customer: &CustomerId,
+    outcome: u16,
+    detail: Option<Value>,
+) -> AuditRecord {
+    AuditRecord {
+        at_ms: SystemClock.now().millis(),
+        actor: who.actor.to_owned(),
+        role: who.role.map(str::to_owned),
+        action: action.to_owned(),
+        subject: Some(format!("customer:{customer}")),
+        customer_id: Some(customer.to_string()),
+        origin: who.origin.map(str::to_owned),
+        outcome,
+        detail,
+    }
+}
+
+/// Erases the customer's personal data, compacts the files so none of it lingers, and records
+/// the erasure (with counts only) in the audit trail.
+pub async fn erase(
+    store: &dyn Store,
+    customer: &CustomerId,
+    who: &Requester<'_>,
+) -> Result<ErasureCounts, PrivacyError> {
+    let counts = match store.erase_customer(customer, SystemClock.now()).await? {
+        Erasure::Unknown => return Err(PrivacyError::Unknown(customer.to_string())),
+        Erasure::Held(reason) => {
+            return Err(PrivacyError::Held(customer.to_string(), reason));
+        }
+        Erasure::Done(counts) => counts,
+    };
+    store.compact().await?;
+    store
+        .append_audit(vec![audit(
+            who,
+            "privacy.erase",
+            customer,
+            0,
+            Some(json!({ "after": counts })),
+        )])
+        .await?;
+    Ok(counts)
+}
+
+async fn all_cases(store: &dyn Store, customer: &CustomerId) -> Result<Vec<Case>, StoreError> {
+    let filter = CaseFilter {
+        customer_id: Some(customer.clone()),
+        ..CaseFilter::default()
+    };
+    let mut out = Vec::new();
+    let mut page = Page {
+        before: None,
+        limit: 500,
+    };
+    loop {
+        let batch = store.list_cases(&filter, &page).await?;
+        let full = batch.len() == page.limit as usize;
+        page.before = batch.last().map(|c| c.id.to_string());
+        out.extend(batch);
+        if !full {
+            return Ok(out);
+        }
+    }
+}
+
+async fn case_bundle(store: &dyn Store, case: Case) -> Result<Value, StoreError> {
+    let id: &CaseId = &case.id;
+    let events = store.case_events(id).await?;
+    let replies: Vec<Value> = store
+        .list_replies(Some(id), None, 10_000)
+        .await?
+        .into_iter()
+        .map(|r| {
+            json!({
+                "id": r.id, "author": r.author, "automated": r.automated, "status": r.status,
+                "doc": r.doc, "created_at": r.created_at, "updated_at": r.updated_at,
+            })
+        })
+        .collect();
+    let outbox = store.outbox_for_subject(id.as_str()).await?;
+    Ok(json!({ "case": case, "events": events, "replies": replies, "outbox": outbox }))
+}
+
+/// Everything held about the customer, as one JSON document; `None` for an unknown customer.
+pub async fn export(
+    store: &dyn Store,
+    customer: &CustomerId,
+    who: &Requester<'_>,
+) -> Result<Value, PrivacyError> {
+    let Some(profile) = store.customer(customer).await? else {
+        return Err(PrivacyError::Unknown(customer.to_string()));
+    };
+    let hold = store.legal_hold(customer).await?.flatten();
+    let mut messages = Vec::new();
+    for m in store.customer_messages(customer).await? {
+        let raw = store.message_raw(&m.id).await?;
+        let revisions = store.message_revisions(&m.id).await?;
+        messages.push(json!({ "message": m, "raw": raw, "revisions": revisions }));
+    }
+    let mut cases = Vec::new();
+    for case in all_cases(store, customer).await? {
+        cases.push(case_bundle(store, case).await?);
+    }
+    let mut audit_entries = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.audit_entries(Some(customer), after, 1000).await?;
+        let full = page.len() == 1000;
+        after = page.last().map_or(after, |e| e.seq);
+        audit_entries.extend(page);
+        if !full {
+            break;
+        }
+    }
+    store
+        .append_audit(vec![audit(who, "privacy.export", customer, 0, None)])
+        .await?;
+    Ok(json!({
+        "format": EXPORT_FORMAT,
+        "generated_at": SystemClock.now(),
+        "customer": profile,
+        "legal_hold": hold,
+        "messages": messages,
+        "cases": cases,
+        "audit": audit_entries,
+    }))
+}
