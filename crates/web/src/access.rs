@@ -205,6 +205,49 @@ pub fn lookup(method: &Method, path: &str) -> Option<&'static RouteAccess> {
 mod tests {
     use super::*;
 
+    /// The route table as `docs/SECURITY.md` prints it.
+    pub fn routes_markdown() -> String {
+        let mut out = String::from("| method | route | needs | audited |\n|---|---|---|---|\n");
+        for r in ROUTES {
+            let need = match r.need {
+                Need::Public => "anyone".to_owned(),
+                Need::SignedIn => "any signed-in caller".to_owned(),
+                Need::Permission(p) => format!("`{p}`"),
+            };
+            let audited = if r.audit == Audit::Yes { "yes" } else { "no" };
+            out.push_str(&format!(
+                "| {} | `{}` | {need} | {audited} |\n",
+                r.method, r.path
+            ));
+        }
+        out
+    }
+
+    /// The security document prints the matrix and the route table the code enforces.
+    #[test]
+    fn the_security_document_matches_the_code() {
+        let doc = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/SECURITY.md"
+        ))
+        .unwrap_or_default();
+        if std::env::var_os("SWITCHBOARD_PRINT_SECURITY_TABLES").is_some() {
+            println!(
+                "{}\n{}",
+                sb_domain::access::matrix_markdown(),
+                routes_markdown()
+            );
+        }
+        assert!(
+            doc.contains(&sb_domain::access::matrix_markdown()),
+            "docs/SECURITY.md: the permission matrix differs from the code"
+        );
+        assert!(
+            doc.contains(&routes_markdown()),
+            "docs/SECURITY.md: the route table differs from the code"
+        );
+    }
+
     #[test]
     fn each_route_is_listed_once() {
         for (i, a) in ROUTES.iter().enumerate() {

@@ -338,7 +338,8 @@ pub async fn guard(
         }
         req.extensions_mut().insert(p.clone());
     }
-    let path = req.uri().path().to_owned();
+    // The guard sits inside the `/api/v1` nest, which strips its prefix from the URI.
+    let path = format!("/api/v1{}", req.uri().path());
     let res = next.run(req).await;
     if entry.audit == Audit::No {
         return Ok(res);

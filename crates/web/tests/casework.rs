@@ -190,7 +190,7 @@ async fn status_tags_and_notes_are_worked_through_the_api_and_kept_in_the_histor
         .iter()
         .find(|e| e["kind"] == "note")
         .unwrap();
-    assert_eq!(note["actor"], "config-admin");
+    assert_eq!(note["actor"], "key:config-admin");
 
     // Bad input: one stable code each, nothing changed.
     let version = full["workflow"]["version"].as_i64().unwrap();

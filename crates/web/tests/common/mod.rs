@@ -109,6 +109,11 @@ fn clock_for_dispatch() -> Arc<dyn Clock> {
 }
 
 impl App {
+    /// The SQLite database file the app stores into.
+    pub fn db_path(&self) -> std::path::PathBuf {
+        self._dir.path().join("t.db")
+    }
+
     pub async fn post_raw(&self, body: impl Into<reqwest::Body>) -> (StatusCode, String, Value) {
         let r = self
             .http
