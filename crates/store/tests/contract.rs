@@ -352,7 +352,7 @@ async fn api_keys_are_found_by_hash_only() {
     for (name, store, _dir) in backends().await {
         let hash = hash_api_key("sb_secret");
         store
-            .create_api_key(&sb_store::NewApiKey {
+            .create_api_key(&switchboard_store::NewApiKey {
                 name: "ci".into(),
                 key_hash: hash.clone(),
                 role: "admin".into(),

@@ -198,7 +198,7 @@ pub static ROUTES: &[RouteAccess] = &[
 pub fn lookup(method: &Method, path: &str) -> Option<&'static RouteAccess> {
     ROUTES
         .iter()
-        .find(|r| &r.method == method && r.path == path)
+        .find(|r| r.method == method && r.path == path)
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use reqwest::StatusCode;
-use sb_domain::{Clock, SystemClock};
 use serde_json::{Value, json};
 use std::time::Duration;
 
