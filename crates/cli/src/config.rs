@@ -232,6 +232,51 @@ impl Default for PipelineSection {
     }
 }
 
+/// The key ring that opens sealed secrets (`enc:v1:…`), read from `SWITCHBOARD_SECRETS_KEYS`
+/// or the file `SWITCHBOARD_SECRETS_KEY_FILE` names, only once a sealed value is met.
+#[derive(Default)]
+pub struct SecretRing(Option<sb_governance::KeyRing>);
+
+impl SecretRing {
+    pub fn from_env() -> anyhow::Result<sb_governance::KeyRing> {
+        let spec = match (env("SECRETS_KEYS"), env("SECRETS_KEY_FILE")) {
+            (Some(spec), _) => spec,
+            (None, Some(file)) => std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read the secrets key file {file}"))?,
+            (None, None) => bail!(
+                "the configuration holds sealed secrets (enc:v1:…) but neither SWITCHBOARD_SECRETS_KEYS nor SWITCHBOARD_SECRETS_KEY_FILE is set"
+            ),
+        };
+        sb_governance::KeyRing::parse(spec.trim())
+            .map_err(|e| anyhow::anyhow!("SWITCHBOARD_SECRETS_KEYS: {e}"))
+    }
+
+    fn open_in_place(&mut self, value: &mut String) -> anyhow::Result<()> {
+        if !sb_governance::is_sealed(value) {
+            return Ok(());
+        }
+        if self.0.is_none() {
+            self.0 = Some(Self::from_env()?);
+        }
+        if let Some(ring) = &self.0 {
+            *value = ring
+                .open(value)
+                .map_err(|e| anyhow::anyhow!("cannot open a sealed secret: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Replaces every sealed string in the configuration with its plaintext.
+fn open_sealed(value: &mut toml::Value, ring: &mut SecretRing) -> anyhow::Result<()> {
+    match value {
+        toml::Value::String(s) => ring.open_in_place(s),
+        toml::Value::Array(items) => items.iter_mut().try_for_each(|v| open_sealed(v, ring)),
+        toml::Value::Table(t) => t.iter_mut().try_for_each(|(_, v)| open_sealed(v, ring)),
+        _ => Ok(()),
+    }
+}
+
 fn env(name: &str) -> Option<String> {
     std::env::var(format!("SWITCHBOARD_{name}"))
         .ok()
@@ -250,12 +295,18 @@ fn env_num<T: std::str::FromStr>(name: &str, into: &mut T) -> anyhow::Result<()>
 impl Config {
     /// Reads the file (if given), then the environment.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut ring = SecretRing::default();
         let mut c = match file {
             Some(path) => {
                 let text = std::fs::read_to_string(path).with_context(|| {
                     format!("cannot read configuration file {}", path.display())
                 })?;
-                toml::from_str(&text).map_err(|e| {
+                let mut value: toml::Value = toml::from_str(&text).map_err(|e| {
+                    let msg = e.message().to_owned();
+                    anyhow::anyhow!("invalid configuration file {}: {msg}", path.display())
+                })?;
+                open_sealed(&mut value, &mut ring)?;
+                value.try_into().map_err(|e: toml::de::Error| {
                     let msg = e.message().to_owned();
                     anyhow::anyhow!("invalid configuration file {}: {msg}", path.display())
                 })?
@@ -344,6 +395,21 @@ impl Config {
         env_num("PIPELINE_IN_SERVE", &mut c.pipeline.in_serve)?;
         env_num("OUTBOX_LEASE_SECS", &mut c.outbox_lease_secs)?;
         env_num("STATUS_STALE_SECS", &mut c.status_stale_after_secs)?;
+        // Secrets given in the environment may be sealed too.
+        for field in [
+            &mut c.admin_key,
+            &mut c.database_url,
+            &mut c.meta_app_secret,
+            &mut c.meta_verify_token,
+            &mut c.x_consumer_secret,
+            &mut c.generic_webhook_secret,
+            &mut c.linkedin_client_secret,
+            &mut c.tiktok_client_secret,
+        ] {
+            if let Some(v) = field.as_mut() {
+                ring.open_in_place(v)?;
+            }
+        }
         c.validate()?;
         Ok(c)
     }

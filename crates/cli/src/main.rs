@@ -9,6 +9,7 @@ mod governance;
 mod import;
 mod nlp;
 mod rebuild;
+mod secrets;
 mod sim;
 mod simulate;
 
@@ -136,6 +137,9 @@ enum Command {
     /// Users who sign in to the UI.
     #[command(subcommand)]
     Users(governance::UsersCommand),
+    /// Seal configuration secrets at rest, and rotate the key that seals them.
+    #[command(subcommand)]
+    Secrets(secrets::SecretsCommand),
 }
 
 fn init_logging(filter: &str) {
@@ -204,6 +208,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Privacy(cmd) => governance::privacy(&cfg, cmd).await,
         Command::Retention(cmd) => governance::retention(&cfg, cmd).await,
         Command::Users(cmd) => governance::users(&cfg, cmd).await,
+        Command::Secrets(cmd) => secrets::run(cmd),
     }
 }
 
@@ -212,6 +217,16 @@ fn main() -> ExitCode {
     // ring provider; installing it once here is all they need.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
+    // Sealing secrets needs no configuration (it may not open without them).
+    if let Command::Secrets(cmd) = cli.command {
+        return match secrets::run(cmd) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("switchboard: {}", format!("{e:#}").replace('\n', " "));
+                ExitCode::FAILURE
+            }
+        };
+    }
     // Analysis and training are synchronous CPU work: no runtime, no configuration.
     if let Command::Nlp(cmd) = cli.command {
         return match nlp::run(cmd) {
