@@ -131,6 +131,37 @@ macro_rules! governance_store_impl {
                 .transpose()
         }
 
+        /// The ids of the customer's messages, in arrival order, including those still on
+        /// their way through the pipeline (no customer yet): their author's handle names them,
+        /// compared as identities compare handles.
+        async fn customer_message_ids(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            customer: &str,
+        ) -> Result<Vec<String>> {
+            let keys: Vec<(String,)> =
+                sqlx::query_as("SELECT key FROM identities WHERE customer_id = $1")
+                    .bind(customer)
+                    .fetch_all(&mut *conn)
+                    .await?;
+            let keys: std::collections::HashSet<String> = keys.into_iter().map(|(k,)| k).collect();
+            let rows: Vec<(i64, String, Option<String>, String, String)> = sqlx::query_as(
+                "SELECT seq, id, customer_id, source, author_handle FROM messages \
+                 WHERE customer_id = $1 OR customer_id IS NULL ORDER BY seq",
+            )
+            .bind(customer)
+            .fetch_all(&mut *conn)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .filter(|(_, _, owner, source, handle)| {
+                    owner.is_some()
+                        || sb_domain::Platform::parse(source)
+                            .is_some_and(|p| keys.contains(&sb_domain::Identity::key(p, handle)))
+                })
+                .map(|(_, id, ..)| id)
+                .collect())
+        }
+
         async fn users_where(
             &self,
             login: Option<&str>,
@@ -427,18 +458,61 @@ macro_rules! governance_store_impl {
             Ok(row.map(|(h,)| h))
         }
 
+        async fn set_consent(&self, c: &crate::Consent) -> Result<()> {
+            sqlx::query(
+                "INSERT INTO consents (customer_id, channel, opted_out, source, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (customer_id, channel) DO UPDATE SET \
+                 opted_out = excluded.opted_out, source = excluded.source, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(c.customer_id.as_str())
+            .bind(&c.channel)
+            .bind(i32::from(c.opted_out))
+            .bind(c.source.as_deref())
+            .bind(c.updated_at.millis())
+            .execute(&self.$w)
+            .await?;
+            Ok(())
+        }
+
+        async fn consents(&self, customer: &CustomerId) -> Result<Vec<crate::Consent>> {
+            let rows: Vec<(String, i32, Option<String>, i64)> = sqlx::query_as(
+                "SELECT channel, opted_out, source, updated_at FROM consents \
+                 WHERE customer_id = $1 ORDER BY channel",
+            )
+            .bind(customer.as_str())
+            .fetch_all(&self.$r)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(channel, opted_out, source, at)| crate::Consent {
+                    customer_id: customer.clone(),
+                    channel,
+                    opted_out: opted_out != 0,
+                    source,
+                    updated_at: Timestamp(at),
+                })
+                .collect())
+        }
+
         async fn customer_messages(
             &self,
             customer: &CustomerId,
         ) -> Result<Vec<Message>> {
-            let sql = format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE customer_id = $1 ORDER BY seq"
-            );
-            let rows: Vec<MessageRow> = sqlx::query_as(AssertSqlSafe(sql))
-                .bind(customer.as_str())
-                .fetch_all(&self.$r)
-                .await?;
-            rows.into_iter().map(MessageRow::into_domain).collect()
+            let mut conn = self.$r.acquire().await?;
+            let ids = Self::customer_message_ids(&mut conn, customer.as_str()).await?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1");
+                let row: Option<MessageRow> = sqlx::query_as(AssertSqlSafe(sql))
+                    .bind(&id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                if let Some(r) = row {
+                    out.push(r.into_domain()?);
+                }
+            }
+            Ok(out)
         }
 
         /// Removes the customer's personal data everywhere it is stored, in one transaction.
@@ -462,16 +536,8 @@ macro_rules! governance_store_impl {
             }
             let id = customer.as_str();
             let mut counts = crate::ErasureCounts::default();
-            // Messages still on their way through the pipeline carry no customer yet; their
-            // author handle names them.
-            let message_ids: Vec<(String,)> = sqlx::query_as(
-                "SELECT id FROM messages WHERE customer_id = $1 OR (customer_id IS NULL AND \
-                 source || ':' || lower(author_handle) IN (SELECT key FROM identities WHERE customer_id = $1))",
-            )
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?;
-            for (m,) in &message_ids {
+            let message_ids = Self::customer_message_ids(&mut tx, id).await?;
+            for m in &message_ids {
                 sqlx::query("DELETE FROM message_revisions WHERE message_id = $1")
                     .bind(m)
                     .execute(&mut *tx)
@@ -623,6 +689,13 @@ macro_rules! governance_store_impl {
                     .bind(m)
                     .execute(&mut *tx)
                     .await?;
+                // The case subject is cut from its first message: it goes with the text.
+                sqlx::query(
+                    "UPDATE cases SET subject = '' WHERE id = (SELECT case_id FROM messages WHERE id = $1)",
+                )
+                .bind(m)
+                .execute(&mut *tx)
+                .await?;
                 sqlx::query(
                     "UPDATE messages SET text = '', author_name = NULL, raw = '{}', pii = NULL, \
                      metrics = '{}', erased_at = $1 WHERE id = $2",

@@ -39,6 +39,10 @@ pub enum StoreError {
     Stale,
     #[error("unsupported database URL `{0}`")]
     UnsupportedUrl(String),
+    /// The change was made but a follow-up step (e.g. compacting the files) did not finish;
+    /// running the operation again completes it.
+    #[error("not finished: {0}")]
+    Incomplete(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -177,6 +181,18 @@ pub struct Session {
     pub csrf: String,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
+}
+
+/// A customer's choice about automated outreach on one channel (G6).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Consent {
+    pub customer_id: CustomerId,
+    /// The platform, e.g. `x`, `email`.
+    pub channel: String,
+    pub opted_out: bool,
+    /// Where the choice came from, e.g. `customer reply STOP`, `agent on phone`.
+    pub source: Option<String>,
+    pub updated_at: Timestamp,
 }
 
 /// What an erasure did.
@@ -482,6 +498,8 @@ pub trait GovernanceStore: Send + Sync {
     /// `None` for an unknown customer, else the hold's reason if any.
     async fn legal_hold(&self, customer: &CustomerId) -> Result<Option<Option<String>>>;
     async fn customer_messages(&self, customer: &CustomerId) -> Result<Vec<Message>>;
+    async fn set_consent(&self, consent: &Consent) -> Result<()>;
+    async fn consents(&self, customer: &CustomerId) -> Result<Vec<Consent>>;
     async fn erase_customer(&self, customer: &CustomerId, now: Timestamp) -> Result<Erasure>;
     /// Removes what erased rows left behind in the files (free pages, the write-ahead log).
     async fn compact(&self) -> Result<()>;

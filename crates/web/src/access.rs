@@ -118,6 +118,18 @@ pub static ROUTES: &[RouteAccess] = &[
     ),
     r(
         Method::GET,
+        "/api/v1/customers/{id}/consent",
+        p(P::CustomersRead),
+        Yes,
+    ),
+    r(
+        Method::PUT,
+        "/api/v1/customers/{id}/consent/{channel}",
+        p(P::CustomersWrite),
+        Yes,
+    ),
+    r(
+        Method::GET,
         "/api/v1/customers/{id}/export",
         p(P::PrivacyManage),
         Yes,
@@ -196,9 +208,7 @@ pub static ROUTES: &[RouteAccess] = &[
 
 /// The entry for a matched route (`path` as the router declares it, with the `/api/v1` prefix).
 pub fn lookup(method: &Method, path: &str) -> Option<&'static RouteAccess> {
-    ROUTES
-        .iter()
-        .find(|r| r.method == method && r.path == path)
+    ROUTES.iter().find(|r| r.method == method && r.path == path)
 }
 
 #[cfg(test)]

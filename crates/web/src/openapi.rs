@@ -29,6 +29,7 @@ use utoipa::{Modify, OpenApi};
         session::login, session::whoami, session::logout,
         audit::list, audit::verify,
         privacy::export, privacy::erase, privacy::hold, privacy::release,
+        privacy::consents, privacy::set_consent,
         webhooks::meta_handshake, webhooks::meta_delivery,
         webhooks::x_crc, webhooks::x_delivery,
         webhooks::linkedin_challenge, webhooks::linkedin_delivery, webhooks::tiktok_delivery,

@@ -123,6 +123,7 @@ pub async fn export(
         return Err(PrivacyError::Unknown(customer.to_string()));
     };
     let hold = store.legal_hold(customer).await?.flatten();
+    let consents = store.consents(customer).await?;
     let mut messages = Vec::new();
     for m in store.customer_messages(customer).await? {
         let raw = store.message_raw(&m.id).await?;
@@ -152,6 +153,7 @@ pub async fn export(
         "generated_at": SystemClock.now(),
         "customer": profile,
         "legal_hold": hold,
+        "consents": consents,
         "messages": messages,
         "cases": cases,
         "audit": audit_entries,

@@ -133,7 +133,8 @@ async fn every_route_answers_each_role_exactly_as_the_security_document_says() {
                 .replace("{id}", "x")
                 .replace("{name}", "x")
                 .replace("{target}", "x")
-                .replace("{login}", "x");
+                .replace("{login}", "x")
+                .replace("{channel}", "x");
 
             let (status, body) = call(&app, &m, &concrete, None).await;
             if need == "anyone" {

@@ -218,6 +218,8 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
         ("POST", "/api/v1/replies/{id}/decision"),
         ("POST", "/api/v1/rules/dry-run"),
         ("GET", "/api/v1/customers/{id}/export"),
+        ("GET", "/api/v1/customers/{id}/consent"),
+        ("PUT", "/api/v1/customers/{id}/consent/{channel}"),
         ("POST", "/api/v1/customers/{id}/erase"),
         ("PUT", "/api/v1/customers/{id}/legal-hold"),
         ("DELETE", "/api/v1/customers/{id}/legal-hold"),

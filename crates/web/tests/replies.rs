@@ -584,3 +584,95 @@ async fn the_status_feed_flags_replies_that_overpromise() {
     let (_, full) = app.get(&format!("/api/v1/cases/{case}")).await;
     assert_eq!(full["outbox"].as_array().unwrap().len(), 3);
 }
+
+#[tokio::test]
+async fn an_automated_reply_respects_the_customers_opt_out_but_a_person_may_answer() {
+    let graph = MockServer::start().await;
+    let app = rig(&graph).await;
+    let case = comment(&app, "post-9_c-optout", "Stop sending me bot messages").await;
+    let (_, full) = app.get(&format!("/api/v1/cases/{case}")).await;
+    let customer = full["customer_id"].as_str().unwrap().to_owned();
+    let consent = |channel: &str, body: Value| {
+        app.http
+            .put(format!(
+                "{}/api/v1/customers/{customer}/consent/{channel}",
+                app.url
+            ))
+            .bearer_auth(KEY)
+            .json(&body)
+            .send()
+    };
+    let r = consent(
+        "facebook",
+        json!({"opted_out": true, "source": "customer asked in thread"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+
+    let (s, body) = reply(
+        &app,
+        &case,
+        None,
+        json!({"text": "Thanks for writing!", "automated": true}),
+    )
+    .await;
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("opted_out"))
+    );
+    let (s, _) = reply(
+        &app,
+        &case,
+        None,
+        json!({"text": "Sorry about that, I'm looking into it."}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "a person may still answer");
+
+    let r = consent("facebook", json!({"opted_out": false}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let (s, _) = reply(
+        &app,
+        &case,
+        None,
+        json!({"text": "We are on it.", "automated": true}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let (_, list) = app
+        .get(&format!("/api/v1/customers/{customer}/consent"))
+        .await;
+    assert_eq!(list["consents"][0]["channel"], "facebook");
+    assert_eq!(list["consents"][0]["opted_out"], false);
+
+    for (channel, body, code) in [
+        (
+            "fax",
+            json!({"opted_out": true}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        ("x", json!({"opted_out": "yes"}), StatusCode::BAD_REQUEST),
+        ("x", json!({}), StatusCode::BAD_REQUEST),
+    ] {
+        assert_eq!(
+            consent(channel, body.clone()).await.unwrap().status(),
+            code,
+            "{channel} {body}"
+        );
+    }
+    let r = app
+        .http
+        .put(format!(
+            "{}/api/v1/customers/cu_00000000000000000000000000/consent/x",
+            app.url
+        ))
+        .bearer_auth(KEY)
+        .json(&json!({"opted_out": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}

@@ -50,3 +50,14 @@ ALTER TABLE customers ADD COLUMN legal_hold TEXT;
 ALTER TABLE customers ADD COLUMN erased_at INTEGER;
 -- When retention or erasure removed the message's personal content.
 ALTER TABLE messages ADD COLUMN erased_at INTEGER;
+
+-- Consent (G6): a customer's opt-out from automated outreach, per channel (platform). Kept
+-- through erasure: an opt-out must outlive the data it was given with.
+CREATE TABLE consents (
+    customer_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    opted_out INTEGER NOT NULL,
+    source TEXT,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (customer_id, channel)
+);

@@ -82,14 +82,27 @@ impl SqliteStore {
     /// Rewrites the file without free pages and empties the write-ahead log, so nothing an
     /// erasure removed survives in either.
     async fn compact_files(&self) -> Result<()> {
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.writer)
-            .await?;
+        self.checkpoint_truncate().await?;
         sqlx::query("VACUUM").execute(&self.writer).await?;
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        self.checkpoint_truncate().await
+    }
+
+    /// Copies the write-ahead log into the database and empties it. A reader in the middle of
+    /// a query can hold the log back; each try waits out the busy timeout, and after three the
+    /// checkpoint is reported as failed rather than claimed.
+    async fn checkpoint_truncate(&self) -> Result<()> {
+        for attempt in 0..3u64 {
+            let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&self.writer)
+                .await?;
+            if busy == 0 {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50 * (attempt + 1).min(10))).await;
+        }
+        Err(StoreError::Incomplete(
+            "the write-ahead log could not be emptied: a reader held it throughout".into(),
+        ))
     }
 
     async fn messages_where(&self, clause: &str, ids: &[&str]) -> Result<Vec<Message>> {

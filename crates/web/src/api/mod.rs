@@ -95,6 +95,11 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}", get(customers::get))
         .route("/customers/{id}/identities", post(customers::link))
         .route("/customers/{id}/export", get(privacy::export))
+        .route("/customers/{id}/consent", get(privacy::consents))
+        .route(
+            "/customers/{id}/consent/{channel}",
+            put(privacy::set_consent),
+        )
         .route("/customers/{id}/erase", post(privacy::erase))
         .route(
             "/customers/{id}/legal-hold",

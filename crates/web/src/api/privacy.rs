@@ -24,6 +24,10 @@ impl From<PrivacyError> for Problem {
             PrivacyError::Held(..) => {
                 Problem::custom(StatusCode::CONFLICT, "legal_hold", e.to_string())
             }
+            PrivacyError::Store(sb_store::StoreError::Incomplete(why)) => Problem::new(
+                ErrorCode::Unavailable,
+                format!("the data is erased, but {why}; repeat the request to finish"),
+            ),
             PrivacyError::Store(s) => Problem::internal(s),
         }
     }
@@ -168,4 +172,115 @@ async fn set_hold(
             Some(serde_json::json!({ "legal_hold": reason })),
         )
         .on(StatusCode::NO_CONTENT))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentRequest {
+    /// True: no automated outreach to the customer on this channel.
+    pub opted_out: bool,
+    /// Where the choice came from, e.g. `customer replied STOP`.
+    pub source: Option<String>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ConsentList {
+    #[schema(value_type = Vec<Object>)]
+    pub consents: Vec<sb_store::Consent>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/customers/{id}/consent", tag = "privacy",
+    params(("id" = String, Path, description = "Customer id")),
+    responses(
+        (status = 200, description = "The customer's choices per channel", body = ConsentList),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn consents(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let id = parse_id(&id, CustomerId::parse, "customer")?;
+    if state.store.legal_hold(&id).await?.is_none() {
+        return Err(Problem::not_found(format!("no customer `{id}`")));
+    }
+    let consents = state.store.consents(&id).await?;
+    Ok(AuditNote::customer(id.as_str()).on(Json(ConsentList { consents })))
+}
+
+#[utoipa::path(
+    put, path = "/api/v1/customers/{id}/consent/{channel}", tag = "privacy",
+    request_body = ConsentRequest,
+    params(
+        ("id" = String, Path, description = "Customer id"),
+        ("channel" = String, Path, description = "Platform: x, facebook, instagram, linkedin, tiktok, email, chat, …"),
+    ),
+    responses(
+        (status = 204, description = "Recorded; automated outreach on this channel follows it at once"),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn set_consent(
+    State(state): State<AppState>,
+    Path((id, channel)): Path<(String, String)>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let id = parse_id(&id, CustomerId::parse, "customer")?;
+    let platform = sb_domain::Platform::parse(&channel).ok_or_else(|| {
+        Problem::new(ErrorCode::InvalidField, format!("no channel `{channel}`"))
+            .with_field("channel")
+    })?;
+    let req: ConsentRequest = crate::body::json_as(body, "{\"opted_out\", \"source\"?}")?;
+    if req.source.as_ref().is_some_and(|s| s.chars().count() > 200) {
+        return Err(Problem::new(
+            ErrorCode::InvalidField,
+            "`source` is at most 200 characters",
+        )
+        .with_field("source"));
+    }
+    if state.store.legal_hold(&id).await?.is_none() {
+        return Err(Problem::not_found(format!("no customer `{id}`")));
+    }
+    let before = state
+        .store
+        .consents(&id)
+        .await?
+        .into_iter()
+        .find(|c| c.channel == platform.as_str())
+        .map(|c| c.opted_out);
+    state
+        .store
+        .set_consent(&sb_store::Consent {
+            customer_id: id.clone(),
+            channel: platform.as_str().to_owned(),
+            opted_out: req.opted_out,
+            source: req.source,
+            updated_at: sb_domain::Clock::now(&sb_domain::SystemClock),
+        })
+        .await?;
+    Ok(AuditNote::customer(id.as_str())
+        .change(
+            Some(serde_json::json!({ "channel": platform.as_str(), "opted_out": before })),
+            Some(serde_json::json!({ "channel": platform.as_str(), "opted_out": req.opted_out })),
+        )
+        .on(StatusCode::NO_CONTENT))
+}
+
+/// Whether automated outreach to `customer` on `channel` is refused by their choice.
+pub async fn opted_out(
+    state: &AppState,
+    customer: &CustomerId,
+    channel: &str,
+) -> Result<bool, Problem> {
+    Ok(state
+        .store
+        .consents(customer)
+        .await?
+        .iter()
+        .any(|c| c.channel == channel && c.opted_out))
 }

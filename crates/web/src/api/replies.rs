@@ -43,7 +43,8 @@ pub struct ReplyRequest {
     #[serde(default)]
     pub strict: bool,
     /// Sent by automation (a bot, an auto-acknowledgement): it never fulfils an SLA response
-    /// target. Keys with the `automation` role always send automated replies.
+    /// target, and it is refused (`409 opted_out`) when the customer opted out of automated
+    /// messages on the channel.
     #[serde(default)]
     pub automated: bool,
     /// A public update about an operational problem: waits for an `operations` approver.
@@ -312,6 +313,19 @@ pub async fn create(
             .increment(warnings.len() as u64);
     }
     let automated = req.automated;
+    // Automated outreach honours the customer's opt-out on this channel (G6).
+    if automated
+        && crate::api::privacy::opted_out(&state, &case.customer_id, last.source.as_str()).await?
+    {
+        return Err(Problem::custom(
+            StatusCode::CONFLICT,
+            "opted_out",
+            format!(
+                "the customer opted out of automated messages on {}; a person may still reply",
+                last.source.as_str()
+            ),
+        ));
+    }
     let reply_id = format!("rp_{}", ulid::Ulid::generate());
     let pending = !requirements.is_empty();
     let mut reply = StoredReply {
