@@ -95,6 +95,7 @@ pub static ROUTES: &[RouteAccess] = &[
         p(P::RepliesApprove),
         Yes,
     ),
+    // Templates and suggestions.
     r(Method::GET, "/api/v1/connectors", p(P::ConnectorsRead), No),
     r(
         Method::POST,
@@ -152,7 +153,9 @@ pub static ROUTES: &[RouteAccess] = &[
         p(P::PrivacyManage),
         Yes,
     ),
+    // Surveys and quality review.
     r(Method::GET, "/api/v1/events", p(P::EventsRead), No),
+    // Merging cases and customers.
     r(Method::GET, "/api/v1/alerts", p(P::AlertsRead), No),
     r(Method::GET, "/api/v1/status", p(P::StatusRead), No),
     r(Method::POST, "/api/v1/status", p(P::StatusReport), Yes),

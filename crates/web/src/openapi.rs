@@ -17,10 +17,13 @@ use utoipa::{Modify, OpenApi};
         casework::update, casework::note, casework::acknowledge, casework::agents,
         casework::presence, approvals::list, approvals::get, approvals::decision,
         rules::dry_run,
+        // templates and suggestions
         connectors::health, connectors::resume, connectors::list, connectors::get,
         customers::get, customers::link,
         events::stream,
+        // surveys and quality review
         alerts::list,
+        // merging cases and customers
         status::report, status::list,
         incidents::open, incidents::list, incidents::get, incidents::update,
         incidents::write_debrief, incidents::debrief,

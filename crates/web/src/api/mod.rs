@@ -88,6 +88,7 @@ pub fn routes() -> Router<AppState> {
         .route("/replies/{id}/decision", post(approvals::decision))
         .route("/agents/{id}/presence", put(casework::presence))
         .route("/cases/{id}/replies", post(replies::create))
+        // Templates and suggestions (D6, B8).
         .route("/connectors", get(connectors::health))
         .route("/connectors/{target}/resume", post(connectors::resume))
         .route("/outbox", get(connectors::list))
@@ -118,8 +119,10 @@ pub fn routes() -> Router<AppState> {
                 .get(session::whoami)
                 .delete(session::logout),
         )
+        // Surveys and quality review (D10, D11).
         .route("/queues", get(cases::queues))
         .route("/events", get(events::stream))
+        // Merging and splitting cases and customers (D1, C2).
         .route("/alerts", get(alerts::list))
         .route("/status", get(status::list).post(status::report))
         .route("/incidents", get(incidents::list).post(incidents::open))
