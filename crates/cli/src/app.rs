@@ -83,7 +83,19 @@ pub async fn casework(
         .with_queues()
         .await
         .context("cannot create the configured queues")?;
-    Ok(Arc::new(flow))
+    let flow = Arc::new(flow);
+    // Open cases follow a policy the configuration changed, in the background: one case at
+    // a time, so ingest and the pipeline keep going meanwhile.
+    if !cfg.workflow.sla.is_empty() {
+        let recompute = flow.clone();
+        tokio::spawn(async move {
+            match recompute.recompute_policies().await {
+                Ok(n) => tracing::info!(cases = n, "SLA policies re-evaluated on open cases"),
+                Err(e) => tracing::error!(error = %e, "re-evaluating SLA policies failed"),
+            }
+        });
+    }
+    Ok(flow)
 }
 
 /// How often the case workflow looks for due clocks and waiting cases: under a second, so

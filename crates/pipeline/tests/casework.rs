@@ -401,3 +401,114 @@ async fn workflow_effects_happen_once_however_often_the_work_is_run() {
     assert_eq!(r.events(&case, "sla.breach").await.len(), 1);
     assert_eq!(r.events(&case, "escalated").await.len(), 1);
 }
+
+/// A workflow from `CONFIG` with `from` replaced by `to`, as after an operator's edit and a
+/// restart, working the same store and clock.
+async fn changed_flow(r: &Rig, from: &str, to: &str) -> Arc<CaseWorkflow> {
+    let cfg: WorkflowConfig = toml::from_str(&CONFIG.replace(from, to)).unwrap();
+    let wf = Arc::new(Workflow::compile(&cfg).unwrap());
+    Arc::new(
+        CaseWorkflow::new(
+            r.store.clone(),
+            wf,
+            r.clock.clone(),
+            PipelineEvents::default(),
+        )
+        .with_queues()
+        .await
+        .unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn tightening_the_vip_target_recomputes_the_open_case_keeping_its_elapsed_time() {
+    let r = rig().await;
+    let case = r.customer_writes("t1", COMPLAINT).await;
+    r.at(10).await;
+    // The operator halves the VIP first-response target (60 → 30 minutes) and restarts.
+    let flow = changed_flow(&r, "first_response_mins = 60", "first_response_mins = 30").await;
+    assert!(flow.recompute_policies().await.unwrap() >= 1);
+    let policy = r.store.case_events(&case).await.unwrap();
+    let moved: Vec<_> = policy.iter().filter(|e| e.kind == "sla.policy").collect();
+    assert_eq!(
+        moved.len(),
+        2,
+        "opened under vip, then recomputed: {moved:?}"
+    );
+    assert_eq!(moved[1].data["reason"], "configuration changed");
+    assert_eq!(moved[1].data["from"], "vip");
+    // The 10 minutes already elapsed count: it warns at 22.5 and breaches at 30, not 45/60.
+    r.clock.set(after(23));
+    flow.sweep(r.clock.now()).await.unwrap();
+    assert_eq!(
+        r.events(&case, "sla.warn").await,
+        vec![berlin_2300().plus_millis(45 * MIN / 2)]
+    );
+    r.clock.set(after(31));
+    flow.sweep(r.clock.now()).await.unwrap();
+    assert_eq!(r.events(&case, "sla.breach").await, vec![after(30)]);
+    // Recomputing again with nothing changed writes nothing.
+    flow.recompute_policies().await.unwrap();
+    let again = r.store.case_events(&case).await.unwrap();
+    assert_eq!(again.iter().filter(|e| e.kind == "sla.policy").count(), 2);
+}
+
+#[tokio::test]
+async fn raising_the_priority_puts_the_case_under_the_urgent_policy() {
+    let r = rig().await;
+    // An urgent policy placed first; a standard customer's case starts under `standard`.
+    let flow = changed_flow(
+        &r,
+        "[[sla]]\nname = \"vip\"",
+        "[[sla]]\nname = \"urgent\"\nwhen = { priorities = [\"urgent\"] }\nfirst_response_mins = 15\n\n[[sla]]\nname = \"vip\"",
+    )
+    .await;
+    r.store
+        .upsert_customer(
+            Platform::X,
+            "@klaus_vip",
+            Some("Klaus"),
+            Tier::Standard,
+            0.0,
+            r.clock.now(),
+        )
+        .await
+        .unwrap();
+    let pipeline = Pipeline::new(
+        r.store.clone(),
+        r.clock.clone(),
+        PipelineEvents::default(),
+        PipelineConfig::default(),
+    )
+    .with_casework(flow.clone());
+    let r = Rig {
+        pipeline,
+        flow,
+        ..r
+    };
+    let case = r.customer_writes("t1", "Wo bleibt meine Bestellung?").await;
+    let sla = |work: sb_domain::CaseWork| work.sla.unwrap()["policy"].as_str().unwrap().to_owned();
+    assert_eq!(
+        sla(r.store.case_work(&case).await.unwrap().unwrap()),
+        "standard"
+    );
+    r.clock.set(after(5));
+    r.flow
+        .update(&case, "agent-key", false, |e| {
+            e.set_priority(sb_domain::CasePriority::Urgent, after(5));
+            Ok(())
+        })
+        .await
+        .unwrap();
+    r.flow
+        .rematch_sla(&case, "agent-key", "case changed")
+        .await
+        .unwrap();
+    assert_eq!(
+        sla(r.store.case_work(&case).await.unwrap().unwrap()),
+        "urgent"
+    );
+    // Five minutes already ran: the 15-minute target breaches at 15, not 20.
+    r.at(16).await;
+    assert_eq!(r.events(&case, "sla.breach").await, vec![after(15)]);
+}

@@ -134,6 +134,48 @@ impl<'w> CaseEdit<'w> {
         }
     }
 
+    /// Moves the clocks to the policy that matches the case now, when that is another policy
+    /// or the same one changed by configuration: elapsed business time is kept, targets are
+    /// the new ones (see `SlaState::rebase`). A case no policy matches keeps its clocks.
+    pub fn rematch_sla(
+        &mut self,
+        facts: &sb_workflow::sla::CaseFacts,
+        now: Timestamp,
+        reason: &str,
+    ) {
+        let wf = self.wf;
+        let Some(next) = wf.sla.matching(facts) else {
+            return;
+        };
+        let old = self.policy();
+        let Some(state) = self.sla.as_mut() else {
+            self.start_sla(facts, now);
+            return;
+        };
+        let fingerprint = next.fingerprint();
+        if state.policy == next.name && state.policy_fingerprint.as_deref() == Some(&fingerprint) {
+            return;
+        }
+        let from = state.policy.clone();
+        if let Some(old) = old {
+            // Overdue events of the old policy fire at their own instants, and the stretch
+            // since the last transition counts on the old calendar.
+            let overdue = state.tick(old, now);
+            state.checkpoint(old, now);
+            self.clock_events(overdue);
+        }
+        let Some(state) = self.sla.as_mut() else {
+            return;
+        };
+        let events = state.rebase(next, now);
+        self.event(
+            "sla.policy",
+            now,
+            json!({ "policy": next.name.as_str(), "from": from, "reason": reason }),
+        );
+        self.clock_events(events);
+    }
+
     fn sla_apply(&mut self, event: CaseEvent) {
         let Some(policy) = self.policy() else { return };
         let Some(state) = self.sla.as_mut() else {

@@ -10,6 +10,8 @@
 
 mod edit;
 pub mod facts;
+mod policy;
+pub use policy::{REASON_CASE_CHANGED, REASON_CONFIGURATION};
 
 pub use edit::{CaseEdit, RaisedEscalation, UnreadableCase};
 
@@ -250,6 +252,7 @@ impl CaseWorkflow {
         outbox: &mut Vec<NewOutboxItem>,
     ) {
         let at = item.at;
+        let before = (edit.change.priority, edit.change.tags.clone());
         let kind = if item.opened {
             let sla = facts::sla_facts(edit, message, customer);
             edit.start_sla(&sla, edit.work.case.opened_at);
@@ -267,6 +270,12 @@ impl CaseWorkflow {
         let queue = self.case_queue(edit);
         let event = facts::rule_event(kind, edit, message, customer, queue.as_deref());
         self.apply_rules(edit, &event, Some(&item.message_id.to_string()), outbox);
+        // A rule that raised the priority or tagged a critical product may put the case under
+        // another policy.
+        if before != (edit.change.priority, edit.change.tags.clone()) {
+            let sla = facts::sla_facts(edit, message, customer);
+            edit.rematch_sla(&sla, at, policy::REASON_CASE_CHANGED);
+        }
         let esc = facts::escalation_facts(edit, Some(message), customer);
         self.escalate(edit, &esc);
         self.route(edit, message, customer, routing, at);

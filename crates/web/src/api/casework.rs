@@ -232,6 +232,11 @@ pub async fn update(
         Ok(())
     })
     .await?;
+    // A new priority or product tag may put the case under another SLA policy.
+    if priority.is_some() || !req.add_tags.is_empty() || !req.remove_tags.is_empty() {
+        flow.rematch_sla(&id, &who.actor, sb_pipeline::casework::REASON_CASE_CHANGED)
+            .await?;
+    }
     let view = work_view(&state, &id)
         .await?
         .ok_or_else(|| Problem::not_found(format!("no case `{id}`")))?;

@@ -154,6 +154,10 @@ fn is_response(metric: Metric) -> bool {
 pub struct SlaState {
     /// Name of the policy the clocks were set by.
     pub policy: String,
+    /// That policy's [`SlaPolicy::fingerprint`] when the clocks were set; a different one
+    /// now means the configuration changed it. Absent in states written before it was kept.
+    #[serde(default)]
+    pub policy_fingerprint: Option<String>,
     status: CaseStatus,
     /// No human has answered publicly yet and the case was never resolved: a customer message
     /// now is still waiting on the *first* response, not a next one.
@@ -173,6 +177,7 @@ impl SlaState {
     pub fn start(policy: &SlaPolicy, opened_at: Timestamp) -> (Self, Vec<ClockEvent>) {
         let mut state = Self {
             policy: policy.name.clone(),
+            policy_fingerprint: Some(policy.fingerprint()),
             status: CaseStatus::New,
             awaiting_first_response: true,
             last_at: opened_at,
@@ -290,6 +295,7 @@ impl SlaState {
         let cal = &new_policy.calendar;
         let mut events = Vec::new();
         self.policy = new_policy.name.clone();
+        self.policy_fingerprint = Some(new_policy.fingerprint());
         for clock in &mut self.clocks {
             let target = new_policy.target_ms(clock.metric);
             match (clock.status, target) {

@@ -133,6 +133,20 @@ pub struct SlaPolicy {
 }
 
 impl SlaPolicy {
+    /// What the clocks depend on — targets, warning point and calendar — as one string, so a
+    /// case can tell that the configuration changed the policy it runs under.
+    pub fn fingerprint(&self) -> String {
+        let ms = |t: Option<i64>| t.map_or("-".to_owned(), |t| t.to_string());
+        format!(
+            "{}/{}/{}/{}/{}",
+            ms(self.first_response_ms),
+            ms(self.next_response_ms),
+            ms(self.resolution_ms),
+            self.warn_at,
+            self.calendar.name()
+        )
+    }
+
     pub fn target_ms(&self, metric: Metric) -> Option<i64> {
         match metric {
             Metric::FirstResponse => self.first_response_ms,
