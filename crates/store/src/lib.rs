@@ -122,6 +122,8 @@ pub struct CaseFilter {
     pub queue_id: Option<QueueId>,
     pub priority: Option<CasePriority>,
     pub customer_id: Option<CustomerId>,
+    /// The agent the cases are assigned to.
+    pub assignee: Option<String>,
 }
 
 /// Newest first; `before` is the cursor (the last id of the previous page).

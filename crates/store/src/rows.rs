@@ -308,6 +308,9 @@ pub fn case_filter_sql(filter: &CaseFilter, page: &Page) -> (String, Vec<String>
     if let Some(c) = &filter.customer_id {
         add("customer_id", c.as_str().to_owned());
     }
+    if let Some(a) = &filter.assignee {
+        add("assignee", a.clone());
+    }
     if let Some(b) = &page.before {
         args.push(b.clone());
         clauses.push(format!("id < ${}", args.len()));

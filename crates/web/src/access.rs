@@ -81,6 +81,18 @@ pub static ROUTES: &[RouteAccess] = &[
     r(Method::GET, "/api/v1/queues", p(P::CasesRead), No),
     r(Method::GET, "/api/v1/agents", p(P::AgentsRead), No),
     r(
+        Method::GET,
+        "/api/v1/agents/{id}/handover",
+        p(P::CasesRead),
+        Yes,
+    ),
+    r(
+        Method::POST,
+        "/api/v1/agents/{id}/handover",
+        p(P::CasesWork),
+        Yes,
+    ),
+    r(
         Method::PUT,
         "/api/v1/agents/{id}/presence",
         p(P::PresenceWrite),

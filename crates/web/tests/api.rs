@@ -213,6 +213,8 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
         ("POST", "/api/v1/cases/{id}/escalations/{name}/acknowledge"),
         ("GET", "/api/v1/agents"),
         ("PUT", "/api/v1/agents/{id}/presence"),
+        ("GET", "/api/v1/agents/{id}/handover"),
+        ("POST", "/api/v1/agents/{id}/handover"),
         ("GET", "/api/v1/replies"),
         ("GET", "/api/v1/replies/{id}"),
         ("POST", "/api/v1/replies/{id}/decision"),

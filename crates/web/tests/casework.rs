@@ -35,6 +35,11 @@ id = "ana"
 name = "Ana"
 queues = ["social"]
 
+[[agents]]
+id = "ben"
+name = "Ben"
+queues = ["social"]
+
 [approvals]
 regulated_topics = ["mortgage"]
 
@@ -629,4 +634,98 @@ async fn malformed_notes_decisions_and_lookups_get_stable_codes_and_change_nothi
     let (_, after) = app.get(&path).await;
     assert_eq!(kinds(&after).iter().filter(|k| *k == "note").count(), 0);
     assert_eq!(after["tags"], before["tags"]);
+}
+
+#[tokio::test]
+async fn ana_hands_her_open_cases_to_ben_at_the_end_of_her_shift() {
+    let graph = MockServer::start().await;
+    let app = rig(&graph).await;
+    let case = comment(&app, "post-9_c-h1", "My order never arrived").await;
+    let (s, _) = send(
+        &app,
+        reqwest::Method::PATCH,
+        &format!("/api/v1/cases/{case}"),
+        KEY,
+        json!({"assignee": "ana"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = send(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/cases/{case}/notes"),
+        KEY,
+        json!({"text": "Carrier says Friday"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+
+    let (s, mine) = app.get("/api/v1/agents/ana/handover").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(mine["cases"][0]["id"], case.as_str());
+    assert_eq!(mine["cases"][0]["last_note"], "Carrier says Friday");
+    // The comment is from last year: its first-response clock breached long ago.
+    assert_eq!(mine["cases"][0]["breached"], true);
+    assert_eq!(mine["due_within_hour"], 1);
+    let (_, listed) = app.get("/api/v1/cases?assignee=ana").await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+
+    let (s, done) = send(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/agents/ana/handover",
+        KEY,
+        json!({"to": "ben", "note": "Two VIPs waiting on the carrier"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{done}");
+    assert_eq!(done["cases"], json!([case]));
+    let (_, full) = app.get(&format!("/api/v1/cases/{case}")).await;
+    assert_eq!(full["assignee"], "ben");
+    let handover = full["workflow"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "handover")
+        .unwrap()
+        .clone();
+    assert_eq!(handover["data"]["note"], "Two VIPs waiting on the carrier");
+    assert_eq!(handover["data"]["from"], "ana");
+    let (_, left) = app.get("/api/v1/agents/ana/handover").await;
+    assert!(left["cases"].as_array().unwrap().is_empty());
+
+    for (path, body, field) in [
+        (
+            "/api/v1/agents/ben/handover",
+            json!({"to": "ben", "note": "x"}),
+            "to",
+        ),
+        (
+            "/api/v1/agents/ben/handover",
+            json!({"to": "zoe", "note": "x"}),
+            "to",
+        ),
+        ("/api/v1/agents/ben/handover", json!({"note": "  "}), "note"),
+        ("/api/v1/agents/nobody/handover", json!({"note": "x"}), "id"),
+    ] {
+        let (s, b) = send(&app, reqwest::Method::POST, path, KEY, body.clone()).await;
+        assert_eq!(
+            (s, b["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{body}"
+        );
+    }
+    // Handing over to the queues: Ben's case waits for whoever comes online.
+    let (s, done) = send(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/agents/ben/handover",
+        KEY,
+        json!({"note": "Going home"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(done["to"], Value::Null);
+    let (_, full) = app.get(&format!("/api/v1/cases/{case}")).await;
+    assert_eq!(full["assignee"], Value::Null);
 }

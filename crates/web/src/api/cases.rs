@@ -26,6 +26,8 @@ pub struct CaseQuery {
     priority: Option<String>,
     /// Customer id
     customer: Option<String>,
+    /// Agent id the cases are assigned to
+    assignee: Option<String>,
     /// `next_cursor` of the previous page
     cursor: Option<String>,
     /// Page size, 1–500 (default 50)
@@ -91,6 +93,7 @@ fn filter_of(q: &CaseQuery) -> Result<(CaseFilter, Page), Problem> {
             queue_id,
             priority,
             customer_id,
+            assignee: q.assignee.clone(),
         },
         Page { before, limit },
     ))

@@ -8,6 +8,7 @@ pub mod casework;
 pub mod connectors;
 pub mod customers;
 pub mod events;
+pub mod handover;
 pub mod incidents;
 pub mod keys;
 pub mod messages;
@@ -87,6 +88,10 @@ pub fn routes() -> Router<AppState> {
         .route("/replies/{id}", get(approvals::get))
         .route("/replies/{id}/decision", post(approvals::decision))
         .route("/agents/{id}/presence", put(casework::presence))
+        .route(
+            "/agents/{id}/handover",
+            get(handover::summary).post(handover::hand_over),
+        )
         .route("/cases/{id}/replies", post(replies::create))
         // Templates and suggestions (D6, B8).
         .route("/connectors", get(connectors::health))
