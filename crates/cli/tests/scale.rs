@@ -368,8 +368,10 @@ async fn killing_a_server_and_a_worker_mid_stream_loses_and_doubles_nothing() {
         reports.contains("failed"),
         "the killed server must have cut requests off:\n{reports}"
     );
+    // Enough traffic that the kills land mid-stream; how fast it flows is measured by the
+    // benchmarks, not here (a loaded CI machine may be several times slower).
     assert!(
-        acked.len() > 12_000,
+        acked.len() > 3_000,
         "{} acknowledged\n{reports}",
         acked.len()
     );
