@@ -440,6 +440,8 @@ pub trait Store: GovernanceStore + Send + Sync + 'static {
     /// Saves a reply if it is still at `reply.version`; false otherwise.
     async fn update_reply(&self, reply: &StoredReply, now: Timestamp) -> Result<bool>;
     /// Replies oldest first, of one case and/or one status.
+    /// The latest automated replies, newest first (the circuit breaker's window).
+    async fn recent_automated_replies(&self, limit: u32) -> Result<Vec<StoredReply>>;
     async fn list_replies(
         &self,
         case_id: Option<&CaseId>,

@@ -288,6 +288,22 @@ macro_rules! workflow_store_methods {
                 .map(crate::rows::ReplyRow::into_domain)
                 .collect()
         }
+
+        pub(crate) async fn recent_automated_replies_shared(
+            &self,
+            limit: u32,
+        ) -> Result<Vec<crate::StoredReply>> {
+            let rows: Vec<crate::rows::ReplyRow> = sqlx::query_as(
+                "SELECT id, case_id, author, automated, status, doc, created_at, updated_at, version \
+                 FROM replies WHERE automated ORDER BY created_at DESC, id DESC LIMIT $1",
+            )
+            .bind(i64::from(limit))
+            .fetch_all(&self.$r)
+            .await?;
+            rows.into_iter()
+                .map(crate::rows::ReplyRow::into_domain)
+                .collect()
+        }
     };
 }
 

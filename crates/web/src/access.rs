@@ -80,6 +80,7 @@ pub static ROUTES: &[RouteAccess] = &[
     ),
     r(Method::GET, "/api/v1/queues", p(P::CasesRead), No),
     r(Method::GET, "/api/v1/agents", p(P::AgentsRead), No),
+    r(Method::GET, "/api/v1/automation", p(P::CasesRead), No),
     r(
         Method::GET,
         "/api/v1/agents/{id}/handover",

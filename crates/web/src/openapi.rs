@@ -1,8 +1,8 @@
 //! The OpenAPI 3 document of every `/api` and `/webhooks` route, generated from the handlers' annotations.
 
 use crate::api::{
-    alerts, approvals, audit, cases, casework, connectors, customers, events, handover, incidents,
-    keys, messages, privacy, replies, rules, session, status, users,
+    alerts, approvals, audit, automation, cases, casework, connectors, customers, events, handover,
+    incidents, keys, messages, privacy, replies, rules, session, status, users,
 };
 use crate::webhooks;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi};
         messages::ingest, messages::get,
         cases::list, cases::get, cases::queues, replies::create,
         casework::update, casework::note, casework::acknowledge, casework::agents,
-        casework::presence, handover::summary, handover::hand_over, approvals::list, approvals::get, approvals::decision,
+        casework::presence, handover::summary, handover::hand_over, automation::status, approvals::list, approvals::get, approvals::decision,
         rules::dry_run,
         // templates and suggestions
         connectors::health, connectors::resume, connectors::list, connectors::get,

@@ -214,6 +214,7 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
         ("GET", "/api/v1/agents"),
         ("PUT", "/api/v1/agents/{id}/presence"),
         ("GET", "/api/v1/agents/{id}/handover"),
+        ("GET", "/api/v1/automation"),
         ("POST", "/api/v1/agents/{id}/handover"),
         ("GET", "/api/v1/replies"),
         ("GET", "/api/v1/replies/{id}"),

@@ -676,3 +676,83 @@ async fn an_automated_reply_respects_the_customers_opt_out_but_a_person_may_answ
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn automated_replies_pause_when_they_keep_failing_and_the_case_goes_to_a_person() {
+    let graph = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {"message": "(#100) Invalid parameter", "type": "OAuthException", "code": 100}})))
+        .mount(&graph)
+        .await;
+    let app = rig(&graph).await;
+    let (_, v) = app.get("/api/v1/automation").await;
+    assert_eq!(
+        (v["paused"].as_bool(), v["samples"].as_u64()),
+        (Some(false), Some(0))
+    );
+    // Five automated acknowledgements in a row are refused by the platform.
+    for i in 0..5 {
+        let case = comment_by(
+            &app,
+            &format!("u-{i}"),
+            &format!("post-9_c-a{i}"),
+            "Where is my order?",
+        )
+        .await;
+        let (s, _) = reply(
+            &app,
+            &case,
+            None,
+            json!({"text": "Thanks, we are on it.", "automated": true}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::ACCEPTED);
+        assert!(
+            settled(&app, &case)
+                .await
+                .iter()
+                .all(|i| i["status"] == "dead")
+        );
+    }
+    let (_, v) = app.get("/api/v1/automation").await;
+    assert_eq!(v["paused"], true, "{v}");
+    assert_eq!(v["failure_rate"], 1.0);
+
+    let case = comment_by(&app, "u-9", "post-9_c-a9", "Hello? Anyone?").await;
+    let (s, body) = reply(
+        &app,
+        &case,
+        None,
+        json!({"text": "Thanks, we are on it.", "automated": true}),
+    )
+    .await;
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("automation_paused"))
+    );
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("failed to deliver")
+    );
+    let (_, full) = app.get(&format!("/api/v1/cases/{case}")).await;
+    assert!(
+        full["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "handed-to-human")
+    );
+    let events = full["workflow"]["events"].as_array().unwrap();
+    assert!(events.iter().any(|e| e["kind"] == "automation.paused"));
+    // A person may still answer.
+    let (s, _) = reply(
+        &app,
+        &case,
+        None,
+        json!({"text": "Sorry for the wait, I'm on it myself."}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+}

@@ -42,6 +42,9 @@ pub struct WorkflowConfig {
     /// The language templates fall back to.
     #[serde(default = "default_locale")]
     pub default_locale: String,
+    /// When automated replies pause (D9).
+    #[serde(default)]
+    pub automation: crate::automation::AutomationConfig,
 }
 
 fn default_close_after_days() -> u32 {
@@ -66,6 +69,7 @@ impl Default for WorkflowConfig {
             matching: MatchConfig::default(),
             close_after_days: default_close_after_days(),
             default_locale: default_locale(),
+            automation: crate::automation::AutomationConfig::default(),
         }
     }
 }
@@ -81,6 +85,7 @@ pub struct Workflow {
     pub matcher: Matcher,
     pub close_after_ms: i64,
     pub default_locale: String,
+    pub automation: crate::automation::AutomationConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,10 +104,13 @@ pub enum WorkflowError {
     Guardrails(#[from] crate::guardrails::GuardrailError),
     #[error("workflow.matching: {0}")]
     Matching(#[from] crate::identity::MatchError),
+    #[error("workflow.automation: {0}")]
+    Automation(#[from] crate::automation::AutomationError),
 }
 
 impl Workflow {
     pub fn compile(c: &WorkflowConfig) -> Result<Self, WorkflowError> {
+        c.automation.validate()?;
         Ok(Self {
             sla: SlaPolicies::compile(&c.sla, &c.calendars)?,
             router: Router::compile(&c.queues, &c.agents)?,
@@ -113,6 +121,7 @@ impl Workflow {
             matcher: Matcher::compile(&c.matching)?,
             close_after_ms: i64::from(c.close_after_days) * 86_400_000,
             default_locale: c.default_locale.clone(),
+            automation: c.automation.clone(),
         })
     }
 }
@@ -129,6 +138,7 @@ impl Default for Workflow {
             matcher: Matcher::default(),
             close_after_ms: i64::from(default_close_after_days()) * 86_400_000,
             default_locale: default_locale(),
+            automation: crate::automation::AutomationConfig::default(),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! ask here, and store what comes back.
 
 pub mod approvals;
+pub mod automation;
 pub mod calendar;
 pub mod config;
 pub mod escalation;

@@ -945,6 +945,10 @@ impl Store for PgStore {
         self.update_reply_shared(reply, now).await
     }
 
+    async fn recent_automated_replies(&self, limit: u32) -> Result<Vec<crate::StoredReply>> {
+        self.recent_automated_replies_shared(limit).await
+    }
+
     async fn list_replies(
         &self,
         case_id: Option<&CaseId>,

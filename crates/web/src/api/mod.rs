@@ -3,6 +3,7 @@
 pub mod alerts;
 pub mod approvals;
 pub mod audit;
+pub mod automation;
 pub mod cases;
 pub mod casework;
 pub mod connectors;
@@ -83,6 +84,7 @@ pub fn routes() -> Router<AppState> {
             post(casework::acknowledge),
         )
         .route("/agents", get(casework::agents))
+        .route("/automation", get(automation::status))
         .route("/rules/dry-run", post(rules::dry_run))
         .route("/replies", get(approvals::list))
         .route("/replies/{id}", get(approvals::get))

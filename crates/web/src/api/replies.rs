@@ -313,6 +313,30 @@ pub async fn create(
             .increment(warnings.len() as u64);
     }
     let automated = req.automated;
+    // While automation is paused (D9), an automated reply is not sent: a person takes the case.
+    if automated {
+        let verdict = crate::api::automation::verdict(&state).await?;
+        if let Some(reason) = verdict.reason {
+            let now = sb_domain::Clock::now(&sb_domain::SystemClock);
+            state
+                .casework
+                .update(&case_id, &who.actor, false, |edit| {
+                    edit.add_tag("handed-to-human", now);
+                    edit.event(
+                        "automation.paused",
+                        now,
+                        serde_json::json!({ "reason": reason }),
+                    );
+                    Ok(())
+                })
+                .await?;
+            return Err(Problem::custom(
+                StatusCode::CONFLICT,
+                "automation_paused",
+                format!("automated replies are paused: {reason}; the case was handed to a person"),
+            ));
+        }
+    }
     // Automated outreach honours the customer's opt-out on this channel (G6).
     if automated
         && crate::api::privacy::opted_out(&state, &case.customer_id, last.source.as_str()).await?
