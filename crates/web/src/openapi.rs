@@ -38,7 +38,7 @@ use utoipa::{Modify, OpenApi};
         webhooks::linkedin_challenge, webhooks::linkedin_delivery, webhooks::tiktok_delivery,
         webhooks::generic_delivery, webhooks::email_delivery,
     ),
-    modifiers(&ApiKeyScheme),
+    modifiers(&ApiKeyScheme, &GuardAnswers),
     tags(
         (name = "messages", description = "Ingest and read messages"),
         (name = "cases", description = "Cases and queues"),
@@ -65,6 +65,57 @@ impl Modify for ApiKeyScheme {
                 "api_key",
                 SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
             );
+        }
+    }
+}
+
+/// The answers the guard gives before any handler runs — no credentials, a role without the
+/// route's permission (or a browser change without its CSRF token), too many attempts — are
+/// part of every `/api/v1` operation's document.
+struct GuardAnswers;
+
+impl Modify for GuardAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
+        let problem = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/problem+json",
+                        ContentBuilder::new()
+                            .schema(Some(utoipa::openapi::Ref::from_schema_name("Problem")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !path.starts_with("/api/v1/") {
+                continue;
+            }
+            let public = path == "/api/v1/session";
+            for (method, op) in [
+                ("get", item.get.as_mut()),
+                ("post", item.post.as_mut()),
+                ("put", item.put.as_mut()),
+                ("patch", item.patch.as_mut()),
+                ("delete", item.delete.as_mut()),
+            ] {
+                let Some(op) = op else { continue };
+                let answers = &mut op.responses.responses;
+                if !(public && method == "post") {
+                    answers
+                        .entry("401".into())
+                        .or_insert_with(|| problem("No valid API key or session (`unauthorized`)"));
+                    answers.entry("403".into()).or_insert_with(|| {
+                        problem("The caller's role or scopes do not allow this (`forbidden`), or a browser change lacks its CSRF token (`csrf_failed`)")
+                    });
+                }
+                answers
+                    .entry("429".into())
+                    .or_insert_with(|| problem("Too many attempts or requests (`rate_limited`)"));
+            }
         }
     }
 }
