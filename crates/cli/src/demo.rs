@@ -26,6 +26,7 @@ pub async fn run(cfg: Config, initial: u32) -> anyhow::Result<()> {
             scopes: None,
             created_at: now,
             expires_at: None,
+            regions: None,
         })
         .await?;
     let password = sb_web::new_secret("")[..20].to_owned();

@@ -78,6 +78,9 @@ pub enum UsersCommand {
         login: String,
         #[arg(long)]
         role: String,
+        /// Regions whose customers the user may read, comma-separated (every region if absent).
+        #[arg(long, value_delimiter = ',')]
+        regions: Vec<String>,
     },
 }
 
@@ -314,7 +317,11 @@ pub async fn retention_schedule(
 }
 
 pub async fn users(cfg: &Config, command: UsersCommand) -> anyhow::Result<()> {
-    let UsersCommand::Set { login, role } = command;
+    let UsersCommand::Set {
+        login,
+        role,
+        regions,
+    } = command;
     let role = Role::parse(&role).with_context(|| format!("no role `{role}`"))?;
     let password = match std::env::var("SWITCHBOARD_USER_PASSWORD") {
         Ok(p) if !p.is_empty() => p,
@@ -332,11 +339,19 @@ pub async fn users(cfg: &Config, command: UsersCommand) -> anyhow::Result<()> {
     store
         .upsert_user(&login, &hash, role.as_str(), SystemClock.now())
         .await?;
+    let regions: Vec<String> = regions
+        .into_iter()
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty())
+        .collect();
+    store
+        .set_user_regions(&login, (!regions.is_empty()).then_some(regions.as_slice()))
+        .await?;
     store
         .append_audit(vec![cli_record(
             "user.set",
             Some(format!("user:{login}")),
-            serde_json::json!({ "role": role }),
+            serde_json::json!({ "role": role, "regions": regions }),
         )])
         .await?;
     println!("user {login} is now {role}");

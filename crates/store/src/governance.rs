@@ -8,7 +8,7 @@ pub(crate) const AUDIT_COLUMNS: &str = "seq, at, actor, role, action, subject, c
     origin, outcome, detail, detail_digest, prev_hash, hash";
 
 pub(crate) const API_KEY_COLUMNS: &str =
-    "id, name, role, scopes, created_at, expires_at, revoked_at, rotated_to";
+    "id, name, role, scopes, created_at, expires_at, revoked_at, rotated_to, regions";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct AuditRow {
@@ -64,6 +64,7 @@ pub(crate) struct ApiKeyRow {
     expires_at: Option<i64>,
     revoked_at: Option<i64>,
     rotated_to: Option<String>,
+    regions: Option<String>,
 }
 
 impl ApiKeyRow {
@@ -73,6 +74,7 @@ impl ApiKeyRow {
             .map(|s| serde_json::from_str(&s))
             .transpose()
             .map_err(|e| crate::StoreError::Corrupt(format!("key {} scopes: {e}", self.id)))?;
+        let regions = regions_of(self.regions.as_deref(), &self.id)?;
         Ok(crate::ApiKey {
             id: self.id,
             name: self.name,
@@ -82,8 +84,16 @@ impl ApiKeyRow {
             expires_at: self.expires_at.map(sb_domain::Timestamp),
             revoked_at: self.revoked_at.map(sb_domain::Timestamp),
             rotated_to: self.rotated_to,
+            regions,
         })
     }
+}
+
+pub(crate) fn regions_of(stored: Option<&str>, whose: &str) -> crate::Result<Option<Vec<String>>> {
+    stored
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| crate::StoreError::Corrupt(format!("{whose} regions: {e}")))
 }
 
 macro_rules! governance_store_impl {
@@ -98,9 +108,13 @@ macro_rules! governance_store_impl {
                 .scopes
                 .as_ref()
                 .map(|s| serde_json::to_string(s).unwrap_or_else(|_| "[]".into()));
+            let regions = key
+                .regions
+                .as_ref()
+                .map(|r| serde_json::to_string(r).unwrap_or_else(|_| "[]".into()));
             sqlx::query(
-                "INSERT INTO api_keys (id, name, key_hash, role, scopes, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO api_keys (id, name, key_hash, role, scopes, created_at, expires_at, regions) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(&id)
             .bind(&key.name)
@@ -109,6 +123,7 @@ macro_rules! governance_store_impl {
             .bind(scopes)
             .bind(key.created_at.millis())
             .bind(key.expires_at.map(|t| t.millis()))
+            .bind(regions)
             .execute(&mut **tx)
             .await?;
             Ok(id)
@@ -166,22 +181,25 @@ macro_rules! governance_store_impl {
             &self,
             login: Option<&str>,
         ) -> Result<Vec<crate::User>> {
-            let rows: Vec<(String, String, String, Option<i64>)> = sqlx::query_as(
-                "SELECT login, password_hash, role, disabled_at FROM users \
+            let rows: Vec<(String, String, String, Option<i64>, Option<String>)> = sqlx::query_as(
+                "SELECT login, password_hash, role, disabled_at, regions FROM users \
                  WHERE ($1 IS NULL OR login = $1) ORDER BY login",
             )
             .bind(login)
             .fetch_all(&self.$w)
             .await?;
-            Ok(rows
-                .into_iter()
-                .map(|(login, password_hash, role, disabled)| crate::User {
-                    login,
-                    password_hash,
-                    role,
-                    disabled_at: disabled.map(Timestamp),
+            rows.into_iter()
+                .map(|(login, password_hash, role, disabled, regions)| {
+                    let regions = crate::governance::regions_of(regions.as_deref(), &login)?;
+                    Ok(crate::User {
+                        login,
+                        password_hash,
+                        role,
+                        disabled_at: disabled.map(Timestamp),
+                        regions,
+                    })
                 })
-                .collect())
+                .collect()
         }
 
         }
@@ -307,6 +325,27 @@ macro_rules! governance_store_impl {
             .bind(login)
             .execute(&mut *tx)
             .await?;
+            sqlx::query("DELETE FROM sessions WHERE login = $1")
+                .bind(login)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(done.rows_affected() == 1)
+        }
+
+        async fn set_user_regions(
+            &self,
+            login: &str,
+            regions: Option<&[String]>,
+        ) -> Result<bool> {
+            let regions = regions.map(|r| serde_json::to_string(r).unwrap_or_else(|_| "[]".into()));
+            let mut tx = self.$w.begin().await?;
+            let done = sqlx::query("UPDATE users SET regions = $1 WHERE login = $2")
+                .bind(regions)
+                .bind(login)
+                .execute(&mut *tx)
+                .await?;
+            // Sessions carry what the user could read when they began.
             sqlx::query("DELETE FROM sessions WHERE login = $1")
                 .bind(login)
                 .execute(&mut *tx)

@@ -154,6 +154,8 @@ pub struct ApiKey {
     pub revoked_at: Option<Timestamp>,
     /// The key that replaced this one; this one keeps working until `expires_at`.
     pub rotated_to: Option<String>,
+    /// The regions whose customers the key may read; `None` is every region.
+    pub regions: Option<Vec<String>>,
 }
 
 /// A key to store: only its hash, never the key itself.
@@ -165,6 +167,7 @@ pub struct NewApiKey {
     pub scopes: Option<Vec<String>>,
     pub created_at: Timestamp,
     pub expires_at: Option<Timestamp>,
+    pub regions: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -173,6 +176,8 @@ pub struct User {
     pub password_hash: String,
     pub role: String,
     pub disabled_at: Option<Timestamp>,
+    /// The regions whose customers the user may read; `None` is every region.
+    pub regions: Option<Vec<String>>,
 }
 
 /// A browser session, found by the hash of its cookie.
@@ -477,6 +482,8 @@ pub trait GovernanceStore: Send + Sync {
         now: Timestamp,
     ) -> Result<()>;
     async fn disable_user(&self, login: &str, now: Timestamp) -> Result<bool>;
+    /// Scopes a user to regions (`None`: every region); false for an unknown user.
+    async fn set_user_regions(&self, login: &str, regions: Option<&[String]>) -> Result<bool>;
     async fn user(&self, login: &str) -> Result<Option<User>>;
     async fn users(&self) -> Result<Vec<User>>;
     async fn create_session(&self, session: &Session) -> Result<()>;

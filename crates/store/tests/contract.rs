@@ -359,6 +359,7 @@ async fn api_keys_are_found_by_hash_only() {
                 scopes: None,
                 created_at: Timestamp(1),
                 expires_at: None,
+                regions: None,
             })
             .await
             .unwrap();

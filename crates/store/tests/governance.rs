@@ -131,6 +131,8 @@ fn new_key(name: &str, scopes: Option<&[&str]>, created: i64, expires: Option<i6
         scopes: scopes.map(|s| s.iter().map(|p| (*p).to_owned()).collect()),
         created_at: Timestamp(created),
         expires_at: expires.map(Timestamp),
+        // A key scoped to one region reads back with it.
+        regions: scopes.map(|_| vec!["eu".to_owned()]),
     }
 }
 
@@ -144,6 +146,7 @@ fn stored(id: &str, k: &NewApiKey) -> ApiKey {
         expires_at: k.expires_at,
         revoked_at: None,
         rotated_to: None,
+        regions: k.regions.clone(),
     }
 }
 
@@ -365,6 +368,7 @@ async fn a_new_role_ends_the_users_sessions_but_not_anyone_elses() {
                 password_hash: "$argon2id$one".into(),
                 role: "agent".into(),
                 disabled_at: None,
+                regions: None,
             }),
             "{name}"
         );

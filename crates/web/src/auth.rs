@@ -44,6 +44,8 @@ pub struct Principal {
     pub role: Role,
     /// What a key is narrowed to; `None` is everything its role allows.
     pub scopes: Option<Vec<Permission>>,
+    /// The regions whose customers the caller may read (G5); `None` is every region.
+    pub regions: Option<Vec<String>>,
     /// A browser session's CSRF token; `None` for a key.
     csrf: Option<String>,
 }
@@ -55,7 +57,26 @@ impl Principal {
             actor: format!("user:{login}"),
             role,
             scopes: None,
+            regions: None,
             csrf: None,
+        }
+    }
+
+    /// Refuses a read of a customer's data held in a region the caller is not scoped to. Data
+    /// with no region recorded is readable by everyone allowed to read such data at all.
+    pub fn may_read_region(&self, region: Option<&str>) -> Result<(), Problem> {
+        match (&self.regions, region) {
+            (Some(allowed), Some(r)) if !allowed.iter().any(|a| a.eq_ignore_ascii_case(r)) => {
+                Err(Problem::custom(
+                    StatusCode::FORBIDDEN,
+                    "region_denied",
+                    format!(
+                        "this customer's data is held in region `{r}`; your access covers {}",
+                        allowed.join(", ")
+                    ),
+                ))
+            }
+            _ => Ok(()),
         }
     }
 
@@ -152,6 +173,7 @@ impl KeyCache {
                 actor: "key:config-admin".into(),
                 role: Role::Admin,
                 scopes: None,
+                regions: None,
                 csrf: None,
             }));
         }
@@ -181,6 +203,7 @@ impl KeyCache {
             actor: format!("key:{}", k.id),
             role,
             scopes,
+            regions: k.regions,
             csrf: None,
         };
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
@@ -209,6 +232,7 @@ impl KeyCache {
             actor: format!("user:{}", user.login),
             role,
             scopes: None,
+            regions: user.regions.clone(),
             csrf: Some(s.csrf),
         }))
     }

@@ -404,3 +404,83 @@ async fn after_erasure_the_customers_marker_is_in_no_database_file() {
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_agent_scoped_to_the_eu_cannot_read_an_american_customer_and_the_attempt_is_recorded() {
+    let app = spawn_app().await;
+    let eu = ingest_in(&app, "g1", "@anna_eu", "eu").await;
+    let us = ingest_in(&app, "g2", "@bob_us", "us").await;
+    let (s, issued) = send(
+        &app,
+        Method::POST,
+        "/api/v1/keys",
+        KEY,
+        Some(json!({"name": "eu desk", "role": "agent", "regions": ["eu"]})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{issued}");
+    assert_eq!(issued["regions"], json!(["eu"]));
+    let key = issued["key"].as_str().unwrap().to_owned();
+
+    let (s, _) = send(
+        &app,
+        Method::GET,
+        &format!("/api/v1/cases/{}", eu["case_id"].as_str().unwrap()),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    for path in [
+        format!("/api/v1/cases/{}", us["case_id"].as_str().unwrap()),
+        format!("/api/v1/messages/{}", us["id"].as_str().unwrap()),
+        format!("/api/v1/customers/{}", us["customer_id"].as_str().unwrap()),
+    ] {
+        let (s, b) = send(&app, Method::GET, &path, &key, None).await;
+        assert_eq!(
+            (s, b["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("region_denied")),
+            "{path}"
+        );
+    }
+    let (_, list) = send(&app, Method::GET, "/api/v1/cases", &key, None).await;
+    let ids: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![eu["case_id"].as_str().unwrap()],
+        "aggregated lists hold only eu cases"
+    );
+    // The refused read is in the American customer's history, with who tried and from where.
+    let theirs = audit_of(
+        &app,
+        &format!("?customer={}", us["customer_id"].as_str().unwrap()),
+    )
+    .await;
+    let denied = theirs.iter().filter(|e| e["outcome"] == 403).count();
+    assert_eq!(denied, 3, "{theirs:#?}");
+    let (s, b) = send(
+        &app,
+        Method::POST,
+        "/api/v1/keys",
+        KEY,
+        Some(json!({"name": "x", "role": "agent", "regions": []})),
+    )
+    .await;
+    assert_eq!(
+        (s, b["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("regions"))
+    );
+}
+
+async fn ingest_in(app: &App, ext: &str, author: &str, region: &str) -> Value {
+    let (s, _, v) = app
+        .post(json!({"source": "x", "external_id": ext, "author": author, "text": "Order late", "region": region}))
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    app.processed(v["id"].as_str().unwrap()).await
+}

@@ -5,6 +5,10 @@
 -- allows). A rotated key names its successor and expires after the overlap window.
 ALTER TABLE api_keys ADD COLUMN scopes TEXT;
 ALTER TABLE api_keys ADD COLUMN rotated_to TEXT;
+-- Data residency (G5): the regions whose customers a key or user may read (JSON array; NULL =
+-- every region).
+ALTER TABLE api_keys ADD COLUMN regions TEXT;
+ALTER TABLE users ADD COLUMN regions TEXT;
 ALTER TABLE users ADD COLUMN disabled_at INTEGER;
 
 -- A browser session: only the SHA-256 of its cookie is kept, with the CSRF token it was issued.

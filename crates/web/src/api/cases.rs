@@ -117,6 +117,8 @@ pub async fn list(
     let Query(q) = query.map_err(|e| Problem::new(ErrorCode::InvalidQuery, e.body_text()))?;
     let (filter, page) = filter_of(&q)?;
     let mut items = state.store.list_cases(&filter, &page).await?;
+    // A region-scoped caller sees only cases held in their regions (a page may come back short).
+    items.retain(|c| who.may_read_region(c.region.as_deref()).is_ok());
     if !who.can(sb_domain::Permission::PersonalRead) {
         for c in &mut items {
             c.subject = crate::redact::HIDDEN.to_owned();
@@ -196,6 +198,9 @@ pub async fn get(
         .case(&id)
         .await?
         .ok_or_else(|| Problem::not_found(format!("no case `{id}`")))?;
+    if let Err(denied) = who.may_read_region(case.region.as_deref()) {
+        return Ok(crate::audit::AuditNote::customer(case.customer_id.as_str()).on(denied));
+    }
     let messages = state.store.case_messages(&id).await?;
     let customer = state.store.customer(&case.customer_id).await?;
     let outbox = state.store.outbox_for_subject(id.as_str()).await?;

@@ -29,6 +29,9 @@ pub async fn get(
         .await?
         .ok_or_else(|| Problem::not_found(format!("no customer `{id}`")))?;
     let mut c = c;
+    if let Err(denied) = who.may_read_region(c.region.as_deref()) {
+        return Ok(crate::audit::AuditNote::customer(id.as_str()).on(denied));
+    }
     if !who.can(sb_domain::Permission::PersonalRead) {
         crate::redact::customer(&mut c);
     }

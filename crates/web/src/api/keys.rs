@@ -32,6 +32,8 @@ pub struct NewKeyRequest {
     pub scopes: Option<Vec<String>>,
     /// Days until the key stops working (1–3650); never when absent.
     pub expires_in_days: Option<u32>,
+    /// Regions whose customers the key may read (data residency); every region when absent.
+    pub regions: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -54,6 +56,7 @@ pub struct KeyView {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub revoked_at: Option<Timestamp>,
     pub rotated_to: Option<String>,
+    pub regions: Option<Vec<String>>,
     /// `active`, `expired` or `revoked`.
     pub state: &'static str,
 }
@@ -76,6 +79,7 @@ impl KeyView {
             expires_at: k.expires_at,
             revoked_at: k.revoked_at,
             rotated_to: k.rotated_to,
+            regions: k.regions,
             state,
         }
     }
@@ -98,7 +102,25 @@ fn invalid(field: &str, detail: String) -> Problem {
     Problem::new(ErrorCode::InvalidField, detail).with_field(field)
 }
 
+/// Region names as configured on customers: 1–32 letters, digits, `-` or `_`, at most 20.
+pub fn valid_regions(regions: &Option<Vec<String>>) -> Result<(), Problem> {
+    let Some(list) = regions else { return Ok(()) };
+    let ok = |r: &String| {
+        (1..=32).contains(&r.len())
+            && r.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    if list.is_empty() || list.len() > 20 || !list.iter().all(ok) {
+        return Err(invalid(
+            "regions",
+            "`regions` is 1–20 names of letters, digits, `-` or `_`".into(),
+        ));
+    }
+    Ok(())
+}
+
 fn validate(req: &NewKeyRequest) -> Result<(Role, Option<Vec<String>>), Problem> {
+    valid_regions(&req.regions)?;
     let name = req.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(invalid("name", "`name` must be 1–100 characters".into()));
@@ -178,7 +200,7 @@ pub async fn create(
 ) -> Result<Response, Problem> {
     let req: NewKeyRequest = crate::body::json_as(
         body,
-        "{\"name\", \"role\", \"scopes\"?, \"expires_in_days\"?}",
+        "{\"name\", \"role\", \"scopes\"?, \"expires_in_days\"?, \"regions\"?}",
     )?;
     let (role, scopes) = validate(&req)?;
     let now = SystemClock.now();
@@ -192,6 +214,7 @@ pub async fn create(
         expires_at: req
             .expires_in_days
             .map(|d| Timestamp(now.millis() + i64::from(d) * DAY_MS)),
+        regions: req.regions.clone(),
     };
     let view = issue(&state, new, key, None)
         .await?
@@ -260,6 +283,7 @@ pub async fn rotate(
         expires_at: old
             .expires_at
             .map(|e| Timestamp(now.millis() + (e.millis() - old.created_at.millis()).max(DAY_MS))),
+        regions: old.regions.clone(),
     };
     let until = Timestamp(now.millis() + i64::from(overlap) * HOUR_MS);
     let view = issue(&state, new, key, Some((&id, until)))

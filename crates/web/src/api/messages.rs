@@ -122,6 +122,18 @@ pub async fn get(
         .await?
         .ok_or_else(|| Problem::not_found(format!("no message `{id}`")))?;
     let mut message = message;
+    let region = match &message.customer_id {
+        Some(c) => state.store.customer(c).await?.and_then(|c| c.region),
+        None => message.region.clone(),
+    };
+    if let Err(denied) = who.may_read_region(region.as_deref()) {
+        let note = message
+            .customer_id
+            .as_ref()
+            .map(|c| crate::audit::AuditNote::customer(c.as_str()))
+            .unwrap_or_default();
+        return Ok(note.on(denied));
+    }
     let personal = who.can(sb_domain::Permission::PersonalRead);
     let revisions = if personal && (message.edited_at.is_some() || message.removed_at.is_some()) {
         state.store.message_revisions(&id).await?

@@ -64,6 +64,11 @@ pub async fn export(
     Extension(ClientAddr(from)): Extension<ClientAddr>,
 ) -> Result<Response, Problem> {
     let id = parse_id(&id, CustomerId::parse, "customer")?;
+    if let Some(c) = state.store.customer(&id).await?
+        && let Err(denied) = who.may_read_region(c.region.as_deref())
+    {
+        return Ok(AuditNote::customer(id.as_str()).on(denied));
+    }
     let bundle = privacy::export(
         state.store.as_ref(),
         &id,
@@ -94,6 +99,11 @@ pub async fn erase(
     Extension(ClientAddr(from)): Extension<ClientAddr>,
 ) -> Result<Response, Problem> {
     let id = parse_id(&id, CustomerId::parse, "customer")?;
+    if let Some(c) = state.store.customer(&id).await?
+        && let Err(denied) = who.may_read_region(c.region.as_deref())
+    {
+        return Ok(AuditNote::customer(id.as_str()).on(denied));
+    }
     let erased = privacy::erase(
         state.store.as_ref(),
         &id,

@@ -23,6 +23,8 @@ pub struct UserRequest {
     pub role: String,
     /// At least 12 characters.
     pub password: String,
+    /// Regions whose customers the user may read (data residency); every region when absent.
+    pub regions: Option<Vec<String>>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -31,6 +33,7 @@ pub struct UserView {
     pub role: String,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub disabled_at: Option<Timestamp>,
+    pub regions: Option<Vec<String>>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -59,6 +62,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<UserList>, Probl
                 login: u.login,
                 role: u.role,
                 disabled_at: u.disabled_at,
+                regions: u.regions,
             })
             .collect(),
     }))
@@ -86,7 +90,8 @@ pub async fn put(
         )
         .with_field("login"));
     }
-    let req: UserRequest = crate::body::json_as(body, "{\"role\", \"password\"}")?;
+    let req: UserRequest = crate::body::json_as(body, "{\"role\", \"password\", \"regions\"?}")?;
+    crate::api::keys::valid_regions(&req.regions)?;
     let role = Role::parse(&req.role).ok_or_else(|| {
         Problem::new(ErrorCode::InvalidField, format!("no role `{}`", req.role)).with_field("role")
     })?;
@@ -103,6 +108,10 @@ pub async fn put(
         .store
         .upsert_user(&login, &hash, role.as_str(), SystemClock.now())
         .await?;
+    state
+        .store
+        .set_user_regions(&login, req.regions.as_deref())
+        .await?;
     let note = AuditNote::default()
         .subject(format!("user:{login}"))
         .change(
@@ -115,6 +124,7 @@ pub async fn put(
             login,
             role: role.as_str().to_owned(),
             disabled_at: None,
+            regions: req.regions.clone(),
         }),
     )))
 }

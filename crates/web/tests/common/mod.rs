@@ -173,6 +173,7 @@ pub async fn issue_key(store: &Arc<dyn Store>, key: &str, role: &str, scopes: Op
             scopes: scopes.map(|s| s.iter().map(|x| (*x).to_owned()).collect()),
             created_at: sb_domain::Timestamp(0),
             expires_at: None,
+            regions: None,
         })
         .await
         .unwrap();
