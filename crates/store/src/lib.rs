@@ -10,6 +10,7 @@ pub mod postgres;
 mod rows;
 mod shared;
 pub mod sqlite;
+mod templates;
 mod workflow;
 
 use async_trait::async_trait;
@@ -244,7 +245,7 @@ pub fn hash_api_key(key: &str) -> String {
 }
 
 #[async_trait]
-pub trait Store: GovernanceStore + Send + Sync + 'static {
+pub trait Store: GovernanceStore + TemplateStore + Send + Sync + 'static {
     /// Answers when the database does.
     async fn ping(&self) -> Result<()>;
 
@@ -523,6 +524,46 @@ pub trait GovernanceStore: Send + Sync {
         now: Timestamp,
         limit: u32,
     ) -> Result<u64>;
+}
+
+/// One stored version of a reply template (D6): its key and number, its lifecycle state, and
+/// the version itself as a JSON document whose shape the workflow crate owns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredTemplate {
+    pub key: String,
+    pub version: u32,
+    /// `draft`, `pending_approval`, `approved` or `retired`.
+    pub state: String,
+    pub doc: serde_json::Value,
+}
+
+/// Reply templates (D6) and what reply suggestions (B8) learn from. Every `Store` is one;
+/// callers name this trait to use these methods.
+#[async_trait]
+pub trait TemplateStore: Send + Sync {
+    /// Stores a new version of `key` under the next number (1 for a new key) and answers it;
+    /// the document's `version` field is set to that number. Writers racing on one key each
+    /// get their own number.
+    async fn insert_template_version(
+        &self,
+        key: &str,
+        state: &str,
+        doc: &serde_json::Value,
+    ) -> Result<u32>;
+    /// Every version of `key`, newest first.
+    async fn template_versions(&self, key: &str) -> Result<Vec<StoredTemplate>>;
+    /// Every version of every key, by key, newest first within a key.
+    async fn all_template_versions(&self) -> Result<Vec<StoredTemplate>>;
+    /// Saves `template`'s state and document if the stored version is still in
+    /// `expected_state`; false otherwise (someone moved it meanwhile: read it again).
+    async fn update_template_version(
+        &self,
+        template: &StoredTemplate,
+        expected_state: &str,
+    ) -> Result<bool>;
+    /// Replies people wrote (not automation) that went to the customer (`queued` or
+    /// `sent`), newest first, at most `limit`.
+    async fn past_replies(&self, limit: u32) -> Result<Vec<StoredReply>>;
 }
 
 /// Opens the store named by a URL: `sqlite://PATH` or `postgres://…`.

@@ -109,6 +109,27 @@ pub static ROUTES: &[RouteAccess] = &[
         Yes,
     ),
     // Templates and suggestions.
+    r(Method::GET, "/api/v1/templates", p(P::CasesRead), No),
+    r(Method::POST, "/api/v1/templates", p(P::RepliesWrite), Yes),
+    r(Method::GET, "/api/v1/templates/{key}", p(P::CasesRead), No),
+    r(
+        Method::POST,
+        "/api/v1/templates/{key}/versions/{version}/state",
+        p(P::RepliesWrite),
+        Yes,
+    ),
+    r(
+        Method::POST,
+        "/api/v1/cases/{id}/render",
+        p(P::RepliesWrite),
+        Yes,
+    ),
+    r(
+        Method::GET,
+        "/api/v1/cases/{id}/suggestions",
+        p(P::RepliesWrite),
+        Yes,
+    ),
     r(Method::GET, "/api/v1/connectors", p(P::ConnectorsRead), No),
     r(
         Method::POST,

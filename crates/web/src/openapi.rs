@@ -18,6 +18,9 @@ use utoipa::{Modify, OpenApi};
         casework::presence, handover::summary, handover::hand_over, automation::status, approvals::list, approvals::get, approvals::decision,
         rules::dry_run,
         // templates and suggestions
+        crate::api::templates::list, crate::api::templates::create, crate::api::templates::get,
+        crate::api::templates::change_state, crate::api::templates::render,
+        crate::api::suggestions::list,
         connectors::health, connectors::resume, connectors::list, connectors::get,
         customers::get, customers::link,
         events::stream,

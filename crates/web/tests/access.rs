@@ -134,7 +134,9 @@ async fn every_route_answers_each_role_exactly_as_the_security_document_says() {
                 .replace("{name}", "x")
                 .replace("{target}", "x")
                 .replace("{login}", "x")
-                .replace("{channel}", "x");
+                .replace("{channel}", "x")
+                .replace("{key}", "x")
+                .replace("{version}", "1");
 
             let (status, body) = call(&app, &m, &concrete, None).await;
             if need == "anyone" {

@@ -18,6 +18,8 @@ pub mod replies;
 pub mod rules;
 pub mod session;
 pub mod status;
+pub mod suggestions;
+pub mod templates;
 pub mod users;
 
 use crate::AppState;
@@ -96,6 +98,14 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/cases/{id}/replies", post(replies::create))
         // Templates and suggestions (D6, B8).
+        .route("/templates", get(templates::list).post(templates::create))
+        .route("/templates/{key}", get(templates::get))
+        .route(
+            "/templates/{key}/versions/{version}/state",
+            post(templates::change_state),
+        )
+        .route("/cases/{id}/render", post(templates::render))
+        .route("/cases/{id}/suggestions", get(suggestions::list))
         .route("/connectors", get(connectors::health))
         .route("/connectors/{target}/resume", post(connectors::resume))
         .route("/outbox", get(connectors::list))

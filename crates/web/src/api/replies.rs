@@ -29,7 +29,11 @@ pub const DEFAULT_MOVE_NOTE: &str =
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct ReplyRequest {
-    pub text: String,
+    /// What to say; or name an approved `template` instead (exactly one of the two).
+    pub text: Option<String>,
+    /// Rendered on the server for the case, as `POST /cases/{id}/render` renders it; the reply
+    /// records the template's key and version.
+    pub template: Option<crate::api::templates::TemplateChoice>,
     /// `public` (under the comment or post) or `private` (a DM). Defaults to where the
     /// customer wrote.
     pub visibility: Option<String>,
@@ -202,7 +206,7 @@ fn refuse(code: &str, detail: impl Into<String>) -> Problem {
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "No connector is configured to send on this platform (`reply_channel_not_configured`)", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "Empty or too long (`invalid_field`), a platform replies cannot reach (`reply_channel_unsupported`: chat, reviews, generic), or a public reply to a private conversation (`reply_visibility_unavailable`)", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Empty or too long (`invalid_field`), a platform replies cannot reach (`reply_channel_unsupported`: chat, reviews, generic), a public reply to a private conversation (`reply_visibility_unavailable`), or a `template` without an approved version (`template_not_approved`) or with variables nobody supplied (`template_variable_missing`)", body = ProblemBody, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]
@@ -214,18 +218,44 @@ pub async fn create(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<ReplyResponse>), Problem> {
     let case_id = parse_id(&id, CaseId::parse, "case")?;
-    let req: ReplyRequest =
-        crate::body::json_as(body, "{\"text\", \"visibility\"?, \"move_to_private\"?}")?;
-    let text = req.text.trim();
-    if text.is_empty() || text.chars().count() > MAX_REPLY_CHARS {
+    let req: ReplyRequest = crate::body::json_as(
+        body,
+        "{\"text\" | \"template\", \"visibility\"?, \"move_to_private\"?}",
+    )?;
+    if req.text.is_some() == req.template.is_some() {
         return Err(Problem::new(
-            ErrorCode::InvalidField,
-            format!("`text` must be 1 to {MAX_REPLY_CHARS} characters"),
-        )
-        .with_field("text"));
+            ErrorCode::InvalidBody,
+            "give exactly one of `text` and `template`",
+        ));
+    }
+    let checked = |text: &str| {
+        if text.is_empty() || text.chars().count() > MAX_REPLY_CHARS {
+            return Err(Problem::new(
+                ErrorCode::InvalidField,
+                format!("`text` must be 1 to {MAX_REPLY_CHARS} characters"),
+            )
+            .with_field("text"));
+        }
+        Ok(())
+    };
+    if let Some(text) = &req.text {
+        checked(text.trim())?;
     }
     let Some(case) = state.store.case(&case_id).await? else {
         return Err(Problem::not_found(format!("no case `{case_id}`")));
+    };
+    let rendered = match &req.template {
+        Some(choice) => {
+            Some(crate::api::templates::render_for_case(&state, &case, choice, true).await?)
+        }
+        None => None,
+    };
+    let text = match &rendered {
+        Some(r) => {
+            checked(r.text.trim())?;
+            r.text.trim()
+        }
+        None => req.text.as_deref().unwrap_or_default().trim(),
     };
     let messages = state.store.case_messages(&case_id).await?;
     let last = messages
@@ -367,6 +397,8 @@ pub async fn create(
             "target": target,
             "key": key,
             "text": text,
+            "template_key": rendered.as_ref().map(|r| &r.key),
+            "template_version": rendered.as_ref().map(|r| r.version),
             "versions": [{ "text": text, "by": who.actor, "at": now }],
             "plan": plan,
             "requirements": requirements,

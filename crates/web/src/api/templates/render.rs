@@ -1,0 +1,73 @@
+//! Rendering a template for a case: the approved version that suits the customer, filled in
+//! with what the case knows and what the caller adds. Shared by `POST /cases/{id}/render` and
+//! replies sent from a template, so an agent sends exactly what they previewed.
+
+use super::{case_locale, case_variables, checked_locale, problem, versions_of};
+use crate::AppState;
+use crate::problem::Problem;
+use sb_domain::Case;
+use sb_workflow::templates::{Variables, select};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A template to render for a case, and values the case cannot know (an order number).
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct TemplateChoice {
+    pub key: String,
+    /// Preferred tone; `neutral`, then any tone in the customer's language otherwise.
+    pub tone: Option<String>,
+    /// Overrides the customer's language.
+    pub locale: Option<String>,
+    /// `{"order.id": "O-77"}` or `{"order": {"id": "O-77"}}`; these win over the case's own.
+    #[schema(value_type = Option<Object>)]
+    pub variables: Option<serde_json::Map<String, Value>>,
+}
+
+/// An approved version rendered for a case: the text to review and send.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Rendered {
+    pub text: String,
+    pub key: String,
+    pub version: u32,
+    /// The version's locale: the customer's, or a fallback (`pt-BR` → `pt` → default).
+    pub locale: String,
+    pub tone: String,
+}
+
+/// Renders the approved version of `choice.key` that suits the case's customer. For a caller
+/// who may not read personal data (`personal` false), names, handles and the subject come out
+/// as `[redacted]`.
+pub(crate) async fn render_for_case(
+    state: &AppState,
+    case: &Case,
+    choice: &TemplateChoice,
+    personal: bool,
+) -> Result<Rendered, Problem> {
+    let key = choice.key.trim();
+    let versions = versions_of(state, key).await?;
+    let customer = state.store.customer(&case.customer_id).await?;
+    let locale = match choice.locale.as_deref().filter(|l| !l.trim().is_empty()) {
+        Some(l) => checked_locale(l)?,
+        None => case_locale(case, customer.as_ref()),
+    };
+    let default_locale = &state.casework.workflow().default_locale;
+    let chosen = select(
+        &versions,
+        key,
+        &locale,
+        choice.tone.as_deref(),
+        default_locale,
+    )
+    .map_err(problem)?;
+    let mut vars = case_variables(state, case, customer.as_ref(), personal).await?;
+    if let Some(given) = &choice.variables {
+        vars.merge(Variables::from_json("", &Value::Object(given.clone())));
+    }
+    Ok(Rendered {
+        text: chosen.render(&vars).map_err(problem)?,
+        key: chosen.key.clone(),
+        version: chosen.version,
+        locale: chosen.locale.clone(),
+        tone: chosen.tone.clone(),
+    })
+}
