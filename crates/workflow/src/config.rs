@@ -1,11 +1,13 @@
 //! The `[workflow]` section of the configuration file, compiled into one `Workflow`: the SLA
 //! policies and their calendars, queues and agents, case rules, the escalation matrix,
-//! approval policy, guardrails and identity matching. Compiling checks every part, so a
+//! approval policy, guardrails, identity matching, surveys and quality review. Compiling checks every part, so a
 //! mistake stops start-up with one line naming it instead of surfacing on a live case.
 
 use crate::approvals::{ApprovalConfig, ApprovalPolicy};
 use crate::calendar::CalendarConfig;
 use crate::escalation::{EscalationConfig, EscalationMatrix};
+use crate::feedback::qa::{QaConfig, QaPolicy};
+use crate::feedback::{SurveyConfig, Surveys};
 use crate::guardrails::{GuardrailConfig, Guardrails};
 use crate::identity::{MatchConfig, Matcher};
 use crate::routing::{AgentConfig, QueueConfig, Router};
@@ -42,6 +44,12 @@ pub struct WorkflowConfig {
     /// The language templates fall back to.
     #[serde(default = "default_locale")]
     pub default_locale: String,
+    /// Satisfaction surveys sent when a case is resolved (D10).
+    #[serde(default)]
+    pub surveys: SurveyConfig,
+    /// Quality review: which resolved cases are drawn, and the scorecard (D11).
+    #[serde(default)]
+    pub qa: QaConfig,
 }
 
 fn default_close_after_days() -> u32 {
@@ -66,6 +74,8 @@ impl Default for WorkflowConfig {
             matching: MatchConfig::default(),
             close_after_days: default_close_after_days(),
             default_locale: default_locale(),
+            surveys: SurveyConfig::default(),
+            qa: QaConfig::default(),
         }
     }
 }
@@ -81,6 +91,8 @@ pub struct Workflow {
     pub matcher: Matcher,
     pub close_after_ms: i64,
     pub default_locale: String,
+    pub surveys: Surveys,
+    pub qa: QaPolicy,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +111,10 @@ pub enum WorkflowError {
     Guardrails(#[from] crate::guardrails::GuardrailError),
     #[error("workflow.matching: {0}")]
     Matching(#[from] crate::identity::MatchError),
+    #[error("workflow.surveys: {0}")]
+    Surveys(#[from] crate::feedback::SurveyConfigError),
+    #[error("workflow.qa: {0}")]
+    Qa(#[from] crate::feedback::qa::QaConfigError),
 }
 
 impl Workflow {
@@ -113,6 +129,8 @@ impl Workflow {
             matcher: Matcher::compile(&c.matching)?,
             close_after_ms: i64::from(c.close_after_days) * 86_400_000,
             default_locale: c.default_locale.clone(),
+            surveys: Surveys::compile(&c.surveys)?,
+            qa: QaPolicy::compile(&c.qa)?,
         })
     }
 }
@@ -129,6 +147,8 @@ impl Default for Workflow {
             matcher: Matcher::default(),
             close_after_ms: i64::from(default_close_after_days()) * 86_400_000,
             default_locale: default_locale(),
+            surveys: Surveys::default(),
+            qa: QaPolicy::default(),
         }
     }
 }

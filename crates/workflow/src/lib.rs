@@ -7,6 +7,7 @@ pub mod approvals;
 pub mod calendar;
 pub mod config;
 pub mod escalation;
+pub mod feedback;
 pub mod guardrails;
 pub mod identity;
 pub mod routing;

@@ -782,6 +782,7 @@ impl SqliteStore {
 }
 
 crate::governance::governance_store_impl!(SqliteStore, writer, reader, "", sqlx::Sqlite);
+crate::feedback::feedback_store_impl!(SqliteStore, writer, reader);
 
 #[cfg(test)]
 mod tests {
