@@ -188,10 +188,13 @@ pub enum Permission {
     UsersManage,
     #[serde(rename = "personal.read")]
     PersonalRead,
+    /// Scoring resolved cases drawn for quality review (D11): leads review their team.
+    #[serde(rename = "qa.review")]
+    QaReview,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 26] = [
+    pub const ALL: [Permission; 27] = [
         Self::MessagesIngest,
         Self::MessagesRead,
         Self::CasesRead,
@@ -218,6 +221,7 @@ impl Permission {
         Self::KeysManage,
         Self::UsersManage,
         Self::PersonalRead,
+        Self::QaReview,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -248,6 +252,7 @@ impl Permission {
             Self::KeysManage => "keys.manage",
             Self::UsersManage => "users.manage",
             Self::PersonalRead => "personal.read",
+            Self::QaReview => "qa.review",
         }
     }
 
@@ -297,6 +302,15 @@ mod tests {
         }
         assert_eq!(Role::parse("root"), None);
         assert_eq!(Permission::parse("cases.delete"), None);
+    }
+
+    #[test]
+    fn only_supervisors_and_admins_review_quality() {
+        let holders: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| r.allows(Permission::QaReview))
+            .collect();
+        assert_eq!(holders, vec![Role::Admin, Role::Supervisor]);
     }
 
     #[test]

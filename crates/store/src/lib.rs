@@ -5,6 +5,7 @@
 //! The store carries out decisions; it does not make them. Case planning, routing and triage
 //! are pure functions in the domain crate.
 
+mod feedback;
 mod governance;
 pub mod postgres;
 mod rows;
@@ -24,6 +25,10 @@ use sb_domain::{
 use sb_domain::{Enrichment, FactKind, OpsFact};
 use std::sync::Arc;
 
+pub use feedback::{
+    AnswerOutcome, FeedbackStore, FeedbackTally, QaRecorded, QaReview, QaScoring, Survey,
+    SurveyResponse, hash_survey_token, survey_token,
+};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -245,7 +250,7 @@ pub fn hash_api_key(key: &str) -> String {
 }
 
 #[async_trait]
-pub trait Store: GovernanceStore + TemplateStore + Send + Sync + 'static {
+pub trait Store: GovernanceStore + TemplateStore + FeedbackStore + Send + Sync + 'static {
     /// Answers when the database does.
     async fn ping(&self) -> Result<()>;
 

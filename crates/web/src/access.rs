@@ -188,6 +188,15 @@ pub static ROUTES: &[RouteAccess] = &[
         Yes,
     ),
     // Surveys and quality review.
+    r(
+        Method::GET,
+        "/api/v1/cases/{id}/survey",
+        p(P::CasesWork),
+        Yes,
+    ),
+    r(Method::GET, "/api/v1/feedback/summary", p(P::CasesRead), No),
+    r(Method::GET, "/api/v1/qa/reviews", p(P::QaReview), No),
+    r(Method::POST, "/api/v1/qa/reviews/{id}", p(P::QaReview), Yes),
     r(Method::GET, "/api/v1/events", p(P::EventsRead), No),
     // Merging cases and customers.
     r(Method::GET, "/api/v1/alerts", p(P::AlertsRead), No),

@@ -1,5 +1,6 @@
 //! The HTTP face of Switchboard: the `/api/v1` JSON API with its OpenAPI document, the live
-//! event stream, the platform webhooks (`/webhooks/*`), and the operations endpoints (`/healthz`, `/readyz`, `/metrics`).
+//! event stream, the platform webhooks (`/webhooks/*`), the customers' survey links
+//! (`/survey/*`), and the operations endpoints (`/healthz`, `/readyz`, `/metrics`).
 //!
 //! Handlers are thin: they parse, call the ingestor or the store, and shape the answer.
 //! Every error leaves as `application/problem+json` with a stable `code`.
@@ -14,6 +15,7 @@ mod ops;
 pub mod privacy;
 mod problem;
 mod redact;
+mod survey;
 mod telemetry;
 pub mod webhooks;
 
@@ -134,6 +136,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .merge(webhooks::routes())
         .merge(ops::routes())
+        .merge(survey::routes())
         .fallback(|| async { Problem::not_found("no such route") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(telemetry::track))

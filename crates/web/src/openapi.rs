@@ -25,6 +25,9 @@ use utoipa::{Modify, OpenApi};
         customers::get, customers::link,
         events::stream,
         // surveys and quality review
+        crate::api::feedback::case_survey, crate::api::feedback::summary,
+        crate::api::feedback::qa::list, crate::api::feedback::qa::review,
+        crate::survey::show, crate::survey::answer,
         alerts::list,
         // merging cases and customers
         status::report, status::list,

@@ -253,6 +253,12 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
         ("POST", "/webhooks/generic/{source}"),
         ("POST", "/webhooks/meta"),
         ("POST", "/webhooks/x"),
+        ("GET", "/api/v1/cases/{id}/survey"),
+        ("GET", "/api/v1/feedback/summary"),
+        ("GET", "/api/v1/qa/reviews"),
+        ("POST", "/api/v1/qa/reviews/{id}"),
+        ("GET", "/survey/{token}"),
+        ("POST", "/survey/{token}"),
     ];
     let expected: Vec<(String, String)> = expected
         .iter()

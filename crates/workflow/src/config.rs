@@ -1,11 +1,13 @@
 //! The `[workflow]` section of the configuration file, compiled into one `Workflow`: the SLA
 //! policies and their calendars, queues and agents, case rules, the escalation matrix,
-//! approval policy, guardrails and identity matching. Compiling checks every part, so a
+//! approval policy, guardrails, identity matching, surveys and quality review. Compiling checks every part, so a
 //! mistake stops start-up with one line naming it instead of surfacing on a live case.
 
 use crate::approvals::{ApprovalConfig, ApprovalPolicy};
 use crate::calendar::CalendarConfig;
 use crate::escalation::{EscalationConfig, EscalationMatrix};
+use crate::feedback::qa::{QaConfig, QaPolicy};
+use crate::feedback::{SurveyConfig, Surveys};
 use crate::guardrails::{GuardrailConfig, Guardrails};
 use crate::identity::{MatchConfig, Matcher};
 use crate::routing::{AgentConfig, QueueConfig, Router};
@@ -45,6 +47,12 @@ pub struct WorkflowConfig {
     /// When automated replies pause (D9).
     #[serde(default)]
     pub automation: crate::automation::AutomationConfig,
+    /// Satisfaction surveys sent when a case is resolved (D10).
+    #[serde(default)]
+    pub surveys: SurveyConfig,
+    /// Quality review: which resolved cases are drawn, and the scorecard (D11).
+    #[serde(default)]
+    pub qa: QaConfig,
 }
 
 fn default_close_after_days() -> u32 {
@@ -70,6 +78,8 @@ impl Default for WorkflowConfig {
             close_after_days: default_close_after_days(),
             default_locale: default_locale(),
             automation: crate::automation::AutomationConfig::default(),
+            surveys: SurveyConfig::default(),
+            qa: QaConfig::default(),
         }
     }
 }
@@ -86,6 +96,8 @@ pub struct Workflow {
     pub close_after_ms: i64,
     pub default_locale: String,
     pub automation: crate::automation::AutomationConfig,
+    pub surveys: Surveys,
+    pub qa: QaPolicy,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +118,10 @@ pub enum WorkflowError {
     Matching(#[from] crate::identity::MatchError),
     #[error("workflow.automation: {0}")]
     Automation(#[from] crate::automation::AutomationError),
+    #[error("workflow.surveys: {0}")]
+    Surveys(#[from] crate::feedback::SurveyConfigError),
+    #[error("workflow.qa: {0}")]
+    Qa(#[from] crate::feedback::qa::QaConfigError),
 }
 
 impl Workflow {
@@ -122,6 +138,8 @@ impl Workflow {
             close_after_ms: i64::from(c.close_after_days) * 86_400_000,
             default_locale: c.default_locale.clone(),
             automation: c.automation.clone(),
+            surveys: Surveys::compile(&c.surveys)?,
+            qa: QaPolicy::compile(&c.qa)?,
         })
     }
 }
@@ -139,6 +157,8 @@ impl Default for Workflow {
             close_after_ms: i64::from(default_close_after_days()) * 86_400_000,
             default_locale: default_locale(),
             automation: crate::automation::AutomationConfig::default(),
+            surveys: Surveys::default(),
+            qa: QaPolicy::default(),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod automation;
 pub mod calendar;
 pub mod config;
 pub mod escalation;
+pub mod feedback;
 pub mod guardrails;
 pub mod identity;
 pub mod routing;

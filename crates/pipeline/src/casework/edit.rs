@@ -1,5 +1,6 @@
 //! One change to one case, built up in memory: status, priority, tags, assignment, notes,
-//! SLA clock transitions and escalations, each recorded as a history event as it is made.
+//! SLA clock transitions, escalations, and the survey and quality review a resolution earns,
+//! each recorded as a history event as it is made.
 //! `finish` turns it into the `CaseChange` the store saves against the version it read.
 
 use sb_domain::{CaseChange, CasePriority, CaseStatus, CaseWork, QueueId, Timestamp};
@@ -31,6 +32,8 @@ pub struct CaseEdit<'w> {
     actor: String,
     /// A clock breached during this edit.
     breached: bool,
+    /// When this edit resolved the case, if it did.
+    resolved: Option<Timestamp>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +69,7 @@ impl<'w> CaseEdit<'w> {
             escalations,
             actor: actor.to_owned(),
             breached: false,
+            resolved: None,
         })
     }
 
@@ -250,7 +254,60 @@ impl<'w> CaseEdit<'w> {
             self.change.first_resolved_at.get_or_insert(at);
         }
         self.sla_apply(CaseEvent::StatusChanged { to, at });
+        if to == CaseStatus::Resolved {
+            self.resolved = Some(at);
+        }
         true
+    }
+
+    /// What a resolution earns (D10, D11): a survey link for the customer and, for the cases
+    /// the QA policy draws, a place in the review list. Both are case events saved with the
+    /// resolution; the store makes the survey and review rows from them in that transaction.
+    /// Decided when the edit is finished, so tags and assignment changed with the status
+    /// count.
+    fn resolution_feedback(&mut self, at: Timestamp) {
+        let wf = self.wf;
+        let case = self.work.case.id.to_string();
+        if let Some(key) = wf.surveys.link_key() {
+            let survey_id = format!("survey_{}", ulid::Ulid::generate());
+            // The event carries the token's hash, never the token: the link is derived
+            // again from the key when an agent asks for it.
+            let token = sb_store::survey_token(key, &survey_id);
+            let data = json!({
+                "survey_id": survey_id,
+                "token_sha256": sb_store::hash_survey_token(&token),
+                "valid_days": wf.surveys.valid_days(),
+                "expires_at": at.plus_millis(wf.surveys.valid_ms()),
+            });
+            self.change.events.push(sb_domain::NewCaseEvent {
+                kind: "survey.sent".into(),
+                actor: self.actor.clone(),
+                at,
+                data,
+                // The version this edit saves over names the resolution, so a save that
+                // is retried or replayed never makes a second survey for it.
+                dedup: Some(format!("survey:{case}:v{}", self.work.version)),
+            });
+        }
+        if let Some(drawn) = wf.qa.draw(&case, &self.change.tags) {
+            let agent = self
+                .change
+                .assignee
+                .clone()
+                .unwrap_or_else(|| self.actor.clone());
+            self.change.events.push(sb_domain::NewCaseEvent {
+                kind: "qa.sampled".into(),
+                actor: "system".into(),
+                at,
+                data: json!({
+                    "review_id": format!("qa_{}", ulid::Ulid::generate()),
+                    "reason": drawn.as_reason(),
+                    "agent": agent,
+                }),
+                // A case is reviewed once, however often it is resolved.
+                dedup: Some(format!("qa:{case}")),
+            });
+        }
     }
 
     /// A new message from the customer: wakes a case that waited on them or was resolved,
@@ -405,6 +462,11 @@ impl<'w> CaseEdit<'w> {
     }
 
     pub fn finish(mut self) -> CaseChange {
+        if let Some(at) = self.resolved
+            && self.change.status == CaseStatus::Resolved
+        {
+            self.resolution_feedback(at);
+        }
         let escalation_due = self
             .escalations
             .iter()

@@ -32,6 +32,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         9,
         include_str!("../../migrations/sqlite/0009_governance.sql"),
     ),
+    (
+        10,
+        include_str!("../../migrations/sqlite/0010_feedback.sql"),
+    ),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<()> {

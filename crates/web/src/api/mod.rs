@@ -10,6 +10,7 @@ pub mod connectors;
 pub mod customers;
 pub mod events;
 pub mod handover;
+pub mod feedback;
 pub mod incidents;
 pub mod keys;
 pub mod messages;
@@ -137,6 +138,10 @@ pub fn routes() -> Router<AppState> {
                 .delete(session::logout),
         )
         // Surveys and quality review (D10, D11).
+        .route("/cases/{id}/survey", get(feedback::case_survey))
+        .route("/feedback/summary", get(feedback::summary))
+        .route("/qa/reviews", get(feedback::qa::list))
+        .route("/qa/reviews/{id}", post(feedback::qa::review))
         .route("/queues", get(cases::queues))
         .route("/events", get(events::stream))
         // Merging and splitting cases and customers (D1, C2).
