@@ -35,6 +35,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         9,
         include_str!("../../migrations/postgres/0009_governance.sql"),
     ),
+    (
+        11,
+        include_str!("../../migrations/postgres/0011_merges.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming the migration lock.

@@ -985,3 +985,4 @@ impl PgStore {
 }
 
 crate::governance::governance_store_impl!(PgStore, pool, pool, " FOR UPDATE", sqlx::Postgres);
+crate::merges::merge_store_impl!(PgStore, pool, pool, " FOR UPDATE", sqlx::Postgres);

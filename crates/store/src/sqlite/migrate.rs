@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         9,
         include_str!("../../migrations/sqlite/0009_governance.sql"),
     ),
+    (11, include_str!("../../migrations/sqlite/0011_merges.sql")),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<()> {

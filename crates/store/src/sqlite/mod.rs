@@ -782,6 +782,7 @@ impl SqliteStore {
 }
 
 crate::governance::governance_store_impl!(SqliteStore, writer, reader, "", sqlx::Sqlite);
+crate::merges::merge_store_impl!(SqliteStore, writer, reader, "", sqlx::Sqlite);
 
 #[cfg(test)]
 mod tests {
