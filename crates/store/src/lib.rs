@@ -7,6 +7,7 @@
 
 mod feedback;
 mod governance;
+mod merges;
 pub mod postgres;
 mod rows;
 mod shared;
@@ -28,6 +29,10 @@ use std::sync::Arc;
 pub use feedback::{
     AnswerOutcome, FeedbackStore, FeedbackTally, QaRecorded, QaReview, QaScoring, Survey,
     SurveyResponse, hash_survey_token, survey_token,
+};
+pub use merges::{
+    CaseMerge, CaseSplit, CustomerMerge, CustomerMergePlan, CustomerMerged, IdentitySuggestion,
+    MergeUndo, MovedRecords, NewSuggestion, OverriddenConsent, Returned,
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -250,7 +255,9 @@ pub fn hash_api_key(key: &str) -> String {
 }
 
 #[async_trait]
-pub trait Store: GovernanceStore + TemplateStore + FeedbackStore + Send + Sync + 'static {
+pub trait Store:
+    GovernanceStore + TemplateStore + FeedbackStore + MergeStore + Send + Sync + 'static
+{
     /// Answers when the database does.
     async fn ping(&self) -> Result<()>;
 
@@ -569,6 +576,56 @@ pub trait TemplateStore: Send + Sync {
     /// Replies people wrote (not automation) that went to the customer (`queued` or
     /// `sent`), newest first, at most `limit`.
     async fn past_replies(&self, limit: u32) -> Result<Vec<StoredReply>>;
+}
+
+/// Merging and splitting cases (D1), and the duplicate-customer review queue with customer
+/// merges that can be undone (C2). Every `Store` is one; callers name this trait to use these
+/// methods. Each change is one transaction: it happens whole or not at all.
+#[async_trait]
+pub trait MergeStore: Send + Sync {
+    // ---- cases ------------------------------------------------------------------------------
+    /// Moves every message of `merge.source` to `merge.target` and saves both changes, if
+    /// both cases are still at the versions they name and the source still holds exactly
+    /// `merge.messages`; otherwise saves nothing (`Changed`). Both cases' message count, last
+    /// message time and last sentiment are recomputed.
+    async fn merge_cases(&self, merge: &CaseMerge) -> Result<CaseSave>;
+    /// Opens `split.new_case` with `split.messages`, taken from `split.source`, if the source
+    /// is still at its version, still holds every one of them and keeps at least one;
+    /// otherwise saves nothing (`Changed`).
+    async fn split_case(&self, split: &CaseSplit) -> Result<CaseSave>;
+
+    // ---- duplicate customers --------------------------------------------------------------
+    /// Every customer that can take part in a merge, with identities: not erased, and not
+    /// absorbed by a merge still in force.
+    async fn mergeable_customers(&self) -> Result<Vec<Customer>>;
+    /// Every pair that has a suggestion, whatever became of it, as `(customer_a, customer_b)`.
+    async fn suggestion_pairs(&self) -> Result<Vec<(CustomerId, CustomerId)>>;
+    /// Stores pending suggestions; a pair that already has one keeps it. Answers how many
+    /// were new.
+    async fn add_suggestions(&self, new: &[NewSuggestion], at: Timestamp) -> Result<u64>;
+    /// Suggestions newest first, optionally of one status; `page.before` is a suggestion id.
+    async fn suggestions(
+        &self,
+        status: Option<&str>,
+        page: &Page,
+    ) -> Result<Vec<IdentitySuggestion>>;
+    async fn suggestion(&self, id: &str) -> Result<Option<IdentitySuggestion>>;
+    /// Marks a pending suggestion rejected; false when it is not pending (any more).
+    async fn reject_suggestion(&self, id: &str, by: &str, at: Timestamp) -> Result<bool>;
+    /// Moves the absorbed customer's identities, messages, cases and consents to the
+    /// survivor, fills the survivor's empty name, region and language from it, marks the
+    /// pair's suggestion merged and keeps the record — all or nothing.
+    async fn merge_customers(&self, plan: &CustomerMergePlan) -> Result<CustomerMerged>;
+    async fn customer_merge(&self, id: &str) -> Result<Option<CustomerMerge>>;
+    /// Gives the absorbed customer back what the merge moved, and what arrived since under
+    /// `absorbed_identities` (see `MergeUndo`).
+    async fn undo_customer_merge(
+        &self,
+        id: &str,
+        absorbed_identities: &[String],
+        by: &str,
+        at: Timestamp,
+    ) -> Result<MergeUndo>;
 }
 
 /// Opens the store named by a URL: `sqlite://PATH` or `postgres://…`.

@@ -199,6 +199,42 @@ pub static ROUTES: &[RouteAccess] = &[
     r(Method::POST, "/api/v1/qa/reviews/{id}", p(P::QaReview), Yes),
     r(Method::GET, "/api/v1/events", p(P::EventsRead), No),
     // Merging cases and customers.
+    r(
+        Method::POST,
+        "/api/v1/cases/{id}/merge",
+        p(P::CasesWork),
+        Yes,
+    ),
+    r(
+        Method::POST,
+        "/api/v1/cases/{id}/split",
+        p(P::CasesWork),
+        Yes,
+    ),
+    r(
+        Method::POST,
+        "/api/v1/customers/merges/{id}/undo",
+        p(P::CustomersWrite),
+        Yes,
+    ),
+    r(
+        Method::POST,
+        "/api/v1/identity/scan",
+        p(P::CustomersWrite),
+        Yes,
+    ),
+    r(
+        Method::GET,
+        "/api/v1/identity/suggestions",
+        p(P::CustomersRead),
+        Yes,
+    ),
+    r(
+        Method::POST,
+        "/api/v1/identity/suggestions/{id}/decision",
+        p(P::CustomersWrite),
+        Yes,
+    ),
     r(Method::GET, "/api/v1/alerts", p(P::AlertsRead), No),
     r(Method::GET, "/api/v1/status", p(P::StatusRead), No),
     r(Method::POST, "/api/v1/status", p(P::StatusReport), Yes),

@@ -30,6 +30,9 @@ use utoipa::{Modify, OpenApi};
         crate::survey::show, crate::survey::answer,
         alerts::list,
         // merging cases and customers
+        crate::api::merges::merge, crate::api::merges::split, crate::api::merges::undo,
+        crate::api::identity::scan, crate::api::identity::suggestions,
+        crate::api::identity::decide,
         status::report, status::list,
         incidents::open, incidents::list, incidents::get, incidents::update,
         incidents::write_debrief, incidents::debrief,

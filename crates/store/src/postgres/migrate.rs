@@ -39,6 +39,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("../../migrations/postgres/0010_feedback.sql"),
     ),
+    (
+        11,
+        include_str!("../../migrations/postgres/0011_merges.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming the migration lock.

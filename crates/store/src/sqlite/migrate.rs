@@ -36,6 +36,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("../../migrations/sqlite/0010_feedback.sql"),
     ),
+    (11, include_str!("../../migrations/sqlite/0011_merges.sql")),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<()> {

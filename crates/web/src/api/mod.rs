@@ -9,10 +9,12 @@ pub mod casework;
 pub mod connectors;
 pub mod customers;
 pub mod events;
-pub mod handover;
 pub mod feedback;
+pub mod handover;
+pub mod identity;
 pub mod incidents;
 pub mod keys;
+pub mod merges;
 pub mod messages;
 pub mod privacy;
 pub mod replies;
@@ -145,6 +147,15 @@ pub fn routes() -> Router<AppState> {
         .route("/queues", get(cases::queues))
         .route("/events", get(events::stream))
         // Merging and splitting cases and customers (D1, C2).
+        .route("/cases/{id}/merge", post(merges::merge))
+        .route("/cases/{id}/split", post(merges::split))
+        .route("/customers/merges/{id}/undo", post(merges::undo))
+        .route("/identity/scan", post(identity::scan))
+        .route("/identity/suggestions", get(identity::suggestions))
+        .route(
+            "/identity/suggestions/{id}/decision",
+            post(identity::decide),
+        )
         .route("/alerts", get(alerts::list))
         .route("/status", get(status::list).post(status::report))
         .route("/incidents", get(incidents::list).post(incidents::open))
