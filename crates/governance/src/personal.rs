@@ -22,6 +22,13 @@ const PERSONAL_KEYS: &[&str] = &[
     "author",
     "message",
     "edited_text",
+    // Merge records spell a profile's fields in the plural.
+    "names",
+    "handles",
+    "location",
+    "verified_emails",
+    "phones",
+    "comment",
 ];
 
 /// Blanks personal strings in `doc`; returns whether anything changed.

@@ -110,7 +110,24 @@ async fn case_bundle(store: &dyn Store, case: Case) -> Result<Value, StoreError>
         })
         .collect();
     let outbox = store.outbox_for_subject(id.as_str()).await?;
-    Ok(json!({ "case": case, "events": events, "replies": replies, "outbox": outbox }))
+    let surveys: Vec<Value> = store
+        .case_surveys(id)
+        .await?
+        .into_iter()
+        .map(|s| {
+            json!({
+                "id": s.id, "resolution": s.resolution, "created_at": s.created_at,
+                "expires_at": s.expires_at,
+                "answer": s.answer.map(|a| json!({
+                    "csat": a.csat, "nps": a.nps, "ces": a.ces, "comment": a.comment,
+                    "answered_at": a.answered_at,
+                })),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "case": case, "events": events, "replies": replies, "outbox": outbox, "surveys": surveys,
+    }))
 }
 
 /// Everything held about the customer, as one JSON document; `None` for an unknown customer.

@@ -976,6 +976,8 @@ impl PgStore {
             "audit_log",
             "identity_suggestions",
             "customer_merges",
+            "surveys",
+            "survey_answers",
         ] {
             sqlx::query(AssertSqlSafe(format!("VACUUM {table}")))
                 .execute(&self.pool)

@@ -65,11 +65,13 @@ pub struct Suggestions {
     pub items: Vec<SuggestionView>,
 }
 
-/// Customer satisfaction of the cases past replies resolved, 1 to 5, by case id. CSAT ratings
-/// come from surveys, which are not collected yet: until they are, every past reply ranks as
-/// unrated.
-async fn reply_ratings(_state: &AppState, _case_ids: &[CaseId]) -> HashMap<String, u8> {
-    HashMap::new()
+/// Customer satisfaction of the cases past replies answered, 1 to 5, by case id: the latest
+/// survey answer of each (unanswered cases rank as unrated; 1–2 are never suggested).
+async fn reply_ratings(
+    state: &AppState,
+    case_ids: &[CaseId],
+) -> Result<HashMap<String, u8>, Problem> {
+    Ok(state.store.csat_for_cases(case_ids).await?)
 }
 
 #[utoipa::path(
@@ -210,7 +212,7 @@ async fn past_reply_candidates(state: &AppState, case: &Case) -> Result<Vec<Cand
         }
     }
     let case_ids: Vec<CaseId> = cases.keys().cloned().collect();
-    let ratings = reply_ratings(state, &case_ids).await;
+    let ratings = reply_ratings(state, &case_ids).await?;
     Ok(replies
         .into_iter()
         .map(|(id, case_id, text)| {
