@@ -8,30 +8,15 @@
 use sb_domain::case::{PlanMessage, plan_batch};
 use sb_domain::{CaseChange, CaseId, CaseStatus, MessageId, NewMessage, Timestamp};
 use serde_json::json;
-use std::sync::Arc;
 use switchboard_store::{
-    AnswerOutcome, CaseSave, Erasure, FeedbackTally, MessageRecord, PgStore, QaRecorded, QaScoring,
-    SqliteStore, Store, SurveyResponse, hash_survey_token,
+    AnswerOutcome, CaseSave, Erasure, FeedbackTally, MessageRecord, QaRecorded, QaScoring, Store,
+    SurveyResponse, hash_survey_token,
 };
 
 /// SQLite always; PostgreSQL when `SWITCHBOARD_TEST_PG_URL` names a database. Each call gets
 /// empty stores: a fresh file, and a fresh schema.
-async fn backends() -> Vec<(String, Arc<dyn Store>, tempfile::TempDir)> {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
-    let mut out: Vec<(String, Arc<dyn Store>, tempfile::TempDir)> =
-        vec![("sqlite".into(), Arc::new(sqlite), dir)];
-    if let Ok(url) = std::env::var("SWITCHBOARD_TEST_PG_URL") {
-        let schema = format!("t_{}", ulid::Ulid::generate().to_string().to_lowercase());
-        let pg = PgStore::open_in_schema(&url, &schema).await.unwrap();
-        out.push((
-            "postgres".into(),
-            Arc::new(pg),
-            tempfile::tempdir().unwrap(),
-        ));
-    }
-    out
-}
+mod common;
+use common::backends;
 
 const DAY: i64 = 86_400_000;
 

@@ -10,30 +10,15 @@ use sb_domain::{
     NewMessage, Platform, SentimentLabel, Tier, Timestamp,
 };
 use serde_json::{Value, json};
-use std::sync::Arc;
 use switchboard_store::{
     CaseMerge, CaseSave, CaseSplit, Consent, CustomerMergePlan, CustomerMerged, MergeUndo,
-    MessageRecord, NewSuggestion, Page, PgStore, SqliteStore, Store,
+    MessageRecord, NewSuggestion, Page, Store,
 };
 
 /// SQLite always; PostgreSQL when `SWITCHBOARD_TEST_PG_URL` names a database. Each call gets
 /// empty stores: a fresh file, and a fresh schema.
-async fn backends() -> Vec<(String, Arc<dyn Store>, tempfile::TempDir)> {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
-    let mut out: Vec<(String, Arc<dyn Store>, tempfile::TempDir)> =
-        vec![("sqlite".into(), Arc::new(sqlite), dir)];
-    if let Ok(url) = std::env::var("SWITCHBOARD_TEST_PG_URL") {
-        let schema = format!("t_{}", ulid::Ulid::generate().to_string().to_lowercase());
-        let pg = PgStore::open_in_schema(&url, &schema).await.unwrap();
-        out.push((
-            "postgres".into(),
-            Arc::new(pg),
-            tempfile::tempdir().unwrap(),
-        ));
-    }
-    out
-}
+mod common;
+use common::backends;
 
 const DAY: i64 = 86_400_000;
 /// 2026-11-23T00:00:00Z.
