@@ -48,6 +48,29 @@ pub struct HoldRequest {
     pub reason: String,
 }
 
+fn requester<'a>(who: &'a Principal, from: &'a Option<String>) -> Requester<'a> {
+    Requester {
+        actor: &who.actor,
+        role: Some(who.role.as_str()),
+        origin: from.as_deref(),
+    }
+}
+
+/// The refusal, recorded against the customer, when the caller is scoped to other regions.
+async fn other_region(
+    state: &AppState,
+    id: &CustomerId,
+    who: &Principal,
+) -> Result<Option<Response>, Problem> {
+    Ok(match state.store.customer(id).await? {
+        Some(c) => who
+            .may_read_region(c.region.as_deref())
+            .err()
+            .map(|denied| AuditNote::customer(id.as_str()).on(denied)),
+        None => None,
+    })
+}
+
 #[utoipa::path(
     get, path = "/api/v1/customers/{id}/export", tag = "privacy",
     params(("id" = String, Path, description = "Customer id")),
@@ -64,21 +87,10 @@ pub async fn export(
     Extension(ClientAddr(from)): Extension<ClientAddr>,
 ) -> Result<Response, Problem> {
     let id = parse_id(&id, CustomerId::parse, "customer")?;
-    if let Some(c) = state.store.customer(&id).await?
-        && let Err(denied) = who.may_read_region(c.region.as_deref())
-    {
-        return Ok(AuditNote::customer(id.as_str()).on(denied));
+    if let Some(denied) = other_region(&state, &id, &who).await? {
+        return Ok(denied);
     }
-    let bundle = privacy::export(
-        state.store.as_ref(),
-        &id,
-        &Requester {
-            actor: &who.actor,
-            role: Some(who.role.as_str()),
-            origin: from.as_deref(),
-        },
-    )
-    .await?;
+    let bundle = privacy::export(state.store.as_ref(), &id, &requester(&who, &from)).await?;
     Ok(AuditNote::customer(id.as_str()).on(Json(bundle)))
 }
 
@@ -99,21 +111,10 @@ pub async fn erase(
     Extension(ClientAddr(from)): Extension<ClientAddr>,
 ) -> Result<Response, Problem> {
     let id = parse_id(&id, CustomerId::parse, "customer")?;
-    if let Some(c) = state.store.customer(&id).await?
-        && let Err(denied) = who.may_read_region(c.region.as_deref())
-    {
-        return Ok(AuditNote::customer(id.as_str()).on(denied));
+    if let Some(denied) = other_region(&state, &id, &who).await? {
+        return Ok(denied);
     }
-    let erased = privacy::erase(
-        state.store.as_ref(),
-        &id,
-        &Requester {
-            actor: &who.actor,
-            role: Some(who.role.as_str()),
-            origin: from.as_deref(),
-        },
-    )
-    .await?;
+    let erased = privacy::erase(state.store.as_ref(), &id, &requester(&who, &from)).await?;
     Ok(AuditNote::customer(id.as_str()).on(Json(ErasureReport {
         customer_id: id.to_string(),
         erased,
