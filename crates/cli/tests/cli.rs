@@ -84,6 +84,10 @@ fn bad_input_is_one_line_and_a_non_zero_exit() {
         vec!["--config", "missing-rules.toml", "serve"],
         // So does a case workflow that does not hold together.
         vec!["--config", "bad-workflow.toml", "serve"],
+        // And retention, security limits or automation settings that make no sense.
+        vec!["--config", "bad-retention.toml", "serve"],
+        vec!["--config", "bad-security.toml", "serve"],
+        vec!["--config", "bad-automation.toml", "serve"],
         vec![
             "simulate",
             "--url",
@@ -132,7 +136,23 @@ fn bad_input_is_one_line_and_a_non_zero_exit() {
          calendar = \"berlin\"\nfirst_response_mins = 60\n",
     )
     .unwrap();
+    for (file, text) in [
+        (
+            "bad-retention.toml",
+            "[privacy]\nretention = [{ class = \"secret\", days = 30 }]\n",
+        ),
+        ("bad-security.toml", "[security]\nsession_hours = 0\n"),
+        (
+            "bad-automation.toml",
+            "[workflow.automation]\nwindow = 2\nmin_samples = 5\n",
+        ),
+    ] {
+        std::fs::write(dir.path().join(file), text).unwrap();
+    }
     let expected = [
+        ("bad-retention.toml", "no data class `secret`"),
+        ("bad-security.toml", "security.session_hours"),
+        ("bad-automation.toml", "workflow.automation"),
         ("bad-workflow.toml", "workflow.sla"),
         ("bad-rules.toml", "rule_invalid_id"),
         ("unknown-notify.toml", "no [outbound.pagerduty] section"),
