@@ -90,6 +90,7 @@ impl Role {
                     | P::AlertsRead
                     | P::StatusRead
                     | P::IncidentsRead
+                    | P::ReportsRead
             ),
             Self::Auditor => matches!(
                 permission,
@@ -121,6 +122,8 @@ impl Role {
                     | P::IncidentsWrite
                     | P::ConnectorsRead
                     | P::ConnectorsManage
+                    | P::ReportsRead
+                    | P::AlertsManage
             ),
         }
     }
@@ -191,10 +194,16 @@ pub enum Permission {
     /// Scoring resolved cases drawn for quality review (D11): leads review their team.
     #[serde(rename = "qa.review")]
     QaReview,
+    /// Service, voice-of-the-customer, retention and staffing reports (H1–H6).
+    #[serde(rename = "reports.read")]
+    ReportsRead,
+    /// Alert rules and silences (E4): what pages operations and what is kept quiet.
+    #[serde(rename = "alerts.manage")]
+    AlertsManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 27] = [
+    pub const ALL: [Permission; 29] = [
         Self::MessagesIngest,
         Self::MessagesRead,
         Self::CasesRead,
@@ -222,6 +231,8 @@ impl Permission {
         Self::UsersManage,
         Self::PersonalRead,
         Self::QaReview,
+        Self::ReportsRead,
+        Self::AlertsManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -253,6 +264,8 @@ impl Permission {
             Self::UsersManage => "users.manage",
             Self::PersonalRead => "personal.read",
             Self::QaReview => "qa.review",
+            Self::ReportsRead => "reports.read",
+            Self::AlertsManage => "alerts.manage",
         }
     }
 

@@ -286,6 +286,9 @@ pub static ROUTES: &[RouteAccess] = &[
     r(Method::POST, "/api/v1/session", Need::Public, Yes),
     r(Method::GET, "/api/v1/session", Need::SignedIn, No),
     r(Method::DELETE, "/api/v1/session", Need::SignedIn, Yes),
+    // Reports (H1–H6).
+    // Listening: rules, silences, disruption messaging (E4, F2–F6).
+    // Replies after sending: edits and deletions (D12).
 ];
 
 /// The entry for a matched route (`path` as the router declares it, with the `/api/v1` prefix).

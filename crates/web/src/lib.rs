@@ -137,6 +137,7 @@ pub fn router(state: AppState) -> Router {
         .merge(webhooks::routes())
         .merge(ops::routes())
         .merge(survey::routes())
+        // The web UI.
         .fallback(|| async { Problem::not_found("no such route") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(telemetry::track))

@@ -46,6 +46,9 @@ use utoipa::{Modify, OpenApi};
         webhooks::x_crc, webhooks::x_delivery,
         webhooks::linkedin_challenge, webhooks::linkedin_delivery, webhooks::tiktok_delivery,
         webhooks::generic_delivery, webhooks::email_delivery,
+        // reports
+        // listening: rules, silences, disruption messaging
+        // replies after sending
     ),
     modifiers(&ApiKeyScheme, &GuardAnswers),
     tags(

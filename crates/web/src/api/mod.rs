@@ -24,6 +24,8 @@ pub mod status;
 pub mod suggestions;
 pub mod templates;
 pub mod users;
+// Reports (H1–H6).
+// Listening: rules, silences, disruption messaging (E4, F2–F6).
 
 use crate::AppState;
 use crate::problem::Problem;
@@ -167,4 +169,7 @@ pub fn routes() -> Router<AppState> {
             "/incidents/{id}/debrief",
             get(incidents::debrief).put(incidents::write_debrief),
         )
+    // Reports (H1–H6).
+    // Listening: rules, silences, disruption messaging (E4, F2–F6).
+    // Replies after sending: edits and deletions (D12).
 }
