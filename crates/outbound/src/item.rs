@@ -24,6 +24,8 @@ pub enum Payload {
     Notification(Notification),
     /// A reply to a customer on a platform.
     Reply(Reply),
+    /// An edit or deletion of a reply already posted (D12).
+    ReplyChange(ReplyChange),
 }
 
 impl Payload {
@@ -32,6 +34,7 @@ impl Payload {
         match self {
             Self::Notification(_) => "notification",
             Self::Reply(_) => "reply",
+            Self::ReplyChange(_) => "reply change",
         }
     }
 }
@@ -163,6 +166,62 @@ pub struct Reply {
     pub references: Vec<String>,
 }
 
+/// A change to a reply already posted: its text edited, or the post deleted. It names the
+/// post by the id the platform gave it when it was delivered (the outbox's `remote_id`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReplyChange {
+    pub platform: String,
+    /// The kind of the posted reply.
+    pub kind: ReplyKind,
+    /// The account that posted it: chooses the credentials.
+    pub account: String,
+    pub remote_id: String,
+    pub change: Change,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Change {
+    Edit { text: String },
+    Delete,
+}
+
+impl Change {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Edit { .. } => "edit",
+            Self::Delete => "delete",
+        }
+    }
+}
+
+/// Whether a posted reply of this platform and kind can be changed this way through the
+/// platform's API, or why not. Facebook comments can be edited and deleted, LinkedIn comments
+/// too; Instagram comments and X posts can only be deleted; direct messages, e-mail and
+/// TikTok comments cannot be changed once sent.
+pub fn change_supported(platform: &str, kind: ReplyKind, change: &Change) -> Result<(), String> {
+    let public = matches!(kind, ReplyKind::CommentReply | ReplyKind::PostReply);
+    let edit = matches!(change, Change::Edit { .. });
+    match (platform, public, edit) {
+        ("facebook" | "linkedin", true, _) | ("instagram" | "x", true, false) => Ok(()),
+        ("instagram" | "x", true, true) => Err(format!(
+            "{platform} does not let a posted reply be edited; delete it and reply again"
+        )),
+        (_, false, _) => Err(format!(
+            "a sent {} cannot be {} on {platform}",
+            match kind {
+                ReplyKind::Email => "e-mail",
+                _ => "direct message",
+            },
+            if edit { "edited" } else { "deleted" }
+        )),
+        _ => Err(format!(
+            "posted replies on {platform} cannot be {} from Switchboard",
+            if edit { "edited" } else { "deleted" }
+        )),
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReplyKind {
@@ -265,6 +324,43 @@ mod tests {
         let json = serde_json::to_value(&item).unwrap();
         assert_eq!(json["kind"], "email");
         assert_eq!(json["references"][0], "first@mail.example.net");
+        let back: Payload = serde_json::from_value(json).unwrap();
+        assert_eq!(back, item);
+    }
+
+    #[test]
+    fn which_posted_replies_can_be_changed() {
+        let edit = Change::Edit { text: "x".into() };
+        let ok = |p, k, c: &Change| change_supported(p, k, c).is_ok();
+        assert!(ok("facebook", ReplyKind::CommentReply, &edit));
+        assert!(ok("facebook", ReplyKind::PostReply, &Change::Delete));
+        assert!(ok("linkedin", ReplyKind::CommentReply, &edit));
+        assert!(ok("instagram", ReplyKind::CommentReply, &Change::Delete));
+        assert!(!ok("instagram", ReplyKind::CommentReply, &edit));
+        assert!(ok("x", ReplyKind::PostReply, &Change::Delete));
+        assert!(!ok("x", ReplyKind::PostReply, &edit));
+        assert!(!ok("x", ReplyKind::Dm, &Change::Delete));
+        assert!(!ok("facebook", ReplyKind::Dm, &edit));
+        assert!(!ok("email", ReplyKind::Email, &Change::Delete));
+        assert!(!ok("tiktok", ReplyKind::CommentReply, &Change::Delete));
+        let why = change_supported("email", ReplyKind::Email, &edit).unwrap_err();
+        assert!(why.contains("e-mail"), "{why}");
+    }
+
+    #[test]
+    fn a_reply_change_round_trips_through_json() {
+        let item = Payload::ReplyChange(ReplyChange {
+            platform: "facebook".into(),
+            kind: ReplyKind::CommentReply,
+            account: "104857600000001".into(),
+            remote_id: "123_789".into(),
+            change: Change::Edit {
+                text: "Corrected: the refund takes 3 days.".into(),
+            },
+        });
+        let json = serde_json::to_value(&item).unwrap();
+        assert_eq!(json["type"], "reply_change");
+        assert_eq!(json["change"]["op"], "edit");
         let back: Payload = serde_json::from_value(json).unwrap();
         assert_eq!(back, item);
     }

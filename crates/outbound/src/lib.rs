@@ -29,8 +29,8 @@ mod test_support;
 
 pub use http::{BuildError, DEFAULT_TIMEOUT, Http, Secret};
 pub use item::{
-    Action, DEDUP_KEY_MAX, Link, Notification, Outgoing, Payload, Reply, ReplyKind, SUMMARY_MAX,
-    Severity, truncate,
+    Action, Change, DEDUP_KEY_MAX, Link, Notification, Outgoing, Payload, Reply, ReplyChange,
+    ReplyKind, SUMMARY_MAX, Severity, change_supported, truncate,
 };
 pub use linkedin::{LinkedIn, LinkedInConfig};
 pub use meta::{Meta, MetaConfig};

@@ -5,6 +5,9 @@
 //! | comment_reply | `POST /rest/socialActions/{comment URN}/comments`      | `actor`, `object` (the post), `message.text`, `parentComment` (the comment) |
 //! | post_reply    | `POST /rest/socialActions/{post URN}/comments`         | `actor`, `object` (the post), `message.text` |
 //!
+//! | edit          | `POST /rest/socialActions/{post URN}/comments/{id}?actor=…` | `X-RestLi-Method: PARTIAL_UPDATE`, `patch.message.$set.text` |
+//! | delete        | `DELETE /rest/socialActions/{post URN}/comments/{id}?actor=…` | — |
+//!
 //! `account` is the organization URN (`urn:li:organization:…`) that authors the comment and
 //! chooses the token; `in_reply_to` the comment (or post) URN answered; `context` the post
 //! URN the comment belongs to. URNs go into the path fully percent-encoded, as the API
@@ -33,7 +36,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::http::{Answer, BuildError, Http, Secret, parse_base};
-use crate::item::{Outgoing, Payload, Reply, ReplyKind};
+use crate::item::{Change, Outgoing, Payload, Reply, ReplyChange, ReplyKind, change_supported};
 use crate::outcome::Outcome;
 use crate::sender::Sender;
 
@@ -181,6 +184,90 @@ impl LinkedIn {
     }
 }
 
+impl LinkedIn {
+    /// The call that edits (`body` set) or deletes (`body` null) a posted comment, named by
+    /// its URN `urn:li:comment:(post URN,id)`, or why LinkedIn cannot.
+    pub fn change_call(&self, change: &ReplyChange) -> Result<LinkedInCall, String> {
+        change_supported(&change.platform, change.kind, &change.change)?;
+        let actor = change.account.trim();
+        if !is_urn(actor) {
+            return Err(format!(
+                "the account {actor:?} is not an organization URN (urn:li:organization:…)"
+            ));
+        }
+        let urn = change.remote_id.trim();
+        let post = post_of_comment(urn)
+            .ok_or_else(|| format!("{urn:?} is not a comment URN (urn:li:comment:(post,id))"))?;
+        let id = urn
+            .trim_end_matches(')')
+            .rsplit_once(',')
+            .map(|(_, id)| id)
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| format!("{urn:?} names no comment id"))?;
+        let mut url = self.comments_of(post);
+        let path = format!("{}/{}", url.path(), encode_component(id));
+        url.set_path(&path);
+        url.set_query(Some(&format!("actor={}", encode_component(actor))));
+        let body = match &change.change {
+            Change::Edit { text } if text.trim().is_empty() => {
+                return Err("the edited text is empty".into());
+            }
+            Change::Edit { text } => json!({"patch": {"message": {"$set": {"text": text}}}}),
+            Change::Delete => Value::Null,
+        };
+        Ok(LinkedInCall { url, body })
+    }
+
+    async fn change(&self, change: &ReplyChange) -> Outcome {
+        let call = match self.change_call(change) {
+            Ok(c) => c,
+            Err(why) => return Outcome::unsupported(why),
+        };
+        let token = match self.token(&change.account) {
+            Ok(t) => t,
+            Err(outcome) => return outcome,
+        };
+        let deleting = call.body.is_null();
+        let request = if deleting {
+            self.http.client().delete(call.url)
+        } else {
+            self.http
+                .client()
+                .post(call.url)
+                .header("X-RestLi-Method", "PARTIAL_UPDATE")
+                .json(&call.body)
+        }
+        .bearer_auth(token.expose())
+        .header("LinkedIn-Version", &self.version)
+        .header("X-Restli-Protocol-Version", RESTLI_PROTOCOL_VERSION);
+        match self.http.execute(request).await {
+            // Deleting what is already gone is done.
+            Ok(answer) if deleting && answer.status == 404 => Outcome::Delivered {
+                status: answer.status,
+                remote_id: Some(change.remote_id.clone()),
+            },
+            Ok(answer) => match classify(&answer) {
+                Outcome::Delivered { status, .. } => Outcome::Delivered {
+                    status,
+                    remote_id: Some(change.remote_id.clone()),
+                },
+                other => other,
+            },
+            Err(outcome) => outcome,
+        }
+    }
+
+    fn token(&self, account: &str) -> Result<&Secret, Outcome> {
+        self.tokens
+            .get(account.trim())
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Outcome::Reauthorize {
+                status: None,
+                error: format!("no access token is configured for organization {account:?}"),
+            })
+    }
+}
+
 fn present(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
@@ -243,28 +330,23 @@ impl Sender for LinkedIn {
     }
 
     async fn send(&self, item: &Outgoing) -> Outcome {
-        let Payload::Reply(reply) = &item.payload else {
-            return Outcome::unsupported(format!(
-                "linkedin sends customer replies, not a {}",
-                item.payload.kind()
-            ));
+        let reply = match &item.payload {
+            Payload::Reply(reply) => reply,
+            Payload::ReplyChange(change) => return self.change(change).await,
+            other => {
+                return Outcome::unsupported(format!(
+                    "linkedin sends customer replies, not a {}",
+                    other.kind()
+                ));
+            }
         };
         let call = match self.call_for(reply) {
             Ok(c) => c,
             Err(why) => return Outcome::unsupported(why),
         };
-        let Some(token) = self
-            .tokens
-            .get(reply.account.trim())
-            .filter(|t| !t.is_empty())
-        else {
-            return Outcome::Reauthorize {
-                status: None,
-                error: format!(
-                    "no access token is configured for organization {:?}",
-                    reply.account
-                ),
-            };
+        let token = match self.token(&reply.account) {
+            Ok(t) => t,
+            Err(outcome) => return outcome,
         };
         let request = self
             .http

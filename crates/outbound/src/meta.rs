@@ -7,6 +7,9 @@
 //! | instagram | comment_reply | `POST /{version}/{in_reply_to}/replies`      | `message` |
 //! | instagram | post_reply    | `POST /{version}/{in_reply_to}/comments`     | `message` (a comment on the media) |
 //!
+//! | facebook  | edit          | `POST /{version}/{remote_id}`                | `message` |
+//! | both      | delete        | `DELETE /{version}/{remote_id}`              | — |
+//!
 //! The page access token of `account` goes in the `Authorization` header, never the URL, so
 //! it stays out of proxy and error logs. Graph has no idempotency key; a retry after a lost
 //! answer can post twice, which is why only answers that prove nothing was posted retry.
@@ -20,7 +23,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::http::{Answer, BuildError, Http, Secret, join, parse_base};
-use crate::item::{Outgoing, Payload, Reply, ReplyKind};
+use crate::item::{Change, Outgoing, Payload, Reply, ReplyChange, ReplyKind, change_supported};
 use crate::outcome::Outcome;
 use crate::sender::Sender;
 
@@ -131,6 +134,86 @@ impl Meta {
     }
 }
 
+impl Meta {
+    /// The call that edits or deletes a posted reply (`body` is null for a deletion), or why
+    /// Graph cannot.
+    pub fn change_call(
+        &self,
+        change: &ReplyChange,
+    ) -> Result<(reqwest::Method, GraphCall), String> {
+        change_supported(&change.platform, change.kind, &change.change)?;
+        let id = change.remote_id.trim();
+        if id.is_empty() {
+            return Err("the posted reply's id is missing".into());
+        }
+        let url = join(&self.base, &[self.version.as_str(), id]);
+        Ok(match &change.change {
+            Change::Edit { text } if text.trim().is_empty() => {
+                return Err("the edited text is empty".into());
+            }
+            Change::Edit { text } => (
+                reqwest::Method::POST,
+                GraphCall {
+                    url,
+                    body: json!({"message": text}),
+                },
+            ),
+            Change::Delete => (
+                reqwest::Method::DELETE,
+                GraphCall {
+                    url,
+                    body: Value::Null,
+                },
+            ),
+        })
+    }
+
+    fn token(&self, account: &str) -> Result<&Secret, Outcome> {
+        self.tokens
+            .get(account)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Outcome::Reauthorize {
+                status: None,
+                error: format!("no page access token is configured for account {account:?}"),
+            })
+    }
+
+    async fn change(&self, change: &ReplyChange) -> Outcome {
+        let (method, call) = match self.change_call(change) {
+            Ok(c) => c,
+            Err(why) => return Outcome::unsupported(why),
+        };
+        let token = match self.token(&change.account) {
+            Ok(t) => t,
+            Err(outcome) => return outcome,
+        };
+        let deleting = method == reqwest::Method::DELETE;
+        let mut request = self
+            .http
+            .client()
+            .request(method, call.url)
+            .bearer_auth(token.expose());
+        if !call.body.is_null() {
+            request = request.json(&call.body);
+        }
+        match self.http.execute(request).await {
+            // Deleting what is already gone is done.
+            Ok(answer) if deleting && answer.status == 404 => Outcome::Delivered {
+                status: answer.status,
+                remote_id: Some(change.remote_id.clone()),
+            },
+            Ok(answer) => match classify(&answer) {
+                Outcome::Delivered { status, .. } => Outcome::Delivered {
+                    status,
+                    remote_id: Some(change.remote_id.clone()),
+                },
+                other => other,
+            },
+            Err(outcome) => outcome,
+        }
+    }
+}
+
 fn present(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
@@ -142,24 +225,23 @@ impl Sender for Meta {
     }
 
     async fn send(&self, item: &Outgoing) -> Outcome {
-        let Payload::Reply(reply) = &item.payload else {
-            return Outcome::unsupported(format!(
-                "meta sends customer replies, not a {}",
-                item.payload.kind()
-            ));
+        let reply = match &item.payload {
+            Payload::Reply(reply) => reply,
+            Payload::ReplyChange(change) => return self.change(change).await,
+            other => {
+                return Outcome::unsupported(format!(
+                    "meta sends customer replies, not a {}",
+                    other.kind()
+                ));
+            }
         };
         let call = match self.call_for(reply) {
             Ok(c) => c,
             Err(why) => return Outcome::unsupported(why),
         };
-        let Some(token) = self.tokens.get(&reply.account).filter(|t| !t.is_empty()) else {
-            return Outcome::Reauthorize {
-                status: None,
-                error: format!(
-                    "no page access token is configured for account {:?}",
-                    reply.account
-                ),
-            };
+        let token = match self.token(&reply.account) {
+            Ok(t) => t,
+            Err(outcome) => return outcome,
         };
         let request = self
             .http

@@ -5,6 +5,8 @@
 //! | post_reply, comment_reply | `POST /2/tweets`                                    | `text`, `reply.in_reply_to_tweet_id` |
 //! | dm                        | `POST /2/dm_conversations/with/{recipient}/messages` | `text` |
 //!
+//! | delete (post_reply)        | `DELETE /2/tweets/{remote_id}`                      | — |
+//!
 //! X has no comments, so a comment reply is a post reply. Each account posts with its own
 //! OAuth 2.0 user token (bearer). X has no idempotency key; only answers that prove nothing
 //! was posted are retried.
@@ -16,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::http::{Answer, BuildError, Http, Secret, join, parse_base};
-use crate::item::{Outgoing, Payload, Reply, ReplyKind};
+use crate::item::{Outgoing, Payload, Reply, ReplyChange, ReplyKind, change_supported};
 use crate::outcome::Outcome;
 use crate::sender::Sender;
 
@@ -101,6 +103,55 @@ impl X {
     }
 }
 
+impl X {
+    /// The URL that deletes a posted reply, or why X cannot change it (X's API has no edit).
+    pub fn delete_url(&self, change: &ReplyChange) -> Result<Url, String> {
+        change_supported(&change.platform, change.kind, &change.change)?;
+        let id = change.remote_id.trim();
+        if id.is_empty() {
+            return Err("the posted reply's id is missing".into());
+        }
+        Ok(join(&self.base, &["2", "tweets", id]))
+    }
+
+    fn token(&self, account: &str) -> Result<&Secret, Outcome> {
+        self.tokens
+            .get(account)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Outcome::Reauthorize {
+                status: None,
+                error: format!("no user token is configured for x account {account:?}"),
+            })
+    }
+
+    async fn change(&self, change: &ReplyChange) -> Outcome {
+        let url = match self.delete_url(change) {
+            Ok(u) => u,
+            Err(why) => return Outcome::unsupported(why),
+        };
+        let token = match self.token(&change.account) {
+            Ok(t) => t,
+            Err(outcome) => return outcome,
+        };
+        let request = self.http.client().delete(url).bearer_auth(token.expose());
+        match self.http.execute(request).await {
+            // Deleting what is already gone is done.
+            Ok(answer) if answer.status == 404 => Outcome::Delivered {
+                status: answer.status,
+                remote_id: Some(change.remote_id.clone()),
+            },
+            Ok(answer) => match classify(&answer) {
+                Outcome::Delivered { status, .. } => Outcome::Delivered {
+                    status,
+                    remote_id: Some(change.remote_id.clone()),
+                },
+                other => other,
+            },
+            Err(outcome) => outcome,
+        }
+    }
+}
+
 fn present(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
@@ -112,24 +163,23 @@ impl Sender for X {
     }
 
     async fn send(&self, item: &Outgoing) -> Outcome {
-        let Payload::Reply(reply) = &item.payload else {
-            return Outcome::unsupported(format!(
-                "x sends customer replies, not a {}",
-                item.payload.kind()
-            ));
+        let reply = match &item.payload {
+            Payload::Reply(reply) => reply,
+            Payload::ReplyChange(change) => return self.change(change).await,
+            other => {
+                return Outcome::unsupported(format!(
+                    "x sends customer replies, not a {}",
+                    other.kind()
+                ));
+            }
         };
         let call = match self.call_for(reply) {
             Ok(c) => c,
             Err(why) => return Outcome::unsupported(why),
         };
-        let Some(token) = self.tokens.get(&reply.account).filter(|t| !t.is_empty()) else {
-            return Outcome::Reauthorize {
-                status: None,
-                error: format!(
-                    "no user token is configured for x account {:?}",
-                    reply.account
-                ),
-            };
+        let token = match self.token(&reply.account) {
+            Ok(t) => t,
+            Err(outcome) => return outcome,
         };
         let request = self
             .http

@@ -365,6 +365,8 @@ pub trait Store:
     async fn outbox_item(&self, id: &OutboxId) -> Result<Option<OutboxItem>>;
     /// Items about one subject (a case, an alert, an incident), oldest first.
     async fn outbox_for_subject(&self, subject: &str) -> Result<Vec<OutboxItem>>;
+    /// Items whose delivery the target answered with this id (a posted reply's platform id).
+    async fn outbox_by_remote_id(&self, remote_id: &str) -> Result<Vec<OutboxItem>>;
     /// Per target: queue depth, dead letters, and attempts and failures since `since`.
     async fn outbox_stats(&self, since: Timestamp) -> Result<Vec<TargetStats>>;
     /// Per platform: the latest message received and how many arrived since `since`.
@@ -444,6 +446,13 @@ pub trait Store:
     async fn due_cases(&self, now: Timestamp, limit: u32) -> Result<Vec<CaseId>>;
     /// A case's history, oldest first.
     async fn case_events(&self, id: &CaseId) -> Result<Vec<sb_domain::CaseEvent>>;
+    /// Events of one kind across all cases after `after_seq`, oldest first.
+    async fn case_events_of_kind(
+        &self,
+        kind: &str,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<(CaseId, sb_domain::CaseEvent)>>;
     /// Open cases per assigned agent.
     async fn agent_loads(&self) -> Result<Vec<(String, i64)>>;
     async fn set_presence(&self, agent: &str, presence: &str, at: Timestamp) -> Result<()>;

@@ -499,6 +499,7 @@ pub mod outbox_sql {
     pub const TARGETS: &str =
         "SELECT target, status, since, reason FROM outbox_targets ORDER BY target";
     pub const BY_SUBJECT_WHERE: &str = "WHERE subject = $1 ORDER BY seq";
+    pub const BY_REMOTE_ID_WHERE: &str = "WHERE remote_id = $1 ORDER BY seq";
     pub const STATS: &str = "SELECT o.target, \
         SUM(CASE WHEN o.status = 'pending' THEN 1 ELSE 0 END), \
         SUM(CASE WHEN o.status = 'dead' THEN 1 ELSE 0 END), \

@@ -235,6 +235,18 @@ macro_rules! shared_store_methods {
             rows.into_iter().map(OutboxRow::into_domain).collect()
         }
 
+        pub(crate) async fn outbox_by_remote_id_shared(&self, remote_id: &str) -> Result<Vec<OutboxItem>> {
+            let sql = format!(
+                "SELECT {OUTBOX_COLUMNS} FROM outbox {}",
+                outbox_sql::BY_REMOTE_ID_WHERE
+            );
+            let rows: Vec<OutboxRow> = sqlx::query_as(AssertSqlSafe(sql))
+                .bind(remote_id)
+                .fetch_all(&self.$r)
+                .await?;
+            rows.into_iter().map(OutboxRow::into_domain).collect()
+        }
+
         pub(crate) async fn outbox_stats_shared(&self, since: Timestamp) -> Result<Vec<TargetStats>> {
             let rows: Vec<(String, Option<i64>, Option<i64>, i64, i64, Option<i64>)> =
                 sqlx::query_as(outbox_sql::STATS)

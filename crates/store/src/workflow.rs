@@ -156,6 +156,32 @@ macro_rules! workflow_store_methods {
                 .collect()
         }
 
+        pub(crate) async fn case_events_of_kind_shared(
+            &self,
+            kind: &str,
+            after_seq: i64,
+            limit: u32,
+        ) -> Result<Vec<(sb_domain::CaseId, sb_domain::CaseEvent)>> {
+            let rows: Vec<(String, i64, String, String, i64, String)> = sqlx::query_as(
+                "SELECT case_id, seq, kind, actor, at, data FROM case_events \
+                 WHERE kind = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            )
+            .bind(kind)
+            .bind(after_seq)
+            .bind(i64::from(limit))
+            .fetch_all(&self.$r)
+            .await?;
+            rows.into_iter()
+                .map(|(case_id, seq, kind, actor, at, data)| {
+                    let id = sb_domain::CaseId::parse(&case_id).ok_or_else(|| {
+                        crate::StoreError::Corrupt(format!("case event {seq}: bad case id `{case_id}`"))
+                    })?;
+                    let event = crate::rows::CaseEventRow { seq, kind, actor, at, data }.into_domain()?;
+                    Ok((id, event))
+                })
+                .collect()
+        }
+
         pub(crate) async fn agent_loads_shared(&self) -> Result<Vec<(String, i64)>> {
             Ok(sqlx::query_as(
                 "SELECT assignee, COUNT(*) FROM cases WHERE assignee IS NOT NULL \

@@ -289,6 +289,18 @@ pub static ROUTES: &[RouteAccess] = &[
     // Reports (H1–H6).
     // Listening: rules, silences, disruption messaging (E4, F2–F6).
     // Replies after sending: edits and deletions (D12).
+    r(
+        Method::PATCH,
+        "/api/v1/replies/{id}",
+        p(P::RepliesWrite),
+        Yes,
+    ),
+    r(
+        Method::POST,
+        "/api/v1/replies/{id}/delete",
+        p(P::RepliesWrite),
+        Yes,
+    ),
 ];
 
 /// The entry for a matched route (`path` as the router declares it, with the `/api/v1` prefix).

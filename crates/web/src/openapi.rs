@@ -49,6 +49,7 @@ use utoipa::{Modify, OpenApi};
         // reports
         // listening: rules, silences, disruption messaging
         // replies after sending
+        crate::api::reply_changes::edit, crate::api::reply_changes::delete,
     ),
     modifiers(&ApiKeyScheme, &GuardAnswers),
     tags(

@@ -211,10 +211,26 @@ async fn deliver(
             Revised::Applied(_) => report.revised += 1,
             Revised::Unchanged(_) => report.unchanged += 1,
             Revised::Unknown => {
+                // Not a customer's message: perhaps one of our posted replies (D12).
+                let text = match &revision {
+                    Revision::Edit { text } => Some(text.as_str()),
+                    Revision::Remove => None,
+                };
+                if crate::api::reply_changes::record_platform_change(
+                    state,
+                    &external_id,
+                    text,
+                    now(),
+                )
+                .await?
+                {
+                    report.revised += 1;
+                    continue;
+                }
                 report.unchanged += 1;
                 report.skipped.push(SkippedItem {
                     at: format!("{source}:{external_id}"),
-                    reason: "no stored message with this id to revise".into(),
+                    reason: "no stored message or posted reply with this id to revise".into(),
                 });
             }
         }

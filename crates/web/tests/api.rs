@@ -219,6 +219,8 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
         ("GET", "/api/v1/replies"),
         ("GET", "/api/v1/replies/{id}"),
         ("POST", "/api/v1/replies/{id}/decision"),
+        ("PATCH", "/api/v1/replies/{id}"),
+        ("POST", "/api/v1/replies/{id}/delete"),
         ("GET", "/api/v1/templates"),
         ("POST", "/api/v1/templates"),
         ("GET", "/api/v1/templates/{key}"),

@@ -112,7 +112,8 @@ async fn settled(app: &App, case: &str) -> Vec<Value> {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    panic!("the outbox of {case} did not settle");
+    let (_, full) = app.get(&format!("/api/v1/cases/{case}")).await;
+    panic!("the outbox of {case} did not settle: {}", full["outbox"]);
 }
 
 #[tokio::test]
@@ -217,7 +218,7 @@ async fn refusals_stay_on_the_case_and_a_revoked_token_pauses_the_connector() {
         .await;
     let app = rig(&graph).await;
 
-    let refused = comment(&app, "post-9_c-2", "Where is my refund?").await;
+    let refused = comment(&app, "post-9_c-2", "Where is my parcel?").await;
     let (s, _) = reply(&app, &refused, None, json!({"text": "Checking now."})).await;
     assert_eq!(s, StatusCode::ACCEPTED);
     let items = settled(&app, &refused).await;
@@ -755,4 +756,273 @@ async fn automated_replies_pause_when_they_keep_failing_and_the_case_goes_to_a_p
     )
     .await;
     assert_eq!(s, StatusCode::ACCEPTED);
+}
+
+/// A Page-feed notice about a comment: `verb` `edited` (with `message`) or `remove`.
+async fn feed_notice(app: &App, comment_id: &str, verb: &str, message: Option<&str>) -> Value {
+    let mut value = json!({
+        "from": {"id": PAGE, "name": "Example Brand"}, "post_id": "page-1_post-9",
+        "comment_id": comment_id, "parent_id": "post-9_c-1",
+        "created_time": 1_767_000_500, "item": "comment", "verb": verb,
+    });
+    if let Some(m) = message {
+        value["message"] = json!(m);
+    }
+    let body = serde_json::to_vec(&json!({
+        "object": "page",
+        "entry": [{"id": PAGE, "time": 1_767_000_500, "changes": [{"field": "feed", "value": value}]}]
+    }))
+    .unwrap();
+    let mut m = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    m.update(&body);
+    let sig = format!("sha256={}", hex::encode(m.finalize().into_bytes()));
+    let r = app
+        .http
+        .post(format!("{}/webhooks/meta", app.url))
+        .header("x-hub-signature-256", sig)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+async fn change(
+    app: &App,
+    key: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    let r = app
+        .http
+        .request(method, format!("{}{path}", app.url))
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_posted_reply_is_edited_then_deleted_and_every_text_is_kept() {
+    let graph = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v21.0/post-9_c-1/comments"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "reply-7"})))
+        .expect(1)
+        .mount(&graph)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v21.0/reply-7"))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .and(body_partial_json(
+            json!({"message": "Sorry Sam, parcels ship within 3 working days."}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
+        .expect(1)
+        .mount(&graph)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/v21.0/reply-7"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
+        .expect(1)
+        .mount(&graph)
+        .await;
+    let app = rig(&graph).await;
+    let case = comment(&app, "post-9_c-1", "Where is my parcel?").await;
+    let (s, v) = reply(
+        &app,
+        &case,
+        None,
+        json!({"text": "Sorry Sam, parcels ship within 3 days."}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let id = v["reply_id"].as_str().unwrap().to_owned();
+    let at = format!("/api/v1/replies/{id}");
+    settled(&app, &case).await;
+
+    let (s, edited) = change(
+        &app,
+        KEY,
+        reqwest::Method::PATCH,
+        &at,
+        json!({"text": "Sorry Sam, parcels ship within 3 working days.", "reason": "wrong delay"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{edited}");
+    assert_eq!(edited["status"], "edited");
+    let versions = edited["record"]["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(
+        versions[0]["text"],
+        "Sorry Sam, parcels ship within 3 days."
+    );
+    assert_eq!(versions[1]["after_send"], true);
+    settled(&app, &case).await;
+
+    // Deleting needs a reason.
+    let (s, v) = change(
+        &app,
+        KEY,
+        reqwest::Method::POST,
+        &format!("{at}/delete"),
+        json!({"reason": "  "}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["code"], "invalid_field");
+    let (s, deleted) = change(
+        &app,
+        KEY,
+        reqwest::Method::POST,
+        &format!("{at}/delete"),
+        json!({"reason": "posted on the wrong thread"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{deleted}");
+    assert_eq!(deleted["status"], "deleted");
+    settled(&app, &case).await;
+    // Asking again changes nothing and sends nothing (the fake expects one DELETE).
+    let (s, again) = change(
+        &app,
+        KEY,
+        reqwest::Method::POST,
+        &format!("{at}/delete"),
+        json!({"reason": "again"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(again["record"]["changes"].as_array().unwrap().len(), 2);
+    // A deleted reply is not edited any more.
+    let (s, v) = change(
+        &app,
+        KEY,
+        reqwest::Method::PATCH,
+        &at,
+        json!({"text": "too late"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(v["code"], "reply_deleted");
+
+    // Reviewable: both texts, both changes with who and why, on the case and in the list.
+    let (_, record) = app.get(&at).await;
+    let changes = record["record"]["changes"].as_array().unwrap();
+    assert_eq!(changes[0]["op"], "edit");
+    assert_eq!(changes[0]["reason"], "wrong delay");
+    assert_eq!(changes[1]["op"], "delete");
+    assert_eq!(changes[1]["by"], "key:config-admin");
+    let (_, list) = app.get("/api/v1/replies?status=deleted").await;
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == id.as_str())
+    );
+    let (_, full) = app.get(&format!("/api/v1/cases/{case}")).await;
+    let kinds: Vec<&str> = full["workflow"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"reply.edited"), "{kinds:?}");
+    assert!(kinds.contains(&"reply.deleted"), "{kinds:?}");
+}
+
+#[tokio::test]
+async fn edits_and_removals_made_on_the_platform_are_recorded_on_our_reply() {
+    let graph = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v21.0/post-9_c-1/comments"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "reply-8"})))
+        .expect(1)
+        .mount(&graph)
+        .await;
+    let app = rig(&graph).await;
+    let case = comment(&app, "post-9_c-1", "Is the store open today?").await;
+    let (_, v) = reply(&app, &case, None, json!({"text": "Yes, until 8pm."})).await;
+    let at = format!("/api/v1/replies/{}", v["reply_id"].as_str().unwrap());
+    settled(&app, &case).await;
+
+    let report = feed_notice(&app, "reply-8", "edited", Some("Yes, until 6pm today.")).await;
+    assert_eq!(report["revised"], 1, "{report}");
+    let (_, record) = app.get(&at).await;
+    assert_eq!(record["status"], "edited");
+    let versions = record["record"]["versions"].as_array().unwrap();
+    assert_eq!(versions.last().unwrap()["by"], "platform");
+    assert_eq!(versions.last().unwrap()["text"], "Yes, until 6pm today.");
+    // The same notice again is recognised and changes nothing.
+    feed_notice(&app, "reply-8", "edited", Some("Yes, until 6pm today.")).await;
+    let (_, record) = app.get(&at).await;
+    assert_eq!(record["record"]["versions"].as_array().unwrap().len(), 2);
+
+    let report = feed_notice(&app, "reply-8", "remove", None).await;
+    assert_eq!(report["revised"], 1, "{report}");
+    let (_, record) = app.get(&at).await;
+    assert_eq!(record["status"], "deleted");
+    let changes = record["record"]["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 2);
+    assert!(changes.iter().all(|c| c["by"] == "platform"));
+    // A notice about a comment that is neither a message nor our reply is reported skipped.
+    let report = feed_notice(&app, "nobody-9", "remove", None).await;
+    assert_eq!(report["revised"], 0, "{report}");
+}
+
+#[tokio::test]
+async fn reply_changes_are_refused_clearly() {
+    let graph = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v21.0/{PAGE}/messages")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"message_id": "m-9"})))
+        .mount(&graph)
+        .await;
+    let app = rig(&graph).await;
+    common::issue_key(&app.store, "agent-2-key", "agent", None).await;
+    let case = comment(&app, "post-9_c-1", "Please call me back").await;
+    let (_, v) = reply(
+        &app,
+        &case,
+        None,
+        json!({"text": "We sent you a DM.", "visibility": "private"}),
+    )
+    .await;
+    let at = format!("/api/v1/replies/{}", v["reply_id"].as_str().unwrap());
+    settled(&app, &case).await;
+    let patch = |key: &'static str, body: Value| {
+        let app = &app;
+        let at = at.clone();
+        async move { change(app, key, reqwest::Method::PATCH, &at, body).await }
+    };
+    // A Messenger message cannot be edited once sent.
+    let (s, v) = patch(KEY, json!({"text": "We sent you a direct message."})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["code"], "reply_change_unsupported");
+    // Someone else's reply, without the right to approve replies.
+    let (s, v) = patch("agent-2-key", json!({"text": "x"})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["code"], "not_reply_author");
+    // Malformed bodies.
+    let (s, v) = patch(KEY, json!({"text": ""})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["code"], "invalid_field");
+    let (s, v) = patch(KEY, json!({"text": "ok", "colour": "red"})).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let (s, _) = change(
+        &app,
+        KEY,
+        reqwest::Method::PATCH,
+        "/api/v1/replies/rp_missing",
+        json!({"text": "ok"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // Nothing was recorded by the refusals.
+    let (_, record) = app.get(&at).await;
+    assert_eq!(record["status"], "queued");
+    assert!(record["record"]["changes"].is_null());
 }

@@ -331,3 +331,78 @@ fn organization_tokens_never_print() {
     assert!(!printed.contains(TOKEN), "{printed}");
     assert!(printed.contains(ORG));
 }
+
+fn comment_change(change: crate::item::Change) -> Outgoing {
+    ts::item(Payload::ReplyChange(crate::item::ReplyChange {
+        platform: "linkedin".into(),
+        kind: ReplyKind::CommentReply,
+        account: ORG.into(),
+        remote_id: COMMENT.into(),
+        change,
+    }))
+}
+
+const OWN_COMMENT_PATH: &str =
+    "/rest/socialActions/urn%3Ali%3Aactivity%3A7280000000000000000/comments/7281111111111111111";
+
+#[tokio::test]
+async fn an_edited_comment_is_a_partial_update_of_its_text() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(OWN_COMMENT_PATH))
+        .and(bearer_token(TOKEN))
+        .and(header("X-RestLi-Method", "PARTIAL_UPDATE"))
+        .and(header("LinkedIn-Version", "202411"))
+        .and(body_json(
+            json!({"patch": {"message": {"$set": {"text": "Corrected text"}}}}),
+        ))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let edit = crate::item::Change::Edit {
+        text: "Corrected text".into(),
+    };
+    let outcome = sender(&server.uri()).send(&comment_change(edit)).await;
+    assert_eq!(
+        outcome,
+        Outcome::Delivered {
+            status: 204,
+            remote_id: Some(COMMENT.into())
+        }
+    );
+    let request = ts::only_request(&server).await;
+    assert_eq!(
+        request.url.query(),
+        Some("actor=urn%3Ali%3Aorganization%3A5515715")
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_comment_is_deleted_as_the_organization() {
+    let server = MockServer::start().await;
+    Mock::given(method("DELETE"))
+        .and(path(OWN_COMMENT_PATH))
+        .and(bearer_token(TOKEN))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let outcome = sender(&server.uri())
+        .send(&comment_change(crate::item::Change::Delete))
+        .await;
+    assert!(
+        matches!(outcome, Outcome::Delivered { status: 204, .. }),
+        "{outcome:?}"
+    );
+    // A remote id that is not a comment URN cannot be addressed.
+    let mut odd = comment_change(crate::item::Change::Delete);
+    if let Payload::ReplyChange(c) = &mut odd.payload {
+        c.remote_id = "7281111111111111111".into();
+    }
+    let outcome = sender(&server.uri()).send(&odd).await;
+    assert!(
+        matches!(outcome, Outcome::Permanent { status: None, .. }),
+        "{outcome:?}"
+    );
+}

@@ -144,7 +144,7 @@ fn a_comment_id_cannot_reach_another_endpoint() {
     let s = sender("https://graph.example.com");
     let reply = match comment_reply("facebook", PAGE, ReplyKind::CommentReply, "1/../me").payload {
         Payload::Reply(r) => r,
-        Payload::Notification(_) => unreachable!(),
+        _ => unreachable!(),
     };
     let call = s.call_for(&reply).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(call.url.path(), "/v21.0/1%2F..%2Fme/comments");
@@ -304,4 +304,93 @@ fn page_tokens_never_print() {
     let printed = format!("{config:?}");
     assert!(!printed.contains(PAGE_TOKEN), "{printed}");
     assert!(printed.contains(PAGE));
+}
+
+fn change(platform: &str, account: &str, change: crate::item::Change) -> Outgoing {
+    ts::item(Payload::ReplyChange(crate::item::ReplyChange {
+        platform: platform.into(),
+        kind: ReplyKind::CommentReply,
+        account: account.into(),
+        remote_id: "123_789".into(),
+        change,
+    }))
+}
+
+#[tokio::test]
+async fn an_edited_facebook_comment_is_posted_to_the_comment_itself() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v21.0/123_789"))
+        .and(bearer_token(PAGE_TOKEN))
+        .and(body_json(
+            json!({"message": "Corrected: refunds take 3 days."}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let edit = crate::item::Change::Edit {
+        text: "Corrected: refunds take 3 days.".into(),
+    };
+    let outcome = sender(&server.uri())
+        .send(&change("facebook", PAGE, edit))
+        .await;
+    assert_eq!(
+        outcome,
+        Outcome::Delivered {
+            status: 200,
+            remote_id: Some("123_789".into())
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_comment_is_deleted_once_and_already_gone_counts_as_done() {
+    let server = MockServer::start().await;
+    Mock::given(method("DELETE"))
+        .and(path("/v21.0/123_789"))
+        .and(bearer_token(IG_TOKEN))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/v21.0/123_789"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(
+            json!({"error": {"message": "Unsupported delete request", "code": 100}}),
+        ))
+        .mount(&server)
+        .await;
+    let meta = sender(&server.uri());
+    let item = change("instagram", IG, crate::item::Change::Delete);
+    for status in [200, 404] {
+        let outcome = meta.send(&item).await;
+        assert_eq!(
+            outcome,
+            Outcome::Delivered {
+                status,
+                remote_id: Some("123_789".into())
+            }
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_instagram_edit_is_refused_without_a_call() {
+    let server = MockServer::start().await;
+    let edit = crate::item::Change::Edit { text: "new".into() };
+    let outcome = sender(&server.uri())
+        .send(&change("instagram", IG, edit))
+        .await;
+    assert!(
+        matches!(outcome, Outcome::Permanent { status: None, .. }),
+        "{outcome:?}"
+    );
+    assert!(
+        server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
 }

@@ -228,3 +228,43 @@ fn user_tokens_never_print() {
     let printed = format!("{config:?}");
     assert!(!printed.contains(TOKEN), "{printed}");
 }
+
+#[tokio::test]
+async fn a_deleted_post_reply_is_deleted_with_the_accounts_token() {
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("DELETE"))
+        .and(wiremock::matchers::path("/2/tweets/1874448000000000099"))
+        .and(wiremock::matchers::bearer_token(TOKEN))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"data": {"deleted": true}})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let item = crate::test_support::item(Payload::ReplyChange(crate::item::ReplyChange {
+        platform: "x".into(),
+        kind: ReplyKind::PostReply,
+        account: BRAND.into(),
+        remote_id: "1874448000000000099".into(),
+        change: crate::item::Change::Delete,
+    }));
+    let outcome = sender(&server.uri()).send(&item).await;
+    assert_eq!(
+        outcome,
+        Outcome::Delivered {
+            status: 200,
+            remote_id: Some("1874448000000000099".into())
+        }
+    );
+    // X has no edit: refused before any call.
+    let mut edit = item.clone();
+    if let Payload::ReplyChange(c) = &mut edit.payload {
+        c.change = crate::item::Change::Edit { text: "new".into() };
+    }
+    let outcome = sender(&server.uri()).send(&edit).await;
+    assert!(
+        matches!(outcome, Outcome::Permanent { status: None, .. }),
+        "{outcome:?}"
+    );
+}

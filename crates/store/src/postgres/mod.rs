@@ -755,6 +755,10 @@ impl Store for PgStore {
         self.outbox_for_subject_shared(subject).await
     }
 
+    async fn outbox_by_remote_id(&self, remote_id: &str) -> Result<Vec<OutboxItem>> {
+        self.outbox_by_remote_id_shared(remote_id).await
+    }
+
     async fn outbox_stats(&self, since: Timestamp) -> Result<Vec<TargetStats>> {
         self.outbox_stats_shared(since).await
     }
@@ -911,6 +915,16 @@ impl Store for PgStore {
 
     async fn case_events(&self, id: &CaseId) -> Result<Vec<sb_domain::CaseEvent>> {
         self.case_events_shared(id).await
+    }
+
+    async fn case_events_of_kind(
+        &self,
+        kind: &str,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<(CaseId, sb_domain::CaseEvent)>> {
+        self.case_events_of_kind_shared(kind, after_seq, limit)
+            .await
     }
 
     async fn agent_loads(&self) -> Result<Vec<(String, i64)>> {

@@ -24,13 +24,15 @@ pub struct ReplyRecord {
     pub case_id: String,
     pub author: String,
     pub automated: bool,
-    /// `pending_approval`, `queued` or `rejected`.
+    /// `pending_approval`, `queued`, `rejected`, or after sending `edited`, `deleted`;
+    /// `withdrawn` when taken back before approval.
     pub status: String,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: sb_domain::Timestamp,
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: sb_domain::Timestamp,
-    /// Texts, requirements, decisions and outbox items.
+    /// Texts (`versions`, each text the reply ever had; `after_send` marks edits after it
+    /// was posted), requirements, decisions, outbox items, and `changes` after sending.
     #[schema(value_type = Object)]
     pub record: serde_json::Value,
 }
@@ -53,7 +55,7 @@ impl From<StoredReply> for ReplyRecord {
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReplyQuery {
-    /// `pending_approval`, `queued` or `rejected`
+    /// `pending_approval`, `queued`, `rejected`, `edited`, `deleted` or `withdrawn`
     status: Option<String>,
     /// Case id
     case: Option<String>,
@@ -75,7 +77,15 @@ pub async fn list(
 ) -> Result<Json<Vec<ReplyRecord>>, Problem> {
     let q = crate::api::query(q)?;
     if let Some(s) = q.status.as_deref()
-        && !["pending_approval", "queued", "rejected"].contains(&s)
+        && ![
+            "pending_approval",
+            "queued",
+            "rejected",
+            "edited",
+            "deleted",
+            "withdrawn",
+        ]
+        .contains(&s)
     {
         return Err(
             Problem::new(ErrorCode::InvalidQuery, format!("unknown status `{s}`"))

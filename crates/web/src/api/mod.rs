@@ -18,6 +18,7 @@ pub mod merges;
 pub mod messages;
 pub mod privacy;
 pub mod replies;
+pub mod reply_changes;
 pub mod rules;
 pub mod session;
 pub mod status;
@@ -94,7 +95,10 @@ pub fn routes() -> Router<AppState> {
         .route("/automation", get(automation::status))
         .route("/rules/dry-run", post(rules::dry_run))
         .route("/replies", get(approvals::list))
-        .route("/replies/{id}", get(approvals::get))
+        .route(
+            "/replies/{id}",
+            get(approvals::get).patch(reply_changes::edit),
+        )
         .route("/replies/{id}/decision", post(approvals::decision))
         .route("/agents/{id}/presence", put(casework::presence))
         .route(
@@ -169,7 +173,8 @@ pub fn routes() -> Router<AppState> {
             "/incidents/{id}/debrief",
             get(incidents::debrief).put(incidents::write_debrief),
         )
-    // Reports (H1–H6).
-    // Listening: rules, silences, disruption messaging (E4, F2–F6).
-    // Replies after sending: edits and deletions (D12).
+        // Reports (H1–H6).
+        // Listening: rules, silences, disruption messaging (E4, F2–F6).
+        // Replies after sending: edits and deletions (D12).
+        .route("/replies/{id}/delete", post(reply_changes::delete))
 }

@@ -222,6 +222,27 @@ pub async fn create(
         body,
         "{\"text\" | \"template\", \"visibility\"?, \"move_to_private\"?}",
     )?;
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 200)
+        .map_or_else(|| ulid::Ulid::generate().to_string(), str::to_owned);
+    let answer = send(&state, &who.actor, case_id, &req, &key).await?;
+    Ok((StatusCode::ACCEPTED, Json(answer)))
+}
+
+/// Checks, renders, plans and queues (or holds for approval) one reply to a case, as
+/// `actor`. `key` makes a repeated request queue nothing new. Shared by the API and by
+/// automatic replies that rules request.
+pub(crate) async fn send(
+    state: &AppState,
+    actor: &str,
+    case_id: CaseId,
+    req: &ReplyRequest,
+    key: &str,
+) -> Result<ReplyResponse, Problem> {
+    let state = state.clone();
     if req.text.is_some() == req.template.is_some() {
         return Err(Problem::new(
             ErrorCode::InvalidBody,
@@ -285,7 +306,7 @@ pub async fn create(
         ));
     }
     let raw = state.store.message_raw(&last.id).await?.unwrap_or_default();
-    let plan = plan_replies(last, &raw, &req, text)?;
+    let plan = plan_replies(last, &raw, req, text)?;
     let now = sb_domain::Clock::now(&sb_domain::SystemClock);
     let facts = state.store.facts(None, None, None).await?;
     let warnings = check_claims(
@@ -306,12 +327,6 @@ pub async fn create(
             ),
         ));
     }
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= 200)
-        .map_or_else(|| ulid::Ulid::generate().to_string(), str::to_owned);
     let flow = state.casework.clone();
     let wf = flow.workflow();
     let products = sb_pipeline::casework::facts::products(&case.tags);
@@ -350,7 +365,7 @@ pub async fn create(
             let now = sb_domain::Clock::now(&sb_domain::SystemClock);
             state
                 .casework
-                .update(&case_id, &who.actor, false, |edit| {
+                .update(&case_id, actor, false, |edit| {
                     edit.add_tag("handed-to-human", now);
                     edit.event(
                         "automation.paused",
@@ -385,7 +400,7 @@ pub async fn create(
     let mut reply = StoredReply {
         id: reply_id.clone(),
         case_id: case_id.clone(),
-        author: who.actor.clone(),
+        author: actor.to_owned(),
         automated,
         status: if pending {
             "pending_approval"
@@ -399,7 +414,7 @@ pub async fn create(
             "text": text,
             "template_key": rendered.as_ref().map(|r| &r.key),
             "template_version": rendered.as_ref().map(|r| r.version),
-            "versions": [{ "text": text, "by": who.actor, "at": now }],
+            "versions": [{ "text": text, "by": actor, "at": now }],
             "plan": plan,
             "requirements": requirements,
             "decisions": [],
@@ -412,7 +427,7 @@ pub async fn create(
     if pending {
         state.store.insert_reply(&reply).await?;
         let reasons: Vec<&str> = requirements.iter().map(|r| r.reason.as_str()).collect();
-        flow.update(&case_id, &who.actor, false, |edit| {
+        flow.update(&case_id, actor, false, |edit| {
             edit.event(
                 "reply.pending_approval",
                 now,
@@ -421,28 +436,22 @@ pub async fn create(
             Ok(())
         })
         .await?;
-        return Ok((
-            StatusCode::ACCEPTED,
-            Json(ReplyResponse {
-                reply_id,
-                status: reply.status,
-                requirements,
-                items: Vec::new(),
-                warnings,
-            }),
-        ));
-    }
-    let items = release(&state, &mut reply, &plan, true, now).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(ReplyResponse {
+        return Ok(ReplyResponse {
             reply_id,
             status: reply.status,
             requirements,
-            items,
+            items: Vec::new(),
             warnings,
-        }),
-    ))
+        });
+    }
+    let items = release(&state, &mut reply, &plan, true, now).await?;
+    Ok(ReplyResponse {
+        reply_id,
+        status: reply.status,
+        requirements,
+        items,
+        warnings,
+    })
 }
 
 /// Queues a reply's messages in the outbox, records the reply (`new`: not stored yet), and
