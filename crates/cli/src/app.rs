@@ -102,6 +102,9 @@ pub async fn casework(
 /// clocks fire within a second of their due time.
 pub const CASEWORK_PERIOD: Duration = Duration::from_millis(500);
 
+/// How often `serve` looks for automatic replies that rules requested.
+pub const AUTO_REPLY_PERIOD: Duration = Duration::from_secs(1);
+
 /// The outbox dispatcher for the configured targets; a target whose settings are wrong stops
 /// start-up with one line saying which.
 pub fn dispatcher(
@@ -190,6 +193,8 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
             std::time::Duration::from_secs(cfg.privacy.retention_every_hours * 3600),
         ));
     }
+    // Automatic replies that rules request go out through this server's reply path.
+    tokio::spawn(sb_web::autoreply::run(state.clone(), AUTO_REPLY_PERIOD));
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
         .await
         .with_context(|| format!("cannot listen on {}", cfg.listen))?;

@@ -9,6 +9,7 @@ mod access;
 mod api;
 mod audit;
 mod auth;
+pub mod autoreply;
 mod body;
 pub mod openapi;
 mod ops;

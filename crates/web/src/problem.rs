@@ -92,6 +92,11 @@ impl Problem {
         self
     }
 
+    /// The document as it would be answered.
+    pub fn body(&self) -> &ProblemBody {
+        &self.0
+    }
+
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(ErrorCode::NotFound, detail)
     }

@@ -879,3 +879,150 @@ async fn suggestions_put_the_fitting_text_in_the_customers_language_first_and_in
     .await;
     assert_eq!(replies, json!([]));
 }
+
+#[tokio::test]
+async fn a_rules_automatic_reply_sends_the_approved_template_once_without_answering_the_sla() {
+    let graph = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v21.0/post-3_c-5/comments"))
+        .and(body_partial_json(json!({"message": "Thanks Rita, we read every message and will answer within 2 hours."})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "auto-1"})))
+        .expect(1)
+        .mount(&graph)
+        .await;
+    let mut meta = MetaConfig {
+        base_url: graph.uri(),
+        ..MetaConfig::default()
+    };
+    meta.tokens
+        .insert("page-1".into(), sb_outbound::Secret::new("page-token"));
+    let app = common::spawn_app_workflow(
+        WebhookConfig {
+            meta_app_secret: "app-secret".into(),
+            ..WebhookConfig::default()
+        },
+        OutboundConfig {
+            meta: Some(meta),
+            ..OutboundConfig::default()
+        },
+        r#"
+        [[rules]]
+        name = "acknowledge"
+        on = ["case.opened"]
+        when = [ { field = "platform", op = "eq", value = "facebook" } ]
+        then = [ { action = "auto_reply", template = "ack" } ]
+        "#,
+    )
+    .await;
+    team(&app).await;
+    approved(
+        &app,
+        json!({"key": "ack", "locale": "en", "body": "Thanks {{customer.first_name}}, we read every message and will answer within 2 hours."}),
+    )
+    .await;
+
+    let body = serde_json::to_vec(&json!({
+        "object": "page",
+        "entry": [{"id": "page-1", "time": 1_767_000_100, "changes": [{"field": "feed", "value": {
+            "from": {"id": "u-5", "name": "Rita Lopes"}, "post_id": "page-1_post-3",
+            "comment_id": "post-3_c-5", "parent_id": "page-1_post-3",
+            "created_time": 1_767_000_000, "item": "comment", "verb": "add",
+            "message": "Hello, is anyone there?",
+        }}]}]
+    }))
+    .unwrap();
+    let mut m = Hmac::<Sha256>::new_from_slice(b"app-secret").unwrap();
+    m.update(&body);
+    let r = app
+        .http
+        .post(format!("{}/webhooks/meta", app.url))
+        .header(
+            "x-hub-signature-256",
+            format!("sha256={}", hex::encode(m.finalize().into_bytes())),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // The request becomes one automated reply, delivered once.
+    let mut case = Value::Null;
+    for _ in 0..300 {
+        let (_, cases) = app.get("/api/v1/cases").await;
+        if let Some(id) = cases["items"][0]["id"].as_str() {
+            let (_, full) = app.get(&format!("/api/v1/cases/{id}")).await;
+            let delivered = full["outbox"]
+                .as_array()
+                .is_some_and(|o| o.iter().any(|i| i["status"] == "delivered"));
+            if delivered {
+                case = full;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!case.is_null(), "the automatic reply was never delivered");
+    let events = case["workflow"]["events"].as_array().unwrap();
+    let requested: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["kind"] == "auto_reply.requested")
+        .collect();
+    let sent: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["kind"] == "auto_reply.sent")
+        .collect();
+    assert_eq!(requested.len(), 1, "{events:?}");
+    assert_eq!(sent.len(), 1, "{events:?}");
+    assert_eq!(sent[0]["actor"], "rule:acknowledge");
+    let reply_id = sent[0]["data"]["reply_id"].as_str().unwrap();
+    let (_, reply) = app.get(&format!("/api/v1/replies/{reply_id}")).await;
+    assert_eq!(reply["automated"], true);
+    assert_eq!(reply["record"]["template_key"], "ack");
+    // An automated reply never fulfils the first-response target.
+    assert!(
+        case["workflow"]["first_response_at"].is_null(),
+        "{}",
+        case["workflow"]
+    );
+    assert!(
+        !events.iter().any(|e| e["kind"] == "sla.fulfil"),
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_automatic_reply_that_cannot_be_sent_is_recorded_as_failed_with_the_reason() {
+    let app = common::spawn_app_workflow(
+        WebhookConfig::default(),
+        OutboundConfig::default(),
+        r#"
+        [[rules]]
+        name = "acknowledge"
+        on = ["case.opened"]
+        then = [ { action = "auto_reply", template = "no_such_template" } ]
+        "#,
+    )
+    .await;
+    let (case, _) = customer_writes(&app, json!("@rita"), "Hello?", None).await;
+    for _ in 0..300 {
+        let (_, full) = app.get(&format!("/api/v1/cases/{case}")).await;
+        let events = full["workflow"]["events"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if let Some(failed) = events.iter().find(|e| e["kind"] == "auto_reply.failed") {
+            // X has no connector configured here, so nothing can be sent; the reason is kept.
+            assert!(
+                failed["data"]["code"]
+                    .as_str()
+                    .is_some_and(|c| !c.is_empty()),
+                "{failed}"
+            );
+            assert!(full["outbox"].as_array().unwrap().is_empty());
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the failed automatic reply was never recorded");
+}

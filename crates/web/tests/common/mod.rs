@@ -89,6 +89,10 @@ pub async fn spawn_app_workflow(
         },
     );
     tokio::spawn(dispatcher.run());
+    tokio::spawn(switchboard_web::autoreply::run(
+        state.clone(),
+        Duration::from_millis(50),
+    ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(switchboard_web::serve(
