@@ -115,6 +115,10 @@ pub fn verify_meta(
     raw_body: &[u8],
     header_value: &str,
 ) -> Result<(), SignatureError> {
+    // An unsigned delivery is refused as unsigned, whether or not this endpoint is set up.
+    if header_value.trim().is_empty() {
+        return Err(SignatureError::Missing);
+    }
     if app_secret.is_empty() {
         return Err(SignatureError::NoSecret);
     }
@@ -129,6 +133,10 @@ pub fn verify_x(
     raw_body: &[u8],
     header_value: &str,
 ) -> Result<(), SignatureError> {
+    // An unsigned delivery is refused as unsigned, whether or not this endpoint is set up.
+    if header_value.trim().is_empty() {
+        return Err(SignatureError::Missing);
+    }
     if consumer_secret.is_empty() {
         return Err(SignatureError::NoSecret);
     }
@@ -153,12 +161,13 @@ pub fn verify_generic(
     signature_header: &str,
     now_unix_s: i64,
 ) -> Result<i64, SignatureError> {
+    let ts_text = timestamp_header.trim();
+    // An unsigned delivery is refused as unsigned, whether or not this endpoint is set up.
+    if ts_text.is_empty() || signature_header.trim().is_empty() {
+        return Err(SignatureError::Missing);
+    }
     if secret.is_empty() {
         return Err(SignatureError::NoSecret);
-    }
-    let ts_text = timestamp_header.trim();
-    if ts_text.is_empty() {
-        return Err(SignatureError::Missing);
     }
     let ts: i64 = ts_text
         .parse()

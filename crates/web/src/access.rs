@@ -308,6 +308,15 @@ pub fn lookup(method: &Method, path: &str) -> Option<&'static RouteAccess> {
     ROUTES.iter().find(|r| r.method == method && r.path == path)
 }
 
+/// The methods the route table lists for `path`.
+pub fn methods_of(path: &str) -> Vec<&'static str> {
+    ROUTES
+        .iter()
+        .filter(|r| r.path == path)
+        .map(|r| r.method.as_str())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

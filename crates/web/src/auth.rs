@@ -324,6 +324,21 @@ pub async fn guard(
         .map(|p| p.as_str().to_owned())
         .unwrap_or_default();
     let Some(entry) = access::lookup(&method, &route) else {
+        // A method the route does not have: say which it has.
+        let allowed = access::methods_of(&route);
+        if !allowed.is_empty() {
+            use axum::response::IntoResponse;
+            let mut answer = Problem::custom(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("{route} answers {}", allowed.join(", ")),
+            )
+            .into_response();
+            if let Ok(v) = allowed.join(", ").parse() {
+                answer.headers_mut().insert(header::ALLOW, v);
+            }
+            return Ok(answer);
+        }
         return Err(Problem::new(
             ErrorCode::Forbidden,
             "no permission is defined for this route",

@@ -275,8 +275,8 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
     let mut expected = expected;
     expected.sort();
     assert_eq!(documented, expected);
-    // Webhooks authenticate by signature, not API key; on a server without secrets they
-    // are switched off.
+    // Webhooks authenticate by signature, not API key: an unsigned delivery is refused as
+    // such; on a server without secrets the handshakes are switched off.
     for (method, path) in documented
         .iter()
         .filter(|(_, p)| p.starts_with("/webhooks"))
@@ -289,9 +289,20 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{method} {path}");
         let v: Value = r.json().await.unwrap();
-        assert_eq!(v["code"], "webhook_not_configured", "{method} {path}");
+        if method == "POST" {
+            assert_eq!(
+                (r_status(&v), v["code"].as_str()),
+                (401, Some("signature_missing")),
+                "{method} {path}"
+            );
+        } else {
+            assert_eq!(
+                (r_status(&v), v["code"].as_str()),
+                (404, Some("webhook_not_configured")),
+                "{method} {path}"
+            );
+        }
     }
     // Signing in is the one route open to anyone. A wrong key is tried on the first routes
     // only: past 20 failures the address is rate-limited (tests/access.rs covers that).
@@ -526,4 +537,9 @@ async fn alerts_are_listed_newest_first_with_a_cursor() {
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(p["code"], "invalid_query");
     assert_eq!(p["field"], "cursor");
+}
+
+/// The status a problem document reports.
+fn r_status(v: &Value) -> u64 {
+    v["status"].as_u64().unwrap_or_default()
 }

@@ -706,7 +706,6 @@ async fn ana_hands_her_open_cases_to_ben_at_the_end_of_her_shift() {
             "to",
         ),
         ("/api/v1/agents/ben/handover", json!({"note": "  "}), "note"),
-        ("/api/v1/agents/nobody/handover", json!({"note": "x"}), "id"),
     ] {
         let (s, b) = send(&app, reqwest::Method::POST, path, KEY, body.clone()).await;
         assert_eq!(
@@ -715,6 +714,19 @@ async fn ana_hands_her_open_cases_to_ben_at_the_end_of_her_shift() {
             "{body}"
         );
     }
+    // An agent the route names who does not exist is not found.
+    let (s, b) = send(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/agents/nobody/handover",
+        KEY,
+        json!({"note": "x"}),
+    )
+    .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
     // Handing over to the queues: Ben's case waits for whoever comes online.
     let (s, done) = send(
         &app,

@@ -54,12 +54,13 @@ pub fn verify_linkedin(
     raw_body: &[u8],
     header_value: &str,
 ) -> Result<(), SignatureError> {
-    if client_secret.is_empty() {
-        return Err(SignatureError::NoSecret);
-    }
     let v = header_value.trim();
+    // An unsigned delivery is refused as unsigned, whether or not this endpoint is set up.
     if v.is_empty() {
         return Err(SignatureError::Missing);
+    }
+    if client_secret.is_empty() {
+        return Err(SignatureError::NoSecret);
     }
     let tag_hex = match v.split_once('=') {
         Some((label, tag)) if label.eq_ignore_ascii_case("hmacsha256") => tag,

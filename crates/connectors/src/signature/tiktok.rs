@@ -19,12 +19,13 @@ pub fn verify_tiktok(
     header_value: &str,
     now_unix_s: i64,
 ) -> Result<i64, SignatureError> {
-    if client_secret.is_empty() {
-        return Err(SignatureError::NoSecret);
-    }
     let v = header_value.trim();
+    // An unsigned delivery is refused as unsigned, whether or not this endpoint is set up.
     if v.is_empty() {
         return Err(SignatureError::Missing);
+    }
+    if client_secret.is_empty() {
+        return Err(SignatureError::NoSecret);
     }
     let mut ts_text = None;
     let mut tags = Vec::new();

@@ -11,8 +11,10 @@ use serde::{Deserialize, Serialize};
 #[into_params(parameter_in = Query)]
 pub struct AlertQuery {
     /// `next_cursor` of the previous page
+    #[param(pattern = "^alt_[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$")]
     cursor: Option<String>,
     /// Page size, 1–500 (default 50)
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 

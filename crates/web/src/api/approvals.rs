@@ -52,12 +52,26 @@ impl From<StoredReply> for ReplyRecord {
     }
 }
 
+/// A decision on a reply waiting for approval, as the document describes it (the handler
+/// reads it as `sb_workflow::approvals::Decision`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct DecisionBody {
+    /// `approve`, `reject` (with `reason`) or `edit_and_approve` (with `text`).
+    #[schema(pattern = "^(approve|reject|edit_and_approve)$")]
+    decision: String,
+    reason: Option<String>,
+    text: Option<String>,
+}
+
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReplyQuery {
     /// `pending_approval`, `queued`, `rejected`, `edited`, `deleted` or `withdrawn`
+    #[param(pattern = "^(pending_approval|queued|rejected|edited|deleted|withdrawn)$")]
     status: Option<String>,
     /// Case id
+    #[param(pattern = "^case_[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$")]
     case: Option<String>,
 }
 
@@ -134,7 +148,7 @@ pub async fn get(
 #[utoipa::path(
     post, path = "/api/v1/replies/{id}/decision", tag = "cases",
     params(("id" = String, Path, description = "Reply id")),
-    request_body(content = Object, description = "`{\"decision\": \"approve\"}`, `{\"decision\": \"reject\", \"reason\"}` or `{\"decision\": \"edit_and_approve\", \"text\"}`"),
+    request_body(content = DecisionBody, description = "`{\"decision\": \"approve\"}`, `{\"decision\": \"reject\", \"reason\"}` or `{\"decision\": \"edit_and_approve\", \"text\"}`"),
     responses(
         (status = 200, description = "Decided; an approved reply is in the outbox", body = ReplyRecord),
         (status = 400, body = ProblemBody, content_type = "application/problem+json"),

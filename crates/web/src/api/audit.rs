@@ -16,12 +16,16 @@ use serde::{Deserialize, Serialize};
 pub const VERIFY_PAGE: u32 = 2_000;
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Only entries concerning this customer.
+    #[param(pattern = "^cus_[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$")]
     pub customer: Option<String>,
     /// Entries after this sequence number (the `next` of the previous page).
+    #[param(minimum = 0)]
     pub after: Option<i64>,
     /// 1–1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -79,9 +83,14 @@ pub async fn list(
         )
         .with_field("limit"));
     }
+    if q.after.is_some_and(|a| a < 0) {
+        return Err(
+            Problem::new(ErrorCode::InvalidQuery, "`after` must be 0 or more").with_field("after"),
+        );
+    }
     let entries = state
         .store
-        .audit_entries(customer.as_ref(), q.after.unwrap_or(0).max(0), limit)
+        .audit_entries(customer.as_ref(), q.after.unwrap_or(0), limit)
         .await?;
     let next = (entries.len() == limit as usize)
         .then(|| entries.last().map(|e| e.seq))

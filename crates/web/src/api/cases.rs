@@ -19,18 +19,25 @@ const MAX_LIMIT: u32 = 500;
 #[into_params(parameter_in = Query)]
 pub struct CaseQuery {
     /// new, open, pending, on_hold, escalated, resolved, closed
+    #[param(pattern = "^(new|open|pending|on_hold|escalated|resolved|closed)$")]
     status: Option<String>,
     /// Queue id
+    #[param(pattern = "^q_[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$")]
     queue: Option<String>,
     /// low, normal, high, urgent
+    #[param(pattern = "^(low|normal|high|urgent)$")]
     priority: Option<String>,
     /// Customer id
+    #[param(pattern = "^cus_[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$")]
     customer: Option<String>,
     /// Agent id the cases are assigned to
+    #[param(min_length = 1, max_length = 200)]
     assignee: Option<String>,
     /// `next_cursor` of the previous page
+    #[param(pattern = "^case_[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$")]
     cursor: Option<String>,
     /// Page size, 1–500 (default 50)
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
@@ -86,6 +93,15 @@ fn filter_of(q: &CaseQuery) -> Result<(CaseFilter, Page), Problem> {
             "limit",
             format!("`limit` must be between 1 and {MAX_LIMIT}"),
         ));
+    }
+    if let Some(a) = q.assignee.as_deref()
+        && (a.is_empty() || a.len() > 200)
+    {
+        return Err(Problem::new(
+            ErrorCode::InvalidQuery,
+            "`assignee` must be an agent id of 1 to 200 characters",
+        )
+        .with_field("assignee"));
     }
     Ok((
         CaseFilter {

@@ -90,8 +90,10 @@ pub async fn work_view(state: &AppState, id: &CaseId) -> Result<Option<CaseWorkV
 #[serde(deny_unknown_fields)]
 pub struct CaseUpdate {
     /// open, pending, on_hold, escalated, resolved, closed
+    #[schema(pattern = "^(open|pending|on_hold|escalated|resolved|closed)$")]
     pub status: Option<String>,
     /// low, normal, high, urgent
+    #[schema(pattern = "^(low|normal|high|urgent)$")]
     pub priority: Option<String>,
     /// A queue name from the configuration.
     pub queue: Option<String>,
@@ -376,6 +378,7 @@ pub async fn agents(State(state): State<AppState>) -> Result<Json<Vec<AgentStatu
 #[serde(deny_unknown_fields)]
 pub struct PresenceRequest {
     /// online, away or offline
+    #[schema(pattern = "^(online|away|offline)$")]
     pub presence: String,
 }
 

@@ -147,10 +147,13 @@ pub async fn resume(
 #[into_params(parameter_in = Query)]
 pub struct OutboxQuery {
     /// pending, delivered or dead
+    #[param(pattern = "^(pending|delivered|dead)$")]
     status: Option<String>,
     /// `next_cursor` of the previous page
+    #[param(pattern = "^out_[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$")]
     cursor: Option<String>,
     /// Page size, 1–500 (default 50)
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 

@@ -111,8 +111,10 @@ pub async fn case_survey(
 #[into_params(parameter_in = Query)]
 pub struct SummaryQuery {
     /// Start of the period (RFC 3339, inclusive); default 30 days before `until`.
+    #[param(format = DateTime)]
     since: Option<String>,
     /// End of the period (RFC 3339, exclusive); default now.
+    #[param(format = DateTime)]
     until: Option<String>,
 }
 

@@ -84,6 +84,12 @@ async fn open_cases(state: &AppState, agent: &str) -> Result<Vec<CaseId>, Proble
 
 fn known_agent(state: &AppState, agent: &str, field: &str) -> Result<(), Problem> {
     if state.casework.workflow().router.agent(agent).is_none() {
+        // The agent the route names does not exist; a body naming one is invalid.
+        if field == "id" {
+            return Err(Problem::not_found(format!(
+                "no agent `{agent}` is configured"
+            )));
+        }
         return Err(Problem::new(
             ErrorCode::InvalidField,
             format!("no agent `{agent}` is configured"),
@@ -98,7 +104,7 @@ fn known_agent(state: &AppState, agent: &str, field: &str) -> Result<(), Problem
     params(("id" = String, Path, description = "Agent id")),
     responses(
         (status = 200, description = "The agent's open cases, soonest deadline first", body = HandoverSummary),
-        (status = 422, description = "No such agent", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "No such agent", body = ProblemBody, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]
@@ -162,7 +168,8 @@ pub async fn summary(
     responses(
         (status = 200, description = "Every open case moved, with the note in its history", body = HandoverDone),
         (status = 400, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "No such agent", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "`to` names no agent", body = ProblemBody, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]

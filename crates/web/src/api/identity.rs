@@ -272,12 +272,16 @@ async fn record_merges(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SuggestionQuery {
     /// pending, merged, rejected or undone; all when absent
+    #[param(pattern = "^(pending|merged|rejected|undone)$")]
     status: Option<String>,
     /// `next_cursor` of the previous page
+    #[param(pattern = "^sug_.+$")]
     cursor: Option<String>,
     /// Page size, 1–500 (default 50)
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 

@@ -90,10 +90,13 @@ async fn change(
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct OpenRequest {
     /// Required unless `alert_id` is given.
+    #[schema(min_length = 1, max_length = 300, pattern = "\\S")]
     pub title: Option<String>,
     /// Opens the incident for this alert, titled after it and linked to it.
+    #[schema(pattern = "^alt_[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$")]
     pub alert_id: Option<String>,
     /// critical, error, warning or info; defaults to the alert's severity, else `error`.
+    #[schema(pattern = "^(critical|error|warning|info)$")]
     pub severity: Option<String>,
 }
 
@@ -166,8 +169,11 @@ pub async fn open(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// `next_cursor` of the previous page
+    #[param(pattern = "^inc_[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$")]
     cursor: Option<String>,
     /// 1–500, default 50
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
@@ -214,14 +220,17 @@ pub async fn get(
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct UpdateRequest {
     /// open, acknowledged, mitigated, resolved or closed.
+    #[schema(pattern = "^(open|acknowledged|mitigated|resolved|closed)$")]
     pub status: Option<String>,
     /// The new owner; an empty string clears it.
     pub owner: Option<String>,
     /// A note for the timeline.
     pub note: Option<String>,
     /// Link an alert.
+    #[schema(pattern = "^alt_[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$")]
     pub alert_id: Option<String>,
     /// Link a case.
+    #[schema(pattern = "^case_[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$")]
     pub case_id: Option<String>,
 }
 
@@ -337,6 +346,7 @@ pub async fn write_debrief(
 #[into_params(parameter_in = Query)]
 pub struct DebriefQuery {
     /// `markdown` (default) or `json`
+    #[param(pattern = "^(markdown|json)$")]
     format: Option<String>,
 }
 

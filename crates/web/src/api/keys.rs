@@ -24,15 +24,20 @@ pub const DEFAULT_OVERLAP_HOURS: u32 = 24;
 #[serde(deny_unknown_fields)]
 pub struct NewKeyRequest {
     /// What the key is for, e.g. `order system ingest`.
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub name: String,
     /// admin, supervisor, agent, analyst, auditor or operations.
+    #[schema(pattern = "^(admin|supervisor|agent|analyst|auditor|operations)$")]
     pub role: String,
     /// Permissions to narrow the key to (each must be one its role grants); all of the role's
     /// when absent.
     pub scopes: Option<Vec<String>>,
     /// Days until the key stops working (1–3650); never when absent.
+    #[schema(minimum = 1, maximum = 3650)]
     pub expires_in_days: Option<u32>,
-    /// Regions whose customers the key may read (data residency); every region when absent.
+    /// Regions whose customers the key may read (data residency); every region when absent:
+    /// 1–20 names of letters, digits, `-` or `_`.
+    #[schema(min_items = 1, max_items = 20, value_type = Option<Vec<crate::api::RegionName>>)]
     pub regions: Option<Vec<String>>,
 }
 
@@ -40,6 +45,7 @@ pub struct NewKeyRequest {
 #[serde(deny_unknown_fields)]
 pub struct RotateRequest {
     /// Hours the old key keeps working beside the new one (0–720, default 24).
+    #[schema(minimum = 0, maximum = 720)]
     pub overlap_hours: Option<u32>,
 }
 
@@ -243,6 +249,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<KeyList>, Proble
     params(("id" = String, Path, description = "Key id")),
     responses(
         (status = 201, description = "The successor key, shown once; the old key works until the overlap ends", body = IssuedKey),
+        (status = 400, description = "Not JSON, or an unknown field (`invalid_body`)", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "No live key with this id (unknown, revoked or already rotated)", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, body = ProblemBody, content_type = "application/problem+json"),
     ),

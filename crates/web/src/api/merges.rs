@@ -56,6 +56,7 @@ fn ids(messages: &[Message]) -> Vec<String> {
 #[serde(deny_unknown_fields)]
 pub struct MergeRequest {
     /// The case that takes this case's messages: an open case of the same customer.
+    #[schema(pattern = "^case_[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$")]
     pub into: String,
 }
 

@@ -16,10 +16,14 @@ use serde::{Deserialize, Serialize};
 #[allow(dead_code)]
 pub struct IngestRequest {
     /// Platform: x, facebook, instagram, linkedin, tiktok, threads, email, chat, reviews, generic.
+    #[schema(
+        pattern = "^(x|facebook|instagram|linkedin|tiktok|threads|email|chat|reviews|generic)$"
+    )]
     source: String,
     /// The platform's id for this message; with `source`, the idempotency key.
+    #[schema(min_length = 1, max_length = 256, pattern = "\\S")]
     external_id: String,
-    #[schema(value_type = Object)]
+    #[schema(value_type = AuthorField)]
     author: serde_json::Value,
     /// At most 64 KiB.
     text: String,
@@ -37,6 +41,32 @@ pub struct IngestRequest {
     /// Engagement counts such as likes, shares, replies, views.
     #[schema(value_type = Option<Object>)]
     metrics: Option<serde_json::Value>,
+}
+
+/// `author`: the handle as a string, or the author's profile.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum AuthorField {
+    Handle(AuthorHandle),
+    Profile(AuthorProfile),
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(min_length = 1, max_length = 256, pattern = "\\S")]
+#[allow(dead_code)]
+pub struct AuthorHandle(String);
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct AuthorProfile {
+    /// The author's handle on the platform (`@name`, page-scoped id, e-mail address).
+    #[schema(min_length = 1, max_length = 256, pattern = "\\S")]
+    handle: String,
+    name: Option<String>,
+    #[schema(minimum = 0)]
+    followers: Option<u64>,
+    verified: Option<bool>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -36,6 +36,12 @@ use axum::extract::rejection::QueryRejection;
 use sb_domain::ErrorCode;
 use sb_store::Page;
 
+/// A region's name as keys, users and customers carry it (data residency).
+#[derive(utoipa::ToSchema)]
+#[schema(pattern = "^[A-Za-z0-9_-]{1,32}$")]
+#[allow(dead_code)]
+pub struct RegionName(String);
+
 /// Page size when a list request names none, and the most it may ask for.
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 500;

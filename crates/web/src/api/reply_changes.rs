@@ -33,7 +33,9 @@ const MAX_REASON_CHARS: usize = 500;
 pub struct EditRequest {
     /// The new text. It passes the same guardrails as a new reply; a text that would need
     /// approval is refused (`reply_edit_needs_approval`): delete and send a new reply.
+    #[schema(min_length = 1, max_length = 8000, pattern = "\\S")]
     pub text: String,
+    #[schema(max_length = 500)]
     pub reason: Option<String>,
 }
 
@@ -41,6 +43,7 @@ pub struct EditRequest {
 #[serde(deny_unknown_fields)]
 pub struct DeleteRequest {
     /// Why it is taken down; kept with the reply.
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub reason: String,
 }
 

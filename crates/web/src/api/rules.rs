@@ -21,6 +21,7 @@ pub const MAX_MESSAGES: usize = 200_000;
 #[serde(deny_unknown_fields)]
 pub struct DryRunRequest {
     /// Days of stored traffic to replay, 1–90.
+    #[schema(minimum = 1, maximum = 90)]
     pub days: u32,
     /// Rules to try instead of the configured ones, written as in `[[workflow.rules]]`.
     #[schema(value_type = Option<Vec<Object>>)]

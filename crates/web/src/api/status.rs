@@ -24,7 +24,7 @@ pub struct ReportResult {
 
 #[utoipa::path(
     post, path = "/api/v1/status", tag = "status",
-    request_body(content = Object, description = "`{\"facts\": [{\"kind\": \"inventory\"|\"service_status\"|\"delivery_delay\", \"subject\", \"region\"?, \"source\", \"source_time\", \"value\"}]}`, at most 1,000"),
+    request_body(content = StatusReport, description = "`{\"facts\": [{\"kind\": \"inventory\"|\"service_status\"|\"delivery_delay\", \"subject\", \"region\"?, \"source\", \"source_time\", \"value\"}]}`, at most 1,000"),
     responses(
         (status = 200, description = "Stored; older observations than those held are ignored", body = ReportResult),
         (status = 400, body = ProblemBody, content_type = "application/problem+json"),
@@ -65,10 +65,20 @@ pub async fn report(
     }))
 }
 
+/// A report from an operational system, as the document describes it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct StatusReport {
+    /// 1 to 1,000 facts.
+    #[schema(min_items = 1, max_items = 1000, value_type = Vec<Object>)]
+    facts: Vec<serde_json::Value>,
+}
+
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FactQuery {
     /// inventory, service_status or delivery_delay
+    #[param(pattern = "^(inventory|service_status|delivery_delay)$")]
     kind: Option<String>,
     subject: Option<String>,
     /// A region code, or `*`

@@ -29,6 +29,7 @@ const PAST_REPLIES: u32 = 100;
 #[into_params(parameter_in = Query)]
 pub struct SuggestionQuery {
     /// 1 to 20; 5 when absent.
+    #[param(minimum = 1, maximum = 20)]
     limit: Option<u32>,
 }
 

@@ -43,12 +43,16 @@ const MAX_LOCALE_CHARS: usize = 35;
 pub struct NewTemplate {
     /// `delivery_delay_apology`: lowercase letters, digits, `_`, `-` and `.`, starting with a
     /// letter. A key already in the library gets its next version.
+    #[schema(pattern = "^[a-z][a-z0-9_.-]{0,63}$")]
     pub key: String,
     /// BCP 47 tag, e.g. `pt-BR`.
+    #[schema(pattern = "^[A-Za-z0-9]{1,8}(-[A-Za-z0-9]{1,8}){0,3}$")]
     pub locale: String,
     /// `neutral` when absent; `warm`, `formal`, … as the team defines them.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,32}$")]
     pub tone: Option<String>,
     /// Plain text with `{{variable}}` and `{{variable | "default"}}` placeholders.
+    #[schema(min_length = 1, pattern = "\\S")]
     pub body: String,
 }
 
@@ -69,6 +73,7 @@ pub struct TemplateLibrary {
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct StateChange {
     /// `pending_approval` (submit), `approved`, `draft` (reject or withdraw) or `retired`.
+    #[schema(pattern = "^(pending_approval|approved|draft|retired)$")]
     pub state: String,
 }
 

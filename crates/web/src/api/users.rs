@@ -20,10 +20,13 @@ pub const MIN_PASSWORD_CHARS: usize = 12;
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserRequest {
+    #[schema(pattern = "^(admin|supervisor|agent|analyst|auditor|operations)$")]
     pub role: String,
     /// At least 12 characters.
+    #[schema(min_length = 12)]
     pub password: String,
     /// Regions whose customers the user may read (data residency); every region when absent.
+    #[schema(min_items = 1, max_items = 20, value_type = Option<Vec<crate::api::RegionName>>)]
     pub regions: Option<Vec<String>>,
 }
 
@@ -70,7 +73,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<UserList>, Probl
 
 #[utoipa::path(
     put, path = "/api/v1/users/{login}", tag = "access", request_body = UserRequest,
-    params(("login" = String, Path, description = "Login name: letters, digits, `.`, `_`, `-`, `@`")),
+    params(("login" = String, Path, pattern = "^[A-Za-z0-9._@-]{1,64}$", description = "Login name: letters, digits, `.`, `_`, `-`, `@`")),
     responses(
         (status = 200, description = "Created or updated (and enabled)", body = UserView),
         (status = 400, body = ProblemBody, content_type = "application/problem+json"),

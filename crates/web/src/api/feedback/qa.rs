@@ -73,8 +73,10 @@ pub struct ReviewList {
 #[into_params(parameter_in = Query)]
 pub struct ReviewQuery {
     /// `pending` (default; oldest drawn first) or `done` (latest reviewed first).
+    #[param(pattern = "^(pending|done)$")]
     status: Option<String>,
     /// 1–500, default 50.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
