@@ -48,6 +48,8 @@ use utoipa::{Modify, OpenApi};
         webhooks::generic_delivery, webhooks::email_delivery,
         // reports
         // listening: rules, silences, disruption messaging
+        crate::api::disruptions::draft::draft, crate::api::disruptions::get,
+        crate::api::disruptions::decision,
         // replies after sending
     ),
     modifiers(&ApiKeyScheme, &GuardAnswers),

@@ -43,6 +43,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         11,
         include_str!("../../migrations/postgres/0011_merges.sql"),
     ),
+    (
+        14,
+        include_str!("../../migrations/postgres/0014_disruptions.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming the migration lock.

@@ -993,4 +993,5 @@ impl PgStore {
 crate::governance::governance_store_impl!(PgStore, pool, pool, " FOR UPDATE", sqlx::Postgres);
 crate::templates::template_store_impl!(PgStore, pool, pool);
 crate::feedback::feedback_store_impl!(PgStore, pool, pool);
+crate::disruptions::disruption_store_impl!(PgStore, pool, pool);
 crate::merges::merge_store_impl!(PgStore, pool, pool, " FOR UPDATE", sqlx::Postgres);

@@ -26,6 +26,7 @@ pub mod templates;
 pub mod users;
 // Reports (H1–H6).
 // Listening: rules, silences, disruption messaging (E4, F2–F6).
+pub mod disruptions;
 
 use crate::AppState;
 use crate::problem::Problem;
@@ -169,7 +170,13 @@ pub fn routes() -> Router<AppState> {
             "/incidents/{id}/debrief",
             get(incidents::debrief).put(incidents::write_debrief),
         )
-    // Reports (H1–H6).
-    // Listening: rules, silences, disruption messaging (E4, F2–F6).
+        // Reports (H1–H6).
+        // Listening: rules, silences, disruption messaging (E4, F2–F6).
+        .route(
+            "/incidents/{id}/disruption",
+            post(disruptions::draft::draft),
+        )
+        .route("/disruptions/{id}", get(disruptions::get))
+        .route("/disruptions/{id}/decision", post(disruptions::decision))
     // Replies after sending: edits and deletions (D12).
 }
