@@ -287,7 +287,7 @@ async fn approving_queues_each_message_once_with_the_decision() {
         assert_eq!(ana_row.delivery, Some(OutboxStatus::Pending), "{name}");
         assert_eq!(
             store.notified_customers(&incident).await.unwrap(),
-            [ana.clone()],
+            std::slice::from_ref(ana),
             "{name}"
         );
         assert_eq!(
