@@ -12,6 +12,7 @@ mod merges;
 pub mod postgres;
 mod rows;
 mod shared;
+mod silences;
 pub mod sqlite;
 mod templates;
 mod workflow;
@@ -40,6 +41,7 @@ pub use merges::{
     MergeUndo, MovedRecords, NewSuggestion, OverriddenConsent, Returned,
 };
 pub use postgres::PgStore;
+pub use silences::{SilenceStore, StoredSilence};
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -268,6 +270,7 @@ pub trait Store:
     + FeedbackStore
     + MergeStore
     + DisruptionStore
+    + SilenceStore
     + Send
     + Sync
     + 'static

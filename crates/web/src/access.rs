@@ -306,6 +306,14 @@ pub static ROUTES: &[RouteAccess] = &[
         p(P::RepliesApprove),
         Yes,
     ),
+    r(Method::GET, "/api/v1/silences", p(P::AlertsRead), No),
+    r(Method::POST, "/api/v1/silences", p(P::AlertsManage), Yes),
+    r(
+        Method::DELETE,
+        "/api/v1/silences/{id}",
+        p(P::AlertsManage),
+        Yes,
+    ),
     // Replies after sending: edits and deletions (D12).
 ];
 

@@ -50,6 +50,7 @@ use utoipa::{Modify, OpenApi};
         // listening: rules, silences, disruption messaging
         crate::api::disruptions::draft::draft, crate::api::disruptions::get,
         crate::api::disruptions::decision,
+        crate::api::silences::create, crate::api::silences::list, crate::api::silences::end,
         // replies after sending
     ),
     modifiers(&ApiKeyScheme, &GuardAnswers),

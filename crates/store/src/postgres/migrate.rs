@@ -45,7 +45,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (
         14,
-        include_str!("../../migrations/postgres/0014_disruptions.sql"),
+        include_str!("../../migrations/postgres/0014_listening.sql"),
     ),
 ];
 

@@ -994,4 +994,5 @@ crate::governance::governance_store_impl!(PgStore, pool, pool, " FOR UPDATE", sq
 crate::templates::template_store_impl!(PgStore, pool, pool);
 crate::feedback::feedback_store_impl!(PgStore, pool, pool);
 crate::disruptions::disruption_store_impl!(PgStore, pool, pool);
+crate::silences::silence_store_impl!(PgStore, pool, pool);
 crate::merges::merge_store_impl!(PgStore, pool, pool, " FOR UPDATE", sqlx::Postgres);

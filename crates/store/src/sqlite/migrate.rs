@@ -39,7 +39,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../../migrations/sqlite/0011_merges.sql")),
     (
         14,
-        include_str!("../../migrations/sqlite/0014_disruptions.sql"),
+        include_str!("../../migrations/sqlite/0014_listening.sql"),
     ),
 ];
 

@@ -789,6 +789,7 @@ crate::governance::governance_store_impl!(SqliteStore, writer, reader, "", sqlx:
 crate::templates::template_store_impl!(SqliteStore, writer, reader);
 crate::feedback::feedback_store_impl!(SqliteStore, writer, reader);
 crate::disruptions::disruption_store_impl!(SqliteStore, writer, reader);
+crate::silences::silence_store_impl!(SqliteStore, writer, reader);
 crate::merges::merge_store_impl!(SqliteStore, writer, reader, "", sqlx::Sqlite);
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ pub mod users;
 // Reports (H1–H6).
 // Listening: rules, silences, disruption messaging (E4, F2–F6).
 pub mod disruptions;
+pub mod silences;
 
 use crate::AppState;
 use crate::problem::Problem;
@@ -178,5 +179,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/disruptions/{id}", get(disruptions::get))
         .route("/disruptions/{id}/decision", post(disruptions::decision))
+    .route("/silences", get(silences::list).post(silences::create))
+    .route("/silences/{id}", delete(silences::end))
     // Replies after sending: edits and deletions (D12).
 }

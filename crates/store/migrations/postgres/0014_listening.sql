@@ -34,3 +34,19 @@ CREATE TABLE disruption_recipients (
     PRIMARY KEY (disruption_id, customer_id)
 );
 CREATE INDEX disruption_recipients_customer ON disruption_recipients (customer_id);
+
+-- Alert silences (E4): an operator's "we know, stop paging" for a while. Every serving and
+-- worker process loads the silences that have not ended into its rule engine at each sweep.
+-- Ending one early sets `ends_at` to that moment; nothing is deleted, so the record stays.
+CREATE TABLE alert_silences (
+    id TEXT PRIMARY KEY,
+    series TEXT,
+    rule_id TEXT,
+    starts_at BIGINT NOT NULL,
+    ends_at BIGINT NOT NULL,
+    reason TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    ended_by TEXT
+);
+CREATE INDEX alert_silences_ends ON alert_silences (ends_at);

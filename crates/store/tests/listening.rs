@@ -13,6 +13,7 @@ use sb_domain::{
 use serde_json::{Value, json};
 use switchboard_store::{
     AudienceQuery, DisruptionRecipient, Erasure, MessageRecord, Release, Store, StoredDisruption,
+    StoredSilence,
 };
 
 mod common;
@@ -333,6 +334,85 @@ async fn approving_queues_each_message_once_with_the_decision() {
         assert_eq!(
             (mine[0].1.text.as_str(), &mine[0].1.payload),
             ("", &Value::Object(Default::default())),
+            "{name}"
+        );
+    }
+}
+
+fn silence(id: &str, starts: i64, ends: i64) -> StoredSilence {
+    StoredSilence {
+        id: id.into(),
+        series: Some("watch:products:*".into()),
+        rule_id: Some("x200-eu".into()),
+        starts_at: Timestamp(starts),
+        ends_at: Timestamp(ends),
+        reason: "recall announced, status page is up".into(),
+        created_by: "key:ops".into(),
+        created_at: Timestamp(1_000),
+        ended_by: None,
+    }
+}
+
+#[tokio::test]
+async fn silences_are_kept_listed_until_they_end_and_ending_early_keeps_the_record() {
+    for (name, store, _dir) in backends().await {
+        let now = Timestamp(10_000);
+        for s in [
+            silence("sil_past", 1_000, 5_000),
+            silence("sil_now", 5_000, 20_000),
+            silence("sil_later", 15_000, 30_000),
+        ] {
+            assert!(store.insert_silence(&s).await.unwrap(), "{name}");
+        }
+        assert!(
+            !store.insert_silence(&silence("sil_now", 0, 1)).await.unwrap(),
+            "{name}: ids are unique"
+        );
+        let ids = |v: Vec<StoredSilence>| v.into_iter().map(|s| s.id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(store.silences(Some(now), 100).await.unwrap()),
+            ["sil_now", "sil_later"],
+            "{name}"
+        );
+        assert_eq!(
+            ids(store.silences(None, 100).await.unwrap()),
+            ["sil_past", "sil_now", "sil_later"],
+            "{name}"
+        );
+        assert_eq!(
+            store.silence("sil_now").await.unwrap(),
+            Some(silence("sil_now", 5_000, 20_000)),
+            "{name}"
+        );
+
+        let ended = store
+            .end_silence("sil_now", "key:lead", now)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (ended.ends_at, ended.ended_by.as_deref()),
+            (now, Some("key:lead")),
+            "{name}"
+        );
+        // Ending again changes nothing; a scheduled one becomes an empty window.
+        let again = store
+            .end_silence("sil_now", "key:other", Timestamp(12_000))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(again, ended, "{name}");
+        let later = store
+            .end_silence("sil_later", "key:lead", now)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((later.starts_at, later.ends_at), (now, now), "{name}");
+        assert!(store.silences(Some(now), 100).await.unwrap().is_empty(), "{name}");
+        assert_eq!(store.silences(None, 100).await.unwrap().len(), 3, "{name}");
+        assert_eq!(
+            store.end_silence("sil_nope", "key:lead", now).await.unwrap(),
+            None,
             "{name}"
         );
     }
