@@ -100,6 +100,90 @@ impl Api {
     }
 }
 
+/// Starts `switchboard serve` in `dir` with the X200 rule paging PagerDuty and X as the
+/// platform connector, and waits until it answers.
+async fn serve(dir: &std::path::Path, pd: &MockServer, x: &MockServer) -> (Kill, Api) {
+    std::fs::write(dir.join("watch.csv"), "products,X200\nproducts,Z9\n").unwrap();
+    std::fs::write(
+        dir.join("rules.toml"),
+        r#"
+[[rules]]
+id = "x200-eu"
+name = "X200 complaints in a region"
+series = "watch:products:X200|region:*"
+severity = "critical"
+condition = { kind = "threshold", metric = "volume", op = "above", value = 10 }
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("switchboard.toml"),
+        format!(
+            r#"
+[nlp]
+watchlist = "{watch}"
+
+[alerts]
+rules = "{rules}"
+notify = ["pagerduty"]
+
+[outbound.pagerduty]
+routing_key = "0123456789abcdef0123456789abcdef"
+base_url = "{pd}"
+
+[outbound.x]
+base_url = "{x}"
+tokens = {{ brand = "x-user-token" }}
+"#,
+            watch = dir.join("watch.csv").display(),
+            rules = dir.join("rules.toml").display(),
+            pd = pd.uri(),
+            x = x.uri(),
+        ),
+    )
+    .unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("SWITCHBOARD_") {
+            cmd.env_remove(k);
+        }
+    }
+    let server = Kill(
+        cmd.args([
+            "--config",
+            dir.join("switchboard.toml").to_str().unwrap(),
+            "serve",
+        ])
+        .env("SWITCHBOARD_LOG", "warn")
+        .env("SWITCHBOARD_DATA_DIR", dir.join("data"))
+        .env("SWITCHBOARD_LISTEN", format!("127.0.0.1:{port}"))
+        .env("SWITCHBOARD_ADMIN_KEY", KEY)
+        .env("SWITCHBOARD_PIPELINE_SWEEP_SECS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap(),
+    );
+    let api = Api {
+        base: format!("http://127.0.0.1:{port}"),
+        http: reqwest::Client::new(),
+    };
+    wait_for("the server", async || {
+        api.http
+            .get(format!("{}/healthz", api.base))
+            .send()
+            .await
+            .ok()
+    })
+    .await;
+    (server, api)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_product_burst_ends_in_one_approved_message_to_each_affected_customer() {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -123,84 +207,7 @@ async fn a_product_burst_ends_in_one_approved_message_to_each_affected_customer(
         .await;
 
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("watch.csv"), "products,X200\nproducts,Z9\n").unwrap();
-    std::fs::write(
-        dir.path().join("rules.toml"),
-        r#"
-[[rules]]
-id = "x200-eu"
-name = "X200 complaints in eu-west"
-series = "watch:products:X200|region:eu-west"
-severity = "critical"
-condition = { kind = "threshold", metric = "volume", op = "above", value = 10 }
-"#,
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("switchboard.toml"),
-        format!(
-            r#"
-[nlp]
-watchlist = "{watch}"
-
-[alerts]
-rules = "{rules}"
-notify = ["pagerduty"]
-
-[outbound.pagerduty]
-routing_key = "0123456789abcdef0123456789abcdef"
-base_url = "{pd}"
-
-[outbound.x]
-base_url = "{x}"
-tokens = {{ brand = "x-user-token" }}
-"#,
-            watch = dir.path().join("watch.csv").display(),
-            rules = dir.path().join("rules.toml").display(),
-            pd = pd.uri(),
-            x = x.uri(),
-        ),
-    )
-    .unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchboard"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("SWITCHBOARD_") {
-            cmd.env_remove(k);
-        }
-    }
-    let _server = Kill(
-        cmd.args([
-            "--config",
-            dir.path().join("switchboard.toml").to_str().unwrap(),
-            "serve",
-        ])
-        .env("SWITCHBOARD_LOG", "warn")
-        .env("SWITCHBOARD_DATA_DIR", dir.path().join("data"))
-        .env("SWITCHBOARD_LISTEN", format!("127.0.0.1:{port}"))
-        .env("SWITCHBOARD_ADMIN_KEY", KEY)
-        .env("SWITCHBOARD_PIPELINE_SWEEP_SECS", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap(),
-    );
-    let api = Api {
-        base: format!("http://127.0.0.1:{port}"),
-        http: reqwest::Client::new(),
-    };
-    wait_for("the server", async || {
-        api.http
-            .get(format!("{}/healthz", api.base))
-            .send()
-            .await
-            .ok()
-    })
-    .await;
+    let (_server, api) = serve(dir.path(), &pd, &x).await;
 
     // Thirty angry X200 owners in eu-west, X200 fans in us-east, Z9 complaints in eu-west.
     let mut ingest = Vec::new();
@@ -413,4 +420,116 @@ tokens = {{ brand = "x-user-token" }}
                 && e["text"].as_str().unwrap().contains("29 customer message")),
         "{inc}"
     );
+}
+
+/// Sends one burst of X200 complaints in `region`, dated `minutes_ago`.
+async fn burst(api: &Api, tag: &str, region: &str, minutes_ago: i64) {
+    for i in 0..15 {
+        let (s, v) = api
+            .post(
+                "/messages",
+                KEY,
+                json!({"source": "x", "channel": "brand",
+                "external_id": format!("{tag}-{i}"), "author": format!("@{tag}{i}"),
+                "text": "My X200 kettle burnt, recall it!", "region": region,
+                "created_at": now_rfc3339(-minutes_ago * 60)}),
+            )
+            .await;
+        assert_eq!(s, 202, "{v}");
+    }
+}
+
+async fn rule_alerts(api: &Api) -> Vec<Value> {
+    let (_, v) = api.get("/alerts", KEY).await;
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "rule")
+        .cloned()
+        .collect()
+}
+
+/// A silence set through the API reaches the running rule engine: a burst while it holds
+/// pages nobody (and is counted as silenced); once it is ended, the rule's next breach pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silence_set_through_the_api_keeps_the_running_rule_quiet_until_it_is_ended() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let pd = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/enqueue"))
+        .respond_with(ResponseTemplate::new(202).set_body_json(
+            json!({"status": "success", "message": "Event processed", "dedup_key": "k"}),
+        ))
+        .mount(&pd)
+        .await;
+    let x = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, api) = serve(dir.path(), &pd, &x).await;
+
+    let (s, silence) = api
+        .post(
+            "/silences",
+            KEY,
+            json!({"rule_id": "x200-eu", "minutes": 60,
+            "reason": "recall announced; status page is up"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{silence}");
+    // The engine loads silences at each sweep (every second here).
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    burst(&api, "quiet", "eu-west", 10).await;
+    wait_for("the silenced firing", async || {
+        let metrics = api
+            .http
+            .get(format!("{}/metrics", api.base))
+            .send()
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        metrics
+            .lines()
+            .any(|l| {
+                l.starts_with("switchboard_alerts_suppressed_total")
+                    && l.contains("silenced")
+                    && l.contains("x200-eu")
+            })
+            .then_some(())
+    })
+    .await;
+    assert!(rule_alerts(&api).await.is_empty());
+    assert!(pd.received_requests().await.unwrap().is_empty());
+
+    let (s, ended) = api
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/silences/{}", silence["id"].as_str().unwrap()),
+            KEY,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, ended["state"].as_str()),
+        (200, Some("ended")),
+        "{ended}"
+    );
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    // A series judged during the silence is past; the rule's next breach is in another
+    // region, which the silence (on the whole rule) would also have covered.
+    burst(&api, "loud", "eu-north", 10).await;
+    let fired = wait_for("the rule alert after the silence", async || {
+        rule_alerts(&api).await.into_iter().next()
+    })
+    .await;
+    assert_eq!(fired["volume"], 15, "{fired}");
+    assert_eq!(
+        fired["series"], "watch:products:X200|region:eu-north#x200-eu",
+        "{fired}"
+    );
+    wait_for("the PagerDuty trigger", async || {
+        (!pd.received_requests().await.unwrap_or_default().is_empty()).then_some(())
+    })
+    .await;
 }

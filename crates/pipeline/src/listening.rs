@@ -137,7 +137,10 @@ impl Listening {
     /// The silences the rule engine applies now.
     pub fn silences(&self) -> Vec<Silence> {
         self.rules.as_ref().map_or_else(Vec::new, |r| {
-            r.lock().unwrap_or_else(|e| e.into_inner()).silences().to_vec()
+            r.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .silences()
+                .to_vec()
         })
     }
 

@@ -261,7 +261,9 @@ impl Pipeline {
             Ok(silences) => {
                 self.listening.set_silences(&silences, now);
             }
-            Err(e) => tracing::warn!(error = %e, "could not load alert silences; keeping the last ones"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not load alert silences; keeping the last ones")
+            }
         }
     }
 

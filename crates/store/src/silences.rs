@@ -33,8 +33,12 @@ pub trait SilenceStore: Send + Sync {
     async fn silences(&self, now: Option<Timestamp>, limit: u32) -> Result<Vec<StoredSilence>>;
     /// Ends a silence at `now` if it has not ended yet; answers it as it now stands, `None`
     /// for an unknown id.
-    async fn end_silence(&self, id: &str, by: &str, now: Timestamp)
-    -> Result<Option<StoredSilence>>;
+    async fn end_silence(
+        &self,
+        id: &str,
+        by: &str,
+        now: Timestamp,
+    ) -> Result<Option<StoredSilence>>;
 }
 
 #[derive(sqlx::FromRow)]

@@ -1,8 +1,9 @@
-//! Disruption messaging on every back end (F2, F3): the customers an incident concerns are
+//! Listening on every back end. Disruption messaging (F2, F3): the customers an incident concerns are
 //! found by region or by open cases mentioning a product (wildcards in the term taken
 //! literally); a draft keeps one row per customer; approving queues each customer's message
 //! once, in the same transaction as the decision, so a second decision — a retry, another
-//! approver — queues nothing; and erasure blanks what a customer was told.
+//! approver — queues nothing; and erasure blanks what a customer was told. Alert silences (E4)
+//! are listed until they end, and ending one early keeps its record.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use sb_domain::case::{PlanMessage, plan_batch};
@@ -365,7 +366,10 @@ async fn silences_are_kept_listed_until_they_end_and_ending_early_keeps_the_reco
             assert!(store.insert_silence(&s).await.unwrap(), "{name}");
         }
         assert!(
-            !store.insert_silence(&silence("sil_now", 0, 1)).await.unwrap(),
+            !store
+                .insert_silence(&silence("sil_now", 0, 1))
+                .await
+                .unwrap(),
             "{name}: ids are unique"
         );
         let ids = |v: Vec<StoredSilence>| v.into_iter().map(|s| s.id).collect::<Vec<_>>();
@@ -408,10 +412,16 @@ async fn silences_are_kept_listed_until_they_end_and_ending_early_keeps_the_reco
             .unwrap()
             .unwrap();
         assert_eq!((later.starts_at, later.ends_at), (now, now), "{name}");
-        assert!(store.silences(Some(now), 100).await.unwrap().is_empty(), "{name}");
+        assert!(
+            store.silences(Some(now), 100).await.unwrap().is_empty(),
+            "{name}"
+        );
         assert_eq!(store.silences(None, 100).await.unwrap().len(), 3, "{name}");
         assert_eq!(
-            store.end_silence("sil_nope", "key:lead", now).await.unwrap(),
+            store
+                .end_silence("sil_nope", "key:lead", now)
+                .await
+                .unwrap(),
             None,
             "{name}"
         );

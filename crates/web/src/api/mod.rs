@@ -179,7 +179,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/disruptions/{id}", get(disruptions::get))
         .route("/disruptions/{id}/decision", post(disruptions::decision))
-    .route("/silences", get(silences::list).post(silences::create))
-    .route("/silences/{id}", delete(silences::end))
+        .route("/silences", get(silences::list).post(silences::create))
+        .route("/silences/{id}", delete(silences::end))
     // Replies after sending: edits and deletions (D12).
 }

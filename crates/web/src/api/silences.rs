@@ -88,8 +88,12 @@ fn invalid(field: &str, detail: impl Into<String>) -> Problem {
 }
 
 fn time(field: &str, raw: &str) -> Result<Timestamp, Problem> {
-    Timestamp::parse_rfc3339(raw)
-        .ok_or_else(|| invalid(field, format!("`{field}` must be an RFC 3339 time, not `{raw}`")))
+    Timestamp::parse_rfc3339(raw).ok_or_else(|| {
+        invalid(
+            field,
+            format!("`{field}` must be an RFC 3339 time, not `{raw}`"),
+        )
+    })
 }
 
 #[utoipa::path(
