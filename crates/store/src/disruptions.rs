@@ -120,11 +120,25 @@ pub trait DisruptionStore: Send + Sync {
         excluded: &[(CustomerId, String)],
         now: Timestamp,
     ) -> Result<bool>;
+    /// The messages since `since` of every customer (not erased) who is `premium` or `vip`
+    /// or worth at least `min_value`, by customer: what churn early warning (E8) compares
+    /// against each customer's own baseline.
+    async fn churn_histories(&self, since: Timestamp, min_value: f64) -> Result<Vec<ChurnHistory>>;
     /// Every disruption message held for a customer, as `(disruption id, recipient)`.
     async fn customer_disruptions(
         &self,
         customer: &CustomerId,
     ) -> Result<Vec<(DisruptionId, DisruptionRecipient)>>;
+}
+
+/// One high-value customer's recent messages: when, and their sentiment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChurnHistory {
+    pub customer_id: CustomerId,
+    pub tier: sb_domain::Tier,
+    pub lifetime_value: f64,
+    /// Oldest first.
+    pub messages: Vec<(Timestamp, Option<f64>)>,
 }
 
 /// Escapes `%`, `_` and `\` for `LIKE … ESCAPE '\'`.
@@ -532,6 +546,39 @@ macro_rules! disruption_store_impl {
                 }
                 tx.commit().await?;
                 Ok(true)
+            }
+
+            async fn churn_histories(
+                &self,
+                since: sb_domain::Timestamp,
+                min_value: f64,
+            ) -> crate::Result<Vec<crate::ChurnHistory>> {
+                let rows: Vec<(String, String, f64, i64, Option<f64>)> = sqlx::query_as(
+                    "SELECT c.id, c.tier, c.lifetime_value, m.created_at, m.sentiment_compound \
+                     FROM customers c JOIN messages m ON m.customer_id = c.id \
+                     WHERE c.erased_at IS NULL AND m.erased_at IS NULL AND m.created_at >= $1 \
+                     AND (c.tier IN ('premium', 'vip') OR c.lifetime_value >= $2) \
+                     ORDER BY c.id, m.created_at",
+                )
+                .bind(since.millis())
+                .bind(min_value)
+                .fetch_all(&self.$r)
+                .await?;
+                let mut out: Vec<crate::ChurnHistory> = Vec::new();
+                for (id, tier, value, at, sentiment) in rows {
+                    match out.last_mut() {
+                        Some(h) if h.customer_id.as_str() == id => {
+                            h.messages.push((sb_domain::Timestamp(at), sentiment));
+                        }
+                        _ => out.push(crate::ChurnHistory {
+                            customer_id: sb_domain::CustomerId::from_stored(id),
+                            tier: sb_domain::Tier::parse(&tier).unwrap_or(sb_domain::Tier::Standard),
+                            lifetime_value: value,
+                            messages: vec![(sb_domain::Timestamp(at), sentiment)],
+                        }),
+                    }
+                }
+                Ok(out)
             }
 
             async fn customer_disruptions(

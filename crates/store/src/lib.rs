@@ -29,8 +29,8 @@ use sb_domain::{Enrichment, FactKind, OpsFact};
 use std::sync::Arc;
 
 pub use disruptions::{
-    AudienceCandidate, AudienceQuery, DisruptionRecipient, DisruptionStore, Reach, Release,
-    StoredDisruption,
+    AudienceCandidate, AudienceQuery, ChurnHistory, DisruptionRecipient, DisruptionStore, Reach,
+    Release, StoredDisruption,
 };
 pub use feedback::{
     AnswerOutcome, FeedbackStore, FeedbackTally, QaRecorded, QaReview, QaScoring, Survey,

@@ -427,3 +427,62 @@ async fn silences_are_kept_listed_until_they_end_and_ending_early_keeps_the_reco
         );
     }
 }
+
+#[tokio::test]
+async fn churn_histories_hold_the_valuable_customers_messages_in_order() {
+    for (name, store, _dir) in backends().await {
+        let c = customers(
+            store.as_ref(),
+            vec![
+                message("@vip", "first", "eu-west"),
+                message("@vip", "second", "eu-west"),
+                message("@rich", "hello", "eu-west"),
+                message("@plain", "hi", "eu-west"),
+            ],
+        )
+        .await;
+        let (vip, rich, plain) = (&c[0], &c[2], &c[3]);
+        store
+            .upsert_customer(
+                sb_domain::Platform::X,
+                "@vip",
+                None,
+                sb_domain::Tier::Vip,
+                0.0,
+                Timestamp(1),
+            )
+            .await
+            .unwrap();
+        store
+            .upsert_customer(
+                sb_domain::Platform::X,
+                "@rich",
+                None,
+                sb_domain::Tier::Standard,
+                5_000.0,
+                Timestamp(1),
+            )
+            .await
+            .unwrap();
+        let found = store.churn_histories(Timestamp(0), 1_000.0).await.unwrap();
+        let ids: Vec<&CustomerId> = found.iter().map(|h| &h.customer_id).collect();
+        assert_eq!(ids.len(), 2, "{name}: {ids:?}");
+        assert!(
+            ids.contains(&vip) && ids.contains(&rich) && !ids.contains(&plain),
+            "{name}"
+        );
+        let v = found.iter().find(|h| &h.customer_id == vip).unwrap();
+        assert_eq!(
+            (v.tier, v.messages.len()),
+            (sb_domain::Tier::Vip, 2),
+            "{name}"
+        );
+        assert!(v.messages[0].0 <= v.messages[1].0, "{name}");
+        // Only messages since the window's start.
+        let future = Timestamp(i64::MAX / 2);
+        assert!(
+            store.churn_histories(future, 0.0).await.unwrap().is_empty(),
+            "{name}"
+        );
+    }
+}

@@ -314,6 +314,9 @@ pub static ROUTES: &[RouteAccess] = &[
         p(P::AlertsManage),
         Yes,
     ),
+    // Customer ids with their value and behaviour: personal, so every read is audited.
+    r(Method::GET, "/api/v1/churn", p(P::CustomersRead), Yes),
+    r(Method::POST, "/api/v1/churn/scan", p(P::AlertsManage), Yes),
     // Replies after sending: edits and deletions (D12).
 ];
 

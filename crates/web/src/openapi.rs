@@ -51,6 +51,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::disruptions::draft::draft, crate::api::disruptions::get,
         crate::api::disruptions::decision,
         crate::api::silences::create, crate::api::silences::list, crate::api::silences::end,
+        crate::api::churn::list, crate::api::churn::scan,
         // replies after sending
     ),
     modifiers(&ApiKeyScheme, &GuardAnswers),

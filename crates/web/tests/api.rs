@@ -273,6 +273,9 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
         ("GET", "/api/v1/silences"),
         ("POST", "/api/v1/silences"),
         ("DELETE", "/api/v1/silences/{id}"),
+        // Listening: churn early warning (E8).
+        ("GET", "/api/v1/churn"),
+        ("POST", "/api/v1/churn/scan"),
     ];
     let expected: Vec<(String, String)> = expected
         .iter()

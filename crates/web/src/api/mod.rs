@@ -26,6 +26,7 @@ pub mod templates;
 pub mod users;
 // Reports (H1–H6).
 // Listening: rules, silences, disruption messaging (E4, F2–F6).
+pub mod churn;
 pub mod disruptions;
 pub mod silences;
 
@@ -181,5 +182,7 @@ pub fn routes() -> Router<AppState> {
         .route("/disruptions/{id}/decision", post(disruptions::decision))
         .route("/silences", get(silences::list).post(silences::create))
         .route("/silences/{id}", delete(silences::end))
+        .route("/churn", get(churn::list))
+        .route("/churn/scan", post(churn::scan))
     // Replies after sending: edits and deletions (D12).
 }
