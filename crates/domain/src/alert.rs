@@ -15,6 +15,9 @@ pub enum AlertKind {
     Rule,
     /// A connector's credentials were refused; sending to it is paused.
     ConnectorPaused,
+    /// A repeat, high-value customer's engagement or sentiment fell against their own
+    /// baseline (series `customer:<id>`): flagged for retention outreach.
+    ChurnRisk,
 }
 
 impl AlertKind {
@@ -24,6 +27,7 @@ impl AlertKind {
             Self::SentimentDrop => "sentiment_drop",
             Self::Rule => "rule",
             Self::ConnectorPaused => "connector_paused",
+            Self::ChurnRisk => "churn_risk",
         }
     }
 
@@ -33,6 +37,7 @@ impl AlertKind {
             "sentiment_drop" => Some(Self::SentimentDrop),
             "rule" => Some(Self::Rule),
             "connector_paused" => Some(Self::ConnectorPaused),
+            "churn_risk" => Some(Self::ChurnRisk),
             _ => None,
         }
     }

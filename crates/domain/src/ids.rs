@@ -78,3 +78,4 @@ mod tests {
 }
 id_type!(AlertId, "alt_");
 id_type!(IncidentId, "inc_");
+id_type!(DisruptionId, "dis_");

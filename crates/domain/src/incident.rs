@@ -218,6 +218,7 @@ impl Incident {
             AlertKind::SentimentDrop => "Sentiment drop",
             AlertKind::Rule => alert.rule_id.as_deref().unwrap_or("Alert rule"),
             AlertKind::ConnectorPaused => "Connector paused",
+            AlertKind::ChurnRisk => "Churn risk",
         };
         let title = match &alert.summary {
             Some(s) if alert.kind == AlertKind::Rule => s.clone(),

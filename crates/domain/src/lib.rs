@@ -26,7 +26,9 @@ pub use case::{Case, CasePriority, CaseStatus, Queue};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use customer::{Customer, Identity, Tier};
 pub use error::{ErrorCode, FieldError};
-pub use ids::{AlertId, CaseId, CustomerId, IncidentId, MessageId, OutboxId, QueueId};
+pub use ids::{
+    AlertId, CaseId, CustomerId, DisruptionId, IncidentId, MessageId, OutboxId, QueueId,
+};
 pub use incident::{
     Incident, IncidentError, IncidentStatus, Severity, TimelineEntry, TimelineKind,
 };

@@ -8,10 +8,11 @@
 //! State lives in the process: with several workers, each judges the share of the stream it
 //! processes (per-series partitioning across workers is not done yet).
 
-use sb_alerts::rules::{RuleEngine, RuleEvent, RuleSet};
+use sb_alerts::rules::{RuleEngine, RuleEvent, RuleSet, Silence, SilenceMatcher};
 use sb_alerts::{BucketSignals, WatchConfig, Watchlist};
 use sb_domain::case::PlanMessage;
 use sb_domain::{Alert, AlertKind, Timestamp};
+use sb_store::StoredSilence;
 use std::sync::Mutex;
 
 /// Detector score from which a bucket raises an alert. The spike detector's scores are
@@ -90,6 +91,57 @@ impl Listening {
     pub fn with_rules(mut self, rules: RuleSet) -> Self {
         self.rules = Some(Mutex::new(RuleEngine::new(rules)));
         self
+    }
+
+    /// Makes the rule engine's silences exactly `silences` (the store's, not yet ended): new
+    /// ones are added, changed ones replaced, ended or deleted ones dropped. Answers the ids
+    /// the engine refused (an invalid or surplus silence), which stay out.
+    pub fn set_silences(&self, silences: &[StoredSilence], now: Timestamp) -> Vec<String> {
+        let Some(rules) = &self.rules else {
+            return Vec::new();
+        };
+        let mut engine = rules.lock().unwrap_or_else(|e| e.into_inner());
+        let stale: Vec<String> = engine
+            .silences()
+            .iter()
+            .filter(|s| !silences.iter().any(|n| n.id == s.id))
+            .map(|s| s.id.clone())
+            .collect();
+        for id in stale {
+            engine.remove_silence(&id);
+        }
+        let mut refused = Vec::new();
+        for s in silences {
+            let silence = Silence {
+                id: s.id.clone(),
+                matcher: SilenceMatcher {
+                    series: s.series.clone(),
+                    rule_id: s.rule_id.clone(),
+                },
+                starts_at: s.starts_at.millis(),
+                ends_at: s.ends_at.millis(),
+                reason: s.reason.clone(),
+                created_by: s.created_by.clone(),
+            };
+            if engine.silences().contains(&silence) {
+                continue;
+            }
+            if let Err(e) = engine.add_silence(silence, now.millis()) {
+                tracing::warn!(silence = %s.id, error = %e, "silence not applied");
+                refused.push(s.id.clone());
+            }
+        }
+        refused
+    }
+
+    /// The silences the rule engine applies now.
+    pub fn silences(&self) -> Vec<Silence> {
+        self.rules.as_ref().map_or_else(Vec::new, |r| {
+            r.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .silences()
+                .to_vec()
+        })
     }
 
     fn judge(&self, series: &str, b: &BucketSignals, now: Timestamp, out: &mut Heard) {
@@ -365,5 +417,70 @@ condition = { kind = "threshold", metric = "volume", op = "above", value = 10 }
         assert_eq!(fired.len(), 1, "{heard:?}");
         assert_eq!(fired[0].volume, 30);
         assert_eq!(heard.resolved.len(), 1, "{heard:?}");
+    }
+
+    const BUCKET: i64 = 300_000;
+
+    fn stored(id: &str, series: &str, starts: i64, ends: i64) -> StoredSilence {
+        StoredSilence {
+            id: id.into(),
+            series: Some(series.into()),
+            rule_id: None,
+            starts_at: Timestamp(starts),
+            ends_at: Timestamp(ends),
+            reason: "recall already announced".into(),
+            created_by: "key:ops".into(),
+            created_at: Timestamp(0),
+            ended_by: None,
+        }
+    }
+
+    #[test]
+    fn stored_silences_keep_a_rule_quiet_until_they_end_or_are_gone() {
+        let rules = RuleSet::from_toml(
+            r#"
+[[rules]]
+id = "x200-eu"
+name = "X200 complaints in eu-west"
+series = "watch:products:X200|region:eu-west"
+severity = "critical"
+condition = { kind = "threshold", metric = "volume", op = "above", value = 10 }
+"#,
+        )
+        .unwrap();
+        let l = Listening::default().with_rules(rules);
+        let refused = l.set_silences(
+            &[
+                stored("sil_a", "watch:products:*", 0, 10 * BUCKET),
+                stored("sil_bad", "watch:[x]", 0, 10 * BUCKET),
+            ],
+            Timestamp(0),
+        );
+        assert_eq!(refused, ["sil_bad"]);
+        assert_eq!(l.silences().len(), 1);
+        let burst: Vec<_> = (0..30).map(|i| msg(1_000 + i, "eu-west")).collect();
+        l.observe(&burst, Timestamp(3_000));
+        let heard = l.flush(Timestamp(BUCKET + 1));
+        assert!(
+            heard.alerts.iter().all(|a| a.kind != AlertKind::Rule),
+            "silenced: {heard:?}"
+        );
+        // The silence is ended early (gone from the store's list): the next loud bucket fires.
+        l.set_silences(&[], Timestamp(BUCKET + 2));
+        assert!(l.silences().is_empty());
+        let burst: Vec<_> = (0..30)
+            .map(|i| msg(BUCKET + 1_000 + i, "eu-west"))
+            .collect();
+        l.observe(&burst, Timestamp(BUCKET + 3_000));
+        let heard = l.flush(Timestamp(2 * BUCKET + 1));
+        assert_eq!(
+            heard
+                .alerts
+                .iter()
+                .filter(|a| a.kind == AlertKind::Rule)
+                .count(),
+            1,
+            "{heard:?}"
+        );
     }
 }

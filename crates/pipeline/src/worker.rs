@@ -7,7 +7,7 @@ use crate::stages::{enrich, plan_input};
 use crate::{GROUP_PIPELINE, PipelineEvent, PipelineEvents, SUBJECT_RECEIVED};
 use sb_bus::Bus;
 use sb_domain::case::plan_batch;
-use sb_domain::{Clock, MessageId};
+use sb_domain::{Clock, MessageId, Timestamp};
 use sb_nlp::Analyzer;
 use sb_store::{Store, StoreError};
 use std::collections::HashSet;
@@ -59,6 +59,9 @@ pub struct Pipeline {
 }
 
 const STALE_RETRIES: usize = 5;
+
+/// The rule engine's own limit on silences (`EngineLimits::max_silences`).
+const MAX_SILENCES: u32 = 1_000;
 
 impl Pipeline {
     pub fn new(
@@ -250,6 +253,20 @@ impl Pipeline {
         }
     }
 
+    /// Loads the silences not yet ended into the rule engine: the store is where every
+    /// process learns of them, so a silence set through the API applies everywhere within
+    /// one sweep interval.
+    pub async fn load_silences(&self, now: Timestamp) {
+        match self.store.silences(Some(now), MAX_SILENCES).await {
+            Ok(silences) => {
+                self.listening.set_silences(&silences, now);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not load alert silences; keeping the last ones")
+            }
+        }
+    }
+
     /// Processes until nothing is left unprocessed; used by `import` and tests.
     pub async fn drain(&self) -> Result<usize, PipelineError> {
         self.sweep(self.clock.now().plus_millis(1)).await
@@ -269,6 +286,7 @@ impl Pipeline {
                 };
                 first = false;
                 let now = sweeper.clock.now();
+                sweeper.load_silences(now).await;
                 let quiet = sweeper.listening.flush(now);
                 sweeper.raise(quiet).await;
                 let cutoff = now.plus_millis(-grace);

@@ -676,6 +676,14 @@ macro_rules! governance_store_impl {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+            // Disruption messages (F2): the text and the payload name and address the customer.
+            counts.disruption_messages = sqlx::query(
+                "UPDATE disruption_recipients SET text = '', payload = '{}' WHERE customer_id = $1",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
             sqlx::query("DELETE FROM identity_suggestions WHERE customer_a = $1 OR customer_b = $1")
                 .bind(id)
                 .execute(&mut *tx)

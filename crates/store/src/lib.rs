@@ -5,12 +5,14 @@
 //! The store carries out decisions; it does not make them. Case planning, routing and triage
 //! are pure functions in the domain crate.
 
+mod disruptions;
 mod feedback;
 mod governance;
 mod merges;
 pub mod postgres;
 mod rows;
 mod shared;
+mod silences;
 pub mod sqlite;
 mod templates;
 mod workflow;
@@ -26,6 +28,10 @@ use sb_domain::{
 use sb_domain::{Enrichment, FactKind, OpsFact};
 use std::sync::Arc;
 
+pub use disruptions::{
+    AudienceCandidate, AudienceQuery, ChurnHistory, DisruptionRecipient, DisruptionStore, Reach,
+    Release, StoredDisruption,
+};
 pub use feedback::{
     AnswerOutcome, FeedbackStore, FeedbackTally, QaRecorded, QaReview, QaScoring, Survey,
     SurveyResponse, hash_survey_token, survey_token,
@@ -35,6 +41,7 @@ pub use merges::{
     MergeUndo, MovedRecords, NewSuggestion, OverriddenConsent, Returned,
 };
 pub use postgres::PgStore;
+pub use silences::{SilenceStore, StoredSilence};
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -232,6 +239,8 @@ pub struct ErasureCounts {
     pub replies: u64,
     pub outbox: u64,
     pub audit_details: u64,
+    /// Disruption messages (F2) whose text and address were blanked.
+    pub disruption_messages: u64,
 }
 
 /// What a revision changes on a message that currently has `text` and `removed_at`: the
@@ -256,7 +265,15 @@ pub fn hash_api_key(key: &str) -> String {
 
 #[async_trait]
 pub trait Store:
-    GovernanceStore + TemplateStore + FeedbackStore + MergeStore + Send + Sync + 'static
+    GovernanceStore
+    + TemplateStore
+    + FeedbackStore
+    + MergeStore
+    + DisruptionStore
+    + SilenceStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Answers when the database does.
     async fn ping(&self) -> Result<()>;

@@ -911,6 +911,7 @@ async fn erasure_removes_a_customers_words_everywhere_and_the_chain_still_verifi
                 replies: 1,
                 outbox: 1,
                 audit_details: 2,
+                disruption_messages: 0,
             },
             "{name}"
         );

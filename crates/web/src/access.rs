@@ -288,6 +288,35 @@ pub static ROUTES: &[RouteAccess] = &[
     r(Method::DELETE, "/api/v1/session", Need::SignedIn, Yes),
     // Reports (H1–H6).
     // Listening: rules, silences, disruption messaging (E4, F2–F6).
+    r(
+        Method::POST,
+        "/api/v1/incidents/{id}/disruption",
+        p(P::IncidentsWrite),
+        Yes,
+    ),
+    r(
+        Method::GET,
+        "/api/v1/disruptions/{id}",
+        p(P::IncidentsRead),
+        Yes,
+    ),
+    r(
+        Method::POST,
+        "/api/v1/disruptions/{id}/decision",
+        p(P::RepliesApprove),
+        Yes,
+    ),
+    r(Method::GET, "/api/v1/silences", p(P::AlertsRead), No),
+    r(Method::POST, "/api/v1/silences", p(P::AlertsManage), Yes),
+    r(
+        Method::DELETE,
+        "/api/v1/silences/{id}",
+        p(P::AlertsManage),
+        Yes,
+    ),
+    // Customer ids with their value and behaviour: personal, so every read is audited.
+    r(Method::GET, "/api/v1/churn", p(P::CustomersRead), Yes),
+    r(Method::POST, "/api/v1/churn/scan", p(P::AlertsManage), Yes),
     // Replies after sending: edits and deletions (D12).
     r(
         Method::PATCH,

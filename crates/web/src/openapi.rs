@@ -48,6 +48,10 @@ use utoipa::{Modify, OpenApi};
         webhooks::generic_delivery, webhooks::email_delivery,
         // reports
         // listening: rules, silences, disruption messaging
+        crate::api::disruptions::draft::draft, crate::api::disruptions::get,
+        crate::api::disruptions::decision,
+        crate::api::silences::create, crate::api::silences::list, crate::api::silences::end,
+        crate::api::churn::list, crate::api::churn::scan,
         // replies after sending
         crate::api::reply_changes::edit, crate::api::reply_changes::delete,
     ),

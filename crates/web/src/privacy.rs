@@ -151,6 +151,18 @@ pub async fn export(
     for case in all_cases(store, customer).await? {
         cases.push(case_bundle(store, case).await?);
     }
+    let disruption_messages: Vec<Value> = store
+        .customer_disruptions(customer)
+        .await?
+        .into_iter()
+        .map(|(id, r)| {
+            json!({
+                "disruption_id": id, "case_id": r.case_id, "target": r.target,
+                "locale": r.locale, "text": r.text, "excluded": r.excluded,
+                "outbox_id": r.outbox_id,
+            })
+        })
+        .collect();
     let mut audit_entries = Vec::new();
     let mut after = 0;
     loop {
@@ -173,6 +185,7 @@ pub async fn export(
         "consents": consents,
         "messages": messages,
         "cases": cases,
+        "disruption_messages": disruption_messages,
         "audit": audit_entries,
     }))
 }

@@ -267,6 +267,17 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
         ("POST", "/api/v1/qa/reviews/{id}"),
         ("GET", "/survey/{token}"),
         ("POST", "/survey/{token}"),
+        // Listening: disruption messaging (F2, F3).
+        ("POST", "/api/v1/incidents/{id}/disruption"),
+        ("GET", "/api/v1/disruptions/{id}"),
+        ("POST", "/api/v1/disruptions/{id}/decision"),
+        // Listening: alert silences (E4).
+        ("GET", "/api/v1/silences"),
+        ("POST", "/api/v1/silences"),
+        ("DELETE", "/api/v1/silences/{id}"),
+        // Listening: churn early warning (E8).
+        ("GET", "/api/v1/churn"),
+        ("POST", "/api/v1/churn/scan"),
     ];
     let expected: Vec<(String, String)> = expected
         .iter()

@@ -7,6 +7,7 @@ pub mod approvals;
 pub mod automation;
 pub mod calendar;
 pub mod config;
+pub mod disruption;
 pub mod escalation;
 pub mod feedback;
 pub mod guardrails;

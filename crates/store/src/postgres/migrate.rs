@@ -47,6 +47,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         12,
         include_str!("../../migrations/postgres/0012_reply_changes.sql"),
     ),
+    (
+        14,
+        include_str!("../../migrations/postgres/0014_listening.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming the migration lock.

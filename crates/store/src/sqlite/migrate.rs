@@ -41,6 +41,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         12,
         include_str!("../../migrations/sqlite/0012_reply_changes.sql"),
     ),
+    (
+        14,
+        include_str!("../../migrations/sqlite/0014_listening.sql"),
+    ),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<()> {

@@ -802,6 +802,8 @@ impl SqliteStore {
 crate::governance::governance_store_impl!(SqliteStore, writer, reader, "", sqlx::Sqlite);
 crate::templates::template_store_impl!(SqliteStore, writer, reader);
 crate::feedback::feedback_store_impl!(SqliteStore, writer, reader);
+crate::disruptions::disruption_store_impl!(SqliteStore, writer, reader);
+crate::silences::silence_store_impl!(SqliteStore, writer, reader);
 crate::merges::merge_store_impl!(SqliteStore, writer, reader, "", sqlx::Sqlite);
 
 #[cfg(test)]

@@ -60,7 +60,7 @@ async fn load(state: &AppState, id: &str) -> Result<(Incident, i64), Problem> {
 }
 
 /// Applies `change` to the stored incident, retrying when another writer saved first.
-async fn change(
+pub(crate) async fn change(
     state: &AppState,
     id: &str,
     change: impl Fn(&mut Incident) -> Result<(), IncidentError>,

@@ -27,6 +27,9 @@ pub mod templates;
 pub mod users;
 // Reports (H1–H6).
 // Listening: rules, silences, disruption messaging (E4, F2–F6).
+pub mod churn;
+pub mod disruptions;
+pub mod silences;
 
 use crate::AppState;
 use crate::problem::Problem;
@@ -183,4 +186,14 @@ pub fn routes() -> Router<AppState> {
         // Listening: rules, silences, disruption messaging (E4, F2–F6).
         // Replies after sending: edits and deletions (D12).
         .route("/replies/{id}/delete", post(reply_changes::delete))
+        .route(
+            "/incidents/{id}/disruption",
+            post(disruptions::draft::draft),
+        )
+        .route("/disruptions/{id}", get(disruptions::get))
+        .route("/disruptions/{id}/decision", post(disruptions::decision))
+        .route("/silences", get(silences::list).post(silences::create))
+        .route("/silences/{id}", delete(silences::end))
+        .route("/churn", get(churn::list))
+        .route("/churn/scan", post(churn::scan))
 }

@@ -31,7 +31,7 @@ use serde_json::Value;
 
 pub(crate) use render::render_for_case;
 pub use render::{Rendered, TemplateChoice};
-pub(crate) use variables::{case_locale, case_variables};
+pub(crate) use variables::{case_locale, case_variables, status_variables};
 
 /// Longest body accepted: what a reply may say.
 pub const MAX_BODY_CHARS: usize = crate::api::replies::MAX_REPLY_CHARS;
@@ -88,7 +88,7 @@ pub struct RenderRequest {
 }
 
 /// The API's answer to a template rule refusing.
-fn problem(e: TemplateError) -> Problem {
+pub(crate) fn problem(e: TemplateError) -> Problem {
     let detail = e.to_string();
     let refuse = |code| Problem::custom(StatusCode::UNPROCESSABLE_ENTITY, code, detail.clone());
     match e {
@@ -184,7 +184,10 @@ fn encode(v: &TemplateVersion) -> Result<Value, Problem> {
 }
 
 /// Every version of `key`, newest first.
-async fn versions_of(state: &AppState, key: &str) -> Result<Vec<TemplateVersion>, Problem> {
+pub(crate) async fn versions_of(
+    state: &AppState,
+    key: &str,
+) -> Result<Vec<TemplateVersion>, Problem> {
     let stored = state.store.template_versions(key).await?;
     stored.into_iter().map(decode).collect()
 }

@@ -98,7 +98,7 @@ pub(crate) async fn case_variables(
 /// fields. A fact for the customer's region wins over one for everywhere (`*`). Stale facts are
 /// left out: a template stating them would tell the customer something nobody knows to be
 /// true any more, so the variable is missing and the agent is asked for it.
-fn status_variables(
+pub(crate) fn status_variables(
     facts: &[OpsFact],
     region: Option<&str>,
     now: Timestamp,
