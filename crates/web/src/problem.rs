@@ -92,6 +92,18 @@ impl Problem {
         self
     }
 
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    pub fn detail(&self) -> &str {
+        &self.0.detail
+    }
+
+    pub fn code(&self) -> &str {
+        &self.0.code
+    }
+
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(ErrorCode::NotFound, detail)
     }

@@ -992,5 +992,6 @@ impl PgStore {
 
 crate::governance::governance_store_impl!(PgStore, pool, pool, " FOR UPDATE", sqlx::Postgres);
 crate::templates::template_store_impl!(PgStore, pool, pool);
+crate::board::board_store_impl!(PgStore, pool);
 crate::feedback::feedback_store_impl!(PgStore, pool, pool);
 crate::merges::merge_store_impl!(PgStore, pool, pool, " FOR UPDATE", sqlx::Postgres);

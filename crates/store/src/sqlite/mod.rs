@@ -787,6 +787,7 @@ impl SqliteStore {
 
 crate::governance::governance_store_impl!(SqliteStore, writer, reader, "", sqlx::Sqlite);
 crate::templates::template_store_impl!(SqliteStore, writer, reader);
+crate::board::board_store_impl!(SqliteStore, reader);
 crate::feedback::feedback_store_impl!(SqliteStore, writer, reader);
 crate::merges::merge_store_impl!(SqliteStore, writer, reader, "", sqlx::Sqlite);
 
