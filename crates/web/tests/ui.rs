@@ -336,10 +336,40 @@ async fn an_agent_sees_a_comment_arrive_live_opens_it_by_keyboard_and_answers_wi
 async fn a_supervisor_reads_the_dashboard_charts() {
     let (app, _graph) = rig().await;
     user(&app, "sue", "supervisor").await;
-    comment(&app, "u-1", "c-1", "My parcel is late again, this is awful").await;
-    comment(&app, "u-2", "c-2", "Thanks, the new app is great!").await;
-    comment(&app, "u-3", "c-3", "How do I change my delivery address?").await;
-    worked_cases(&app, 3).await;
+    let texts = [
+        "My parcel is late again, this is awful",
+        "Thanks, the new app is great!",
+        "How do I change my delivery address?",
+        "The checkout keeps failing, I am really annoyed",
+        "Do you ship to Norway?",
+        "Love the new store in Porto, great staff",
+        "Third time asking: where is my refund?",
+        "Can I pay with a gift card online?",
+    ];
+    for (i, text) in texts.iter().enumerate() {
+        comment(&app, &format!("u-{i}"), &format!("c-{i}"), text).await;
+    }
+    let cases = worked_cases(&app, texts.len()).await;
+    for case in &cases[..3] {
+        let r = app
+            .http
+            .patch(format!("{}/api/v1/cases/{case}", app.url))
+            .bearer_auth(KEY)
+            .json(&json!({"assignee": "ana"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let r = app
+        .http
+        .post(format!("{}/api/v1/cases/{}/replies", app.url, cases[0]))
+        .bearer_auth(KEY)
+        .json(&json!({"text": "We are looking into it and will write back within the hour."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
     let base = app.url.clone();
     let (b, _) = step(Browser::launch(), move |b| {
         sign_in(b, &base, "sue", "/ui/dashboard");
@@ -352,7 +382,7 @@ async fn a_supervisor_reads_the_dashboard_charts() {
             "Volume by intent",
             "Sentiment trend",
             "First-response times",
-            "Backlog by status (3 open)",
+            "Backlog by status (8 open)",
             "Backlog by queue",
             "SLA attainment",
             "Agent load",
@@ -364,7 +394,9 @@ async fn a_supervisor_reads_the_dashboard_charts() {
         );
         assert!(bars.as_i64().unwrap() >= 1, "the volume chart has bars");
         let volume = b.eval("document.querySelector('figure.chart svg').textContent");
-        assert!(volume.as_str().unwrap().contains("facebook: 3"), "{volume}");
+        assert!(volume.as_str().unwrap().contains("facebook: 8"), "{volume}");
+        let load = b.eval("Array.from(document.querySelectorAll('figure.chart')).pop().textContent");
+        assert!(load.as_str().unwrap().contains("ana: 3 of"), "ana's load: {load}");
         assert_eq!(
             b.eval("document.querySelectorAll('svg polyline').length"),
             json!(1),

@@ -20,18 +20,17 @@ fn round(v: f64) -> String {
     format!("{v:.1}")
 }
 
-/// A round number at or above `v`, for the top of an axis.
+/// The top of a count axis with four gridlines: four times a round step (1, 2 or 5 × 10ⁿ,
+/// at least 1), so every gridline is a whole, round number.
 fn nice_max(v: f64) -> f64 {
-    if v <= 0.0 {
-        return 1.0;
-    }
-    let mag = 10f64.powf(v.log10().floor());
-    for step in [1.0, 2.0, 2.5, 5.0, 10.0] {
-        if step * mag >= v {
-            return step * mag;
-        }
-    }
-    10.0 * mag
+    let quarter = (v / 4.0).max(1.0);
+    let mag = 10f64.powf(quarter.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|s| s * mag)
+        .find(|s| *s >= quarter)
+        .unwrap_or(10.0 * mag);
+    step * 4.0
 }
 
 fn legend(names: &[String]) -> Markup {
@@ -228,10 +227,11 @@ mod tests {
 
     #[test]
     fn axes_end_on_round_numbers() {
-        assert_eq!(nice_max(0.0), 1.0);
-        assert_eq!(nice_max(7.0), 10.0);
+        assert_eq!(nice_max(0.0), 4.0);
+        assert_eq!(nice_max(3.0), 4.0);
+        assert_eq!(nice_max(7.0), 8.0);
         assert_eq!(nice_max(130.0), 200.0);
-        assert_eq!(nice_max(2_400.0), 2_500.0);
+        assert_eq!(nice_max(2_400.0), 4_000.0);
     }
 
     #[test]
