@@ -64,26 +64,39 @@ pub fn stacked(title: &str, buckets: &[String], series: &[(String, Vec<i64>)]) -
     let bar = (slot * 0.8).max(1.0);
     let every = (buckets.len() / 8).max(1);
     let names: Vec<String> = series.iter().map(|(n, _)| n.clone()).collect();
+    // Each bucket's segments, bottom up: (x, y, height, colour, tooltip).
+    let mut segments = Vec::new();
+    for (i, label) in buckets.iter().enumerate() {
+        let x = LEFT + slot * i as f64 + (slot - bar) / 2.0;
+        let mut y = TOP + plot_h;
+        for (s, (name, values)) in series.iter().enumerate() {
+            let v = values.get(i).copied().unwrap_or(0);
+            if v > 0 {
+                let h = plot_h * v as f64 / max;
+                y -= h;
+                segments.push((
+                    x,
+                    y,
+                    h,
+                    PALETTE[s % PALETTE.len()],
+                    format!("{label} · {name}: {v}"),
+                ));
+            }
+        }
+    }
     html! {
         figure.chart {
             figcaption { (title) }
             svg viewBox={ "0 0 " (W) " " (H) } role="img" aria-label=(title) {
                 (axis(max, plot_h))
-                @for (i, label) in buckets.iter().enumerate() {
-                    @let x = LEFT + slot * i as f64 + (slot - bar) / 2.0;
-                    @let mut y = TOP + plot_h;
-                    @for (s, (name, values)) in series.iter().enumerate() {
-                        @let v = values.get(i).copied().unwrap_or(0);
-                        @if v > 0 {
-                            @let h = plot_h * v as f64 / max;
-                            @let _ = { y -= h; };
-                            rect x=(round(x)) y=(round(y)) width=(round(bar)) height=(round(h)) fill=(PALETTE[s % PALETTE.len()]) {
-                                title { (label) " · " (name) ": " (v) }
-                            }
-                        }
+                @for (x, y, h, colour, tip) in &segments {
+                    rect x=(round(*x)) y=(round(*y)) width=(round(bar)) height=(round(*h)) fill=(colour) {
+                        title { (tip) }
                     }
+                }
+                @for (i, label) in buckets.iter().enumerate() {
                     @if i % every == 0 {
-                        text.tick x=(round(x + bar / 2.0)) y=(round(H - 10.0)) text-anchor="middle" { (label) }
+                        text.tick x=(round(LEFT + slot * i as f64 + slot / 2.0)) y=(round(H - 10.0)) text-anchor="middle" { (label) }
                     }
                 }
             }
