@@ -404,6 +404,7 @@ async fn a_supervisor_reads_the_dashboard_charts() {
         );
         b.screenshot("dashboard");
         for (path, name) in [
+            ("/ui/inbox", "inbox-team"),
             ("/ui/alerts", "alerts"),
             ("/ui/connectors", "connectors"),
             ("/ui/admin/workflow", "workflow"),
