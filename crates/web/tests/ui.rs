@@ -427,6 +427,23 @@ async fn an_agent_is_refused_the_admin_pages_and_an_admin_manages_users() {
     let base = app.url.clone();
     let (b, _) = step(Browser::launch(), move |b| {
         sign_in(b, &base, "ana", "/ui/inbox");
+        // The filters in use, saved under a name, come back as a view.
+        b.goto(&format!("{base}/ui/inbox?intent=complaint&sentiment=negative"));
+        b.wait_for("document.getElementById('save-view')", "the save-view form");
+        b.eval(
+            "document.getElementById('save-view-name').value = 'Angry complaints'; \
+             document.getElementById('save-view').requestSubmit(); true",
+        );
+        b.goto(&format!("{base}/ui/inbox"));
+        b.wait_for(
+            "Array.from(document.querySelectorAll('#saved-views a')).some(a => a.textContent === 'Angry complaints')",
+            "the saved view",
+        );
+        b.eval("document.querySelector('#saved-views a').click(); true");
+        b.wait_for(
+            "location.search === '?intent=complaint&sentiment=negative' && document.querySelector('#saved-views a.active')",
+            "the saved view opened",
+        );
         assert_eq!(
             b.eval("document.querySelector('header nav a[href=\"/ui/admin/users\"]')"),
             Value::Null,

@@ -1,6 +1,7 @@
 //! The inbox: cases still being worked, newest first, by queue and view, filtered by status,
 //! priority, platform, language, sentiment, intent and SLA standing; each with its most
-//! pressing SLA clock counting down. New cases arrive without a reload: the page listens to
+//! pressing SLA clock counting down; the filters in use can be saved as a named view (kept in
+//! the browser). New cases arrive without a reload: the page listens to
 //! `GET /api/v1/events` and fetches its rows again from `/ui/inbox/rows`. `j`/`k` move, `Enter`
 //! opens.
 
@@ -235,6 +236,11 @@ pub async fn page(
             }
             @for queue in &queues {
                 a.active[q.queue.as_deref() == Some(queue.id.as_str())] href={ "/ui/inbox?queue=" (queue.id.as_str()) } { "Queue: " (queue.name) }
+            }
+            span #saved-views {}
+            form #save-view.inline {
+                input #save-view-name type="text" placeholder="Name these filters" aria-label="Name of the view to save" maxlength="40";
+                button type="submit" { "Save view" }
             }
         }
         (filters(&q, &queues))
