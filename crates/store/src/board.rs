@@ -76,9 +76,10 @@ pub struct DashboardData {
     pub by_intent: Vec<Bucketed>,
     /// Mean compound sentiment per bucket, with the number of messages.
     pub sentiment: Vec<(Timestamp, f64, i64)>,
-    /// Cases opened since: opened, first response, SLA clocks as stored (at most 20,000,
-    /// newest first).
-    pub cases: Vec<(Timestamp, Option<Timestamp>, Option<serde_json::Value>)>,
+    /// Cases opened since: opened, first response, and the SLA clocks as the stored JSON text
+    /// (left unparsed: the reader picks out the few fields it needs), at most 20,000, newest
+    /// first.
+    pub cases: Vec<(Timestamp, Option<Timestamp>, Option<String>)>,
     /// Open cases by status.
     pub backlog: Vec<(String, i64)>,
     /// Open cases by queue id (`None`: no queue).
@@ -263,13 +264,7 @@ macro_rules! board_store_impl {
                         .collect(),
                     cases: cases
                         .into_iter()
-                        .map(|(o, f, s)| {
-                            (
-                                sb_domain::Timestamp(o),
-                                f.map(sb_domain::Timestamp),
-                                s.as_deref().and_then(|s| serde_json::from_str(s).ok()),
-                            )
-                        })
+                        .map(|(o, f, s)| (sb_domain::Timestamp(o), f.map(sb_domain::Timestamp), s))
                         .collect(),
                     backlog,
                     backlog_by_queue,

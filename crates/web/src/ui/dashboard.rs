@@ -3,7 +3,7 @@
 //! load — as SVG charts drawn on the server from the store's aggregates.
 
 use super::charts::{hbars, line, stacked};
-use super::sla::{self, Standing};
+use super::sla;
 use super::{Viewer, error_page, layout, span};
 use crate::AppState;
 use crate::problem::Problem;
@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use sb_domain::{Clock, ErrorCode, SystemClock, Timestamp};
 use sb_store::{Bucketed, DashboardData};
-use sb_workflow::sla::Metric;
+use sb_workflow::sla::{ClockStatus, Metric};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -145,36 +145,64 @@ fn sentiment(d: &DashboardData, buckets: &[i64]) -> Vec<Option<f64>> {
     buckets.iter().map(|b| by.get(b).copied()).collect()
 }
 
+/// The few fields of a stored clock the attainment figures need; the rest of the stored
+/// document is skipped while parsing.
+#[derive(Deserialize)]
+struct StoredClocks {
+    #[serde(default)]
+    clocks: Vec<StoredClock>,
+}
+
+#[derive(Deserialize)]
+struct StoredClock {
+    metric: Metric,
+    status: ClockStatus,
+    #[serde(default)]
+    breached: bool,
+    due_at: Option<Timestamp>,
+}
+
 /// Per metric: clocks met within target out of those that stopped or breached.
 fn attainment(d: &DashboardData, now: Timestamp) -> Markup {
-    let mut items = Vec::new();
-    for metric in [
+    const METRICS: [Metric; 3] = [
         Metric::FirstResponse,
         Metric::NextResponse,
         Metric::Resolution,
-    ] {
-        let (mut met, mut decided) = (0u64, 0u64);
-        for (_, _, s) in &d.cases {
-            for c in sla::clocks(s.as_ref())
-                .iter()
-                .filter(|c| c.metric == metric)
-            {
-                match sla::standing(c, now) {
-                    Standing::Fulfilled if !c.breached => {
-                        met += 1;
-                        decided += 1;
-                    }
-                    Standing::Fulfilled | Standing::Breached => decided += 1,
-                    _ => {}
+    ];
+    let mut met = [0u64; 3];
+    let mut decided = [0u64; 3];
+    for (_, _, s) in &d.cases {
+        let Some(clocks) = s
+            .as_deref()
+            .and_then(|s| serde_json::from_str::<StoredClocks>(s).ok())
+        else {
+            continue;
+        };
+        for c in clocks.clocks {
+            let Some(i) = METRICS.iter().position(|m| *m == c.metric) else {
+                continue;
+            };
+            let breached = c.breached || c.due_at.is_some_and(|d| d <= now);
+            match c.status {
+                ClockStatus::Cancelled => {}
+                ClockStatus::Fulfilled if !breached => {
+                    met[i] += 1;
+                    decided[i] += 1;
                 }
+                ClockStatus::Fulfilled => decided[i] += 1,
+                _ if breached => decided[i] += 1,
+                _ => {}
             }
         }
-        if decided > 0 {
-            let pct = 100.0 * met as f64 / decided as f64;
+    }
+    let mut items = Vec::new();
+    for (i, metric) in METRICS.iter().enumerate() {
+        if decided[i] > 0 {
+            let pct = 100.0 * met[i] as f64 / decided[i] as f64;
             items.push((
-                sla::metric_name(metric).to_owned(),
+                sla::metric_name(*metric).to_owned(),
                 pct,
-                format!("{pct:.1}% ({met} of {decided})"),
+                format!("{pct:.1}% ({} of {})", met[i], decided[i]),
             ));
         }
     }
@@ -314,6 +342,33 @@ mod tests {
                 ("x".to_owned(), vec![1, 2])
             ]
         );
+    }
+
+    #[test]
+    fn attainment_counts_clocks_met_in_time_out_of_those_decided() {
+        let doc = |status: &str, breached: bool, due: Option<i64>| {
+            Some(
+                serde_json::json!({"policy": "p", "status": "open", "awaiting_first_response": true,
+                    "last_at": 0, "next_due": null, "clocks": [{
+                    "metric": "first_response", "status": status, "warned": false, "breached": breached,
+                    "elapsed_ms": 0, "since": 0, "target_ms": 60_000, "warn_ms": 45_000,
+                    "due_at": due.map(|ms| serde_json::to_value(Timestamp(ms)).ok()), "warn_at": null, "first_fulfilled_at": null, "fulfilled_at": null}]})
+                .to_string(),
+            )
+        };
+        let data = DashboardData {
+            cases: vec![
+                (Timestamp(0), None, doc("fulfilled", false, None)),
+                (Timestamp(0), None, doc("fulfilled", true, None)),
+                (Timestamp(0), None, doc("running", false, Some(1_000))),
+                (Timestamp(0), None, doc("running", false, Some(9_000_000))),
+                (Timestamp(0), None, doc("cancelled", true, None)),
+                (Timestamp(0), None, None),
+            ],
+            ..DashboardData::default()
+        };
+        let svg = attainment(&data, Timestamp(5_000)).into_string();
+        assert!(svg.contains("33.3% (1 of 3)"), "{svg}");
     }
 
     #[test]
