@@ -634,3 +634,51 @@ async fn an_analyst_sees_cases_redacted_and_a_regional_agent_only_their_region()
         .count();
     assert_eq!(views, 3, "each case view is in the audit trail: {audit}");
 }
+
+/// Screenshots of a running server with real traffic, for the README: start
+/// `switchboard demo`, let it run a few minutes, then
+/// `SWITCHBOARD_UI_URL=http://127.0.0.1:8080 SWITCHBOARD_UI_LOGIN=admin SWITCHBOARD_UI_PASSWORD=…
+/// cargo test -p switchboard-web --test ui -- --ignored screenshots_of_a_running_server`.
+#[tokio::test]
+#[ignore = "needs a running server; see the doc comment"]
+async fn screenshots_of_a_running_server() {
+    let var = |n: &str| std::env::var(n).unwrap_or_else(|_| panic!("set {n}"));
+    let (url, login, password) = (
+        var("SWITCHBOARD_UI_URL"),
+        var("SWITCHBOARD_UI_LOGIN"),
+        var("SWITCHBOARD_UI_PASSWORD"),
+    );
+    step(Browser::launch(), move |b| {
+        b.goto(&format!("{url}/ui/login?next=/ui/inbox"));
+        b.wait_for("document.getElementById('login-form')", "the sign-in form");
+        b.eval(&format!(
+            "document.getElementById('login').value = {login:?}; \
+             document.getElementById('password').value = {password:?}; \
+             document.getElementById('login-form').requestSubmit(); true"
+        ));
+        b.wait_for("document.getElementById('inbox')", "the inbox");
+        b.wait_for(
+            "document.querySelectorAll('#inbox-rows tr').length > 0",
+            "cases",
+        );
+        b.screenshot("demo-inbox");
+        b.press("j");
+        b.press("Enter");
+        b.wait_for("document.querySelector('article.case')", "a case");
+        b.wait_for(
+            "!document.getElementById('suggestions').textContent.includes('Loading')",
+            "suggestions",
+        );
+        b.screenshot("demo-case");
+        for (path, name) in [
+            ("/ui/dashboard", "demo-dashboard"),
+            ("/ui/alerts", "demo-alerts"),
+        ] {
+            b.goto(&format!("{url}{path}"));
+            b.wait_for("document.querySelector('main h1')", path);
+            b.screenshot(name);
+        }
+        only_our_origin(b, &url);
+    })
+    .await;
+}
