@@ -169,7 +169,8 @@
       const chosen = rows()[selectedIndex()];
       const chosenId = chosen ? chosen.dataset.id : null;
       const res = await fetch("/ui/inbox/rows" + (query ? "?" + query : ""), { credentials: "same-origin" });
-      if (!res.ok) return;
+      // A session that ended redirects to the sign-in page: keep the rows as they are.
+      if (!res.ok || res.redirected) return;
       body.innerHTML = await res.text();
       let arrived = 0;
       rows().forEach((r, i) => {
@@ -367,7 +368,7 @@
     const panel = () => document.getElementById("sla-panel");
     const refreshSla = debounce(async () => {
       const res = await fetch("/ui/cases/" + encodeURIComponent(id) + "/sla", { credentials: "same-origin" });
-      if (!res.ok || !panel()) return;
+      if (!res.ok || res.redirected || !panel()) return;
       panel().outerHTML = await res.text();
       tickClocks();
     }, 300);
