@@ -5,6 +5,7 @@
 //! The store carries out decisions; it does not make them. Case planning, routing and triage
 //! are pure functions in the domain crate.
 
+mod board;
 mod disruptions;
 mod feedback;
 mod governance;
@@ -28,6 +29,9 @@ use sb_domain::{
 use sb_domain::{Enrichment, FactKind, OpsFact};
 use std::sync::Arc;
 
+pub use board::{
+    Bucketed, DASHBOARD_CASES, DashboardData, InboxFilter, InboxRow, OPEN_STATUSES, SentimentBand,
+};
 pub use disruptions::{
     AudienceCandidate, AudienceQuery, ChurnHistory, DisruptionRecipient, DisruptionStore, Reach,
     Release, StoredDisruption,
@@ -271,6 +275,7 @@ pub trait Store:
     + MergeStore
     + DisruptionStore
     + SilenceStore
+    + BoardStore
     + Send
     + Sync
     + 'static
@@ -652,6 +657,17 @@ pub trait MergeStore: Send + Sync {
         by: &str,
         at: Timestamp,
     ) -> Result<MergeUndo>;
+}
+
+/// The web UI's read models (I2): the inbox page and the supervisor dashboard. Every `Store`
+/// is one; callers name this trait to use these methods.
+#[async_trait]
+pub trait BoardStore: Send + Sync {
+    /// Cases matching `filter`, newest first; `page.before` is a case id.
+    async fn inbox(&self, filter: &InboxFilter, page: &Page) -> Result<Vec<InboxRow>>;
+    /// Messages since `since` by platform, intent and sentiment in `bucket_ms` buckets, the
+    /// cases opened since with their first response and SLA clocks, and the open backlog.
+    async fn dashboard(&self, since: Timestamp, bucket_ms: i64) -> Result<DashboardData>;
 }
 
 /// Opens the store named by a URL: `sqlite://PATH` or `postgres://…`.

@@ -80,6 +80,11 @@ impl Principal {
         }
     }
 
+    /// A browser session's CSRF token, which the UI's pages hand to their script.
+    pub(crate) fn csrf_token(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+
     pub fn can(&self, permission: Permission) -> bool {
         self.role.allows(permission) && self.scopes.as_ref().is_none_or(|s| s.contains(&permission))
     }
@@ -266,6 +271,18 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
             .verify_password(password.as_bytes(), &h)
             .is_ok()
     })
+}
+
+/// The user a browser's session cookie names, for the UI's pages; `None` when there is no
+/// cookie or the session has ended.
+pub(crate) async fn session_user(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Principal>, Problem> {
+    match session_cookie(headers) {
+        Some(token) => state.keys.verify_session(token).await,
+        None => Ok(None),
+    }
 }
 
 /// The caller's address, when the server knows it.

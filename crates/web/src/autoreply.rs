@@ -52,7 +52,7 @@ pub async fn run(state: AppState, period: Duration) {
             Ok(n) if n == BATCH as usize => continue,
             Ok(_) => {}
             Err(e) => {
-                tracing::warn!(error = %e.body().detail, "automatic replies: will try again");
+                tracing::warn!(error = %e.detail(), "automatic replies: will try again");
             }
         }
         tokio::time::sleep(period).await;
@@ -105,10 +105,10 @@ async fn carry_out(state: &AppState, case: &CaseId, request: &CaseEvent) -> Resu
             json!({ "request": request.seq, "template": template, "reply_id": r.reply_id, "status": r.status }),
         ),
         // The store or the server failed: not an answer about this request; try again.
-        Err(p) if p.body().status >= 500 => return Err(p),
+        Err(p) if p.status().is_server_error() => return Err(p),
         Err(p) => (
             FAILED,
-            json!({ "request": request.seq, "template": template, "code": p.body().code, "detail": p.body().detail }),
+            json!({ "request": request.seq, "template": template, "code": p.code(), "detail": p.detail() }),
         ),
     };
     metrics::counter!("switchboard_auto_replies_total", "outcome" => if kind == SENT { "sent" } else { "failed" })

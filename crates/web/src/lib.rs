@@ -18,6 +18,7 @@ mod problem;
 mod redact;
 mod survey;
 mod telemetry;
+mod ui;
 pub mod webhooks;
 
 pub use api::audit::{ChainReport, check_chain as check_audit_chain};
@@ -139,6 +140,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::routes())
         .merge(survey::routes())
         // The web UI.
+        .merge(ui::with_guard(&state))
         .fallback(|| async { Problem::not_found("no such route") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(telemetry::track))

@@ -92,9 +92,16 @@ impl Problem {
         self
     }
 
-    /// The document as it would be answered.
-    pub fn body(&self) -> &ProblemBody {
-        &self.0
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    pub fn detail(&self) -> &str {
+        &self.0.detail
+    }
+
+    pub fn code(&self) -> &str {
+        &self.0.code
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {

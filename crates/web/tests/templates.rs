@@ -955,7 +955,11 @@ async fn a_rules_automatic_reply_sends_the_approved_template_once_without_answer
             let delivered = full["outbox"]
                 .as_array()
                 .is_some_and(|o| o.iter().any(|i| i["status"] == "delivered"));
-            if delivered {
+            // The outcome is recorded once the reply is queued, which may be after delivery.
+            let recorded = full["workflow"]["events"]
+                .as_array()
+                .is_some_and(|e| e.iter().any(|e| e["kind"] == "auto_reply.sent"));
+            if delivered && recorded {
                 case = full;
                 break;
             }

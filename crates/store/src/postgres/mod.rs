@@ -1006,6 +1006,7 @@ impl PgStore {
 
 crate::governance::governance_store_impl!(PgStore, pool, pool, " FOR UPDATE", sqlx::Postgres);
 crate::templates::template_store_impl!(PgStore, pool, pool);
+crate::board::board_store_impl!(PgStore, pool);
 crate::feedback::feedback_store_impl!(PgStore, pool, pool);
 crate::disruptions::disruption_store_impl!(PgStore, pool, pool);
 crate::silences::silence_store_impl!(PgStore, pool, pool);

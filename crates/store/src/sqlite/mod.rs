@@ -801,6 +801,7 @@ impl SqliteStore {
 
 crate::governance::governance_store_impl!(SqliteStore, writer, reader, "", sqlx::Sqlite);
 crate::templates::template_store_impl!(SqliteStore, writer, reader);
+crate::board::board_store_impl!(SqliteStore, reader);
 crate::feedback::feedback_store_impl!(SqliteStore, writer, reader);
 crate::disruptions::disruption_store_impl!(SqliteStore, writer, reader);
 crate::silences::silence_store_impl!(SqliteStore, writer, reader);

@@ -217,10 +217,23 @@ pub async fn get(
     if let Err(denied) = who.may_read_region(case.region.as_deref()) {
         return Ok(crate::audit::AuditNote::customer(case.customer_id.as_str()).on(denied));
     }
+    let detail = detail_of(&state, case, &who).await?;
+    let note = crate::audit::AuditNote::customer(detail.case.customer_id.as_str());
+    Ok(note.on(Json(detail)))
+}
+
+/// The case with its thread, customer, outbox, workflow and context, redacted for a caller
+/// without `personal.read`. The caller has checked the case's region already.
+pub(crate) async fn detail_of(
+    state: &AppState,
+    case: Case,
+    who: &crate::auth::Principal,
+) -> Result<CaseDetail, Problem> {
+    let id = case.id.clone();
     let messages = state.store.case_messages(&id).await?;
     let customer = state.store.customer(&case.customer_id).await?;
     let outbox = state.store.outbox_for_subject(id.as_str()).await?;
-    let workflow = crate::api::casework::work_view(&state, &id).await?;
+    let workflow = crate::api::casework::work_view(state, &id).await?;
     let others = state
         .store
         .list_cases(
@@ -281,8 +294,7 @@ pub async fn get(
     if !who.can(sb_domain::Permission::PersonalRead) {
         redact(&mut detail);
     }
-    let note = crate::audit::AuditNote::customer(detail.case.customer_id.as_str());
-    Ok(note.on(Json(detail)))
+    Ok(detail)
 }
 
 /// The case as a reader without `personal.read` sees it.

@@ -1,0 +1,254 @@
+//! Administration: users and API keys (changed through `/api/v1/users` and `/api/v1/keys`),
+//! the workflow as configured (queues, agents and skills, SLA policies and their calendars,
+//! rules — read-only here, since the workflow lives in the configuration file), reply
+//! templates with their approval state, and the rules dry run.
+
+use super::{Viewer, error_page, label, layout, span, when};
+use crate::AppState;
+use crate::problem::Problem;
+use axum::Extension;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use maud::html;
+use sb_domain::{Clock, Role, SystemClock};
+use sb_workflow::sla::Metric;
+
+pub async fn users(State(state): State<AppState>, Extension(who): Extension<Viewer>) -> Response {
+    let users = match state.store.users().await {
+        Ok(u) => u,
+        Err(e) => return error_page(Some(&who), &Problem::from(e)),
+    };
+    let body = html! {
+        h1 { "Users" }
+        section.panel {
+            table.cases #users {
+                thead { tr { th { "Login" } th { "Role" } th { "Regions" } th { "State" } th {} } }
+                tbody {
+                    @for u in &users {
+                        tr {
+                            td { (u.login) }
+                            td { span.badge.role { (u.role) } }
+                            td { (u.regions.as_ref().map_or("all".to_owned(), |r| r.join(", "))) }
+                            td { @if let Some(d) = u.disabled_at { "disabled " (when(d)) } @else { "active" } }
+                            td {
+                                @if u.disabled_at.is_none() && u.login != who.login() {
+                                    form.api-form data-method="DELETE" data-url={ "/api/v1/users/" (super::encode(&u.login)) } data-reload="1" data-confirm={ "Disable " (u.login) "?" } {
+                                        button type="submit" { "Disable" }
+                                        span.error role="alert" {}
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section.panel {
+            h2 { "Add or change a user" }
+            form.api-form data-method="PUT" data-url="/api/v1/users/{login}" data-reload="1" {
+                label { span { "Login" } input name="login" data-path="1" required; }
+                label { span { "Role" } select name="role" { @for r in Role::ALL { option value=(r.as_str()) selected[r == Role::Agent] { (r.as_str()) } } } }
+                label { span { "Password (12+ characters)" } input name="password" type="password" autocomplete="new-password" required; }
+                label { span { "Regions (comma-separated, empty: all)" } input name="regions" data-type="list"; }
+                button type="submit" { "Save user" }
+                p.error role="alert" {}
+            }
+        }
+    };
+    layout(Some(&who), "Users", "users", body).into_response()
+}
+
+pub async fn keys(State(state): State<AppState>, Extension(who): Extension<Viewer>) -> Response {
+    let keys = match state.store.api_keys().await {
+        Ok(k) => k,
+        Err(e) => return error_page(Some(&who), &Problem::from(e)),
+    };
+    let now = SystemClock.now();
+    let body = html! {
+        h1 { "API keys" }
+        section.panel {
+            table.cases #keys {
+                thead { tr { th { "Name" } th { "Role" } th { "Scopes" } th { "Regions" } th { "Created" } th { "Expires" } th { "State" } th {} } }
+                tbody {
+                    @for k in &keys {
+                        @let live = k.revoked_at.is_none() && k.expires_at.is_none_or(|e| e > now);
+                        tr {
+                            td { (k.name) br; span.muted { (k.id) } }
+                            td { span.badge.role { (k.role) } }
+                            td { (k.scopes.as_ref().map_or("all of the role".to_owned(), |s| s.join(", "))) }
+                            td { (k.regions.as_ref().map_or("all".to_owned(), |r| r.join(", "))) }
+                            td { (when(k.created_at)) }
+                            td { @if let Some(e) = k.expires_at { (when(e)) } @else { "never" } }
+                            td { @if k.revoked_at.is_some() { "revoked" } @else if live { "active" } @else { "expired" } }
+                            td {
+                                @if live {
+                                    form.api-form data-method="DELETE" data-url={ "/api/v1/keys/" (k.id) } data-reload="1" data-confirm={ "Revoke " (k.name) "?" } {
+                                        button type="submit" { "Revoke" }
+                                        span.error role="alert" {}
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section.panel {
+            h2 { "Issue a key" }
+            form.api-form data-method="POST" data-url="/api/v1/keys" data-show="key" {
+                label { span { "Name" } input name="name" required; }
+                label { span { "Role" } select name="role" { @for r in Role::ALL { option value=(r.as_str()) { (r.as_str()) } } } }
+                label { span { "Expires in days (empty: never)" } input name="expires_in_days" type="number" min="1" data-type="number"; }
+                label { span { "Regions (comma-separated, empty: all)" } input name="regions" data-type="list"; }
+                button type="submit" { "Issue key" }
+                p.error role="alert" {}
+                p.result role="status" {}
+            }
+            p.muted { "A key is shown once, here, when it is issued. Store it in your secret manager." }
+        }
+    };
+    layout(Some(&who), "API keys", "keys", body).into_response()
+}
+
+fn target(ms: Option<i64>) -> String {
+    ms.map_or("–".to_owned(), span)
+}
+
+pub async fn workflow(
+    State(state): State<AppState>,
+    Extension(who): Extension<Viewer>,
+) -> Response {
+    let flow = state.casework.workflow();
+    let loads = state.store.agent_loads().await.unwrap_or_default();
+    let presence = state.store.presences().await.unwrap_or_default();
+    let body = html! {
+        h1 { "Workflow" }
+        p.muted { "The workflow is set in the configuration file's [workflow] section (see docs/WORKFLOW.md); this page shows what is in force." }
+        section.panel {
+            h2 { "Queues" }
+            ul { @for q in flow.router.queues() { li { (q) " — " (flow.router.members(q).count()) " agents" } } }
+            @if flow.router.queues().next().is_none() { p.muted { "Only the default queue." } }
+        }
+        section.panel {
+            h2 { "Agents and skills" }
+            table.cases {
+                thead { tr { th { "Agent" } th { "Team" } th { "Queues" } th { "Languages" } th { "Regions" } th { "Products" } th { "Tiers" } th { "Load" } th { "Presence" } } }
+                tbody {
+                    @for a in flow.router.agents() {
+                        tr {
+                            td { strong { (a.name) } br; span.muted { (a.id) } }
+                            td { (a.team.as_deref().unwrap_or("–")) }
+                            td { (a.queues.join(", ")) }
+                            td { (a.languages.join(", ")) }
+                            td { (a.regions.join(", ")) }
+                            td { (a.products.join(", ")) }
+                            td { (a.tiers.iter().map(label).collect::<Vec<_>>().join(", ")) }
+                            td { (loads.iter().find(|(id, _)| *id == a.id).map_or(0, |(_, n)| *n)) " / " (a.capacity) }
+                            td { (presence.iter().find(|(id, _)| *id == a.id).map_or("offline", |(_, p)| p.as_str())) }
+                        }
+                    }
+                }
+            }
+        }
+        section.panel {
+            h2 { "SLA policies" }
+            table.cases {
+                thead { tr { th { "Policy" } th { "First response" } th { "Next response" } th { "Resolution" } th { "Warns at" } } }
+                tbody {
+                    @for p in flow.sla.iter() {
+                        tr {
+                            td { (p.name) }
+                            td { (target(p.target_ms(Metric::FirstResponse))) }
+                            td { (target(p.target_ms(Metric::NextResponse))) }
+                            td { (target(p.target_ms(Metric::Resolution))) }
+                            td { (format!("{:.0}%", p.warn_at * 100.0)) }
+                        }
+                    }
+                }
+            }
+            @if flow.sla.is_empty() { p.muted { "No SLA policy is configured." } }
+        }
+    };
+    layout(Some(&who), "Workflow", "workflow", body).into_response()
+}
+
+pub async fn templates(
+    State(state): State<AppState>,
+    Extension(who): Extension<Viewer>,
+) -> Response {
+    let versions = match state.store.all_template_versions().await {
+        Ok(v) => v,
+        Err(e) => return error_page(Some(&who), &Problem::from(e)),
+    };
+    let body = html! {
+        h1 { "Templates" }
+        section.panel {
+            table.cases #templates {
+                thead { tr { th { "Key" } th { "Version" } th { "Locale" } th { "Tone" } th { "State" } th { "Body" } th {} } }
+                tbody {
+                    @for t in &versions {
+                        tr {
+                            td { (t.key) }
+                            td { (t.version) }
+                            td { (t.doc["locale"].as_str().unwrap_or_default()) }
+                            td { (t.doc["tone"].as_str().unwrap_or_default()) }
+                            td { span class={ "badge approval-" (t.state) } { (t.state.replace('_', " ")) } }
+                            td.body { (t.doc["body"].as_str().unwrap_or_default()) }
+                            td {
+                                @for (to, text) in next_states(&t.state) {
+                                    form.api-form.inline data-method="POST" data-url={ "/api/v1/templates/" (t.key) "/versions/" (t.version) "/state" } data-reload="1" {
+                                        input type="hidden" name="state" value=(to);
+                                        button type="submit" { (text) }
+                                        span.error role="alert" {}
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if versions.is_empty() { p.muted { "No templates yet." } }
+        }
+        section.panel {
+            h2 { "New template or version" }
+            form.api-form data-method="POST" data-url="/api/v1/templates" data-reload="1" {
+                label { span { "Key" } input name="key" required placeholder="delivery_delay_apology"; }
+                label { span { "Locale" } input name="locale" required value="en"; }
+                label { span { "Tone" } input name="tone" placeholder="neutral"; }
+                label { span { "Body" } textarea name="body" rows="4" required placeholder="Hi {{customer.name}}, …" {} }
+                button type="submit" { "Save draft" }
+                p.error role="alert" {}
+            }
+        }
+    };
+    layout(Some(&who), "Templates", "templates", body).into_response()
+}
+
+fn next_states(state: &str) -> &'static [(&'static str, &'static str)] {
+    match state {
+        "draft" => &[("pending_approval", "Submit for approval")],
+        "pending_approval" => &[("approved", "Approve"), ("draft", "Send back")],
+        "approved" => &[("retired", "Retire")],
+        _ => &[],
+    }
+}
+
+pub async fn rules(State(state): State<AppState>, Extension(who): Extension<Viewer>) -> Response {
+    let configured = state.casework.workflow().rules.len();
+    let body = html! {
+        h1 { "Rules" }
+        p { (configured) " case rules are in force (the configuration file's [[workflow.rules]])." }
+        section.panel {
+            h2 { "Dry run" }
+            p.muted { "Replays the stored traffic of the last days against the configured rules, or against proposed ones (JSON, as in docs/WORKFLOW.md); nothing is changed." }
+            form.api-form data-method="POST" data-url="/api/v1/rules/dry-run" data-show="json" {
+                label { span { "Days" } input name="days" type="number" min="1" value="7" data-type="number" required; }
+                label { span { "Proposed rules (JSON array, empty: the configured ones)" } textarea name="rules" rows="8" data-type="json" placeholder="[{\"name\": \"vip-complaints\", \"when\": {…}, \"then\": […]}]" {} }
+                button type="submit" { "Run" }
+                p.error role="alert" {}
+                pre.result role="status" {}
+            }
+        }
+    };
+    layout(Some(&who), "Rules", "rules", body).into_response()
+}
