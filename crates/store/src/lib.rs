@@ -29,7 +29,7 @@ use sb_domain::{Enrichment, FactKind, OpsFact};
 use std::sync::Arc;
 
 pub use disruptions::{
-    AudienceCandidate, AudienceQuery, ChurnHistory, DisruptionRecipient, DisruptionStore, Reach,
+    AudienceCandidate, AudienceQuery, ChurnHistory, DisruptionRecipient, ListeningStore, Reach,
     Release, StoredDisruption,
 };
 pub use feedback::{
@@ -269,7 +269,7 @@ pub trait Store:
     + TemplateStore
     + FeedbackStore
     + MergeStore
-    + DisruptionStore
+    + ListeningStore
     + SilenceStore
     + Send
     + Sync

@@ -26,6 +26,7 @@ pub mod templates;
 pub mod users;
 // Reports (H1–H6).
 // Listening: rules, silences, disruption messaging (E4, F2–F6).
+pub mod campaigns;
 pub mod churn;
 pub mod disruptions;
 pub mod silences;
@@ -184,5 +185,6 @@ pub fn routes() -> Router<AppState> {
         .route("/silences/{id}", delete(silences::end))
         .route("/churn", get(churn::list))
         .route("/churn/scan", post(churn::scan))
+        .route("/campaigns/capacity", post(campaigns::capacity))
     // Replies after sending: edits and deletions (D12).
 }
