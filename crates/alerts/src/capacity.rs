@@ -46,7 +46,7 @@ pub fn seasonal_forecast(history: &[(i64, i64)], hours: &[i64], weeks: u32) -> V
 }
 
 /// The campaigns running during the hour starting at `hour`, and their summed lift.
-pub fn lift_at<'a>(campaigns: &'a [Campaign], hour: i64) -> (f64, Vec<&'a str>) {
+pub fn lift_at(campaigns: &[Campaign], hour: i64) -> (f64, Vec<&str>) {
     let running: Vec<&Campaign> = campaigns
         .iter()
         .filter(|c| c.starts_ms < hour + HOUR_MS && hour < c.ends_ms)
