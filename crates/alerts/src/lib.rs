@@ -4,6 +4,7 @@
 //! data. Alert rules (`rules`) and surge staffing (`staffing`) are pure too, with time handed
 //! in; wiring them into the live pipeline and incidents live elsewhere.
 
+pub mod capacity;
 pub mod churn;
 pub mod detect;
 pub mod nab;

@@ -533,3 +533,125 @@ async fn a_silence_set_through_the_api_keeps_the_running_rule_quiet_until_it_is_
     })
     .await;
 }
+
+/// An approved disruption survives a crash: while X refuses (503, nothing posted) the server
+/// is killed; after the restart the outbox delivers every message exactly once, and the
+/// disruption is still decided.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approved_messages_are_sent_once_across_a_crash() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let pd = MockServer::start().await;
+    let x = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path_regex(r"^/2/dm_conversations/with/[^/]+/messages$"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&x)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (server, api) = serve(dir.path(), &pd, &x).await;
+    for i in 0..4 {
+        let (s, v) = api
+            .post(
+                "/messages",
+                KEY,
+                json!({"source": "x", "channel": "brand",
+                "external_id": format!("c-{i}"), "author": format!("@owner{i}"),
+                "text": "My X200 kettle burnt, is there a recall?", "region": "eu-west"}),
+            )
+            .await;
+        assert_eq!(s, 202, "{v}");
+    }
+    let (s, incident) = api
+        .post(
+            "/incidents",
+            KEY,
+            json!({"title": "X200 recall", "severity": "critical"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{incident}");
+    let (_, lead) = api
+        .post(
+            "/keys",
+            KEY,
+            json!({"name": "care lead", "role": "supervisor"}),
+        )
+        .await;
+    let lead = lead["key"].as_str().unwrap().to_owned();
+    let (_, t) = api
+        .post(
+            "/templates",
+            KEY,
+            json!({"key": "recall", "locale": "en",
+            "body": "We are recalling the X200 kettle; please stop using it."}),
+        )
+        .await;
+    let state = format!("/templates/recall/versions/{}/state", t["version"]);
+    assert_eq!(
+        api.post(&state, KEY, json!({"state": "pending_approval"}))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        api.post(&state, &lead, json!({"state": "approved"}))
+            .await
+            .0,
+        200
+    );
+    let draft = wait_for("all four customers", async || {
+        let (s, d) = api
+            .post(
+                &format!("/incidents/{}/disruption", incident["id"].as_str().unwrap()),
+                KEY,
+                json!({"template": "recall", "segment": {"about": ["X200"]}}),
+            )
+            .await;
+        (s == 201 && d["progress"]["recipients"] == 4).then_some(d)
+    })
+    .await;
+    let id = draft["id"].as_str().unwrap().to_owned();
+    let (s, _) = api
+        .post(
+            &format!("/disruptions/{id}/decision"),
+            &lead,
+            json!({"decision": "approve"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    wait_for("X refusing every message once", async || {
+        let n = x.received_requests().await.unwrap_or_default().len();
+        (n >= 4).then_some(())
+    })
+    .await;
+    drop(server);
+
+    x.reset().await;
+    Mock::given(method("POST"))
+        .and(path_regex(r"^/2/dm_conversations/with/[^/]+/messages$"))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(
+                json!({"data": {"dm_conversation_id": "c-1", "dm_event_id": "e-1"}}),
+            ),
+        )
+        .mount(&x)
+        .await;
+    let (_server, api) = serve(dir.path(), &pd, &x).await;
+    let sent = wait_for("every message after the restart", async || {
+        let (_, d) = api.get(&format!("/disruptions/{id}"), KEY).await;
+        (d["status"] == "sent").then_some(d)
+    })
+    .await;
+    assert_eq!(sent["progress"]["delivered"], 4, "{sent}");
+    let (s, again) = api
+        .post(
+            &format!("/disruptions/{id}/decision"),
+            &lead,
+            json!({"decision": "approve"}),
+        )
+        .await;
+    assert_eq!((s, again["code"].as_str()), (409, Some("already_decided")));
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let got = dms(&x).await;
+    let to: BTreeSet<&str> = got.iter().map(|(to, _)| to.as_str()).collect();
+    assert_eq!((got.len(), to.len()), (4, 4), "{got:?}");
+}

@@ -90,9 +90,11 @@ pub struct Release {
     pub item: NewOutboxItem,
 }
 
-/// Disruption messaging. Every `Store` is one; callers name this trait to use these methods.
+/// Listening: disruption messaging (F2, F3), churn histories (E8) and contact volumes for
+/// capacity planning (E7, F5). Every `Store` is one; callers name this trait to use these
+/// methods.
 #[async_trait]
-pub trait DisruptionStore: Send + Sync {
+pub trait ListeningStore: Send + Sync {
     /// Customers (not erased) matching the query, by id, each with where they last wrote.
     async fn audience(&self, query: &AudienceQuery) -> Result<Vec<AudienceCandidate>>;
     /// Stores a draft and its recipients in one transaction.
@@ -124,6 +126,10 @@ pub trait DisruptionStore: Send + Sync {
     /// or worth at least `min_value`, by customer: what churn early warning (E8) compares
     /// against each customer's own baseline.
     async fn churn_histories(&self, since: Timestamp, min_value: f64) -> Result<Vec<ChurnHistory>>;
+    /// Messages per hour by their own time (`created_at`), from `since` (inclusive) to
+    /// `until` (exclusive), as `(hour start, count)` in order; hours without messages are left
+    /// out. The contact history capacity planning forecasts from.
+    async fn hourly_volume(&self, since: Timestamp, until: Timestamp) -> Result<Vec<(i64, i64)>>;
     /// Every disruption message held for a customer, as `(disruption id, recipient)`.
     async fn customer_disruptions(
         &self,
@@ -276,7 +282,7 @@ impl ReachRow {
 macro_rules! disruption_store_impl {
     ($ty:ty, $w:ident, $r:ident) => {
         #[async_trait::async_trait]
-        impl crate::DisruptionStore for $ty {
+        impl crate::ListeningStore for $ty {
             async fn audience(
                 &self,
                 query: &crate::AudienceQuery,
@@ -579,6 +585,22 @@ macro_rules! disruption_store_impl {
                     }
                 }
                 Ok(out)
+            }
+
+            async fn hourly_volume(
+                &self,
+                since: sb_domain::Timestamp,
+                until: sb_domain::Timestamp,
+            ) -> crate::Result<Vec<(i64, i64)>> {
+                let rows: Vec<(i64, i64)> = sqlx::query_as(
+                    "SELECT (created_at / 3600000) * 3600000 AS hour, COUNT(*) FROM messages \
+                     WHERE created_at >= $1 AND created_at < $2 GROUP BY hour ORDER BY hour",
+                )
+                .bind(since.millis())
+                .bind(until.millis())
+                .fetch_all(&self.$r)
+                .await?;
+                Ok(rows)
             }
 
             async fn customer_disruptions(

@@ -33,7 +33,7 @@ pub use board::{
     Bucketed, DASHBOARD_CASES, DashboardData, InboxFilter, InboxRow, OPEN_STATUSES, SentimentBand,
 };
 pub use disruptions::{
-    AudienceCandidate, AudienceQuery, ChurnHistory, DisruptionRecipient, DisruptionStore, Reach,
+    AudienceCandidate, AudienceQuery, ChurnHistory, DisruptionRecipient, ListeningStore, Reach,
     Release, StoredDisruption,
 };
 pub use feedback::{
@@ -273,7 +273,7 @@ pub trait Store:
     + TemplateStore
     + FeedbackStore
     + MergeStore
-    + DisruptionStore
+    + ListeningStore
     + SilenceStore
     + BoardStore
     + Send

@@ -486,3 +486,37 @@ async fn churn_histories_hold_the_valuable_customers_messages_in_order() {
         );
     }
 }
+
+#[tokio::test]
+async fn contacts_are_counted_per_hour_of_their_own_time() {
+    for (name, store, _dir) in backends().await {
+        let hour = 3_600_000_i64;
+        let base = 500_000 * hour;
+        let records: Vec<MessageRecord> = [0, 10, 59 * 60_000, hour + 1, 3 * hour]
+            .iter()
+            .enumerate()
+            .map(|(i, off)| {
+                let m = NewMessage::parse(json!({
+                    "source": "x", "external_id": format!("h-{i}"), "author": format!("@h{i}"),
+                    "text": "hello", "created_at": Timestamp(base + off).to_rfc3339(),
+                }))
+                .unwrap();
+                MessageRecord {
+                    id: MessageId::generate(),
+                    received_at: Timestamp(base + off),
+                    message: m,
+                }
+            })
+            .collect();
+        store.append_messages(&records).await.unwrap();
+        let v = store
+            .hourly_volume(Timestamp(base), Timestamp(base + 3 * hour))
+            .await
+            .unwrap();
+        assert_eq!(
+            v,
+            [(base, 3), (base + hour, 1)],
+            "{name}: the end is exclusive"
+        );
+    }
+}

@@ -317,6 +317,12 @@ pub static ROUTES: &[RouteAccess] = &[
     // Customer ids with their value and behaviour: personal, so every read is audited.
     r(Method::GET, "/api/v1/churn", p(P::CustomersRead), Yes),
     r(Method::POST, "/api/v1/churn/scan", p(P::AlertsManage), Yes),
+    r(
+        Method::POST,
+        "/api/v1/campaigns/capacity",
+        p(P::ReportsRead),
+        Yes,
+    ),
     // Replies after sending: edits and deletions (D12).
     r(
         Method::PATCH,

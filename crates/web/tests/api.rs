@@ -278,6 +278,8 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
         // Listening: churn early warning (E8).
         ("GET", "/api/v1/churn"),
         ("POST", "/api/v1/churn/scan"),
+        // Listening: capacity ahead of campaigns and surges (E7, F5).
+        ("POST", "/api/v1/campaigns/capacity"),
     ];
     let expected: Vec<(String, String)> = expected
         .iter()

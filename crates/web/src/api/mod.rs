@@ -27,6 +27,7 @@ pub mod templates;
 pub mod users;
 // Reports (H1–H6).
 // Listening: rules, silences, disruption messaging (E4, F2–F6).
+pub mod campaigns;
 pub mod churn;
 pub mod disruptions;
 pub mod silences;
@@ -196,4 +197,5 @@ pub fn routes() -> Router<AppState> {
         .route("/silences/{id}", delete(silences::end))
         .route("/churn", get(churn::list))
         .route("/churn/scan", post(churn::scan))
+        .route("/campaigns/capacity", post(campaigns::capacity))
 }

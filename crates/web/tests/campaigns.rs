@@ -1,0 +1,139 @@
+//! Capacity ahead of time (E7, F5): every Monday at 10:00 about 100 customers write in. Next
+//! Monday a product launch is expected to double that from 10:00 to 11:00. With 14 agents
+//! rostered (enough for 100 contacts of six minutes at 80/20), the plan warns of the launch
+//! hour before it happens and names the campaign; a roster below the usual need is a surge
+//! warning whatever the campaigns.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{App, KEY, issue_key, spawn_app};
+use reqwest::StatusCode;
+use sb_domain::Timestamp;
+use serde_json::{Value, json};
+
+const ANALYST: &str = "sb_test_analyst_al";
+const AGENT: &str = "sb_test_agent_ana";
+const HOUR: i64 = 3_600_000;
+const WEEK: i64 = 7 * 24 * HOUR;
+
+async fn plan(app: &App, key: &str, body: Value) -> (StatusCode, Value) {
+    let r = app
+        .http
+        .post(format!("{}/api/v1/campaigns/capacity", app.url))
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_launch_that_doubles_contacts_warns_ahead_of_the_hour_and_a_thin_roster_is_a_surge() {
+    let app = spawn_app().await;
+    issue_key(&app.store, ANALYST, "analyst", None).await;
+    issue_key(&app.store, AGENT, "agent", None).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    // A coming hour (the plan's first), a week ahead.
+    let next = now - now.rem_euclid(HOUR) + WEEK;
+    // Each of the last two weeks, 100 messages in that hour of the week.
+    let mut last = String::new();
+    for w in 1..=2 {
+        for i in 0..100 {
+            let (s, _, v) = app
+                .post(json!({"source": "x", "external_id": format!("w{w}-{i}"), "author": format!("@c{i}"),
+                             "text": "Where is my order?", "created_at": Timestamp(next - w * WEEK + i * 1_000).to_rfc3339()}))
+                .await;
+            assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+            last = v["id"].as_str().unwrap().to_owned();
+        }
+    }
+    app.processed(&last).await;
+    let body = json!({
+        "from": Timestamp(next).to_rfc3339(), "hours": 2, "weeks": 2,
+        "campaigns": [{"name": "X300 launch", "starts_at": Timestamp(next + HOUR).to_rfc3339(),
+                       "ends_at": Timestamp(next + 2 * HOUR).to_rfc3339(), "expected_lift": 1.0}],
+        "roster": [14],
+        "handle_time_s": 360, "target_s": 20, "service_level": 0.8,
+    });
+    let (s, p) = plan(&app, ANALYST, body.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    let h = p["hours"].as_array().unwrap();
+    // The hour after the usual one has no history: only the usual hour carries contacts.
+    assert_eq!(
+        (h[0]["baseline"].as_f64(), h[0]["needed"].as_u64()),
+        (Some(100.0), Some(14)),
+        "{p}"
+    );
+    assert!(h[0]["warning"].is_null(), "{p}");
+    assert_eq!(h[1]["campaigns"], json!(["X300 launch"]));
+    assert_eq!(h[1]["baseline"], 0.0, "{p}");
+    assert_eq!(
+        (
+            p["campaign_warnings"].as_u64(),
+            p["surge_warnings"].as_u64()
+        ),
+        (Some(0), Some(0))
+    );
+
+    // The launch in the busy hour: short because of the campaign.
+    let mut launch = body.clone();
+    launch["campaigns"][0]["starts_at"] = json!(Timestamp(next).to_rfc3339());
+    let (_, p) = plan(&app, ANALYST, launch).await;
+    let h0 = &p["hours"][0];
+    assert_eq!(
+        (h0["forecast"].as_f64(), h0["warning"].as_str()),
+        (Some(200.0), Some("campaign")),
+        "{p}"
+    );
+    assert!(h0["needed"].as_u64().unwrap() > 14);
+    assert_eq!(p["campaign_warnings"], 1);
+
+    // Ten heads cannot take even the usual Monday: a surge warning.
+    let mut thin = body.clone();
+    thin["roster"] = json!([10]);
+    let (_, p) = plan(&app, ANALYST, thin).await;
+    assert_eq!(p["hours"][0]["warning"], "surge", "{p}");
+    assert_eq!(p["surge_warnings"], 1);
+
+    // Agents do not plan staffing; bad plans are refused with a reason.
+    assert_eq!(
+        plan(&app, AGENT, body.clone()).await.0,
+        StatusCode::FORBIDDEN
+    );
+    for (field, value, code) in [
+        ("hours", json!(0), "invalid_field"),
+        ("roster", json!([]), "invalid_field"),
+        ("from", json!("monday"), "invalid_field"),
+        ("weeks", json!(13), "invalid_field"),
+        ("service_level", json!(1.5), "staffing_invalid_input"),
+        ("handle_time_s", json!(-1), "staffing_invalid_input"),
+    ] {
+        let mut bad = body.clone();
+        bad[field] = value;
+        let (s, p) = plan(&app, ANALYST, bad).await;
+        assert_eq!(
+            (s, p["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(code)),
+            "{field}: {p}"
+        );
+    }
+    let mut bad = body.clone();
+    bad["campaigns"][0]["expected_lift"] = json!(-1);
+    let (s, p) = plan(&app, ANALYST, bad).await;
+    assert_eq!(
+        (s, p["field"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("campaigns[0].expected_lift")
+        )
+    );
+    let mut bad = body;
+    bad["overtime"] = json!(true);
+    assert_eq!(plan(&app, KEY, bad).await.0, StatusCode::BAD_REQUEST);
+}
