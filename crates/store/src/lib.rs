@@ -9,6 +9,7 @@ mod feedback;
 mod governance;
 mod merges;
 pub mod postgres;
+pub mod reports;
 mod rows;
 mod shared;
 pub mod sqlite;
@@ -35,6 +36,7 @@ pub use merges::{
     MergeUndo, MovedRecords, NewSuggestion, OverriddenConsent, Returned,
 };
 pub use postgres::PgStore;
+pub use reports::ReportStore;
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -256,7 +258,7 @@ pub fn hash_api_key(key: &str) -> String {
 
 #[async_trait]
 pub trait Store:
-    GovernanceStore + TemplateStore + FeedbackStore + MergeStore + Send + Sync + 'static
+    GovernanceStore + TemplateStore + FeedbackStore + MergeStore + ReportStore + Send + Sync + 'static
 {
     /// Answers when the database does.
     async fn ping(&self) -> Result<()>;

@@ -43,6 +43,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         11,
         include_str!("../../migrations/postgres/0011_merges.sql"),
     ),
+    (
+        13,
+        include_str!("../../migrations/postgres/0013_analytics.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming the migration lock.

@@ -994,3 +994,4 @@ crate::governance::governance_store_impl!(PgStore, pool, pool, " FOR UPDATE", sq
 crate::templates::template_store_impl!(PgStore, pool, pool);
 crate::feedback::feedback_store_impl!(PgStore, pool, pool);
 crate::merges::merge_store_impl!(PgStore, pool, pool, " FOR UPDATE", sqlx::Postgres);
+crate::reports::report_store_impl!(PgStore, pool, pool, true);

@@ -37,6 +37,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0010_feedback.sql"),
     ),
     (11, include_str!("../../migrations/sqlite/0011_merges.sql")),
+    (
+        13,
+        include_str!("../../migrations/sqlite/0013_analytics.sql"),
+    ),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<()> {

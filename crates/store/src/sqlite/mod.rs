@@ -854,3 +854,4 @@ mod tests {
         }
     }
 }
+crate::reports::report_store_impl!(SqliteStore, writer, reader, false);
