@@ -102,6 +102,15 @@ pub async fn casework(
 /// clocks fire within a second of their due time.
 pub const CASEWORK_PERIOD: Duration = Duration::from_millis(500);
 
+/// How often the rollup stage folds new facts into the report rollups.
+pub const ROLLUP_PERIOD: Duration = Duration::from_secs(1);
+
+/// The rollup stage (reports, H1–H6), folding in the background.
+pub fn spawn_rollups(store: Arc<dyn Store>, flow: &CaseWorkflow) {
+    let rollups = sb_pipeline::Rollups::new(store, Arc::new(SystemClock), flow.workflow());
+    tokio::spawn(rollups.run(ROLLUP_PERIOD));
+}
+
 /// The outbox dispatcher for the configured targets; a target whose settings are wrong stops
 /// start-up with one line saying which.
 pub fn dispatcher(
@@ -147,6 +156,7 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
     // The pipeline subscribes before ingest can announce anything.
     if cfg.pipeline.in_serve {
         tokio::spawn(flow.clone().run(CASEWORK_PERIOD));
+        spawn_rollups(store.clone(), &flow);
         let pipe = pipeline(cfg, store.clone(), events.clone())?.with_casework(flow.clone());
         let pipe_bus = bus.clone();
         tokio::spawn(async move {
@@ -248,6 +258,7 @@ pub async fn worker(cfg: Config) -> anyhow::Result<()> {
     tokio::spawn(dispatch.run());
     let flow = casework(&cfg, store.clone(), events.clone()).await?;
     tokio::spawn(flow.clone().run(CASEWORK_PERIOD));
+    spawn_rollups(store.clone(), &flow);
     let pipe = pipeline(&cfg, store, events)?.with_casework(flow);
     println!("Switchboard worker running (bus {})", cfg.bus_url);
     tokio::select! {

@@ -91,6 +91,23 @@ impl Rollups {
         }
     }
 
+    /// Folds until no stored fact is left past the watermarks, waiting `pause` between
+    /// rounds while some cannot be folded yet (on PostgreSQL, facts written by transactions
+    /// that were still running). For tests and benchmarks; gives up after `rounds` rounds.
+    pub async fn settle(&self, rounds: u32, pause: Duration) -> Result<Folded, StoreError> {
+        let mut total = Folded::default();
+        for _ in 0..rounds.max(1) {
+            let f = self.catch_up().await?;
+            total.case_events += f.case_events;
+            total.messages += f.messages;
+            if self.store.rollup_lag(1).await? == (0, 0) {
+                break;
+            }
+            tokio::time::sleep(pause).await;
+        }
+        Ok(total)
+    }
+
     /// Runs for ever: catches up, then waits `period`.
     pub async fn run(self, period: Duration) {
         loop {

@@ -280,8 +280,10 @@ pub type MessageFold<'a> = &'a (dyn Fn(Vec<FoldMessage>) -> Vec<MessageDelta> + 
 /// trait to use these methods.
 #[async_trait]
 pub trait ReportStore: Send + Sync {
-    /// Folds up to `limit` case events past the `kpi` watermark with `fold`, writing its
-    /// output and the new watermark in one transaction. Answers how many events it folded.
+    /// Folds up to `limit` case openings past the `cases` watermark (as `case.opened`
+    /// events, first) and up to `limit` case events past the `kpi` watermark with `fold`,
+    /// writing its output and the new watermarks in one transaction. Answers how many facts
+    /// it folded.
     async fn fold_kpis(&self, limit: u32, now: Timestamp, fold: KpiFold<'_>) -> Result<usize>;
     /// Folds up to `limit` processed messages past the `messages` watermark, stopping before
     /// the first message the pipeline has not finished.
@@ -292,7 +294,8 @@ pub trait ReportStore: Send + Sync {
         fold: MessageFold<'_>,
     ) -> Result<usize>;
     async fn rollup_marks(&self) -> Result<Vec<RollupMark>>;
-    /// Facts stored past each watermark (case events, messages), counted up to `cap`.
+    /// Facts stored past the watermarks — case openings and events together, and messages —
+    /// each counted up to `cap`.
     async fn rollup_lag(&self, cap: i64) -> Result<(i64, i64)>;
     /// KPI counters summed per period and value of one dimension.
     async fn kpi_sums(&self, q: &KpiQuery) -> Result<Vec<KpiSums>>;
@@ -443,13 +446,40 @@ macro_rules! report_store_impl {
             ) -> crate::Result<usize> {
                 use crate::reports::{EventRow, FoldCase, FoldEvent, KpiFoldInput};
                 let mut tx = self.$w.begin().await?;
-                // Taking the watermark row first makes a second folder wait here.
-                let (txid, seq): (i64, i64) = sqlx::query_as(
-                    "UPDATE rollup_marks SET updated_at = $1 WHERE name = 'kpi' RETURNING txid, seq",
+                // Taking the watermark rows first makes a second folder wait here.
+                let marks: Vec<(String, i64, i64)> = sqlx::query_as(
+                    "UPDATE rollup_marks SET updated_at = $1 WHERE name IN ('cases', 'kpi') \
+                     RETURNING name, txid, seq",
                 )
                 .bind(now.millis())
-                .fetch_one(&mut *tx)
+                .fetch_all(&mut *tx)
                 .await?;
+                let mark = |name: &str| {
+                    marks
+                        .iter()
+                        .find(|m| m.0 == name)
+                        .map_or((0, 0), |m| (m.1, m.2))
+                };
+                // Case openings first: a case is opened by its row, not by an event.
+                let (ctxid, cseq) = mark("cases");
+                let opened_sql = if $pg {
+                    "SELECT txid, fold_seq AS seq, id AS case_id, 'case.opened' AS kind, \
+                     opened_at AS at, '{}' AS data FROM cases \
+                     WHERE (txid, fold_seq) > ($1, $2) \
+                     AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint \
+                     ORDER BY txid, fold_seq LIMIT $3"
+                } else {
+                    "SELECT CAST($1 AS INTEGER) AS txid, rowid AS seq, id AS case_id, \
+                     'case.opened' AS kind, opened_at AS at, '{}' AS data FROM cases \
+                     WHERE rowid > $2 ORDER BY rowid LIMIT $3"
+                };
+                let opened: Vec<EventRow> = sqlx::query_as(opened_sql)
+                    .bind(ctxid)
+                    .bind(cseq)
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let (txid, seq) = mark("kpi");
                 let sql = if $pg {
                     "SELECT txid, seq, case_id, kind, at, data FROM case_events \
                      WHERE (txid, seq) > ($1, $2) \
@@ -466,12 +496,25 @@ macro_rules! report_store_impl {
                     .bind(i64::from(limit))
                     .fetch_all(&mut *tx)
                     .await?;
-                let Some(last) = rows.last() else {
+                if let Some(last) = opened.last() {
+                    sqlx::query(
+                        "UPDATE rollup_marks SET txid = $1, seq = $2, folded = folded + $3 \
+                         WHERE name = 'cases'",
+                    )
+                    .bind(last.txid)
+                    .bind(last.seq)
+                    .bind(opened.len() as i64)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                let n_opened = opened.len();
+                let (last_txid, last_seq) = rows.last().map_or((txid, seq), |l| (l.txid, l.seq));
+                let n = rows.len();
+                if n + n_opened == 0 {
                     tx.commit().await?;
                     return Ok(0);
-                };
-                let (last_txid, last_seq) = (last.txid, last.seq);
-                let n = rows.len();
+                }
+                let rows: Vec<EventRow> = opened.into_iter().chain(rows).collect();
                 let mut ids: Vec<String> = rows.iter().map(|r| r.case_id.clone()).collect();
                 ids.sort();
                 ids.dedup();
@@ -558,7 +601,7 @@ macro_rules! report_store_impl {
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
-                Ok(n)
+                Ok(n + n_opened)
             }
 
             async fn fold_messages(
@@ -690,16 +733,27 @@ macro_rules! report_store_impl {
             }
 
             async fn rollup_lag(&self, cap: i64) -> crate::Result<(i64, i64)> {
-                let (events, messages): (i64, i64) = sqlx::query_as(
+                let sql = if $pg {
+                    "SELECT \
+                     (SELECT COUNT(*) FROM (SELECT 1 FROM case_events e, rollup_marks k \
+                      WHERE k.name = 'kpi' AND (e.txid, e.seq) > (k.txid, k.seq) LIMIT $1) a) + \
+                     (SELECT COUNT(*) FROM (SELECT 1 FROM cases c, rollup_marks k \
+                      WHERE k.name = 'cases' AND (c.txid, c.fold_seq) > (k.txid, k.seq) LIMIT $1) b), \
+                     (SELECT COUNT(*) FROM (SELECT 1 FROM messages m, rollup_marks k \
+                      WHERE k.name = 'messages' AND (m.txid, m.seq) > (k.txid, k.seq) LIMIT $1) c)"
+                } else {
                     "SELECT \
                      (SELECT COUNT(*) FROM (SELECT 1 FROM case_events WHERE seq > \
-                      (SELECT seq FROM rollup_marks WHERE name = 'kpi') LIMIT $1) e), \
+                      (SELECT seq FROM rollup_marks WHERE name = 'kpi') LIMIT $1) a) + \
+                     (SELECT COUNT(*) FROM (SELECT 1 FROM cases WHERE rowid > \
+                      (SELECT seq FROM rollup_marks WHERE name = 'cases') LIMIT $1) b), \
                      (SELECT COUNT(*) FROM (SELECT 1 FROM messages WHERE seq > \
-                      (SELECT seq FROM rollup_marks WHERE name = 'messages') LIMIT $1) m)",
-                )
-                .bind(cap)
-                .fetch_one(&self.$r)
-                .await?;
+                      (SELECT seq FROM rollup_marks WHERE name = 'messages') LIMIT $1) c)"
+                };
+                let (events, messages): (i64, i64) = sqlx::query_as(sql)
+                    .bind(cap)
+                    .fetch_one(&self.$r)
+                    .await?;
                 Ok((events, messages))
             }
 

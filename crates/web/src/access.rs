@@ -287,6 +287,13 @@ pub static ROUTES: &[RouteAccess] = &[
     r(Method::GET, "/api/v1/session", Need::SignedIn, No),
     r(Method::DELETE, "/api/v1/session", Need::SignedIn, Yes),
     // Reports (H1–H6).
+    r(Method::GET, "/api/v1/reports/kpis", p(P::ReportsRead), No),
+    r(
+        Method::GET,
+        "/api/v1/reports/cases.csv",
+        p(P::ReportsRead),
+        Yes,
+    ),
     // Listening: rules, silences, disruption messaging (E4, F2–F6).
     // Replies after sending: edits and deletions (D12).
 ];

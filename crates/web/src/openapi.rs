@@ -47,6 +47,7 @@ use utoipa::{Modify, OpenApi};
         webhooks::linkedin_challenge, webhooks::linkedin_delivery, webhooks::tiktok_delivery,
         webhooks::generic_delivery, webhooks::email_delivery,
         // reports
+        crate::api::reports::kpis, crate::api::reports::cases_csv,
         // listening: rules, silences, disruption messaging
         // replies after sending
     ),
@@ -64,6 +65,7 @@ use utoipa::{Modify, OpenApi};
         (name = "access", description = "API keys, users and sign-in sessions"),
         (name = "audit", description = "The tamper-evident audit trail"),
         (name = "privacy", description = "Erasure, export and legal holds"),
+        (name = "reports", description = "Service KPIs from the rollups, and row-level exports"),
     )
 )]
 struct ApiDoc;

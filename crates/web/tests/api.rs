@@ -265,6 +265,8 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
         ("POST", "/api/v1/qa/reviews/{id}"),
         ("GET", "/survey/{token}"),
         ("POST", "/survey/{token}"),
+        ("GET", "/api/v1/reports/kpis"),
+        ("GET", "/api/v1/reports/cases.csv"),
     ];
     let expected: Vec<(String, String)> = expected
         .iter()

@@ -12,7 +12,9 @@ CREATE TABLE rollup_marks (
     folded INTEGER NOT NULL DEFAULT 0,
     updated_at INTEGER NOT NULL DEFAULT 0
 );
-INSERT INTO rollup_marks (name) VALUES ('kpi'), ('messages');
+-- `cases` folds case openings (a case is opened by a row, not an event), `kpi` case events,
+-- `messages` processed messages.
+INSERT INTO rollup_marks (name) VALUES ('cases'), ('kpi'), ('messages');
 
 -- Service KPIs (H1): one row per UTC day and value of one dimension (`all`, `platform`,
 -- `queue`, `team`, `agent`, `intent`, `region`, `tier`), with counters and, per

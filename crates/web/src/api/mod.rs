@@ -25,6 +25,7 @@ pub mod suggestions;
 pub mod templates;
 pub mod users;
 // Reports (H1–H6).
+pub mod reports;
 // Listening: rules, silences, disruption messaging (E4, F2–F6).
 
 use crate::AppState;
@@ -169,7 +170,9 @@ pub fn routes() -> Router<AppState> {
             "/incidents/{id}/debrief",
             get(incidents::debrief).put(incidents::write_debrief),
         )
-    // Reports (H1–H6).
+        // Reports (H1–H6).
+        .route("/reports/kpis", get(reports::kpis))
+        .route("/reports/cases.csv", get(reports::cases_csv))
     // Listening: rules, silences, disruption messaging (E4, F2–F6).
     // Replies after sending: edits and deletions (D12).
 }
