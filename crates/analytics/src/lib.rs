@@ -4,5 +4,8 @@
 //! Nothing here does IO or reads a clock.
 
 pub mod csv;
+pub mod experiments;
+pub mod forecast;
 pub mod kpi;
 pub mod messages;
+pub mod weekly;

@@ -105,9 +105,13 @@ pub const CASEWORK_PERIOD: Duration = Duration::from_millis(500);
 /// How often the rollup stage folds new facts into the report rollups.
 pub const ROLLUP_PERIOD: Duration = Duration::from_secs(1);
 
-/// The rollup stage (reports, H1–H6), folding in the background.
-pub fn spawn_rollups(store: Arc<dyn Store>, flow: &CaseWorkflow) {
-    let rollups = sb_pipeline::Rollups::new(store, Arc::new(SystemClock), flow.workflow());
+/// The rollup stage (reports, H1–H6), folding in the background and writing the weekly
+/// report files when `[reports] weekly_dir` is set.
+pub fn spawn_rollups(cfg: &Config, store: Arc<dyn Store>, flow: &CaseWorkflow) {
+    let mut rollups = sb_pipeline::Rollups::new(store, Arc::new(SystemClock), flow.workflow());
+    if let Some(dir) = &cfg.reports.weekly_dir {
+        rollups = rollups.with_weekly_reports(dir.clone());
+    }
     tokio::spawn(rollups.run(ROLLUP_PERIOD));
 }
 
@@ -156,7 +160,7 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
     // The pipeline subscribes before ingest can announce anything.
     if cfg.pipeline.in_serve {
         tokio::spawn(flow.clone().run(CASEWORK_PERIOD));
-        spawn_rollups(store.clone(), &flow);
+        spawn_rollups(cfg, store.clone(), &flow);
         let pipe = pipeline(cfg, store.clone(), events.clone())?.with_casework(flow.clone());
         let pipe_bus = bus.clone();
         tokio::spawn(async move {
@@ -258,7 +262,7 @@ pub async fn worker(cfg: Config) -> anyhow::Result<()> {
     tokio::spawn(dispatch.run());
     let flow = casework(&cfg, store.clone(), events.clone()).await?;
     tokio::spawn(flow.clone().run(CASEWORK_PERIOD));
-    spawn_rollups(store.clone(), &flow);
+    spawn_rollups(&cfg, store.clone(), &flow);
     let pipe = pipeline(&cfg, store, events)?.with_casework(flow);
     println!("Switchboard worker running (bus {})", cfg.bus_url);
     tokio::select! {

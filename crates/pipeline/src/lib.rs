@@ -12,6 +12,7 @@ pub mod listening;
 pub mod notify;
 pub mod rollup;
 pub mod stages;
+pub mod weekly;
 pub mod worker;
 
 pub use casework::{CaseWorkflow, CaseworkError};

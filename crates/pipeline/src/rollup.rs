@@ -26,6 +26,7 @@ pub struct Rollups {
     clock: Arc<dyn Clock>,
     kpi: Arc<KpiFolder>,
     batch: u32,
+    weekly: Option<crate::weekly::WeeklyReports>,
 }
 
 /// What one round folded.
@@ -48,7 +49,18 @@ impl Rollups {
             clock,
             kpi: Arc::new(KpiFolder::new(teams)),
             batch: DEFAULT_BATCH,
+            weekly: None,
         }
+    }
+
+    /// Also writes each finished week's report into `dir` (see `crate::weekly`).
+    pub fn with_weekly_reports(mut self, dir: std::path::PathBuf) -> Self {
+        self.weekly = Some(crate::weekly::WeeklyReports::new(
+            self.store.clone(),
+            self.clock.clone(),
+            dir,
+        ));
+        self
     }
 
     pub fn with_batch(mut self, batch: u32) -> Self {
@@ -121,6 +133,17 @@ impl Rollups {
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "folding the rollups failed; will retry"),
+            }
+            if let Some(weekly) = &self.weekly {
+                match weekly.write_due().await {
+                    Ok(Some(path)) => {
+                        tracing::info!(path = %path.display(), "weekly report written")
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "writing the weekly report failed; will retry")
+                    }
+                }
             }
             if let Ok((events, messages)) = self.store.rollup_lag(1_000_000).await {
                 metrics::gauge!("switchboard_rollup_lag_facts", "rollup" => "kpi")

@@ -577,3 +577,35 @@ async fn two_workers_folding_at_once_fold_each_fact_once() {
         assert_eq!(row.figures.backlog, 0);
     }
 }
+
+#[tokio::test]
+async fn a_finished_week_is_written_once_as_csv_and_html() {
+    for r in rigs().await {
+        let a = r.writes("@anna", 0, "Late parcel").await;
+        r.reply(&a, "lena", 30, true).await;
+        r.fold().await;
+        let out = tempfile::tempdir().unwrap();
+        let weekly = switchboard_pipeline::weekly::WeeklyReports::new(
+            r.store.clone(),
+            r.clock.clone(),
+            out.path().join("weekly"),
+        );
+        // Tuesday of the next week: the week of 23 November is over and gets its report.
+        r.clock.set(at(8 * 24 * 60));
+        let path = weekly.write_due().await.unwrap().unwrap();
+        assert!(path.ends_with("kpi-week-2026-11-23.csv"), "{path:?}");
+        let csv = std::fs::read_to_string(&path).unwrap();
+        assert!(csv.starts_with("section,period_start,group,cases_opened"));
+        assert!(
+            csv.contains("day,2026-11-23,all,1,0,0,1,1,1,"),
+            "opened 1, backlog 1, one reply, one first response: {csv}"
+        );
+        let html = std::fs::read_to_string(path.with_extension("html")).unwrap();
+        assert!(html.contains("Weekly report, week of 2026-11-23"));
+        assert!(
+            html.contains("<td>30.0</td>"),
+            "first response mean, minutes: {html}"
+        );
+        assert!(weekly.write_due().await.unwrap().is_none(), "written once");
+    }
+}

@@ -48,6 +48,7 @@ use utoipa::{Modify, OpenApi};
         webhooks::generic_delivery, webhooks::email_delivery,
         // reports
         crate::api::reports::kpis, crate::api::reports::cases_csv,
+        crate::api::reports::voice::voice, crate::api::reports::voice::staffing,
         // listening: rules, silences, disruption messaging
         // replies after sending
     ),

@@ -267,6 +267,8 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
         ("POST", "/survey/{token}"),
         ("GET", "/api/v1/reports/kpis"),
         ("GET", "/api/v1/reports/cases.csv"),
+        ("GET", "/api/v1/reports/voice"),
+        ("GET", "/api/v1/reports/staffing"),
     ];
     let expected: Vec<(String, String)> = expected
         .iter()

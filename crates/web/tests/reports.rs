@@ -269,3 +269,93 @@ async fn the_rollup_counters_are_on_metrics() {
     );
     assert!(body.contains("switchboard_rollup_folded_facts{rollup=\"messages\"} 2"));
 }
+
+#[tokio::test]
+async fn sentiment_trends_come_from_the_message_rollup() {
+    let app = app_with_cases(3).await;
+    let r = get(
+        &app,
+        "/api/v1/reports/voice?period=day&group_by=platform",
+        "sb_analyst",
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    let trend = v["trend"].as_array().unwrap();
+    assert_eq!(trend.len(), 1, "{v}");
+    assert_eq!(trend[0]["group"], "x");
+    assert_eq!(trend[0]["messages"], 3);
+    let labelled = trend[0]["positive"].as_i64().unwrap()
+        + trend[0]["neutral"].as_i64().unwrap()
+        + trend[0]["negative"].as_i64().unwrap();
+    assert_eq!(labelled, 3, "every message has one label");
+    assert!(
+        trend[0]["mean_sentiment"].as_f64().unwrap() < 0.0,
+        "complaints: {v}"
+    );
+    assert_eq!(v["share_of_voice"], json!([]), "no watchlist configured");
+
+    let r = get(
+        &app,
+        "/api/v1/reports/voice?period=hour",
+        "sb_analyst",
+        Some("text/csv"),
+    )
+    .await;
+    let body = r.text().await.unwrap();
+    assert!(body.starts_with("period_start,group,messages,"));
+    assert_eq!(body.lines().count(), 2, "{body}");
+    for (query, field) in [("period=minute", "period"), ("group_by=queue", "group_by")] {
+        let r = get(&app, &format!("/api/v1/reports/voice?{query}"), KEY, None).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        let p: Value = r.json().await.unwrap();
+        assert_eq!(p["field"], field);
+    }
+}
+
+#[tokio::test]
+async fn the_staffing_forecast_covers_the_next_week_and_reports_its_held_out_error() {
+    let app = app_with_cases(2).await;
+    let r = get(
+        &app,
+        "/api/v1/reports/staffing?weeks=2&handle_time_secs=240&concurrency=2&shrinkage=0.25",
+        "sb_analyst",
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["weeks"], 2);
+    assert_eq!(v["intervals"].as_array().unwrap().len(), 168);
+    // This week's messages are not history yet: the forecast and the held-out week are empty.
+    assert_eq!(v["holdout"]["actual"], 0);
+    assert!(v["holdout"]["wape_pct"].is_null());
+    assert_eq!(v["intervals"][0]["agents"], 0);
+    for (query, field) in [
+        ("weeks=0", "weeks"),
+        ("weeks=53", "weeks"),
+        ("concurrency=0", "concurrency"),
+    ] {
+        let r = get(
+            &app,
+            &format!("/api/v1/reports/staffing?{query}"),
+            KEY,
+            None,
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{query}");
+        let p: Value = r.json().await.unwrap();
+        assert_eq!(p["field"], field, "{query}");
+    }
+    let r = get(
+        &app,
+        "/api/v1/reports/staffing?service_level=1.5",
+        KEY,
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["code"], "invalid_query");
+}

@@ -173,6 +173,8 @@ pub fn routes() -> Router<AppState> {
         // Reports (H1–H6).
         .route("/reports/kpis", get(reports::kpis))
         .route("/reports/cases.csv", get(reports::cases_csv))
+        .route("/reports/voice", get(reports::voice::voice))
+        .route("/reports/staffing", get(reports::voice::staffing))
     // Listening: rules, silences, disruption messaging (E4, F2–F6).
     // Replies after sending: edits and deletions (D12).
 }

@@ -3,6 +3,8 @@
 //! size; and the row-level case export, read from the cases themselves a page at a time.
 //! Each is JSON or CSV (`Accept: text/csv` or `format=csv`). Definitions: docs/METRICS.md.
 
+pub mod voice;
+
 use crate::AppState;
 use crate::audit::AuditNote;
 use crate::auth::Principal;
