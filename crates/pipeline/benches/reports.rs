@@ -297,7 +297,7 @@ async fn main() {
         .await
         .unwrap();
         from = to;
-        if (from / per_chunk) % 10 == 0 || from == total {
+        if (from / per_chunk).is_multiple_of(10) || from == total {
             println!(
                 "  {from} cases, {facts} facts, fold {:.1} s ({:.0} facts/s), wall {:.0} s",
                 fold_time.as_secs_f64(),

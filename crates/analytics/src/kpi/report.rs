@@ -327,11 +327,11 @@ mod tests {
 
     #[test]
     fn the_median_of_one_bucket_lies_inside_it() {
-        let mut b = vec![0; BUCKETS];
+        let mut b = [0; BUCKETS];
         b[1] = 4; // 1–5 minutes
         let m = quantile(&b, 0.5).unwrap_or_default();
         assert!((m - 180_000.0).abs() < 1.0, "{m}");
-        assert_eq!(quantile(&vec![0; BUCKETS], 0.5), None);
+        assert_eq!(quantile(&[0; BUCKETS], 0.5), None);
     }
 
     #[test]
