@@ -79,7 +79,7 @@ pub const DURATION_WIDTH: usize = 2 + BUCKETS;
 /// Counters per KPI row.
 pub const KPI_WIDTH: usize = KPI_COUNTS.len() + KPI_DURATIONS.len() * DURATION_WIDTH;
 
-/// The counter columns of `kpi_rollup`, in the order of [`KpiDelta::counters`].
+/// The names of the counters of a `kpi_rollup` row, in the order of [`KpiDelta::counters`].
 pub fn kpi_columns() -> Vec<String> {
     let mut cols: Vec<String> = KPI_COUNTS.iter().map(|c| (*c).to_owned()).collect();
     for d in KPI_DURATIONS {
@@ -199,24 +199,13 @@ pub struct RollupMark {
     pub updated_at: Timestamp,
 }
 
-/// Reporting periods: rows are summed per period in SQL.
+/// Reporting periods: day rows are summed per period.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PeriodUnit {
     Day,
     /// ISO weeks, Monday to Sunday.
     Week,
     Month,
-}
-
-impl PeriodUnit {
-    fn bucket_sql(self) -> &'static str {
-        match self {
-            Self::Day => "day",
-            // 1970-01-01 was a Thursday: day + 3 puts every Monday on a multiple of 7.
-            Self::Week => "(day + 3) / 7",
-            Self::Month => "month",
-        }
-    }
 }
 
 /// A KPI report's rows: one dimension, days `[from_day, to_day)`.
@@ -229,7 +218,8 @@ pub struct KpiQuery {
 }
 
 /// The sums of one period and dimension value: `bucket` is the day number, the week number
-/// (`(day + 3) / 7`) or the month number, per [`PeriodUnit`].
+/// (`(day + 3) / 7`: 1970-01-01 was a Thursday, so weeks start on Mondays) or the month
+/// number, per [`PeriodUnit`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct KpiSums {
     pub bucket: i64,
@@ -371,54 +361,59 @@ pub(crate) const EXPORT_SQL: &str = "SELECT c.id, c.customer_id, c.source, c.cha
     WHERE c.opened_at >= $1 AND c.opened_at < $2 AND c.id > $3 AND c.merged_into IS NULL \
     ORDER BY c.id LIMIT $4";
 
-/// `INSERT … ON CONFLICT DO UPDATE` adding one delta to its row.
-pub(crate) fn kpi_upsert_sql() -> String {
-    let cols = kpi_columns();
-    let names = cols.join(", ");
-    let params = (0..cols.len())
-        .map(|i| format!("${}", i + 5))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let adds = cols
-        .iter()
-        .map(|c| format!("{c} = kpi_rollup.{c} + excluded.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!(
-        "INSERT INTO kpi_rollup (dim, day, value, month, {names}) VALUES ($1, $2, $3, $4, {params}) \
-         ON CONFLICT (dim, day, value) DO UPDATE SET {adds}"
-    )
+/// A row's counters as stored: little-endian 64-bit integers, [`KPI_WIDTH`] of them.
+pub fn encode_counters(counters: &[i64]) -> Vec<u8> {
+    counters.iter().flat_map(|c| c.to_le_bytes()).collect()
 }
 
-/// The sums of a period come back as one text of comma-separated integers: decoding one
-/// value per row instead of one per counter is what keeps a year of days per agent fast.
-pub(crate) fn kpi_sums_sql(unit: PeriodUnit) -> String {
-    let sums = kpi_columns()
-        .iter()
-        .map(|c| format!("CAST(SUM({c}) AS TEXT)"))
-        .collect::<Vec<_>>()
-        .join(" || ',' || ");
-    let bucket = unit.bucket_sql();
-    format!(
-        "SELECT CAST({bucket} AS BIGINT), value, {sums} FROM kpi_rollup \
-         WHERE dim = $1 AND day >= $2 AND day < $3 GROUP BY 1, 2 ORDER BY 1, 2"
-    )
-}
-
-/// The counters of a text `kpi_sums_sql` answered.
-pub(crate) fn parse_sums(text: &str) -> crate::Result<Vec<i64>> {
-    let counters: Vec<i64> = text
-        .split(',')
-        .map(|v| v.trim().parse::<i64>())
-        .collect::<Result<_, _>>()
-        .map_err(|e| crate::StoreError::Corrupt(format!("KPI sums `{text}`: {e}")))?;
-    if counters.len() != KPI_WIDTH {
+/// The counters of a stored row.
+pub fn decode_counters(bytes: &[u8]) -> crate::Result<Vec<i64>> {
+    if bytes.len() != KPI_WIDTH * 8 {
         return Err(crate::StoreError::Corrupt(format!(
-            "KPI sums have {} counters, not {KPI_WIDTH}",
-            counters.len()
+            "a KPI rollup row holds {} bytes, not {}",
+            bytes.len(),
+            KPI_WIDTH * 8
         )));
     }
-    Ok(counters)
+    Ok(bytes
+        .chunks_exact(8)
+        .map(|b| {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(b);
+            i64::from_le_bytes(a)
+        })
+        .collect())
+}
+
+/// Adds the counters of stored rows `(day, month, value, counters)` per period and value.
+pub(crate) fn sum_rows(
+    unit: PeriodUnit,
+    rows: Vec<(i64, i64, String, Vec<u8>)>,
+) -> crate::Result<Vec<KpiSums>> {
+    let mut sums: std::collections::BTreeMap<(i64, String), Vec<i64>> =
+        std::collections::BTreeMap::new();
+    for (day, month, value, bytes) in rows {
+        let bucket = match unit {
+            PeriodUnit::Day => day,
+            PeriodUnit::Week => (day + 3).div_euclid(7),
+            PeriodUnit::Month => month,
+        };
+        let counters = decode_counters(&bytes)?;
+        match sums.get_mut(&(bucket, value.clone())) {
+            Some(total) => total.iter_mut().zip(&counters).for_each(|(t, c)| *t += c),
+            None => {
+                sums.insert((bucket, value), counters);
+            }
+        }
+    }
+    Ok(sums
+        .into_iter()
+        .map(|((bucket, value), counters)| KpiSums {
+            bucket,
+            value,
+            counters,
+        })
+        .collect())
 }
 
 /// Month number (months since January 1970) of a day number.
@@ -580,7 +575,7 @@ macro_rules! report_store_impl {
                     });
                 }
                 let out = fold(input);
-                let upsert = crate::reports::kpi_upsert_sql();
+                let backlog_at = crate::reports::count_index("backlog").unwrap_or(0);
                 for d in &out.deltas {
                     if d.counters.len() != crate::reports::KPI_WIDTH {
                         return Err(crate::StoreError::Corrupt(format!(
@@ -589,15 +584,34 @@ macro_rules! report_store_impl {
                             crate::reports::KPI_WIDTH
                         )));
                     }
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(upsert.as_str()))
-                        .bind(d.dim.as_str())
-                        .bind(d.day)
-                        .bind(d.value.as_str())
-                        .bind(crate::reports::month_of_day(d.day));
-                    for c in &d.counters {
-                        q = q.bind(*c);
-                    }
-                    q.execute(&mut *tx).await?;
+                    // Only folders write these rows, one at a time (the watermark rows above):
+                    // read, add, write back.
+                    let stored: Option<(Vec<u8>,)> = sqlx::query_as(
+                        "SELECT counters FROM kpi_rollup WHERE dim = $1 AND day = $2 AND value = $3",
+                    )
+                    .bind(d.dim.as_str())
+                    .bind(d.day)
+                    .bind(d.value.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let mut counters = match stored {
+                        Some((bytes,)) => crate::reports::decode_counters(&bytes)?,
+                        None => vec![0; crate::reports::KPI_WIDTH],
+                    };
+                    counters.iter_mut().zip(&d.counters).for_each(|(t, c)| *t += c);
+                    sqlx::query(
+                        "INSERT INTO kpi_rollup (dim, day, value, month, backlog, counters) \
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dim, day, value) \
+                         DO UPDATE SET backlog = excluded.backlog, counters = excluded.counters",
+                    )
+                    .bind(d.dim.as_str())
+                    .bind(d.day)
+                    .bind(d.value.as_str())
+                    .bind(crate::reports::month_of_day(d.day))
+                    .bind(counters[backlog_at])
+                    .bind(crate::reports::encode_counters(&counters))
+                    .execute(&mut *tx)
+                    .await?;
                 }
                 for (case, state) in &out.states {
                     sqlx::query(
@@ -779,22 +793,16 @@ macro_rules! report_store_impl {
                 &self,
                 q: &crate::reports::KpiQuery,
             ) -> crate::Result<Vec<crate::reports::KpiSums>> {
-                let sql = crate::reports::kpi_sums_sql(q.unit);
-                let rows: Vec<(i64, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                    .bind(q.dim.as_str())
-                    .bind(q.from_day)
-                    .bind(q.to_day)
-                    .fetch_all(&self.$r)
-                    .await?;
-                rows.into_iter()
-                    .map(|(bucket, value, text)| {
-                        Ok(crate::reports::KpiSums {
-                            bucket,
-                            value,
-                            counters: crate::reports::parse_sums(&text)?,
-                        })
-                    })
-                    .collect()
+                let rows: Vec<(i64, i64, String, Vec<u8>)> = sqlx::query_as(
+                    "SELECT day, month, value, counters FROM kpi_rollup \
+                     WHERE dim = $1 AND day >= $2 AND day < $3",
+                )
+                .bind(q.dim.as_str())
+                .bind(q.from_day)
+                .bind(q.to_day)
+                .fetch_all(&self.$r)
+                .await?;
+                crate::reports::sum_rows(q.unit, rows)
             }
 
             async fn kpi_backlog_changes(
@@ -884,6 +892,27 @@ mod tests {
             assert_eq!(days_from_civil(y, m, dd), d);
         }
         assert_eq!(month_of_day(days_from_civil(2026, 12, 31)), 56 * 12 + 11);
+    }
+
+    #[test]
+    fn stored_counters_round_trip_and_add_up_per_week() {
+        let mut c = vec![0; KPI_WIDTH];
+        c[0] = 3;
+        c[KPI_WIDTH - 1] = -7;
+        let bytes = encode_counters(&c);
+        assert_eq!(decode_counters(&bytes).unwrap_or_default(), c);
+        assert!(decode_counters(&bytes[1..]).is_err());
+        // Monday 2026-11-23 and Sunday 2026-11-29 share a week; Monday 2026-11-30 does not.
+        let monday = days_from_civil(2026, 11, 23);
+        let rows = [monday, monday + 6, monday + 7]
+            .into_iter()
+            .map(|d| (d, month_of_day(d), "x".to_owned(), bytes.clone()))
+            .collect();
+        let sums = sum_rows(PeriodUnit::Week, rows).unwrap_or_default();
+        assert_eq!(sums.len(), 2);
+        assert_eq!(sums[0].counters[0], 6);
+        assert_eq!(sums[1].counters[0], 3);
+        assert_eq!(sums[0].bucket * 7 - 3, monday);
     }
 
     #[test]

@@ -295,7 +295,12 @@ pub static ROUTES: &[RouteAccess] = &[
         Yes,
     ),
     r(Method::GET, "/api/v1/reports/voice", p(P::ReportsRead), No),
-    r(Method::GET, "/api/v1/reports/staffing", p(P::ReportsRead), No),
+    r(
+        Method::GET,
+        "/api/v1/reports/staffing",
+        p(P::ReportsRead),
+        No,
+    ),
     // Listening: rules, silences, disruption messaging (E4, F2–F6).
     // Replies after sending: edits and deletions (D12).
 ];
