@@ -104,6 +104,18 @@ pub const CASEWORK_PERIOD: Duration = Duration::from_millis(500);
 
 /// How often `serve` looks for automatic replies that rules requested.
 pub const AUTO_REPLY_PERIOD: Duration = Duration::from_secs(1);
+/// How often the rollup stage folds new facts into the report rollups.
+pub const ROLLUP_PERIOD: Duration = Duration::from_secs(1);
+
+/// The rollup stage (reports, H1–H6), folding in the background and writing the weekly
+/// report files when `[reports] weekly_dir` is set.
+pub fn spawn_rollups(cfg: &Config, store: Arc<dyn Store>, flow: &CaseWorkflow) {
+    let mut rollups = sb_pipeline::Rollups::new(store, Arc::new(SystemClock), flow.workflow());
+    if let Some(dir) = &cfg.reports.weekly_dir {
+        rollups = rollups.with_weekly_reports(dir.clone());
+    }
+    tokio::spawn(rollups.run(ROLLUP_PERIOD));
+}
 
 /// The outbox dispatcher for the configured targets; a target whose settings are wrong stops
 /// start-up with one line saying which.
@@ -150,6 +162,7 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
     // The pipeline subscribes before ingest can announce anything.
     if cfg.pipeline.in_serve {
         tokio::spawn(flow.clone().run(CASEWORK_PERIOD));
+        spawn_rollups(cfg, store.clone(), &flow);
         let pipe = pipeline(cfg, store.clone(), events.clone())?.with_casework(flow.clone());
         let pipe_bus = bus.clone();
         tokio::spawn(async move {
@@ -253,6 +266,7 @@ pub async fn worker(cfg: Config) -> anyhow::Result<()> {
     tokio::spawn(dispatch.run());
     let flow = casework(&cfg, store.clone(), events.clone()).await?;
     tokio::spawn(flow.clone().run(CASEWORK_PERIOD));
+    spawn_rollups(&cfg, store.clone(), &flow);
     let pipe = pipeline(&cfg, store, events)?.with_casework(flow);
     println!("Switchboard worker running (bus {})", cfg.bus_url);
     tokio::select! {

@@ -54,6 +54,16 @@ pub struct Config {
     pub workflow: sb_workflow::WorkflowConfig,
     pub security: SecuritySection,
     pub privacy: PrivacySection,
+    pub reports: ReportsSection,
+}
+
+/// Reports (H1–H6).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportsSection {
+    /// Where each finished week's KPI report is written as CSV and HTML
+    /// (`SWITCHBOARD_REPORTS_WEEKLY_DIR`); none writes no files.
+    pub weekly_dir: Option<PathBuf>,
 }
 
 /// Sign-in sessions and rate limits (see docs/SECURITY.md).
@@ -208,6 +218,7 @@ impl Default for Config {
             status_stale_after_secs: 900,
             security: SecuritySection::default(),
             privacy: PrivacySection::default(),
+            reports: ReportsSection::default(),
         }
     }
 }
@@ -380,6 +391,9 @@ impl Config {
         }
         if let Some(v) = env("NLP_SENTIMENT_TERMS") {
             c.nlp.sentiment_terms = Some(v.into());
+        }
+        if let Some(v) = env("REPORTS_WEEKLY_DIR") {
+            c.reports.weekly_dir = Some(PathBuf::from(v));
         }
         if let Some(v) = env("NLP_WATCHLIST") {
             c.nlp.watchlist = Some(v.into());

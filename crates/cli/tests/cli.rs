@@ -555,6 +555,11 @@ async fn webhook_secrets_are_read_from_the_environment() {
     );
     let r = http
         .post(format!("{base}/webhooks/generic/chat"))
+        .header("x-switchboard-timestamp", "1700000000")
+        .header(
+            "x-switchboard-signature",
+            format!("sha256={}", "0".repeat(64)),
+        )
         .body("{}")
         .send()
         .await

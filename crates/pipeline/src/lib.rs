@@ -10,13 +10,16 @@ pub mod events;
 pub mod ingest;
 pub mod listening;
 pub mod notify;
+pub mod rollup;
 pub mod stages;
+pub mod weekly;
 pub mod worker;
 
 pub use casework::{CaseWorkflow, CaseworkError};
 pub use dispatch::{DispatchConfig, Dispatcher};
 pub use events::{PipelineEvent, PipelineEvents};
 pub use ingest::{IngestError, Ingestor, IngestorConfig};
+pub use rollup::Rollups;
 pub use worker::{Pipeline, PipelineConfig};
 
 /// The subject on which ingest announces each newly stored message.

@@ -11,6 +11,7 @@ mod feedback;
 mod governance;
 mod merges;
 pub mod postgres;
+pub mod reports;
 mod rows;
 mod shared;
 mod silences;
@@ -45,6 +46,7 @@ pub use merges::{
     MergeUndo, MovedRecords, NewSuggestion, OverriddenConsent, Returned,
 };
 pub use postgres::PgStore;
+pub use reports::ReportStore;
 pub use silences::{SilenceStore, StoredSilence};
 pub use sqlite::SqliteStore;
 
@@ -276,6 +278,7 @@ pub trait Store:
     + ListeningStore
     + SilenceStore
     + BoardStore
+    + ReportStore
     + Send
     + Sync
     + 'static

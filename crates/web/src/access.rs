@@ -287,6 +287,20 @@ pub static ROUTES: &[RouteAccess] = &[
     r(Method::GET, "/api/v1/session", Need::SignedIn, No),
     r(Method::DELETE, "/api/v1/session", Need::SignedIn, Yes),
     // Reports (H1–H6).
+    r(Method::GET, "/api/v1/reports/kpis", p(P::ReportsRead), No),
+    r(
+        Method::GET,
+        "/api/v1/reports/cases.csv",
+        p(P::ReportsRead),
+        Yes,
+    ),
+    r(Method::GET, "/api/v1/reports/voice", p(P::ReportsRead), No),
+    r(
+        Method::GET,
+        "/api/v1/reports/staffing",
+        p(P::ReportsRead),
+        No,
+    ),
     // Listening: rules, silences, disruption messaging (E4, F2–F6).
     r(
         Method::POST,

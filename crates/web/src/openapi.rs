@@ -47,6 +47,8 @@ use utoipa::{Modify, OpenApi};
         webhooks::linkedin_challenge, webhooks::linkedin_delivery, webhooks::tiktok_delivery,
         webhooks::generic_delivery, webhooks::email_delivery,
         // reports
+        crate::api::reports::kpis, crate::api::reports::cases_csv,
+        crate::api::reports::voice::voice, crate::api::reports::voice::staffing,
         // listening: rules, silences, disruption messaging
         crate::api::disruptions::draft::draft, crate::api::disruptions::get,
         crate::api::disruptions::decision,
@@ -69,6 +71,7 @@ use utoipa::{Modify, OpenApi};
         (name = "access", description = "API keys, users and sign-in sessions"),
         (name = "audit", description = "The tamper-evident audit trail"),
         (name = "privacy", description = "Erasure, export and legal holds"),
+        (name = "reports", description = "Service KPIs from the rollups, and row-level exports"),
     )
 )]
 struct ApiDoc;

@@ -60,5 +60,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             ));
         }
     }
+    // Reports (H6): every KPI counter of the rollups, and how far they have folded.
+    body.push_str(&crate::api::reports::prometheus(&state).await);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }

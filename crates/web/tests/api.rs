@@ -280,6 +280,10 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
         ("POST", "/api/v1/churn/scan"),
         // Listening: capacity ahead of campaigns and surges (E7, F5).
         ("POST", "/api/v1/campaigns/capacity"),
+        ("GET", "/api/v1/reports/kpis"),
+        ("GET", "/api/v1/reports/cases.csv"),
+        ("GET", "/api/v1/reports/voice"),
+        ("GET", "/api/v1/reports/staffing"),
     ];
     let expected: Vec<(String, String)> = expected
         .iter()

@@ -48,6 +48,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0012_reply_changes.sql"),
     ),
     (
+        13,
+        include_str!("../../migrations/postgres/0013_analytics.sql"),
+    ),
+    (
         14,
         include_str!("../../migrations/postgres/0014_listening.sql"),
     ),

@@ -42,6 +42,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0012_reply_changes.sql"),
     ),
     (
+        13,
+        include_str!("../../migrations/sqlite/0013_analytics.sql"),
+    ),
+    (
         14,
         include_str!("../../migrations/sqlite/0014_listening.sql"),
     ),

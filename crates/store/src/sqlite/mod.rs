@@ -871,3 +871,4 @@ mod tests {
         }
     }
 }
+crate::reports::report_store_impl!(SqliteStore, writer, reader, false);

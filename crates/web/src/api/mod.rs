@@ -26,6 +26,7 @@ pub mod suggestions;
 pub mod templates;
 pub mod users;
 // Reports (H1–H6).
+pub mod reports;
 // Listening: rules, silences, disruption messaging (E4, F2–F6).
 pub mod campaigns;
 pub mod churn;
@@ -198,4 +199,8 @@ pub fn routes() -> Router<AppState> {
         .route("/churn", get(churn::list))
         .route("/churn/scan", post(churn::scan))
         .route("/campaigns/capacity", post(campaigns::capacity))
+        .route("/reports/kpis", get(reports::kpis))
+        .route("/reports/cases.csv", get(reports::cases_csv))
+        .route("/reports/voice", get(reports::voice::voice))
+        .route("/reports/staffing", get(reports::voice::staffing))
 }
