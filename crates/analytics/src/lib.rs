@@ -8,4 +8,5 @@ pub mod experiments;
 pub mod forecast;
 pub mod kpi;
 pub mod messages;
+pub mod retention;
 pub mod weekly;

@@ -609,3 +609,26 @@ async fn a_finished_week_is_written_once_as_csv_and_html() {
         assert!(weekly.write_due().await.unwrap().is_none(), "written once");
     }
 }
+
+#[tokio::test]
+async fn cohorts_count_each_customer_once_per_month_however_the_messages_are_folded() {
+    // November 2026 and December 2026, as months since January 1970.
+    let (nov, dec) = (56 * 12 + 10, 56 * 12 + 11);
+    for r in rigs().await {
+        // Anna writes twice in November and once in December; Ben once in November.
+        r.writes("@anna", 0, "Late parcel").await;
+        r.writes("@anna", 60, "Any news?").await;
+        r.writes("@ben", 90, "Where is my order?").await;
+        r.writes("@anna", 10 * 24 * 60, "Thanks, it came").await;
+        r.rollups
+            .clone()
+            .with_batch(1)
+            .settle(500, std::time::Duration::from_millis(10))
+            .await
+            .unwrap();
+        assert_eq!(r.rollups.catch_up().await.unwrap().messages, 0);
+        let cells = r.store.cohort_cells(nov, dec).await.unwrap();
+        assert_eq!(cells, vec![(nov, nov, 2), (nov, dec, 1)]);
+        assert!(r.store.cohort_cells(dec, dec).await.unwrap().is_empty());
+    }
+}

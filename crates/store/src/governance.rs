@@ -597,6 +597,13 @@ macro_rules! governance_store_impl {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+            // Retention (H3): the months they wrote in go; the cohort counts stay.
+            for sql in [
+                "DELETE FROM customer_months WHERE customer_id = $1",
+                "DELETE FROM customer_cohorts WHERE customer_id = $1",
+            ] {
+                sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+            }
             sqlx::query("UPDATE customers SET display_name = NULL, erased_at = $1 WHERE id = $2")
                 .bind(now.millis())
                 .bind(id)

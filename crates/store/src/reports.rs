@@ -308,6 +308,43 @@ pub trait ReportStore: Send + Sync {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<CaseExportRow>>;
+    /// Cells `(cohort, month, customers)` of the cohort rollup for the cohorts `from..=to`
+    /// (months since January 1970).
+    async fn cohort_cells(&self, from: i64, to: i64) -> Result<Vec<(i64, i64, i64)>>;
+    /// Every customer (not erased) who wrote since `since` or has an open complaint case,
+    /// with those messages and the number of such cases: what churn-risk scores need.
+    async fn retention_histories(&self, since: Timestamp) -> Result<Vec<RetentionHistory>>;
+}
+
+/// One customer's recent history, for their churn-risk score (H3).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetentionHistory {
+    pub customer_id: String,
+    pub tier: String,
+    pub lifetime_value: f64,
+    pub region: Option<String>,
+    /// `(created_at, compound sentiment)`, oldest first.
+    pub messages: Vec<(i64, Option<f64>)>,
+    /// Open cases (not resolved or closed) whose first message is a complaint.
+    pub open_complaints: u32,
+}
+
+impl RetentionHistory {
+    pub fn new(
+        customer_id: String,
+        tier: String,
+        lifetime_value: f64,
+        region: Option<String>,
+    ) -> Self {
+        Self {
+            customer_id,
+            tier,
+            lifetime_value,
+            region,
+            messages: Vec::new(),
+            open_complaints: 0,
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -337,6 +374,7 @@ pub(crate) struct MessageFoldRow {
     pub txid: i64,
     pub seq: i64,
     pub created_at: i64,
+    pub customer_id: Option<String>,
     pub source: String,
     pub region: Option<String>,
     pub language: Option<String>,
@@ -662,8 +700,8 @@ macro_rules! report_store_impl {
                     .await?;
                     let (htx, hseq) = horizon.unwrap_or((i64::MAX, i64::MAX));
                     sqlx::query_as(
-                        "SELECT txid, seq, created_at, source, region, language, intent, \
-                         sentiment_label, sentiment_compound, watch FROM messages \
+                        "SELECT txid, seq, created_at, customer_id, source, region, language, \
+                         intent, sentiment_label, sentiment_compound, watch FROM messages \
                          WHERE (txid, seq) > ($1, $2) AND (txid, seq) < ($3, $4) \
                          AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint \
                          ORDER BY txid, seq LIMIT $5",
@@ -682,8 +720,8 @@ macro_rules! report_store_impl {
                     .fetch_one(&mut *tx)
                     .await?;
                     sqlx::query_as(
-                        "SELECT CAST($1 AS INTEGER) AS txid, seq, created_at, source, region, \
-                         language, intent, sentiment_label, sentiment_compound, watch \
+                        "SELECT CAST($1 AS INTEGER) AS txid, seq, created_at, customer_id, source, \
+                         region, language, intent, sentiment_label, sentiment_compound, watch \
                          FROM messages WHERE seq > $2 AND seq < $3 ORDER BY seq LIMIT $4",
                     )
                     .bind(txid)
@@ -699,6 +737,52 @@ macro_rules! report_store_impl {
                 };
                 let (last_txid, last_seq) = (last.txid, last.seq);
                 let n = rows.len();
+                // Retention (H3): the months each customer wrote in, earliest first so a new
+                // customer's cohort is the earliest month of the batch.
+                let mut months: Vec<(String, i64)> = rows
+                    .iter()
+                    .filter_map(|m| {
+                        let day = m.created_at.div_euclid(86_400_000);
+                        Some((m.customer_id.clone()?, crate::reports::month_of_day(day)))
+                    })
+                    .collect();
+                months.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+                months.dedup();
+                for (customer, month) in &months {
+                    sqlx::query(
+                        "INSERT INTO customer_cohorts (customer_id, cohort) VALUES ($1, $2) \
+                         ON CONFLICT (customer_id) DO NOTHING",
+                    )
+                    .bind(customer)
+                    .bind(month)
+                    .execute(&mut *tx)
+                    .await?;
+                    let new_month = sqlx::query(
+                        "INSERT INTO customer_months (customer_id, month) VALUES ($1, $2) \
+                         ON CONFLICT (customer_id, month) DO NOTHING",
+                    )
+                    .bind(customer)
+                    .bind(month)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                        > 0;
+                    if new_month {
+                        // A message dated before its customer's cohort (an import of old
+                        // history) is activity, but not a month of the cohort's curve.
+                        sqlx::query(
+                            "INSERT INTO cohort_activity (cohort, month, customers) \
+                             SELECT cohort, $2, 1 FROM customer_cohorts \
+                             WHERE customer_id = $1 AND cohort <= $2 \
+                             ON CONFLICT (cohort, month) DO UPDATE \
+                             SET customers = cohort_activity.customers + 1",
+                        )
+                        .bind(customer)
+                        .bind(month)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
                 let facts = rows
                     .into_iter()
                     .map(|m| FoldMessage {
@@ -872,6 +956,62 @@ macro_rules! report_store_impl {
                     .bind(i64::from(limit))
                     .fetch_all(&self.$r)
                     .await?)
+            }
+
+            async fn cohort_cells(
+                &self,
+                from: i64,
+                to: i64,
+            ) -> crate::Result<Vec<(i64, i64, i64)>> {
+                Ok(sqlx::query_as(
+                    "SELECT cohort, month, customers FROM cohort_activity \
+                     WHERE cohort >= $1 AND cohort <= $2 ORDER BY cohort, month",
+                )
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.$r)
+                .await?)
+            }
+
+            async fn retention_histories(
+                &self,
+                since: sb_domain::Timestamp,
+            ) -> crate::Result<Vec<crate::reports::RetentionHistory>> {
+                use crate::reports::RetentionHistory;
+                type Row = (String, String, f64, Option<String>, i64, Option<f64>);
+                let rows: Vec<Row> = sqlx::query_as(
+                    "SELECT c.id, c.tier, c.lifetime_value, c.region, m.created_at, \
+                     m.sentiment_compound FROM customers c JOIN messages m ON m.customer_id = c.id \
+                     WHERE c.erased_at IS NULL AND m.erased_at IS NULL AND m.created_at >= $1 \
+                     ORDER BY c.id, m.created_at",
+                )
+                .bind(since.millis())
+                .fetch_all(&self.$r)
+                .await?;
+                let complaints: Vec<(String, String, f64, Option<String>, i64)> = sqlx::query_as(
+                    "SELECT cu.id, cu.tier, cu.lifetime_value, cu.region, COUNT(*) \
+                     FROM cases c JOIN customers cu ON cu.id = c.customer_id \
+                     WHERE c.status NOT IN ('resolved', 'closed') AND cu.erased_at IS NULL \
+                     AND (SELECT m.intent FROM messages m WHERE m.case_id = c.id \
+                          ORDER BY m.seq LIMIT 1) = 'complaint' \
+                     GROUP BY cu.id, cu.tier, cu.lifetime_value, cu.region",
+                )
+                .fetch_all(&self.$r)
+                .await?;
+                let mut out: std::collections::BTreeMap<String, RetentionHistory> =
+                    std::collections::BTreeMap::new();
+                for (id, tier, value, region, at, sentiment) in rows {
+                    out.entry(id.clone())
+                        .or_insert_with(|| RetentionHistory::new(id, tier, value, region))
+                        .messages
+                        .push((at, sentiment));
+                }
+                for (id, tier, value, region, n) in complaints {
+                    out.entry(id.clone())
+                        .or_insert_with(|| RetentionHistory::new(id, tier, value, region))
+                        .open_complaints = u32::try_from(n).unwrap_or(u32::MAX);
+                }
+                Ok(out.into_values().collect())
             }
         }
     };

@@ -301,6 +301,18 @@ pub static ROUTES: &[RouteAccess] = &[
         p(P::ReportsRead),
         No,
     ),
+    r(
+        Method::GET,
+        "/api/v1/reports/retention",
+        p(P::ReportsRead),
+        No,
+    ),
+    r(
+        Method::GET,
+        "/api/v1/reports/at-risk",
+        p(P::ReportsRead),
+        Yes,
+    ),
     // Listening: rules, silences, disruption messaging (E4, F2–F6).
     r(
         Method::POST,

@@ -284,6 +284,8 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
         ("GET", "/api/v1/reports/cases.csv"),
         ("GET", "/api/v1/reports/voice"),
         ("GET", "/api/v1/reports/staffing"),
+        ("GET", "/api/v1/reports/retention"),
+        ("GET", "/api/v1/reports/at-risk"),
     ];
     let expected: Vec<(String, String)> = expected
         .iter()

@@ -55,6 +55,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         14,
         include_str!("../../migrations/postgres/0014_listening.sql"),
     ),
+    (
+        15,
+        include_str!("../../migrations/postgres/0015_retention.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming the migration lock.

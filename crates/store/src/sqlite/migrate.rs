@@ -49,6 +49,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         14,
         include_str!("../../migrations/sqlite/0014_listening.sql"),
     ),
+    (
+        15,
+        include_str!("../../migrations/sqlite/0015_retention.sql"),
+    ),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<()> {

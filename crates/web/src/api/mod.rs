@@ -203,4 +203,6 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/cases.csv", get(reports::cases_csv))
         .route("/reports/voice", get(reports::voice::voice))
         .route("/reports/staffing", get(reports::voice::staffing))
+        .route("/reports/retention", get(reports::retention::retention))
+        .route("/reports/at-risk", get(reports::retention::at_risk))
 }
