@@ -9,4 +9,5 @@ pub mod forecast;
 pub mod kpi;
 pub mod messages;
 pub mod retention;
+pub mod themes;
 pub mod weekly;

@@ -314,6 +314,27 @@ pub trait ReportStore: Send + Sync {
     /// Every customer (not erased) who wrote since `since` or has an open complaint case,
     /// with those messages and the number of such cases: what churn-risk scores need.
     async fn retention_histories(&self, since: Timestamp) -> Result<Vec<RetentionHistory>>;
+    /// The most recent `limit` processed messages (not erased) created in `[from, to)`,
+    /// newest first: the sample negative themes are found in.
+    async fn theme_sample(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<ThemeSampleRow>>;
+}
+
+/// One message of a theme sample (H2), as stored.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct ThemeSampleRow {
+    pub id: String,
+    pub source: String,
+    pub text: String,
+    pub created_at: i64,
+    pub sentiment_label: Option<String>,
+    pub region: Option<String>,
+    /// Personal-data spans, as stored (JSON list of `{kind, start, end}`).
+    pub pii: Option<String>,
 }
 
 /// One customer's recent history, for their churn-risk score (H3).
@@ -748,40 +769,71 @@ macro_rules! report_store_impl {
                     .collect();
                 months.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
                 months.dedup();
+                // In statements of many rows: a batch touches thousands of customers.
+                let mut first: std::collections::BTreeMap<&str, i64> =
+                    std::collections::BTreeMap::new();
                 for (customer, month) in &months {
-                    sqlx::query(
-                        "INSERT INTO customer_cohorts (customer_id, cohort) VALUES ($1, $2) \
-                         ON CONFLICT (customer_id) DO NOTHING",
-                    )
-                    .bind(customer)
-                    .bind(month)
-                    .execute(&mut *tx)
-                    .await?;
-                    let new_month = sqlx::query(
-                        "INSERT INTO customer_months (customer_id, month) VALUES ($1, $2) \
-                         ON CONFLICT (customer_id, month) DO NOTHING",
-                    )
-                    .bind(customer)
-                    .bind(month)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected()
-                        > 0;
-                    if new_month {
+                    first.entry(customer.as_str()).or_insert(*month);
+                }
+                let first: Vec<(&str, i64)> = first.into_iter().collect();
+                for part in first.chunks(500) {
+                    let mut q =
+                        sqlx::QueryBuilder::new("INSERT INTO customer_cohorts (customer_id, cohort) ");
+                    q.push_values(part, |mut b, (customer, month)| {
+                        b.push_bind(*customer).push_bind(*month);
+                    });
+                    q.push(" ON CONFLICT (customer_id) DO NOTHING");
+                    q.build().execute(&mut *tx).await?;
+                }
+                let mut fresh: Vec<(String, i64)> = Vec::new();
+                for part in months.chunks(500) {
+                    let mut q =
+                        sqlx::QueryBuilder::new("INSERT INTO customer_months (customer_id, month) ");
+                    q.push_values(part, |mut b, (customer, month)| {
+                        b.push_bind(customer.as_str()).push_bind(*month);
+                    });
+                    q.push(" ON CONFLICT (customer_id, month) DO NOTHING RETURNING customer_id, month");
+                    let added: Vec<(String, i64)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                    fresh.extend(added);
+                }
+                let mut cells: std::collections::BTreeMap<(i64, i64), i64> =
+                    std::collections::BTreeMap::new();
+                for part in fresh.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::new(
+                        "SELECT customer_id, cohort FROM customer_cohorts WHERE customer_id IN (",
+                    );
+                    let mut list = q.separated(", ");
+                    for (customer, _) in part {
+                        list.push_bind(customer.as_str());
+                    }
+                    q.push(")");
+                    let cohorts: std::collections::HashMap<String, i64> = q
+                        .build_query_as::<(String, i64)>()
+                        .fetch_all(&mut *tx)
+                        .await?
+                        .into_iter()
+                        .collect();
+                    for (customer, month) in part {
                         // A message dated before its customer's cohort (an import of old
                         // history) is activity, but not a month of the cohort's curve.
-                        sqlx::query(
-                            "INSERT INTO cohort_activity (cohort, month, customers) \
-                             SELECT cohort, $2, 1 FROM customer_cohorts \
-                             WHERE customer_id = $1 AND cohort <= $2 \
-                             ON CONFLICT (cohort, month) DO UPDATE \
-                             SET customers = cohort_activity.customers + 1",
-                        )
-                        .bind(customer)
-                        .bind(month)
-                        .execute(&mut *tx)
-                        .await?;
+                        if let Some(&cohort) = cohorts.get(customer)
+                            && cohort <= *month
+                        {
+                            *cells.entry((cohort, *month)).or_default() += 1;
+                        }
                     }
+                }
+                for ((cohort, month), n) in cells {
+                    sqlx::query(
+                        "INSERT INTO cohort_activity (cohort, month, customers) \
+                         VALUES ($1, $2, $3) ON CONFLICT (cohort, month) DO UPDATE \
+                         SET customers = cohort_activity.customers + excluded.customers",
+                    )
+                    .bind(cohort)
+                    .bind(month)
+                    .bind(n)
+                    .execute(&mut *tx)
+                    .await?;
                 }
                 let facts = rows
                     .into_iter()
@@ -1012,6 +1064,26 @@ macro_rules! report_store_impl {
                         .open_complaints = u32::try_from(n).unwrap_or(u32::MAX);
                 }
                 Ok(out.into_values().collect())
+            }
+
+            async fn theme_sample(
+                &self,
+                from: sb_domain::Timestamp,
+                to: sb_domain::Timestamp,
+                limit: u32,
+            ) -> crate::Result<Vec<crate::reports::ThemeSampleRow>> {
+                // Newest first by arrival, so a recent period stops early without an index on
+                // the messages' own time.
+                Ok(sqlx::query_as(
+                    "SELECT id, source, text, created_at, sentiment_label, region, pii \
+                     FROM messages WHERE created_at >= $1 AND created_at < $2 \
+                     AND erased_at IS NULL AND stage <> 'received' ORDER BY seq DESC LIMIT $3",
+                )
+                .bind(from.millis())
+                .bind(to.millis())
+                .bind(i64::from(limit))
+                .fetch_all(&self.$r)
+                .await?)
             }
         }
     };

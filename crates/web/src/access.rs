@@ -313,6 +313,12 @@ pub static ROUTES: &[RouteAccess] = &[
         p(P::ReportsRead),
         Yes,
     ),
+    r(
+        Method::GET,
+        "/api/v1/reports/themes",
+        p(P::ReportsRead),
+        Yes,
+    ),
     // Listening: rules, silences, disruption messaging (E4, F2–F6).
     r(
         Method::POST,

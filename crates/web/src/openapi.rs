@@ -50,6 +50,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::reports::kpis, crate::api::reports::cases_csv,
         crate::api::reports::voice::voice, crate::api::reports::voice::staffing,
         crate::api::reports::retention::retention, crate::api::reports::retention::at_risk,
+        crate::api::reports::themes::themes_report,
         // listening: rules, silences, disruption messaging
         crate::api::disruptions::draft::draft, crate::api::disruptions::get,
         crate::api::disruptions::decision,

@@ -205,4 +205,5 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/staffing", get(reports::voice::staffing))
         .route("/reports/retention", get(reports::retention::retention))
         .route("/reports/at-risk", get(reports::retention::at_risk))
+        .route("/reports/themes", get(reports::themes::themes_report))
 }

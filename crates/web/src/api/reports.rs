@@ -4,6 +4,7 @@
 //! Each is JSON or CSV (`Accept: text/csv` or `format=csv`). Definitions: docs/METRICS.md.
 
 pub mod retention;
+pub mod themes;
 pub mod voice;
 
 use crate::AppState;
