@@ -95,6 +95,93 @@ pub fn two_proportion(a: Arm, b: Arm, confidence: f64) -> Option<Comparison> {
     })
 }
 
+/// What happened on a case after it first got a variant (outcomes, docs/METRICS.md).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CaseOutcome {
+    /// The customer wrote in the case afterwards.
+    pub replied: bool,
+    /// The case was resolved (or closed) afterwards.
+    pub resolved: bool,
+    /// Resolved afterwards, then reopened.
+    pub reopened: bool,
+    /// A satisfaction answer afterwards: whether its CSAT was 4 or 5; `None` without one.
+    pub satisfied: Option<bool>,
+}
+
+fn is_done(status: &str) -> bool {
+    matches!(status, "resolved" | "closed")
+}
+
+/// The outcome of a case assigned at `assigned_at` (ms), from its events `(kind, at, data)`
+/// and the times its customer's messages arrived.
+pub fn outcome(
+    assigned_at: i64,
+    events: &[(&str, i64, &serde_json::Value)],
+    customer_messages: &[i64],
+) -> CaseOutcome {
+    let mut o = CaseOutcome {
+        replied: customer_messages.iter().any(|&t| t > assigned_at),
+        ..CaseOutcome::default()
+    };
+    for (kind, at, data) in events {
+        if *at < assigned_at {
+            continue;
+        }
+        match *kind {
+            "status_changed" => {
+                let from = data["from"].as_str().unwrap_or_default();
+                let to = data["to"].as_str().unwrap_or_default();
+                if is_done(to) && !is_done(from) {
+                    o.resolved = true;
+                } else if o.resolved && is_done(from) && !is_done(to) {
+                    o.reopened = true;
+                }
+            }
+            "survey.answered" if o.satisfied.is_none() => {
+                if let Some(csat) = data["csat"].as_u64() {
+                    o.satisfied = Some(csat >= 4);
+                }
+            }
+            _ => {}
+        }
+    }
+    o
+}
+
+/// The outcomes the report compares, by name.
+pub const OUTCOMES: [&str; 4] = ["replied", "resolved", "reopened", "csat"];
+
+/// One variant's cases and outcome counts: `arms[i]` is the outcome `OUTCOMES[i]`. Replied,
+/// resolved and reopened count over every case of the variant; CSAT over the cases whose
+/// customer answered a survey.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VariantTally {
+    pub cases: u64,
+    pub arms: [Arm; 4],
+}
+
+pub fn tally<'a>(outcomes: impl IntoIterator<Item = &'a CaseOutcome>) -> VariantTally {
+    let mut t = VariantTally {
+        cases: 0,
+        arms: [Arm {
+            successes: 0,
+            trials: 0,
+        }; 4],
+    };
+    for o in outcomes {
+        t.cases += 1;
+        for (i, hit) in [o.replied, o.resolved, o.reopened].into_iter().enumerate() {
+            t.arms[i].trials += 1;
+            t.arms[i].successes += u64::from(hit);
+        }
+        if let Some(s) = o.satisfied {
+            t.arms[3].trials += 1;
+            t.arms[3].successes += u64::from(s);
+        }
+    }
+    t
+}
+
 /// Φ(x), the standard normal distribution function, from the complementary error function
 /// (Numerical Recipes' `erfc` approximation, relative error below 1.2 × 10⁻⁷).
 pub fn normal_cdf(x: f64) -> f64 {
@@ -231,6 +318,49 @@ mod tests {
                 1.0
             )
             .is_none()
+        );
+    }
+
+    #[test]
+    fn outcomes_count_only_what_happened_after_the_assignment() {
+        use serde_json::json;
+        let resolved = json!({"from": "open", "to": "resolved"});
+        let reopened = json!({"from": "resolved", "to": "open"});
+        let happy = json!({"csat": 5});
+        let grumpy = json!({"csat": 2});
+        // Resolved before the variant was sent: not its outcome. After: resolved, reopened,
+        // and the first answer counts.
+        let events = [
+            ("status_changed", 50, &resolved),
+            ("status_changed", 150, &reopened),
+            ("status_changed", 200, &resolved),
+            ("survey.answered", 210, &grumpy),
+            ("survey.answered", 220, &happy),
+            ("status_changed", 300, &reopened),
+        ];
+        let o = outcome(100, &events, &[90, 120]);
+        assert_eq!(
+            o,
+            CaseOutcome {
+                replied: true,
+                resolved: true,
+                reopened: true,
+                satisfied: Some(false),
+            }
+        );
+        let quiet = outcome(100, &events[..2], &[90]);
+        assert_eq!(
+            quiet,
+            CaseOutcome::default(),
+            "a reopen before any resolution after"
+        );
+        let t = tally(&[o, quiet]);
+        assert_eq!(t.cases, 2);
+        assert_eq!((t.arms[0].successes, t.arms[0].trials), (1, 2));
+        assert_eq!(
+            (t.arms[3].successes, t.arms[3].trials),
+            (0, 1),
+            "CSAT over answers only"
         );
     }
 

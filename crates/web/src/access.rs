@@ -319,6 +319,18 @@ pub static ROUTES: &[RouteAccess] = &[
         p(P::ReportsRead),
         Yes,
     ),
+    r(
+        Method::GET,
+        "/api/v1/reports/experiments",
+        p(P::ReportsRead),
+        No,
+    ),
+    r(
+        Method::GET,
+        "/api/v1/reports/experiments/{name}",
+        p(P::ReportsRead),
+        No,
+    ),
     // Listening: rules, silences, disruption messaging (E4, F2–F6).
     r(
         Method::POST,

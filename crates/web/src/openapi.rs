@@ -51,6 +51,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::reports::voice::voice, crate::api::reports::voice::staffing,
         crate::api::reports::retention::retention, crate::api::reports::retention::at_risk,
         crate::api::reports::themes::themes_report,
+        crate::api::reports::experiments::list, crate::api::reports::experiments::report,
         // listening: rules, silences, disruption messaging
         crate::api::disruptions::draft::draft, crate::api::disruptions::get,
         crate::api::disruptions::decision,

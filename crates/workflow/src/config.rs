@@ -1,11 +1,12 @@
 //! The `[workflow]` section of the configuration file, compiled into one `Workflow`: the SLA
 //! policies and their calendars, queues and agents, case rules, the escalation matrix,
-//! approval policy, guardrails, identity matching, surveys and quality review. Compiling checks every part, so a
+//! approval policy, guardrails, identity matching, surveys, quality review and template experiments. Compiling checks every part, so a
 //! mistake stops start-up with one line naming it instead of surfacing on a live case.
 
 use crate::approvals::{ApprovalConfig, ApprovalPolicy};
 use crate::calendar::CalendarConfig;
 use crate::escalation::{EscalationConfig, EscalationMatrix};
+use crate::experiments::{ExperimentConfig, Experiments};
 use crate::feedback::qa::{QaConfig, QaPolicy};
 use crate::feedback::{SurveyConfig, Surveys};
 use crate::guardrails::{GuardrailConfig, Guardrails};
@@ -53,6 +54,9 @@ pub struct WorkflowConfig {
     /// Quality review: which resolved cases are drawn, and the scorecard (D11).
     #[serde(default)]
     pub qa: QaConfig,
+    /// A/B experiments on reply templates (H4).
+    #[serde(default)]
+    pub experiments: Vec<ExperimentConfig>,
 }
 
 fn default_close_after_days() -> u32 {
@@ -80,6 +84,7 @@ impl Default for WorkflowConfig {
             automation: crate::automation::AutomationConfig::default(),
             surveys: SurveyConfig::default(),
             qa: QaConfig::default(),
+            experiments: Vec::new(),
         }
     }
 }
@@ -98,6 +103,7 @@ pub struct Workflow {
     pub automation: crate::automation::AutomationConfig,
     pub surveys: Surveys,
     pub qa: QaPolicy,
+    pub experiments: Experiments,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -122,6 +128,8 @@ pub enum WorkflowError {
     Surveys(#[from] crate::feedback::SurveyConfigError),
     #[error("workflow.qa: {0}")]
     Qa(#[from] crate::feedback::qa::QaConfigError),
+    #[error("workflow.experiments: {0}")]
+    Experiments(#[from] crate::experiments::ExperimentError),
 }
 
 impl Workflow {
@@ -140,6 +148,7 @@ impl Workflow {
             automation: c.automation.clone(),
             surveys: Surveys::compile(&c.surveys)?,
             qa: QaPolicy::compile(&c.qa)?,
+            experiments: Experiments::compile(&c.experiments)?,
         })
     }
 }
@@ -159,6 +168,7 @@ impl Default for Workflow {
             automation: crate::automation::AutomationConfig::default(),
             surveys: Surveys::default(),
             qa: QaPolicy::default(),
+            experiments: Experiments::default(),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod config;
 pub mod disruption;
 pub mod escalation;
+pub mod experiments;
 pub mod feedback;
 pub mod guardrails;
 pub mod identity;

@@ -206,4 +206,9 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/retention", get(reports::retention::retention))
         .route("/reports/at-risk", get(reports::retention::at_risk))
         .route("/reports/themes", get(reports::themes::themes_report))
+        .route("/reports/experiments", get(reports::experiments::list))
+        .route(
+            "/reports/experiments/{name}",
+            get(reports::experiments::report),
+        )
 }

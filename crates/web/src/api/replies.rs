@@ -414,6 +414,7 @@ pub(crate) async fn send(
             "text": text,
             "template_key": rendered.as_ref().map(|r| &r.key),
             "template_version": rendered.as_ref().map(|r| r.version),
+            "experiment": rendered.as_ref().and_then(|r| r.experiment.as_ref()),
             "versions": [{ "text": text, "by": actor, "at": now }],
             "plan": plan,
             "requirements": requirements,
@@ -507,6 +508,8 @@ pub(crate) async fn release(
     let kinds: Vec<&str> = queued.iter().map(|q| q.kind.as_str()).collect();
     let author = reply.author.clone();
     let reply_id = reply.id.clone();
+    let experiment = reply.doc["experiment"].clone();
+    let template_key = reply.doc["template_key"].clone();
     state
         .casework
         .update(&case_id, &author, false, |edit| {
@@ -516,6 +519,19 @@ pub(crate) async fn release(
                 now,
                 serde_json::json!({ "reply_id": reply_id, "automated": !human, "kinds": kinds }),
             );
+            // H4: the case got this variant; outcomes count from its first assignment.
+            if let Some(name) = experiment["name"].as_str() {
+                edit.event(
+                    "experiment.assigned",
+                    now,
+                    serde_json::json!({
+                        "experiment": name,
+                        "variant": experiment["variant"],
+                        "template_key": template_key,
+                        "reply_id": reply_id,
+                    }),
+                );
+            }
             Ok(())
         })
         .await?;

@@ -3,6 +3,7 @@
 //! size; and the row-level case export, read from the cases themselves a page at a time.
 //! Each is JSON or CSV (`Accept: text/csv` or `format=csv`). Definitions: docs/METRICS.md.
 
+pub mod experiments;
 pub mod retention;
 pub mod themes;
 pub mod voice;

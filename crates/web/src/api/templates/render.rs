@@ -1,6 +1,7 @@
 //! Rendering a template for a case: the approved version that suits the customer, filled in
 //! with what the case knows and what the caller adds. Shared by `POST /cases/{id}/render` and
-//! replies sent from a template, so an agent sends exactly what they previewed.
+//! replies sent from a template, so an agent sends exactly what they previewed — including,
+//! when the template runs an experiment, the variant the case gets.
 
 use super::{case_locale, case_variables, checked_locale, problem, versions_of};
 use crate::AppState;
@@ -32,6 +33,36 @@ pub struct Rendered {
     /// The version's locale: the customer's, or a fallback (`pt-BR` → `pt` → default).
     pub locale: String,
     pub tone: String,
+    /// Set when the chosen template runs an experiment (H4): the variant this case gets,
+    /// whose template was rendered in place of the one chosen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<ExperimentArm>,
+}
+
+/// The experiment and variant a case got.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ExperimentArm {
+    pub name: String,
+    pub variant: String,
+}
+
+/// The variant of the running experiment on `key` that `case` gets, with its template.
+fn experiment_arm(state: &AppState, key: &str, case: &Case) -> Option<(ExperimentArm, String)> {
+    let e = state.casework.workflow().experiments.on_template(key)?;
+    let weights: Vec<(&str, u32)> = e
+        .variants
+        .iter()
+        .map(|v| (v.name.as_str(), v.weight))
+        .collect();
+    let pick = sb_analytics::experiments::assign(&e.name, case.id.as_str(), &weights)?;
+    let v = e.variants.iter().find(|v| v.name == pick)?;
+    Some((
+        ExperimentArm {
+            name: e.name.clone(),
+            variant: v.name.clone(),
+        },
+        v.template.clone(),
+    ))
 }
 
 /// Renders the approved version of `choice.key` that suits the case's customer. For a caller
@@ -43,7 +74,10 @@ pub(crate) async fn render_for_case(
     choice: &TemplateChoice,
     personal: bool,
 ) -> Result<Rendered, Problem> {
-    let key = choice.key.trim();
+    let arm = experiment_arm(state, choice.key.trim(), case);
+    let key = arm
+        .as_ref()
+        .map_or(choice.key.trim(), |(_, template)| template.as_str());
     let versions = versions_of(state, key).await?;
     let customer = state.store.customer(&case.customer_id).await?;
     let locale = match choice.locale.as_deref().filter(|l| !l.trim().is_empty()) {
@@ -69,5 +103,6 @@ pub(crate) async fn render_for_case(
         version: chosen.version,
         locale: chosen.locale.clone(),
         tone: chosen.tone.clone(),
+        experiment: arm.map(|(a, _)| a),
     })
 }
