@@ -277,3 +277,118 @@ async fn each_case_gets_a_stable_variant_and_the_report_tests_the_difference() {
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
+
+const OUTAGE_WORKFLOW: &str = r#"
+[[experiments]]
+name = "outage-wording"
+template = "outage_notice"
+variants = [
+  { name = "plain", template = "outage_notice" },
+  { name = "sorry", template = "outage_notice_sorry", weight = 1 },
+]
+"#;
+
+#[tokio::test]
+async fn a_disruption_message_gives_each_case_its_variant_and_the_report_counts_them() {
+    let x = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(
+                json!({"data": {"dm_conversation_id": "c-1", "dm_event_id": "e-1"}}),
+            ),
+        )
+        .mount(&x)
+        .await;
+    let outbound: OutboundConfig = toml::from_str(&format!(
+        "[x]\nbase_url = \"{}\"\ntokens = {{ brand = \"x-user-token\" }}\n",
+        x.uri()
+    ))
+    .unwrap();
+    let app = common::spawn_app_workflow(WebhookConfig::default(), outbound, OUTAGE_WORKFLOW).await;
+    const OPS: &str = "sb_exp_ops";
+    issue_key(&app.store, AGENT, "agent", None).await;
+    issue_key(&app.store, LEAD, "supervisor", None).await;
+    issue_key(&app.store, ANALYST, "analyst", None).await;
+    issue_key(&app.store, OPS, "operations", None).await;
+    approved(&app, "outage_notice", "Our network is down in your area.").await;
+    approved(
+        &app,
+        "outage_notice_sorry",
+        "We are sorry: our network is down in your area.",
+    )
+    .await;
+    let mut expected: std::collections::HashMap<String, &str> = Default::default();
+    for i in 0..12 {
+        let (s, _, v) = app
+            .post(
+                json!({"source": "x", "channel": "brand", "external_id": format!("o-{i}"),
+                         "author": format!("@subscriber{i}"), "text": "Is the internet down?",
+                         "region": "eu"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::ACCEPTED);
+        let m = app.processed(v["id"].as_str().unwrap()).await;
+        let case = m["case_id"].as_str().unwrap().to_owned();
+        let variant = sb_analytics::experiments::assign(
+            "outage-wording",
+            &case,
+            &[("plain", 1), ("sorry", 1)],
+        )
+        .unwrap();
+        expected.insert(m["customer_id"].as_str().unwrap().to_owned(), variant);
+    }
+    let (s, inc) = call(
+        &app,
+        Method::POST,
+        "/api/v1/incidents",
+        OPS,
+        Some(json!({"title": "Network outage in eu", "severity": "error"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{inc}");
+    let route = format!(
+        "/api/v1/incidents/{}/disruption",
+        inc["id"].as_str().unwrap()
+    );
+    let (s, d) = call(
+        &app,
+        Method::POST,
+        &route,
+        OPS,
+        Some(json!({"template": "outage_notice", "segment": {"regions": ["eu"]}})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{d}");
+    let recipients = d["recipients"].as_array().unwrap();
+    assert_eq!(recipients.len(), 12, "{d}");
+    for r in recipients {
+        let variant = expected[r["customer_id"].as_str().unwrap()];
+        let sorry = r["text"].as_str().unwrap().starts_with("We are sorry");
+        assert_eq!(sorry, variant == "sorry", "{r}");
+    }
+    let route = format!("/api/v1/disruptions/{}/decision", d["id"].as_str().unwrap());
+    let (s, done) = call(
+        &app,
+        Method::POST,
+        &route,
+        LEAD,
+        Some(json!({"decision": "approve"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{done}");
+
+    let (s, r) = call(
+        &app,
+        Method::GET,
+        "/api/v1/reports/experiments/outage-wording",
+        ANALYST,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["cases"], 12, "{r}");
+    let sorry = expected.values().filter(|v| **v == "sorry").count();
+    assert_eq!(r["variants"][1]["name"], "sorry");
+    assert_eq!(r["variants"][1]["cases"], sorry);
+    assert_eq!(r["variants"][0]["cases"], 12 - sorry);
+}

@@ -269,6 +269,32 @@ pub async fn decision(
             // disruption's own record keep the decision.
             tracing::warn!(disruption = %d.id, error = ?e, "could not record the sending on the incident");
         }
+        // H4: each case drawn into a variant records it, as a reply from the template does.
+        let now = SystemClock.now();
+        for r in &releases {
+            let Some(case) = r.item.subject.as_deref().and_then(sb_domain::CaseId::parse) else {
+                continue;
+            };
+            let Some((variant, template)) = experiment_variant(&state, &d, Some(&case)) else {
+                continue;
+            };
+            let data = serde_json::json!({
+                "experiment": d.doc["experiment"]["name"],
+                "variant": variant,
+                "template_key": template,
+                "disruption_id": d.id.to_string(),
+            });
+            let done = state
+                .casework
+                .update(&case, &who.actor, false, |edit| {
+                    edit.event("experiment.assigned", now, data.clone());
+                    Ok(())
+                })
+                .await;
+            if let Err(e) = done {
+                tracing::warn!(case = %case, error = ?e, "could not record the experiment variant");
+            }
+        }
     }
     let stored = load(&state, &id).await?;
     let recipients = state.store.disruption_recipients(&stored.id).await?;
@@ -305,12 +331,20 @@ async fn releases(
             "the incident is closed; nothing is sent about it any more",
         ));
     }
-    let key = d.doc["template"].as_str().unwrap_or_default();
-    let versions = crate::api::templates::versions_of(state, key).await?;
+    let chosen = d.doc["template"].as_str().unwrap_or_default();
+    let mut versions_by_key = std::collections::BTreeMap::new();
     let recipients = state.store.disruption_recipients(&d.id).await?;
     let mut releases = Vec::new();
     let mut excluded = Vec::new();
     for r in recipients.into_iter().filter(|r| r.excluded.is_none()) {
+        // A recipient drawn into an experiment's variant got that variant's template.
+        let key = experiment_variant(state, d, r.case_id.as_ref())
+            .map_or_else(|| chosen.to_owned(), |(_, template)| template);
+        if !versions_by_key.contains_key(&key) {
+            let found = crate::api::templates::versions_of(state, &key).await?;
+            versions_by_key.insert(key.clone(), found);
+        }
+        let versions = &versions_by_key[&key];
         let still_approved = versions
             .iter()
             .any(|v| Some(v.version) == r.template_version && v.state == TemplateState::Approved);
@@ -344,4 +378,19 @@ async fn releases(
         });
     }
     Ok((releases, excluded))
+}
+
+/// The variant (name, template) a disruption's recipient case was drawn into, when the
+/// draft ran an experiment that is still configured.
+fn experiment_variant(
+    state: &AppState,
+    d: &StoredDisruption,
+    case: Option<&sb_domain::CaseId>,
+) -> Option<(String, String)> {
+    let name = d.doc["experiment"]["name"].as_str()?;
+    let variant = d.doc["experiment"]["variants"][case?.as_str()].as_str()?;
+    let workflow = state.casework.workflow();
+    let e = workflow.experiments.named(name)?;
+    let v = e.variants.iter().find(|v| v.name == variant)?;
+    Some((v.name.clone(), v.template.clone()))
 }

@@ -173,6 +173,22 @@ pub async fn draft(
         .as_ref()
         .map(|v| Variables::from_json("", &Value::Object(v.clone())));
     let default_locale = state.casework.workflow().default_locale.clone();
+    // H4: while an experiment runs on the template, each recipient's case draws a variant
+    // and gets that variant's template, as a reply from the template would.
+    let experiment = state
+        .casework
+        .workflow()
+        .experiments
+        .on_template(key)
+        .cloned();
+    let mut variant_versions: BTreeMap<String, Vec<TemplateVersion>> = BTreeMap::new();
+    for v in experiment.iter().flat_map(|e| &e.variants) {
+        if !variant_versions.contains_key(&v.template) {
+            let found = crate::api::templates::versions_of(&state, &v.template).await?;
+            variant_versions.insert(v.template.clone(), found);
+        }
+    }
+    let mut assignments = serde_json::Map::new();
     let mut recipients = Vec::new();
     for AudienceCandidate { customer, reach } in candidates {
         if !segment.admits(&customer) {
@@ -203,10 +219,28 @@ pub async fn draft(
         let mut hidden = vars.clone();
         hidden.merge(recipient_variables(&customer, &reach, &incident, false));
         let locale = customer_locale(&customer);
+        let arm = experiment
+            .as_ref()
+            .zip(reach.case_id.as_ref())
+            .and_then(|(e, case)| {
+                let weights: Vec<(&str, u32)> = e
+                    .variants
+                    .iter()
+                    .map(|v| (v.name.as_str(), v.weight))
+                    .collect();
+                let pick = sb_analytics::experiments::assign(&e.name, case.as_str(), &weights)?;
+                let v = e.variants.iter().find(|v| v.name == pick)?;
+                assignments.insert(case.to_string(), json!(v.name));
+                Some(v.template.as_str())
+            });
+        let (this_key, this_versions) = match arm {
+            Some(t) => (t, variant_versions.get(t).unwrap_or(&versions)),
+            None => (key, &versions),
+        };
         let fill_with = |vars: &Variables| {
             fill(
-                &versions,
-                key,
+                this_versions,
+                this_key,
                 req.tone.as_deref(),
                 &locale,
                 &default_locale,
@@ -253,6 +287,7 @@ pub async fn draft(
         version: 1,
         doc: json!({
             "template": key,
+            "experiment": experiment.as_ref().map(|e| json!({"name": e.name, "variants": assignments})),
             "tone": req.tone,
             "segment": {
                 "regions": segment.regions,
