@@ -3,16 +3,17 @@
 //! 1. **Build**: a year of history — `BENCH_CASES` cases (default 1,000,000), ten customer
 //!    messages and about ten case events each (10 M messages, about 10 M events) — is written
 //!    straight into a fresh SQLite store (no HTTP, no NLP), a chunk at a time, and the real
-//!    rollup stage folds each chunk. Only the fold is timed: facts folded per second. After a
-//!    chunk is folded its facts are deleted again (untimed), because this machine's disk cannot
-//!    hold 20 M stored facts at once; the rollups (and the fold's per-case state) stay, so the
-//!    report phase reads rollups that represent the whole history.
+//!    rollup stage folds each chunk. Only the fold is timed: facts folded per second. With
+//!    `BENCH_KEEP=1` every fact stays stored (about 10 GB of disk); otherwise a chunk's facts
+//!    are deleted again once folded (untimed) and only the rollups (and the fold's per-case
+//!    state) stay, which represent the whole history either way.
 //! 2. **Reports**: KPI reports for several periods and groupings, read from the rollups exactly
 //!    as `GET /api/v1/reports/kpis` reads them (sums, backlog, figures, CSV), `BENCH_REPS` times
 //!    each (default 7): median and max.
 //!
 //! Environment: `BENCH_CASES`, `BENCH_CHUNK` (cases per chunk, default 10,000), `BENCH_REPS`,
-//! `BENCH_DIR` (where the database goes; default a temporary directory).
+//! `BENCH_KEEP` (1: keep every fact stored), `BENCH_DIR` (where the database goes; default a
+//! temporary directory).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use sb_analytics::kpi::{Hours, assemble, report};
@@ -220,6 +221,7 @@ async fn main() {
     let total = env_or("BENCH_CASES", 1_000_000);
     let per_chunk = env_or("BENCH_CHUNK", 10_000);
     let reps = env_or("BENCH_REPS", 7) as usize;
+    let keep = env_or("BENCH_KEEP", 0) == 1;
     let tmp = tempfile::tempdir().unwrap();
     let dir = std::env::var("BENCH_DIR").map_or_else(|_| tmp.path().to_owned(), Into::into);
     let path = dir.join("reports-bench.db");
@@ -286,16 +288,19 @@ async fn main() {
         facts += c.facts;
         messages_folded += f.messages;
         events_folded += f.case_events;
-        // Keep the disk small: the folded facts go (the newest case row stays, so rowids
-        // keep rising as they do in a store that never deletes cases).
-        sqlx::raw_sql(
-            "DELETE FROM messages; DELETE FROM case_events; \
-             DELETE FROM cases WHERE rowid < (SELECT MAX(rowid) FROM cases); \
-             DELETE FROM customers WHERE id NOT IN (SELECT customer_id FROM cases);",
-        )
-        .execute(&raw)
-        .await
-        .unwrap();
+        // Unless told to keep them, the folded facts go, to keep the disk small (the newest
+        // case row stays, so rowids keep rising as they do in a store that never deletes
+        // cases).
+        if !keep {
+            sqlx::raw_sql(
+                "DELETE FROM messages; DELETE FROM case_events; \
+                 DELETE FROM cases WHERE rowid < (SELECT MAX(rowid) FROM cases); \
+                 DELETE FROM customers WHERE id NOT IN (SELECT customer_id FROM cases);",
+            )
+            .execute(&raw)
+            .await
+            .unwrap();
+        }
         from = to;
         if (from / per_chunk).is_multiple_of(10) || from == total {
             println!(
@@ -330,6 +335,21 @@ async fn main() {
     .await
     .unwrap();
     println!("rollup rows: kpi {}, messages {}", rows.0, rows.1);
+    let stored: (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM messages), (SELECT COUNT(*) FROM cases), \
+         (SELECT COUNT(*) FROM case_events)",
+    )
+    .fetch_one(&raw)
+    .await
+    .unwrap();
+    let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
+    println!(
+        "stored: {} messages, {} cases, {} case events; database {:.1} GB",
+        stored.0,
+        stored.1,
+        stored.2,
+        bytes as f64 / 1e9
+    );
 
     let day0 = START / DAY;
     let cases = [

@@ -601,6 +601,8 @@ macro_rules! governance_store_impl {
             for sql in [
                 "DELETE FROM customer_months WHERE customer_id = $1",
                 "DELETE FROM customer_cohorts WHERE customer_id = $1",
+                // Orders (F6) keep their attribution to platform and campaign, not to them.
+                "UPDATE orders SET customer_id = NULL WHERE customer_id = $1",
             ] {
                 sqlx::query(sql).bind(id).execute(&mut *tx).await?;
             }

@@ -322,6 +322,44 @@ pub trait ReportStore: Send + Sync {
         to: Timestamp,
         limit: u32,
     ) -> Result<Vec<ThemeSampleRow>>;
+    /// One reported order (F6).
+    async fn order(&self, order_id: &str) -> Result<Option<OrderRecord>>;
+    /// Stores an order as given, replacing what was stored under its id; `true` when new.
+    async fn put_order(&self, o: &OrderRecord) -> Result<bool>;
+    /// Orders placed in `[from, to)`, summed per value of `dim` (`all`, `platform` or
+    /// `campaign`; `none` for orders without one).
+    async fn order_sums(&self, from: Timestamp, to: Timestamp, dim: &str)
+    -> Result<Vec<OrderSums>>;
+}
+
+/// An order the order system reported (F6), with its attribution.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, sqlx::FromRow)]
+pub struct OrderRecord {
+    pub order_id: String,
+    pub case_id: Option<String>,
+    pub customer_id: Option<String>,
+    pub platform: Option<String>,
+    pub campaign: Option<String>,
+    pub value: Option<f64>,
+    pub currency: Option<String>,
+    /// `placed`, `fulfilled`, `returned`, `fulfilment_error` or `cancelled`.
+    pub outcome: String,
+    /// JSON list, e.g. `["origin:x", "campaign:spring", "case:cas_…"]`.
+    pub tags: String,
+    pub placed_at: i64,
+    pub updated_at: i64,
+}
+
+/// Orders of one group.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct OrderSums {
+    pub grp: String,
+    pub orders: i64,
+    pub value: f64,
+    pub fulfilled: i64,
+    pub returned: i64,
+    pub errors: i64,
+    pub cancelled: i64,
 }
 
 /// One message of a theme sample (H2), as stored.
@@ -1085,10 +1123,88 @@ macro_rules! report_store_impl {
                 .fetch_all(&self.$r)
                 .await?)
             }
+
+            async fn order(
+                &self,
+                order_id: &str,
+            ) -> crate::Result<Option<crate::reports::OrderRecord>> {
+                Ok(sqlx::query_as(
+                    "SELECT order_id, case_id, customer_id, platform, campaign, value, currency, \
+                     outcome, tags, placed_at, updated_at FROM orders WHERE order_id = $1",
+                )
+                .bind(order_id)
+                .fetch_optional(&self.$r)
+                .await?)
+            }
+
+            async fn put_order(&self, o: &crate::reports::OrderRecord) -> crate::Result<bool> {
+                let mut tx = self.$w.begin().await?;
+                let existed: Option<(String,)> =
+                    sqlx::query_as("SELECT order_id FROM orders WHERE order_id = $1")
+                        .bind(&o.order_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                sqlx::query(
+                    "INSERT INTO orders (order_id, case_id, customer_id, platform, campaign, \
+                     value, currency, outcome, tags, placed_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                     ON CONFLICT (order_id) DO UPDATE SET case_id = excluded.case_id, \
+                     customer_id = excluded.customer_id, platform = excluded.platform, \
+                     campaign = excluded.campaign, value = excluded.value, \
+                     currency = excluded.currency, outcome = excluded.outcome, \
+                     tags = excluded.tags, placed_at = excluded.placed_at, \
+                     updated_at = excluded.updated_at",
+                )
+                .bind(&o.order_id)
+                .bind(&o.case_id)
+                .bind(&o.customer_id)
+                .bind(&o.platform)
+                .bind(&o.campaign)
+                .bind(o.value)
+                .bind(&o.currency)
+                .bind(&o.outcome)
+                .bind(&o.tags)
+                .bind(o.placed_at)
+                .bind(o.updated_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(existed.is_none())
+            }
+
+            async fn order_sums(
+                &self,
+                from: sb_domain::Timestamp,
+                to: sb_domain::Timestamp,
+                dim: &str,
+            ) -> crate::Result<Vec<crate::reports::OrderSums>> {
+                const TAIL: &str = "COUNT(*) AS orders, \
+                    CAST(COALESCE(SUM(value), 0) AS DOUBLE PRECISION) AS value, \
+                    SUM(CASE WHEN outcome = 'fulfilled' THEN 1 ELSE 0 END) AS fulfilled, \
+                    SUM(CASE WHEN outcome = 'returned' THEN 1 ELSE 0 END) AS returned, \
+                    SUM(CASE WHEN outcome = 'fulfilment_error' THEN 1 ELSE 0 END) AS errors, \
+                    SUM(CASE WHEN outcome = 'cancelled' THEN 1 ELSE 0 END) AS cancelled \
+                    FROM orders WHERE placed_at >= $1 AND placed_at < $2 GROUP BY 1 ORDER BY 1";
+                let sql = match dim {
+                    "platform" => crate::reports::concat_tail("SELECT COALESCE(platform, 'none') AS grp, ", TAIL),
+                    "campaign" => crate::reports::concat_tail("SELECT COALESCE(campaign, 'none') AS grp, ", TAIL),
+                    _ => crate::reports::concat_tail("SELECT 'all' AS grp, ", TAIL),
+                };
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(from.millis())
+                    .bind(to.millis())
+                    .fetch_all(&self.$r)
+                    .await?)
+            }
         }
     };
 }
 pub(crate) use report_store_impl;
+
+/// `head` then `tail`: the order report's SQL for one grouping (both fixed strings).
+pub(crate) fn concat_tail(head: &str, tail: &str) -> String {
+    format!("{head}{tail}")
+}
 
 #[cfg(test)]
 mod tests {

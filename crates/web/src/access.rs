@@ -238,6 +238,15 @@ pub static ROUTES: &[RouteAccess] = &[
     r(Method::GET, "/api/v1/alerts", p(P::AlertsRead), No),
     r(Method::GET, "/api/v1/status", p(P::StatusRead), No),
     r(Method::POST, "/api/v1/status", p(P::StatusReport), Yes),
+    // Traceable order tagging (F6).
+    r(Method::POST, "/api/v1/orders", p(P::StatusReport), Yes),
+    r(Method::GET, "/api/v1/orders/{id}", p(P::StatusRead), Yes),
+    r(
+        Method::GET,
+        "/api/v1/reports/attribution",
+        p(P::ReportsRead),
+        No,
+    ),
     r(Method::GET, "/api/v1/incidents", p(P::IncidentsRead), No),
     r(Method::POST, "/api/v1/incidents", p(P::IncidentsWrite), Yes),
     r(

@@ -34,6 +34,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::identity::scan, crate::api::identity::suggestions,
         crate::api::identity::decide,
         status::report, status::list,
+        crate::api::orders::report, crate::api::orders::get, crate::api::orders::attribution,
         incidents::open, incidents::list, incidents::get, incidents::update,
         incidents::write_debrief, incidents::debrief,
         keys::create, keys::list, keys::rotate, keys::revoke,

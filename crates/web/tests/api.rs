@@ -287,6 +287,9 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
         ("GET", "/api/v1/reports/retention"),
         ("GET", "/api/v1/reports/at-risk"),
         ("GET", "/api/v1/reports/themes"),
+        ("GET", "/api/v1/reports/attribution"),
+        ("POST", "/api/v1/orders"),
+        ("GET", "/api/v1/orders/{id}"),
         ("GET", "/api/v1/reports/experiments"),
         ("GET", "/api/v1/reports/experiments/{name}"),
     ];

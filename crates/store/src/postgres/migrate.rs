@@ -59,6 +59,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         15,
         include_str!("../../migrations/postgres/0015_retention.sql"),
     ),
+    (
+        16,
+        include_str!("../../migrations/postgres/0016_orders.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming the migration lock.

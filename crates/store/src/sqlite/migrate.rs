@@ -53,6 +53,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         15,
         include_str!("../../migrations/sqlite/0015_retention.sql"),
     ),
+    (16, include_str!("../../migrations/sqlite/0016_orders.sql")),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<()> {

@@ -16,6 +16,7 @@ pub mod incidents;
 pub mod keys;
 pub mod merges;
 pub mod messages;
+pub mod orders;
 pub mod privacy;
 pub mod replies;
 pub mod reply_changes;
@@ -175,6 +176,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/alerts", get(alerts::list))
         .route("/status", get(status::list).post(status::report))
+        .route("/orders", post(orders::report))
+        .route("/orders/{id}", get(orders::get))
+        .route("/reports/attribution", get(orders::attribution))
         .route("/incidents", get(incidents::list).post(incidents::open))
         .route(
             "/incidents/{id}",
