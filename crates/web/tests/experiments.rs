@@ -12,7 +12,7 @@ use common::{App, issue_key};
 use reqwest::{Method, StatusCode};
 use sb_outbound::OutboundConfig;
 use sb_outbound::x::XConfig;
-use serde_json::{Value, json};
+use serde_json::json;
 use switchboard_web::WebhookConfig;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -31,53 +31,34 @@ variants = [
 ]
 "#;
 
-async fn call(
-    app: &App,
-    m: Method,
-    route: &str,
-    key: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = app
-        .http
-        .request(m, format!("{}{route}", app.url))
-        .bearer_auth(key);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
-
 async fn approved(app: &App, key: &str, body: &str) {
-    let (s, v) = call(
-        app,
-        Method::POST,
-        "/api/v1/templates",
-        AGENT,
-        Some(json!({"key": key, "locale": "en", "body": body})),
-    )
-    .await;
+    let (s, v) = app
+        .call(
+            Method::POST,
+            "/api/v1/templates",
+            AGENT,
+            Some(json!({"key": key, "locale": "en", "body": body})),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let route = format!("/api/v1/templates/{key}/versions/{}/state", v["version"]);
-    let (s, _) = call(
-        app,
-        Method::POST,
-        &route,
-        AGENT,
-        Some(json!({"state": "pending_approval"})),
-    )
-    .await;
+    let (s, _) = app
+        .call(
+            Method::POST,
+            &route,
+            AGENT,
+            Some(json!({"state": "pending_approval"})),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, v) = call(
-        app,
-        Method::POST,
-        &route,
-        LEAD,
-        Some(json!({"state": "approved"})),
-    )
-    .await;
+    let (s, v) = app
+        .call(
+            Method::POST,
+            &route,
+            LEAD,
+            Some(json!({"state": "approved"})),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
 }
 
@@ -112,14 +93,9 @@ async fn each_case_gets_a_stable_variant_and_the_report_tests_the_difference() {
     )
     .await;
 
-    let (s, list) = call(
-        &app,
-        Method::GET,
-        "/api/v1/reports/experiments",
-        ANALYST,
-        None,
-    )
-    .await;
+    let (s, list) = app
+        .call(Method::GET, "/api/v1/reports/experiments", ANALYST, None)
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(
         list["items"][0]["variants"][1]["template"],
@@ -144,14 +120,14 @@ async fn each_case_gets_a_stable_variant_and_the_report_tests_the_difference() {
 
         // The preview shows the variant the reply will send, every time.
         let route = format!("/api/v1/cases/{case}/render");
-        let (s, preview) = call(
-            &app,
-            Method::POST,
-            &route,
-            AGENT,
-            Some(json!({"template": "late_parcel"})),
-        )
-        .await;
+        let (s, preview) = app
+            .call(
+                Method::POST,
+                &route,
+                AGENT,
+                Some(json!({"template": "late_parcel"})),
+            )
+            .await;
         assert_eq!(s, StatusCode::OK, "{preview}");
         assert_eq!(preview["experiment"]["variant"], expected, "{preview}");
         let apology = expected == "apology";
@@ -165,23 +141,23 @@ async fn each_case_gets_a_stable_variant_and_the_report_tests_the_difference() {
         );
 
         let route = format!("/api/v1/cases/{case}/replies");
-        let (s, sent) = call(
-            &app,
-            Method::POST,
-            &route,
-            AGENT,
-            Some(json!({"template": {"key": "late_parcel"}})),
-        )
-        .await;
+        let (s, sent) = app
+            .call(
+                Method::POST,
+                &route,
+                AGENT,
+                Some(json!({"template": {"key": "late_parcel"}})),
+            )
+            .await;
         assert_eq!(s, StatusCode::ACCEPTED, "{sent}");
-        let (_, reply) = call(
-            &app,
-            Method::GET,
-            &format!("/api/v1/replies/{}", sent["reply_id"].as_str().unwrap()),
-            AGENT,
-            None,
-        )
-        .await;
+        let (_, reply) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/replies/{}", sent["reply_id"].as_str().unwrap()),
+                AGENT,
+                None,
+            )
+            .await;
         assert_eq!(
             reply["record"]["text"]
                 .as_str()
@@ -199,14 +175,14 @@ async fn each_case_gets_a_stable_variant_and_the_report_tests_the_difference() {
         let n = by_variant.entry(expected.to_owned()).or_default();
         *n += 1;
         if apology || (*n).is_multiple_of(4) {
-            let (s, v) = call(
-                &app,
-                Method::PATCH,
-                &format!("/api/v1/cases/{case}"),
-                AGENT,
-                Some(json!({"status": "resolved"})),
-            )
-            .await;
+            let (s, v) = app
+                .call(
+                    Method::PATCH,
+                    &format!("/api/v1/cases/{case}"),
+                    AGENT,
+                    Some(json!({"status": "resolved"})),
+                )
+                .await;
             assert_eq!(s, StatusCode::OK, "{v}");
         }
     }
@@ -217,14 +193,14 @@ async fn each_case_gets_a_stable_variant_and_the_report_tests_the_difference() {
         "both variants drawn: {by_variant:?}"
     );
 
-    let (s, r) = call(
-        &app,
-        Method::GET,
-        "/api/v1/reports/experiments/late-parcel-tone",
-        ANALYST,
-        None,
-    )
-    .await;
+    let (s, r) = app
+        .call(
+            Method::GET,
+            "/api/v1/reports/experiments/late-parcel-tone",
+            ANALYST,
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["cases"], 40);
     assert_eq!(r["variants"][0]["name"], "usual");
@@ -255,26 +231,26 @@ async fn each_case_gets_a_stable_variant_and_the_report_tests_the_difference() {
     assert_eq!(test["significant"], true);
     assert!(test["ci_low"].as_f64().unwrap() > 0.5, "{test}");
 
-    let (s, e) = call(
-        &app,
-        Method::GET,
-        "/api/v1/reports/experiments/nope",
-        ANALYST,
-        None,
-    )
-    .await;
+    let (s, e) = app
+        .call(
+            Method::GET,
+            "/api/v1/reports/experiments/nope",
+            ANALYST,
+            None,
+        )
+        .await;
     assert_eq!(
         (s, e["code"].as_str()),
         (StatusCode::NOT_FOUND, Some("experiment_not_found"))
     );
-    let (s, _) = call(
-        &app,
-        Method::GET,
-        "/api/v1/reports/experiments/late-parcel-tone",
-        AGENT,
-        None,
-    )
-    .await;
+    let (s, _) = app
+        .call(
+            Method::GET,
+            "/api/v1/reports/experiments/late-parcel-tone",
+            AGENT,
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
 
@@ -337,27 +313,27 @@ async fn a_disruption_message_gives_each_case_its_variant_and_the_report_counts_
         .unwrap();
         expected.insert(m["customer_id"].as_str().unwrap().to_owned(), variant);
     }
-    let (s, inc) = call(
-        &app,
-        Method::POST,
-        "/api/v1/incidents",
-        OPS,
-        Some(json!({"title": "Network outage in eu", "severity": "error"})),
-    )
-    .await;
+    let (s, inc) = app
+        .call(
+            Method::POST,
+            "/api/v1/incidents",
+            OPS,
+            Some(json!({"title": "Network outage in eu", "severity": "error"})),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{inc}");
     let route = format!(
         "/api/v1/incidents/{}/disruption",
         inc["id"].as_str().unwrap()
     );
-    let (s, d) = call(
-        &app,
-        Method::POST,
-        &route,
-        OPS,
-        Some(json!({"template": "outage_notice", "segment": {"regions": ["eu"]}})),
-    )
-    .await;
+    let (s, d) = app
+        .call(
+            Method::POST,
+            &route,
+            OPS,
+            Some(json!({"template": "outage_notice", "segment": {"regions": ["eu"]}})),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{d}");
     let recipients = d["recipients"].as_array().unwrap();
     assert_eq!(recipients.len(), 12, "{d}");
@@ -367,24 +343,24 @@ async fn a_disruption_message_gives_each_case_its_variant_and_the_report_counts_
         assert_eq!(sorry, variant == "sorry", "{r}");
     }
     let route = format!("/api/v1/disruptions/{}/decision", d["id"].as_str().unwrap());
-    let (s, done) = call(
-        &app,
-        Method::POST,
-        &route,
-        LEAD,
-        Some(json!({"decision": "approve"})),
-    )
-    .await;
+    let (s, done) = app
+        .call(
+            Method::POST,
+            &route,
+            LEAD,
+            Some(json!({"decision": "approve"})),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{done}");
 
-    let (s, r) = call(
-        &app,
-        Method::GET,
-        "/api/v1/reports/experiments/outage-wording",
-        ANALYST,
-        None,
-    )
-    .await;
+    let (s, r) = app
+        .call(
+            Method::GET,
+            "/api/v1/reports/experiments/outage-wording",
+            ANALYST,
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["cases"], 12, "{r}");
     let sorry = expected.values().filter(|v| **v == "sorry").count();

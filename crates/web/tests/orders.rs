@@ -16,25 +16,6 @@ const OPS: &str = "sb_orders_ops";
 const ANALYST: &str = "sb_orders_analyst";
 const AGENT: &str = "sb_orders_agent";
 
-async fn call(
-    app: &App,
-    m: Method,
-    route: &str,
-    key: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = app
-        .http
-        .request(m, format!("{}{route}", app.url))
-        .bearer_auth(key);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
-
 async fn case_of(app: &App, source: &str, handle: &str) -> (String, String) {
     let (s, _, v) = app
         .post(
@@ -61,7 +42,10 @@ async fn orders_carry_their_social_origin_and_campaign_into_the_attribution_repo
 
     let post = |body: Value| {
         let app = &app;
-        async move { call(app, Method::POST, "/api/v1/orders", OPS, Some(body)).await }
+        async move {
+            app.call(Method::POST, "/api/v1/orders", OPS, Some(body))
+                .await
+        }
     };
     let (s, o1) = post(json!({"order_id": "O-1", "case_id": x_case, "campaign": "spring-sale", "value": 40.0, "currency": "EUR"})).await;
     assert_eq!(s, StatusCode::CREATED, "{o1}");
@@ -90,14 +74,9 @@ async fn orders_carry_their_social_origin_and_campaign_into_the_attribution_repo
     let (s, _) = post(json!({"order_id": "O-3", "outcome": "fulfilled"})).await;
     assert_eq!(s, StatusCode::OK);
 
-    let (s, r) = call(
-        &app,
-        Method::GET,
-        "/api/v1/reports/attribution",
-        ANALYST,
-        None,
-    )
-    .await;
+    let (s, r) = app
+        .call(Method::GET, "/api/v1/reports/attribution", ANALYST, None)
+        .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     let groups: Vec<(&str, i64, i64, i64)> = r["rows"]
         .as_array()
@@ -116,14 +95,14 @@ async fn orders_carry_their_social_origin_and_campaign_into_the_attribution_repo
         groups,
         vec![("instagram", 1, 0, 1), ("none", 1, 0, 0), ("x", 1, 1, 0)]
     );
-    let (_, by_campaign) = call(
-        &app,
-        Method::GET,
-        "/api/v1/reports/attribution?group_by=campaign",
-        ANALYST,
-        None,
-    )
-    .await;
+    let (_, by_campaign) = app
+        .call(
+            Method::GET,
+            "/api/v1/reports/attribution?group_by=campaign",
+            ANALYST,
+            None,
+        )
+        .await;
     let spring = &by_campaign["rows"][1];
     assert_eq!(spring["group"], "spring-sale");
     assert_eq!(spring["orders"], 2);
@@ -150,16 +129,16 @@ async fn orders_carry_their_social_origin_and_campaign_into_the_attribution_repo
     );
 
     // Erasing Ida unlinks her from the order; where it came from stays.
-    let (s, _) = call(
-        &app,
-        Method::POST,
-        &format!("/api/v1/customers/{x_customer}/erase"),
-        KEY,
-        None,
-    )
-    .await;
+    let (s, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/customers/{x_customer}/erase"),
+            KEY,
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, o1) = call(&app, Method::GET, "/api/v1/orders/O-1", OPS, None).await;
+    let (s, o1) = app.call(Method::GET, "/api/v1/orders/O-1", OPS, None).await;
     assert_eq!(s, StatusCode::OK);
     assert!(o1["customer_id"].is_null(), "{o1}");
     assert_eq!(o1["tags"][0], "origin:x");
@@ -224,25 +203,25 @@ async fn orders_carry_their_social_origin_and_campaign_into_the_attribution_repo
     }
     let (s, p) = post(json!({"value": 3.0})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{p}");
-    let (s, _) = call(&app, Method::GET, "/api/v1/orders/O-9", OPS, None).await;
+    let (s, _) = app.call(Method::GET, "/api/v1/orders/O-9", OPS, None).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "nothing half-written");
-    let (s, _) = call(
-        &app,
-        Method::POST,
-        "/api/v1/orders",
-        AGENT,
-        Some(json!({"order_id": "O-5"})),
-    )
-    .await;
+    let (s, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/orders",
+            AGENT,
+            Some(json!({"order_id": "O-5"})),
+        )
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, p) = call(
-        &app,
-        Method::GET,
-        "/api/v1/reports/attribution?group_by=colour",
-        ANALYST,
-        None,
-    )
-    .await;
+    let (s, p) = app
+        .call(
+            Method::GET,
+            "/api/v1/reports/attribution?group_by=colour",
+            ANALYST,
+            None,
+        )
+        .await;
     assert_eq!(
         (s, p["field"].as_str()),
         (StatusCode::BAD_REQUEST, Some("group_by"))

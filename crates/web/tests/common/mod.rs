@@ -153,6 +153,27 @@ impl App {
         (r.status(), r.json().await.unwrap_or(Value::Null))
     }
 
+    /// `method route` as `key`, with a JSON body when given: the status and the JSON answer
+    /// (`null` when there is none).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        route: &str,
+        key: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{route}", self.url))
+            .bearer_auth(key);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
     /// Waits until the pipeline has processed the message.
     pub async fn processed(&self, id: &str) -> Value {
         for _ in 0..200 {
