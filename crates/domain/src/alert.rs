@@ -18,6 +18,9 @@ pub enum AlertKind {
     /// A repeat, high-value customer's engagement or sentiment fell against their own
     /// baseline (series `customer:<id>`): flagged for retention outreach.
     ChurnRisk,
+    /// The roster falls short of the agents an hour's forecast needs (series `capacity`,
+    /// bucket = the hour).
+    CapacityShortfall,
 }
 
 impl AlertKind {
@@ -28,6 +31,7 @@ impl AlertKind {
             Self::Rule => "rule",
             Self::ConnectorPaused => "connector_paused",
             Self::ChurnRisk => "churn_risk",
+            Self::CapacityShortfall => "capacity_shortfall",
         }
     }
 
@@ -38,6 +42,7 @@ impl AlertKind {
             "rule" => Some(Self::Rule),
             "connector_paused" => Some(Self::ConnectorPaused),
             "churn_risk" => Some(Self::ChurnRisk),
+            "capacity_shortfall" => Some(Self::CapacityShortfall),
             _ => None,
         }
     }

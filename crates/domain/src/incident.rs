@@ -219,6 +219,7 @@ impl Incident {
             AlertKind::Rule => alert.rule_id.as_deref().unwrap_or("Alert rule"),
             AlertKind::ConnectorPaused => "Connector paused",
             AlertKind::ChurnRisk => "Churn risk",
+            AlertKind::CapacityShortfall => "Capacity shortfall",
         };
         let title = match &alert.summary {
             Some(s) if alert.kind == AlertKind::Rule => s.clone(),

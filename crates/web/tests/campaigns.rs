@@ -2,7 +2,8 @@
 //! Monday a product launch is expected to double that from 10:00 to 11:00. With 14 agents
 //! rostered (enough for 100 contacts of six minutes at 80/20), the plan warns of the launch
 //! hour before it happens and names the campaign; a roster below the usual need is a surge
-//! warning whatever the campaigns.
+//! warning whatever the campaigns, and a schedule asking with `raise_alerts` turns the short
+//! hour into one `capacity_shortfall` alert for operations.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -14,6 +15,7 @@ use serde_json::{Value, json};
 
 const ANALYST: &str = "sb_test_analyst_al";
 const AGENT: &str = "sb_test_agent_ana";
+const OPS: &str = "sb_test_operations_oli";
 const HOUR: i64 = 3_600_000;
 const WEEK: i64 = 7 * 24 * HOUR;
 
@@ -97,9 +99,35 @@ async fn a_launch_that_doubles_contacts_warns_ahead_of_the_hour_and_a_thin_roste
     // Ten heads cannot take even the usual Monday: a surge warning.
     let mut thin = body.clone();
     thin["roster"] = json!([10]);
-    let (_, p) = plan(&app, ANALYST, thin).await;
+    let (_, p) = plan(&app, ANALYST, thin.clone()).await;
     assert_eq!(p["hours"][0]["warning"], "surge", "{p}");
     assert_eq!(p["surge_warnings"], 1);
+    assert_eq!(p["alerts_raised"], 0, "a plan alone raises nothing");
+
+    // Asked by a schedule with `raise_alerts`, the short hour becomes one alert, once.
+    let mut scheduled = thin.clone();
+    scheduled["raise_alerts"] = json!(true);
+    assert_eq!(
+        plan(&app, ANALYST, scheduled.clone()).await.0,
+        StatusCode::FORBIDDEN,
+        "raising alerts needs alerts.manage"
+    );
+    issue_key(&app.store, OPS, "operations", None).await;
+    let (s, p) = plan(&app, OPS, scheduled.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert_eq!(p["alerts_raised"], 1, "{p}");
+    assert_eq!(plan(&app, OPS, scheduled).await.1["alerts_raised"], 0);
+    let (_, alerts) = app.get("/api/v1/alerts").await;
+    let raised: Vec<&Value> = alerts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "capacity_shortfall")
+        .collect();
+    assert_eq!(raised.len(), 1, "{alerts}");
+    assert_eq!(raised[0]["series"], "capacity");
+    assert_eq!(raised[0]["severity"], "critical", "a surge: {}", raised[0]);
+    assert_eq!(raised[0]["bucket_start"], Timestamp(next).to_rfc3339());
 
     // Agents do not plan staffing; bad plans are refused with a reason.
     assert_eq!(

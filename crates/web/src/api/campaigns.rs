@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use bytes::Bytes;
 use sb_alerts::capacity::{Campaign, HOUR_MS, plan, seasonal_forecast};
 use sb_alerts::staffing::{Goal, Workload};
-use sb_domain::{ErrorCode, Timestamp};
+use sb_domain::{Clock, ErrorCode, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// The longest plan: two weeks of hours.
@@ -71,6 +71,11 @@ pub struct CapacityRequest {
     /// Past weeks the forecast averages (1 to 12, default 4).
     #[serde(default = "four")]
     pub weeks: u32,
+    /// Also raise one `capacity_shortfall` alert per short hour (once per hour, however often
+    /// the plan is asked for), handed to operations like any alert: for a schedule to call.
+    /// Needs `alerts.manage`.
+    #[serde(default)]
+    pub raise_alerts: bool,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -94,6 +99,9 @@ pub struct CapacityPlan {
     pub campaign_warnings: usize,
     /// Hours short even without them.
     pub surge_warnings: usize,
+    /// `capacity_shortfall` alerts this call raised (with `raise_alerts`; hours already
+    /// alerted are not raised again).
+    pub alerts_raised: usize,
 }
 
 fn invalid(field: &str, detail: impl Into<String>) -> Problem {
@@ -122,12 +130,20 @@ fn time(field: &str, raw: &str) -> Result<Timestamp, Problem> {
 )]
 pub async fn capacity(
     State(state): State<AppState>,
+    axum::Extension(who): axum::Extension<crate::auth::Principal>,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Json<CapacityPlan>, Problem> {
     let req: CapacityRequest = crate::body::json_as(
         raw,
         "{\"from\", \"hours\", \"roster\", \"handle_time_s\", \"target_s\", \"service_level\", \"campaigns\"?, …}",
     )?;
+    if req.raise_alerts && !who.can(sb_domain::Permission::AlertsManage) {
+        return Err(Problem::custom(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "raising capacity alerts needs the `alerts.manage` permission",
+        ));
+    }
     let from = time("from", &req.from)?;
     let first = from.millis() - from.millis().rem_euclid(HOUR_MS);
     if !(1..=MAX_HOURS).contains(&req.hours) {
@@ -202,6 +218,45 @@ pub async fn capacity(
         metrics::counter!("switchboard_capacity_warnings_total")
             .increment((campaign_warnings + surge_warnings) as u64);
     }
+    let mut alerts_raised = 0;
+    if req.raise_alerts {
+        let now = sb_domain::SystemClock.now();
+        for p in planned.iter().filter(|p| p.warning.is_some()) {
+            let short = f64::from(p.needed.saturating_sub(p.rostered));
+            let mut alert = sb_domain::Alert::detected(
+                "capacity",
+                sb_domain::AlertKind::CapacityShortfall,
+                short / f64::from(p.needed.max(1)),
+                Timestamp(p.start_ms),
+                p.forecast.round() as i64,
+                None,
+                now,
+            );
+            let surge = p.warning == Some("surge");
+            alert.severity = Some(if surge { "critical" } else { "warning" }.into());
+            alert.summary = Some(format!(
+                "Capacity short{}: {} agents needed, {} rostered for {:.0} expected contacts",
+                if surge {
+                    " even without the campaigns"
+                } else {
+                    " because of the campaigns"
+                },
+                p.needed,
+                p.rostered,
+                p.forecast
+            ));
+            // One per hour: a later plan finds it stored.
+            if state.store.insert_alert(&alert).await? {
+                alerts_raised += 1;
+                state.events.emit(sb_pipeline::PipelineEvent::AlertRaised {
+                    alert_id: alert.id.to_string(),
+                    series: alert.series.clone(),
+                    kind: alert.kind.as_str().to_owned(),
+                    score: alert.score,
+                });
+            }
+        }
+    }
     Ok(Json(CapacityPlan {
         hours: planned
             .into_iter()
@@ -218,5 +273,6 @@ pub async fn capacity(
             .collect(),
         campaign_warnings,
         surge_warnings,
+        alerts_raised,
     }))
 }
