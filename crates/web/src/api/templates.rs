@@ -7,7 +7,7 @@
 //! Picking a version, rendering and the lifecycle rules are `sb_workflow::templates`; this file
 //! reads and writes versions and decides who may move them.
 
-mod render;
+pub(crate) mod render;
 mod variables;
 
 use crate::AppState;

@@ -223,13 +223,7 @@ pub async fn draft(
             .as_ref()
             .zip(reach.case_id.as_ref())
             .and_then(|(e, case)| {
-                let weights: Vec<(&str, u32)> = e
-                    .variants
-                    .iter()
-                    .map(|v| (v.name.as_str(), v.weight))
-                    .collect();
-                let pick = sb_analytics::experiments::assign(&e.name, case.as_str(), &weights)?;
-                let v = e.variants.iter().find(|v| v.name == pick)?;
+                let v = crate::api::templates::render::variant_for(e, case.as_str())?;
                 assignments.insert(case.to_string(), json!(v.name));
                 Some(v.template.as_str())
             });

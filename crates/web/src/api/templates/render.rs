@@ -49,13 +49,7 @@ pub struct ExperimentArm {
 /// The variant of the running experiment on `key` that `case` gets, with its template.
 fn experiment_arm(state: &AppState, key: &str, case: &Case) -> Option<(ExperimentArm, String)> {
     let e = state.casework.workflow().experiments.on_template(key)?;
-    let weights: Vec<(&str, u32)> = e
-        .variants
-        .iter()
-        .map(|v| (v.name.as_str(), v.weight))
-        .collect();
-    let pick = sb_analytics::experiments::assign(&e.name, case.id.as_str(), &weights)?;
-    let v = e.variants.iter().find(|v| v.name == pick)?;
+    let v = variant_for(e, case.id.as_str())?;
     Some((
         ExperimentArm {
             name: e.name.clone(),
@@ -63,6 +57,21 @@ fn experiment_arm(state: &AppState, key: &str, case: &Case) -> Option<(Experimen
         },
         v.template.clone(),
     ))
+}
+
+/// The variant of experiment `e` that the case `case_id` draws: the same every time, spread
+/// over the variants by their weights. Replies and disruption messages draw alike.
+pub(crate) fn variant_for<'e>(
+    e: &'e sb_workflow::experiments::ExperimentConfig,
+    case_id: &str,
+) -> Option<&'e sb_workflow::experiments::VariantConfig> {
+    let weights: Vec<(&str, u32)> = e
+        .variants
+        .iter()
+        .map(|v| (v.name.as_str(), v.weight))
+        .collect();
+    let pick = sb_analytics::experiments::assign(&e.name, case_id, &weights)?;
+    e.variants.iter().find(|v| v.name == pick)
 }
 
 /// Renders the approved version of `choice.key` that suits the case's customer. For a caller
