@@ -7,8 +7,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 use switchboard_alerts::{
-    SentimentConfig, SentimentDropDetector, VolumeConfig, VolumeSpikeDetector, WatchConfig,
-    Watchlist, watch::SeriesWatch,
+    EmergingConfig, EmergingTerms, Post, SentimentConfig, SentimentDropDetector, ViralConfig,
+    ViralWatch, VolumeConfig, VolumeSpikeDetector, WatchConfig, Watchlist, watch::SeriesWatch,
 };
 
 const SERIES: u64 = 100_000;
@@ -127,5 +127,92 @@ fn main() {
     println!(
         "SentimentDropDetector::observe: median {:.1} ns per point",
         median(sentiment)
+    );
+
+    emerging_and_viral(&mut rng);
+}
+
+/// The vocabulary detector and the viral watch, per message: 8 terms per message drawn from a
+/// 200,000-word vocabulary with a Zipf-like skew (so the kept vocabulary hits its 50,000-term
+/// capacity and forgets), 1,000 messages per bucket; every message a complaint to watch and
+/// one in three a reply to a recent one.
+fn emerging_and_viral(rng: &mut Rng) {
+    const VOCAB: u64 = 200_000;
+    const PER_BUCKET: u64 = 1_000;
+    const TERMS: usize = 8;
+    let vocab: Vec<String> = (0..VOCAB).map(|i| format!("term{i}")).collect();
+    let zipf = |rng: &mut Rng| {
+        let u = f64::from(rng.unit()).max(1e-9);
+        // Inverse of a continuous power law with exponent ~1: log-uniform ranks.
+        (((VOCAB as f64).powf(u)) as u64).min(VOCAB) as usize - 1
+    };
+    let before = rss_bytes();
+    let mut e = EmergingTerms::new(EmergingConfig::default());
+    let mut n = 0u64;
+    let mut emerging = Vec::new();
+    let mut terms: Vec<String> = Vec::with_capacity(TERMS);
+    for run in 0..=RUNS {
+        let messages = 200_000u64;
+        let start = Instant::now();
+        for _ in 0..messages {
+            terms.clear();
+            for _ in 0..TERMS {
+                terms.push(vocab[zipf(rng)].clone());
+            }
+            let ts = (n / PER_BUCKET) as i64 * BUCKET_MS + (n % PER_BUCKET) as i64;
+            black_box(e.record(ts, rng.next() % 50_000, &terms));
+            n += 1;
+        }
+        // The first run fills the vocabulary and is not counted.
+        if run > 0 {
+            emerging.push(start.elapsed().as_secs_f64() * 1e9 / messages as f64);
+        }
+    }
+    let after = rss_bytes();
+    let per_message = median(emerging);
+    println!(
+        "EmergingTerms::record: median {per_message:.0} ns per message of {TERMS} terms ({:.0} ns per term), {} terms kept",
+        per_message / TERMS as f64,
+        e.len()
+    );
+    if let (Some(b), Some(a)) = (before, after) {
+        println!(
+            "memory of the emerging-terms detector at capacity: {:.1} MiB resident growth",
+            a.saturating_sub(b) as f64 / (1024.0 * 1024.0)
+        );
+    }
+
+    let mut w = ViralWatch::new(ViralConfig::default());
+    let keys: Vec<String> = (0..1_000_000).map(|i| format!("x:{i}")).collect();
+    let mut viral = Vec::new();
+    let mut i = 0usize;
+    for _ in 0..RUNS {
+        let messages = 300_000;
+        let start = Instant::now();
+        for _ in 0..messages {
+            let at = i as i64 * 100;
+            let author = rng.next();
+            if i.is_multiple_of(3) && i > 1_000 {
+                let parent = &keys[(i - 1 - (rng.next() % 1_000) as usize) % keys.len()];
+                black_box(w.reaction(parent, author, Some(300), at));
+            } else {
+                let post = Post {
+                    key: &keys[i % keys.len()],
+                    message: "msg",
+                    author,
+                    followers: Some(300),
+                    engagement: 3,
+                    created_ms: at,
+                };
+                black_box(w.complaint(post, at));
+            }
+            i += 1;
+        }
+        viral.push(start.elapsed().as_secs_f64() * 1e9 / messages as f64);
+    }
+    println!(
+        "ViralWatch (complaint or reply): median {:.0} ns per message, {} posts watched",
+        median(viral),
+        w.len()
     );
 }

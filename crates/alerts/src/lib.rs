@@ -7,15 +7,19 @@
 pub mod capacity;
 pub mod churn;
 pub mod detect;
+pub mod emerging;
 pub mod nab;
 pub mod rules;
 pub mod series;
 pub mod staffing;
 pub mod time;
+pub mod viral;
 pub mod watch;
 
 pub use detect::{SentimentConfig, SentimentDropDetector, VolumeConfig, VolumeSpikeDetector};
+pub use emerging::{EmergingConfig, EmergingTerm, EmergingTerms};
 pub use series::{InputError, Series};
+pub use viral::{Post, ViralConfig, ViralPost, ViralWatch};
 pub use watch::{BucketSignals, SeriesWatch, WatchConfig, Watchlist};
 
 /// Runs the live spike detector over a whole series, one point at a time: what

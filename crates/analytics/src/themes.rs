@@ -6,6 +6,7 @@
 //! recent ones of the period), and the work is linear in the sample and quadratic only in the
 //! few candidate terms.
 
+use sb_domain::PiiMark;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
@@ -103,6 +104,28 @@ const STOPWORDS: &[&str] = &[
     "het", "een", "van", "niet", "ik", "je", "jullie", "wij", "met", "voor", "op", "nog", "mijn",
     "maar", "ook", "heb", "heeft", "geen", "wat", "wanneer", "al",
 ];
+
+/// The function words `terms_of` leaves out.
+pub fn stopwords() -> HashSet<&'static str> {
+    STOPWORDS.iter().copied().collect()
+}
+
+/// The text with each personal-data span blanked: themes are never made of personal data.
+pub fn without_pii(text: &str, pii: &[PiiMark]) -> String {
+    let mut out = text.to_owned();
+    let mut spans: Vec<&PiiMark> = pii.iter().collect();
+    spans.sort_by_key(|p| std::cmp::Reverse(p.start));
+    for p in spans {
+        if p.start <= p.end
+            && p.end <= out.len()
+            && out.is_char_boundary(p.start)
+            && out.is_char_boundary(p.end)
+        {
+            out.replace_range(p.start..p.end, " ");
+        }
+    }
+    out
+}
 
 /// The distinct terms of a text: folded words of at least three letters that are not
 /// function words or numbers, and hashtags as `#tag`. Handles (`@name`) and links name someone
@@ -202,7 +225,7 @@ fn jaccard(a: &[usize], b: &[usize]) -> f64 {
 ///    Themes with fewer than `min_messages` messages are dropped; the rest are ordered by
 ///    messages, most first, and the first `max_themes` kept.
 pub fn themes(docs: &[ThemeDoc<'_>], cfg: &ThemeConfig) -> Vec<Theme> {
-    let stop: HashSet<&str> = STOPWORDS.iter().copied().collect();
+    let stop = stopwords();
     let terms: Vec<Vec<String>> = docs.iter().map(|d| terms_of(d.text, &stop)).collect();
     let negatives: Vec<usize> = (0..docs.len()).filter(|&i| docs[i].negative).collect();
     let (n_neg, n_all) = (negatives.len(), docs.len());

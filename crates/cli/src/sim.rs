@@ -247,8 +247,12 @@ impl Generator {
         } else {
             format!("@customer_{}", self.rng.random_range(0..self.customers))
         };
-        let followers: u64 = if viral {
-            self.rng.random_range(50..200_000)
+        // Audiences are heavy-tailed: most accounts are followed by a few hundred, and a rare
+        // outage complaint comes from an account followed by hundreds of thousands.
+        let followers: u64 = if viral && self.rng.random_bool(0.002) {
+            self.rng.random_range(150_000..400_000)
+        } else if viral {
+            10f64.powf(self.rng.random_range(1.0..4.0)) as u64
         } else {
             self.rng.random_range(0..5_000)
         };

@@ -21,6 +21,12 @@ pub enum AlertKind {
     /// The roster falls short of the agents an hour's forecast needs (series `capacity`,
     /// bucket = the hour).
     CapacityShortfall,
+    /// Many distinct authors suddenly use a word or hashtag far more than its baseline share
+    /// of the stream (series `term:<word>` or `hashtag:#<tag>`).
+    EmergingTerm,
+    /// A complaint draws engagement fast, or from a wide audience (series
+    /// `post:<source>:<external id>`; volume = engagement counted).
+    ViralComplaint,
 }
 
 impl AlertKind {
@@ -32,6 +38,8 @@ impl AlertKind {
             Self::ConnectorPaused => "connector_paused",
             Self::ChurnRisk => "churn_risk",
             Self::CapacityShortfall => "capacity_shortfall",
+            Self::EmergingTerm => "emerging_term",
+            Self::ViralComplaint => "viral_complaint",
         }
     }
 
@@ -43,6 +51,8 @@ impl AlertKind {
             "connector_paused" => Some(Self::ConnectorPaused),
             "churn_risk" => Some(Self::ChurnRisk),
             "capacity_shortfall" => Some(Self::CapacityShortfall),
+            "emerging_term" => Some(Self::EmergingTerm),
+            "viral_complaint" => Some(Self::ViralComplaint),
             _ => None,
         }
     }

@@ -162,6 +162,38 @@ pub struct PlanMessage {
     pub text: String,
     pub created_at: Timestamp,
     pub enrichment: Enrichment,
+    pub reach: Reach,
+}
+
+/// The post as its platform counts it when it arrives: its id there, its author's followers
+/// and the engagement it had drawn. Listening reads it to spot complaints going viral.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Reach {
+    pub external_id: String,
+    pub followers: Option<u64>,
+    /// Reactions counted by the platform: reshares (retweets, shares, quotes) count twice,
+    /// since they carry the post to new audiences; views and impressions do not count.
+    pub engagement: u64,
+}
+
+impl Reach {
+    /// Engagement from a message's `metrics` object of counts.
+    pub fn engagement_of(metrics: &serde_json::Value) -> u64 {
+        let Some(counts) = metrics.as_object() else {
+            return 0;
+        };
+        counts
+            .iter()
+            .filter_map(|(name, v)| {
+                let n = v.as_u64()?;
+                match name.as_str() {
+                    "views" | "impressions" | "reach" | "plays" => None,
+                    "retweets" | "reposts" | "shares" | "quotes" => Some(n.saturating_mul(2)),
+                    _ => Some(n),
+                }
+            })
+            .fold(0u64, u64::saturating_add)
+    }
 }
 
 impl PlanMessage {
@@ -464,6 +496,7 @@ mod tests {
 
     fn msg(handle: &str, channel: &str, text: &str, compound: f64) -> PlanMessage {
         PlanMessage {
+            reach: Default::default(),
             id: MessageId::generate(),
             source: Platform::X,
             channel: channel.into(),

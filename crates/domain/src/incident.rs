@@ -220,6 +220,8 @@ impl Incident {
             AlertKind::ConnectorPaused => "Connector paused",
             AlertKind::ChurnRisk => "Churn risk",
             AlertKind::CapacityShortfall => "Capacity shortfall",
+            AlertKind::EmergingTerm => "Emerging term",
+            AlertKind::ViralComplaint => "Viral complaint",
         };
         let title = match &alert.summary {
             Some(s) if alert.kind == AlertKind::Rule => s.clone(),

@@ -5,14 +5,24 @@
 //! operator's alert rules, when configured, judge the same buckets and raise rule alerts that
 //! open, escalate and resolve as episodes.
 //!
+//! Beside the series, every message's words and hashtags (personal data blanked first) feed
+//! the emerging-terms detector, and complaints and the replies to them feed the viral-complaint
+//! watch (`sb_alerts::emerging`, `sb_alerts::viral`).
+//!
 //! State lives in the process: with several workers, each judges the share of the stream it
 //! processes (per-series partitioning across workers is not done yet).
 
 use sb_alerts::rules::{RuleEngine, RuleEvent, RuleSet, Silence, SilenceMatcher};
-use sb_alerts::{BucketSignals, WatchConfig, Watchlist};
+use sb_alerts::{
+    BucketSignals, EmergingConfig, EmergingTerm, EmergingTerms, Post, ViralConfig, ViralPost,
+    ViralWatch, WatchConfig, Watchlist,
+};
+use sb_analytics::themes::{stopwords, terms_of, without_pii};
 use sb_domain::case::PlanMessage;
 use sb_domain::{Alert, AlertKind, Timestamp};
 use sb_store::StoredSilence;
+use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Mutex;
 
 /// Detector score from which a bucket raises an alert. The spike detector's scores are
@@ -23,6 +33,9 @@ pub const ALERT_SCORE: f32 = 0.5;
 pub struct Listening {
     series: Mutex<Watchlist<String>>,
     rules: Option<Mutex<RuleEngine>>,
+    emerging: Mutex<EmergingTerms>,
+    viral: Mutex<ViralWatch>,
+    stop: HashSet<&'static str>,
 }
 
 impl Default for Listening {
@@ -84,6 +97,12 @@ impl Listening {
         Self {
             series: Mutex::new(Watchlist::new(cfg)),
             rules: None,
+            emerging: Mutex::new(EmergingTerms::new(EmergingConfig {
+                bucket_ms: cfg.bucket_ms,
+                ..EmergingConfig::default()
+            })),
+            viral: Mutex::new(ViralWatch::new(ViralConfig::default())),
+            stop: stopwords(),
         }
     }
 
@@ -216,7 +235,7 @@ impl Listening {
     }
 
     /// Counts a processed batch (at each message's own time) and returns what the buckets it
-    /// closed showed.
+    /// closed showed, with the terms that emerged and the complaints that went viral.
     pub fn observe(&self, batch: &[PlanMessage], now: Timestamp) -> Heard {
         let mut out = Heard::default();
         let mut closed = Vec::new();
@@ -233,6 +252,48 @@ impl Listening {
         }
         for (key, b) in closed {
             self.judge(&key, &b, now, &mut out);
+        }
+        let words: Vec<Vec<String>> = batch
+            .iter()
+            .map(|m| {
+                let text = crate::stages::normalize(&m.text);
+                terms_of(&without_pii(&text, &m.enrichment.pii), &self.stop)
+            })
+            .collect();
+        let mut emerged = Vec::new();
+        {
+            let mut emerging = self.emerging.lock().unwrap_or_else(|e| e.into_inner());
+            for (m, terms) in batch.iter().zip(&words) {
+                emerged.extend(emerging.record(m.created_at.millis(), author_of(m), terms));
+            }
+        }
+        out.alerts
+            .extend(emerged.iter().map(|t| emerging_alert(t, now)));
+        let mut viral = self.viral.lock().unwrap_or_else(|e| e.into_inner());
+        for m in batch {
+            let author = author_of(m);
+            if let Some(parent) = m.reply_key()
+                && let Some(v) =
+                    viral.reaction(&parent, author, m.reach.followers, m.created_at.millis())
+            {
+                out.alerts.push(viral_alert(&v, None, now));
+            }
+            if m.enrichment.intent != "complaint" || m.reach.external_id.is_empty() {
+                continue;
+            }
+            let key = format!("{}:{}", m.source.as_str(), m.reach.external_id);
+            let post = Post {
+                key: &key,
+                message: m.id.as_str(),
+                author,
+                followers: m.reach.followers,
+                engagement: m.reach.engagement,
+                created_ms: m.created_at.millis(),
+            };
+            if let Some(v) = viral.complaint(post, now.millis()) {
+                out.alerts
+                    .push(viral_alert(&v, Some(m.enrichment.sentiment_compound), now));
+            }
         }
         out
     }
@@ -251,8 +312,63 @@ impl Listening {
         for (key, b) in closed {
             self.judge(&key, &b, now, &mut out);
         }
+        let emerged = self
+            .emerging
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .flush(now.millis());
+        out.alerts
+            .extend(emerged.iter().map(|t| emerging_alert(t, now)));
         out
     }
+}
+
+/// Who wrote a message, as a stable hash of its platform identity.
+fn author_of(m: &PlanMessage) -> u64 {
+    let mut h = DefaultHasher::new();
+    m.source.as_str().hash(&mut h);
+    m.handle.hash(&mut h);
+    h.finish()
+}
+
+fn emerging_alert(t: &EmergingTerm, now: Timestamp) -> Alert {
+    let series = if t.term.starts_with('#') {
+        format!("hashtag:{}", t.term)
+    } else {
+        format!("term:{}", t.term)
+    };
+    let mut a = Alert::detected(
+        &series,
+        AlertKind::EmergingTerm,
+        f64::from(t.score),
+        Timestamp(t.bucket_start),
+        i64::from(t.authors),
+        None,
+        now,
+    );
+    a.summary = Some(format!(
+        "\"{}\" used by {} authors in one bucket of {} messages; its usual share predicts {:.1}",
+        t.term, t.authors, t.messages, t.expected
+    ));
+    a
+}
+
+/// The series names our message id, not the platform's post id or the author.
+fn viral_alert(v: &ViralPost, sentiment: Option<f64>, now: Timestamp) -> Alert {
+    let mut a = Alert::detected(
+        &format!("post:{}", v.message),
+        AlertKind::ViralComplaint,
+        f64::from(v.score),
+        Timestamp(v.created_ms),
+        i64::try_from(v.engagement).unwrap_or(i64::MAX),
+        sentiment,
+        now,
+    );
+    a.summary = Some(format!(
+        "complaint {} drew {} engagements in {:.0} min ({:.1}/min), audience {}",
+        v.message, v.engagement, v.minutes, v.velocity, v.reach
+    ));
+    a
 }
 
 #[cfg(test)]
@@ -262,6 +378,7 @@ mod tests {
 
     fn msg(at: i64, intent: &str) -> PlanMessage {
         PlanMessage {
+            reach: Default::default(),
             id: MessageId::generate(),
             source: Platform::X,
             channel: "mentions".into(),
@@ -322,6 +439,7 @@ mod rule_tests {
 
     fn msg(at: i64, region: &str) -> PlanMessage {
         PlanMessage {
+            reach: Default::default(),
             id: MessageId::generate(),
             source: Platform::X,
             channel: "mentions".into(),
@@ -482,5 +600,142 @@ condition = { kind = "threshold", metric = "volume", op = "above", value = 10 }
             1,
             "{heard:?}"
         );
+    }
+}
+
+#[cfg(test)]
+mod stream_tests {
+    use super::*;
+    use sb_domain::case::Reach;
+    use sb_domain::{Enrichment, MessageId, PiiMark, Platform};
+
+    const BUCKET: i64 = 300_000;
+
+    fn msg(at: i64, handle: &str, text: &str, intent: &str) -> PlanMessage {
+        PlanMessage {
+            id: MessageId::generate(),
+            source: Platform::X,
+            channel: "mentions".into(),
+            handle: handle.into(),
+            author_name: None,
+            region: None,
+            in_reply_to: None,
+            text: text.into(),
+            created_at: Timestamp(at),
+            enrichment: Enrichment {
+                intent: intent.into(),
+                sentiment_compound: -0.4,
+                ..Enrichment::default()
+            },
+            reach: Reach {
+                external_id: format!("{handle}-{at}"),
+                followers: Some(200),
+                engagement: 0,
+            },
+        }
+    }
+
+    /// Two hours of ordinary questions, then a hashtag many customers pick up at once, and
+    /// an e-mail address several of them paste (personal data never becomes a term).
+    #[test]
+    fn a_hashtag_many_customers_pick_up_raises_an_emerging_term_alert() {
+        let l = Listening::default();
+        let mut alerts = Vec::new();
+        for b in 0..24 {
+            let batch: Vec<_> = (0..20)
+                .map(|i| {
+                    msg(
+                        b * BUCKET + i * 1000,
+                        &format!("@c{i}"),
+                        "where is my parcel, any update on the delivery?",
+                        "inquiry",
+                    )
+                })
+                .collect();
+            alerts.extend(l.observe(&batch, Timestamp(b * BUCKET)).alerts);
+        }
+        assert!(
+            alerts.iter().all(|a| a.kind != AlertKind::EmergingTerm),
+            "{alerts:?}"
+        );
+        let text = "my kettle is burnt out #KettleRecall write to press@example.com";
+        let start = text.find("press@").unwrap();
+        let burst: Vec<_> = (0..15)
+            .map(|i| {
+                let mut m = msg(24 * BUCKET + i * 1000, &format!("@n{i}"), text, "complaint");
+                m.enrichment.pii = vec![PiiMark {
+                    kind: "email".into(),
+                    start,
+                    end: text.len(),
+                }];
+                m
+            })
+            .collect();
+        l.observe(&burst, Timestamp(24 * BUCKET));
+        let raised = l.flush(Timestamp(25 * BUCKET + 1)).alerts;
+        let series: Vec<&str> = raised
+            .iter()
+            .filter(|a| a.kind == AlertKind::EmergingTerm)
+            .map(|a| a.series.as_str())
+            .collect();
+        assert!(series.contains(&"hashtag:#kettlerecall"), "{raised:?}");
+        assert!(series.contains(&"term:burnt"), "{raised:?}");
+        assert!(
+            series
+                .iter()
+                .all(|s| !s.contains("press") && !s.contains("example")),
+            "{series:?}"
+        );
+        let tag = raised
+            .iter()
+            .find(|a| a.series == "hashtag:#kettlerecall")
+            .unwrap();
+        assert_eq!(tag.volume, 15);
+        assert_eq!(tag.bucket_start, Timestamp(24 * BUCKET));
+    }
+
+    #[test]
+    fn a_complaint_drawing_replies_fast_raises_one_viral_alert() {
+        let l = Listening::default();
+        let post = msg(
+            0,
+            "@angry",
+            "your app charged me twice and nobody answers",
+            "complaint",
+        );
+        let post_id = post.id.clone();
+        let key = post.reach.external_id.clone();
+        assert!(l.observe(&[post], Timestamp(1_000)).alerts.is_empty());
+        // 120 people reply within six minutes; the 100th makes it viral.
+        let replies: Vec<_> = (0..120)
+            .map(|i| {
+                let mut m = msg(3_000 * i, &format!("@r{i}"), "same here", "other");
+                m.in_reply_to = Some(key.clone());
+                m
+            })
+            .collect();
+        let raised = l.observe(&replies, Timestamp(360_000)).alerts;
+        let viral: Vec<_> = raised
+            .iter()
+            .filter(|a| a.kind == AlertKind::ViralComplaint)
+            .collect();
+        assert_eq!(viral.len(), 1, "{raised:?}");
+        assert_eq!(viral[0].series, format!("post:{post_id}"));
+        assert_eq!(viral[0].volume, 100);
+        assert_eq!(viral[0].bucket_start, Timestamp(0));
+        // A question drawing the same replies is not a complaint: nothing.
+        let l = Listening::default();
+        let q = msg(0, "@curious", "what time do you open?", "inquiry");
+        let key = q.reach.external_id.clone();
+        l.observe(&[q], Timestamp(1_000));
+        let replies: Vec<_> = (0..120)
+            .map(|i| {
+                let mut m = msg(3_000 * i, &format!("@r{i}"), "same here", "other");
+                m.in_reply_to = Some(key.clone());
+                m
+            })
+            .collect();
+        let raised = l.observe(&replies, Timestamp(360_000)).alerts;
+        assert!(raised.iter().all(|a| a.kind != AlertKind::ViralComplaint));
     }
 }

@@ -2,7 +2,7 @@
 //! identify, case and route are planned by the domain (`plan_batch`) from what the store
 //! knows, then applied by the store in one transaction.
 
-use sb_domain::case::PlanMessage;
+use sb_domain::case::{PlanMessage, Reach};
 use sb_domain::{Enrichment, Message};
 use sb_nlp::Analyzer;
 
@@ -38,6 +38,11 @@ pub fn enrich(analyzer: &Analyzer, m: &Message) -> Enrichment {
 /// What the identify/case/route planner needs from a stored, enriched message.
 pub fn plan_input(m: &Message, enrichment: Enrichment) -> PlanMessage {
     PlanMessage {
+        reach: Reach {
+            external_id: m.external_id.clone(),
+            followers: m.author.followers,
+            engagement: Reach::engagement_of(&m.metrics),
+        },
         id: m.id.clone(),
         source: m.source,
         channel: m.channel.clone(),

@@ -49,6 +49,7 @@ async fn arrive(
         .unwrap()
         .remove(0);
     let planned = [PlanMessage {
+        reach: Default::default(),
         id: m.id.clone(),
         source: m.source,
         channel: m.channel.clone(),

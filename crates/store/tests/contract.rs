@@ -58,6 +58,7 @@ async fn process_with(
     let planned: Vec<PlanMessage> = msgs
         .iter()
         .map(|m| PlanMessage {
+            reach: Default::default(),
             id: m.id.clone(),
             source: m.source,
             channel: m.channel.clone(),
@@ -178,6 +179,7 @@ async fn a_stale_plan_changes_nothing() {
             .collect();
         let msgs = store.messages_for_processing(&ids).await.unwrap();
         let planned = vec![PlanMessage {
+            reach: Default::default(),
             id: msgs[0].id.clone(),
             source: Platform::X,
             channel: "x".into(),

@@ -42,6 +42,7 @@ async fn case_of(store: &dyn Store, ext: &str, handle: &str) -> CaseId {
     let planned: Vec<PlanMessage> = msgs
         .iter()
         .map(|m| PlanMessage {
+            reach: Default::default(),
             id: m.id.clone(),
             source: m.source,
             channel: m.channel.clone(),

@@ -54,6 +54,7 @@ async fn process(store: &dyn Store, ids: &[MessageId], e: Enrichment) {
     let planned: Vec<PlanMessage> = msgs
         .iter()
         .map(|m| PlanMessage {
+            reach: Default::default(),
             id: m.id.clone(),
             source: m.source,
             channel: m.channel.clone(),

@@ -46,6 +46,7 @@ async fn customers(store: &dyn Store, records: Vec<MessageRecord>) -> Vec<Custom
     let planned: Vec<PlanMessage> = msgs
         .iter()
         .map(|m| PlanMessage {
+            reach: Default::default(),
             id: m.id.clone(),
             source: m.source,
             channel: m.channel.clone(),

@@ -57,6 +57,7 @@ async fn arrive(store: &dyn Store, record: MessageRecord, mood: f64) -> MessageI
         .unwrap()
         .remove(0);
     let planned = [PlanMessage {
+        reach: Default::default(),
         id: m.id.clone(),
         source: m.source,
         channel: m.channel.clone(),

@@ -68,23 +68,6 @@ pub struct ThemeReport {
     pub themes: Vec<ThemeRow>,
 }
 
-/// The text with each personal-data span blanked: themes are never made of personal data.
-fn without_pii(text: &str, pii: &[PiiMark]) -> String {
-    let mut out = text.to_owned();
-    let mut spans: Vec<&PiiMark> = pii.iter().collect();
-    spans.sort_by_key(|p| std::cmp::Reverse(p.start));
-    for p in spans {
-        if p.start <= p.end
-            && p.end <= out.len()
-            && out.is_char_boundary(p.start)
-            && out.is_char_boundary(p.end)
-        {
-            out.replace_range(p.start..p.end, " ");
-        }
-    }
-    out
-}
-
 #[utoipa::path(
     get, path = "/api/v1/reports/themes", tag = "reports",
     params(ThemeParams),
@@ -138,7 +121,7 @@ pub async fn themes_report(
     let clean: Vec<String> = rows
         .iter()
         .zip(&marks)
-        .map(|(r, pii)| without_pii(&r.text, pii))
+        .map(|(r, pii)| sb_analytics::themes::without_pii(&r.text, pii))
         .collect();
     let docs: Vec<ThemeDoc> = rows
         .iter()
