@@ -17,6 +17,7 @@ mod shared;
 mod silences;
 pub mod sqlite;
 mod templates;
+mod views;
 mod workflow;
 
 use async_trait::async_trait;
@@ -49,6 +50,7 @@ pub use postgres::PgStore;
 pub use reports::ReportStore;
 pub use silences::{SilenceStore, StoredSilence};
 pub use sqlite::SqliteStore;
+pub use views::{SavedView, ViewStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -277,6 +279,7 @@ pub trait Store:
     + MergeStore
     + ListeningStore
     + SilenceStore
+    + ViewStore
     + BoardStore
     + ReportStore
     + Send

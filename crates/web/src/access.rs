@@ -367,6 +367,10 @@ pub static ROUTES: &[RouteAccess] = &[
         p(P::AlertsManage),
         Yes,
     ),
+    // Saved inbox views (I2): the caller's own, and those shared with the team.
+    r(Method::GET, "/api/v1/views", p(P::CasesRead), No),
+    r(Method::POST, "/api/v1/views", p(P::CasesRead), Yes),
+    r(Method::DELETE, "/api/v1/views/{id}", p(P::CasesRead), Yes),
     // Customer ids with their value and behaviour: personal, so every read is audited.
     r(Method::GET, "/api/v1/churn", p(P::CustomersRead), Yes),
     r(Method::POST, "/api/v1/churn/scan", p(P::AlertsManage), Yes),

@@ -275,6 +275,9 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
         ("GET", "/api/v1/silences"),
         ("POST", "/api/v1/silences"),
         ("DELETE", "/api/v1/silences/{id}"),
+        ("GET", "/api/v1/views"),
+        ("POST", "/api/v1/views"),
+        ("DELETE", "/api/v1/views/{id}"),
         // Listening: churn early warning (E8).
         ("GET", "/api/v1/churn"),
         ("POST", "/api/v1/churn/scan"),

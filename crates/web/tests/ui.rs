@@ -434,14 +434,14 @@ async fn an_agent_is_refused_the_admin_pages_and_an_admin_manages_users() {
             "document.getElementById('save-view-name').value = 'Angry complaints'; \
              document.getElementById('save-view').requestSubmit(); true",
         );
+        let saved = "Array.from(document.querySelectorAll('#saved-views a')).some(a => a.textContent === 'Angry complaints')";
+        b.wait_for(saved, "the saved view, once stored");
+        // Stored on the server: a fresh page lists it too.
         b.goto(&format!("{base}/ui/inbox"));
-        b.wait_for(
-            "Array.from(document.querySelectorAll('#saved-views a')).some(a => a.textContent === 'Angry complaints')",
-            "the saved view",
-        );
+        b.wait_for(saved, "the saved view");
         b.eval("document.querySelector('#saved-views a').click(); true");
         b.wait_for(
-            "location.search === '?intent=complaint&sentiment=negative' && document.querySelector('#saved-views a.active')",
+            "location.search === '?sentiment=negative&intent=complaint' && document.querySelector('#saved-views a.active')",
             "the saved view opened",
         );
         assert_eq!(

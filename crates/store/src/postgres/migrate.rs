@@ -63,6 +63,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         16,
         include_str!("../../migrations/postgres/0016_orders.sql"),
     ),
+    (17, include_str!("../../migrations/postgres/0017_views.sql")),
 ];
 
 /// Arbitrary constant naming the migration lock.

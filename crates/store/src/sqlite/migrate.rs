@@ -54,6 +54,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0015_retention.sql"),
     ),
     (16, include_str!("../../migrations/sqlite/0016_orders.sql")),
+    (17, include_str!("../../migrations/sqlite/0017_views.sql")),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<()> {

@@ -805,6 +805,7 @@ crate::board::board_store_impl!(SqliteStore, reader);
 crate::feedback::feedback_store_impl!(SqliteStore, writer, reader);
 crate::disruptions::disruption_store_impl!(SqliteStore, writer, reader);
 crate::silences::silence_store_impl!(SqliteStore, writer, reader);
+crate::views::view_store_impl!(SqliteStore, writer, reader);
 crate::merges::merge_store_impl!(SqliteStore, writer, reader, "", sqlx::Sqlite);
 
 #[cfg(test)]

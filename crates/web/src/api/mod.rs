@@ -33,6 +33,7 @@ pub mod campaigns;
 pub mod churn;
 pub mod disruptions;
 pub mod silences;
+pub mod views;
 
 use crate::AppState;
 use crate::problem::Problem;
@@ -200,6 +201,8 @@ pub fn routes() -> Router<AppState> {
         .route("/disruptions/{id}/decision", post(disruptions::decision))
         .route("/silences", get(silences::list).post(silences::create))
         .route("/silences/{id}", delete(silences::end))
+        .route("/views", get(views::list).post(views::create))
+        .route("/views/{id}", delete(views::delete))
         .route("/churn", get(churn::list))
         .route("/churn/scan", post(churn::scan))
         .route("/campaigns/capacity", post(campaigns::capacity))

@@ -1,7 +1,7 @@
 //! The inbox: cases still being worked, newest first, by queue and view, filtered by status,
 //! priority, platform, language, sentiment, intent and SLA standing; each with its most
-//! pressing SLA clock counting down; the filters in use can be saved as a named view (kept in
-//! the browser). New cases arrive without a reload: the page listens to
+//! pressing SLA clock counting down; the filters in use can be saved as a named view (kept on
+//! the server through `/api/v1/views`, private or shared with the team). New cases arrive without a reload: the page listens to
 //! `GET /api/v1/events` and fetches its rows again from `/ui/inbox/rows`. `j`/`k` move, `Enter`
 //! opens.
 
@@ -136,6 +136,24 @@ pub fn parse(q: &InboxQuery, who: &Viewer) -> Result<Parsed, Problem> {
     })
 }
 
+/// The filters of the page as a saved view holds them (no cursor).
+fn current_filters(q: &InboxQuery) -> serde_json::Map<String, serde_json::Value> {
+    [
+        ("view", &q.view),
+        ("queue", &q.queue),
+        ("status", &q.status),
+        ("priority", &q.priority),
+        ("platform", &q.platform),
+        ("language", &q.language),
+        ("sentiment", &q.sentiment),
+        ("intent", &q.intent),
+        ("sla", &q.sla),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| Some((k.to_owned(), serde_json::Value::from(none_if_empty(v)?))))
+    .collect()
+}
+
 /// One page of rows the viewer may see, and whether the SLA scan stopped early.
 pub async fn load(
     state: &AppState,
@@ -216,11 +234,20 @@ pub async fn page(
         Ok(q) => q,
         Err(e) => return error_page(Some(&who), &Problem::from(e)),
     };
+    let saved = match state
+        .store
+        .views_for(&who.0.actor, crate::api::views::LIST_LIMIT)
+        .await
+    {
+        Ok(v) => v,
+        Err(e) => return error_page(Some(&who), &Problem::from(e)),
+    };
     let names: HashMap<String, String> = queues
         .iter()
         .map(|q| (q.id.to_string(), q.name.clone()))
         .collect();
     let view = none_if_empty(&q.view).unwrap_or("all");
+    let here = crate::api::views::href(&current_filters(&q));
     let next = (rows.len() == PAGE_SIZE as usize)
         .then(|| rows.last().map(|r| r.case.id.to_string()))
         .flatten();
@@ -237,9 +264,21 @@ pub async fn page(
             @for queue in &queues {
                 a.active[q.queue.as_deref() == Some(queue.id.as_str())] href={ "/ui/inbox?queue=" (queue.id.as_str()) } { "Queue: " (queue.name) }
             }
-            span #saved-views {}
+            span #saved-views {
+                @for v in &saved {
+                    @let link = crate::api::views::href(&v.filters);
+                    @let mine = v.owner == who.0.actor;
+                    a.saved.active[link == here] href=(link) title=(if mine { "Your view" } else { "Shared by the team" }) {
+                        (v.name) @if v.shared { " ·" span.shared-mark aria-label="shared" { "shared" } }
+                    }
+                    @if mine {
+                        button.forget type="button" data-view=(v.id) title="Delete this view" aria-label={ "Delete the view " (v.name) } { "×" }
+                    }
+                }
+            }
             form #save-view.inline {
                 input #save-view-name type="text" placeholder="Name these filters" aria-label="Name of the view to save" maxlength="40";
+                label.inline { input #save-view-shared type="checkbox"; " share" }
                 button type="submit" { "Save view" }
             }
         }

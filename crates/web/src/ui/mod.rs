@@ -13,7 +13,7 @@ mod case;
 mod charts;
 mod connectors;
 mod dashboard;
-mod inbox;
+pub(crate) mod inbox;
 mod login;
 mod sla;
 

@@ -191,52 +191,36 @@
       s.addEventListener("change", () => document.getElementById("filters").submit()));
   }
 
-  // Saved views: named filter sets, kept in this browser's storage per signed-in login.
+  // Saved views: named filter sets stored on the server (/api/v1/views); the page lists them.
   function setupSavedViews() {
     const holder = document.getElementById("saved-views");
     const form = document.getElementById("save-view");
     if (!holder || !form) return;
-    const who = document.querySelector(".whoami .login");
-    const key = "switchboard.views." + (who ? who.textContent : "");
-    const load = () => {
-      try { return JSON.parse(window.localStorage.getItem(key) || "[]"); } catch (e) { return []; }
-    };
-    const store = (views) => window.localStorage.setItem(key, JSON.stringify(views));
-    const current = () => {
+    const filters = () => {
       const params = new URLSearchParams(window.location.search);
-      params.delete("cursor");
-      return params.toString();
-    };
-    const render = () => {
-      holder.textContent = "";
-      load().forEach((v) => {
-        const a = document.createElement("a");
-        a.href = "/ui/inbox?" + v.query;
-        a.textContent = v.name;
-        a.className = "saved" + (v.query === current() ? " active" : "");
-        const x = document.createElement("button");
-        x.type = "button";
-        x.className = "forget";
-        x.title = "Forget this view";
-        x.setAttribute("aria-label", "Forget the view " + v.name);
-        x.textContent = "×";
-        x.addEventListener("click", () => { store(load().filter((w) => w.name !== v.name)); render(); });
-        holder.appendChild(a);
-        holder.appendChild(x);
+      const out = {};
+      params.forEach((value, key) => {
+        if (key !== "cursor" && value.trim() !== "") out[key] = value;
       });
+      return out;
     };
-    form.addEventListener("submit", (ev) => {
+    holder.querySelectorAll("button.forget").forEach((x) =>
+      x.addEventListener("click", async () => {
+        const r = await api("DELETE", "/api/v1/views/" + encodeURIComponent(x.dataset.view));
+        if (!r.ok) { toast(problemText(r)); return; }
+        window.location.reload();
+      }));
+    form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       const name = document.getElementById("save-view-name").value.trim();
       if (!name) { toast("Give the view a name"); return; }
-      const views = load().filter((v) => v.name !== name);
-      views.push({ name, query: current() });
-      store(views);
-      document.getElementById("save-view-name").value = "";
-      render();
-      toast("View saved");
+      const f = filters();
+      if (Object.keys(f).length === 0) f.view = "all";
+      const shared = document.getElementById("save-view-shared").checked;
+      const r = await api("POST", "/api/v1/views", { name, filters: f, shared });
+      if (!r.ok) { toast(problemText(r)); return; }
+      window.location.reload();
     });
-    render();
   }
 
   // ---- case ------------------------------------------------------------------------------
