@@ -198,7 +198,10 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
         .with_alert_notify(cfg.alerts.notify.clone())
         .with_status_stale_after(cfg.status_stale_after_secs)
         .with_limits(cfg.security.limits())
-        .with_casework(flow);
+        .with_casework(flow)
+        .with_watch_config(crate::nlp::config_watch_terms(
+            cfg.nlp.watchlist.as_deref(),
+        )?);
     if cfg.privacy.retention_every_hours > 0 && !cfg.privacy.retention.is_empty() {
         tokio::spawn(crate::governance::retention_schedule(
             store.clone(),

@@ -163,6 +163,20 @@ pub fn analyzer_from(
     Ok(an)
 }
 
+/// The configuration file's watchlist as `(list, term)`, for the server to show.
+pub fn config_watch_terms(watchlist: Option<&Path>) -> anyhow::Result<Vec<(String, String)>> {
+    let Some(p) = watchlist else {
+        return Ok(Vec::new());
+    };
+    let text =
+        std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+    Ok(Watchlist::parse(&text)?
+        .terms()
+        .iter()
+        .map(|t| (t.list.clone(), t.term.clone()))
+        .collect())
+}
+
 #[derive(Serialize)]
 struct AnalyzedLine<'a> {
     id: &'a serde_json::Value,

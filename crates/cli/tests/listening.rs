@@ -655,3 +655,117 @@ async fn approved_messages_are_sent_once_across_a_crash() {
     let to: BTreeSet<&str> = got.iter().map(|(to, _)| to.as_str()).collect();
     assert_eq!((got.len(), to.len()), (4, 4), "{got:?}");
 }
+
+/// Watchlists change while the server runs: a term added through the API is matched in
+/// messages processed from the next sweep on, beside the configuration file's terms; a file
+/// term cannot be removed through the API; a removed term stops matching.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_term_added_through_the_api_is_matched_from_the_next_sweep() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let pd = MockServer::start().await;
+    let x = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, api) = serve(dir.path(), &pd, &x).await;
+
+    let (s, lists) = api.get("/watchlists", KEY).await;
+    assert_eq!(s, 200, "{lists}");
+    assert_eq!(
+        lists["lists"][0],
+        json!({"list": "products", "terms": [
+            {"term": "X200", "source": "config", "added_by": null, "added_at": null},
+            {"term": "Z9", "source": "config", "added_by": null, "added_at": null},
+        ]})
+    );
+    let (s, added) = api
+        .post(
+            "/watchlists/products/terms",
+            KEY,
+            json!({"terms": ["Kettle9", "x200", "#KettleRecall", "kettle9"]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{added}");
+    assert_eq!(added["added"], json!(["Kettle9", "#KettleRecall"]));
+    assert_eq!(added["already"], json!(["x200"]));
+    for (p, body, field) in [
+        (
+            "/watchlists/Products/terms",
+            json!({"terms": ["a"]}),
+            "list",
+        ),
+        ("/watchlists/products/terms", json!({"terms": []}), "terms"),
+        (
+            "/watchlists/products/terms",
+            json!({"terms": ["ok", " "]}),
+            "terms[1]",
+        ),
+    ] {
+        let (s, e) = api.post(p, KEY, body).await;
+        assert_eq!(
+            (s, e["code"].as_str(), e["field"].as_str()),
+            (422, Some("invalid_field"), Some(field)),
+            "{e}"
+        );
+    }
+
+    let watched = async |text: &str| -> Vec<String> {
+        let (s, m) = api
+            .post(
+                "/messages",
+                KEY,
+                json!({"source": "x", "external_id": ulid::Ulid::generate().to_string(),
+                       "author": "@kettle_owner", "text": text}),
+            )
+            .await;
+        assert_eq!(s, 202, "{m}");
+        let id = m["id"].as_str().unwrap().to_owned();
+        let m = wait_for("the message processed", async || {
+            let (_, m) = api.get(&format!("/messages/{id}"), KEY).await;
+            (m["stage"] == "processed").then_some(m)
+        })
+        .await;
+        let mut terms: Vec<String> = m["enrichment"]["watch"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["term"].as_str().unwrap().to_owned())
+            .collect();
+        terms.sort();
+        terms
+    };
+    // Within two sweeps every process has rebuilt its watchlist.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(
+        watched("my KETTLE9 caught fire, worse than the x200 #kettlerecall").await,
+        ["#KettleRecall", "Kettle9", "X200"]
+    );
+
+    let (s, e) = api
+        .call(
+            reqwest::Method::DELETE,
+            "/watchlists/products/terms/X200",
+            KEY,
+            None,
+        )
+        .await;
+    assert_eq!((s, e["code"].as_str()), (409, Some("watch_term_in_config")));
+    let (s, _) = api
+        .call(
+            reqwest::Method::DELETE,
+            "/watchlists/products/terms/kettle9",
+            KEY,
+            None,
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (s, _) = api
+        .call(
+            reqwest::Method::DELETE,
+            "/watchlists/products/terms/kettle9",
+            KEY,
+            None,
+        )
+        .await;
+    assert_eq!(s, 404);
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(watched("the kettle9 again, and the X200").await, ["X200"]);
+}

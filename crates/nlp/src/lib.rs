@@ -75,7 +75,8 @@ pub struct Analyzer {
     urgency: urgency::UrgencyRules,
     emotion: emotion::EmotionModel,
     moderation: moderation::Moderation,
-    watchlist: Option<Watchlist>,
+    /// Swappable while the analyzer is shared: watchlists change at run time.
+    watchlist: std::sync::RwLock<Option<std::sync::Arc<Watchlist>>>,
     topic: Option<LinearModel>,
 }
 
@@ -93,7 +94,7 @@ impl Analyzer {
             urgency: urgency::UrgencyRules::new(),
             emotion: emotion::EmotionModel::new(shipped::emotion()),
             moderation: moderation::Moderation::new(shipped::offensive()),
-            watchlist: None,
+            watchlist: std::sync::RwLock::new(None),
             topic: None,
         }
     }
@@ -104,9 +105,27 @@ impl Analyzer {
         self
     }
 
-    pub fn with_watchlist(mut self, w: Watchlist) -> Self {
-        self.watchlist = Some(w);
+    pub fn with_watchlist(self, w: Watchlist) -> Self {
+        self.set_watchlist(Some(w));
         self
+    }
+
+    /// Replaces the watchlist for every message analyzed from now on (`None`: no watchlist).
+    pub fn set_watchlist(&self, w: Option<Watchlist>) {
+        *self.watchlist.write().unwrap_or_else(|e| e.into_inner()) = w.map(std::sync::Arc::new);
+    }
+
+    /// The watchlist's terms, in the order given.
+    pub fn watch_terms(&self) -> Vec<WatchTerm> {
+        self.current_watchlist()
+            .map_or_else(Vec::new, |w| w.terms().to_vec())
+    }
+
+    fn current_watchlist(&self) -> Option<std::sync::Arc<Watchlist>> {
+        self.watchlist
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Attach an operator-trained topic model (`switchboard nlp train --task topic`).
@@ -219,7 +238,7 @@ impl Analyzer {
 
         let pii = pii::find_pii(text);
         let redacted = pii::redact(text, &pii);
-        let watchlist = match &self.watchlist {
+        let watchlist = match self.current_watchlist().as_deref() {
             Some(w) if text.len() == head.len() => w.find_folded(text, &folded_head),
             Some(w) => w.find(text),
             None => Vec::new(),

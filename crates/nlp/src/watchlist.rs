@@ -84,6 +84,10 @@ impl Watchlist {
         self.terms.len()
     }
 
+    pub fn terms(&self) -> &[WatchTerm] {
+        &self.terms
+    }
+
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()
     }

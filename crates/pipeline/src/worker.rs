@@ -56,6 +56,11 @@ pub struct Pipeline {
     notify: Arc<Vec<String>>,
     /// Works the cases this pipeline places messages in.
     casework: Option<Arc<crate::CaseWorkflow>>,
+    /// The watchlist the analyzer was given (the configuration file's); terms stored through
+    /// the API are added to it.
+    base_watch: Arc<Vec<sb_nlp::WatchTerm>>,
+    /// The stored terms' version the analyzer's watchlist was built from.
+    watch_version: Arc<std::sync::atomic::AtomicI64>,
 }
 
 const STALE_RETRIES: usize = 5;
@@ -79,6 +84,8 @@ impl Pipeline {
             listening: Arc::new(Listening::default()),
             notify: Arc::default(),
             casework: None,
+            base_watch: Arc::default(),
+            watch_version: Arc::new(std::sync::atomic::AtomicI64::new(-1)),
         }
     }
 
@@ -146,8 +153,54 @@ impl Pipeline {
     /// Uses this analyzer (with the operator's terms, watchlist and topic model) instead of
     /// the built-in one.
     pub fn with_analyzer(mut self, analyzer: Analyzer) -> Self {
+        self.base_watch = Arc::new(analyzer.watch_terms());
         self.analyzer = Arc::new(analyzer);
+        self.watch_version
+            .store(-1, std::sync::atomic::Ordering::SeqCst);
         self
+    }
+
+    /// Rebuilds the analyzer's watchlist when the stored terms changed since it was built:
+    /// the configuration file's terms plus every stored one. Called at each sweep, so a term
+    /// added through the API applies in every process within one sweep interval.
+    pub async fn load_watchlist(&self) {
+        use std::sync::atomic::Ordering;
+        let version = match self.store.watch_terms_version().await {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the watchlist version; keeping the last one");
+                return;
+            }
+        };
+        if version == self.watch_version.load(Ordering::SeqCst) {
+            return;
+        }
+        let stored = match self.store.watch_terms().await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read watchlist terms; keeping the last ones");
+                return;
+            }
+        };
+        let mut terms: Vec<sb_nlp::WatchTerm> = self.base_watch.as_ref().clone();
+        terms.extend(stored.into_iter().map(|t| sb_nlp::WatchTerm {
+            term: t.term,
+            list: t.list,
+        }));
+        let count = terms.len();
+        let built = if terms.is_empty() {
+            Ok(None)
+        } else {
+            sb_nlp::Watchlist::new(terms).map(Some)
+        };
+        match built {
+            Ok(w) => {
+                self.analyzer.set_watchlist(w);
+                self.watch_version.store(version, Ordering::SeqCst);
+                tracing::info!(terms = count, version, "watchlist loaded");
+            }
+            Err(e) => tracing::warn!(error = %e, "watchlist not rebuilt; keeping the last one"),
+        }
     }
 
     /// Takes the given messages (those still unprocessed) all the way to a routed case.
@@ -237,6 +290,7 @@ impl Pipeline {
 
     /// Processes every unprocessed message received before `cutoff`, oldest first.
     pub async fn sweep(&self, cutoff: sb_domain::Timestamp) -> Result<usize, PipelineError> {
+        self.load_watchlist().await;
         let mut total = 0;
         let mut after: Option<MessageId> = None;
         loop {
@@ -275,6 +329,7 @@ impl Pipeline {
     /// Runs for ever: bus consumption plus periodic sweeps (the first one at once, which is
     /// crash recovery).
     pub async fn run(self, bus: Arc<dyn Bus>) -> Result<(), PipelineError> {
+        self.load_watchlist().await;
         let sweeper = self.clone();
         tokio::spawn(async move {
             let mut first = true;

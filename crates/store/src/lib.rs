@@ -18,6 +18,7 @@ mod silences;
 pub mod sqlite;
 mod templates;
 mod views;
+mod watchterms;
 mod workflow;
 
 use async_trait::async_trait;
@@ -51,6 +52,7 @@ pub use reports::ReportStore;
 pub use silences::{SilenceStore, StoredSilence};
 pub use sqlite::SqliteStore;
 pub use views::{SavedView, ViewStore};
+pub use watchterms::{StoredWatchTerm, WatchTermStore, watch_term_key};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -280,6 +282,7 @@ pub trait Store:
     + ListeningStore
     + SilenceStore
     + ViewStore
+    + WatchTermStore
     + BoardStore
     + ReportStore
     + Send

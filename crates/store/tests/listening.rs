@@ -521,3 +521,68 @@ async fn contacts_are_counted_per_hour_of_their_own_time() {
         );
     }
 }
+
+/// Watchlist terms added at run time: unique per list ignoring case, removed in any case,
+/// and every change moves the version each process watches.
+#[tokio::test]
+async fn watch_terms_are_unique_per_list_ignoring_case_and_each_change_moves_the_version() {
+    for (name, store, _dir) in backends().await {
+        let v0 = store.watch_terms_version().await.unwrap();
+        let added = store
+            .add_watch_terms(
+                "products",
+                &["X200".into(), "x200".into(), "#Recall".into()],
+                "key:ops",
+                Timestamp(5_000),
+            )
+            .await
+            .unwrap();
+        assert_eq!(added, ["X200", "#Recall"], "{name}");
+        let v1 = store.watch_terms_version().await.unwrap();
+        assert!(v1 > v0, "{name}");
+        // Nothing new: the version stays.
+        let again = store
+            .add_watch_terms("products", &["X200".into()], "key:ops", Timestamp(6_000))
+            .await
+            .unwrap();
+        assert!(again.is_empty(), "{name}");
+        assert_eq!(store.watch_terms_version().await.unwrap(), v1, "{name}");
+        // Another list may hold the same term.
+        store
+            .add_watch_terms("competitors", &["x200".into()], "key:ops", Timestamp(7_000))
+            .await
+            .unwrap();
+        let all: Vec<(String, String)> = store
+            .watch_terms()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.list, t.term))
+            .collect();
+        assert_eq!(
+            all,
+            [
+                ("competitors".to_owned(), "x200".to_owned()),
+                ("products".to_owned(), "#Recall".to_owned()),
+                ("products".to_owned(), "X200".to_owned()),
+            ],
+            "{name}"
+        );
+        assert!(
+            store
+                .remove_watch_term("products", "#RECALL")
+                .await
+                .unwrap(),
+            "{name}"
+        );
+        assert!(
+            !store
+                .remove_watch_term("products", "#recall")
+                .await
+                .unwrap(),
+            "{name}"
+        );
+        assert!(store.watch_terms_version().await.unwrap() > v1, "{name}");
+        assert_eq!(store.watch_terms().await.unwrap().len(), 2, "{name}");
+    }
+}

@@ -371,6 +371,20 @@ pub static ROUTES: &[RouteAccess] = &[
     r(Method::GET, "/api/v1/views", p(P::CasesRead), No),
     r(Method::POST, "/api/v1/views", p(P::CasesRead), Yes),
     r(Method::DELETE, "/api/v1/views/{id}", p(P::CasesRead), Yes),
+    // Watchlists (B6): what every message is searched for.
+    r(Method::GET, "/api/v1/watchlists", p(P::AlertsRead), No),
+    r(
+        Method::POST,
+        "/api/v1/watchlists/{list}/terms",
+        p(P::AlertsManage),
+        Yes,
+    ),
+    r(
+        Method::DELETE,
+        "/api/v1/watchlists/{list}/terms/{term}",
+        p(P::AlertsManage),
+        Yes,
+    ),
     // Customer ids with their value and behaviour: personal, so every read is audited.
     r(Method::GET, "/api/v1/churn", p(P::CustomersRead), Yes),
     r(Method::POST, "/api/v1/churn/scan", p(P::AlertsManage), Yes),

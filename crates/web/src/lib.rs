@@ -51,6 +51,9 @@ pub struct AppState {
     pub status_stale_after_secs: i64,
     /// Changes to cases (status, assignment, replies) go through the case workflow.
     pub casework: Arc<CaseWorkflow>,
+    /// The configuration file's watchlist, as `(list, term)`: shown beside the stored terms,
+    /// changed only in the file.
+    pub watch_config: Arc<Vec<(String, String)>>,
 }
 
 impl AppState {
@@ -82,7 +85,14 @@ impl AppState {
             outbound_targets: Arc::default(),
             alert_notify: Arc::default(),
             status_stale_after_secs: 900,
+            watch_config: Arc::default(),
         }
+    }
+
+    /// The configuration file's watchlist terms, `(list, term)`.
+    pub fn with_watch_config(mut self, terms: Vec<(String, String)>) -> Self {
+        self.watch_config = Arc::new(terms);
+        self
     }
 
     /// Records which outbound targets are configured, so replies on a platform without one

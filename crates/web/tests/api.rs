@@ -278,6 +278,9 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
         ("GET", "/api/v1/views"),
         ("POST", "/api/v1/views"),
         ("DELETE", "/api/v1/views/{id}"),
+        ("GET", "/api/v1/watchlists"),
+        ("POST", "/api/v1/watchlists/{list}/terms"),
+        ("DELETE", "/api/v1/watchlists/{list}/terms/{term}"),
         // Listening: churn early warning (E8).
         ("GET", "/api/v1/churn"),
         ("POST", "/api/v1/churn/scan"),

@@ -485,10 +485,37 @@ async fn an_agent_is_refused_the_admin_pages_and_an_admin_manages_users() {
         b.goto(&format!("{base}/ui/admin/keys"));
         b.wait_for("document.querySelector('#keys')", "the keys page");
         b.screenshot("keys");
+        // Watchlists: terms added and removed from the page, through the API.
+        b.goto(&format!("{base}/ui/admin/watchlists"));
+        b.wait_for("document.getElementById('add-terms')", "the watchlists page");
+        b.eval(
+            "const w = document.getElementById('add-terms'); w.elements.list.value = 'products'; \
+             w.elements.terms.value = 'Kettle9, #KettleRecall'; w.requestSubmit(); true",
+        );
+        let listed = "Array.from(document.querySelectorAll('section.watchlist[data-list=\"products\"] .term')).map(t => t.textContent).join(',')";
+        b.wait_for(
+            &format!("{listed} === '#KettleRecall,Kettle9'"),
+            "the added terms listed",
+        );
+        b.screenshot("watchlists");
+        b.eval(
+            "window.confirm = () => true; \
+             document.querySelector('section.watchlist button[aria-label=\"Remove Kettle9\"]').click(); true",
+        );
+        b.wait_for(&format!("{listed} === '#KettleRecall'"), "the term removed");
         only_our_origin(b, &base);
     })
     .await;
     drop(b);
+    let stored: Vec<String> = app
+        .store
+        .watch_terms()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.term)
+        .collect();
+    assert_eq!(stored, ["#KettleRecall"]);
     let ben = app.store.user("ben").await.unwrap().unwrap();
     assert_eq!(ben.role, "supervisor");
 }

@@ -64,6 +64,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0016_orders.sql"),
     ),
     (17, include_str!("../../migrations/postgres/0017_views.sql")),
+    (
+        18,
+        include_str!("../../migrations/postgres/0018_watchlists.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming the migration lock.

@@ -55,6 +55,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (16, include_str!("../../migrations/sqlite/0016_orders.sql")),
     (17, include_str!("../../migrations/sqlite/0017_views.sql")),
+    (
+        18,
+        include_str!("../../migrations/sqlite/0018_watchlists.sql"),
+    ),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<()> {

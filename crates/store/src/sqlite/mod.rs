@@ -806,6 +806,7 @@ crate::feedback::feedback_store_impl!(SqliteStore, writer, reader);
 crate::disruptions::disruption_store_impl!(SqliteStore, writer, reader);
 crate::silences::silence_store_impl!(SqliteStore, writer, reader);
 crate::views::view_store_impl!(SqliteStore, writer, reader);
+crate::watchterms::watch_term_store_impl!(SqliteStore, writer, reader);
 crate::merges::merge_store_impl!(SqliteStore, writer, reader, "", sqlx::Sqlite);
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ pub mod churn;
 pub mod disruptions;
 pub mod silences;
 pub mod views;
+pub mod watchlists;
 
 use crate::AppState;
 use crate::problem::Problem;
@@ -203,6 +204,12 @@ pub fn routes() -> Router<AppState> {
         .route("/silences/{id}", delete(silences::end))
         .route("/views", get(views::list).post(views::create))
         .route("/views/{id}", delete(views::delete))
+        .route("/watchlists", get(watchlists::list))
+        .route("/watchlists/{list}/terms", post(watchlists::add))
+        .route(
+            "/watchlists/{list}/terms/{term}",
+            delete(watchlists::remove),
+        )
         .route("/churn", get(churn::list))
         .route("/churn/scan", post(churn::scan))
         .route("/campaigns/capacity", post(campaigns::capacity))

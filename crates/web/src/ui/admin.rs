@@ -1,7 +1,8 @@
 //! Administration: users and API keys (changed through `/api/v1/users` and `/api/v1/keys`),
 //! the workflow as configured (queues, agents and skills, SLA policies and their calendars,
 //! rules — read-only here, since the workflow lives in the configuration file), reply
-//! templates with their approval state, and the rules dry run.
+//! templates with their approval state, the rules dry run, and watchlists (stored terms
+//! added and removed through `/api/v1/watchlists`).
 
 use super::{Viewer, error_page, label, layout, span, when};
 use crate::AppState;
@@ -251,4 +252,54 @@ pub async fn rules(State(state): State<AppState>, Extension(who): Extension<View
         }
     };
     layout(Some(&who), "Rules", "rules", body).into_response()
+}
+
+/// Watchlists: the configuration file's terms and those stored through the API, by list;
+/// whoever manages alerts adds and removes stored terms here.
+pub async fn watchlists(
+    State(state): State<AppState>,
+    Extension(who): Extension<Viewer>,
+) -> Response {
+    let lists = match crate::api::watchlists::list(State(state)).await {
+        Ok(axum::Json(l)) => l.lists,
+        Err(e) => return error_page(Some(&who), &e),
+    };
+    let manage = who.can(sb_domain::Permission::AlertsManage);
+    let body = html! {
+        h1 { "Watchlists" }
+        p.muted { "Every message is searched for these terms, ignoring case and accents, on word boundaries. Terms from the configuration file (nlp.watchlist) are changed there; terms added here apply to messages processed from the next pipeline sweep (a few seconds)." }
+        @for l in &lists {
+            section.panel.watchlist data-list=(l.list) {
+                h2 { (l.list) " " span.muted { "(" (l.terms.len()) ")" } }
+                ul.terms {
+                    @for t in &l.terms {
+                        li {
+                            span.term { (t.term) }
+                            @if t.source == "config" {
+                                " " span.badge title="From the configuration file" { "file" }
+                            } @else if manage {
+                                form.api-form.inline data-method="DELETE" data-url={ "/api/v1/watchlists/" (super::encode(&l.list)) "/terms/" (super::encode(&t.term)) } data-reload="1" {
+                                    button.forget type="submit" aria-label={ "Remove " (t.term) } title={ "Remove (added by " (t.added_by.as_deref().unwrap_or("?")) ")" } { "×" }
+                                    span.error role="alert" {}
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if lists.is_empty() { p.empty { "No watchlist yet." } }
+        @if manage {
+            section.panel {
+                h2 { "Add terms" }
+                form.api-form #add-terms data-method="POST" data-url="/api/v1/watchlists/{list}/terms" data-reload="1" {
+                    label { span { "List (e.g. products, competitors, legal)" } input name="list" data-path="1" required pattern="[a-z0-9_-]{1,40}"; }
+                    label { span { "Terms (comma-separated)" } input name="terms" data-type="list" required; }
+                    button type="submit" { "Add" }
+                    p.error role="alert" {}
+                }
+            }
+        }
+    };
+    layout(Some(&who), "Watchlists", "watchlists", body).into_response()
 }

@@ -76,6 +76,7 @@ pub static PAGES: &[PageAccess] = &[
     page("/ui/admin/workflow", p(P::RulesTest), Audit::No),
     page("/ui/admin/templates", p(P::RepliesApprove), Audit::No),
     page("/ui/admin/rules", p(P::RulesTest), Audit::No),
+    page("/ui/admin/watchlists", p(P::AlertsRead), Audit::No),
 ];
 
 pub fn lookup(path: &str) -> Option<&'static PageAccess> {
@@ -103,6 +104,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/admin/workflow", get(admin::workflow))
         .route("/ui/admin/templates", get(admin::templates))
         .route("/ui/admin/rules", get(admin::rules))
+        .route("/ui/admin/watchlists", get(admin::watchlists))
 }
 
 /// The routes behind the page guard, with the security headers on every answer, the guard's
@@ -317,6 +319,12 @@ const NAV: &[NavItem] = &[
         label: "Rules",
         need: P::RulesTest,
         key: "rules",
+    },
+    NavItem {
+        href: "/ui/admin/watchlists",
+        label: "Watchlists",
+        need: P::AlertsRead,
+        key: "watchlists",
     },
     NavItem {
         href: "/ui/admin/templates",
