@@ -201,7 +201,11 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
         .with_casework(flow)
         .with_watch_config(crate::nlp::config_watch_terms(
             cfg.nlp.watchlist.as_deref(),
-        )?);
+        )?)
+        .with_retention(sb_web::privacy::RetentionSettings {
+            policies: cfg.privacy.retention.clone(),
+            every_hours: cfg.privacy.retention_every_hours,
+        });
     if cfg.privacy.retention_every_hours > 0 && !cfg.privacy.retention.is_empty() {
         tokio::spawn(crate::governance::retention_schedule(
             store.clone(),

@@ -133,13 +133,7 @@ pub struct PrivacySection {
     pub retention_every_hours: u64,
 }
 
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct RetentionPolicy {
-    pub class: String,
-    pub days: u32,
-    pub region: Option<String>,
-}
+pub use sb_web::privacy::RetentionPolicy;
 
 /// The data classes a message can carry.
 pub const DATA_CLASSES: [&str; 3] = ["standard", "personal", "sensitive"];

@@ -245,37 +245,7 @@ pub async fn apply_retention(
     policies: &[RetentionPolicy],
     now: Timestamp,
 ) -> anyhow::Result<Vec<u64>> {
-    let mut counts = Vec::with_capacity(policies.len());
-    for p in policies {
-        let cutoff = Timestamp(now.millis() - i64::from(p.days) * 86_400_000);
-        let mut total = 0;
-        loop {
-            let n = store
-                .apply_retention(&p.class, p.region.as_deref(), cutoff, now, 1000)
-                .await?;
-            total += n;
-            if n < 1000 {
-                break;
-            }
-        }
-        counts.push(total);
-    }
-    if counts.iter().any(|&n| n > 0) {
-        store.compact().await?;
-    }
-    let detail: Vec<_> = policies
-        .iter()
-        .zip(&counts)
-        .map(|(p, n)| serde_json::json!({ "class": p.class, "region": p.region, "days": p.days, "erased": n }))
-        .collect();
-    store
-        .append_audit(vec![cli_record(
-            "retention.run",
-            None,
-            serde_json::json!(detail),
-        )])
-        .await?;
-    Ok(counts)
+    Ok(privacy::apply_retention(store, policies, now, &CLI).await?)
 }
 
 pub async fn retention(

@@ -444,6 +444,21 @@ macro_rules! governance_store_impl {
             Ok(seqs)
         }
 
+        async fn retention_runs(&self, limit: u32) -> Result<Vec<sb_governance::AuditEntry>> {
+            // The literal matches the partial index `audit_log_retention_runs`.
+            let sql = format!(
+                "SELECT {} FROM audit_log WHERE action = 'retention.run' ORDER BY seq DESC LIMIT $1",
+                crate::governance::AUDIT_COLUMNS
+            );
+            let rows: Vec<crate::governance::AuditRow> = sqlx::query_as(AssertSqlSafe(sql))
+                .bind(i64::from(limit))
+                .fetch_all(&self.$r)
+                .await?;
+            rows.into_iter()
+                .map(crate::governance::AuditRow::into_entry)
+                .collect()
+        }
+
         async fn audit_entries(
             &self,
             customer: Option<&CustomerId>,

@@ -546,6 +546,8 @@ pub trait GovernanceStore: Send + Sync {
     // ---- audit ----------------------------------------------------------------------------
     /// Appends to the audit chain, in order; returns the sequence numbers given.
     async fn append_audit(&self, records: Vec<sb_governance::AuditRecord>) -> Result<Vec<i64>>;
+    /// The latest `retention.run` entries, newest first.
+    async fn retention_runs(&self, limit: u32) -> Result<Vec<sb_governance::AuditEntry>>;
     /// Entries after `after_seq` in chain order (only `customer`'s, when given).
     async fn audit_entries(
         &self,

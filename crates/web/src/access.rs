@@ -371,6 +371,14 @@ pub static ROUTES: &[RouteAccess] = &[
     r(Method::GET, "/api/v1/views", p(P::CasesRead), No),
     r(Method::POST, "/api/v1/views", p(P::CasesRead), Yes),
     r(Method::DELETE, "/api/v1/views/{id}", p(P::CasesRead), Yes),
+    // Retention (G4): the policies in force, their runs, a run on demand.
+    r(Method::GET, "/api/v1/retention", p(P::PrivacyManage), No),
+    r(
+        Method::POST,
+        "/api/v1/retention/run",
+        p(P::PrivacyManage),
+        Yes,
+    ),
     // Watchlists (B6): what every message is searched for.
     r(Method::GET, "/api/v1/watchlists", p(P::AlertsRead), No),
     r(

@@ -54,6 +54,8 @@ pub struct AppState {
     /// The configuration file's watchlist, as `(list, term)`: shown beside the stored terms,
     /// changed only in the file.
     pub watch_config: Arc<Vec<(String, String)>>,
+    /// The retention policies in force and their schedule (`[privacy]`).
+    pub retention: Arc<privacy::RetentionSettings>,
 }
 
 impl AppState {
@@ -86,7 +88,14 @@ impl AppState {
             alert_notify: Arc::default(),
             status_stale_after_secs: 900,
             watch_config: Arc::default(),
+            retention: Arc::default(),
         }
+    }
+
+    /// The retention policies in force and how often `serve` applies them.
+    pub fn with_retention(mut self, settings: privacy::RetentionSettings) -> Self {
+        self.retention = Arc::new(settings);
+        self
     }
 
     /// The configuration file's watchlist terms, `(list, term)`.

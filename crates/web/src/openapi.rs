@@ -59,6 +59,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::silences::create, crate::api::silences::list, crate::api::silences::end,
         crate::api::views::create, crate::api::views::list, crate::api::views::delete,
         crate::api::watchlists::list, crate::api::watchlists::add, crate::api::watchlists::remove,
+        crate::api::retention::state, crate::api::retention::run,
         crate::api::churn::list, crate::api::churn::scan, crate::api::campaigns::capacity,
         // replies after sending
         crate::api::reply_changes::edit, crate::api::reply_changes::delete,

@@ -1,6 +1,8 @@
 //! Privacy rights (G4): erasing a customer's personal data everywhere it is stored, and
 //! exporting everything held about them. Both the API and `switchboard privacy` use these, and
-//! both leave an entry in the audit trail that names the customer only by their id.
+//! both leave an entry in the audit trail that names the customer only by their id. Retention
+//! runs (the schedule in `serve`, `switchboard retention run`, `POST /api/v1/retention/run`)
+//! apply the configured policies here too.
 
 use sb_domain::{Case, CaseId, Clock, CustomerId, SystemClock};
 use sb_governance::AuditRecord;
@@ -188,4 +190,70 @@ pub async fn export(
         "disruption_messages": disruption_messages,
         "audit": audit_entries,
     }))
+}
+
+/// A retention policy (G4): after `days`, the content of messages of data class `class`
+/// (`standard`, `personal`, `sensitive`), in `region` when given, is erased — unless the
+/// customer is under legal hold.
+#[derive(Clone, Debug, serde::Deserialize, serde::Serialize, PartialEq, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionPolicy {
+    pub class: String,
+    pub days: u32,
+    pub region: Option<String>,
+}
+
+/// The retention policies in force and how often `serve` applies them (0: only on demand).
+#[derive(Clone, Debug, Default)]
+pub struct RetentionSettings {
+    pub policies: Vec<RetentionPolicy>,
+    pub every_hours: u64,
+}
+
+/// Applies each policy in batches until nothing older is left, compacts the database files
+/// when anything was erased, and records the run in the audit trail as `retention.run` with
+/// the count per policy. Answers the count per policy.
+pub async fn apply_retention(
+    store: &dyn Store,
+    policies: &[RetentionPolicy],
+    now: sb_domain::Timestamp,
+    who: &Requester<'_>,
+) -> Result<Vec<u64>, StoreError> {
+    let mut counts = Vec::with_capacity(policies.len());
+    for p in policies {
+        let cutoff = sb_domain::Timestamp(now.millis() - i64::from(p.days) * 86_400_000);
+        let mut total = 0;
+        loop {
+            let n = store
+                .apply_retention(&p.class, p.region.as_deref(), cutoff, now, 1000)
+                .await?;
+            total += n;
+            if n < 1000 {
+                break;
+            }
+        }
+        counts.push(total);
+    }
+    if counts.iter().any(|&n| n > 0) {
+        store.compact().await?;
+    }
+    let detail: Vec<Value> = policies
+        .iter()
+        .zip(&counts)
+        .map(|(p, n)| json!({ "class": p.class, "region": p.region, "days": p.days, "erased": n }))
+        .collect();
+    store
+        .append_audit(vec![AuditRecord {
+            at_ms: SystemClock.now().millis(),
+            actor: who.actor.into(),
+            role: who.role.map(str::to_owned),
+            action: "retention.run".into(),
+            subject: None,
+            customer_id: None,
+            origin: who.origin.map(str::to_owned),
+            outcome: 0,
+            detail: Some(json!({ "after": detail })),
+        }])
+        .await?;
+    Ok(counts)
 }

@@ -279,6 +279,8 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
         ("POST", "/api/v1/views"),
         ("DELETE", "/api/v1/views/{id}"),
         ("GET", "/api/v1/watchlists"),
+        ("GET", "/api/v1/retention"),
+        ("POST", "/api/v1/retention/run"),
         ("POST", "/api/v1/watchlists/{list}/terms"),
         ("DELETE", "/api/v1/watchlists/{list}/terms/{term}"),
         // Listening: churn early warning (E8).

@@ -1,280 +1,138 @@
-//! Retention over HTTP (H3): customers write in different months; the rollup stage folds their
-//! months into the cohort rollup and an analyst reads the cohort curves as JSON and CSV. The
-//! at-risk list scores each customer against their own history: Carla, who complained every
-//! week and went quiet with her complaint still open, is at risk; Pia, who keeps writing
-//! warmly, is not. Erasing a customer removes them from the list and keeps the cohort counts.
+//! Retention over HTTP (G4): the policies in force and their schedule are shown, a run on
+//! demand erases the content of messages older than the policy allows — except those of a
+//! customer under legal hold — and is recorded in the audit trail, which the latest-runs list
+//! reads back. Only `privacy.manage` may see or run it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use common::{App, KEY, issue_key, spawn_app};
-use reqwest::StatusCode;
-use sb_domain::{CustomerId, Platform, Tier, Timestamp};
-use serde_json::{Value, json};
-use std::sync::Arc;
+use common::{KEY, issue_key, spawn_app, spawn_app_state};
+use reqwest::{Method, StatusCode};
+use sb_domain::{MessageId, NewMessage, Timestamp};
+use serde_json::json;
 use std::time::Duration;
+use switchboard_web::WebhookConfig;
+use switchboard_web::privacy::{RetentionPolicy, RetentionSettings};
 
-const ANALYST: &str = "sb_retention_analyst";
-const AGENT: &str = "sb_retention_agent";
+const AGENT: &str = "sb_test_agent_ana";
+const DAY: i64 = 86_400_000;
 
-async fn get(app: &App, path: &str, key: &str) -> (StatusCode, String) {
-    let r = app
-        .http
-        .get(format!("{}{path}", app.url))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    (r.status(), r.text().await.unwrap())
-}
-
-async fn get_json(app: &App, path: &str, key: &str) -> (StatusCode, Value) {
-    let (s, body) = get(app, path, key).await;
-    (s, serde_json::from_str(&body).unwrap_or(Value::Null))
-}
-
-/// A customer of `tier` and `value` who wrote `text` at each of `times` (RFC 3339).
-async fn customer(
-    app: &App,
-    handle: &str,
-    tier: Tier,
-    value: f64,
-    writes: &[(String, &str)],
-) -> CustomerId {
-    let id = app
-        .store
-        .upsert_customer(Platform::X, handle, None, tier, value, Timestamp(1))
-        .await
-        .unwrap();
-    let mut last = String::new();
-    for (i, (at, text)) in writes.iter().enumerate() {
-        let (s, _, v) = app
-            .post(
-                json!({"source": "x", "external_id": format!("{handle}-{i}"),
-                         "author": handle, "text": text, "created_at": at}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::ACCEPTED, "{v}");
-        last = v["id"].as_str().unwrap().to_owned();
-    }
-    app.processed(&last).await;
-    id
-}
-
-async fn fold(app: &App) {
-    for _ in 0..200 {
-        if app.store.pending_case_work().await.unwrap() == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    sb_pipeline::Rollups::new(
-        app.store.clone(),
-        Arc::new(sb_domain::SystemClock),
-        &sb_workflow::Workflow::default(),
-    )
-    .settle(100, Duration::from_millis(50))
-    .await
-    .unwrap();
-}
-
-fn days_ago(d: i64) -> String {
-    let now = std::time::SystemTime::now()
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_millis() as i64;
-    Timestamp::from_millis(now - d * 86_400_000).to_rfc3339()
+        .as_millis() as i64
 }
 
-fn on(date: &str) -> String {
-    format!("{date}T10:00:00Z")
-}
-
-const HELLO: &str = "Hello, a question about my account please";
-
-#[tokio::test]
-async fn cohorts_by_first_month_show_who_came_back_each_month() {
-    let app = spawn_app().await;
-    issue_key(&app.store, ANALYST, "analyst", None).await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_on_demand_erases_old_content_spares_held_customers_and_is_listed() {
+    let app = spawn_app_state(
+        WebhookConfig::default(),
+        sb_outbound::OutboundConfig::default(),
+        "",
+        |s| {
+            s.with_retention(RetentionSettings {
+                policies: vec![RetentionPolicy {
+                    class: "standard".into(),
+                    days: 30,
+                    region: None,
+                }],
+                every_hours: 24,
+            })
+        },
+    )
+    .await;
     issue_key(&app.store, AGENT, "agent", None).await;
-    // January cohort: Ann (back in February and March), Ben (never back), Cy (back in March).
-    // February cohort: Dee (back in March). Ann writes twice in January: one customer-month.
-    let ann = [
-        (on("2026-01-05"), HELLO),
-        (on("2026-01-20"), HELLO),
-        (on("2026-02-03"), HELLO),
-        (on("2026-03-09"), HELLO),
-    ];
-    customer(&app, "@ann", Tier::Standard, 0.0, &ann).await;
-    customer(
-        &app,
-        "@ben",
-        Tier::Standard,
-        0.0,
-        &[(on("2026-01-11"), HELLO)],
-    )
-    .await;
-    let cy = [(on("2026-01-30"), HELLO), (on("2026-03-01"), HELLO)];
-    let cy_id = customer(&app, "@cy", Tier::Standard, 0.0, &cy).await;
-    let dee = [(on("2026-02-14"), HELLO), (on("2026-03-14"), HELLO)];
-    customer(&app, "@dee", Tier::Standard, 0.0, &dee).await;
-    fold(&app).await;
 
-    let (s, v) = get_json(
-        &app,
-        "/api/v1/reports/retention?from=2026-01&to=2026-03",
-        ANALYST,
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(
-        (v["from"].as_str(), v["to"].as_str()),
-        (Some("2026-01"), Some("2026-03"))
-    );
-    let cohorts = v["cohorts"].as_array().unwrap();
-    assert_eq!(cohorts.len(), 2, "March brought no new customer: {v}");
-    let jan = &cohorts[0];
-    assert_eq!(
-        (jan["cohort"].as_str(), jan["size"].as_i64()),
-        (Some("2026-01"), Some(3))
-    );
-    let active: Vec<i64> = jan["curve"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["active"].as_i64().unwrap())
-        .collect();
-    assert_eq!(active, vec![3, 1, 2], "{jan}");
-    assert_eq!(jan["curve"][2]["retained_pct"], 66.7);
-    assert_eq!(jan["curve"][2]["month"], "2026-03");
-    let feb = &cohorts[1];
-    assert_eq!(feb["size"], 1);
-    assert_eq!(feb["curve"][1]["retained_pct"], 100.0);
-
-    let (s, csv) = get(
-        &app,
-        "/api/v1/reports/retention?from=2026-01&to=2026-03&format=csv",
-        ANALYST,
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK);
-    let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "cohort,size,offset,month,active,retained_pct");
-    assert_eq!(lines.len(), 1 + 3 + 2, "{csv}");
-    assert_eq!(lines[3], "2026-01,3,2,2026-03,2,66.7");
-
-    // Erasing Cy removes their months; the cohort counts, being aggregates, stay.
-    let r = app
-        .http
-        .post(format!("{}/api/v1/customers/{}/erase", app.url, cy_id))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    let (_, after) = get_json(
-        &app,
-        "/api/v1/reports/retention?from=2026-01&to=2026-03",
-        ANALYST,
-    )
-    .await;
-    assert_eq!(after["cohorts"], v["cohorts"]);
-
-    for (query, field) in [
-        ("to=2026-13", "to"),
-        ("from=2026-1", "from"),
-        ("from=2026-04&to=2026-03", "from"),
-        ("from=2010-01&to=2026-03", "from"),
-        ("format=xml", "format"),
-    ] {
-        let (s, p) = get_json(&app, &format!("/api/v1/reports/retention?{query}"), ANALYST).await;
-        assert_eq!(s, StatusCode::BAD_REQUEST, "{query}: {p}");
-        assert_eq!(p["code"], "invalid_query", "{query}");
-        assert_eq!(p["field"], field, "{query}: {p}");
-    }
-    let (s, _) = get(&app, "/api/v1/reports/retention", AGENT).await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
-}
-
-const COMPLAINT: &str = "My order never arrived again and nobody answers, I want a refund now";
-const WARM: &str = "Love the service, thank you so much, great support as always!";
-
-#[tokio::test]
-async fn the_at_risk_list_ranks_customers_by_their_own_trajectory_complaints_and_tier() {
-    let app = spawn_app().await;
-    issue_key(&app.store, ANALYST, "analyst", None).await;
-    issue_key(&app.store, AGENT, "agent", None).await;
-    let weekly = |text: &'static str| -> Vec<(String, &'static str)> {
-        (15..100).step_by(7).map(|d| (days_ago(d), text)).collect()
+    // Two messages received 40 days ago (one from a customer who will be on legal hold) and
+    // one received yesterday.
+    let now = now_ms();
+    let record = |handle: &str, text: &str, received: i64| sb_store::MessageRecord {
+        id: MessageId::generate(),
+        received_at: Timestamp(received),
+        message: NewMessage::parse(json!({
+            "source": "x", "external_id": format!("ret-{handle}"), "author": handle, "text": text,
+        }))
+        .unwrap(),
     };
-    // Carla complained weekly and has gone quiet; her case is still open.
-    let carla = customer(&app, "@carla", Tier::Standard, 1_200.0, &weekly(COMPLAINT)).await;
-    // Pia writes warmly every week, recently too.
-    let mut steady = weekly(WARM);
-    steady.extend([(days_ago(1), WARM), (days_ago(8), WARM)]);
-    let pia = customer(&app, "@pia", Tier::Vip, 5_000.0, &steady).await;
-    fold(&app).await;
-
-    let (s, v) = get_json(&app, "/api/v1/reports/at-risk", ANALYST).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(v["scored"], 2, "{v}");
-    assert_eq!(v["at_risk"], 1, "{v}");
-    let item = &v["items"][0];
-    assert_eq!(item["customer_id"], carla.to_string());
-    assert_eq!(item["open_complaints"], 1, "{item}");
-    assert_eq!(item["risk"]["factors"]["trajectory"], 40.0, "{item}");
-    assert_eq!(item["risk"]["factors"]["open_complaints"], 10.0);
-    assert_eq!(item["risk"]["factors"]["tier"], 0.0);
-    assert_eq!(item["risk"]["score"], 50.0);
-    assert_eq!(item["lifetime_value"], 1_200.0);
-    assert_eq!(item["value_at_risk"], 600.0);
-    assert_eq!(v["value_at_risk"], 600.0);
-
-    // With no floor both are listed, riskiest first; Pia scores her tier and the 1 % fall
-    // of her weekly rate (1.01 → 1.0 messages a week): 10 + 0.4.
-    let (_, all) = get_json(&app, "/api/v1/reports/at-risk?min_score=0", ANALYST).await;
-    let ids: Vec<&str> = all["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["customer_id"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids, vec![carla.to_string(), pia.to_string()]);
-    assert_eq!(all["items"][1]["risk"]["score"], 10.4, "{all}");
-    assert_eq!(all["items"][1]["risk"]["factors"]["negativity"], 0.0);
-
-    let (s, csv) = get(&app, "/api/v1/reports/at-risk?format=csv", ANALYST).await;
-    assert_eq!(s, StatusCode::OK);
-    let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines.len(), 2, "{csv}");
-    assert!(
-        lines[1].starts_with(&format!("{carla},standard,,1200,50,600,1,40,10,0,0")),
-        "{csv}"
-    );
-
-    // Once erased, Carla is no longer scored.
-    let r = app
-        .http
-        .post(format!("{}/api/v1/customers/{carla}/erase", app.url))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let (_, after) = get_json(&app, "/api/v1/reports/at-risk?min_score=0", ANALYST).await;
-    assert_eq!(after["scored"], 1, "{after}");
-
-    for (query, field) in [
-        ("min_score=101", "min_score"),
-        ("min_score=-1", "min_score"),
-        ("limit=0", "limit"),
-        ("limit=10001", "limit"),
-        ("format=xml", "format"),
-    ] {
-        let (s, p) = get_json(&app, &format!("/api/v1/reports/at-risk?{query}"), ANALYST).await;
-        assert_eq!(s, StatusCode::BAD_REQUEST, "{query}: {p}");
-        assert_eq!(p["field"], field, "{query}: {p}");
+    let records = vec![
+        record("@old", "my parcel never came", now - 40 * DAY),
+        record("@held", "see you in court over the parcel", now - 40 * DAY),
+        record("@recent", "parcel late again", now - DAY),
+    ];
+    let ids: Vec<String> = records.iter().map(|r| r.id.to_string()).collect();
+    app.store.append_messages(&records).await.unwrap();
+    // Stored without an announcement: the pipeline's sweep takes them.
+    let mut customers = Vec::new();
+    for id in &ids {
+        let mut m = serde_json::Value::Null;
+        for _ in 0..300 {
+            m = app.get(&format!("/api/v1/messages/{id}")).await.1;
+            if m["stage"] == "processed" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(m["stage"], "processed", "{m}");
+        customers.push(m["customer_id"].as_str().unwrap().to_owned());
     }
-    let (s, _) = get(&app, "/api/v1/reports/at-risk", AGENT).await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/customers/{}/legal-hold", customers[1]),
+            KEY,
+            Some(json!({"reason": "litigation"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+
+    let (s, state) = app.call(Method::GET, "/api/v1/retention", KEY, None).await;
+    assert_eq!(s, StatusCode::OK, "{state}");
+    assert_eq!(
+        state["policies"],
+        json!([{"class": "standard", "days": 30, "region": null}])
+    );
+    assert_eq!(state["every_hours"], 24);
+    assert_eq!(state["runs"], json!([]));
+
+    let (s, run) = app
+        .call(Method::POST, "/api/v1/retention/run", KEY, None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{run}");
+    assert_eq!(run["erased"], json!([1]));
+    let text = |m: &serde_json::Value| m["text"].as_str().unwrap_or_default().to_owned();
+    let old = app.get(&format!("/api/v1/messages/{}", ids[0])).await.1;
+    assert!(!text(&old).contains("parcel"), "erased: {old}");
+    let held = app.get(&format!("/api/v1/messages/{}", ids[1])).await.1;
+    assert_eq!(text(&held), "see you in court over the parcel");
+    let recent = app.get(&format!("/api/v1/messages/{}", ids[2])).await.1;
+    assert_eq!(text(&recent), "parcel late again");
+
+    let (_, state) = app.call(Method::GET, "/api/v1/retention", KEY, None).await;
+    assert_eq!(state["runs"].as_array().unwrap().len(), 1, "{state}");
+    assert_eq!(state["runs"][0]["policies"][0]["erased"], 1);
+    assert_eq!(state["runs"][0]["actor"], "key:config-admin");
+
+    // Agents neither see nor run retention.
+    for (m, p) in [
+        (Method::GET, "/api/v1/retention"),
+        (Method::POST, "/api/v1/retention/run"),
+    ] {
+        let (s, _) = app.call(m, p, AGENT, None).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+    }
+}
+
+#[tokio::test]
+async fn running_without_policies_is_refused() {
+    let app = spawn_app().await;
+    let (s, p) = app
+        .call(Method::POST, "/api/v1/retention/run", KEY, None)
+        .await;
+    assert_eq!(
+        (s, p["code"].as_str()),
+        (StatusCode::CONFLICT, Some("retention_not_configured"))
+    );
+    let (_, state) = app.call(Method::GET, "/api/v1/retention", KEY, None).await;
+    assert_eq!(state["policies"], json!([]));
 }

@@ -503,6 +503,8 @@ async fn an_agent_is_refused_the_admin_pages_and_an_admin_manages_users() {
              document.querySelector('section.watchlist button[aria-label=\"Remove Kettle9\"]').click(); true",
         );
         b.wait_for(&format!("{listed} === '#KettleRecall'"), "the term removed");
+        b.goto(&format!("{base}/ui/admin/retention"));
+        b.wait_for("document.getElementById('no-policies')", "the retention page, no policy configured");
         only_our_origin(b, &base);
     })
     .await;
@@ -586,6 +588,13 @@ async fn pages_send_anonymous_callers_to_sign_in_and_refuse_what_the_role_may_no
     assert!(body.contains("keys.manage"), "{body}");
     let (s, _, body) = page(&app, Some(&ana), "/ui/dashboard").await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+    let (s, _, body) = page(&app, Some(&ana), "/ui/admin/retention").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("privacy.manage"), "{body}");
+    // An agent reads the watchlists but is offered no way to change them.
+    let (s, _, body) = page(&app, Some(&ana), "/ui/admin/watchlists").await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert!(!body.contains("add-terms"), "{body}");
 
     let (s, _, body) = page(&app, Some(&ana), "/ui/inbox?status=sleeping").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);

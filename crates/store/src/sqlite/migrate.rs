@@ -57,7 +57,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (17, include_str!("../../migrations/sqlite/0017_views.sql")),
     (
         18,
-        include_str!("../../migrations/sqlite/0018_watchlists.sql"),
+        include_str!("../../migrations/sqlite/0018_watchlists_retention.sql"),
     ),
 ];
 

@@ -32,6 +32,7 @@ pub mod reports;
 pub mod campaigns;
 pub mod churn;
 pub mod disruptions;
+pub mod retention;
 pub mod silences;
 pub mod views;
 pub mod watchlists;
@@ -205,6 +206,8 @@ pub fn routes() -> Router<AppState> {
         .route("/views", get(views::list).post(views::create))
         .route("/views/{id}", delete(views::delete))
         .route("/watchlists", get(watchlists::list))
+        .route("/retention", get(retention::state))
+        .route("/retention/run", post(retention::run))
         .route("/watchlists/{list}/terms", post(watchlists::add))
         .route(
             "/watchlists/{list}/terms/{term}",

@@ -303,3 +303,76 @@ pub async fn watchlists(
     };
     layout(Some(&who), "Watchlists", "watchlists", body).into_response()
 }
+
+/// Retention: the policies in force (set in the configuration file), the schedule, the latest
+/// runs from the audit trail, and a run on demand.
+pub async fn retention(
+    State(state): State<AppState>,
+    Extension(who): Extension<Viewer>,
+) -> Response {
+    let axum::Json(r) = match crate::api::retention::state(State(state)).await {
+        Ok(r) => r,
+        Err(e) => return error_page(Some(&who), &e),
+    };
+    let body = html! {
+        h1 { "Retention" }
+        p.muted { "Policies are set in the configuration file ([[privacy.retention]], see the README). After its days, a message's content is erased unless its customer is under legal hold; counts and aggregates stay." }
+        section.panel {
+            h2 { "Policies in force" }
+            @if r.policies.is_empty() {
+                p.empty #no-policies { "No retention policy is configured: messages are kept until erased on request." }
+            } @else {
+                table.cases #policies {
+                    thead { tr { th { "Data class" } th { "Region" } th { "Kept for" } } }
+                    tbody {
+                        @for p in &r.policies {
+                            tr {
+                                td { (p.class) }
+                                td { (p.region.as_deref().unwrap_or("all")) }
+                                td { (p.days) " days" }
+                            }
+                        }
+                    }
+                }
+            }
+            p {
+                @if r.every_hours > 0 { "Applied by the server every " (r.every_hours) " hours." }
+                @else { "Not scheduled: applied by `switchboard retention run` or the button below." }
+            }
+            @if !r.policies.is_empty() {
+                form.api-form #run-retention data-method="POST" data-url="/api/v1/retention/run" data-reload="1" data-confirm="Apply the retention policies now? Erased content cannot be recovered." {
+                    button type="submit" { "Run now" }
+                    p.error role="alert" {}
+                }
+            }
+        }
+        section.panel {
+            h2 { "Latest runs" }
+            @if r.runs.is_empty() {
+                p.empty { "No run yet." }
+            } @else {
+                table.cases #runs {
+                    thead { tr { th { "When" } th { "By" } th { "Erased" } } }
+                    tbody {
+                        @for run in &r.runs {
+                            tr {
+                                td { (when(run.at)) }
+                                td { (run.actor) }
+                                td {
+                                    @for p in &run.policies {
+                                        div {
+                                            (p["class"].as_str().unwrap_or("?"))
+                                            @if let Some(region) = p["region"].as_str() { " in " (region) }
+                                            ": " (p["erased"].as_u64().unwrap_or(0))
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    layout(Some(&who), "Retention", "retention", body).into_response()
+}

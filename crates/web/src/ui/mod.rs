@@ -77,6 +77,7 @@ pub static PAGES: &[PageAccess] = &[
     page("/ui/admin/templates", p(P::RepliesApprove), Audit::No),
     page("/ui/admin/rules", p(P::RulesTest), Audit::No),
     page("/ui/admin/watchlists", p(P::AlertsRead), Audit::No),
+    page("/ui/admin/retention", p(P::PrivacyManage), Audit::No),
 ];
 
 pub fn lookup(path: &str) -> Option<&'static PageAccess> {
@@ -105,6 +106,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/admin/templates", get(admin::templates))
         .route("/ui/admin/rules", get(admin::rules))
         .route("/ui/admin/watchlists", get(admin::watchlists))
+        .route("/ui/admin/retention", get(admin::retention))
 }
 
 /// The routes behind the page guard, with the security headers on every answer, the guard's
@@ -343,6 +345,12 @@ const NAV: &[NavItem] = &[
         label: "API keys",
         need: P::KeysManage,
         key: "keys",
+    },
+    NavItem {
+        href: "/ui/admin/retention",
+        label: "Retention",
+        need: P::PrivacyManage,
+        key: "retention",
     },
 ];
 

@@ -39,6 +39,17 @@ pub async fn spawn_app_workflow(
     outbound: sb_outbound::OutboundConfig,
     workflow: &str,
 ) -> App {
+    spawn_app_state(webhooks, outbound, workflow, |s| s).await
+}
+
+/// The app as `spawn_app_workflow` builds it, with `configure` applied to its state (the
+/// settings `serve` takes from the configuration file).
+pub async fn spawn_app_state(
+    webhooks: WebhookConfig,
+    outbound: sb_outbound::OutboundConfig,
+    workflow: &str,
+    configure: impl FnOnce(AppState) -> AppState,
+) -> App {
     // HTTPS support in the HTTP client runs on rustls with the ring provider.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
@@ -76,7 +87,7 @@ pub async fn spawn_app_workflow(
         .with_casework(flow);
     let senders = sb_outbound::Senders::from_config(&outbound).unwrap();
     let targets: Vec<String> = senders.targets().map(str::to_owned).collect();
-    let state = state.with_outbound_targets(targets);
+    let state = configure(state.with_outbound_targets(targets));
     let dispatcher = sb_pipeline::Dispatcher::new(
         store.clone(),
         Arc::new(senders),
