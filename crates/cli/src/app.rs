@@ -213,6 +213,9 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
             std::time::Duration::from_secs(cfg.privacy.retention_every_hours * 3600),
         ));
     }
+    if let Some(schedule) = cfg.staffing.clone() {
+        tokio::spawn(sb_web::staffing::run_schedule(state.clone(), schedule));
+    }
     // Automatic replies that rules request go out through this server's reply path.
     tokio::spawn(sb_web::autoreply::run(state.clone(), AUTO_REPLY_PERIOD));
     let listener = tokio::net::TcpListener::bind(&cfg.listen)

@@ -55,6 +55,9 @@ pub struct Config {
     pub security: SecuritySection,
     pub privacy: PrivacySection,
     pub reports: ReportsSection,
+    /// The roster `serve` checks against the forecast, raising `capacity_shortfall` alerts
+    /// (see docs/ALERTS.md). TOML only; none checks nothing.
+    pub staffing: Option<sb_web::staffing::StaffingSchedule>,
 }
 
 /// Reports (H1–H6).
@@ -213,6 +216,7 @@ impl Default for Config {
             security: SecuritySection::default(),
             privacy: PrivacySection::default(),
             reports: ReportsSection::default(),
+            staffing: None,
         }
     }
 }
@@ -427,6 +431,9 @@ impl Config {
             bail!("batch sizes must be at least 1");
         }
         sb_workflow::Workflow::compile(&self.workflow)?;
+        if let Some(s) = &self.staffing {
+            s.validate().map_err(|e| anyhow::anyhow!("staffing: {e}"))?;
+        }
         for p in &self.privacy.retention {
             if !DATA_CLASSES.contains(&p.class.as_str()) {
                 bail!(
@@ -525,5 +532,34 @@ mod tests {
                 .to_string()
                 .contains("unknown field")
         );
+    }
+
+    #[test]
+    fn a_staffing_roster_is_read_and_a_bad_one_is_refused_with_its_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        let row = format!("[{}]", vec!["12"; 24].join(", "));
+        let good = format!(
+            "[staffing]\nweek = [{row}, {row}, {row}, {row}, {row}, {row}, {row}]\n\
+             handle_time_s = 300\ntarget_s = 20\nservice_level = 0.8\nevery_minutes = 30\n"
+        );
+        std::fs::write(&path, &good).unwrap();
+        let c = Config::load(Some(&path)).unwrap();
+        let s = c.staffing.as_ref().unwrap();
+        assert_eq!((s.every_minutes, s.hours_ahead, s.weeks), (30, 24, 4));
+        std::fs::write(
+            &path,
+            good.replace(&format!("{row}, {row}]"), &format!("{row}]")),
+        )
+        .unwrap();
+        let e = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(e.contains("staffing: `week` must be seven rows"), "{e}");
+        std::fs::write(
+            &path,
+            good.replace("service_level = 0.8", "service_level = 2"),
+        )
+        .unwrap();
+        let e = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(e.starts_with("staffing:"), "{e}");
     }
 }

@@ -7,6 +7,11 @@
 
 mod access;
 mod api;
+
+/// The capacity check `serve` runs on its own schedule (`[staffing]`).
+pub mod staffing {
+    pub use crate::api::campaigns::{StaffingSchedule, check_capacity, run_schedule};
+}
 mod audit;
 mod auth;
 pub mod autoreply;

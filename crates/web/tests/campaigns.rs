@@ -165,3 +165,107 @@ async fn a_launch_that_doubles_contacts_warns_ahead_of_the_hour_and_a_thin_roste
     bad["overtime"] = json!(true);
     assert_eq!(plan(&app, KEY, bad).await.0, StatusCode::BAD_REQUEST);
 }
+
+/// `serve`'s own check (`[staffing]`): with the roster by hour of the week from the
+/// configuration, the coming hours are planned against the forecast and each short hour
+/// raises one `capacity_shortfall` alert, however often the check runs; a well-staffed week
+/// raises none.
+#[tokio::test]
+async fn the_configured_roster_is_checked_on_its_own_and_a_short_hour_alerts_once() {
+    let app = spawn_app().await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let this_hour = now - now.rem_euclid(HOUR);
+    // The next hour, one and two weeks ago: 100 contacts each time.
+    let next = this_hour + HOUR;
+    let mut last = String::new();
+    for w in 1..=2 {
+        for i in 0..100 {
+            let (s, _, v) = app
+                .post(json!({"source": "x", "external_id": format!("s{w}-{i}"), "author": format!("@s{i}"),
+                             "text": "Is the app down?", "created_at": Timestamp(next - w * WEEK + i * 1_000).to_rfc3339()}))
+                .await;
+            assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+            last = v["id"].as_str().unwrap().to_owned();
+        }
+    }
+    app.processed(&last).await;
+
+    let schedule = |heads: u32| -> switchboard_web::staffing::StaffingSchedule {
+        toml::from_str(&format!(
+            "week = [{row}, {row}, {row}, {row}, {row}, {row}, {row}]\n\
+             handle_time_s = 360\ntarget_s = 20\nservice_level = 0.8\nweeks = 2\nhours_ahead = 3\n",
+            row = format!("[{}]", vec![heads.to_string(); 24].join(", "))
+        ))
+        .unwrap()
+    };
+    let staffed = schedule(14);
+    staffed.validate().unwrap();
+    let at = Timestamp(now);
+    assert_eq!(
+        switchboard_web::staffing::check_capacity(&app.state, &staffed, at)
+            .await
+            .unwrap(),
+        0,
+        "14 heads take 100 contacts of six minutes at 80/20"
+    );
+    let thin = schedule(10);
+    assert_eq!(
+        switchboard_web::staffing::check_capacity(&app.state, &thin, at)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        switchboard_web::staffing::check_capacity(&app.state, &thin, at)
+            .await
+            .unwrap(),
+        0,
+        "the hour is alerted once"
+    );
+    let (_, alerts) = app.get("/api/v1/alerts").await;
+    let raised: Vec<&Value> = alerts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "capacity_shortfall")
+        .collect();
+    assert_eq!(raised.len(), 1, "{alerts}");
+    assert_eq!(raised[0]["bucket_start"], Timestamp(next).to_rfc3339());
+    assert_eq!(raised[0]["severity"], "critical");
+
+    // A roster that is not seven days of 24 hours is refused before the first run.
+    let mut bad = schedule(14);
+    bad.week.pop();
+    assert!(bad.validate().unwrap_err().contains("seven rows"));
+    let mut bad = schedule(14);
+    bad.service_level = 1.5;
+    assert!(bad.validate().is_err());
+}
+
+#[test]
+fn the_roster_is_read_by_utc_hour_of_a_monday_first_week() {
+    let mut week = vec![vec![0u32; 24]; 7];
+    week[0][9] = 5; // Monday 09:00
+    week[6][23] = 7; // Sunday 23:00
+    let s = switchboard_web::staffing::StaffingSchedule {
+        week,
+        ..toml::from_str::<switchboard_web::staffing::StaffingSchedule>(
+            "week = []\nhandle_time_s = 1\ntarget_s = 1\nservice_level = 0.5\n",
+        )
+        .unwrap()
+    };
+    // 2026-11-30 was a Monday.
+    let monday = Timestamp::parse_rfc3339("2026-11-30T09:00:00Z").unwrap();
+    assert_eq!(s.rostered_at(monday.millis()), 5);
+    assert_eq!(s.rostered_at(monday.millis() + 30 * 60_000), 5);
+    let sunday = Timestamp::parse_rfc3339("2026-12-06T23:00:00Z").unwrap();
+    assert_eq!(s.rostered_at(sunday.millis()), 7);
+    assert_eq!(
+        s.rostered_at(sunday.millis() + HOUR),
+        0,
+        "next Monday 00:00"
+    );
+}

@@ -15,6 +15,8 @@ pub const KEY: &str = "sb_test_admin_key";
 pub struct App {
     pub url: String,
     pub store: Arc<dyn Store>,
+    /// The state the router serves, for what `serve` runs beside the router.
+    pub state: AppState,
     pub http: reqwest::Client,
     _dir: tempfile::TempDir,
 }
@@ -108,12 +110,13 @@ pub async fn spawn_app_state(
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(switchboard_web::serve(
         listener,
-        switchboard_web::router(state),
+        switchboard_web::router(state.clone()),
         std::future::pending(),
     ));
     App {
         url,
         store,
+        state,
         http: reqwest::Client::new(),
         _dir: dir,
     }
