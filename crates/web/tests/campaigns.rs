@@ -32,6 +32,22 @@ async fn plan(app: &App, key: &str, body: Value) -> (StatusCode, Value) {
     (s, r.json().await.unwrap_or(Value::Null))
 }
 
+/// 100 contacts in the hour starting at `hour`, one and two weeks before it, all processed.
+async fn history(app: &App, hour: i64, tag: &str) {
+    let mut last = String::new();
+    for w in 1..=2 {
+        for i in 0..100 {
+            let (s, _, v) = app
+                .post(json!({"source": "x", "external_id": format!("{tag}{w}-{i}"), "author": format!("@{tag}{i}"),
+                             "text": "Where is my order?", "created_at": Timestamp(hour - w * WEEK + i * 1_000).to_rfc3339()}))
+                .await;
+            assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+            last = v["id"].as_str().unwrap().to_owned();
+        }
+    }
+    app.processed(&last).await;
+}
+
 #[tokio::test]
 async fn a_launch_that_doubles_contacts_warns_ahead_of_the_hour_and_a_thin_roster_is_a_surge() {
     let app = spawn_app().await;
@@ -44,18 +60,7 @@ async fn a_launch_that_doubles_contacts_warns_ahead_of_the_hour_and_a_thin_roste
     // A coming hour (the plan's first), a week ahead.
     let next = now - now.rem_euclid(HOUR) + WEEK;
     // Each of the last two weeks, 100 messages in that hour of the week.
-    let mut last = String::new();
-    for w in 1..=2 {
-        for i in 0..100 {
-            let (s, _, v) = app
-                .post(json!({"source": "x", "external_id": format!("w{w}-{i}"), "author": format!("@c{i}"),
-                             "text": "Where is my order?", "created_at": Timestamp(next - w * WEEK + i * 1_000).to_rfc3339()}))
-                .await;
-            assert_eq!(s, StatusCode::ACCEPTED, "{v}");
-            last = v["id"].as_str().unwrap().to_owned();
-        }
-    }
-    app.processed(&last).await;
+    history(&app, next, "w").await;
     let body = json!({
         "from": Timestamp(next).to_rfc3339(), "hours": 2, "weeks": 2,
         "campaigns": [{"name": "X300 launch", "starts_at": Timestamp(next + HOUR).to_rfc3339(),
@@ -180,18 +185,7 @@ async fn the_configured_roster_is_checked_on_its_own_and_a_short_hour_alerts_onc
     let this_hour = now - now.rem_euclid(HOUR);
     // The next hour, one and two weeks ago: 100 contacts each time.
     let next = this_hour + HOUR;
-    let mut last = String::new();
-    for w in 1..=2 {
-        for i in 0..100 {
-            let (s, _, v) = app
-                .post(json!({"source": "x", "external_id": format!("s{w}-{i}"), "author": format!("@s{i}"),
-                             "text": "Is the app down?", "created_at": Timestamp(next - w * WEEK + i * 1_000).to_rfc3339()}))
-                .await;
-            assert_eq!(s, StatusCode::ACCEPTED, "{v}");
-            last = v["id"].as_str().unwrap().to_owned();
-        }
-    }
-    app.processed(&last).await;
+    history(&app, next, "s").await;
 
     let schedule = |heads: u32| -> switchboard_web::staffing::StaffingSchedule {
         toml::from_str(&format!(

@@ -124,25 +124,14 @@ fn check_filters(filters: &Map<String, Value>, who: &Principal) -> Result<(), Pr
             ));
         }
         let mut q = InboxQuery::default();
-        let slot = match key.as_str() {
-            "view" => &mut q.view,
-            "queue" => &mut q.queue,
-            "status" => &mut q.status,
-            "priority" => &mut q.priority,
-            "platform" => &mut q.platform,
-            "language" => &mut q.language,
-            "sentiment" => &mut q.sentiment,
-            "intent" => &mut q.intent,
-            "sla" => &mut q.sla,
-            _ => {
-                return Err(invalid(
-                    &field,
-                    format!(
-                        "`{key}` is not an inbox filter (one of {})",
-                        FILTERS.join(", ")
-                    ),
-                ));
-            }
+        let Some(slot) = q.filter_mut(key) else {
+            return Err(invalid(
+                &field,
+                format!(
+                    "`{key}` is not an inbox filter (one of {})",
+                    FILTERS.join(", ")
+                ),
+            ));
         };
         *slot = Some(text.to_owned());
         // One filter at a time, so a refusal names the filter it is about.

@@ -40,6 +40,39 @@ pub struct InboxQuery {
     pub cursor: Option<String>,
 }
 
+impl InboxQuery {
+    /// The filters by name, as in the page's URL (the cursor is not a filter).
+    pub fn filters(&self) -> [(&'static str, &Option<String>); 9] {
+        [
+            ("view", &self.view),
+            ("queue", &self.queue),
+            ("status", &self.status),
+            ("priority", &self.priority),
+            ("platform", &self.platform),
+            ("language", &self.language),
+            ("sentiment", &self.sentiment),
+            ("intent", &self.intent),
+            ("sla", &self.sla),
+        ]
+    }
+
+    /// The slot of the filter called `name`, if there is one.
+    pub fn filter_mut(&mut self, name: &str) -> Option<&mut Option<String>> {
+        Some(match name {
+            "view" => &mut self.view,
+            "queue" => &mut self.queue,
+            "status" => &mut self.status,
+            "priority" => &mut self.priority,
+            "platform" => &mut self.platform,
+            "language" => &mut self.language,
+            "sentiment" => &mut self.sentiment,
+            "intent" => &mut self.intent,
+            "sla" => &mut self.sla,
+            _ => return None,
+        })
+    }
+}
+
 /// Built-in saved views: each is a set of filters under a name.
 const VIEWS: &[(&str, &str)] = &[
     ("all", "All open"),
@@ -138,20 +171,10 @@ pub fn parse(q: &InboxQuery, who: &Viewer) -> Result<Parsed, Problem> {
 
 /// The filters of the page as a saved view holds them (no cursor).
 fn current_filters(q: &InboxQuery) -> serde_json::Map<String, serde_json::Value> {
-    [
-        ("view", &q.view),
-        ("queue", &q.queue),
-        ("status", &q.status),
-        ("priority", &q.priority),
-        ("platform", &q.platform),
-        ("language", &q.language),
-        ("sentiment", &q.sentiment),
-        ("intent", &q.intent),
-        ("sla", &q.sla),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| Some((k.to_owned(), serde_json::Value::from(none_if_empty(v)?))))
-    .collect()
+    q.filters()
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.to_owned(), serde_json::Value::from(none_if_empty(v)?))))
+        .collect()
 }
 
 /// One page of rows the viewer may see, and whether the SLA scan stopped early.
@@ -305,18 +328,7 @@ pub async fn page(
 
 fn older_link(q: &InboxQuery, cursor: &str) -> String {
     let mut parts = Vec::new();
-    let fields = [
-        ("view", &q.view),
-        ("status", &q.status),
-        ("queue", &q.queue),
-        ("priority", &q.priority),
-        ("platform", &q.platform),
-        ("language", &q.language),
-        ("sentiment", &q.sentiment),
-        ("intent", &q.intent),
-        ("sla", &q.sla),
-    ];
-    for (k, v) in fields {
+    for (k, v) in q.filters() {
         if let Some(v) = none_if_empty(v) {
             parts.push(format!("{k}={}", super::encode(v)));
         }
