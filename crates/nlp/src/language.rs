@@ -52,9 +52,10 @@ fn detector() -> &'static Detector {
 
 /// Function words that tell the seven languages most of our customers write in apart. A
 /// message full of them is decided here in a microsecond; anything less clear-cut goes to
-/// whatlang's trigram model, which costs about twenty times as much. Each word belongs to one
-/// of the seven only in everyday use (English leaves out `a`, `in`, `no`, `on`, `so`, `we`,
-/// `had`, `over`, which are words of the others too), so a hit is evidence for that one.
+/// whatlang's trigram model, which costs about twenty times as much. A word several of the
+/// languages share (`is`, `me`, `e`, `de`) counts for each of them, and the runner-up must stay
+/// at half the winner's hits; very common shared words (`a`, `in`, `no`, `on`, `so`, `we`)
+/// are left out of the English list, since they would only tie.
 const FUNCTION_WORDS: [(&str, &[&str]); 7] = [
     (
         "en",
