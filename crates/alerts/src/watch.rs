@@ -54,6 +54,9 @@ pub struct BucketSignals {
     /// Mean compound sentiment of the messages that carried one.
     pub sentiment_mean: Option<f32>,
     pub negative_share: Option<f32>,
+    /// Share of the messages whose intent was known that were complaints (the intent mix as
+    /// the care team reads it); absent when no message carried an intent.
+    pub complaint_share: Option<f32>,
     /// Spike score 0..1 (see `VolumeSpikeDetector`).
     pub spike: f32,
     /// Sentiment-drop score 0..1 (see `SentimentDropDetector`).
@@ -69,6 +72,8 @@ pub struct SeriesWatch {
     sentiment_sum: f32,
     sentiment_n: u32,
     negative: u32,
+    complaints: u32,
+    intent_n: u32,
     volume: VolumeSpikeDetector,
     sentiment: SentimentDropDetector,
 }
@@ -83,6 +88,18 @@ impl SeriesWatch {
         ts_ms: i64,
         sentiment: Option<f32>,
     ) -> Vec<BucketSignals> {
+        self.record_intent(cfg, ts_ms, sentiment, None)
+    }
+
+    /// As [`record`](Self::record), also counting whether the message was a complaint (when
+    /// its intent is known) into the bucket's complaint share.
+    pub fn record_intent(
+        &mut self,
+        cfg: &WatchConfig,
+        ts_ms: i64,
+        sentiment: Option<f32>,
+        complaint: Option<bool>,
+    ) -> Vec<BucketSignals> {
         let start = cfg.bucket_of(ts_ms);
         let closed = match self.bucket_start {
             Some(open) if start > open => self.close_until(cfg, start),
@@ -93,6 +110,10 @@ impl SeriesWatch {
             }
         };
         self.count = self.count.saturating_add(1);
+        if let Some(c) = complaint {
+            self.intent_n += 1;
+            self.complaints += u32::from(c);
+        }
         if let Some(s) = sentiment.filter(|s| s.is_finite()) {
             self.sentiment_sum += s;
             self.sentiment_n += 1;
@@ -147,6 +168,9 @@ impl SeriesWatch {
         let sum = std::mem::take(&mut self.sentiment_sum);
         let n = std::mem::take(&mut self.sentiment_n);
         let negative = std::mem::take(&mut self.negative);
+        let complaints = std::mem::take(&mut self.complaints);
+        let intent_n = std::mem::take(&mut self.intent_n);
+        let complaint_share = (intent_n > 0).then(|| complaints as f32 / intent_n as f32);
         let (sentiment_mean, negative_share) = if n > 0 {
             let n_f = n as f32;
             (Some(sum / n_f), Some(negative as f32 / n_f))
@@ -164,6 +188,7 @@ impl SeriesWatch {
             volume,
             sentiment_mean,
             negative_share,
+            complaint_share,
             spike,
             sentiment_drop,
         }
@@ -199,6 +224,21 @@ impl<K: Hash + Eq> Watchlist<K> {
             .entry(key)
             .or_default()
             .record(&self.cfg, ts_ms, sentiment)
+    }
+
+    /// Counts one message against series `key`, with whether it was a complaint; see
+    /// [`SeriesWatch::record_intent`].
+    pub fn record_intent(
+        &mut self,
+        key: K,
+        ts_ms: i64,
+        sentiment: Option<f32>,
+        complaint: Option<bool>,
+    ) -> Vec<BucketSignals> {
+        self.series
+            .entry(key)
+            .or_default()
+            .record_intent(&self.cfg, ts_ms, sentiment, complaint)
     }
 
     /// See [`SeriesWatch::open_spike`]; 0 for a series never seen.
@@ -239,6 +279,23 @@ mod tests {
         assert_eq!(b.volume, 3);
         assert_eq!(b.sentiment_mean, Some(0.0));
         assert_eq!(b.negative_share, Some(0.5));
+    }
+
+    #[test]
+    fn the_complaint_share_counts_only_messages_whose_intent_is_known() {
+        let cfg = WatchConfig::default();
+        let mut w = SeriesWatch::default();
+        w.record_intent(&cfg, 1_000, Some(-0.5), Some(true));
+        w.record_intent(&cfg, 2_000, Some(-0.4), Some(true));
+        w.record_intent(&cfg, 3_000, Some(0.3), Some(false));
+        w.record(&cfg, 4_000, Some(0.1));
+        let closed = w.record(&cfg, 300_000, None);
+        assert_eq!(closed[0].volume, 4);
+        let share = closed[0].complaint_share.unwrap();
+        assert!((share - 2.0 / 3.0).abs() < 1e-6, "{share}");
+        // A bucket without intents has no share, not a share of zero.
+        let closed = w.flush(&cfg, 600_000);
+        assert_eq!(closed[0].complaint_share, None);
     }
 
     #[test]

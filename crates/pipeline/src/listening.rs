@@ -243,8 +243,10 @@ impl Listening {
             let mut series = self.series.lock().unwrap_or_else(|e| e.into_inner());
             for m in batch {
                 let sentiment = Some(m.enrichment.sentiment_compound as f32);
+                let complaint = Some(m.enrichment.intent == "complaint");
                 for key in series_of(m) {
-                    for b in series.record(key.clone(), m.created_at.millis(), sentiment) {
+                    let at = m.created_at.millis();
+                    for b in series.record_intent(key.clone(), at, sentiment, complaint) {
                         closed.push((key.clone(), b));
                     }
                 }
@@ -535,6 +537,46 @@ condition = { kind = "threshold", metric = "volume", op = "above", value = 10 }
         assert_eq!(fired.len(), 1, "{heard:?}");
         assert_eq!(fired[0].volume, 30);
         assert_eq!(heard.resolved.len(), 1, "{heard:?}");
+    }
+
+    /// The intent mix of one product: a rule on its complaint share fires when most of its
+    /// mentions are complaints, whatever their number.
+    #[test]
+    fn a_rule_on_a_products_complaint_share_fires_on_the_mix_not_the_volume() {
+        let rules = RuleSet::from_toml(
+            r#"
+[[rules]]
+id = "x200-complaints"
+name = "Mostly complaints about the X200"
+series = "watch:products:X200"
+severity = "warning"
+condition = { kind = "threshold", metric = "complaint_share", op = "above", value = 0.5 }
+"#,
+        )
+        .unwrap();
+        let l = Listening::default().with_rules(rules);
+        // Bucket 1: 3 complaints of 10 mentions. Bucket 2: 4 complaints of 5.
+        let mut batch: Vec<_> = (0..10).map(|i| msg(1_000 + i, "eu-west")).collect();
+        for m in batch.iter_mut().skip(3) {
+            m.enrichment.intent = "praise".into();
+        }
+        l.observe(&batch, Timestamp(20_000));
+        let mut batch: Vec<_> = (0..5).map(|i| msg(BUCKET + 1_000 + i, "eu-west")).collect();
+        batch[4].enrichment.intent = "inquiry".into();
+        let first = l.observe(&batch, Timestamp(BUCKET + 20_000));
+        assert!(
+            first.alerts.iter().all(|a| a.kind != AlertKind::Rule),
+            "30% complaints: {first:?}"
+        );
+        let heard = l.flush(Timestamp(2 * BUCKET + 1));
+        let fired: Vec<_> = heard
+            .alerts
+            .iter()
+            .filter(|a| a.kind == AlertKind::Rule)
+            .collect();
+        assert_eq!(fired.len(), 1, "{heard:?}");
+        assert_eq!(fired[0].volume, 5);
+        assert!((fired[0].score - 0.8).abs() < 1e-6, "{:?}", fired[0]);
     }
 
     const BUCKET: i64 = 300_000;

@@ -44,6 +44,9 @@ pub enum Metric {
     SentimentMean,
     /// Share of messages at or below the negative cut-off, 0..1; absent like the mean.
     NegativeShare,
+    /// Share of the messages with a known intent that were complaints, 0..1; absent when
+    /// none carried an intent.
+    ComplaintShare,
 }
 
 impl Metric {
@@ -52,6 +55,7 @@ impl Metric {
             Self::Volume => "volume",
             Self::SentimentMean => "sentiment_mean",
             Self::NegativeShare => "negative_share",
+            Self::ComplaintShare => "complaint_share",
         }
     }
 
@@ -61,6 +65,7 @@ impl Metric {
             Self::Volume => Some(f64::from(signals.volume)),
             Self::SentimentMean => signals.sentiment_mean.map(f64::from),
             Self::NegativeShare => signals.negative_share.map(f64::from),
+            Self::ComplaintShare => signals.complaint_share.map(f64::from),
         }
         .filter(|v| v.is_finite())
     }
@@ -70,7 +75,7 @@ impl Metric {
         match self {
             Self::Volume => (0.0, f64::from(u32::MAX)),
             Self::SentimentMean => (-1.0, 1.0),
-            Self::NegativeShare => (0.0, 1.0),
+            Self::NegativeShare | Self::ComplaintShare => (0.0, 1.0),
         }
     }
 }
@@ -396,6 +401,7 @@ pub(crate) mod tests {
             volume,
             sentiment_mean: sentiment,
             negative_share: sentiment.map(|s| if s < 0.0 { 0.6 } else { 0.1 }),
+            complaint_share: None,
             spike: 0.0,
             sentiment_drop: 0.0,
         }
