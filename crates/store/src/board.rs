@@ -210,30 +210,38 @@ macro_rules! board_store_impl {
                         })
                         .collect::<Vec<_>>()
                 };
-                let by_platform: Vec<(i64, String, i64)> = sqlx::query_as(
-                    "SELECT (created_at / $2) * $2, source, COUNT(*) FROM messages \
-                     WHERE created_at >= $1 GROUP BY 1, 2 ORDER BY 1, 2",
+                // One pass over the range's messages, grouped by bucket, platform and intent,
+                // then folded here into the three charts' series.
+                let groups: Vec<(i64, String, String, i64, Option<f64>, i64)> = sqlx::query_as(
+                    "SELECT (created_at / $2) * $2, source, COALESCE(intent, 'other'), COUNT(*), \
+                     SUM(sentiment_compound), COUNT(sentiment_compound) FROM messages \
+                     WHERE created_at >= $1 GROUP BY 1, 2, 3",
                 )
                 .bind(since.0)
                 .bind(bucket_ms)
                 .fetch_all(&self.$r)
                 .await?;
-                let by_intent: Vec<(i64, String, i64)> = sqlx::query_as(
-                    "SELECT (created_at / $2) * $2, COALESCE(intent, 'other'), COUNT(*) FROM messages \
-                     WHERE created_at >= $1 GROUP BY 1, 2 ORDER BY 1, 2",
-                )
-                .bind(since.0)
-                .bind(bucket_ms)
-                .fetch_all(&self.$r)
-                .await?;
-                let sentiment: Vec<(i64, Option<f64>, i64)> = sqlx::query_as(
-                    "SELECT (created_at / $2) * $2, AVG(sentiment_compound), COUNT(sentiment_compound) \
-                     FROM messages WHERE created_at >= $1 GROUP BY 1 ORDER BY 1",
-                )
-                .bind(since.0)
-                .bind(bucket_ms)
-                .fetch_all(&self.$r)
-                .await?;
+                let mut platforms: std::collections::BTreeMap<(i64, String), i64> =
+                    std::collections::BTreeMap::new();
+                let mut intents: std::collections::BTreeMap<(i64, String), i64> =
+                    std::collections::BTreeMap::new();
+                let mut sums: std::collections::BTreeMap<i64, (f64, i64)> =
+                    std::collections::BTreeMap::new();
+                for (b, source, intent, n, sum, scored) in groups {
+                    *platforms.entry((b, source)).or_default() += n;
+                    *intents.entry((b, intent)).or_default() += n;
+                    let e = sums.entry(b).or_default();
+                    e.0 += sum.unwrap_or(0.0);
+                    e.1 += scored;
+                }
+                let by_platform: Vec<(i64, String, i64)> =
+                    platforms.into_iter().map(|((b, l), n)| (b, l, n)).collect();
+                let by_intent: Vec<(i64, String, i64)> =
+                    intents.into_iter().map(|((b, l), n)| (b, l, n)).collect();
+                let sentiment: Vec<(i64, Option<f64>, i64)> = sums
+                    .into_iter()
+                    .map(|(b, (sum, n))| (b, (n > 0).then(|| sum / n as f64), n))
+                    .collect();
                 let cases: Vec<(i64, Option<i64>, Option<String>)> = sqlx::query_as(
                     "SELECT opened_at, first_response_at, sla FROM cases WHERE opened_at >= $1 \
                      ORDER BY opened_at DESC LIMIT $2",
