@@ -42,6 +42,7 @@ pub async fn run(cfg: Config, initial: u32) -> anyhow::Result<()> {
     println!("Switchboard demo is running.");
     println!();
     println!("  URL          {url}");
+    println!("  Web UI       {url}/ui/   (sign in with the login below)");
     println!("  API key      {key}   (admin; shown once)");
     println!("  Login        admin / {password}");
     println!("  Data         {}", cfg.data_dir.display());
