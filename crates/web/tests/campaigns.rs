@@ -48,6 +48,18 @@ async fn history(app: &App, hour: i64, tag: &str) {
     app.processed(&last).await;
 }
 
+/// The `capacity_shortfall` alerts stored so far, newest first.
+async fn shortfalls(app: &App) -> Vec<Value> {
+    let (_, alerts) = app.get("/api/v1/alerts").await;
+    alerts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "capacity_shortfall")
+        .cloned()
+        .collect()
+}
+
 #[tokio::test]
 async fn a_launch_that_doubles_contacts_warns_ahead_of_the_hour_and_a_thin_roster_is_a_surge() {
     let app = spawn_app().await;
@@ -122,14 +134,8 @@ async fn a_launch_that_doubles_contacts_warns_ahead_of_the_hour_and_a_thin_roste
     assert_eq!(s, StatusCode::OK, "{p}");
     assert_eq!(p["alerts_raised"], 1, "{p}");
     assert_eq!(plan(&app, OPS, scheduled).await.1["alerts_raised"], 0);
-    let (_, alerts) = app.get("/api/v1/alerts").await;
-    let raised: Vec<&Value> = alerts["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["kind"] == "capacity_shortfall")
-        .collect();
-    assert_eq!(raised.len(), 1, "{alerts}");
+    let raised = shortfalls(&app).await;
+    assert_eq!(raised.len(), 1, "{raised:?}");
     assert_eq!(raised[0]["series"], "capacity");
     assert_eq!(raised[0]["severity"], "critical", "a surge: {}", raised[0]);
     assert_eq!(raised[0]["bucket_start"], Timestamp(next).to_rfc3339());
@@ -219,14 +225,8 @@ async fn the_configured_roster_is_checked_on_its_own_and_a_short_hour_alerts_onc
         0,
         "the hour is alerted once"
     );
-    let (_, alerts) = app.get("/api/v1/alerts").await;
-    let raised: Vec<&Value> = alerts["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["kind"] == "capacity_shortfall")
-        .collect();
-    assert_eq!(raised.len(), 1, "{alerts}");
+    let raised = shortfalls(&app).await;
+    assert_eq!(raised.len(), 1, "{raised:?}");
     assert_eq!(raised[0]["bucket_start"], Timestamp(next).to_rfc3339());
     assert_eq!(raised[0]["severity"], "critical");
 

@@ -246,6 +246,26 @@ struct Staffing {
     weeks: u32,
 }
 
+impl Staffing {
+    /// An hour's workload, as Erlang C takes it.
+    fn workload(&self) -> Workload {
+        Workload {
+            interval_s: 3_600.0,
+            handle_time_s: self.handle_time_s,
+            concurrency: self.concurrency,
+        }
+    }
+
+    fn goal(&self) -> Goal {
+        Goal {
+            target_s: self.target_s,
+            service_level: self.service_level,
+            shrinkage: self.shrinkage,
+            max_occupancy: self.max_occupancy,
+        }
+    }
+}
+
 /// Forecasts `hours` hours from `first` (an hour start) from the stored history and plans
 /// them against the roster.
 async fn forecast_plan(
@@ -265,19 +285,15 @@ async fn forecast_plan(
         .hourly_volume(Timestamp(since), Timestamp(until))
         .await?;
     let baseline = seasonal_forecast(&history, &hours, s.weeks);
-    let workload = Workload {
-        interval_s: 3_600.0,
-        handle_time_s: s.handle_time_s,
-        concurrency: s.concurrency,
-    };
-    let goal = Goal {
-        target_s: s.target_s,
-        service_level: s.service_level,
-        shrinkage: s.shrinkage,
-        max_occupancy: s.max_occupancy,
-    };
-    plan(&hours, &baseline, campaigns, roster, &workload, &goal)
-        .map_err(|e| Problem::custom(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string()))
+    plan(
+        &hours,
+        &baseline,
+        campaigns,
+        roster,
+        &s.workload(),
+        &s.goal(),
+    )
+    .map_err(|e| Problem::custom(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string()))
 }
 
 /// Raises one `capacity_shortfall` alert per short hour — once per hour, however often the
@@ -379,20 +395,22 @@ impl StaffingSchedule {
             return Err("`every_minutes` must be at least 1".into());
         }
         parse_campaigns(&self.campaigns).map_err(|p| p.detail().to_owned())?;
-        let probe = Workload {
-            interval_s: 3_600.0,
+        let s = self.staffing();
+        sb_alerts::staffing::agents_needed_for(1.0, &s.workload(), &s.goal())
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    fn staffing(&self) -> Staffing {
+        Staffing {
             handle_time_s: self.handle_time_s,
             concurrency: self.concurrency,
-        };
-        let goal = Goal {
             target_s: self.target_s,
             service_level: self.service_level,
             shrinkage: self.shrinkage,
             max_occupancy: self.max_occupancy,
-        };
-        sb_alerts::staffing::agents_needed_for(1.0, &probe, &goal)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+            weeks: self.weeks,
+        }
     }
 
     /// Heads rostered in the hour starting at `start_ms` (UTC).
@@ -421,22 +439,13 @@ pub async fn check_capacity(
         .map(|h| schedule.rostered_at(first + h * HOUR_MS))
         .collect();
     let campaigns = parse_campaigns(&schedule.campaigns)?;
-    let settings = Staffing {
-        handle_time_s: schedule.handle_time_s,
-        concurrency: schedule.concurrency,
-        target_s: schedule.target_s,
-        service_level: schedule.service_level,
-        shrinkage: schedule.shrinkage,
-        max_occupancy: schedule.max_occupancy,
-        weeks: schedule.weeks,
-    };
     let planned = forecast_plan(
         state,
         first,
         schedule.hours_ahead,
         &campaigns,
         &roster,
-        &settings,
+        &schedule.staffing(),
     )
     .await?;
     raise_shortfalls(state, &planned).await
