@@ -80,13 +80,26 @@ pub async fn casework(
 ) -> anyhow::Result<Arc<CaseWorkflow>> {
     let wf = sb_workflow::Workflow::compile(&cfg.workflow)?;
     let flow = CaseWorkflow::new(store, Arc::new(wf), Arc::new(SystemClock), events)
+        .editable(cfg.workflow.clone(), cfg.workflow_routing.clone())
         .with_queues()
         .await
         .context("cannot create the configured queues")?;
     let flow = Arc::new(flow);
+    // Routing saved by operators at run time wins over the file's, here and in every other
+    // process as they look for it.
+    flow.reload_routing()
+        .await
+        .context("cannot read the saved routing")?;
+    if flow.routing_version() > 0 {
+        tracing::info!(
+            version = flow.routing_version(),
+            "queues, agents, SLA policies and rules come from the saved routing, not the configuration file"
+        );
+    }
+    tokio::spawn(flow.clone().follow_routing(ROUTING_PERIOD));
     // Open cases follow a policy the configuration changed, in the background: one case at
     // a time, so ingest and the pipeline keep going meanwhile.
-    if !cfg.workflow.sla.is_empty() {
+    if !flow.workflow().sla.is_empty() {
         let recompute = flow.clone();
         tokio::spawn(async move {
             match recompute.recompute_policies().await {
@@ -97,6 +110,9 @@ pub async fn casework(
     }
     Ok(flow)
 }
+
+/// How often each process looks for routing an operator saved in another process.
+pub const ROUTING_PERIOD: Duration = Duration::from_secs(5);
 
 /// How often the case workflow looks for due clocks and waiting cases: under a second, so
 /// clocks fire within a second of their due time.
@@ -109,8 +125,8 @@ pub const ROLLUP_PERIOD: Duration = Duration::from_secs(1);
 
 /// The rollup stage (reports, H1–H6), folding in the background and writing the weekly
 /// report files when `[reports] weekly_dir` is set.
-pub fn spawn_rollups(cfg: &Config, store: Arc<dyn Store>, flow: &CaseWorkflow) {
-    let mut rollups = sb_pipeline::Rollups::new(store, Arc::new(SystemClock), flow.workflow());
+pub fn spawn_rollups(cfg: &Config, store: Arc<dyn Store>, flow: &Arc<CaseWorkflow>) {
+    let mut rollups = sb_pipeline::Rollups::following(store, Arc::new(SystemClock), flow.clone());
     if let Some(dir) = &cfg.reports.weekly_dir {
         rollups = rollups.with_weekly_reports(dir.clone());
     }

@@ -52,6 +52,10 @@ pub struct Config {
     /// The case workflow: SLA policies and calendars, queues and agents, case rules,
     /// escalations, approvals, guardrails (see docs/WORKFLOW.md). TOML only.
     pub workflow: sb_workflow::WorkflowConfig,
+    /// The routing parts of `[workflow]` as the file writes them, for operators who change
+    /// them at run time (`/api/v1/workflow/routing`). Not a setting of its own.
+    #[serde(skip)]
+    pub workflow_routing: String,
     pub security: SecuritySection,
     pub privacy: PrivacySection,
     pub reports: ReportsSection,
@@ -211,6 +215,7 @@ impl Default for Config {
             outbound: sb_outbound::OutboundConfig::default(),
             alerts: AlertsSection::default(),
             workflow: sb_workflow::WorkflowConfig::default(),
+            workflow_routing: String::new(),
             outbox_lease_secs: 60,
             status_stale_after_secs: 900,
             security: SecuritySection::default(),
@@ -315,10 +320,17 @@ impl Config {
                     anyhow::anyhow!("invalid configuration file {}: {msg}", path.display())
                 })?;
                 open_sealed(&mut value, &mut ring)?;
-                value.try_into().map_err(|e: toml::de::Error| {
+                let routing = value
+                    .get("workflow")
+                    .and_then(toml::Value::as_table)
+                    .map(sb_workflow::config::routing_document)
+                    .unwrap_or_default();
+                let mut c: Config = value.try_into().map_err(|e: toml::de::Error| {
                     let msg = e.message().to_owned();
                     anyhow::anyhow!("invalid configuration file {}: {msg}", path.display())
-                })?
+                })?;
+                c.workflow_routing = routing;
+                c
             }
             None => Config::default(),
         };

@@ -200,10 +200,14 @@ pub enum Permission {
     /// Alert rules and silences (E4): what pages operations and what is kept quiet.
     #[serde(rename = "alerts.manage")]
     AlertsManage,
+    /// Changing queues, agents and skills, SLA policies and calendars, case rules and
+    /// escalations at run time (D1–D4, D7).
+    #[serde(rename = "workflow.manage")]
+    WorkflowManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 29] = [
+    pub const ALL: [Permission; 30] = [
         Self::MessagesIngest,
         Self::MessagesRead,
         Self::CasesRead,
@@ -233,6 +237,7 @@ impl Permission {
         Self::QaReview,
         Self::ReportsRead,
         Self::AlertsManage,
+        Self::WorkflowManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -266,6 +271,7 @@ impl Permission {
             Self::QaReview => "qa.review",
             Self::ReportsRead => "reports.read",
             Self::AlertsManage => "alerts.manage",
+            Self::WorkflowManage => "workflow.manage",
         }
     }
 
@@ -318,12 +324,11 @@ mod tests {
     }
 
     #[test]
-    fn only_supervisors_and_admins_review_quality() {
-        let holders: Vec<Role> = Role::ALL
-            .into_iter()
-            .filter(|r| r.allows(Permission::QaReview))
-            .collect();
-        assert_eq!(holders, vec![Role::Admin, Role::Supervisor]);
+    fn only_supervisors_and_admins_review_quality_and_change_the_workflow() {
+        for p in [Permission::QaReview, Permission::WorkflowManage] {
+            let holders: Vec<Role> = Role::ALL.into_iter().filter(|r| r.allows(p)).collect();
+            assert_eq!(holders, vec![Role::Admin, Role::Supervisor], "{p}");
+        }
     }
 
     #[test]

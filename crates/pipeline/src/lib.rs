@@ -15,7 +15,7 @@ pub mod stages;
 pub mod weekly;
 pub mod worker;
 
-pub use casework::{CaseWorkflow, CaseworkError};
+pub use casework::{CaseWorkflow, CaseworkError, RoutingApplyError, RoutingInForce};
 pub use dispatch::{DispatchConfig, Dispatcher};
 pub use events::{PipelineEvent, PipelineEvents};
 pub use ingest::{IngestError, Ingestor, IngestorConfig};

@@ -27,6 +27,16 @@ pub struct Rollups {
     kpi: Arc<KpiFolder>,
     batch: u32,
     weekly: Option<crate::weekly::WeeklyReports>,
+    /// The case workflow whose agents' teams the facts count under, followed as operators
+    /// change the routing, with the routing version the teams were taken from.
+    follow: Option<(Arc<crate::CaseWorkflow>, i64)>,
+}
+
+fn teams(wf: &Workflow) -> HashMap<String, String> {
+    wf.router
+        .agents()
+        .filter_map(|a| a.team.clone().map(|t| (a.id.clone(), t)))
+        .collect()
 }
 
 /// What one round folded.
@@ -39,17 +49,35 @@ pub struct Folded {
 impl Rollups {
     /// Teams come from the workflow's agents: a fact counts under its case's agent's team.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, wf: &Workflow) -> Self {
-        let teams: HashMap<String, String> = wf
-            .router
-            .agents()
-            .filter_map(|a| a.team.clone().map(|t| (a.id.clone(), t)))
-            .collect();
         Self {
             store,
             clock,
-            kpi: Arc::new(KpiFolder::new(teams)),
+            kpi: Arc::new(KpiFolder::new(teams(wf))),
             batch: DEFAULT_BATCH,
             weekly: None,
+            follow: None,
+        }
+    }
+
+    /// Teams from the case workflow's agents as they are now and after each routing change.
+    pub fn following(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        flow: Arc<crate::CaseWorkflow>,
+    ) -> Self {
+        let mut r = Self::new(store, clock, &flow.workflow());
+        r.follow = Some((flow.clone(), flow.routing_version()));
+        r
+    }
+
+    /// Takes the teams again when the routing in force changed since they were taken.
+    fn refresh_teams(&mut self) {
+        if let Some((flow, seen)) = &mut self.follow {
+            let now = flow.routing_version();
+            if now != *seen {
+                *seen = now;
+                self.kpi = Arc::new(KpiFolder::new(teams(&flow.workflow())));
+            }
         }
     }
 
@@ -121,8 +149,9 @@ impl Rollups {
     }
 
     /// Runs for ever: catches up, then waits `period`.
-    pub async fn run(self, period: Duration) {
+    pub async fn run(mut self, period: Duration) {
         loop {
+            self.refresh_teams();
             match self.catch_up().await {
                 Ok(f) if f.case_events + f.messages > 0 => {
                     tracing::debug!(

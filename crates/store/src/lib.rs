@@ -12,6 +12,7 @@ mod governance;
 mod merges;
 pub mod postgres;
 pub mod reports;
+mod routing;
 mod rows;
 mod shared;
 mod silences;
@@ -49,6 +50,7 @@ pub use merges::{
 };
 pub use postgres::PgStore;
 pub use reports::ReportStore;
+pub use routing::{RoutingDocument, RoutingSave, RoutingStore};
 pub use silences::{SilenceStore, StoredSilence};
 pub use sqlite::SqliteStore;
 pub use views::{SavedView, ViewStore};
@@ -283,6 +285,7 @@ pub trait Store:
     + SilenceStore
     + ViewStore
     + WatchTermStore
+    + RoutingStore
     + BoardStore
     + ReportStore
     + Send

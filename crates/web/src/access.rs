@@ -379,6 +379,26 @@ pub static ROUTES: &[RouteAccess] = &[
         p(P::PrivacyManage),
         Yes,
     ),
+    // The workflow's routing (D1–D4, D7): queues, agents, SLA policies, rules, escalations.
+    r(Method::GET, "/api/v1/workflow/routing", p(P::RulesTest), No),
+    r(
+        Method::PUT,
+        "/api/v1/workflow/routing",
+        p(P::WorkflowManage),
+        Yes,
+    ),
+    r(
+        Method::GET,
+        "/api/v1/workflow/routing/versions",
+        p(P::RulesTest),
+        No,
+    ),
+    r(
+        Method::POST,
+        "/api/v1/workflow/routing/check",
+        p(P::WorkflowManage),
+        Yes,
+    ),
     // Watchlists (B6): what every message is searched for.
     r(Method::GET, "/api/v1/watchlists", p(P::AlertsRead), No),
     r(

@@ -283,6 +283,11 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
         ("POST", "/api/v1/retention/run"),
         ("POST", "/api/v1/watchlists/{list}/terms"),
         ("DELETE", "/api/v1/watchlists/{list}/terms/{term}"),
+        // Cases: the workflow's routing changed at run time (D1–D4, D7).
+        ("GET", "/api/v1/workflow/routing"),
+        ("PUT", "/api/v1/workflow/routing"),
+        ("GET", "/api/v1/workflow/routing/versions"),
+        ("POST", "/api/v1/workflow/routing/check"),
         // Listening: churn early warning (E8).
         ("GET", "/api/v1/churn"),
         ("POST", "/api/v1/churn/scan"),

@@ -750,3 +750,193 @@ async fn ana_hands_her_open_cases_to_ben_at_the_end_of_her_shift() {
     let (_, full) = app.get(&format!("/api/v1/cases/{case}")).await;
     assert_eq!(full["assignee"], Value::Null);
 }
+
+const NEW_ROUTING: &str = r#"
+[[sla]]
+name = "social"
+first_response_mins = 30
+resolution_mins = 1440
+
+[[queues]]
+name = "social"
+
+[[queues]]
+name = "vip"
+
+[[agents]]
+id = "cy"
+name = "Cy"
+queues = ["social", "vip"]
+
+[[rules]]
+name = "page comments to vip"
+on = ["case.opened"]
+when = [ { field = "platform", op = "eq", value = "facebook" } ]
+then = [ { action = "tag", value = "saved-routing" }, { action = "assign", queue = "vip" } ]
+"#;
+
+/// A supervisor changes queues, agents, SLA targets and rules while the server runs: the
+/// document is checked before anything is stored, a save from a stale version or by an agent
+/// is refused, and the next case is routed by the saved version.
+#[tokio::test]
+async fn a_supervisor_changes_the_routing_at_run_time_and_the_next_case_follows_it() {
+    let graph = MockServer::start().await;
+    let app = rig(&graph).await;
+    let sup = supervisor_key(&app).await;
+    let agent = "sb_test_agent_key";
+    common::issue_key(&app.store, agent, "agent", None).await;
+
+    let (s, file) = app.get("/api/v1/workflow/routing").await;
+    assert_eq!(s, StatusCode::OK, "{file}");
+    assert_eq!(
+        (file["version"].as_i64(), file["source"].as_str()),
+        (Some(0), Some("config"))
+    );
+    let text = file["document"].as_str().unwrap();
+    assert!(
+        text.contains("ana") && text.contains("first_response_mins"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("guardrails") && !text.contains("approvals"),
+        "{text}"
+    );
+    assert_eq!(file["summary"]["queues"], json!(["social"]));
+    assert_eq!(file["summary"]["agents"], 2);
+
+    // Checked, not stored: an agent in a queue nobody defined, and a key outside routing.
+    let put = reqwest::Method::PUT;
+    for (bad, says) in [
+        (
+            "[[agents]]\nid = \"cy\"\nname = \"Cy\"\nqueues = [\"nowhere\"]\n",
+            "workflow.",
+        ),
+        ("[approvals]\nregulated_topics = []\n", "approvals"),
+        ("[[queues]\nname = \"x\"", "line 1"),
+    ] {
+        let (s, p) = send(
+            &app,
+            put.clone(),
+            "/api/v1/workflow/routing",
+            &sup,
+            json!({"document": bad, "base_version": 0}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+        assert_eq!(p["code"], "invalid_routing");
+        assert!(p["detail"].as_str().unwrap().contains(says), "{p}");
+    }
+    let (s, p) = send(
+        &app,
+        put.clone(),
+        "/api/v1/workflow/routing",
+        agent,
+        json!({"document": NEW_ROUTING, "base_version": 0}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{p}");
+    let (s, summary) = send(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/workflow/routing/check",
+        &sup,
+        json!({"document": NEW_ROUTING}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{summary}");
+    assert_eq!(summary["queues"], json!(["social", "vip"]));
+    assert_eq!(
+        (summary["agents"].as_u64(), summary["rules"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let (_, still) = app.get("/api/v1/workflow/routing").await;
+    assert_eq!(
+        still["version"], 0,
+        "a check or a refused save stores nothing"
+    );
+
+    let (s, saved) = send(
+        &app,
+        put.clone(),
+        "/api/v1/workflow/routing",
+        &sup,
+        json!({"document": NEW_ROUTING, "base_version": 0}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{saved}");
+    assert_eq!(
+        (saved["version"].as_i64(), saved["source"].as_str()),
+        (Some(1), Some("saved"))
+    );
+    assert!(
+        saved["saved_by"].as_str().unwrap().starts_with("key:"),
+        "{saved}"
+    );
+    let (s, p) = send(
+        &app,
+        put,
+        "/api/v1/workflow/routing",
+        &sup,
+        json!({"document": NEW_ROUTING, "base_version": 0}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{p}");
+    assert_eq!(p["code"], "routing_changed");
+    let (_, versions) = app.get("/api/v1/workflow/routing/versions").await;
+    assert_eq!(
+        versions["versions"].as_array().unwrap().len(),
+        1,
+        "{versions}"
+    );
+
+    // In force at once: the agent list, the new queue, the new rule on the next case.
+    let (_, agents) = app.get("/api/v1/agents").await;
+    let ids: Vec<&str> = agents
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["cy"]);
+    let (_, queues) = app.get("/api/v1/queues").await;
+    let vip = queues
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["name"] == "vip")
+        .expect("the saved queue exists")["id"]
+        .clone();
+    let case = comment(&app, "post-9_c-r1", "Where is my parcel?").await;
+    let mut full = Value::Null;
+    for _ in 0..250 {
+        (_, full) = app.get(&format!("/api/v1/cases/{case}")).await;
+        if full["queue_id"] == vip {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(full["queue_id"], vip, "{full}");
+    assert!(
+        full["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("saved-routing")),
+        "{full}"
+    );
+    let first = full["workflow"]["sla"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["metric"] == "first_response")
+        .unwrap_or_else(|| panic!("no first-response clock: {full}"));
+    assert_eq!(
+        first["target_ms"],
+        30 * 60_000,
+        "the saved SLA target: {full}"
+    );
+
+    // The change is in the audit trail with what it replaced.
+    let (_, audit) = app.get("/api/v1/audit?limit=1000").await;
+    let text = audit.to_string();
+    assert!(text.contains("workflow.routing:1"), "{text}");
+}

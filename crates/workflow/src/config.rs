@@ -89,6 +89,105 @@ impl Default for WorkflowConfig {
     }
 }
 
+/// The parts of the workflow operators change at run time (`/api/v1/workflow/routing`):
+/// business calendars, SLA policies, queues, agents and their skills, case rules and the
+/// escalation matrix. Written as TOML with the same keys as in `[workflow]`; the rest of
+/// `[workflow]` (approvals, guardrails, matching, surveys with their secret, quality review,
+/// experiments) stays in the configuration file.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoutingConfig {
+    #[serde(default)]
+    pub calendars: Vec<CalendarConfig>,
+    #[serde(default)]
+    pub sla: Vec<SlaPolicyConfig>,
+    #[serde(default)]
+    pub queues: Vec<QueueConfig>,
+    #[serde(default)]
+    pub agents: Vec<AgentConfig>,
+    #[serde(default)]
+    pub rules: Vec<RuleConfig>,
+    #[serde(default)]
+    pub escalations: Vec<EscalationConfig>,
+}
+
+/// The keys of `[workflow]` a routing document holds, in the order it is written.
+pub const ROUTING_KEYS: [&str; 6] = [
+    "calendars",
+    "sla",
+    "queues",
+    "agents",
+    "rules",
+    "escalations",
+];
+
+/// Longest routing document accepted, in bytes.
+pub const MAX_ROUTING_DOCUMENT: usize = 512 * 1024;
+
+/// Why a routing document was refused: it does not parse, or the workflow it makes does not
+/// compile. The message names the line or the part.
+#[derive(Debug, thiserror::Error)]
+pub enum RoutingError {
+    #[error("the document is longer than {MAX_ROUTING_DOCUMENT} bytes")]
+    TooLong,
+    #[error("{0}")]
+    Syntax(String),
+    #[error(transparent)]
+    Workflow(#[from] WorkflowError),
+}
+
+impl RoutingConfig {
+    /// Reads a routing document: TOML with only the routing keys of `[workflow]`.
+    pub fn from_toml(text: &str) -> Result<Self, RoutingError> {
+        if text.len() > MAX_ROUTING_DOCUMENT {
+            return Err(RoutingError::TooLong);
+        }
+        toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let msg = e.message().trim().to_owned();
+            RoutingError::Syntax(match line {
+                Some(l) => format!("line {l}: {msg}"),
+                None => msg,
+            })
+        })
+    }
+}
+
+/// The routing parts of a `[workflow]` table, written as a routing document: what the
+/// configuration file puts in force until an operator saves a document of their own.
+pub fn routing_document(workflow: &toml::Table) -> String {
+    let mut picked = toml::Table::new();
+    for key in ROUTING_KEYS {
+        if let Some(v) = workflow.get(key) {
+            picked.insert(key.to_owned(), v.clone());
+        }
+    }
+    toml::to_string(&picked).unwrap_or_default()
+}
+
+impl WorkflowConfig {
+    /// This configuration with its routing parts replaced by `routing`.
+    pub fn with_routing(&self, routing: RoutingConfig) -> Self {
+        Self {
+            calendars: routing.calendars,
+            sla: routing.sla,
+            queues: routing.queues,
+            agents: routing.agents,
+            rules: routing.rules,
+            escalations: routing.escalations,
+            ..self.clone()
+        }
+    }
+
+    /// The workflow this configuration makes with `document` as its routing parts, checked.
+    pub fn compile_with_routing(&self, document: &str) -> Result<Workflow, RoutingError> {
+        let routing = RoutingConfig::from_toml(document)?;
+        Ok(Workflow::compile(&self.with_routing(routing))?)
+    }
+}
+
 /// Everything the case workflow decides with, compiled.
 pub struct Workflow {
     pub sla: SlaPolicies,
@@ -170,5 +269,81 @@ impl Default for Workflow {
             qa: QaPolicy::default(),
             experiments: Experiments::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(base: &WorkflowConfig, doc: &str) -> RoutingError {
+        match base.compile_with_routing(doc) {
+            Ok(_) => panic!("accepted: {doc}"),
+            Err(e) => e,
+        }
+    }
+
+    const FILE: &str = r#"
+close_after_days = 2
+[[queues]]
+name = "billing"
+[[agents]]
+id = "a1"
+name = "Ana"
+queues = ["billing"]
+[surveys]
+enabled = false
+"#;
+
+    #[test]
+    fn the_file_routing_document_holds_only_routing_parts_and_compiles_back() {
+        let table: toml::Table = toml::from_str(FILE).unwrap();
+        let doc = routing_document(&table);
+        assert!(doc.contains("billing") && doc.contains("a1"), "{doc}");
+        assert!(
+            !doc.contains("close_after_days") && !doc.contains("surveys"),
+            "{doc}"
+        );
+        let base: WorkflowConfig = toml::from_str(FILE).unwrap();
+        let wf = base.compile_with_routing(&doc).unwrap();
+        assert_eq!(wf.router.queues().collect::<Vec<_>>(), vec!["billing"]);
+        assert_eq!(
+            wf.close_after_ms,
+            2 * 86_400_000,
+            "the file's other parts stay"
+        );
+    }
+
+    #[test]
+    fn a_document_replaces_the_routing_parts_and_keeps_the_rest() {
+        let base: WorkflowConfig = toml::from_str(FILE).unwrap();
+        let doc = "[[queues]]\nname = \"vip\"\n[[queues]]\nname = \"returns\"\n";
+        let wf = base.compile_with_routing(doc).unwrap();
+        let mut queues: Vec<&str> = wf.router.queues().collect();
+        queues.sort_unstable();
+        assert_eq!(queues, vec!["returns", "vip"]);
+        assert_eq!(wf.router.agents().count(), 0);
+        assert_eq!(wf.close_after_ms, 2 * 86_400_000);
+    }
+
+    #[test]
+    fn bad_documents_are_refused_with_the_line_or_the_part() {
+        let base = WorkflowConfig::default();
+        let e = refused(&base, "[[queues]]\nname = \"a\"\nsurveys = 1\n");
+        assert!(matches!(e, RoutingError::Syntax(_)), "{e}");
+        assert!(e.to_string().starts_with("line 3:"), "{e}");
+        let e = refused(&base, "close_after_days = 3\n");
+        assert!(e.to_string().contains("close_after_days"), "{e}");
+        let e = refused(
+            &base,
+            "[[agents]]\nid = \"a\"\nname = \"A\"\nqueues = [\"nowhere\"]\n",
+        );
+        assert!(matches!(e, RoutingError::Workflow(_)), "{e}");
+        assert!(e.to_string().starts_with("workflow."), "{e}");
+        let long = format!("# {}\n", "x".repeat(MAX_ROUTING_DOCUMENT));
+        assert!(matches!(
+            base.compile_with_routing(&long),
+            Err(RoutingError::TooLong)
+        ));
     }
 }

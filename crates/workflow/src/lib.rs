@@ -19,4 +19,4 @@ pub mod sla;
 pub mod suggest;
 pub mod templates;
 
-pub use config::{Workflow, WorkflowConfig, WorkflowError};
+pub use config::{RoutingConfig, RoutingError, Workflow, WorkflowConfig, WorkflowError};

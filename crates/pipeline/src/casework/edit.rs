@@ -44,6 +44,11 @@ pub struct UnreadableCase {
 }
 
 impl<'w> CaseEdit<'w> {
+    /// The workflow this edit decides with: the one in force when the case was read.
+    pub fn workflow(&self) -> &'w Workflow {
+        self.wf
+    }
+
     pub fn new(
         wf: &'w Workflow,
         work: CaseWork,

@@ -11,7 +11,9 @@
 mod edit;
 pub mod facts;
 mod policy;
+mod routing;
 pub use policy::{REASON_CASE_CHANGED, REASON_CONFIGURATION};
+pub use routing::{RoutingApplyError, RoutingInForce};
 
 pub use edit::{CaseEdit, RaisedEscalation, UnreadableCase};
 
@@ -23,7 +25,8 @@ use sb_store::{CaseSave, Store, StoreError};
 use sb_workflow::Workflow;
 use sb_workflow::rules::{Action, EventKind};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 /// How long an escalation raised by a rule gives its team, when the matrix does not say.
@@ -63,10 +66,18 @@ impl CaseworkError {
 
 pub struct CaseWorkflow {
     store: Arc<dyn Store>,
-    wf: Arc<Workflow>,
+    /// The workflow in force; replaced whole when an operator saves a routing document.
+    wf: RwLock<Arc<Workflow>>,
     clock: Arc<dyn Clock>,
     events: PipelineEvents,
-    queues: HashMap<String, QueueId>,
+    /// Queue ids by name. Queues are never deleted, so this only grows.
+    queues: RwLock<HashMap<String, QueueId>>,
+    /// Where the routing parts come from, when they can be changed at run time.
+    routing: Option<routing::Editable>,
+    /// The saved routing version in force (0: the configuration file's), and the latest one
+    /// this process looked at (a version that does not compile is looked at once).
+    routing_version: AtomicI64,
+    routing_seen: AtomicI64,
 }
 
 /// A saved change: the case's new version and what the caller's decision returned.
@@ -85,32 +96,40 @@ impl CaseWorkflow {
     ) -> Self {
         Self {
             store,
-            wf,
+            wf: RwLock::new(wf),
             clock,
             events,
-            queues: HashMap::new(),
+            queues: RwLock::new(HashMap::new()),
+            routing: None,
+            routing_version: AtomicI64::new(0),
+            routing_seen: AtomicI64::new(0),
         }
     }
 
     /// Creates the configured queues the store does not hold yet, and learns their ids.
-    pub async fn with_queues(mut self) -> Result<Self, StoreError> {
-        let names: Vec<String> = self.wf.router.queues().map(str::to_owned).collect();
-        self.queues = self
-            .store
-            .ensure_queues(&names)
-            .await?
-            .into_iter()
-            .map(|q| (q.name, q.id))
-            .collect();
+    pub async fn with_queues(self) -> Result<Self, StoreError> {
+        let wf = self.workflow();
+        self.learn_queues(&wf).await?;
         Ok(self)
     }
 
+    /// Creates the workflow's queues the store does not hold yet, and learns their ids.
+    async fn learn_queues(&self, wf: &Workflow) -> Result<(), StoreError> {
+        let names: Vec<String> = wf.router.queues().map(str::to_owned).collect();
+        let known = self.store.ensure_queues(&names).await?;
+        let mut queues = self.queues.write().unwrap_or_else(|e| e.into_inner());
+        queues.extend(known.into_iter().map(|q| (q.name, q.id)));
+        Ok(())
+    }
+
     /// The name of a queue by id.
-    pub fn queue_named(&self, id: &QueueId) -> Option<&str> {
+    pub fn queue_named(&self, id: &QueueId) -> Option<String> {
         self.queues
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
             .iter()
             .find(|(_, q)| *q == id)
-            .map(|(n, _)| n.as_str())
+            .map(|(n, _)| n.clone())
     }
 
     /// The name of the queue the case is in as edited so far.
@@ -119,15 +138,20 @@ impl CaseWorkflow {
             .queue_id
             .as_ref()
             .and_then(|q| self.queue_named(q))
-            .map(str::to_owned)
     }
 
-    pub fn queue_id(&self, name: &str) -> Option<&QueueId> {
-        self.queues.get(name)
+    pub fn queue_id(&self, name: &str) -> Option<QueueId> {
+        self.queues
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
     }
 
-    pub fn workflow(&self) -> &Workflow {
-        &self.wf
+    /// The workflow in force now. A decision uses one snapshot throughout, even if an
+    /// operator saves a new routing document meanwhile.
+    pub fn workflow(&self) -> Arc<Workflow> {
+        self.wf.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub fn now(&self) -> Timestamp {
@@ -151,7 +175,8 @@ impl CaseWorkflow {
                 .await?
                 .ok_or_else(|| CaseworkError::NotFound(id.clone()))?;
             let version = work.version;
-            let mut edit = CaseEdit::new(&self.wf, work, actor, self.clock.now())?;
+            let wf = self.workflow();
+            let mut edit = CaseEdit::new(&wf, work, actor, self.clock.now())?;
             let value = decide(&mut edit)?;
             if edit.is_empty() && !always_save {
                 return Ok(Updated { version, value });
@@ -257,10 +282,10 @@ impl CaseWorkflow {
             let sla = facts::sla_facts(edit, message, customer);
             edit.start_sla(&sla, edit.work.case.opened_at);
             let route = facts::route_case(edit, message, customer, at);
-            if let Some(queue) = self.wf.router.queue_for(&route)
-                && let Some(id) = self.queues.get(queue)
+            if let Some(queue) = edit.workflow().router.queue_for(&route)
+                && let Some(id) = self.queue_id(queue)
             {
-                edit.set_queue(queue, id.clone(), at);
+                edit.set_queue(queue, id, at);
             }
             EventKind::CaseOpened
         } else {
@@ -292,7 +317,7 @@ impl CaseWorkflow {
     ) {
         let at = self.clock.now();
         let case = edit.work.case.id.to_string();
-        for fired in self.wf.rules.evaluate(event) {
+        for fired in edit.workflow().rules.evaluate(event) {
             let actor = format!("rule:{}", fired.rule);
             let previous = edit.actor().to_owned();
             edit.acting_as(&actor);
@@ -301,9 +326,9 @@ impl CaseWorkflow {
                 match action {
                     Action::Assign { queue, agent } => {
                         if let Some(q) = queue
-                            && let Some(id) = self.queues.get(q)
+                            && let Some(id) = self.queue_id(q)
                         {
-                            edit.set_queue(q, id.clone(), at);
+                            edit.set_queue(q, id, at);
                         }
                         if let Some(a) = agent {
                             edit.assign(Some(a), "rule", at);
@@ -363,7 +388,7 @@ impl CaseWorkflow {
     fn escalate(&self, edit: &mut CaseEdit<'_>, facts: &sb_workflow::escalation::EscalationFacts) {
         let at = self.clock.now();
         let already = edit.escalation_names();
-        for e in self.wf.escalations.triggered(facts, &already, at) {
+        for e in edit.workflow().escalations.triggered(facts, &already, at) {
             edit.escalate(e, at);
         }
     }
@@ -384,7 +409,7 @@ impl CaseWorkflow {
             return;
         };
         let case = facts::route_case(edit, message, customer, at);
-        if let Some(pick) = self.wf.router.pick_agent(&queue, &case, routing) {
+        if let Some(pick) = edit.workflow().router.pick_agent(&queue, &case, routing) {
             edit.assign(Some(&pick.agent_id), pick.reason.as_str(), at);
         }
     }
@@ -392,7 +417,7 @@ impl CaseWorkflow {
     async fn routing_state(&self) -> Result<sb_workflow::routing::RoutingState, StoreError> {
         use sb_workflow::routing::{Presence, RoutingState};
         let mut state = RoutingState::new();
-        if self.wf.router.agents().next().is_none() {
+        if self.workflow().router.agents().next().is_none() {
             return Ok(state);
         }
         for (agent, presence) in self.store.presences().await? {
@@ -465,7 +490,8 @@ impl CaseWorkflow {
     /// Assigns waiting cases, most urgent and longest waiting first, to agents with room.
     pub async fn assign_waiting(&self) -> Result<usize, CaseworkError> {
         use sb_workflow::routing::{WaitList, WaitingCase};
-        if self.wf.router.agents().next().is_none() {
+        let wf = self.workflow();
+        if wf.router.agents().next().is_none() {
             return Ok(0);
         }
         let waiting = self.store.waiting_cases(1000).await?;
@@ -475,12 +501,7 @@ impl CaseWorkflow {
         let mut state = self.routing_state().await?;
         let mut list = WaitList::new();
         for case in &waiting {
-            let Some(queue) = case
-                .queue_id
-                .as_ref()
-                .and_then(|id| self.queue_named(id))
-                .map(str::to_owned)
-            else {
+            let Some(queue) = case.queue_id.as_ref().and_then(|id| self.queue_named(id)) else {
                 continue;
             };
             list.push(WaitingCase {
@@ -490,7 +511,7 @@ impl CaseWorkflow {
             });
         }
         let now = self.clock.now();
-        let assignments = self.wf.router.drain(&mut list, &mut state, now);
+        let assignments = wf.router.drain(&mut list, &mut state, now);
         let mut done = 0;
         for a in assignments {
             let Some(id) = CaseId::parse(&a.case_id) else {
@@ -587,7 +608,13 @@ impl CaseWorkflow {
                     EventKind::MessageReceived
                 };
                 let queue = case.queue_id.as_ref().and_then(|q| self.queue_named(q));
-                events.push(facts::replayed_event(kind, case, m, customer, queue));
+                events.push(facts::replayed_event(
+                    kind,
+                    case,
+                    m,
+                    customer,
+                    queue.as_deref(),
+                ));
             }
         }
         Ok(sb_workflow::rules::dry_run(rules, &events))

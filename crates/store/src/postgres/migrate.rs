@@ -68,6 +68,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         18,
         include_str!("../../migrations/postgres/0018_watchlists_retention.sql"),
     ),
+    (
+        19,
+        include_str!("../../migrations/postgres/0019_routing_documents.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming the migration lock.

@@ -59,6 +59,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         18,
         include_str!("../../migrations/sqlite/0018_watchlists_retention.sql"),
     ),
+    (
+        19,
+        include_str!("../../migrations/sqlite/0019_routing_documents.sql"),
+    ),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<()> {

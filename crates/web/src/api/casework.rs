@@ -181,7 +181,6 @@ pub async fn update(
         .as_deref()
         .map(|q| {
             flow.queue_id(q)
-                .cloned()
                 .map(|id| (q.to_owned(), id))
                 .ok_or_else(|| invalid("queue", format!("no queue `{q}` is configured")))
         })

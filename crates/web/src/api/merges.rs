@@ -139,8 +139,8 @@ pub async fn merge(
         let staying = state.store.case_messages(&target).await?;
         let moved = ids(&moving);
         let now = flow.now();
-        let mut from =
-            CaseEdit::new(flow.workflow(), src, &who.actor, now).map_err(CaseworkError::from)?;
+        let wf = flow.workflow();
+        let mut from = CaseEdit::new(&wf, src, &who.actor, now).map_err(CaseworkError::from)?;
         from.set_status(CaseStatus::Closed, now);
         from.change.merged_into = Some(target.clone());
         // The escalation team answers on the kept case now; these deadlines would page them
@@ -158,8 +158,7 @@ pub async fn merge(
             now,
             json!({ "into": target.as_str(), "messages": moved, "escalations_stopped": stopped }),
         );
-        let mut into =
-            CaseEdit::new(flow.workflow(), tgt, &who.actor, now).map_err(CaseworkError::from)?;
+        let mut into = CaseEdit::new(&wf, tgt, &who.actor, now).map_err(CaseworkError::from)?;
         into.event(
             "merged_from",
             now,
@@ -368,8 +367,8 @@ pub async fn split(
             resolved_at: None,
             merged_into: None,
         };
-        let mut opened =
-            CaseEdit::new(flow.workflow(), fresh, &who.actor, now).map_err(CaseworkError::from)?;
+        let wf = flow.workflow();
+        let mut opened = CaseEdit::new(&wf, fresh, &who.actor, now).map_err(CaseworkError::from)?;
         // The topic has waited since the customer raised it: its clocks run from then.
         let sla = facts::sla_facts(&opened, moving[0], customer.as_ref());
         opened.start_sla(&sla, case.opened_at);
@@ -378,8 +377,7 @@ pub async fn split(
             now,
             json!({ "from": source.as_str(), "messages": moved }),
         );
-        let mut from =
-            CaseEdit::new(flow.workflow(), src, &who.actor, now).map_err(CaseworkError::from)?;
+        let mut from = CaseEdit::new(&wf, src, &who.actor, now).map_err(CaseworkError::from)?;
         from.event(
             "split_to",
             now,

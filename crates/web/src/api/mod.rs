@@ -33,6 +33,7 @@ pub mod campaigns;
 pub mod churn;
 pub mod disruptions;
 pub mod retention;
+pub mod routing;
 pub mod silences;
 pub mod views;
 pub mod watchlists;
@@ -205,6 +206,9 @@ pub fn routes() -> Router<AppState> {
         .route("/silences/{id}", delete(silences::end))
         .route("/views", get(views::list).post(views::create))
         .route("/views/{id}", delete(views::delete))
+        .route("/workflow/routing", get(routing::get).put(routing::save))
+        .route("/workflow/routing/versions", get(routing::versions))
+        .route("/workflow/routing/check", post(routing::check))
         .route("/watchlists", get(watchlists::list))
         .route("/retention", get(retention::state))
         .route("/retention/run", post(retention::run))

@@ -64,7 +64,8 @@ pub async fn dry_run(
                 e.to_string(),
             )
         })?;
-    let rules = proposed.as_ref().unwrap_or(&flow.workflow().rules);
+    let wf = flow.workflow();
+    let rules = proposed.as_ref().unwrap_or(&wf.rules);
     let since = flow.now().plus_millis(-i64::from(req.days) * 86_400_000);
     let report = flow.dry_run(rules, since, MAX_MESSAGES).await?;
     Ok(Json(report))

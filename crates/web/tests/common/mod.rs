@@ -61,6 +61,7 @@ pub async fn spawn_app_state(
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let events = PipelineEvents::default();
     let wf: sb_workflow::WorkflowConfig = toml::from_str(workflow).unwrap();
+    let table: toml::Table = toml::from_str(workflow).unwrap();
     let flow = Arc::new(
         sb_pipeline::CaseWorkflow::new(
             store.clone(),
@@ -68,6 +69,7 @@ pub async fn spawn_app_state(
             clock.clone(),
             events.clone(),
         )
+        .editable(wf, sb_workflow::config::routing_document(&table))
         .with_queues()
         .await
         .unwrap(),

@@ -48,7 +48,8 @@ pub struct ExperimentArm {
 
 /// The variant of the running experiment on `key` that `case` gets, with its template.
 fn experiment_arm(state: &AppState, key: &str, case: &Case) -> Option<(ExperimentArm, String)> {
-    let e = state.casework.workflow().experiments.on_template(key)?;
+    let wf = state.casework.workflow();
+    let e = wf.experiments.on_template(key)?;
     let v = variant_for(e, case.id.as_str())?;
     Some((
         ExperimentArm {
