@@ -81,8 +81,10 @@ async fn rig() -> Rig {
     let cfg: WorkflowConfig = toml::from_str(CONFIG).unwrap();
     let wf = Arc::new(Workflow::compile(&cfg).unwrap());
     let events = PipelineEvents::default();
+    let table: toml::Table = toml::from_str(CONFIG).unwrap();
     let flow = Arc::new(
         CaseWorkflow::new(store.clone(), wf, clock.clone(), events.clone())
+            .editable(cfg, sb_workflow::config::routing_document(&table))
             .with_queues()
             .await
             .unwrap(),
@@ -511,4 +513,82 @@ async fn raising_the_priority_puts_the_case_under_the_urgent_policy() {
     // Five minutes already ran: the 15-minute target breaches at 15, not 20.
     r.at(16).await;
     assert_eq!(r.events(&case, "sla.breach").await, vec![after(15)]);
+}
+
+/// Routing an operator saves in one process: in force there at once, followed by another
+/// process on the same database when it looks, open cases moved to the new SLA targets, and
+/// a stored version that does not compile leaves the routing in force alone.
+#[tokio::test]
+async fn routing_saved_in_one_process_is_followed_by_another_and_open_cases_take_its_targets() {
+    let r = rig().await;
+    let case = r.customer_writes("t1", COMPLAINT).await;
+    let cfg: WorkflowConfig = toml::from_str(CONFIG).unwrap();
+    let table: toml::Table = toml::from_str(CONFIG).unwrap();
+    let file = sb_workflow::config::routing_document(&table);
+    let other = CaseWorkflow::new(
+        r.store.clone(),
+        Arc::new(Workflow::compile(&cfg).unwrap()),
+        r.clock.clone(),
+        PipelineEvents::default(),
+    )
+    .editable(cfg, file.clone())
+    .with_queues()
+    .await
+    .unwrap();
+
+    assert!(file.contains("first_response_mins = 60"), "{file}");
+    let faster = format!(
+        "{}\n[[queues]]\nname = \"vip-desk\"\n",
+        file.replace("first_response_mins = 60", "first_response_mins = 30")
+    );
+    assert_eq!(
+        r.flow.save_routing(0, &faster, "user:sup").await.unwrap(),
+        1
+    );
+    assert!(r.flow.workflow().router.queues().any(|q| q == "vip-desk"));
+    assert_eq!(other.routing_version(), 0, "not looked yet");
+    assert!(other.reload_routing().await.unwrap());
+    assert_eq!(other.routing_version(), 1);
+    assert!(other.workflow().router.queues().any(|q| q == "vip-desk"));
+    assert!(!other.reload_routing().await.unwrap(), "nothing new");
+
+    // The open VIP case moves to the 30-minute target in the background, and breaches there.
+    for _ in 0..200 {
+        if !r.events(&case, "sla.policy").await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(
+        !r.events(&case, "sla.policy").await.is_empty(),
+        "re-evaluated"
+    );
+    r.at(29).await;
+    assert!(r.events(&case, "sla.breach").await.is_empty());
+    r.at(31).await;
+    assert_eq!(r.events(&case, "sla.breach").await, vec![after(30)]);
+
+    // A version that does not compile here (written by another release, say) is skipped.
+    r.store
+        .save_routing_document(
+            1,
+            "[[agents]]\nid = \"x\"\nname = \"X\"\nqueues = [\"nowhere\"]\n",
+            "user:other",
+            r.clock.now(),
+        )
+        .await
+        .unwrap();
+    assert!(!other.reload_routing().await.unwrap());
+    assert_eq!(other.routing_version(), 1);
+    let in_force = other.routing_in_force().await.unwrap();
+    assert_eq!(
+        (in_force.version, in_force.saved_by.as_deref()),
+        (1, Some("user:sup"))
+    );
+    assert!(in_force.document.contains("vip-desk"));
+    // A save from the version in force is now stale: someone saved after it.
+    assert!(matches!(
+        r.flow.save_routing(1, &faster, "user:sup").await,
+        Err(switchboard_pipeline::RoutingApplyError::Stale { latest: 2 })
+    ));
 }

@@ -505,10 +505,50 @@ async fn an_agent_is_refused_the_admin_pages_and_an_admin_manages_users() {
         b.wait_for(&format!("{listed} === '#KettleRecall'"), "the term removed");
         b.goto(&format!("{base}/ui/admin/retention"));
         b.wait_for("document.getElementById('no-policies')", "the retention page, no policy configured");
+        // The routing: a document that does not compile is refused by Check; a good one is
+        // checked, saved and in force when the page comes back.
+        b.goto(&format!("{base}/ui/admin/workflow"));
+        b.wait_for("document.getElementById('routing-document')", "the routing editor");
+        let doc = b.eval("document.getElementById('routing-document').value");
+        assert!(doc.as_str().unwrap().contains("ana"), "the file's routing to start from: {doc}");
+        b.eval(
+            "document.getElementById('routing-document').value = '[[agents]]\\nid = \"bo\"\\nname = \"Bo\"\\nqueues = [\"returns\"]\\n'; \
+             document.querySelector('#routing-editor button[data-url]').click(); true",
+        );
+        b.wait_for(
+            "document.querySelector('#routing-editor .error').textContent.includes('returns')",
+            "an agent in an unknown queue refused",
+        );
+        b.eval(
+            "document.getElementById('routing-document').value += '[[queues]]\\nname = \"returns\"\\n'; \
+             document.querySelector('#routing-editor button[data-url]').click(); true",
+        );
+        b.wait_for(
+            "document.querySelector('#routing-editor .result').textContent.includes('returns')",
+            "the checked document's summary",
+        );
+        b.screenshot("workflow");
+        b.eval(
+            "window.confirm = () => true; \
+             document.querySelector('#routing-editor button:not([data-url])').click(); true",
+        );
+        b.wait_for(
+            "document.getElementById('routing-source').textContent.includes('routing version 1')",
+            "the saved routing in force",
+        );
         only_our_origin(b, &base);
     })
     .await;
     drop(b);
+    let flow = app.state.casework.workflow();
+    assert_eq!(flow.router.queues().collect::<Vec<_>>(), ["returns"]);
+    assert_eq!(
+        flow.router
+            .agents()
+            .map(|a| a.id.as_str())
+            .collect::<Vec<_>>(),
+        ["bo"]
+    );
     let stored: Vec<String> = app
         .store
         .watch_terms()

@@ -30,6 +30,10 @@ pub struct CheckRouting {
     /// The routing document: TOML with any of the keys `calendars`, `sla`, `queues`,
     /// `agents`, `rules`, `escalations`, written as in `[workflow]`; at most 512 KiB.
     pub document: String,
+    /// Accepted so that a check takes the same body as the save it precedes; not compared
+    /// with the latest version (a save is).
+    #[schema(minimum = 0)]
+    pub base_version: Option<i64>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -95,7 +99,18 @@ pub struct RoutingVersions {
     pub versions: Vec<RoutingVersion>,
 }
 
-fn problem(e: RoutingApplyError) -> Problem {
+fn check_base(base: i64) -> Result<(), Problem> {
+    if base < 0 {
+        return Err(Problem::new(
+            sb_domain::ErrorCode::InvalidField,
+            "`base_version` is 0 or a saved version",
+        )
+        .with_field("base_version"));
+    }
+    Ok(())
+}
+
+pub(crate) fn problem(e: RoutingApplyError) -> Problem {
     match e {
         RoutingApplyError::Invalid(e) => {
             Problem::custom(StatusCode::UNPROCESSABLE_ENTITY, "invalid_routing", e.to_string())
@@ -182,6 +197,7 @@ pub async fn check(
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Json<RoutingSummary>, Problem> {
     let req: CheckRouting = crate::body::json_as(raw, "{\"document\": \"[[queues]] …\"}")?;
+    check_base(req.base_version.unwrap_or(0))?;
     let wf = state
         .casework
         .check_routing(&req.document)
@@ -209,13 +225,7 @@ pub async fn save(
 ) -> Result<Response, Problem> {
     let req: SaveRouting =
         crate::body::json_as(raw, "{\"document\": \"[[queues]] …\", \"base_version\": 0}")?;
-    if req.base_version < 0 {
-        return Err(Problem::new(
-            sb_domain::ErrorCode::InvalidField,
-            "`base_version` is 0 or a saved version",
-        )
-        .with_field("base_version"));
-    }
+    check_base(req.base_version)?;
     let flow = state.casework.clone();
     let before = flow.routing_in_force().await.map_err(problem)?;
     let version = flow

@@ -1,8 +1,8 @@
 //! Administration: users and API keys (changed through `/api/v1/users` and `/api/v1/keys`),
-//! the workflow as configured (queues, agents and skills, SLA policies and their calendars,
-//! rules — read-only here, since the workflow lives in the configuration file), reply
-//! templates with their approval state, the rules dry run, and watchlists (stored terms
-//! added and removed through `/api/v1/watchlists`).
+//! the workflow in force (queues, agents and skills, SLA policies and their calendars, rules,
+//! escalations — shown, and changed as a routing document through
+//! `/api/v1/workflow/routing`), reply templates with their approval state, the rules dry run,
+//! and watchlists (stored terms added and removed through `/api/v1/watchlists`).
 
 use super::{Viewer, error_page, label, layout, span, when};
 use crate::AppState;
@@ -122,9 +122,25 @@ pub async fn workflow(
     let flow = state.casework.workflow();
     let loads = state.store.agent_loads().await.unwrap_or_default();
     let presence = state.store.presences().await.unwrap_or_default();
+    let routing = match state.casework.routing_in_force().await {
+        Ok(r) => r,
+        Err(e) => return error_page(Some(&who), &crate::api::routing::problem(e)),
+    };
+    let history = state.store.routing_history(20).await.unwrap_or_default();
+    let manage = who.can(sb_domain::Permission::WorkflowManage);
     let body = html! {
         h1 { "Workflow" }
-        p.muted { "The workflow is set in the configuration file's [workflow] section (see docs/WORKFLOW.md); this page shows what is in force." }
+        p.muted #routing-source {
+            @if routing.version == 0 {
+                "Queues, agents, SLA policies, rules and escalations come from the configuration file's [workflow] section (see docs/WORKFLOW.md)."
+            } @else {
+                "Queues, agents, SLA policies, rules and escalations come from routing version " (routing.version)
+                ", saved by " (routing.saved_by.as_deref().unwrap_or("–"))
+                @if let Some(at) = routing.saved_at { " " (when(at)) }
+                "."
+            }
+            " Approvals, guardrails, matching, surveys, quality review and experiments stay in the configuration file."
+        }
         section.panel {
             h2 { "Queues" }
             ul { @for q in flow.router.queues() { li { (q) " — " (flow.router.members(q).count()) " agents" } } }
@@ -168,6 +184,44 @@ pub async fn workflow(
                 }
             }
             @if flow.sla.is_empty() { p.muted { "No SLA policy is configured." } }
+        }
+        @if manage {
+            section.panel #routing-editor {
+                h2 { "Change the routing" }
+                p.muted { "The document holds " code { "calendars" } ", " code { "sla" } ", " code { "queues" } ", " code { "agents" } ", " code { "rules" } " and " code { "escalations" } ", written as in [workflow]. "
+                    "Check compiles the whole workflow with it and saves nothing; Save keeps it as a new version, in force at once here and within seconds in every worker. "
+                    "Open cases move to changed SLA targets in the background. Try changed rules on past traffic under Rules first." }
+                form.api-form data-method="PUT" data-url="/api/v1/workflow/routing" data-reload="1" data-confirm="Put this routing in force now?" {
+                    input type="hidden" name="base_version" value=(routing.version) data-type="number";
+                    label { span { "Routing document (TOML)" } textarea.code #routing-document name="document" rows="24" spellcheck="false" { (routing.document) } }
+                    button type="submit" data-url="/api/v1/workflow/routing/check" data-method="POST" data-show="json" { "Check" }
+                    " "
+                    button type="submit" { "Save and put in force" }
+                    p.error role="alert" {}
+                    pre.result role="status" {}
+                }
+            }
+        }
+        section.panel #routing-versions {
+            h2 { "Saved versions" }
+            @if history.is_empty() {
+                p.muted { "None yet: the configuration file's routing is in force." }
+            } @else {
+                table.cases {
+                    thead { tr { th { "Version" } th { "Saved by" } th { "When" } th { "Document" } } }
+                    tbody {
+                        @for d in &history {
+                            tr {
+                                td { (d.version) @if d.version == routing.version { " " span.badge { "in force" } } }
+                                td { (d.saved_by) }
+                                td { (when(d.saved_at)) }
+                                td { details { summary { "Show" } pre.code { (d.document) } } }
+                            }
+                        }
+                    }
+                }
+                p.muted { "To go back to a version, copy its document into the editor and save it: every change stays in the history and the audit trail." }
+            }
         }
     };
     layout(Some(&who), "Workflow", "workflow", body).into_response()

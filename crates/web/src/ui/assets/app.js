@@ -381,9 +381,9 @@
   }
 
   // ---- generic API forms (administration, incidents, connectors) -------------------------
-  function formBody(form) {
+  function formBody(form, urlOverride) {
     const body = {};
-    let url = form.dataset.url;
+    let url = urlOverride || form.dataset.url;
     Array.from(form.elements).forEach((el) => {
       if (!el.name) return;
       if ((el.type === "radio" || el.type === "checkbox") && !el.checked) return;
@@ -408,16 +408,18 @@
         const err = form.querySelector(".error");
         const result = form.querySelector(".result");
         show(err, ""); show(result, "");
-        if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
+        // A button may send the same fields elsewhere (e.g. "Check" beside "Save").
+        const opts = ev.submitter && ev.submitter.dataset.url ? ev.submitter.dataset : form.dataset;
+        if (opts.confirm && !window.confirm(opts.confirm)) return;
         let req;
-        try { req = formBody(form); } catch (e) { show(err, "invalid_json: " + e.message); return; }
-        const method = form.dataset.method || "POST";
+        try { req = formBody(form, opts.url); } catch (e) { show(err, "invalid_json: " + e.message); return; }
+        const method = opts.method || "POST";
         const r = await api(method, req.url, method === "DELETE" ? undefined : req.body);
         if (!r.ok) { show(err, problemText(r)); return; }
-        if (form.dataset.show === "key" && r.json) show(result, "New key (shown once): " + r.json.key);
-        else if (form.dataset.show === "json") show(result, JSON.stringify(r.json, null, 2));
-        else if (form.dataset.go && r.json && r.json.id) window.location.assign(form.dataset.go.replace("{id}", encodeURIComponent(r.json.id)));
-        else if (form.dataset.reload) window.location.reload();
+        if (opts.show === "key" && r.json) show(result, "New key (shown once): " + r.json.key);
+        else if (opts.show === "json") show(result, JSON.stringify(r.json, null, 2));
+        else if (opts.go && r.json && r.json.id) window.location.assign(opts.go.replace("{id}", encodeURIComponent(r.json.id)));
+        else if (opts.reload) window.location.reload();
         else toast("Saved");
       });
     });
