@@ -411,3 +411,108 @@ async fn killing_a_server_and_a_worker_mid_stream_loses_and_doubles_nothing() {
         "at most the killed processes' leased batches again: {sent}"
     );
 }
+
+/// The routing a supervisor saves on a server reaches a worker process on the same database
+/// within seconds — the worker routes the next case by it — and survives a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routing_saved_on_a_server_is_followed_by_the_workers_and_kept_across_restarts() {
+    let Some((cluster, _serial)) = Cluster::new().await else {
+        return;
+    };
+    std::fs::write(cluster.dir.path().join("switchboard.toml"), WORKFLOW).unwrap();
+    let port = free_port();
+    let mut c = cluster.command(&["serve"]);
+    c.env("SWITCHBOARD_LISTEN", format!("127.0.0.1:{port}"))
+        .env("SWITCHBOARD_PIPELINE_IN_SERVE", "false");
+    let serve = Kill(c.spawn().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _worker = cluster.worker();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/api/v1");
+    let get = async |path: &str| -> serde_json::Value {
+        let r = http
+            .get(format!("{url}{path}"))
+            .bearer_auth("sb_scale")
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+        r.json().await.unwrap()
+    };
+    let routing = get("/workflow/routing").await;
+    assert_eq!(routing["source"], "config", "{routing}");
+    let document = format!(
+        "{}\n[[rules]]\nname = \"saved\"\non = [\"case.opened\"]\nwhen = []\nthen = [{{ action = \"tag\", value = \"saved-routing\" }}]\n",
+        routing["document"].as_str().unwrap()
+    );
+    let r = http
+        .put(format!("{url}/workflow/routing"))
+        .bearer_auth("sb_scale")
+        .json(&serde_json::json!({"document": document, "base_version": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+
+    // The worker looks for saved routing every 5 seconds; the next case after that is
+    // tagged by the saved rule, by the worker (the server runs no pipeline).
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let r = http
+        .post(format!("{url}/messages"))
+        .bearer_auth("sb_scale")
+        .json(
+            &serde_json::json!({"source": "x", "external_id": "after-save",
+            "author": "@routing_check", "text": "Where is my parcel?"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let id = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let tags = loop {
+        let m = get(&format!("/messages/{id}")).await;
+        if let Some(case) = m["case_id"].as_str() {
+            let c = get(&format!("/cases/{case}")).await;
+            if c["workflow"]["sla_policy"] == "all" {
+                break c["tags"].clone();
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the worker did not work the case"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        tags.as_array()
+            .unwrap()
+            .contains(&serde_json::json!("saved-routing")),
+        "{tags}"
+    );
+
+    drop(serve);
+    let port = free_port();
+    let _serve = cluster.serve(port);
+    let url = format!("http://127.0.0.1:{port}/api/v1");
+    let r = http
+        .get(format!("{url}/workflow/routing"))
+        .bearer_auth("sb_scale")
+        .send()
+        .await
+        .unwrap();
+    let after: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        (after["version"].as_i64(), after["source"].as_str()),
+        (Some(1), Some("saved"))
+    );
+    assert_eq!(after["summary"]["rules"], 2, "{after}");
+}
