@@ -222,7 +222,8 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
             policies: cfg.privacy.retention.clone(),
             every_hours: cfg.privacy.retention_every_hours,
         });
-    if cfg.privacy.retention_every_hours > 0 && !cfg.privacy.retention.is_empty() {
+    // Policies may be saved at run time, so the schedule runs even when the file has none.
+    if cfg.privacy.retention_every_hours > 0 {
         tokio::spawn(crate::governance::retention_schedule(
             store.clone(),
             cfg.privacy.retention.clone(),

@@ -142,9 +142,6 @@ pub struct PrivacySection {
 
 pub use sb_web::privacy::RetentionPolicy;
 
-/// The data classes a message can carry.
-pub const DATA_CLASSES: [&str; 3] = ["standard", "personal", "sensitive"];
-
 /// Operator alert rules and who hears about them.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -446,21 +443,8 @@ impl Config {
         if let Some(s) = &self.staffing {
             s.validate().map_err(|e| anyhow::anyhow!("staffing: {e}"))?;
         }
-        for p in &self.privacy.retention {
-            if !DATA_CLASSES.contains(&p.class.as_str()) {
-                bail!(
-                    "privacy.retention: no data class `{}` (expected one of {})",
-                    p.class,
-                    DATA_CLASSES.join(", ")
-                );
-            }
-            if p.days == 0 {
-                bail!(
-                    "privacy.retention: `days` must be at least 1 for class `{}`",
-                    p.class
-                );
-            }
-        }
+        sb_web::privacy::validate_policies(&self.privacy.retention)
+            .map_err(|e| anyhow::anyhow!("privacy.retention: {e}"))?;
         let s = &self.security;
         if s.session_hours < 1 || s.session_hours > 24 * 30 {
             bail!("security.session_hours must be between 1 and 720");

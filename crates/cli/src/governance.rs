@@ -252,12 +252,13 @@ pub async fn retention(
     cfg: &Config,
     RetentionCommand::Run: RetentionCommand,
 ) -> anyhow::Result<()> {
-    if cfg.privacy.retention.is_empty() {
-        bail!("no retention policies are configured ([[privacy.retention]])");
-    }
     let store = open_store(cfg).await?;
-    let counts = apply_retention(store.as_ref(), &cfg.privacy.retention, SystemClock.now()).await?;
-    for (p, n) in cfg.privacy.retention.iter().zip(counts) {
+    let in_force = privacy::retention_in_force(store.as_ref(), &cfg.privacy.retention).await?;
+    if in_force.policies.is_empty() {
+        bail!("no retention policies are configured ([[privacy.retention]] or the Retention page)");
+    }
+    let counts = apply_retention(store.as_ref(), &in_force.policies, SystemClock.now()).await?;
+    for (p, n) in in_force.policies.iter().zip(counts) {
         println!(
             "{} messages older than {} days{}: {n} erased",
             p.class,
@@ -271,15 +272,26 @@ pub async fn retention(
     Ok(())
 }
 
-/// `serve`'s scheduled retention: runs at start and then every `every`.
+/// `serve`'s scheduled retention: runs at start and then every `every`, with the policies in
+/// force at each run (saved at run time, else the configuration file's `file`).
 pub async fn retention_schedule(
     store: Arc<dyn Store>,
-    policies: Vec<RetentionPolicy>,
+    file: Vec<RetentionPolicy>,
     every: std::time::Duration,
 ) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
+        let policies = match privacy::retention_in_force(store.as_ref(), &file).await {
+            Ok(p) => p.policies,
+            Err(e) => {
+                tracing::error!(error = %e, "reading the retention policies failed; no run");
+                continue;
+            }
+        };
+        if policies.is_empty() {
+            continue;
+        }
         if let Err(e) = apply_retention(store.as_ref(), &policies, SystemClock.now()).await {
             tracing::error!(error = %e, "retention run failed");
         }

@@ -6,7 +6,7 @@ use sb_domain::case::{PlanMessage, plan_batch};
 use sb_domain::{
     Clock, CustomerId, Enrichment, MessageId, NewMessage, Platform, SystemClock, Tier, Timestamp,
 };
-use sb_store::{GovernanceStore, MessageRecord, SqliteStore, Store};
+use sb_store::{GovernanceStore, MessageRecord, SettingsStore, SqliteStore, Store};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::{Command, Output};
@@ -516,5 +516,30 @@ async fn retention_runs_each_configured_policy_and_needs_at_least_one() {
     succeeds(
         &run(&["audit", "verify"], &data),
         "the chain after retention",
+    );
+
+    // A set saved at run time (the API's `PUT /api/v1/retention/policies`) wins over the file.
+    let store = SqliteStore::open(&data.join("switchboard.db"))
+        .await
+        .unwrap();
+    store
+        .save_settings_document(
+            sb_store::settings::RETENTION,
+            0,
+            r#"[{"class": "standard", "days": 90, "region": null}]"#,
+            "user:root",
+            SystemClock.now(),
+        )
+        .await
+        .unwrap();
+    drop(store);
+    let o = run(
+        &["--config", config.to_str().unwrap(), "retention", "run"],
+        &data,
+    );
+    succeeds(&o, "retention run with saved policies");
+    assert_eq!(
+        stdout(&o).lines().collect::<Vec<_>>(),
+        ["standard messages older than 90 days: 0 erased"]
     );
 }

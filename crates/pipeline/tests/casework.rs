@@ -570,7 +570,8 @@ async fn routing_saved_in_one_process_is_followed_by_another_and_open_cases_take
 
     // A version that does not compile here (written by another release, say) is skipped.
     r.store
-        .save_routing_document(
+        .save_settings_document(
+            sb_store::settings::ROUTING,
             1,
             "[[agents]]\nid = \"x\"\nname = \"X\"\nqueues = [\"nowhere\"]\n",
             "user:other",

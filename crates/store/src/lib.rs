@@ -12,8 +12,8 @@ mod governance;
 mod merges;
 pub mod postgres;
 pub mod reports;
-mod routing;
 mod rows;
+pub mod settings;
 mod shared;
 mod silences;
 pub mod sqlite;
@@ -50,7 +50,7 @@ pub use merges::{
 };
 pub use postgres::PgStore;
 pub use reports::ReportStore;
-pub use routing::{RoutingDocument, RoutingSave, RoutingStore};
+pub use settings::{SettingsDocument, SettingsSave, SettingsStore};
 pub use silences::{SilenceStore, StoredSilence};
 pub use sqlite::SqliteStore;
 pub use views::{SavedView, ViewStore};
@@ -285,7 +285,7 @@ pub trait Store:
     + SilenceStore
     + ViewStore
     + WatchTermStore
-    + RoutingStore
+    + SettingsStore
     + BoardStore
     + ReportStore
     + Send

@@ -1,12 +1,13 @@
 //! Saved inbox views on every back end: names are unique per owner, an owner sees their own
 //! views first and then those others shared, never another's private view, and only the owner
-//! deletes one. Also the workflow's routing document operators save: versioned, and a save
-//! from a stale version is refused.
+//! deletes one. Also the settings documents operators save (routing, retention): versioned
+//! by kind, and a save from a stale version is refused.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use sb_domain::Timestamp;
 use serde_json::{Map, Value, json};
-use switchboard_store::{RoutingSave, SavedView};
+use switchboard_store::settings::{RETENTION, ROUTING};
+use switchboard_store::{SavedView, SettingsSave};
 
 mod common;
 use common::backends;
@@ -76,16 +77,20 @@ async fn views_are_private_or_shared_and_only_their_owner_deletes_them() {
     }
 }
 
-/// Routing documents: the first save is version 1, each save names the version it was edited
-/// from, a save from a version that is no longer the latest changes nothing, and every
-/// version stays readable.
+/// Settings documents: per kind, the first save is version 1, each save names the version it
+/// was edited from, a save from a version that is no longer the latest changes nothing, and
+/// every version stays readable.
 #[tokio::test]
-async fn routing_documents_are_versioned_and_a_stale_save_changes_nothing() {
+async fn settings_documents_are_versioned_by_kind_and_a_stale_save_changes_nothing() {
     for (name, store, _dir) in backends().await {
-        assert_eq!(store.routing_version().await.unwrap(), 0, "{name}");
-        assert!(store.routing_document().await.unwrap().is_none(), "{name}");
+        assert_eq!(store.settings_version(ROUTING).await.unwrap(), 0, "{name}");
+        assert!(
+            store.settings_document(ROUTING).await.unwrap().is_none(),
+            "{name}"
+        );
         let first = store
-            .save_routing_document(
+            .save_settings_document(
+                ROUTING,
                 0,
                 "[[queues]]\nname = \"a\"\n",
                 "user:ana",
@@ -93,33 +98,57 @@ async fn routing_documents_are_versioned_and_a_stale_save_changes_nothing() {
             )
             .await
             .unwrap();
-        assert_eq!(first, RoutingSave::Saved { version: 1 }, "{name}");
+        assert_eq!(first, SettingsSave::Saved { version: 1 }, "{name}");
         let stale = store
-            .save_routing_document(0, "[[queues]]\nname = \"b\"\n", "user:bo", Timestamp(2_000))
+            .save_settings_document(
+                ROUTING,
+                0,
+                "[[queues]]\nname = \"b\"\n",
+                "user:bo",
+                Timestamp(2_000),
+            )
             .await
             .unwrap();
-        assert_eq!(stale, RoutingSave::Stale { latest: 1 }, "{name}");
+        assert_eq!(stale, SettingsSave::Stale { latest: 1 }, "{name}");
         let ahead = store
-            .save_routing_document(7, "", "user:bo", Timestamp(2_000))
+            .save_settings_document(ROUTING, 7, "", "user:bo", Timestamp(2_000))
             .await
             .unwrap();
-        assert_eq!(ahead, RoutingSave::Stale { latest: 1 }, "{name}");
+        assert_eq!(ahead, SettingsSave::Stale { latest: 1 }, "{name}");
         let second = store
-            .save_routing_document(1, "[[queues]]\nname = \"c\"\n", "user:bo", Timestamp(3_000))
+            .save_settings_document(
+                ROUTING,
+                1,
+                "[[queues]]\nname = \"c\"\n",
+                "user:bo",
+                Timestamp(3_000),
+            )
             .await
             .unwrap();
-        assert_eq!(second, RoutingSave::Saved { version: 2 }, "{name}");
-        let latest = store.routing_document().await.unwrap().unwrap();
+        assert_eq!(second, SettingsSave::Saved { version: 2 }, "{name}");
+        let latest = store.settings_document(ROUTING).await.unwrap().unwrap();
         assert_eq!(
             (latest.version, latest.saved_by.as_str(), latest.saved_at),
             (2, "user:bo", Timestamp(3_000)),
             "{name}"
         );
         assert!(latest.document.contains("\"c\""), "{name}");
-        assert_eq!(store.routing_version().await.unwrap(), 2, "{name}");
-        let history = store.routing_history(10).await.unwrap();
+        assert_eq!(store.settings_version(ROUTING).await.unwrap(), 2, "{name}");
+        let history = store.settings_history(ROUTING, 10).await.unwrap();
         let versions: Vec<i64> = history.iter().map(|d| d.version).collect();
         assert_eq!(versions, vec![2, 1], "{name}");
         assert!(history[1].document.contains("\"a\""), "{name}");
+        // Kinds are versioned apart.
+        assert_eq!(
+            store.settings_version(RETENTION).await.unwrap(),
+            0,
+            "{name}"
+        );
+        let other = store
+            .save_settings_document(RETENTION, 0, "[]", "user:ana", Timestamp(4_000))
+            .await
+            .unwrap();
+        assert_eq!(other, SettingsSave::Saved { version: 1 }, "{name}");
+        assert_eq!(store.settings_version(ROUTING).await.unwrap(), 2, "{name}");
     }
 }

@@ -379,6 +379,12 @@ pub static ROUTES: &[RouteAccess] = &[
         p(P::PrivacyManage),
         Yes,
     ),
+    r(
+        Method::PUT,
+        "/api/v1/retention/policies",
+        p(P::PrivacyManage),
+        Yes,
+    ),
     // The workflow's routing (D1–D4, D7): queues, agents, SLA policies, rules, escalations.
     r(Method::GET, "/api/v1/workflow/routing", p(P::RulesTest), No),
     r(

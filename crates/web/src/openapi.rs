@@ -60,7 +60,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::views::create, crate::api::views::list, crate::api::views::delete,
         crate::api::watchlists::list, crate::api::watchlists::add, crate::api::watchlists::remove,
         crate::api::routing::get, crate::api::routing::save, crate::api::routing::versions, crate::api::routing::check,
-        crate::api::retention::state, crate::api::retention::run,
+        crate::api::retention::state, crate::api::retention::run, crate::api::retention::save,
         crate::api::churn::list, crate::api::churn::scan, crate::api::campaigns::capacity,
         // replies after sending
         crate::api::reply_changes::edit, crate::api::reply_changes::delete,

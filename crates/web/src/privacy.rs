@@ -203,11 +203,126 @@ pub struct RetentionPolicy {
     pub region: Option<String>,
 }
 
-/// The retention policies in force and how often `serve` applies them (0: only on demand).
+/// The configuration file's retention policies and how often `serve` applies them (0: only
+/// on demand). Policies saved at run time (`retention_in_force`) replace the file's.
 #[derive(Clone, Debug, Default)]
 pub struct RetentionSettings {
     pub policies: Vec<RetentionPolicy>,
     pub every_hours: u64,
+}
+
+/// The data classes a message can carry, which retention policies name.
+pub const DATA_CLASSES: [&str; 3] = ["standard", "personal", "sensitive"];
+/// Most policies one set holds, and the longest retention, in days (100 years).
+pub const MAX_POLICIES: usize = 100;
+pub const MAX_DAYS: u32 = 36_500;
+
+/// Why a set of retention policies is refused: names the policy (0-based) and what is wrong.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{field}: {detail}")]
+pub struct PolicyError {
+    pub field: String,
+    pub detail: String,
+}
+
+/// Checks a set of policies: known classes, 1 to 36,500 days, a region name of 1–40
+/// lowercase letters, digits or `-`, and one policy per class and region.
+pub fn validate_policies(policies: &[RetentionPolicy]) -> Result<(), PolicyError> {
+    let err = |field: String, detail: String| Err(PolicyError { field, detail });
+    if policies.len() > MAX_POLICIES {
+        return err(
+            "policies".into(),
+            format!("at most {MAX_POLICIES} policies"),
+        );
+    }
+    for (i, p) in policies.iter().enumerate() {
+        if !DATA_CLASSES.contains(&p.class.as_str()) {
+            return err(
+                format!("policies[{i}].class"),
+                format!(
+                    "no data class `{}` (expected one of {})",
+                    p.class,
+                    DATA_CLASSES.join(", ")
+                ),
+            );
+        }
+        if !(1..=MAX_DAYS).contains(&p.days) {
+            return err(
+                format!("policies[{i}].days"),
+                format!("`days` is 1 to {MAX_DAYS}"),
+            );
+        }
+        if let Some(r) = &p.region
+            && (r.is_empty()
+                || r.len() > 40
+                || !r
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'))
+        {
+            return err(
+                format!("policies[{i}].region"),
+                "a region is 1 to 40 lowercase letters, digits or `-`".into(),
+            );
+        }
+        if policies[..i]
+            .iter()
+            .any(|q| q.class == p.class && q.region == p.region)
+        {
+            return err(
+                format!("policies[{i}]"),
+                format!(
+                    "a second policy for class `{}`{}",
+                    p.class,
+                    p.region
+                        .as_deref()
+                        .map(|r| format!(" in `{r}`"))
+                        .unwrap_or_default()
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The retention policies in force and where they come from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PoliciesInForce {
+    pub policies: Vec<RetentionPolicy>,
+    /// The saved version; 0 while the configuration file's policies are in force.
+    pub version: i64,
+    pub saved_by: Option<String>,
+    pub saved_at: Option<sb_domain::Timestamp>,
+}
+
+/// The latest policies saved at run time, else the configuration file's (`file`). A saved
+/// set that no longer reads is an error rather than a silent fall-back: retention erases.
+pub async fn retention_in_force(
+    store: &dyn Store,
+    file: &[RetentionPolicy],
+) -> Result<PoliciesInForce, StoreError> {
+    let Some(doc) = store
+        .settings_document(sb_store::settings::RETENTION)
+        .await?
+    else {
+        return Ok(PoliciesInForce {
+            policies: file.to_vec(),
+            version: 0,
+            saved_by: None,
+            saved_at: None,
+        });
+    };
+    let policies: Vec<RetentionPolicy> = serde_json::from_str(&doc.document).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "saved retention policies, version {}: {e}",
+            doc.version
+        ))
+    })?;
+    Ok(PoliciesInForce {
+        policies,
+        version: doc.version,
+        saved_by: Some(doc.saved_by),
+        saved_at: Some(doc.saved_at),
+    })
 }
 
 /// Applies each policy in batches until nothing older is left, compacts the database files

@@ -281,6 +281,7 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
         ("GET", "/api/v1/watchlists"),
         ("GET", "/api/v1/retention"),
         ("POST", "/api/v1/retention/run"),
+        ("PUT", "/api/v1/retention/policies"),
         ("POST", "/api/v1/watchlists/{list}/terms"),
         ("DELETE", "/api/v1/watchlists/{list}/terms/{term}"),
         // Cases: the workflow's routing changed at run time (D1–D4, D7).

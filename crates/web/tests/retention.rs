@@ -1,7 +1,8 @@
 //! Retention over HTTP (G4): the policies in force and their schedule are shown, a run on
 //! demand erases the content of messages older than the policy allows — except those of a
 //! customer under legal hold — and is recorded in the audit trail, which the latest-runs list
-//! reads back. Only `privacy.manage` may see or run it.
+//! reads back. Policies saved over the API replace the file's from the next run. Only
+//! `privacy.manage` may see, change or run it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -123,9 +124,13 @@ async fn a_run_on_demand_erases_old_content_spares_held_customers_and_is_listed(
     }
 }
 
-#[tokio::test]
-async fn running_without_policies_is_refused() {
+/// Without policies in the file a run is refused; policies saved over the API are checked,
+/// versioned (a stale save is refused), in force for the next run, and an empty set stops
+/// retention again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policies_saved_over_the_api_are_checked_versioned_and_applied() {
     let app = spawn_app().await;
+    issue_key(&app.store, AGENT, "agent", None).await;
     let (s, p) = app
         .call(Method::POST, "/api/v1/retention/run", KEY, None)
         .await;
@@ -135,4 +140,135 @@ async fn running_without_policies_is_refused() {
     );
     let (_, state) = app.call(Method::GET, "/api/v1/retention", KEY, None).await;
     assert_eq!(state["policies"], json!([]));
+    assert_eq!(
+        (state["version"].as_i64(), state["source"].as_str()),
+        (Some(0), Some("config"))
+    );
+
+    let record = sb_store::MessageRecord {
+        id: MessageId::generate(),
+        received_at: Timestamp(now_ms() - 40 * DAY),
+        message: NewMessage::parse(json!({
+            "source": "x", "external_id": "ret-api", "author": "@old", "text": "my parcel never came",
+        }))
+        .unwrap(),
+    };
+    let id = record.id.to_string();
+    app.store.append_messages(&[record]).await.unwrap();
+    for _ in 0..300 {
+        if app.get(&format!("/api/v1/messages/{id}")).await.1["stage"] == "processed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let save = |policies: serde_json::Value, base: i64| json!({"policies": policies, "base_version": base});
+    for (policies, field) in [
+        (
+            json!([{"class": "secret", "days": 30}]),
+            "policies[0].class",
+        ),
+        (
+            json!([{"class": "standard", "days": 0}]),
+            "policies[0].days",
+        ),
+        (
+            json!([{"class": "standard", "days": 30, "region": "EU West"}]),
+            "policies[0].region",
+        ),
+        (
+            json!([{"class": "standard", "days": 30}, {"class": "standard", "days": 60}]),
+            "policies[1]",
+        ),
+    ] {
+        let (s, p) = app
+            .call(
+                Method::PUT,
+                "/api/v1/retention/policies",
+                KEY,
+                Some(save(policies, 0)),
+            )
+            .await;
+        assert_eq!(
+            (s, p["code"].as_str(), p["field"].as_str()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("invalid_field"),
+                Some(field)
+            ),
+            "{p}"
+        );
+    }
+    let thirty = json!([{"class": "standard", "days": 30}]);
+    let (s, _) = app
+        .call(
+            Method::PUT,
+            "/api/v1/retention/policies",
+            AGENT,
+            Some(save(thirty.clone(), 0)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (_, state) = app.call(Method::GET, "/api/v1/retention", KEY, None).await;
+    assert_eq!(state["version"], 0, "refused saves store nothing");
+
+    let (s, saved) = app
+        .call(
+            Method::PUT,
+            "/api/v1/retention/policies",
+            KEY,
+            Some(save(thirty.clone(), 0)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{saved}");
+    assert_eq!(
+        (saved["version"].as_i64(), saved["source"].as_str()),
+        (Some(1), Some("saved"))
+    );
+    assert_eq!(
+        saved["policies"],
+        json!([{"class": "standard", "days": 30, "region": null}])
+    );
+    let (s, p) = app
+        .call(
+            Method::PUT,
+            "/api/v1/retention/policies",
+            KEY,
+            Some(save(json!([]), 0)),
+        )
+        .await;
+    assert_eq!(
+        (s, p["code"].as_str()),
+        (StatusCode::CONFLICT, Some("retention_changed"))
+    );
+
+    let (s, run) = app
+        .call(Method::POST, "/api/v1/retention/run", KEY, None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{run}");
+    assert_eq!(run["erased"], json!([1]));
+    let m = app.get(&format!("/api/v1/messages/{id}")).await.1;
+    assert!(
+        !m["text"].as_str().unwrap_or_default().contains("parcel"),
+        "{m}"
+    );
+
+    let (s, _) = app
+        .call(
+            Method::PUT,
+            "/api/v1/retention/policies",
+            KEY,
+            Some(save(json!([]), 1)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = app
+        .call(Method::POST, "/api/v1/retention/run", KEY, None)
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "an empty set stops retention");
+    let (_, audit) = app.get("/api/v1/audit?limit=1000").await;
+    assert!(
+        audit.to_string().contains("privacy.retention:2"),
+        "the saves are audited"
+    );
 }

@@ -505,6 +505,17 @@ async fn an_agent_is_refused_the_admin_pages_and_an_admin_manages_users() {
         b.wait_for(&format!("{listed} === '#KettleRecall'"), "the term removed");
         b.goto(&format!("{base}/ui/admin/retention"));
         b.wait_for("document.getElementById('no-policies')", "the retention page, no policy configured");
+        b.eval(
+            "window.confirm = () => true; \
+             document.getElementById('policies-document').value = '[{\"class\": \"personal\", \"days\": 365, \"region\": \"eu\"}]'; \
+             document.querySelector('#edit-policies form').requestSubmit(); true",
+        );
+        b.wait_for(
+            "document.querySelector('#policies td') && document.querySelector('#policies td').textContent === 'personal' \
+             && document.getElementById('policies-source').textContent.includes('version 1')",
+            "the saved policy in force",
+        );
+        b.screenshot("retention");
         // The routing: a document that does not compile is refused by Check; a good one is
         // checked, saved and in force when the page comes back.
         b.goto(&format!("{base}/ui/admin/workflow"));
@@ -540,6 +551,10 @@ async fn an_agent_is_refused_the_admin_pages_and_an_admin_manages_users() {
     })
     .await;
     drop(b);
+    let policies = switchboard_web::privacy::retention_in_force(app.store.as_ref(), &[])
+        .await
+        .unwrap();
+    assert_eq!((policies.version, policies.policies[0].days), (1, 365));
     let flow = app.state.casework.workflow();
     assert_eq!(flow.router.queues().collect::<Vec<_>>(), ["returns"]);
     assert_eq!(

@@ -6,7 +6,8 @@
 
 use super::{CaseWorkflow, CaseworkError};
 use sb_domain::Timestamp;
-use sb_store::{RoutingSave, StoreError};
+use sb_store::settings::ROUTING;
+use sb_store::{SettingsSave, StoreError};
 use sb_workflow::{RoutingError, Workflow, WorkflowConfig};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -71,12 +72,12 @@ impl CaseWorkflow {
             .as_ref()
             .ok_or(RoutingApplyError::NotEditable)?;
         let version = self.routing_version();
-        let saved = match self.store.routing_document().await? {
+        let saved = match self.store.settings_document(ROUTING).await? {
             Some(latest) if latest.version == version => Some(latest),
             // A later save that did not compile here: the one in force is further back.
             Some(_) => self
                 .store
-                .routing_history(u32::MAX)
+                .settings_history(ROUTING, u32::MAX)
                 .await?
                 .into_iter()
                 .find(|d| d.version == version),
@@ -119,17 +120,17 @@ impl CaseWorkflow {
         by: &str,
     ) -> Result<i64, RoutingApplyError> {
         self.check_routing(document)?;
-        let before = match self.store.routing_document().await? {
+        let before = match self.store.settings_document(ROUTING).await? {
             Some(d) if d.version == base => d.document,
             _ => self.routing_in_force().await?.document,
         };
         let version = match self
             .store
-            .save_routing_document(base, document, by, self.clock.now())
+            .save_settings_document(ROUTING, base, document, by, self.clock.now())
             .await?
         {
-            RoutingSave::Saved { version } => version,
-            RoutingSave::Stale { latest } => return Err(RoutingApplyError::Stale { latest }),
+            SettingsSave::Saved { version } => version,
+            SettingsSave::Stale { latest } => return Err(RoutingApplyError::Stale { latest }),
         };
         match self.reload_routing().await {
             Ok(_) => {}
@@ -155,11 +156,11 @@ impl CaseWorkflow {
         let Some(editable) = &self.routing else {
             return Ok(false);
         };
-        let latest = self.store.routing_version().await?;
+        let latest = self.store.settings_version(ROUTING).await?;
         if latest == self.routing_seen.load(Ordering::Acquire) {
             return Ok(false);
         }
-        let Some(doc) = self.store.routing_document().await? else {
+        let Some(doc) = self.store.settings_document(ROUTING).await? else {
             return Ok(false);
         };
         self.routing_seen.store(doc.version, Ordering::Release);

@@ -1012,6 +1012,6 @@ crate::disruptions::disruption_store_impl!(PgStore, pool, pool);
 crate::silences::silence_store_impl!(PgStore, pool, pool);
 crate::views::view_store_impl!(PgStore, pool, pool);
 crate::watchterms::watch_term_store_impl!(PgStore, pool, pool);
-crate::routing::routing_store_impl!(PgStore, pool, pool);
+crate::settings::settings_store_impl!(PgStore, pool, pool);
 crate::merges::merge_store_impl!(PgStore, pool, pool, " FOR UPDATE", sqlx::Postgres);
 crate::reports::report_store_impl!(PgStore, pool, pool, true);

@@ -61,7 +61,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (
         19,
-        include_str!("../../migrations/sqlite/0019_routing_documents.sql"),
+        include_str!("../../migrations/sqlite/0019_settings_documents.sql"),
     ),
 ];
 

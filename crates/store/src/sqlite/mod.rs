@@ -807,7 +807,7 @@ crate::disruptions::disruption_store_impl!(SqliteStore, writer, reader);
 crate::silences::silence_store_impl!(SqliteStore, writer, reader);
 crate::views::view_store_impl!(SqliteStore, writer, reader);
 crate::watchterms::watch_term_store_impl!(SqliteStore, writer, reader);
-crate::routing::routing_store_impl!(SqliteStore, writer, reader);
+crate::settings::settings_store_impl!(SqliteStore, writer, reader);
 crate::merges::merge_store_impl!(SqliteStore, writer, reader, "", sqlx::Sqlite);
 
 #[cfg(test)]

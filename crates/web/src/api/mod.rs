@@ -212,6 +212,7 @@ pub fn routes() -> Router<AppState> {
         .route("/watchlists", get(watchlists::list))
         .route("/retention", get(retention::state))
         .route("/retention/run", post(retention::run))
+        .route("/retention/policies", put(retention::save))
         .route("/watchlists/{list}/terms", post(watchlists::add))
         .route(
             "/watchlists/{list}/terms/{term}",

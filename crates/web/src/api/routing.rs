@@ -167,7 +167,7 @@ pub async fn get(State(state): State<AppState>) -> Result<Json<RoutingView>, Pro
 pub async fn versions(State(state): State<AppState>) -> Result<Json<RoutingVersions>, Problem> {
     let versions = state
         .store
-        .routing_history(HISTORY)
+        .settings_history(sb_store::settings::ROUTING, HISTORY)
         .await?
         .into_iter()
         .map(|d| RoutingVersion {

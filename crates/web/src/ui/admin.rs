@@ -126,7 +126,11 @@ pub async fn workflow(
         Ok(r) => r,
         Err(e) => return error_page(Some(&who), &crate::api::routing::problem(e)),
     };
-    let history = state.store.routing_history(20).await.unwrap_or_default();
+    let history = state
+        .store
+        .settings_history(sb_store::settings::ROUTING, 20)
+        .await
+        .unwrap_or_default();
     let manage = who.can(sb_domain::Permission::WorkflowManage);
     let body = html! {
         h1 { "Workflow" }
@@ -370,7 +374,15 @@ pub async fn retention(
     };
     let body = html! {
         h1 { "Retention" }
-        p.muted { "Policies are set in the configuration file ([[privacy.retention]], see the README). After its days, a message's content is erased unless its customer is under legal hold; counts and aggregates stay." }
+        p.muted #policies-source {
+            @if r.version == 0 { "The policies come from the configuration file ([[privacy.retention]], see the README)." }
+            @else {
+                "The policies come from version " (r.version) ", saved by " (r.saved_by.as_deref().unwrap_or("–"))
+                @if let Some(at) = r.saved_at { " " (when(at)) }
+                "; the configuration file's are not used."
+            }
+            " After its days, a message's content is erased unless its customer is under legal hold; counts and aggregates stay."
+        }
         section.panel {
             h2 { "Policies in force" }
             @if r.policies.is_empty() {
@@ -398,6 +410,16 @@ pub async fn retention(
                     button type="submit" { "Run now" }
                     p.error role="alert" {}
                 }
+            }
+        }
+        section.panel #edit-policies {
+            h2 { "Change the policies" }
+            p.muted { "The whole set, as JSON: each policy has a " code { "class" } " (standard, personal or sensitive), " code { "days" } " (1–36,500) and optionally a " code { "region" } "; one per class and region. An empty set stops retention. Saved as a new version, applied from the next run; the change is in the audit trail." }
+            form.api-form data-method="PUT" data-url="/api/v1/retention/policies" data-reload="1" data-confirm="Save these retention policies? Runs from now on erase by them." {
+                input type="hidden" name="base_version" value=(r.version) data-type="number";
+                label { span { "Policies" } textarea.code #policies-document name="policies" rows="8" data-type="json" spellcheck="false" { (serde_json::to_string_pretty(&r.policies).unwrap_or_default()) } }
+                button type="submit" { "Save policies" }
+                p.error role="alert" {}
             }
         }
         section.panel {
