@@ -520,6 +520,11 @@ async fn an_agent_is_refused_the_admin_pages_and_an_admin_manages_users() {
         // checked, saved and in force when the page comes back.
         b.goto(&format!("{base}/ui/admin/workflow"));
         b.wait_for("document.getElementById('routing-document')", "the routing editor");
+        assert_eq!(
+            b.eval("document.querySelector('main').textContent.includes('24x7 (UTC)')"),
+            json!(true),
+            "the policy's business hours"
+        );
         let doc = b.eval("document.getElementById('routing-document').value");
         assert!(doc.as_str().unwrap().contains("ana"), "the file's routing to start from: {doc}");
         b.eval(

@@ -210,6 +210,41 @@ impl BusinessCalendar {
         &self.name
     }
 
+    /// The opening hours for people: consecutive days with the same hours together
+    /// (`mon-fri 09:00-17:00, sat 10:00-14:00`), closed days left out, and the number of
+    /// holidays; `24x7` when always open.
+    pub fn describe(&self) -> String {
+        if self.always {
+            return "24x7".to_owned();
+        }
+        let mut parts: Vec<String> = Vec::new();
+        let mut day = 0;
+        while day < 7 {
+            let ranges = &self.week[day];
+            let mut last = day;
+            while last + 1 < 7 && self.week[last + 1] == *ranges {
+                last += 1;
+            }
+            if !ranges.is_empty() {
+                let days = if last == day {
+                    DAY_NAMES[day].0.to_owned()
+                } else {
+                    format!("{}-{}", DAY_NAMES[day].0, DAY_NAMES[last].0)
+                };
+                let hours: Vec<String> = ranges.iter().copied().map(fmt_range).collect();
+                parts.push(format!("{days} {}", hours.join(" ")));
+            }
+            day = last + 1;
+        }
+        let mut out = parts.join(", ");
+        match self.holidays.len() {
+            0 => {}
+            1 => out.push_str("; 1 holiday"),
+            n => out.push_str(&format!("; {n} holidays")),
+        }
+        out
+    }
+
     /// The IANA name of the calendar's zone (`UTC` for [`BusinessCalendar::always`]).
     pub fn time_zone(&self) -> &str {
         self.tz.iana_name().unwrap_or("UTC")

@@ -174,7 +174,7 @@ pub async fn workflow(
         section.panel {
             h2 { "SLA policies" }
             table.cases {
-                thead { tr { th { "Policy" } th { "First response" } th { "Next response" } th { "Resolution" } th { "Warns at" } } }
+                thead { tr { th { "Policy" } th { "First response" } th { "Next response" } th { "Resolution" } th { "Warns at" } th { "Business hours" } } }
                 tbody {
                     @for p in flow.sla.iter() {
                         tr {
@@ -183,6 +183,7 @@ pub async fn workflow(
                             td { (target(p.target_ms(Metric::NextResponse))) }
                             td { (target(p.target_ms(Metric::Resolution))) }
                             td { (format!("{:.0}%", p.warn_at * 100.0)) }
+                            td { strong { (p.calendar.name()) } " (" (p.calendar.time_zone()) ")" br; span.muted { (p.calendar.describe()) } }
                         }
                     }
                 }

@@ -497,3 +497,28 @@ fn absurd_instants_neither_panic_nor_hang() {
         );
     }
 }
+
+#[test]
+fn a_calendar_describes_its_hours_with_equal_days_together() {
+    assert_eq!(
+        berlin_office().describe(),
+        "mon-fri 09:00-17:00; 2 holidays"
+    );
+    let split = BusinessCalendar::from_config(&config(
+        "split",
+        "Europe/Madrid",
+        &[
+            ("mon", &["09:00-14:00", "16:00-19:00"]),
+            ("tue", &["09:00-14:00", "16:00-19:00"]),
+            ("thu", &["09:00-14:00"]),
+            ("sun", &["00:00-24:00"]),
+        ],
+        &["2026-01-06"],
+    ))
+    .unwrap();
+    assert_eq!(
+        split.describe(),
+        "mon-tue 09:00-14:00 16:00-19:00, thu 09:00-14:00, sun 00:00-24:00; 1 holiday"
+    );
+    assert_eq!(BusinessCalendar::always().describe(), "24x7");
+}
