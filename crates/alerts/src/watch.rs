@@ -46,6 +46,28 @@ impl Default for WatchConfig {
     }
 }
 
+/// A message's intent as the intent mix counts it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Intent {
+    Complaint,
+    Inquiry,
+    Praise,
+    Other,
+}
+
+impl Intent {
+    /// From the understanding stage's label; `None` for a label it does not give.
+    pub fn parse(label: &str) -> Option<Self> {
+        match label {
+            "complaint" => Some(Self::Complaint),
+            "inquiry" => Some(Self::Inquiry),
+            "praise" => Some(Self::Praise),
+            "other" => Some(Self::Other),
+            _ => None,
+        }
+    }
+}
+
 /// What one closed bucket of one series showed.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BucketSignals {
@@ -54,9 +76,12 @@ pub struct BucketSignals {
     /// Mean compound sentiment of the messages that carried one.
     pub sentiment_mean: Option<f32>,
     pub negative_share: Option<f32>,
-    /// Share of the messages whose intent was known that were complaints (the intent mix as
-    /// the care team reads it); absent when no message carried an intent.
+    /// Shares of the messages whose intent was known that were complaints, inquiries and
+    /// praise (the intent mix as the care team reads it; the rest is `other`); absent when no
+    /// message carried an intent.
     pub complaint_share: Option<f32>,
+    pub inquiry_share: Option<f32>,
+    pub praise_share: Option<f32>,
     /// Spike score 0..1 (see `VolumeSpikeDetector`).
     pub spike: f32,
     /// Sentiment-drop score 0..1 (see `SentimentDropDetector`).
@@ -73,6 +98,8 @@ pub struct SeriesWatch {
     sentiment_n: u32,
     negative: u32,
     complaints: u32,
+    inquiries: u32,
+    praise: u32,
     intent_n: u32,
     volume: VolumeSpikeDetector,
     sentiment: SentimentDropDetector,
@@ -91,14 +118,14 @@ impl SeriesWatch {
         self.record_intent(cfg, ts_ms, sentiment, None)
     }
 
-    /// As [`record`](Self::record), also counting whether the message was a complaint (when
-    /// its intent is known) into the bucket's complaint share.
+    /// As [`record`](Self::record), also counting the message's intent (when known) into the
+    /// bucket's intent mix.
     pub fn record_intent(
         &mut self,
         cfg: &WatchConfig,
         ts_ms: i64,
         sentiment: Option<f32>,
-        complaint: Option<bool>,
+        intent: Option<Intent>,
     ) -> Vec<BucketSignals> {
         let start = cfg.bucket_of(ts_ms);
         let closed = match self.bucket_start {
@@ -110,9 +137,14 @@ impl SeriesWatch {
             }
         };
         self.count = self.count.saturating_add(1);
-        if let Some(c) = complaint {
+        if let Some(i) = intent {
             self.intent_n += 1;
-            self.complaints += u32::from(c);
+            match i {
+                Intent::Complaint => self.complaints += 1,
+                Intent::Inquiry => self.inquiries += 1,
+                Intent::Praise => self.praise += 1,
+                Intent::Other => {}
+            }
         }
         if let Some(s) = sentiment.filter(|s| s.is_finite()) {
             self.sentiment_sum += s;
@@ -168,9 +200,14 @@ impl SeriesWatch {
         let sum = std::mem::take(&mut self.sentiment_sum);
         let n = std::mem::take(&mut self.sentiment_n);
         let negative = std::mem::take(&mut self.negative);
-        let complaints = std::mem::take(&mut self.complaints);
         let intent_n = std::mem::take(&mut self.intent_n);
-        let complaint_share = (intent_n > 0).then(|| complaints as f32 / intent_n as f32);
+        let mut share = |n: &mut u32| {
+            let n = std::mem::take(n);
+            (intent_n > 0).then(|| n as f32 / intent_n as f32)
+        };
+        let complaint_share = share(&mut self.complaints);
+        let inquiry_share = share(&mut self.inquiries);
+        let praise_share = share(&mut self.praise);
         let (sentiment_mean, negative_share) = if n > 0 {
             let n_f = n as f32;
             (Some(sum / n_f), Some(negative as f32 / n_f))
@@ -189,6 +226,8 @@ impl SeriesWatch {
             sentiment_mean,
             negative_share,
             complaint_share,
+            inquiry_share,
+            praise_share,
             spike,
             sentiment_drop,
         }
@@ -226,19 +265,19 @@ impl<K: Hash + Eq> Watchlist<K> {
             .record(&self.cfg, ts_ms, sentiment)
     }
 
-    /// Counts one message against series `key`, with whether it was a complaint; see
+    /// Counts one message against series `key`, with its intent; see
     /// [`SeriesWatch::record_intent`].
     pub fn record_intent(
         &mut self,
         key: K,
         ts_ms: i64,
         sentiment: Option<f32>,
-        complaint: Option<bool>,
+        intent: Option<Intent>,
     ) -> Vec<BucketSignals> {
         self.series
             .entry(key)
             .or_default()
-            .record_intent(&self.cfg, ts_ms, sentiment, complaint)
+            .record_intent(&self.cfg, ts_ms, sentiment, intent)
     }
 
     /// See [`SeriesWatch::open_spike`]; 0 for a series never seen.
@@ -282,20 +321,33 @@ mod tests {
     }
 
     #[test]
-    fn the_complaint_share_counts_only_messages_whose_intent_is_known() {
+    fn the_intent_mix_counts_only_messages_whose_intent_is_known() {
         let cfg = WatchConfig::default();
         let mut w = SeriesWatch::default();
-        w.record_intent(&cfg, 1_000, Some(-0.5), Some(true));
-        w.record_intent(&cfg, 2_000, Some(-0.4), Some(true));
-        w.record_intent(&cfg, 3_000, Some(0.3), Some(false));
+        w.record_intent(&cfg, 1_000, Some(-0.5), Some(Intent::Complaint));
+        w.record_intent(&cfg, 2_000, Some(-0.4), Some(Intent::Complaint));
+        w.record_intent(&cfg, 2_500, Some(0.0), Some(Intent::Inquiry));
+        w.record_intent(&cfg, 2_700, Some(0.8), Some(Intent::Praise));
+        w.record_intent(&cfg, 3_000, Some(0.3), Some(Intent::Other));
         w.record(&cfg, 4_000, Some(0.1));
         let closed = w.record(&cfg, 300_000, None);
-        assert_eq!(closed[0].volume, 4);
-        let share = closed[0].complaint_share.unwrap();
-        assert!((share - 2.0 / 3.0).abs() < 1e-6, "{share}");
-        // A bucket without intents has no share, not a share of zero.
+        assert_eq!(closed[0].volume, 6);
+        let near = |got: Option<f32>, want: f32| {
+            let got = got.unwrap();
+            assert!((got - want).abs() < 1e-6, "{got} != {want}");
+        };
+        near(closed[0].complaint_share, 2.0 / 5.0);
+        near(closed[0].inquiry_share, 1.0 / 5.0);
+        near(closed[0].praise_share, 1.0 / 5.0);
+        // A bucket without intents has no shares, not shares of zero; the next bucket starts
+        // its mix afresh.
         let closed = w.flush(&cfg, 600_000);
         assert_eq!(closed[0].complaint_share, None);
+        assert_eq!(closed[0].praise_share, None);
+        w.record_intent(&cfg, 600_001, None, Some(Intent::Praise));
+        let closed = w.flush(&cfg, 900_000);
+        near(closed[0].praise_share, 1.0);
+        near(closed[0].complaint_share, 0.0);
     }
 
     #[test]

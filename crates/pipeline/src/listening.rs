@@ -243,10 +243,10 @@ impl Listening {
             let mut series = self.series.lock().unwrap_or_else(|e| e.into_inner());
             for m in batch {
                 let sentiment = Some(m.enrichment.sentiment_compound as f32);
-                let complaint = Some(m.enrichment.intent == "complaint");
+                let intent = sb_alerts::watch::Intent::parse(&m.enrichment.intent);
                 for key in series_of(m) {
                     let at = m.created_at.millis();
-                    for b in series.record_intent(key.clone(), at, sentiment, complaint) {
+                    for b in series.record_intent(key.clone(), at, sentiment, intent) {
                         closed.push((key.clone(), b));
                     }
                 }
@@ -540,9 +540,10 @@ condition = { kind = "threshold", metric = "volume", op = "above", value = 10 }
     }
 
     /// The intent mix of one product: a rule on its complaint share fires when most of its
-    /// mentions are complaints, whatever their number.
+    /// mentions are complaints, and one on its praise share when most are praise, whatever
+    /// their number.
     #[test]
-    fn a_rule_on_a_products_complaint_share_fires_on_the_mix_not_the_volume() {
+    fn rules_on_a_products_intent_mix_fire_on_the_mix_not_the_volume() {
         let rules = RuleSet::from_toml(
             r#"
 [[rules]]
@@ -551,11 +552,18 @@ name = "Mostly complaints about the X200"
 series = "watch:products:X200"
 severity = "warning"
 condition = { kind = "threshold", metric = "complaint_share", op = "above", value = 0.5 }
+
+[[rules]]
+id = "x200-praise"
+name = "Mostly praise for the X200"
+series = "watch:products:X200"
+severity = "info"
+condition = { kind = "threshold", metric = "praise_share", op = "above", value = 0.6 }
 "#,
         )
         .unwrap();
         let l = Listening::default().with_rules(rules);
-        // Bucket 1: 3 complaints of 10 mentions. Bucket 2: 4 complaints of 5.
+        // Bucket 1: 3 complaints and 7 praise of 10 mentions. Bucket 2: 4 complaints of 5.
         let mut batch: Vec<_> = (0..10).map(|i| msg(1_000 + i, "eu-west")).collect();
         for m in batch.iter_mut().skip(3) {
             m.enrichment.intent = "praise".into();
@@ -564,10 +572,14 @@ condition = { kind = "threshold", metric = "complaint_share", op = "above", valu
         let mut batch: Vec<_> = (0..5).map(|i| msg(BUCKET + 1_000 + i, "eu-west")).collect();
         batch[4].enrichment.intent = "inquiry".into();
         let first = l.observe(&batch, Timestamp(BUCKET + 20_000));
-        assert!(
-            first.alerts.iter().all(|a| a.kind != AlertKind::Rule),
-            "30% complaints: {first:?}"
-        );
+        let fired: Vec<_> = first
+            .alerts
+            .iter()
+            .filter(|a| a.kind == AlertKind::Rule)
+            .collect();
+        assert_eq!(fired.len(), 1, "70% praise, 30% complaints: {first:?}");
+        assert_eq!(fired[0].rule_id.as_deref(), Some("x200-praise"));
+        assert!((fired[0].score - 0.7).abs() < 1e-6, "{:?}", fired[0]);
         let heard = l.flush(Timestamp(2 * BUCKET + 1));
         let fired: Vec<_> = heard
             .alerts
@@ -575,6 +587,7 @@ condition = { kind = "threshold", metric = "complaint_share", op = "above", valu
             .filter(|a| a.kind == AlertKind::Rule)
             .collect();
         assert_eq!(fired.len(), 1, "{heard:?}");
+        assert_eq!(fired[0].rule_id.as_deref(), Some("x200-complaints"));
         assert_eq!(fired[0].volume, 5);
         assert!((fired[0].score - 0.8).abs() < 1e-6, "{:?}", fired[0]);
     }

@@ -47,6 +47,9 @@ pub enum Metric {
     /// Share of the messages with a known intent that were complaints, 0..1; absent when
     /// none carried an intent.
     ComplaintShare,
+    /// The same for inquiries (questions) and for praise.
+    InquiryShare,
+    PraiseShare,
 }
 
 impl Metric {
@@ -56,6 +59,8 @@ impl Metric {
             Self::SentimentMean => "sentiment_mean",
             Self::NegativeShare => "negative_share",
             Self::ComplaintShare => "complaint_share",
+            Self::InquiryShare => "inquiry_share",
+            Self::PraiseShare => "praise_share",
         }
     }
 
@@ -66,6 +71,8 @@ impl Metric {
             Self::SentimentMean => signals.sentiment_mean.map(f64::from),
             Self::NegativeShare => signals.negative_share.map(f64::from),
             Self::ComplaintShare => signals.complaint_share.map(f64::from),
+            Self::InquiryShare => signals.inquiry_share.map(f64::from),
+            Self::PraiseShare => signals.praise_share.map(f64::from),
         }
         .filter(|v| v.is_finite())
     }
@@ -75,7 +82,9 @@ impl Metric {
         match self {
             Self::Volume => (0.0, f64::from(u32::MAX)),
             Self::SentimentMean => (-1.0, 1.0),
-            Self::NegativeShare | Self::ComplaintShare => (0.0, 1.0),
+            Self::NegativeShare | Self::ComplaintShare | Self::InquiryShare | Self::PraiseShare => {
+                (0.0, 1.0)
+            }
         }
     }
 }
@@ -402,6 +411,8 @@ pub(crate) mod tests {
             sentiment_mean: sentiment,
             negative_share: sentiment.map(|s| if s < 0.0 { 0.6 } else { 0.1 }),
             complaint_share: None,
+            inquiry_share: None,
+            praise_share: None,
             spike: 0.0,
             sentiment_drop: 0.0,
         }
