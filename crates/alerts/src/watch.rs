@@ -201,7 +201,7 @@ impl SeriesWatch {
         let n = std::mem::take(&mut self.sentiment_n);
         let negative = std::mem::take(&mut self.negative);
         let intent_n = std::mem::take(&mut self.intent_n);
-        let mut share = |n: &mut u32| {
+        let share = |n: &mut u32| {
             let n = std::mem::take(n);
             (intent_n > 0).then(|| n as f32 / intent_n as f32)
         };
