@@ -93,6 +93,10 @@ impl JetStreamBus {
 
 #[async_trait]
 impl Bus for JetStreamBus {
+    fn shared(&self) -> bool {
+        true
+    }
+
     async fn publish(&self, subject: &str, key: &str, payload: Bytes) -> Result<(), BusError> {
         let subject = format!("{}.{}.{}", self.prefix, token(subject), partition(key));
         let mut headers = async_nats::HeaderMap::new();

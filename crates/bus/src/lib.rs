@@ -41,6 +41,12 @@ pub trait Bus: Send + Sync + 'static {
         subject: &str,
         group: &str,
     ) -> Result<Box<dyn Subscription>, BusError>;
+
+    /// Whether other processes publish and consume on this bus too (JetStream), rather than
+    /// it living inside this process.
+    fn shared(&self) -> bool {
+        false
+    }
 }
 
 #[async_trait]

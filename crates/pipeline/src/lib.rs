@@ -26,3 +26,10 @@ pub use worker::{Pipeline, PipelineConfig};
 pub const SUBJECT_RECEIVED: &str = "messages.received";
 /// The consumer group of the case pipeline.
 pub const GROUP_PIPELINE: &str = "pipeline";
+/// Ids of messages the pipeline processed (newline-separated, one event per batch), on a
+/// shared bus, for the one process that listens to the whole stream.
+pub const SUBJECT_PROCESSED: &str = "messages.processed";
+/// The consumer group of the listening process.
+pub const GROUP_LISTENING: &str = "listening";
+/// The lease the listening process holds.
+pub const LEASE_LISTENING: &str = "listening";

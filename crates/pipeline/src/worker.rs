@@ -4,9 +4,13 @@
 
 use crate::listening::{Heard, Listening};
 use crate::stages::{enrich, plan_input};
-use crate::{GROUP_PIPELINE, PipelineEvent, PipelineEvents, SUBJECT_RECEIVED};
+use crate::{
+    GROUP_LISTENING, GROUP_PIPELINE, LEASE_LISTENING, PipelineEvent, PipelineEvents,
+    SUBJECT_PROCESSED, SUBJECT_RECEIVED,
+};
+use bytes::Bytes;
 use sb_bus::Bus;
-use sb_domain::case::plan_batch;
+use sb_domain::case::{PlanMessage, plan_batch};
 use sb_domain::{Clock, MessageId, Timestamp};
 use sb_nlp::Analyzer;
 use sb_store::{Store, StoreError};
@@ -22,6 +26,9 @@ pub struct PipelineConfig {
     pub sweep_interval: Duration,
     /// A message must have waited this long before the sweep takes it from the bus.
     pub sweep_grace: Duration,
+    /// On a shared bus, how long the listening lease lasts unless renewed (it is renewed
+    /// about every second); another process takes over this long after the holder stops.
+    pub listening_lease: Duration,
 }
 
 impl Default for PipelineConfig {
@@ -30,6 +37,7 @@ impl Default for PipelineConfig {
             batch_size: 512,
             sweep_interval: Duration::from_secs(5),
             sweep_grace: Duration::from_secs(5),
+            listening_lease: Duration::from_secs(15),
         }
     }
 }
@@ -61,9 +69,15 @@ pub struct Pipeline {
     base_watch: Arc<Vec<sb_nlp::WatchTerm>>,
     /// The stored terms' version the analyzer's watchlist was built from.
     watch_version: Arc<std::sync::atomic::AtomicI64>,
+    /// On a shared bus, where processed ids go for the one process that listens to the
+    /// whole stream; `None`: this process listens to what it processes itself.
+    listen_bus: Option<Arc<dyn Bus>>,
 }
 
 const STALE_RETRIES: usize = 5;
+
+/// How often a process not listening asks for the listening lease.
+const LISTENING_RETRY: Duration = Duration::from_secs(5);
 
 /// The rule engine's own limit on silences (`EngineLimits::max_silences`).
 const MAX_SILENCES: u32 = 1_000;
@@ -86,6 +100,7 @@ impl Pipeline {
             casework: None,
             base_watch: Arc::default(),
             watch_version: Arc::new(std::sync::atomic::AtomicI64::new(-1)),
+            listen_bus: None,
         }
     }
 
@@ -275,8 +290,27 @@ impl Pipeline {
                     case_id: p.case_id.to_string(),
                 });
             }
-            let alerts = self.listening.observe(&planned, now);
-            self.raise(alerts).await;
+            match &self.listen_bus {
+                Some(bus) => {
+                    let ids: Vec<&str> = plan
+                        .placements
+                        .iter()
+                        .map(|p| p.message_id.as_str())
+                        .collect();
+                    // Committed already: if this is lost (the process dies now), listening
+                    // misses these messages, nothing else does.
+                    if let Err(e) = bus
+                        .publish(SUBJECT_PROCESSED, "", Bytes::from(ids.join("\n")))
+                        .await
+                    {
+                        tracing::warn!(error = %e, "could not hand processed messages to listening");
+                    }
+                }
+                None => {
+                    let alerts = self.listening.observe(&planned, now);
+                    self.raise(alerts).await;
+                }
+            }
             if let Some(flow) = &self.casework
                 && let Err(e) = flow.run_pending().await
             {
@@ -286,6 +320,72 @@ impl Pipeline {
             return Ok(plan.placements.len());
         }
         Err(PipelineError::Store(StoreError::Stale))
+    }
+
+    /// On a shared bus: while this process holds the listening lease, it listens to every
+    /// message any process processed (the ids come over the bus, the messages from the
+    /// store), so each series is judged on its whole stream. Another process takes over
+    /// within `listening_lease` of this one stopping, from where it left off (its detectors
+    /// learn their baselines afresh).
+    async fn listen_when_leading(self, bus: Arc<dyn Bus>) {
+        let holder = ulid::Ulid::generate().to_string();
+        let lease_ms = i64::try_from(self.cfg.listening_lease.as_millis()).unwrap_or(i64::MAX);
+        loop {
+            match self
+                .store
+                .try_lease(LEASE_LISTENING, &holder, self.clock.now(), lease_ms)
+                .await
+            {
+                Ok(true) => {
+                    tracing::info!("this process listens to the whole stream");
+                    if let Err(e) = self.lead_listening(&bus, &holder).await {
+                        tracing::warn!(error = %e, "listening stopped; will try again");
+                    }
+                    let _ = self.store.release_lease(LEASE_LISTENING, &holder).await;
+                }
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "could not read the listening lease"),
+            }
+            tokio::time::sleep(LISTENING_RETRY).await;
+        }
+    }
+
+    /// Listens while the lease holds; answers when it is lost.
+    async fn lead_listening(&self, bus: &Arc<dyn Bus>, holder: &str) -> Result<(), PipelineError> {
+        let lease_ms = i64::try_from(self.cfg.listening_lease.as_millis()).unwrap_or(i64::MAX);
+        let mut sub = bus.subscribe(SUBJECT_PROCESSED, GROUP_LISTENING).await?;
+        loop {
+            let now = self.clock.now();
+            if !self
+                .store
+                .try_lease(LEASE_LISTENING, holder, now, lease_ms)
+                .await?
+            {
+                tracing::info!("another process listens now");
+                return Ok(());
+            }
+            let quiet = self.listening.flush(now);
+            self.raise(quiet).await;
+            let batch = sub.next_batch(64, Duration::from_secs(1)).await?;
+            let ids: Vec<MessageId> = batch
+                .iter()
+                .filter_map(|d| std::str::from_utf8(&d.payload).ok())
+                .flat_map(|p| p.split('\n'))
+                .filter_map(MessageId::parse)
+                .collect();
+            if !ids.is_empty() {
+                let messages = self.store.processed_messages_among(&ids).await?;
+                let planned: Vec<PlanMessage> = messages
+                    .iter()
+                    .filter_map(|m| m.enrichment.clone().map(|e| plan_input(m, e)))
+                    .collect();
+                let heard = self.listening.observe(&planned, self.clock.now());
+                self.raise(heard).await;
+            }
+            for d in batch {
+                d.ack().await?;
+            }
+        }
     }
 
     /// Processes every unprocessed message received before `cutoff`, oldest first.
@@ -328,8 +428,13 @@ impl Pipeline {
 
     /// Runs for ever: bus consumption plus periodic sweeps (the first one at once, which is
     /// crash recovery).
-    pub async fn run(self, bus: Arc<dyn Bus>) -> Result<(), PipelineError> {
+    pub async fn run(mut self, bus: Arc<dyn Bus>) -> Result<(), PipelineError> {
         self.load_watchlist().await;
+        if bus.shared() {
+            // Series span every partition: one process at a time listens to all of them.
+            self.listen_bus = Some(bus.clone());
+            tokio::spawn(self.clone().listen_when_leading(bus.clone()));
+        }
         let sweeper = self.clone();
         tokio::spawn(async move {
             let mut first = true;

@@ -9,6 +9,7 @@ mod board;
 mod disruptions;
 mod feedback;
 mod governance;
+mod leases;
 mod merges;
 pub mod postgres;
 pub mod reports;
@@ -44,6 +45,7 @@ pub use feedback::{
     AnswerOutcome, FeedbackStore, FeedbackTally, QaRecorded, QaReview, QaScoring, Survey,
     SurveyResponse, hash_survey_token, survey_token,
 };
+pub use leases::LeaseStore;
 pub use merges::{
     CaseMerge, CaseSplit, CustomerMerge, CustomerMergePlan, CustomerMerged, IdentitySuggestion,
     MergeUndo, MovedRecords, NewSuggestion, OverriddenConsent, Returned,
@@ -286,6 +288,7 @@ pub trait Store:
     + ViewStore
     + WatchTermStore
     + SettingsStore
+    + LeaseStore
     + BoardStore
     + ReportStore
     + Send
@@ -312,6 +315,9 @@ pub trait Store:
     ) -> Result<Vec<MessageId>>;
     /// The given messages that are still unprocessed, in arrival order.
     async fn messages_for_processing(&self, ids: &[MessageId]) -> Result<Vec<Message>>;
+    /// The given messages that are processed, in arrival order (for listening to what other
+    /// processes processed).
+    async fn processed_messages_among(&self, ids: &[MessageId]) -> Result<Vec<Message>>;
     /// What the store knows that bears on planning this batch.
     async fn case_context(&self, batch: &[PlanMessage]) -> Result<CaseContext>;
     /// Carries out a plan atomically. Fails with `Stale`, changing nothing, if any placed

@@ -152,3 +152,76 @@ async fn settings_documents_are_versioned_by_kind_and_a_stale_save_changes_nothi
         assert_eq!(store.settings_version(ROUTING).await.unwrap(), 2, "{name}");
     }
 }
+
+/// A lease is held by one process at a time: renewed by its holder, refused to others until
+/// it expires or is given up.
+#[tokio::test]
+async fn a_lease_has_one_holder_until_it_expires_or_is_released() {
+    for (name, store, _dir) in backends().await {
+        assert!(
+            store
+                .try_lease("listening", "a", Timestamp(0), 10_000)
+                .await
+                .unwrap(),
+            "{name}"
+        );
+        assert!(
+            !store
+                .try_lease("listening", "b", Timestamp(5_000), 10_000)
+                .await
+                .unwrap(),
+            "{name}"
+        );
+        assert!(
+            store
+                .try_lease("listening", "a", Timestamp(9_000), 10_000)
+                .await
+                .unwrap(),
+            "{name}: renewed"
+        );
+        assert!(
+            !store
+                .try_lease("listening", "b", Timestamp(15_000), 10_000)
+                .await
+                .unwrap(),
+            "{name}: the renewal runs to 19 s"
+        );
+        assert!(
+            store
+                .try_lease("other", "b", Timestamp(15_000), 10_000)
+                .await
+                .unwrap(),
+            "{name}: leases are by name"
+        );
+        assert!(
+            store
+                .try_lease("listening", "b", Timestamp(19_001), 10_000)
+                .await
+                .unwrap(),
+            "{name}: expired"
+        );
+        assert!(
+            !store
+                .try_lease("listening", "a", Timestamp(20_000), 10_000)
+                .await
+                .unwrap(),
+            "{name}"
+        );
+        store.release_lease("listening", "a").await.unwrap();
+        assert!(
+            !store
+                .try_lease("listening", "a", Timestamp(20_000), 10_000)
+                .await
+                .unwrap(),
+            "{name}: only the holder releases"
+        );
+        store.release_lease("listening", "b").await.unwrap();
+        assert!(
+            store
+                .try_lease("listening", "a", Timestamp(20_000), 10_000)
+                .await
+                .unwrap(),
+            "{name}"
+        );
+    }
+}

@@ -72,6 +72,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         19,
         include_str!("../../migrations/postgres/0019_settings_documents.sql"),
     ),
+    (
+        20,
+        include_str!("../../migrations/postgres/0020_leases.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming the migration lock.

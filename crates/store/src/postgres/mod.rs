@@ -308,6 +308,22 @@ impl Store for PgStore {
         .collect()
     }
 
+    async fn processed_messages_among(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = ids.iter().map(MessageId::as_str).collect();
+        sqlx::query_as::<_, MessageRow>(AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE stage = 'processed' AND id = ANY($1) ORDER BY seq"
+        )))
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(MessageRow::into_domain)
+        .collect()
+    }
+
     async fn case_context(&self, batch: &[PlanMessage]) -> Result<CaseContext> {
         let mut ctx = CaseContext::default();
         if batch.is_empty() {
@@ -1013,5 +1029,6 @@ crate::silences::silence_store_impl!(PgStore, pool, pool);
 crate::views::view_store_impl!(PgStore, pool, pool);
 crate::watchterms::watch_term_store_impl!(PgStore, pool, pool);
 crate::settings::settings_store_impl!(PgStore, pool, pool);
+crate::leases::lease_store_impl!(PgStore, pool);
 crate::merges::merge_store_impl!(PgStore, pool, pool, " FOR UPDATE", sqlx::Postgres);
 crate::reports::report_store_impl!(PgStore, pool, pool, true);

@@ -63,6 +63,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         19,
         include_str!("../../migrations/sqlite/0019_settings_documents.sql"),
     ),
+    (20, include_str!("../../migrations/sqlite/0020_leases.sql")),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<()> {

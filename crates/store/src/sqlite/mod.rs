@@ -239,6 +239,23 @@ impl Store for SqliteStore {
         .collect()
     }
 
+    async fn processed_messages_among(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = ids.iter().map(MessageId::as_str).collect();
+        let ids = serde_json::to_string(&ids).map_err(encode_error)?;
+        sqlx::query_as::<_, MessageRow>(AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE stage = 'processed' AND id IN (SELECT value FROM json_each($1)) ORDER BY seq"
+        )))
+        .bind(ids)
+        .fetch_all(&self.reader)
+        .await?
+        .into_iter()
+        .map(MessageRow::into_domain)
+        .collect()
+    }
+
     async fn case_context(&self, batch: &[PlanMessage]) -> Result<CaseContext> {
         let mut ctx = CaseContext::default();
         if batch.is_empty() {
@@ -808,6 +825,7 @@ crate::silences::silence_store_impl!(SqliteStore, writer, reader);
 crate::views::view_store_impl!(SqliteStore, writer, reader);
 crate::watchterms::watch_term_store_impl!(SqliteStore, writer, reader);
 crate::settings::settings_store_impl!(SqliteStore, writer, reader);
+crate::leases::lease_store_impl!(SqliteStore, writer);
 crate::merges::merge_store_impl!(SqliteStore, writer, reader, "", sqlx::Sqlite);
 
 #[cfg(test)]
