@@ -405,6 +405,18 @@ pub static ROUTES: &[RouteAccess] = &[
         p(P::WorkflowManage),
         Yes,
     ),
+    r(
+        Method::PUT,
+        "/api/v1/workflow/agents/{id}",
+        p(P::WorkflowManage),
+        Yes,
+    ),
+    r(
+        Method::DELETE,
+        "/api/v1/workflow/agents/{id}",
+        p(P::WorkflowManage),
+        Yes,
+    ),
     // Watchlists (B6): what every message is searched for.
     r(Method::GET, "/api/v1/watchlists", p(P::AlertsRead), No),
     r(

@@ -289,6 +289,8 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
         ("PUT", "/api/v1/workflow/routing"),
         ("GET", "/api/v1/workflow/routing/versions"),
         ("POST", "/api/v1/workflow/routing/check"),
+        ("PUT", "/api/v1/workflow/agents/{id}"),
+        ("DELETE", "/api/v1/workflow/agents/{id}"),
         // Listening: churn early warning (E8).
         ("GET", "/api/v1/churn"),
         ("POST", "/api/v1/churn/scan"),

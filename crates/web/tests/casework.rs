@@ -935,8 +935,94 @@ async fn a_supervisor_changes_the_routing_at_run_time_and_the_next_case_follows_
         "the saved SLA target: {full}"
     );
 
-    // The change is in the audit trail with what it replaced.
+    // One agent at a time: added, refused on a stale version or an unknown queue, removed.
+    let put = reqwest::Method::PUT;
+    let dee = |base: i64, queue: &str| json!({"name": "Dee", "queues": [queue], "languages": ["de"], "capacity": 3, "base_version": base});
+    let (s, v) = send(
+        &app,
+        put.clone(),
+        "/api/v1/workflow/agents/dee",
+        &sup,
+        dee(1, "vip"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["version"], 2);
+    assert!(v["document"].as_str().unwrap().contains("\"dee\""), "{v}");
+    let (_, agents) = app.get("/api/v1/agents").await;
+    let ids: Vec<&str> = agents
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["cy", "dee"]);
+    let (s, p) = send(
+        &app,
+        put.clone(),
+        "/api/v1/workflow/agents/dee",
+        &sup,
+        dee(1, "vip"),
+    )
+    .await;
+    assert_eq!(
+        (s, p["code"].as_str()),
+        (StatusCode::CONFLICT, Some("routing_changed"))
+    );
+    let (s, p) = send(
+        &app,
+        put.clone(),
+        "/api/v1/workflow/agents/dee",
+        &sup,
+        dee(2, "nowhere"),
+    )
+    .await;
+    assert_eq!(
+        (s, p["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_routing")),
+        "{p}"
+    );
+    let (s, _) = send(
+        &app,
+        put,
+        "/api/v1/workflow/agents/dee",
+        agent,
+        dee(2, "vip"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let del = reqwest::Method::DELETE;
+    let (s, v) = send(
+        &app,
+        del.clone(),
+        "/api/v1/workflow/agents/cy?base_version=2",
+        &sup,
+        Value::Null,
+    )
+    .await;
+    assert_eq!((s, v["version"].as_i64()), (StatusCode::OK, Some(3)), "{v}");
+    let (s, _) = send(
+        &app,
+        del.clone(),
+        "/api/v1/workflow/agents/cy?base_version=3",
+        &sup,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, p) = send(&app, del, "/api/v1/workflow/agents/dee", &sup, Value::Null).await;
+    assert_eq!(
+        (s, p["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_query"))
+    );
+    let (_, agents) = app.get("/api/v1/agents").await;
+    assert_eq!(agents.as_array().unwrap().len(), 1);
+
+    // The changes are in the audit trail with what they replaced.
     let (_, audit) = app.get("/api/v1/audit?limit=1000").await;
     let text = audit.to_string();
-    assert!(text.contains("workflow.routing:1"), "{text}");
+    assert!(
+        text.contains("workflow.routing:1") && text.contains("workflow.routing:3"),
+        "{text}"
+    );
 }

@@ -552,6 +552,16 @@ async fn an_agent_is_refused_the_admin_pages_and_an_admin_manages_users() {
             "document.getElementById('routing-source').textContent.includes('routing version 1')",
             "the saved routing in force",
         );
+        // One agent added through the form: a second version.
+        b.eval(
+            "const a = document.querySelector('#agent-editor form'); a.elements.id.value = 'cy'; \
+             a.elements.name.value = 'Cy'; a.elements.queues.value = 'returns'; \
+             a.elements.languages.value = 'en, de'; a.requestSubmit(); true",
+        );
+        b.wait_for(
+            "document.getElementById('routing-source').textContent.includes('routing version 2')",
+            "the agent saved into the routing",
+        );
         only_our_origin(b, &base);
     })
     .await;
@@ -567,8 +577,9 @@ async fn an_agent_is_refused_the_admin_pages_and_an_admin_manages_users() {
             .agents()
             .map(|a| a.id.as_str())
             .collect::<Vec<_>>(),
-        ["bo"]
+        ["bo", "cy"]
     );
+    assert_eq!(flow.router.agent("cy").unwrap().languages, ["en", "de"]);
     let stored: Vec<String> = app
         .store
         .watch_terms()

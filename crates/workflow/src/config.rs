@@ -167,6 +167,45 @@ pub fn routing_document(workflow: &toml::Table) -> String {
     toml::to_string(&picked).unwrap_or_default()
 }
 
+/// `document` with the agent `agent["id"]` added, or replaced where it was. The document is
+/// written out again from its parsed form, so comments in it are not kept.
+pub fn with_agent(document: &str, agent: toml::Table) -> Result<String, RoutingError> {
+    let mut table = parse_document(document)?;
+    let id = agent.get("id").cloned();
+    let agents = table
+        .entry("agents")
+        .or_insert_with(|| toml::Value::Array(Vec::new()));
+    let Some(list) = agents.as_array_mut() else {
+        return Err(RoutingError::Syntax(
+            "`agents` is not a list of tables".into(),
+        ));
+    };
+    match list.iter_mut().find(|a| a.get("id") == id.as_ref()) {
+        Some(slot) => *slot = toml::Value::Table(agent),
+        None => list.push(toml::Value::Table(agent)),
+    }
+    Ok(toml::to_string(&table).unwrap_or_default())
+}
+
+/// `document` without the agent `id`; `None` when it has no such agent.
+pub fn without_agent(document: &str, id: &str) -> Result<Option<String>, RoutingError> {
+    let mut table = parse_document(document)?;
+    let Some(list) = table.get_mut("agents").and_then(toml::Value::as_array_mut) else {
+        return Ok(None);
+    };
+    let before = list.len();
+    list.retain(|a| a.get("id").and_then(toml::Value::as_str) != Some(id));
+    if list.len() == before {
+        return Ok(None);
+    }
+    Ok(Some(toml::to_string(&table).unwrap_or_default()))
+}
+
+fn parse_document(document: &str) -> Result<toml::Table, RoutingError> {
+    RoutingConfig::from_toml(document)?;
+    toml::from_str(document).map_err(|e| RoutingError::Syntax(e.message().trim().to_owned()))
+}
+
 impl WorkflowConfig {
     /// This configuration with its routing parts replaced by `routing`.
     pub fn with_routing(&self, routing: RoutingConfig) -> Self {
@@ -324,6 +363,32 @@ enabled = false
         assert_eq!(queues, vec!["returns", "vip"]);
         assert_eq!(wf.router.agents().count(), 0);
         assert_eq!(wf.close_after_ms, 2 * 86_400_000);
+    }
+
+    #[test]
+    fn an_agent_is_added_replaced_and_removed_in_a_document() {
+        let table: toml::Table = toml::from_str(FILE).unwrap();
+        let doc = routing_document(&table);
+        let mut bo = toml::Table::new();
+        bo.insert("id".into(), "bo".into());
+        bo.insert("name".into(), "Bo".into());
+        bo.insert("queues".into(), toml::Value::Array(vec!["billing".into()]));
+        let doc = with_agent(&doc, bo.clone()).unwrap();
+        let base: WorkflowConfig = toml::from_str(FILE).unwrap();
+        let wf = base.compile_with_routing(&doc).unwrap();
+        let ids: Vec<&str> = wf.router.agents().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, ["a1", "bo"]);
+        bo.insert("capacity".into(), 9.into());
+        let doc = with_agent(&doc, bo).unwrap();
+        let wf = base.compile_with_routing(&doc).unwrap();
+        assert_eq!(wf.router.agents().count(), 2, "replaced, not added");
+        assert_eq!(wf.router.agent("bo").unwrap().capacity, 9);
+        let doc = without_agent(&doc, "a1").unwrap().unwrap();
+        let wf = base.compile_with_routing(&doc).unwrap();
+        let ids: Vec<&str> = wf.router.agents().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, ["bo"]);
+        assert_eq!(without_agent(&doc, "nobody").unwrap(), None);
+        assert_eq!(without_agent("", "bo").unwrap(), None);
     }
 
     #[test]

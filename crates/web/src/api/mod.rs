@@ -209,6 +209,10 @@ pub fn routes() -> Router<AppState> {
         .route("/workflow/routing", get(routing::get).put(routing::save))
         .route("/workflow/routing/versions", get(routing::versions))
         .route("/workflow/routing/check", post(routing::check))
+        .route(
+            "/workflow/agents/{id}",
+            put(routing::save_agent).delete(routing::remove_agent),
+        )
         .route("/watchlists", get(watchlists::list))
         .route("/retention", get(retention::state))
         .route("/retention/run", post(retention::run))

@@ -9,8 +9,9 @@ use crate::AppState;
 use crate::audit::AuditNote;
 use crate::auth::Principal;
 use crate::problem::{Problem, ProblemBody};
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Extension, Json};
@@ -226,10 +227,22 @@ pub async fn save(
     let req: SaveRouting =
         crate::body::json_as(raw, "{\"document\": \"[[queues]] …\", \"base_version\": 0}")?;
     check_base(req.base_version)?;
+    let before = state.casework.routing_in_force().await.map_err(problem)?;
+    put_in_force(&state, &who, before, req.base_version, req.document).await
+}
+
+/// Saves `document` from `base` and answers the routing now in force, with the change in
+/// the audit trail.
+async fn put_in_force(
+    state: &AppState,
+    who: &Principal,
+    before: sb_pipeline::RoutingInForce,
+    base: i64,
+    document: String,
+) -> Result<Response, Problem> {
     let flow = state.casework.clone();
-    let before = flow.routing_in_force().await.map_err(problem)?;
     let version = flow
-        .save_routing(req.base_version, &req.document, &who.actor)
+        .save_routing(base, &document, &who.actor)
         .await
         .map_err(problem)?;
     let now = flow.routing_in_force().await.map_err(problem)?;
@@ -245,7 +258,152 @@ pub async fn save(
         .subject(format!("workflow.routing:{version}"))
         .change(
             Some(json!({ "version": before.version, "document": before.document })),
-            Some(json!({ "version": version, "document": req.document })),
+            Some(json!({ "version": version, "document": document })),
         )
         .on(Json(view)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SaveAgent {
+    pub name: String,
+    /// Queues the agent works, by name.
+    #[serde(default)]
+    pub queues: Vec<String>,
+    pub team: Option<String>,
+    /// Skills; empty means any.
+    #[serde(default)]
+    pub languages: Vec<String>,
+    #[serde(default)]
+    pub regions: Vec<String>,
+    #[serde(default)]
+    pub products: Vec<String>,
+    /// Customer tiers (`standard`, `premium`, `vip`).
+    #[serde(default)]
+    pub tiers: Vec<String>,
+    /// Open cases the agent holds at once (default 5).
+    #[schema(minimum = 1)]
+    pub capacity: Option<u32>,
+    /// The routing `version` the change was made on.
+    #[schema(minimum = 0)]
+    pub base_version: i64,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveAgent {
+    /// The routing `version` the change was made on.
+    #[param(minimum = 0)]
+    pub base_version: i64,
+}
+
+/// An agent id: 1 to 64 printable characters without `/`.
+fn check_agent_id(id: &str) -> Result<(), Problem> {
+    if id.is_empty() || id.chars().count() > 64 || id.chars().any(|c| c.is_control() || c == '/') {
+        return Err(Problem::new(
+            sb_domain::ErrorCode::InvalidField,
+            "an agent id is 1 to 64 printable characters without `/`",
+        )
+        .with_field("id"));
+    }
+    Ok(())
+}
+
+/// The routing in force, if it is still the version the caller changed.
+async fn in_force_at(state: &AppState, base: i64) -> Result<sb_pipeline::RoutingInForce, Problem> {
+    check_base(base)?;
+    let before = state.casework.routing_in_force().await.map_err(problem)?;
+    if before.version != base {
+        return Err(problem(RoutingApplyError::Stale {
+            latest: before.version,
+        }));
+    }
+    Ok(before)
+}
+
+#[utoipa::path(
+    put, path = "/api/v1/workflow/agents/{id}", tag = "cases",
+    params(("id" = String, Path, description = "Agent id")),
+    request_body = SaveAgent,
+    responses(
+        (status = 200, description = "The agent added or replaced in the routing, saved as a new version and in force", body = RoutingView),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "The routing changed since `base_version` (`routing_changed`)", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "A bad id (`invalid_field`) or a routing that does not compile with the agent, e.g. an unknown queue (`invalid_routing`)", body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn save_agent(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    check_agent_id(&id)?;
+    let req: SaveAgent = crate::body::json_as(
+        raw,
+        "{\"name\", \"queues\": [\"social\"], \"languages\"?, \"capacity\"?, \"base_version\"}",
+    )?;
+    let before = in_force_at(&state, req.base_version).await?;
+    let list = |v: &[String]| toml::Value::Array(v.iter().map(|s| s.trim().into()).collect());
+    let mut agent = toml::Table::new();
+    agent.insert("id".into(), id.clone().into());
+    agent.insert("name".into(), req.name.trim().into());
+    agent.insert("queues".into(), list(&req.queues));
+    if let Some(t) = req.team.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        agent.insert("team".into(), t.into());
+    }
+    for (key, v) in [
+        ("languages", &req.languages),
+        ("regions", &req.regions),
+        ("products", &req.products),
+        ("tiers", &req.tiers),
+    ] {
+        if !v.is_empty() {
+            agent.insert(key.into(), list(v));
+        }
+    }
+    if let Some(c) = req.capacity {
+        agent.insert("capacity".into(), i64::from(c).into());
+    }
+    let document = sb_workflow::config::with_agent(&before.document, agent)
+        .map_err(|e| problem(RoutingApplyError::Invalid(e)))?;
+    put_in_force(&state, &who, before, req.base_version, document).await
+}
+
+#[utoipa::path(
+    delete, path = "/api/v1/workflow/agents/{id}", tag = "cases",
+    params(("id" = String, Path, description = "Agent id"), RemoveAgent),
+    responses(
+        (status = 200, description = "The agent removed from the routing, saved as a new version and in force; their open cases wait for another agent", body = RoutingView),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "The routing has no such agent", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "The routing changed since `base_version` (`routing_changed`)", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "The routing does not compile without the agent, e.g. a queue's team loses its last member (`invalid_routing`)", body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn remove_agent(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+    query: Result<Query<RemoveAgent>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let Query(q) = query.map_err(|e| {
+        Problem::new(sb_domain::ErrorCode::InvalidQuery, e.body_text()).with_field("base_version")
+    })?;
+    let before = in_force_at(&state, q.base_version).await?;
+    let Some(document) = sb_workflow::config::without_agent(&before.document, &id)
+        .map_err(|e| problem(RoutingApplyError::Invalid(e)))?
+    else {
+        return Err(Problem::new(
+            sb_domain::ErrorCode::NotFound,
+            format!("the routing has no agent `{id}`"),
+        ));
+    };
+    put_in_force(&state, &who, before, q.base_version, document).await
 }

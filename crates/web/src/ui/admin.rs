@@ -153,7 +153,7 @@ pub async fn workflow(
         section.panel {
             h2 { "Agents and skills" }
             table.cases {
-                thead { tr { th { "Agent" } th { "Team" } th { "Queues" } th { "Languages" } th { "Regions" } th { "Products" } th { "Tiers" } th { "Load" } th { "Presence" } } }
+                thead { tr { th { "Agent" } th { "Team" } th { "Queues" } th { "Languages" } th { "Regions" } th { "Products" } th { "Tiers" } th { "Load" } th { "Presence" } @if manage { th {} } } }
                 tbody {
                     @for a in flow.router.agents() {
                         tr {
@@ -166,8 +166,36 @@ pub async fn workflow(
                             td { (a.tiers.iter().map(label).collect::<Vec<_>>().join(", ")) }
                             td { (loads.iter().find(|(id, _)| *id == a.id).map_or(0, |(_, n)| *n)) " / " (a.capacity) }
                             td { (presence.iter().find(|(id, _)| *id == a.id).map_or("offline", |(_, p)| p.as_str())) }
+                            @if manage {
+                                td {
+                                    form.api-form.inline data-method="DELETE" data-url={ "/api/v1/workflow/agents/" (super::encode(&a.id)) "?base_version=" (routing.version) } data-reload="1" data-confirm={ "Remove " (a.name) " from the routing? Their open cases wait for another agent." } {
+                                        button type="submit" aria-label={ "Remove " (a.id) } { "Remove" }
+                                        span.error role="alert" {}
+                                    }
+                                }
+                            }
                         }
                     }
+                }
+            }
+        }
+        @if manage {
+            section.panel #agent-editor {
+                h2 { "Add or change an agent" }
+                p.muted { "Saved into the routing as a new version, in force at once. An agent with the same id is replaced. Lists are comma-separated; empty skills mean any." }
+                form.api-form data-method="PUT" data-url="/api/v1/workflow/agents/{id}" data-reload="1" {
+                    input type="hidden" name="base_version" value=(routing.version) data-type="number";
+                    label { span { "Id" } input name="id" data-path="1" required; }
+                    label { span { "Name" } input name="name" required; }
+                    label { span { "Queues" } input name="queues" data-type="list" placeholder=(flow.router.queues().collect::<Vec<_>>().join(", ")); }
+                    label { span { "Team" } input name="team"; }
+                    label { span { "Languages" } input name="languages" data-type="list" placeholder="en, de"; }
+                    label { span { "Regions" } input name="regions" data-type="list"; }
+                    label { span { "Products" } input name="products" data-type="list"; }
+                    label { span { "Tiers" } input name="tiers" data-type="list" placeholder="standard, premium, vip"; }
+                    label { span { "Capacity" } input name="capacity" type="number" min="1" data-type="number" placeholder="5"; }
+                    button type="submit" { "Save agent" }
+                    p.error role="alert" {}
                 }
             }
         }
