@@ -293,35 +293,11 @@ impl Store for PgStore {
     }
 
     async fn messages_for_processing(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids: Vec<&str> = ids.iter().map(MessageId::as_str).collect();
-        sqlx::query_as::<_, MessageRow>(AssertSqlSafe(format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE stage = 'received' AND id = ANY($1) ORDER BY seq"
-        )))
-        .bind(ids)
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(MessageRow::into_domain)
-        .collect()
+        self.messages_at_stage(ids, "received").await
     }
 
     async fn processed_messages_among(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids: Vec<&str> = ids.iter().map(MessageId::as_str).collect();
-        sqlx::query_as::<_, MessageRow>(AssertSqlSafe(format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE stage = 'processed' AND id = ANY($1) ORDER BY seq"
-        )))
-        .bind(ids)
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(MessageRow::into_domain)
-        .collect()
+        self.messages_at_stage(ids, "processed").await
     }
 
     async fn case_context(&self, batch: &[PlanMessage]) -> Result<CaseContext> {
@@ -990,6 +966,24 @@ impl Store for PgStore {
 }
 
 impl PgStore {
+    /// The given messages at `stage`, in arrival order.
+    async fn messages_at_stage(&self, ids: &[MessageId], stage: &str) -> Result<Vec<Message>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = ids.iter().map(MessageId::as_str).collect();
+        sqlx::query_as::<_, MessageRow>(AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE stage = $2 AND id = ANY($1) ORDER BY seq"
+        )))
+        .bind(ids)
+        .bind(stage)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(MessageRow::into_domain)
+        .collect()
+    }
+
     /// Reclaims the row versions an erasure left behind, so they are not read back from
     /// the table files.
     async fn compact_files(&self) -> Result<()> {

@@ -222,38 +222,11 @@ impl Store for SqliteStore {
     }
 
     async fn messages_for_processing(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids: Vec<&str> = ids.iter().map(MessageId::as_str).collect();
-        let ids = serde_json::to_string(&ids).map_err(encode_error)?;
-        sqlx::query_as::<_, MessageRow>(AssertSqlSafe(format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages \
-             WHERE stage = 'received' AND id IN (SELECT value FROM json_each($1)) ORDER BY seq"
-        )))
-        .bind(ids)
-        .fetch_all(&self.reader)
-        .await?
-        .into_iter()
-        .map(MessageRow::into_domain)
-        .collect()
+        self.messages_at_stage(ids, "received").await
     }
 
     async fn processed_messages_among(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids: Vec<&str> = ids.iter().map(MessageId::as_str).collect();
-        let ids = serde_json::to_string(&ids).map_err(encode_error)?;
-        sqlx::query_as::<_, MessageRow>(AssertSqlSafe(format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE stage = 'processed' AND id IN (SELECT value FROM json_each($1)) ORDER BY seq"
-        )))
-        .bind(ids)
-        .fetch_all(&self.reader)
-        .await?
-        .into_iter()
-        .map(MessageRow::into_domain)
-        .collect()
+        self.messages_at_stage(ids, "processed").await
     }
 
     async fn case_context(&self, batch: &[PlanMessage]) -> Result<CaseContext> {
@@ -812,6 +785,26 @@ async fn apply_plan(conn: &mut SqliteConnection, plan: &CasePlan, now: Timestamp
 }
 
 impl SqliteStore {
+    /// The given messages at `stage`, in arrival order.
+    async fn messages_at_stage(&self, ids: &[MessageId], stage: &str) -> Result<Vec<Message>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = ids.iter().map(MessageId::as_str).collect();
+        let ids = serde_json::to_string(&ids).map_err(encode_error)?;
+        sqlx::query_as::<_, MessageRow>(AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages \
+             WHERE stage = $2 AND id IN (SELECT value FROM json_each($1)) ORDER BY seq"
+        )))
+        .bind(ids)
+        .bind(stage)
+        .fetch_all(&self.reader)
+        .await?
+        .into_iter()
+        .map(MessageRow::into_domain)
+        .collect()
+    }
+
     crate::shared::shared_store_methods!(writer, reader, "", "");
     crate::workflow::workflow_store_methods!(writer, reader, "");
 }

@@ -138,13 +138,7 @@ pub async fn save(
         raw,
         "{\"policies\": [{\"class\": \"personal\", \"days\": 365, \"region\"?: \"eu\"}], \"base_version\": 0}",
     )?;
-    if req.base_version < 0 {
-        return Err(Problem::new(
-            ErrorCode::InvalidField,
-            "`base_version` is 0 or a saved version",
-        )
-        .with_field("base_version"));
-    }
+    crate::api::routing::check_base(req.base_version)?;
     validate_policies(&req.policies)
         .map_err(|e| Problem::new(ErrorCode::InvalidField, e.detail).with_field(&e.field))?;
     let before = retention_in_force(state.store.as_ref(), &state.retention.policies).await?;

@@ -100,7 +100,8 @@ pub struct RoutingVersions {
     pub versions: Vec<RoutingVersion>,
 }
 
-fn check_base(base: i64) -> Result<(), Problem> {
+/// A `base_version`: 0 (nothing saved yet) or a saved version.
+pub(crate) fn check_base(base: i64) -> Result<(), Problem> {
     if base < 0 {
         return Err(Problem::new(
             sb_domain::ErrorCode::InvalidField,
