@@ -26,8 +26,8 @@ pub struct PipelineConfig {
     pub sweep_interval: Duration,
     /// A message must have waited this long before the sweep takes it from the bus.
     pub sweep_grace: Duration,
-    /// On a shared bus, how long the listening lease lasts unless renewed (it is renewed
-    /// about every second); another process takes over this long after the holder stops.
+    /// On a shared bus, how long the listening lease lasts unless renewed (its holder renews
+    /// it after a third of it); another process takes over this long after the holder stops.
     pub listening_lease: Duration,
 }
 
@@ -354,18 +354,22 @@ impl Pipeline {
     async fn lead_listening(&self, bus: &Arc<dyn Bus>, holder: &str) -> Result<(), PipelineError> {
         let lease_ms = i64::try_from(self.cfg.listening_lease.as_millis()).unwrap_or(i64::MAX);
         let mut sub = bus.subscribe(SUBJECT_PROCESSED, GROUP_LISTENING).await?;
+        // Taken just now by the caller; renewed once a third of it has run, not per batch.
+        // Quiet buckets are closed by this process's sweep, as on the embedded bus.
+        let mut renewed = self.clock.now();
         loop {
             let now = self.clock.now();
-            if !self
-                .store
-                .try_lease(LEASE_LISTENING, holder, now, lease_ms)
-                .await?
-            {
-                tracing::info!("another process listens now");
-                return Ok(());
+            if now.millis() - renewed.millis() >= lease_ms / 3 {
+                if !self
+                    .store
+                    .try_lease(LEASE_LISTENING, holder, now, lease_ms)
+                    .await?
+                {
+                    tracing::info!("another process listens now");
+                    return Ok(());
+                }
+                renewed = now;
             }
-            let quiet = self.listening.flush(now);
-            self.raise(quiet).await;
             let batch = sub.next_batch(64, Duration::from_secs(1)).await?;
             let ids: Vec<MessageId> = batch
                 .iter()
