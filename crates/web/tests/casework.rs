@@ -1017,6 +1017,57 @@ async fn a_supervisor_changes_the_routing_at_run_time_and_the_next_case_follows_
     );
     let (_, agents) = app.get("/api/v1/agents").await;
     assert_eq!(agents.as_array().unwrap().len(), 1);
+    // Garbage is refused with a stable code and changes nothing.
+    let (s, p) = send(
+        &app,
+        reqwest::Method::PUT,
+        "/api/v1/workflow/agents/%01",
+        &sup,
+        dee(3, "vip"),
+    )
+    .await;
+    assert_eq!(
+        (s, p["code"].as_str(), p["field"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("invalid_field"),
+            Some("id")
+        ),
+        "{p}"
+    );
+    let (s, p) = send(
+        &app,
+        reqwest::Method::PUT,
+        "/api/v1/workflow/agents/eve",
+        &sup,
+        json!({"name": 7, "base_version": 3}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{p}");
+    let (s, p) = send(
+        &app,
+        reqwest::Method::PUT,
+        "/api/v1/workflow/routing",
+        &sup,
+        json!({"document": ["x"], "base_version": 3}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{p}");
+    let (s, p) = send(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/workflow/routing/check",
+        &sup,
+        json!({"document": "", "base_version": -1}),
+    )
+    .await;
+    assert_eq!(
+        (s, p["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("base_version")),
+        "{p}"
+    );
+    let (_, still) = app.get("/api/v1/workflow/routing").await;
+    assert_eq!(still["version"], 3, "nothing saved by the refused requests");
 
     // The changes are in the audit trail with what they replaced.
     let (_, audit) = app.get("/api/v1/audit?limit=1000").await;
