@@ -2,7 +2,12 @@
 //! ambiguous texts answer `und` (undetermined) rather than a wild guess, so later stages can
 //! fall back to the customer's or the account's language.
 
+use crate::lexicon::WordHash;
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::sync::OnceLock;
+
+type Map<K, V> = HashMap<K, V, BuildHasherDefault<WordHash>>;
 use whatlang::{Detector, Lang};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -65,9 +70,15 @@ const FUNCTION_WORDS: [(&str, &[&str]); 7] = [
             "would", "there", "can't", "don't", "i'm", "it's", "they", "from", "me", "but", "be",
             "could", "should", "still", "please", "really", "can", "any", "at", "us", "our", "not",
             "get", "got", "again", "did", "does", "doesn't", "didn't", "won't", "isn't", "when",
-            "where", "who", "which", "were", "than", "then", "now", "only", "also", "about", "out",
-            "up", "if", "after", "before", "because", "already", "every", "anyone", "nobody",
-            "thanks", "thank",
+            "where", "who", "which", "were", "than", "then", "now", "only", "about", "out", "up",
+            "if", "after", "before", "because", "already", "every", "anyone", "nobody", "thanks",
+            "thank", "he's", "she's", "we're", "you're", "they're", "i'll", "i've", "i'd", "let's",
+            "im", "dont", "cant", "didnt", "doesnt", "wont", "isnt", "gonna", "wanna", "one",
+            "all", "their", "them", "him", "his", "she", "by", "go", "going", "make", "like",
+            "time", "know", "take", "people", "into", "year", "good", "some", "other", "look",
+            "its", "think", "back", "two", "work", "first", "well", "way", "new", "these", "give",
+            "day", "love", "today", "tonight", "tomorrow", "night", "more", "much", "many", "very",
+            "off", "down", "always", "never", "over", "best", "last", "next",
         ],
     ),
     (
@@ -116,10 +127,25 @@ const FUNCTION_WORDS: [(&str, &[&str]); 7] = [
     ),
 ];
 
+/// Each function word, folded, with a bit for every language whose list holds it.
+fn function_words() -> &'static Map<&'static str, u8> {
+    static W: OnceLock<Map<&'static str, u8>> = OnceLock::new();
+    W.get_or_init(|| {
+        let mut m = Map::default();
+        for (bit, (_, list)) in FUNCTION_WORDS.iter().enumerate() {
+            for w in *list {
+                *m.entry(*w).or_insert(0) |= 1 << bit;
+            }
+        }
+        m
+    })
+}
+
 /// Decide from function words alone when at least `MIN_HITS` of them point one way and the
-/// runner-up has at most half as many.
+/// runner-up has at most half as many, or one fewer point one way and none another.
 fn by_function_words(text: &str) -> Option<LanguageGuess> {
     const MIN_HITS: usize = 3;
+    let table = function_words();
     let mut hits = [0usize; FUNCTION_WORDS.len()];
     let mut word = String::new();
     let words = text.split(|c: char| !(c.is_alphabetic() || c == '\'' || c == '’'));
@@ -128,10 +154,17 @@ fn by_function_words(text: &str) -> Option<LanguageGuess> {
         if w.is_empty() || w.len() > 10 {
             continue;
         }
-        word.clear();
-        word.extend(w.chars().map(crate::text::fold_char));
-        for (h, (_, list)) in hits.iter_mut().zip(FUNCTION_WORDS.iter()) {
-            *h += usize::from(list.contains(&word.as_str()));
+        let key = if w.bytes().all(|b| b.is_ascii_lowercase() || b == b'\'') {
+            w
+        } else {
+            word.clear();
+            word.extend(w.chars().map(crate::text::fold_char));
+            word.as_str()
+        };
+        if let Some(&bits) = table.get(key) {
+            for (i, h) in hits.iter_mut().enumerate() {
+                *h += usize::from(bits >> i & 1);
+            }
         }
     }
     let (best, &top) = hits.iter().enumerate().max_by_key(|(_, h)| **h)?;
@@ -142,7 +175,8 @@ fn by_function_words(text: &str) -> Option<LanguageGuess> {
         .map(|(_, h)| *h)
         .max()
         .unwrap_or(0);
-    if top < MIN_HITS || second * 2 > top {
+    let clear = (top >= MIN_HITS && second * 2 <= top) || (top == MIN_HITS - 1 && second == 0);
+    if !clear {
         return None;
     }
     Some(LanguageGuess {
