@@ -1,6 +1,88 @@
 //! Word lists shared by the rule-based stages. Written from customer-care practice (what
 //! agents escalate and why), never derived from the benchmark data, which is only measured.
 //! All entries are folded (lower case, no accents); phrases are matched on word boundaries.
+//! Every list is counted in one pass per message ([`CueCounts`]).
+
+use crate::lexicon::PhraseBook;
+use std::sync::OnceLock;
+
+/// The phrase lists below, by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cue {
+    Complaint,
+    Praise,
+    Safety,
+    Legal,
+    Regulator,
+    Breach,
+    Churn,
+    Repeated,
+    Profanity,
+    Spam,
+    Anger,
+    Sadness,
+    Joy,
+    Optimism,
+}
+
+impl Cue {
+    const ALL: [Cue; 14] = [
+        Cue::Complaint,
+        Cue::Praise,
+        Cue::Safety,
+        Cue::Legal,
+        Cue::Regulator,
+        Cue::Breach,
+        Cue::Churn,
+        Cue::Repeated,
+        Cue::Profanity,
+        Cue::Spam,
+        Cue::Anger,
+        Cue::Sadness,
+        Cue::Joy,
+        Cue::Optimism,
+    ];
+
+    fn phrases(self) -> &'static [&'static str] {
+        match self {
+            Cue::Complaint => COMPLAINT,
+            Cue::Praise => PRAISE,
+            Cue::Safety => SAFETY,
+            Cue::Legal => LEGAL,
+            Cue::Regulator => REGULATOR,
+            Cue::Breach => BREACH,
+            Cue::Churn => CHURN,
+            Cue::Repeated => REPEATED,
+            Cue::Profanity => PROFANITY,
+            Cue::Spam => SPAM,
+            Cue::Anger => ANGER,
+            Cue::Sadness => SADNESS,
+            Cue::Joy => JOY,
+            Cue::Optimism => OPTIMISM,
+        }
+    }
+}
+
+/// How often each list's phrases occur in one message.
+#[derive(Clone, Debug, Default)]
+pub struct CueCounts(Vec<usize>);
+
+impl CueCounts {
+    /// Counts every list over a message's folded words.
+    pub fn of(words: &[&str]) -> Self {
+        static BOOK: OnceLock<PhraseBook> = OnceLock::new();
+        let book = BOOK.get_or_init(|| PhraseBook::new(&Cue::ALL.map(Cue::phrases)));
+        Self(book.counts(words))
+    }
+
+    pub fn count(&self, cue: Cue) -> usize {
+        self.0.get(cue as usize).copied().unwrap_or(0)
+    }
+
+    pub fn any(&self, cue: Cue) -> bool {
+        self.count(cue) > 0
+    }
+}
 
 /// Signs the customer reports something wrong with a product or service.
 pub const COMPLAINT: &[&str] = &[

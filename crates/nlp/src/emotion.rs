@@ -2,9 +2,8 @@
 //! trained on the TweetEval emotion train split, or from cue words when no model is loaded.
 //! Messages without feeling answer `none` instead of a forced guess.
 
-use crate::cues;
-use crate::lexicon::PhraseSet;
-use crate::model::{Features, LinearModel};
+use crate::cues::Cue;
+use crate::model::{LinearModel, Prediction};
 use crate::signals::Signals;
 use serde::Serialize;
 
@@ -20,7 +19,7 @@ const MIN_CONFIDENCE: f32 = 0.5;
 
 pub struct EmotionModel {
     model: Option<LinearModel>,
-    cues: [(PhraseSet, &'static str); 4],
+    cues: [(Cue, &'static str); 4],
 }
 
 impl EmotionModel {
@@ -28,22 +27,22 @@ impl EmotionModel {
         Self {
             model,
             cues: [
-                (PhraseSet::new(cues::ANGER), "anger"),
-                (PhraseSet::new(cues::JOY), "joy"),
-                (PhraseSet::new(cues::OPTIMISM), "optimism"),
-                (PhraseSet::new(cues::SADNESS), "sadness"),
+                (Cue::Anger, "anger"),
+                (Cue::Joy, "joy"),
+                (Cue::Optimism, "optimism"),
+                (Cue::Sadness, "sadness"),
             ],
         }
     }
 
-    pub fn spec(&self) -> Option<crate::model::FeatureSpec> {
-        self.model.as_ref().map(|m| m.spec)
+    pub fn model(&self) -> Option<&LinearModel> {
+        self.model.as_ref()
     }
 
-    pub fn detect(&self, s: &Signals<'_>, x: Option<&Features>, compound: f64) -> Emotion {
+    /// The emotion, from the model's prediction `p` when there is a model, else from cues.
+    pub fn detect(&self, s: &Signals<'_>, p: Option<Prediction>, compound: f64) -> Emotion {
         let neutral = compound.abs() < 0.05;
-        if let (Some(m), Some(x)) = (&self.model, x) {
-            let p = m.predict_features(x);
+        if let (Some(m), Some(p)) = (&self.model, p) {
             if neutral && p.confidence < MIN_CONFIDENCE {
                 return none();
             }
@@ -55,7 +54,7 @@ impl EmotionModel {
         let counts: Vec<(usize, &str)> = self
             .cues
             .iter()
-            .map(|(set, l)| (set.count(&s.words), *l))
+            .map(|(cue, l)| (s.cues.count(*cue), *l))
             .collect();
         let total: usize = counts.iter().map(|c| c.0).sum();
         match counts.iter().max_by_key(|c| c.0) {

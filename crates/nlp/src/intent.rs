@@ -2,8 +2,7 @@
 //! care-specific cues, with a confidence. Operators who need finer topics train their own
 //! model with `switchboard nlp train`; this layer needs no training data at all.
 
-use crate::cues;
-use crate::lexicon::PhraseSet;
+use crate::cues::Cue;
 use crate::signals::Signals;
 use serde::Serialize;
 
@@ -35,23 +34,13 @@ pub struct Intent {
     pub confidence: f64,
 }
 
-pub struct IntentRules {
-    complaint: PhraseSet,
-    praise: PhraseSet,
-}
-
-impl Default for IntentRules {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+/// The out-of-the-box intent rules: the cue lists they read are counted with the signals.
+#[derive(Default)]
+pub struct IntentRules;
 
 impl IntentRules {
     pub fn new() -> Self {
-        Self {
-            complaint: PhraseSet::new(cues::COMPLAINT),
-            praise: PhraseSet::new(cues::PRAISE),
-        }
+        Self
     }
 
     /// Scores are log-odds against `other`; the weights encode how agents triage: negative
@@ -59,8 +48,8 @@ impl IntentRules {
     pub fn classify(&self, s: &Signals<'_>, compound: f64) -> Intent {
         let neg = (-compound).max(0.0);
         let pos = compound.max(0.0);
-        let problems = self.complaint.count(&s.words).min(3) as f64;
-        let thanks = self.praise.count(&s.words).min(2) as f64;
+        let problems = s.cues.count(Cue::Complaint).min(3) as f64;
+        let thanks = s.cues.count(Cue::Praise).min(2) as f64;
         let complaint = -1.2 + 2.6 * neg + 0.8 * problems - 1.5 * pos + 0.3 * s.caps_ratio;
         let inquiry = if s.question {
             1.0 - 0.4 * problems

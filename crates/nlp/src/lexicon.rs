@@ -3,69 +3,103 @@
 //! keys are our own word lists, not attacker-chosen) and only words that can open a longer
 //! phrase pay for building one.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// FNV-1a: fast for the short keys phrase lists hold.
+/// A multiply-rotate hash for short words. The table's keys are fixed word lists, so the
+/// hash needs to be fast, not resistant to chosen collisions.
 #[derive(Default)]
-pub struct Fnv(u64);
+pub struct WordHash(u64);
 
-impl Hasher for Fnv {
+const MUL: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl Hasher for WordHash {
     fn finish(&self) -> u64 {
-        self.0
+        self.0 ^ (self.0 >> 29)
     }
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(c);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(MUL);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(b) ^ rest.len() as u64).wrapping_mul(MUL);
         }
         self.0 = h;
     }
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(MUL);
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(MUL);
+    }
 }
 
-pub type FastSet<T> = HashSet<T, BuildHasherDefault<Fnv>>;
+type Map<K, V> = HashMap<K, V, BuildHasherDefault<WordHash>>;
 
-/// A set of one- to four-word phrases, looked up word by word.
-pub struct PhraseSet {
-    phrases: FastSet<String>,
-    /// First words of the multi-word phrases.
-    openers: FastSet<String>,
+/// What one key (a word, or words joined by single spaces) is in a [`PhraseBook`].
+#[derive(Clone, Copy, Default)]
+struct Key {
+    /// Bit `i` set when the key is a phrase of set `i`.
+    sets: u32,
+    /// The key is the first word of some multi-word phrase.
+    opener: bool,
+}
+
+/// Up to 32 sets of one- to four-word phrases, all counted in one pass: one hash lookup per
+/// word for every set together, and longer keys built only after a word that opens one.
+pub struct PhraseBook {
+    keys: Map<Box<str>, Key>,
+    sets: usize,
     longest: usize,
 }
 
-impl PhraseSet {
-    pub fn new(list: &[&str]) -> Self {
-        let longest = list
-            .iter()
-            .map(|p| p.split_whitespace().count())
-            .max()
-            .unwrap_or(1);
+impl PhraseBook {
+    pub fn new(sets: &[&[&str]]) -> Self {
+        let mut keys: Map<Box<str>, Key> = Map::default();
+        let mut longest = 1;
+        for (i, list) in sets.iter().enumerate().take(32) {
+            for p in *list {
+                let words = p.split_whitespace().count();
+                longest = longest.max(words);
+                keys.entry((*p).into()).or_default().sets |= 1 << i;
+                if words > 1
+                    && let Some(first) = p.split_whitespace().next()
+                {
+                    keys.entry(first.into()).or_default().opener = true;
+                }
+            }
+        }
         Self {
-            phrases: list.iter().map(|p| (*p).to_owned()).collect(),
-            openers: list
-                .iter()
-                .filter(|p| p.contains(' '))
-                .filter_map(|p| p.split_whitespace().next())
-                .map(str::to_owned)
-                .collect(),
+            keys,
+            sets: sets.len().min(32),
             longest,
         }
     }
 
-    /// Number of phrase occurrences in a sequence of folded words.
-    pub fn count(&self, words: &[&str]) -> usize {
-        let mut n = 0;
+    /// Occurrences of each set's phrases in a sequence of folded words, by set.
+    pub fn counts(&self, words: &[&str]) -> Vec<usize> {
+        let mut n = vec![0usize; self.sets];
+        let mut add = |sets: u32| {
+            for (i, c) in n.iter_mut().enumerate() {
+                *c += (sets >> i & 1) as usize;
+            }
+        };
         let mut key = String::new();
         for (i, &first) in words.iter().enumerate() {
-            if self.phrases.contains(first) {
-                n += 1;
+            let Some(k) = self.keys.get(first) else {
+                continue;
+            };
+            if k.sets != 0 {
+                add(k.sets);
             }
-            if self.longest < 2 || !self.openers.contains(first) {
+            if !k.opener {
                 continue;
             }
             key.clear();
@@ -73,16 +107,14 @@ impl PhraseSet {
             for w in words[i + 1..].iter().take(self.longest - 1) {
                 key.push(' ');
                 key.push_str(w);
-                if self.phrases.contains(key.as_str()) {
-                    n += 1;
+                if let Some(k) = self.keys.get(key.as_str())
+                    && k.sets != 0
+                {
+                    add(k.sets);
                 }
             }
         }
         n
-    }
-
-    pub fn any(&self, words: &[&str]) -> bool {
-        self.count(words) > 0
     }
 }
 
@@ -91,14 +123,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counts_words_and_phrases() {
-        let s = PhraseSet::new(&["class action", "sue", "see you in court"]);
+    fn counts_words_and_phrases_of_every_set_in_one_pass() {
+        let legal: &[&str] = &["class action", "sue", "see you in court"];
+        let thanks: &[&str] = &["thanks", "thank you", "sue"];
+        let book = PhraseBook::new(&[legal, thanks]);
+        let count = |words: &[&str]| book.counts(words);
         assert_eq!(
-            s.count(&["we", "will", "sue", "in", "a", "class", "action"]),
-            2
+            count(&["we", "will", "sue", "in", "a", "class", "action"]),
+            [2, 1]
         );
-        assert!(!s.any(&["classy", "actions"]));
-        assert!(s.any(&["ok", "see", "you", "in", "court", "then"]));
-        assert!(!s.any(&["see", "you", "in", "town"]));
+        assert_eq!(count(&["classy", "actions"]), [0, 0]);
+        assert_eq!(count(&["ok", "see", "you", "in", "court", "then"]), [1, 0]);
+        assert_eq!(count(&["see", "you", "in", "town"]), [0, 0]);
+        assert_eq!(count(&["thank", "you", "thanks"]), [0, 2]);
+        assert_eq!(count(&[]), [0, 0]);
     }
 }

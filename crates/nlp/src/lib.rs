@@ -16,6 +16,7 @@ mod shipped;
 mod signals;
 pub mod text;
 mod urgency;
+mod vader;
 pub mod watchlist;
 
 pub use emotion::Emotion;
@@ -26,7 +27,7 @@ pub use sentiment::{SentimentModel, SentimentScore, label_for};
 pub use urgency::{Urgency, UrgencyReason};
 pub use watchlist::{WatchMatch, WatchTerm, Watchlist};
 
-use model::{Features, LinearModel};
+use model::{Joint, LinearModel, Prediction};
 use sb_domain::{Enrichment, SentimentLabel};
 use serde::Serialize;
 use text::Folded;
@@ -78,6 +79,8 @@ pub struct Analyzer {
     /// Swappable while the analyzer is shared: watchlists change at run time.
     watchlist: std::sync::RwLock<Option<std::sync::Arc<Watchlist>>>,
     topic: Option<LinearModel>,
+    /// The emotion and offensive models scored together, when both are loaded.
+    joint: Option<Joint>,
 }
 
 impl Default for Analyzer {
@@ -88,14 +91,21 @@ impl Default for Analyzer {
 
 impl Analyzer {
     pub fn new() -> Self {
+        let emotion = emotion::EmotionModel::new(shipped::emotion());
+        let moderation = moderation::Moderation::new(shipped::offensive());
+        let joint = match (emotion.model(), moderation.model()) {
+            (Some(e), Some(o)) => Joint::new(&[e, o]),
+            _ => None,
+        };
         Self {
             sentiment: SentimentModel::new(),
             intent: intent::IntentRules::new(),
             urgency: urgency::UrgencyRules::new(),
-            emotion: emotion::EmotionModel::new(shipped::emotion()),
-            moderation: moderation::Moderation::new(shipped::offensive()),
+            emotion,
+            moderation,
             watchlist: std::sync::RwLock::new(None),
             topic: None,
+            joint,
         }
     }
 
@@ -187,46 +197,19 @@ impl Analyzer {
         let head = truncate(text, MAX_MODEL_BYTES);
         let folded_head = Folded::new(head);
         let lang = detect_language_or(head, fallback_language);
-        let s = self.sentiment.score_folded(head, &folded_head.text);
+        let s = self.sentiment.score(head);
         let signals = signals::Signals::new(head, &folded_head);
 
-        // Extract hashed features once when the shipped models share a recipe.
-        let mut feats: Features = Vec::new();
-        let spec = self.emotion.spec().or(self.moderation.spec());
-        if let Some(spec) = spec {
-            spec.extract(head, &mut feats);
-        }
-        let feats_for = |want: Option<model::FeatureSpec>| -> Option<Features> {
-            match (want, spec) {
-                (Some(w), Some(have)) if w == have => None,
-                (Some(w), _) => {
-                    let mut x = Vec::new();
-                    w.extract(head, &mut x);
-                    Some(x)
-                }
-                (None, _) => None,
-            }
-        };
-        let emo_own = feats_for(self.emotion.spec());
-        let mod_own = feats_for(self.moderation.spec());
-        let emo_x = self
-            .emotion
-            .spec()
-            .map(|_| emo_own.as_ref().unwrap_or(&feats));
-        let mod_x = self
-            .moderation
-            .spec()
-            .map(|_| mod_own.as_ref().unwrap_or(&feats));
-
+        let (emo_p, off_p) = self.model_predictions(head, &folded_head.text);
         let intent = self.intent.classify(&signals, s.compound);
-        let emotion = self.emotion.detect(&signals, emo_x, s.compound);
+        let emotion = self.emotion.detect(&signals, emo_p, s.compound);
         let (urgency, urgency_reasons) = self.urgency.assess(
             &signals,
             s.compound,
             intent.label == IntentLabel::Complaint,
             emotion.label == "anger",
         );
-        let toxicity = self.moderation.toxicity(&signals, mod_x);
+        let toxicity = self.moderation.toxicity(&signals, off_p);
         let spam = self.moderation.spam(&signals);
         let topic = self.topic.as_ref().map(|m| {
             let p = m.predict(head);
@@ -262,6 +245,27 @@ impl Analyzer {
             redacted,
             watchlist,
         }
+    }
+}
+
+impl Analyzer {
+    /// The shipped emotion and offensive models' predictions: from one feature extraction
+    /// and one pass over the joint table when they share a recipe (the shipped ones do).
+    fn model_predictions(
+        &self,
+        head: &str,
+        folded: &str,
+    ) -> (Option<Prediction>, Option<Prediction>) {
+        let (emotion, offensive) = (self.emotion.model(), self.moderation.model());
+        if let Some(joint) = &self.joint {
+            let mut x = Vec::new();
+            joint.spec().extract_folded(folded, &mut x);
+            let mut scores = joint.scores(&x).into_iter();
+            let mut next = || scores.next().map(LinearModel::predict_scores);
+            return (next(), next());
+        }
+        let predict = |m: &LinearModel| m.predict(head);
+        (emotion.map(predict), offensive.map(predict))
     }
 }
 

@@ -6,37 +6,30 @@ mod burst;
 
 pub use burst::{Burst, BurstDetector};
 
-use crate::cues;
-use crate::lexicon::PhraseSet;
-use crate::model::{Features, LinearModel};
+use crate::cues::Cue;
+use crate::model::{LinearModel, Prediction};
 use crate::signals::Signals;
 
 pub struct Moderation {
     offensive: Option<LinearModel>,
-    profanity: PhraseSet,
-    spam: PhraseSet,
 }
 
 impl Moderation {
     pub fn new(offensive: Option<LinearModel>) -> Self {
-        Self {
-            offensive,
-            profanity: PhraseSet::new(cues::PROFANITY),
-            spam: PhraseSet::new(cues::SPAM),
-        }
+        Self { offensive }
     }
 
-    pub fn spec(&self) -> Option<crate::model::FeatureSpec> {
-        self.offensive.as_ref().map(|m| m.spec)
+    pub fn model(&self) -> Option<&LinearModel> {
+        self.offensive.as_ref()
     }
 
-    /// Probability-like toxicity in 0..1.
-    pub fn toxicity(&self, s: &Signals<'_>, x: Option<&Features>) -> f64 {
-        let swears = self.profanity.count(&s.words) as f64;
+    /// Probability-like toxicity in 0..1, from the offensive model's prediction `p` when
+    /// there is a model.
+    pub fn toxicity(&self, s: &Signals<'_>, p: Option<Prediction>) -> f64 {
+        let swears = s.cues.count(Cue::Profanity) as f64;
         let lexical = 1.0 - (-0.7 * swears).exp();
-        let model = match (&self.offensive, x) {
-            (Some(m), Some(x)) => {
-                let p = m.predict_features(x);
+        let model = match (&self.offensive, p) {
+            (Some(m), Some(p)) => {
                 let idx = m.labels.iter().position(|l| l == "offensive").unwrap_or(1);
                 f64::from(p.probabilities.get(idx).copied().unwrap_or(0.0))
             }
@@ -47,7 +40,7 @@ impl Moderation {
 
     /// Spam score in 0..1: promotion words, many links, hashtag stuffing.
     pub fn spam(&self, s: &Signals<'_>) -> f64 {
-        let promo = self.spam.count(&s.words) as f64;
+        let promo = s.cues.count(Cue::Spam) as f64;
         let raw = 0.5 * promo
             + 0.6 * s.urls.saturating_sub(1) as f64
             + 0.15 * s.hashtags.saturating_sub(3) as f64;

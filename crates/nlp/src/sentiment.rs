@@ -1,14 +1,12 @@
 //! Sentiment (B2): the VADER lexicon and rules, which handle emoji, negation, intensifiers,
 //! ALL CAPS and social-media slang, plus an operator-extensible industry lexicon ("delayed",
 //! "refund", "recall") whose weights are added to VADER's valence sum before it is
-//! normalised again. Labels use VADER's published thresholds (±0.05).
+//! normalised. Both are scored in one pass over the text (`crate::vader`). Labels use VADER's
+//! published thresholds (±0.05).
 
-use crate::lexicon::{FastSet, Fnv};
-use crate::text::{Folded, Token, tokens};
+use crate::text::Folded;
+use crate::vader::{Vader, compound};
 use sb_domain::SentimentLabel;
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
-use vader_parity::SentimentIntensityAnalyzer;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SentimentScore {
@@ -16,10 +14,6 @@ pub struct SentimentScore {
     pub label: SentimentLabel,
 }
 
-/// VADER's normalisation constant: compound = x / sqrt(x² + ALPHA).
-const ALPHA: f64 = 15.0;
-/// VADER's negation scalar, reused so industry terms negate like lexicon words.
-const NEGATION: f64 = -0.74;
 const THRESHOLD: f64 = 0.05;
 
 /// Customer-care terms VADER's general lexicon misses (words it already scores, such as
@@ -125,12 +119,10 @@ const NEGATORS: &[&str] = &[
     "pas", "niet", "geen", "non", "nunca", "jamais", "nie", "mai",
 ];
 
+#[derive(Clone)]
 pub struct SentimentModel {
-    vader: SentimentIntensityAnalyzer,
-    /// Folded single words and two-word phrases to valence.
-    terms: HashMap<String, f64, BuildHasherDefault<Fnv>>,
-    /// First words of two-word terms: only these make us look at the next word.
-    openers: FastSet<String>,
+    /// VADER's tables, with the industry terms and their negators in the same word table.
+    vader: Vader,
 }
 
 impl Default for SentimentModel {
@@ -151,12 +143,7 @@ pub fn label_for(compound: f64) -> SentimentLabel {
 
 impl SentimentModel {
     pub fn new() -> Self {
-        Self {
-            vader: SentimentIntensityAnalyzer::new(),
-            terms: HashMap::default(),
-            openers: FastSet::default(),
-        }
-        .with_terms(
+        Self::vader_only().with_terms(
             CARE_TERMS
                 .iter()
                 .chain(MULTILINGUAL_TERMS)
@@ -166,11 +153,11 @@ impl SentimentModel {
 
     /// Plain VADER without the care lexicon, for comparisons.
     pub fn vader_only() -> Self {
-        Self {
-            vader: SentimentIntensityAnalyzer::new(),
-            terms: HashMap::default(),
-            openers: FastSet::default(),
+        let mut vader = Vader::new();
+        for n in NEGATORS {
+            vader.add_term_negator(n);
         }
+        Self { vader }
     }
 
     /// Add or override industry terms (one or two words) with a VADER-scale weight.
@@ -178,73 +165,27 @@ impl SentimentModel {
         for (t, w) in terms {
             let key: String = Folded::new(t.trim()).text;
             let key = key.split_whitespace().collect::<Vec<_>>().join(" ");
-            if !key.is_empty() && w.is_finite() {
-                if let Some((first, _)) = key.split_once(' ') {
-                    self.openers.insert(first.to_owned());
-                }
-                self.terms.insert(key, w.clamp(-4.0, 4.0));
+            if !key.is_empty() && w.is_finite() && key.split(' ').count() <= 2 {
+                self.vader.add_term(&key, w.clamp(-4.0, 4.0));
             }
         }
         self
     }
 
-    pub fn score(&self, text: &str) -> SentimentScore {
-        self.score_folded(text, &Folded::new(text).text)
+    /// Whether any industry term is configured.
+    pub fn has_terms(&self) -> bool {
+        self.vader.has_terms()
     }
 
-    /// Score when the caller already has the folded text.
-    pub fn score_folded(&self, text: &str, folded: &str) -> SentimentScore {
-        let vader = self.vader.polarity_scores(text).compound;
-        let extra = self.industry_valence(folded);
-        let compound = if extra == 0.0 {
-            vader
-        } else {
-            // Undo VADER's normalisation, add the industry valence, normalise again.
-            let c = vader.clamp(-0.9999, 0.9999);
-            let sum = c * ALPHA.sqrt() / (1.0 - c * c).sqrt() + extra;
-            let n = sum / (sum * sum + ALPHA).sqrt();
-            (n * 10_000.0).round() / 10_000.0
-        };
+    /// VADER's compound with the industry terms' valence added to its valence sum before
+    /// normalisation, and the label by VADER's thresholds.
+    pub fn score(&self, text: &str) -> SentimentScore {
+        let sums = self.vader.sums(text);
+        let compound = compound(sums.vader + sums.terms);
         SentimentScore {
             compound,
             label: label_for(compound),
         }
-    }
-
-    fn industry_valence(&self, folded: &str) -> f64 {
-        if self.terms.is_empty() {
-            return 0.0;
-        }
-        let mut words: Vec<&str> = Vec::new();
-        tokens(folded, |t| {
-            if let Token::Word(w) = t {
-                words.push(w);
-            }
-        });
-        let mut total = 0.0;
-        let mut pair = String::new();
-        for i in 0..words.len() {
-            let mut hit = self.terms.get(words[i]).copied();
-            if let Some(next) = words.get(i + 1).filter(|_| self.openers.contains(words[i])) {
-                pair.clear();
-                pair.push_str(words[i]);
-                pair.push(' ');
-                pair.push_str(next);
-                if let Some(&w) = self.terms.get(pair.as_str()) {
-                    hit = Some(w);
-                }
-            }
-            if let Some(mut w) = hit {
-                let negated = words[i.saturating_sub(3)..i]
-                    .iter()
-                    .any(|p| NEGATORS.contains(p));
-                if negated {
-                    w *= NEGATION;
-                }
-                total += w;
-            }
-        }
-        total
     }
 }
 
@@ -286,6 +227,8 @@ mod tests {
             "Merci, c'est parfait",
             "Danke, das war hervorragend",
             "Ottimo servizio, grazie",
+            // Punctuation outside ASCII does not hide a term.
+            "¡Gracias por todo!",
         ] {
             assert_eq!(m.score(text).label, SentimentLabel::Positive, "{text}");
         }
@@ -295,6 +238,7 @@ mod tests {
             "Atendimento horrível",
             "Waardeloos, de app werkt niet",
             "Je suis déçu, ça ne marche pas",
+            "El soporte: «pésimo»…",
         ] {
             assert_eq!(m.score(text).label, SentimentLabel::Negative, "{text}");
         }

@@ -1,6 +1,7 @@
 //! What every rule-based stage reads from one message, computed once: folded words and
 //! simple surface signals.
 
+use crate::cues::CueCounts;
 use crate::text::{Folded, Token, tokens};
 
 pub struct Signals<'a> {
@@ -13,6 +14,8 @@ pub struct Signals<'a> {
     pub mentions: usize,
     pub urls: usize,
     pub hashtags: usize,
+    /// Occurrences of each cue list's phrases.
+    pub cues: CueCounts,
 }
 
 impl<'a> Signals<'a> {
@@ -44,6 +47,7 @@ impl<'a> Signals<'a> {
             .first()
             .is_some_and(|w| crate::cues::QUESTION_OPENERS.contains(w));
         Self {
+            cues: CueCounts::of(&words),
             question: q > 0 || opener,
             words,
             exclamations: excl,

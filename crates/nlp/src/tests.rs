@@ -105,3 +105,32 @@ fn pseudo_random_bytes_never_panic() {
         }
     }
 }
+
+#[test]
+fn the_shipped_models_score_the_same_together_as_one_by_one() {
+    let (Some(emotion), Some(offensive)) = (shipped::emotion(), shipped::offensive()) else {
+        panic!("the shipped models are missing");
+    };
+    let joint = model::Joint::new(&[&emotion, &offensive]).expect("one recipe");
+    let mut x = Vec::new();
+    for text in [
+        "My order is three weeks late and nobody answers. Terrible service!",
+        "Loving the new update, the dark mode looks great ❤️",
+        "you are all idiots, worst company ever",
+        "",
+        "Hola, ¿cuándo llega mi pedido?",
+    ] {
+        joint.spec().extract(text, &mut x);
+        let together = joint.scores(&x);
+        for (m, scores) in [&emotion, &offensive].into_iter().zip(&together) {
+            let mut alone = Vec::new();
+            m.scores(&x, &mut alone);
+            assert_eq!(&alone, scores, "{text}");
+        }
+    }
+    // Models with different recipes are not joined.
+    let mut other = offensive.clone();
+    other.spec.bits -= 1;
+    assert!(model::Joint::new(&[&emotion, &other]).is_none());
+    assert!(model::Joint::new(&[&emotion]).is_none());
+}

@@ -2,8 +2,7 @@
 //! `high` for anger, churn threats and repeated contact; `normal` for other complaints and
 //! negative messages; `low` for the rest. Reasons are returned so agents see why.
 
-use crate::cues;
-use crate::lexicon::PhraseSet;
+use crate::cues::Cue;
 use crate::signals::Signals;
 use serde::Serialize;
 
@@ -31,9 +30,7 @@ pub enum UrgencyReason {
 }
 
 pub struct UrgencyRules {
-    critical: [(PhraseSet, UrgencyReason); 4],
-    churn: PhraseSet,
-    repeated: PhraseSet,
+    critical: [(Cue, UrgencyReason); 4],
 }
 
 impl Default for UrgencyRules {
@@ -46,13 +43,11 @@ impl UrgencyRules {
     pub fn new() -> Self {
         Self {
             critical: [
-                (PhraseSet::new(cues::SAFETY), UrgencyReason::Safety),
-                (PhraseSet::new(cues::LEGAL), UrgencyReason::LegalThreat),
-                (PhraseSet::new(cues::REGULATOR), UrgencyReason::Regulator),
-                (PhraseSet::new(cues::BREACH), UrgencyReason::DataBreach),
+                (Cue::Safety, UrgencyReason::Safety),
+                (Cue::Legal, UrgencyReason::LegalThreat),
+                (Cue::Regulator, UrgencyReason::Regulator),
+                (Cue::Breach, UrgencyReason::DataBreach),
             ],
-            churn: PhraseSet::new(cues::CHURN),
-            repeated: PhraseSet::new(cues::REPEATED),
         }
     }
 
@@ -66,7 +61,7 @@ impl UrgencyRules {
         let mut reasons: Vec<UrgencyReason> = self
             .critical
             .iter()
-            .filter(|(set, _)| set.any(&s.words))
+            .filter(|(cue, _)| s.cues.any(*cue))
             .map(|(_, r)| *r)
             .collect();
         if !reasons.is_empty() {
@@ -77,10 +72,10 @@ impl UrgencyRules {
         if angry && compound <= -0.3 || shouting {
             reasons.push(UrgencyReason::Anger);
         }
-        if self.churn.any(&s.words) && compound < 0.3 {
+        if s.cues.any(Cue::Churn) && compound < 0.3 {
             reasons.push(UrgencyReason::ChurnThreat);
         }
-        if self.repeated.any(&s.words) && (complaint || compound < -0.05) {
+        if s.cues.any(Cue::Repeated) && (complaint || compound < -0.05) {
             reasons.push(UrgencyReason::RepeatedContact);
         }
         if !reasons.is_empty() {

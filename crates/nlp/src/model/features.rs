@@ -70,37 +70,51 @@ impl FeatureSpec {
         1usize << self.bits
     }
 
-    /// Extract features of `text`. `scratch` is reused between calls to avoid allocation.
+    /// Extract features of `text` into `out`, reusing its allocation.
     pub fn extract(&self, text: &str, out: &mut Features) {
+        self.extract_folded(&Folded::new(text).text, out);
+    }
+
+    /// [`FeatureSpec::extract`] for a text already folded with [`Folded`].
+    pub fn extract_folded(&self, folded: &str, out: &mut Features) {
         out.clear();
         let mask = (self.buckets() - 1) as u64;
-        let folded = Folded::new(text);
         let mut prev: Option<u64> = None;
-        let push = |h: u64, out: &mut Features| out.push(((mix(h) & mask) as u32, 1.0));
-        tokens(&folded.text, |t| {
+        // Every occurrence counts 1: collect bare buckets, then sort and count them.
+        let mut buckets: Vec<u32> = Vec::with_capacity(folded.len() * 4);
+        let push = |h: u64, b: &mut Vec<u32>| b.push((mix(h) & mask) as u32);
+        tokens(folded, |t| {
             let h = token_hash(t);
-            push(h, out);
+            push(h, &mut buckets);
             if self.word_ngrams >= 2 {
                 let p = prev.unwrap_or(0x1234_5678);
-                push(p.rotate_left(17) ^ h ^ 0xb16, out);
+                push(p.rotate_left(17) ^ h ^ 0xb16, &mut buckets);
             }
             prev = Some(h);
             if let (Token::Word(w) | Token::Hashtag(w), true) = (t, self.char_min > 0) {
-                self.char_grams(w, &mut |g| push(g, out));
+                self.char_grams(w, &mut |g| push(g, &mut buckets));
             }
         });
         if let (true, Some(p)) = (self.word_ngrams >= 2, prev) {
-            push(p.rotate_left(17) ^ 0x00e0_5e7d ^ 0xb16, out);
+            push(p.rotate_left(17) ^ 0x00e0_5e7d ^ 0xb16, &mut buckets);
         }
-        normalise(out);
+        normalise(&mut buckets, out);
     }
 
     fn char_grams(&self, word: &str, emit: &mut impl FnMut(u64)) {
         // Pad with markers so prefixes and suffixes are their own n-grams, as in fastText.
-        let mut padded = Vec::with_capacity(word.len() + 2);
-        padded.push(b'<');
-        padded.extend_from_slice(word.as_bytes());
-        padded.push(b'>');
+        let mut stack = [0u8; 64];
+        let mut heap = Vec::new();
+        let padded: &mut [u8] = if word.len() + 2 <= stack.len() {
+            &mut stack[..word.len() + 2]
+        } else {
+            heap.resize(word.len() + 2, 0);
+            &mut heap
+        };
+        padded[0] = b'<';
+        padded[1..=word.len()].copy_from_slice(word.as_bytes());
+        padded[word.len() + 1] = b'>';
+        let padded = &*padded;
         let (lo, hi) = (usize::from(self.char_min), usize::from(self.char_max));
         // Byte n-grams: cheaper than char n-grams and equivalent for the Latin scripts that
         // dominate our traffic; multi-byte characters simply contribute more grams.
@@ -115,22 +129,18 @@ impl FeatureSpec {
     }
 }
 
-/// Sum duplicates, damp counts (log 1 + tf) and scale to unit length.
-fn normalise(out: &mut Features) {
-    out.sort_unstable_by_key(|&(i, _)| i);
-    let mut w = 0;
-    for r in 0..out.len() {
-        if w > 0 && out[w - 1].0 == out[r].0 {
-            out[w - 1].1 += out[r].1;
-        } else {
-            out[w] = out[r];
-            w += 1;
+/// Count duplicate buckets, damp counts (log 1 + tf) and scale to unit length.
+fn normalise(buckets: &mut [u32], out: &mut Features) {
+    buckets.sort_unstable();
+    for &b in buckets.iter() {
+        match out.last_mut() {
+            Some(last) if last.0 == b => last.1 += 1.0,
+            _ => out.push((b, 1.0)),
         }
     }
-    out.truncate(w);
     let mut norm = 0.0f32;
     for (_, v) in out.iter_mut() {
-        *v = v.ln_1p();
+        *v = ln_1p(*v);
         norm += *v * *v;
     }
     if norm > 0.0 {
@@ -139,6 +149,16 @@ fn normalise(out: &mut Features) {
             *v *= inv;
         }
     }
+}
+
+/// `count.ln_1p()`, from a table for the small counts nearly every feature has.
+fn ln_1p(count: f32) -> f32 {
+    static SMALL: std::sync::OnceLock<[f32; 16]> = std::sync::OnceLock::new();
+    let small = SMALL.get_or_init(|| std::array::from_fn(|i| (i as f32).ln_1p()));
+    small
+        .get(count as usize)
+        .copied()
+        .unwrap_or_else(|| count.ln_1p())
 }
 
 #[cfg(test)]
