@@ -150,6 +150,7 @@ fn main() {
         (full_w - full) / 1e3
     );
 
+    let mut feats_buf = Vec::new();
     if let Some(dir) = std::env::var_os("SWITCHBOARD_DATASETS") {
         let path = std::path::Path::new(&dir).join("tweeteval/sentiment/test_text.txt");
         match std::fs::read_to_string(&path) {
@@ -174,6 +175,16 @@ fn main() {
                 let a = time(&mut |x| {
                     black_box(an.analyze(x));
                 });
+                let l = time(&mut |x| {
+                    black_box(switchboard_nlp::detect_language(x));
+                });
+                let f = time(&mut |x| {
+                    spec.extract(x, &mut feats_buf);
+                    black_box(&feats_buf);
+                });
+                let p = time(&mut |x| {
+                    black_box(switchboard_nlp::pii::find_pii(x));
+                });
                 let rate = |d: Duration| texts.len() as f64 / d.as_secs_f64();
                 println!(
                     "TweetEval sentiment test, {} texts, best of 3 passes:",
@@ -181,8 +192,43 @@ fn main() {
                 );
                 println!("  sentiment only  {:>10.0} texts/s", rate(s));
                 println!("  full analysis   {:>10.0} texts/s", rate(a));
+                println!("  language only   {:>10.0} texts/s", rate(l));
+                println!("  features only   {:>10.0} texts/s", rate(f));
+                println!("  personal data   {:>10.0} texts/s", rate(p));
+                // The reference in the same run: Python vaderSentiment over the same texts.
+                match python_vader(&dir) {
+                    Some(py) => {
+                        println!("  Python vaderSentiment {py:>10.0} texts/s");
+                        println!(
+                            "  ratios: sentiment {:.1}x, full analysis {:.2}x",
+                            rate(s) / py,
+                            rate(a) / py
+                        );
+                    }
+                    None => {
+                        println!("  (Python vaderSentiment not run: pip install vaderSentiment)")
+                    }
+                }
             }
             Err(e) => eprintln!("{}: {e}", path.display()),
         }
     }
+}
+
+/// Texts per second of `scripts/vader-throughput.py` (best of three passes), if Python and
+/// vaderSentiment are installed.
+fn python_vader(datasets: &std::ffi::OsStr) -> Option<f64> {
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/vader-throughput.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .arg(datasets)
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rate = text.split(": ").last()?.split_whitespace().next()?;
+    rate.parse().ok()
 }
