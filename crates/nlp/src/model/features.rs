@@ -130,18 +130,21 @@ impl FeatureSpec {
 }
 
 /// Count duplicate buckets, damp counts (log 1 + tf) and scale to unit length.
-fn normalise(buckets: &mut [u32], out: &mut Features) {
-    buckets.sort_unstable();
-    for &b in buckets.iter() {
-        match out.last_mut() {
-            Some(last) if last.0 == b => last.1 += 1.0,
-            _ => out.push((b, 1.0)),
-        }
-    }
+fn normalise(buckets: &mut Vec<u32>, out: &mut Features) {
+    sort_buckets(buckets);
+    let table = ln_1p_table();
+    out.reserve(buckets.len());
     let mut norm = 0.0f32;
-    for (_, v) in out.iter_mut() {
-        *v = ln_1p(*v);
-        norm += *v * *v;
+    let mut i = 0;
+    while let Some(&b) = buckets.get(i) {
+        let run = buckets[i..].iter().take_while(|&&x| x == b).count();
+        let v = table
+            .get(run)
+            .copied()
+            .unwrap_or_else(|| (run as f32).ln_1p());
+        norm += v * v;
+        out.push((b, v));
+        i += run;
     }
     if norm > 0.0 {
         let inv = norm.sqrt().recip();
@@ -151,14 +154,44 @@ fn normalise(buckets: &mut [u32], out: &mut Features) {
     }
 }
 
-/// `count.ln_1p()`, from a table for the small counts nearly every feature has.
-fn ln_1p(count: f32) -> f32 {
+/// Sorts bucket numbers: a least-significant-digit radix sort, byte by byte over the bytes
+/// the largest number uses, which beats comparison sorting at the few hundred buckets a
+/// message yields.
+fn sort_buckets(v: &mut Vec<u32>) {
+    if v.len() < 64 {
+        v.sort_unstable();
+        return;
+    }
+    let max = v.iter().copied().max().unwrap_or(0);
+    let passes = (32 - max.leading_zeros()).div_ceil(8) as usize;
+    // All histograms in one read.
+    let mut count = [[0usize; 257]; 4];
+    for &x in v.iter() {
+        for (p, c) in count.iter_mut().enumerate().take(passes) {
+            c[((x >> (8 * p)) & 0xff) as usize + 1] += 1;
+        }
+    }
+    let mut tmp = vec![0u32; v.len()];
+    for c in count.iter_mut().take(passes) {
+        for d in 1..257 {
+            c[d] += c[d - 1];
+        }
+    }
+    for (p, c) in count.iter_mut().enumerate().take(passes) {
+        for &x in v.iter() {
+            let d = ((x >> (8 * p)) & 0xff) as usize;
+            tmp[c[d]] = x;
+            c[d] += 1;
+        }
+        std::mem::swap(v, &mut tmp);
+    }
+}
+
+/// `ln_1p` of the counts nearly every feature has (a word or gram seen fewer than 16 times
+/// in one message), as `f32::ln_1p` computes them.
+fn ln_1p_table() -> &'static [f32; 16] {
     static SMALL: std::sync::OnceLock<[f32; 16]> = std::sync::OnceLock::new();
-    let small = SMALL.get_or_init(|| std::array::from_fn(|i| (i as f32).ln_1p()));
-    small
-        .get(count as usize)
-        .copied()
-        .unwrap_or_else(|| count.ln_1p())
+    SMALL.get_or_init(|| std::array::from_fn(|i| (i as f32).ln_1p()))
 }
 
 #[cfg(test)]
@@ -175,6 +208,29 @@ mod tests {
         let norm: f32 = a.iter().map(|(_, v)| v * v).sum();
         assert!((norm - 1.0).abs() < 1e-4);
         assert!(a.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    #[test]
+    fn bucket_sort_sorts() {
+        let mut seed = 7u64;
+        for len in [0, 1, 63, 64, 65, 400, 5_000] {
+            let mut v: Vec<u32> = (0..len)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    (seed >> 40) as u32 & 0xf_ffff
+                })
+                .collect();
+            let mut want = v.clone();
+            want.sort_unstable();
+            sort_buckets(&mut v);
+            assert_eq!(v, want, "{len}");
+        }
+        let mut wide = vec![u32::MAX, 0, 1 << 31, 12_345, 1 << 24];
+        wide.extend(std::iter::repeat_n(77, 100));
+        let mut want = wide.clone();
+        want.sort_unstable();
+        sort_buckets(&mut wide);
+        assert_eq!(wide, want);
     }
 
     #[test]
