@@ -271,6 +271,22 @@ struct Tok {
     end: u32,
 }
 
+/// Buffers reused from one text to the next on each thread.
+#[derive(Default)]
+struct Scratch {
+    /// The tokens' lower-cased text, one after the other.
+    lower: String,
+    toks: Vec<Tok>,
+    vals: Vec<Val>,
+}
+
+/// A scratch grown past this by a long text is dropped rather than kept.
+const SCRATCH_KEEP: usize = 1 << 16;
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
 /// The two sums one text yields: VADER's valence sum (punctuation emphasis included) and
 /// the operator terms' valence.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -351,16 +367,46 @@ impl Vader {
 
     /// Scores one text.
     pub(crate) fn sums(&self, text: &str) -> Sums {
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => {
+                let sums = self.sums_in(text, &mut scratch);
+                if scratch.lower.capacity() > SCRATCH_KEEP {
+                    *scratch = Scratch::default();
+                }
+                sums
+            }
+            Err(_) => self.sums_in(text, &mut Scratch::default()),
+        })
+    }
+
+    fn sums_in(&self, text: &str, scratch: &mut Scratch) -> Sums {
         let translated = self.translate_emoji(text);
         let text = translated.as_deref().unwrap_or(text);
-        let mut lower = String::with_capacity(text.len());
-        let mut toks: Vec<Tok> = Vec::with_capacity(text.len() / 4 + 1);
-        for raw in text.split(is_py_space).filter(|w| !w.is_empty()) {
-            toks.push(self.token(strip_punctuation(raw), &mut lower));
+        let Scratch { lower, toks, vals } = scratch;
+        lower.clear();
+        toks.clear();
+        if text.is_ascii() {
+            // Byte-wise split: ASCII whitespace is Python's whitespace here.
+            let mut start = None;
+            for (i, b) in text.bytes().chain([b' ']).enumerate() {
+                let space = b.is_ascii_whitespace() || matches!(b, 0x0b | 0x1c..=0x1f);
+                match (space, start) {
+                    (true, Some(s)) => {
+                        toks.push(self.token(strip_punctuation(&text[s..i]), lower));
+                        start = None;
+                    }
+                    (false, None) => start = Some(i),
+                    _ => {}
+                }
+            }
+        } else {
+            for raw in text.split(is_py_space).filter(|w| !w.is_empty()) {
+                toks.push(self.token(strip_punctuation(raw), lower));
+            }
         }
-        let terms = self.term_valence(&toks, &lower);
+        let terms = self.term_valence(toks, lower);
         Sums {
-            vader: vader_sum(&toks, text),
+            vader: vader_sum(toks, text, vals),
             terms,
         }
     }
@@ -403,9 +449,14 @@ impl Vader {
     fn token(&self, word: &str, lower: &mut String) -> Tok {
         let start = lower.len();
         let (e, upper) = if word.is_ascii() {
-            lower.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
-            let upper = word.bytes().any(|b| b.is_ascii_uppercase())
-                && !word.bytes().any(|b| b.is_ascii_lowercase());
+            lower.push_str(word);
+            lower[start..].make_ascii_lowercase();
+            let (mut has_upper, mut has_lower) = (false, false);
+            for b in word.bytes() {
+                has_upper |= b.is_ascii_uppercase();
+                has_lower |= b.is_ascii_lowercase();
+            }
+            let upper = has_upper && !has_lower;
             let e = self.lookup(&lower[start..]);
             (e, upper)
         } else {
@@ -502,13 +553,13 @@ fn strip_punctuation(token: &str) -> &str {
 }
 
 /// The package's `polarity_scores` up to the valence sum with punctuation emphasis.
-fn vader_sum(toks: &[Tok], text: &str) -> f64 {
+fn vader_sum(toks: &[Tok], text: &str, s: &mut Vec<Val>) -> f64 {
     if toks.is_empty() {
         return 0.0;
     }
     let any_upper = toks.iter().any(|t| t.upper);
     let cap_diff = any_upper && toks.iter().any(|t| !t.upper);
-    let mut s: Vec<Val> = Vec::with_capacity(toks.len());
+    s.clear();
     for (i, t) in toks.iter().enumerate() {
         let kind_of =
             t.e.role == Role::Kind && toks.get(i + 1).is_some_and(|n| n.e.role == Role::Of);
@@ -519,9 +570,9 @@ fn vader_sum(toks: &[Tok], text: &str) -> f64 {
         s.push(valence(toks, i, cap_diff));
     }
     if let Some(bi) = toks.iter().position(|t| t.e.role == Role::But) {
-        but_check(&mut s, bi);
+        but_check(s, bi);
     }
-    let mut sum = python_sum(&s);
+    let mut sum = python_sum(s);
     let emphasis = punctuation_emphasis(text);
     if sum > 0.0 {
         sum += emphasis;
