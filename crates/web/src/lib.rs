@@ -40,8 +40,21 @@ use std::sync::Arc;
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// What every handler and middleware reads. Axum clones the state for each layer of each
+/// request, so it is one shared pointer: cloning it is one reference count, not one per
+/// field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppParts>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+#[derive(Clone)]
+pub struct AppParts {
     pub store: Arc<dyn Store>,
     pub ingestor: Ingestor,
     pub events: PipelineEvents,
@@ -81,7 +94,7 @@ impl AppState {
             Arc::new(sb_domain::SystemClock),
             events.clone(),
         ));
-        Self {
+        Self(Arc::new(AppParts {
             casework,
             store,
             ingestor,
@@ -94,59 +107,65 @@ impl AppState {
             status_stale_after_secs: 900,
             watch_config: Arc::default(),
             retention: Arc::default(),
-        }
+        }))
+    }
+
+    /// The parts, for the builders below (a copy only if the state is already shared).
+    fn parts(&mut self) -> &mut AppParts {
+        Arc::make_mut(&mut self.0)
     }
 
     /// The retention policies in force and how often `serve` applies them.
     pub fn with_retention(mut self, settings: privacy::RetentionSettings) -> Self {
-        self.retention = Arc::new(settings);
+        self.parts().retention = Arc::new(settings);
         self
     }
 
     /// The configuration file's watchlist terms, `(list, term)`.
     pub fn with_watch_config(mut self, terms: Vec<(String, String)>) -> Self {
-        self.watch_config = Arc::new(terms);
+        self.parts().watch_config = Arc::new(terms);
         self
     }
 
     /// Records which outbound targets are configured, so replies on a platform without one
     /// are refused up front instead of waiting in the outbox.
     pub fn with_outbound_targets(mut self, targets: Vec<String>) -> Self {
-        self.outbound_targets = Arc::new(targets);
+        self.parts().outbound_targets = Arc::new(targets);
         self
     }
 
     /// Limits credential attempts and key use this way instead of by default.
     pub fn with_limits(mut self, limits: Limits) -> Self {
-        self.keys = Arc::new(auth::KeyCache::new(
+        let keys = Arc::new(auth::KeyCache::new(
             self.store.clone(),
             self.keys.admin().cloned(),
             limits,
         ));
+        self.parts().keys = keys;
         self
     }
 
     /// Works cases with this workflow (SLA policies, queues, rules) instead of none.
     pub fn with_casework(mut self, casework: Arc<CaseWorkflow>) -> Self {
-        self.casework = casework;
+        self.parts().casework = casework;
         self
     }
 
     /// After how many seconds an operational fact is stale.
     pub fn with_status_stale_after(mut self, secs: i64) -> Self {
-        self.status_stale_after_secs = secs;
+        self.parts().status_stale_after_secs = secs;
         self
     }
 
     /// The targets incidents are handed to.
     pub fn with_alert_notify(mut self, targets: Vec<String>) -> Self {
-        self.alert_notify = Arc::new(targets);
+        self.parts().alert_notify = Arc::new(targets);
         self
     }
 
     /// Turns on the platform webhooks whose secrets `config` holds.
     pub fn with_webhooks(mut self, config: WebhookConfig) -> Self {
-        self.webhooks = Arc::new(config);
+        self.parts().webhooks = Arc::new(config);
         self
     }
 }
