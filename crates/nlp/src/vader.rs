@@ -1045,6 +1045,32 @@ mod tests {
         assert!(worst <= 0.0001, "largest difference {worst}");
     }
 
+    #[test]
+    fn random_unicode_agrees_with_the_reference_and_never_panics() {
+        // Odd whitespace, casing edge cases, combining marks, emoji with modifiers, ASCII
+        // punctuation and words the rules name, in random order.
+        let pool: Vec<&str> = concat!(
+            " | | |\t|\n|\u{85}|\u{a0}|\u{2028}|\u{1c}|\u{3000}|good|GOOD|Good|bad|not|no|",
+            "but|BUT|very|least|kind|of|the|bomb|!|?|.|,|'|-|:)|:(|😂|👍🏽|❤️|💘|ΣΑΣ|ς|İ|ǅ|ß|",
+            "e\u{301}|ﬁ|Ⅻ|١٢|ä|ÄRGER|pésimo|0|42|@user|#fail|http://x.co/a|\0|\u{fffd}|𝔊𝔬𝔬𝔡",
+        )
+        .split('|')
+        .collect();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let texts: Vec<String> = (0..20_000)
+            .map(|_| (0..next(24)).map(|_| pool[next(pool.len())]).collect())
+            .collect();
+        let (n, differ, worst) = disagreements(texts.iter().map(String::as_str));
+        eprintln!("{differ} of {n} random texts differ; largest difference {worst}");
+        assert!(differ * 1000 <= n, "{differ} of {n} differ");
+    }
+
     /// Every text of VADER's own four ground-truth sets and TweetEval's sentiment test, when
     /// the data sets are beside the project (CI has them).
     #[test]
