@@ -641,10 +641,12 @@ fn valence(toks: &[Tok], i: usize, cap_diff: bool) -> Val {
     {
         let s = scalar_inc_dec(p2, v, cap_diff);
         v += s * 0.95;
-        if r(p2) == Role::Never && matches!(r(p1), Role::So | Role::This) {
+        // "never so good" intensifies; "without doubt good" is not a negation.
+        let never_so = r(p2) == Role::Never && matches!(r(p1), Role::So | Role::This);
+        let without_doubt = r(p2) == Role::Without && r(p1) == Role::Doubt;
+        if never_so {
             v *= 1.25;
-        } else if r(p2) == Role::Without && r(p1) == Role::Doubt {
-        } else if p2.negated {
+        } else if p2.negated && !without_doubt {
             v *= N_SCALAR;
         }
     }
@@ -653,12 +655,14 @@ fn valence(toks: &[Tok], i: usize, cap_diff: bool) -> Val {
     {
         let s = scalar_inc_dec(p3, v, cap_diff);
         v += s * 0.9;
-        if (r(p3) == Role::Never && matches!(r(p2), Role::So | Role::This))
-            || matches!(r(p1), Role::So | Role::This)
-        {
+        // As the package groups it, a bare "so"/"this" just before the word also counts.
+        let never_so = (r(p3) == Role::Never && matches!(r(p2), Role::So | Role::This))
+            || matches!(r(p1), Role::So | Role::This);
+        let without_doubt =
+            r(p3) == Role::Without && (r(p2) == Role::Doubt || r(p1) == Role::Doubt);
+        if never_so {
             v *= 1.25;
-        } else if r(p3) == Role::Without && (r(p2) == Role::Doubt || r(p1) == Role::Doubt) {
-        } else if p3.negated {
+        } else if p3.negated && !without_doubt {
             v *= N_SCALAR;
         }
         (v, int) = idioms(toks, i, v);
