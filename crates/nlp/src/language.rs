@@ -2,12 +2,8 @@
 //! ambiguous texts answer `und` (undetermined) rather than a wild guess, so later stages can
 //! fall back to the customer's or the account's language.
 
-use crate::lexicon::WordHash;
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
+use crate::lexicon::WordMap as Map;
 use std::sync::OnceLock;
-
-type Map<K, V> = HashMap<K, V, BuildHasherDefault<WordHash>>;
 use whatlang::{Detector, Lang};
 
 #[derive(Clone, Copy, Debug, PartialEq)]

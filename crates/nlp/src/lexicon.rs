@@ -41,7 +41,8 @@ impl Hasher for WordHash {
     }
 }
 
-type Map<K, V> = HashMap<K, V, BuildHasherDefault<WordHash>>;
+/// A hash map keyed by short words, with [`WordHash`].
+pub(crate) type WordMap<K, V> = HashMap<K, V, BuildHasherDefault<WordHash>>;
 
 /// What one key (a word, or words joined by single spaces) is in a [`PhraseBook`].
 #[derive(Clone, Copy, Default)]
@@ -55,14 +56,14 @@ struct Key {
 /// Up to 32 sets of one- to four-word phrases, all counted in one pass: one hash lookup per
 /// word for every set together, and longer keys built only after a word that opens one.
 pub struct PhraseBook {
-    keys: Map<Box<str>, Key>,
+    keys: WordMap<Box<str>, Key>,
     sets: usize,
     longest: usize,
 }
 
 impl PhraseBook {
     pub fn new(sets: &[&[&str]]) -> Self {
-        let mut keys: Map<Box<str>, Key> = Map::default();
+        let mut keys: WordMap<Box<str>, Key> = WordMap::default();
         let mut longest = 1;
         for (i, list) in sets.iter().enumerate().take(32) {
             for p in *list {

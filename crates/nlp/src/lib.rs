@@ -246,9 +246,7 @@ impl Analyzer {
             watchlist,
         }
     }
-}
 
-impl Analyzer {
     /// The shipped emotion and offensive models' predictions: from one feature extraction
     /// and one pass over the joint table when they share a recipe (the shipped ones do).
     fn model_predictions(

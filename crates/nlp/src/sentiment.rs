@@ -172,11 +172,6 @@ impl SentimentModel {
         self
     }
 
-    /// Whether any industry term is configured.
-    pub fn has_terms(&self) -> bool {
-        self.vader.has_terms()
-    }
-
     /// VADER's compound with the industry terms' valence added to its valence sum before
     /// normalisation, and the label by VADER's thresholds.
     pub fn score(&self, text: &str) -> SentimentScore {

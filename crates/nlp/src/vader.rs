@@ -11,10 +11,8 @@
 //! "but" per position (the package's first-equal-value quirk is quadratic there). The
 //! differential test in this module holds the agreement.
 
-use crate::lexicon::WordHash;
+use crate::lexicon::WordMap as Map;
 use crate::text::fold_char;
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 
 const LEXICON: &str = include_str!("../data/vader/lexicon.tsv");
 const EMOJI: &str = include_str!("../data/vader/emoji.tsv");
@@ -258,8 +256,6 @@ struct Entry {
     term_negator: bool,
 }
 
-type Map<K, V> = HashMap<K, V, BuildHasherDefault<WordHash>>;
-
 /// One token of the text as the rules see it.
 #[derive(Clone, Copy)]
 struct Tok {
@@ -359,10 +355,6 @@ impl Vader {
     /// Marks a folded word as negating operator terms after it.
     pub(crate) fn add_term_negator(&mut self, word: &str) {
         self.entry(word).term_negator = true;
-    }
-
-    pub(crate) fn has_terms(&self) -> bool {
-        !self.pairs.is_empty() || self.words.values().any(|e| e.term.is_some())
     }
 
     /// Scores one text.
