@@ -164,6 +164,9 @@ tokens = {{ brand = "x-user-token" }}
         .env("SWITCHBOARD_LISTEN", format!("127.0.0.1:{port}"))
         .env("SWITCHBOARD_ADMIN_KEY", KEY)
         .env("SWITCHBOARD_PIPELINE_SWEEP_SECS", "1")
+        // A killed server may hold an outbox item mid-attempt: its lease is what frees it
+        // after the restart, so keep it shorter than the tests' waits.
+        .env("SWITCHBOARD_OUTBOX_LEASE_SECS", "3")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -422,8 +425,17 @@ async fn a_product_burst_ends_in_one_approved_message_to_each_affected_customer(
     );
 }
 
-/// Sends one burst of X200 complaints in `region`, dated `minutes_ago`.
+/// Fifteen X200 complaints in one region, all written at one instant in the middle of the
+/// five-minute listening bucket `minutes_ago` minutes back, so the burst never straddles two
+/// buckets (each below the rule's threshold).
 async fn burst(api: &Api, tag: &str, region: &str, minutes_ago: i64) {
+    const BUCKET_S: i64 = 300;
+    let now_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let then = now_s - minutes_ago * 60;
+    let written = now_rfc3339(then - then.rem_euclid(BUCKET_S) + BUCKET_S / 2 - now_s);
     for i in 0..15 {
         let (s, v) = api
             .post(
@@ -432,7 +444,7 @@ async fn burst(api: &Api, tag: &str, region: &str, minutes_ago: i64) {
                 json!({"source": "x", "channel": "brand",
                 "external_id": format!("{tag}-{i}"), "author": format!("@{tag}{i}"),
                 "text": "My X200 kettle burnt, recall it!", "region": region,
-                "created_at": now_rfc3339(-minutes_ago * 60)}),
+                "created_at": written}),
             )
             .await;
         assert_eq!(s, 202, "{v}");
@@ -448,6 +460,27 @@ async fn rule_alerts(api: &Api) -> Vec<Value> {
         .filter(|a| a["kind"] == "rule")
         .cloned()
         .collect()
+}
+
+/// Waits until the server's rule engine holds `n` silences.
+async fn silences_loaded(api: &Api, n: usize) {
+    wait_for(&format!("{n} silences loaded"), async || {
+        let metrics = api
+            .http
+            .get(format!("{}/metrics", api.base))
+            .send()
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        metrics
+            .lines()
+            .filter_map(|l| l.strip_prefix("switchboard_alert_silences_loaded "))
+            .any(|v| v.trim().parse::<f64>() == Ok(n as f64))
+            .then_some(())
+    })
+    .await;
 }
 
 /// A silence set through the API reaches the running rule engine: a burst while it holds
@@ -477,7 +510,7 @@ async fn a_silence_set_through_the_api_keeps_the_running_rule_quiet_until_it_is_
         .await;
     assert_eq!(s, 201, "{silence}");
     // The engine loads silences at each sweep (every second here).
-    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    silences_loaded(&api, 1).await;
     burst(&api, "quiet", "eu-west", 10).await;
     wait_for("the silenced firing", async || {
         let metrics = api
@@ -515,7 +548,7 @@ async fn a_silence_set_through_the_api_keeps_the_running_rule_quiet_until_it_is_
         (200, Some("ended")),
         "{ended}"
     );
-    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    silences_loaded(&api, 0).await;
     // A series judged during the silence is past; the rule's next breach is in another
     // region, which the silence (on the whole rule) would also have covered.
     burst(&api, "loud", "eu-north", 10).await;

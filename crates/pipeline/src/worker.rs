@@ -418,6 +418,8 @@ impl Pipeline {
         match self.store.silences(Some(now), MAX_SILENCES).await {
             Ok(silences) => {
                 self.listening.set_silences(&silences, now);
+                metrics::gauge!("switchboard_alert_silences_loaded")
+                    .set(self.listening.silences().len() as f64);
             }
             Err(e) => {
                 tracing::warn!(error = %e, "could not load alert silences; keeping the last ones")
