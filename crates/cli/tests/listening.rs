@@ -72,6 +72,18 @@ struct Api {
 }
 
 impl Api {
+    /// The server's Prometheus metrics text, if it answers.
+    async fn metrics(&self) -> Option<String> {
+        self.http
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()
+    }
+
     async fn call(
         &self,
         m: reqwest::Method,
@@ -465,15 +477,7 @@ async fn rule_alerts(api: &Api) -> Vec<Value> {
 /// Waits until the server's rule engine holds `n` silences.
 async fn silences_loaded(api: &Api, n: usize) {
     wait_for(&format!("{n} silences loaded"), async || {
-        let metrics = api
-            .http
-            .get(format!("{}/metrics", api.base))
-            .send()
-            .await
-            .ok()?
-            .text()
-            .await
-            .ok()?;
+        let metrics = api.metrics().await?;
         metrics
             .lines()
             .filter_map(|l| l.strip_prefix("switchboard_alert_silences_loaded "))
@@ -513,15 +517,7 @@ async fn a_silence_set_through_the_api_keeps_the_running_rule_quiet_until_it_is_
     silences_loaded(&api, 1).await;
     burst(&api, "quiet", "eu-west", 10).await;
     wait_for("the silenced firing", async || {
-        let metrics = api
-            .http
-            .get(format!("{}/metrics", api.base))
-            .send()
-            .await
-            .ok()?
-            .text()
-            .await
-            .ok()?;
+        let metrics = api.metrics().await?;
         metrics
             .lines()
             .any(|l| {
