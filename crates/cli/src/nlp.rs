@@ -5,7 +5,7 @@
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use sb_nlp::model::{self, LabelledText, LinearModel, Reject, TrainConfig};
+use sb_nlp::model::{self, LabelledText, LinearModel, Outcome, Reject, TrainConfig};
 use sb_nlp::{Analysis, Analyzer, SentimentModel, Watchlist};
 use serde::Serialize;
 use std::io::{BufRead, BufWriter, Write};
@@ -74,9 +74,11 @@ pub struct TrainArgs {
     /// Weight classes inversely to their frequency.
     #[arg(long)]
     balanced: bool,
-    /// Answer `--reject-label` when the top probability is below this.
-    #[arg(long, value_name = "P")]
-    reject_below: Option<f32>,
+    /// Answer `--reject-label` when the top probability is below this; `auto` picks the
+    /// threshold with the best accuracy on the held-out predictions (which should then
+    /// include examples labelled `--reject-label`).
+    #[arg(long, value_name = "P|auto", value_parser = parse_reject_below)]
+    reject_below: Option<RejectBelow>,
     #[arg(long, default_value = "other")]
     reject_label: String,
     #[arg(long, default_value_t = TrainConfig::default().learning_rate)]
@@ -86,6 +88,23 @@ pub struct TrainArgs {
     char_ngrams: Option<Vec<u8>>,
     #[arg(long, default_value_t = 7)]
     seed: u64,
+}
+
+/// `--reject-below`: a fixed probability, or chosen on the held-out predictions.
+#[derive(Clone, Copy, Debug)]
+pub enum RejectBelow {
+    Fixed(f32),
+    Auto,
+}
+
+fn parse_reject_below(s: &str) -> Result<RejectBelow, String> {
+    if s == "auto" {
+        return Ok(RejectBelow::Auto);
+    }
+    match s.parse::<f32>() {
+        Ok(p) if p.is_finite() => Ok(RejectBelow::Fixed(p)),
+        _ => Err(format!("`{s}` is neither a probability nor `auto`")),
+    }
 }
 
 #[derive(Args)]
@@ -328,10 +347,6 @@ fn train(t: &TrainArgs) -> anyhow::Result<()> {
         set.labels.len(),
         shown.join(", ")
     );
-    let reject = t.reject_below.map(|threshold| Reject {
-        threshold,
-        fallback: t.reject_label.clone(),
-    });
     let folds = t.folds.unwrap_or(0);
     let splits = if folds >= 2 {
         set.folds(folds, t.seed)
@@ -340,6 +355,50 @@ fn train(t: &TrainArgs) -> anyhow::Result<()> {
     };
     let epochs_total = (splits.len() + usize::from(!t.no_refit)) * cfg.epochs;
     let pb = progress(epochs_total as u64, "training");
+    // Every held-out prediction, as (gold label index, predicted index, its probability).
+    let mut held: Vec<(usize, usize, f32)> = Vec::new();
+    let mut last = None;
+    for (train_idx, test_idx) in &splits {
+        let m = set.train(&t.task, train_idx, &cfg, &mut |_, _| pb.inc(1));
+        held.extend(
+            set.predictions(&m, test_idx)
+                .into_iter()
+                .map(|(gold, p)| (gold, p.class, p.confidence)),
+        );
+        last = Some(m);
+    }
+    let threshold = match t.reject_below {
+        None => None,
+        Some(RejectBelow::Fixed(p)) => Some(p),
+        Some(RejectBelow::Auto) => {
+            if held.is_empty() {
+                pb.finish_and_clear();
+                bail!(
+                    "--reject-below auto needs held-out predictions: a --holdout above 0 or --folds"
+                );
+            }
+            let outcomes: Vec<Outcome> = held
+                .iter()
+                .map(|&(gold, class, confidence)| Outcome {
+                    confidence,
+                    right: class == gold,
+                    gold_is_fallback: set.labels.get(gold) == Some(&t.reject_label),
+                })
+                .collect();
+            Some(Reject::best_threshold(&outcomes))
+        }
+    };
+    let reject = threshold.map(|threshold| Reject {
+        threshold,
+        fallback: t.reject_label.clone(),
+    });
+    let mut m = if t.no_refit {
+        last.context("nothing was trained")?
+    } else {
+        let all: Vec<usize> = (0..set.len()).collect();
+        set.train(&t.task, &all, &cfg, &mut |_, _| pb.inc(1))
+    };
+    pb.finish_and_clear();
     // A rejected prediction must count (as the fallback label), not vanish from the report.
     let mut report_labels = set.labels.clone();
     if let Some(r) = &reject
@@ -348,21 +407,26 @@ fn train(t: &TrainArgs) -> anyhow::Result<()> {
         report_labels.push(r.fallback.clone());
     }
     let mut report = model::Report::new(report_labels);
-    let mut last = None;
-    for (train_idx, test_idx) in &splits {
-        let m = set.train(&t.task, train_idx, &cfg, &mut |_, _| pb.inc(1));
-        if !test_idx.is_empty() {
-            set.evaluate(&m, reject.as_ref(), test_idx, &mut report);
-        }
-        last = Some(m);
+    let pos = |name: &str| report.labels.iter().position(|l| l == name);
+    let pairs: Vec<(usize, usize)> = held
+        .iter()
+        .filter_map(|&(gold, class, confidence)| {
+            let predicted = match &reject {
+                Some(r) if confidence < r.threshold => r.fallback.as_str(),
+                _ => set.labels.get(class)?.as_str(),
+            };
+            Some((pos(set.labels.get(gold)?)?, pos(predicted)?))
+        })
+        .collect();
+    for (g, p) in pairs {
+        report.add(g, p);
     }
-    let mut m = if t.no_refit {
-        last.context("nothing was trained")?
-    } else {
-        let all: Vec<usize> = (0..set.len()).collect();
-        set.train(&t.task, &all, &cfg, &mut |_, _| pb.inc(1))
-    };
-    pb.finish_and_clear();
+    if let (Some(RejectBelow::Auto), Some(r)) = (t.reject_below, &reject) {
+        emit(&format!(
+            "reject threshold {:.2}, chosen on the held-out predictions reported below\n",
+            r.threshold
+        ))?;
+    }
     m.reject = reject;
     if report.total() > 0 {
         let how = if folds >= 2 {

@@ -238,6 +238,106 @@ fn rejected_predictions_count_as_the_fallback_label_in_the_report() {
     assert!(report.lines().any(|l| l.starts_with("other ")), "{report}");
 }
 
+/// Trains on `data` with the given extra arguments; answers the report (stdout).
+fn train_report(data: &std::path::Path, model: &std::path::Path, extra: &[&str]) -> String {
+    let mut args = vec![
+        "nlp",
+        "train",
+        "--task",
+        "topic",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+        "--bits",
+        "12",
+        "--holdout",
+        "0.5",
+    ];
+    args.extend_from_slice(extra);
+    let out = switchboard(&args, b"");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The `accuracy` figure of a report.
+fn accuracy(report: &str) -> f64 {
+    report
+        .split("accuracy ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no accuracy in {report}"))
+}
+
+#[test]
+fn an_automatic_reject_threshold_is_chosen_on_the_held_out_predictions() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("topics.jsonl");
+    let mut jsonl = String::new();
+    for i in 0..12 {
+        for (text, label) in [
+            (format!("parcel {i} lost by the courier"), "delivery"),
+            (format!("charged twice on invoice {i}"), "billing"),
+            (format!("lovely weather on day {i}"), "other"),
+            // Close to the others' words: the model is unsure about these.
+            (format!("courier invoice weather {i}"), "other"),
+        ] {
+            jsonl.push_str(&format!("{{\"text\":\"{text}\",\"label\":\"{label}\"}}\n"));
+        }
+    }
+    std::fs::write(&data, jsonl).unwrap();
+    let model = dir.path().join("m.sbm");
+    let plain = train_report(&data, &model, &["--reject-below", "0"]);
+    let auto = train_report(
+        &data,
+        &model,
+        &["--reject-below", "auto", "--reject-label", "other"],
+    );
+    let chosen: f32 = auto
+        .lines()
+        .find_map(|l| l.strip_prefix("reject threshold "))
+        .and_then(|l| l.split(',').next())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("no threshold line in {auto}"));
+    assert!((0.0..1.0).contains(&chosen), "{chosen}");
+    // No threshold (0) is among those tried, so the chosen one does at least as well on
+    // the same held-out split.
+    assert!(accuracy(&auto) >= accuracy(&plain), "{auto}\n{plain}");
+
+    // Nothing held out, nothing to choose on; a threshold that is no number.
+    for (extra, says) in [
+        (
+            vec!["--reject-below", "auto", "--holdout", "0"],
+            "needs held-out",
+        ),
+        (
+            vec!["--reject-below", "lots"],
+            "neither a probability nor `auto`",
+        ),
+    ] {
+        let mut args = vec![
+            "nlp",
+            "train",
+            "--task",
+            "topic",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            model.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let out = switchboard(&args, b"");
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{err}");
+    }
+}
+
 #[test]
 fn bad_training_input_is_a_one_line_error() {
     let dir = tempfile::tempdir().unwrap();

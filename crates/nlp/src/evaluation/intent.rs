@@ -3,7 +3,7 @@
 //! is tuned on its validation split.
 
 use super::{Row, read, read_labelled, report_for, train_config};
-use crate::model::{Dataset, LabelledText, LinearModel, Reject, Report};
+use crate::model::{Dataset, LabelledText, LinearModel, Outcome, Reject, Report};
 use crate::{Analyzer, IntentLabel};
 use std::path::Path;
 
@@ -137,44 +137,36 @@ pub(super) fn clinc150(dir: &Path) -> Vec<Row> {
     let m = set.train("clinc150", &all, &cfg, &mut |_, _| {});
     // The threshold is tuned on validation only: the one with the best accuracy over all
     // validation queries, out-of-scope counted as a 151st class.
-    let conf = |rows: &[LabelledText]| -> Vec<(f32, bool, bool)> {
+    let outcomes = |rows: &[LabelledText]| -> Vec<Outcome> {
         rows.iter()
             .map(|r| {
                 let p = m.predict(&r.text);
                 let label = m.labels.get(p.class);
-                (
-                    p.confidence,
-                    label == Some(&r.label),
-                    label.is_some_and(|l| l == "oos"),
-                )
+                Outcome {
+                    confidence: p.confidence,
+                    right: label == Some(&r.label),
+                    gold_is_fallback: r.label == "oos",
+                }
             })
             .collect()
     };
-    let (val_in, val_out) = (conf(&val), conf(&oos_val));
-    let score = |t: f32, inside: &[(f32, bool, bool)], outside: &[(f32, bool, bool)]| {
-        let right_in = inside.iter().filter(|(c, ok, _)| *ok && *c >= t).count();
-        let right_out = outside.iter().filter(|(c, _, oos)| *oos || *c < t).count();
-        (
-            right_in as f64 / inside.len().max(1) as f64,
-            right_out as f64 / outside.len().max(1) as f64,
-            (right_in + right_out) as f64 / (inside.len() + outside.len()).max(1) as f64,
-        )
-    };
-    let mut best = (0.0f32, f64::MIN);
-    for step in 0..100 {
-        let t = step as f32 / 100.0;
-        let overall = score(t, &val_in, &val_out).2;
-        if overall > best.1 {
-            best = (t, overall);
-        }
-    }
+    let (test_in, test_out) = (outcomes(&test), outcomes(&oos_test));
+    let mut val_all = outcomes(&val);
+    val_all.extend(outcomes(&oos_val));
     let reject = Reject {
-        threshold: best.0,
+        threshold: Reject::best_threshold(&val_all),
         fallback: "oos".into(),
     };
-    let (test_in, test_out) = (conf(&test), conf(&oos_test));
-    let (a, o, _) = score(reject.threshold, &test_in, &test_out);
-    let plain = score(0.0, &test_in, &test_out).0;
+    // Share of `outcomes` answered right under threshold `t`.
+    let score = |t: f32, outcomes: &[Outcome]| {
+        let right = outcomes.iter().filter(|o| o.right_under(t)).count();
+        right as f64 / outcomes.len().max(1) as f64
+    };
+    let (a, o) = (
+        score(reject.threshold, &test_in),
+        score(reject.threshold, &test_out),
+    );
+    let plain = score(0.0, &test_in);
     let no_threshold = Row::new(
         "intent, trained",
         "CLINC150 in-scope test (4,500)",

@@ -3,7 +3,7 @@
 
 use super::data::LabelledText;
 use super::features::{FeatureSpec, Features};
-use super::linear::{LinearModel, Reject};
+use super::linear::{LinearModel, Prediction, Reject};
 use super::metrics::Report;
 use super::train::{Example, SplitMix, TrainConfig, train};
 
@@ -106,6 +106,14 @@ impl Dataset {
             .filter_map(|&i| self.examples.get(i).cloned())
             .collect();
         train(task, self.labels.clone(), &part, cfg, progress)
+    }
+
+    /// The gold label index and the model's prediction for each of `idx`.
+    pub fn predictions(&self, m: &LinearModel, idx: &[usize]) -> Vec<(usize, Prediction)> {
+        idx.iter()
+            .filter_map(|&i| self.examples.get(i))
+            .map(|(x, y)| (*y, m.predict_features(x)))
+            .collect()
     }
 
     /// Add predictions for `idx` to `report`, whose labels are matched by name (so a report

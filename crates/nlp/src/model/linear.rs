@@ -28,6 +28,45 @@ pub struct Reject {
     pub fallback: String,
 }
 
+/// One held-out prediction as a reject threshold sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct Outcome {
+    /// The top probability.
+    pub confidence: f32,
+    /// The top label is the gold one.
+    pub right: bool,
+    /// The gold label is the fallback (out of scope, "other").
+    pub gold_is_fallback: bool,
+}
+
+impl Outcome {
+    /// Whether the answer is right when the fallback is answered below threshold `t`.
+    pub fn right_under(&self, t: f32) -> bool {
+        if self.confidence < t {
+            self.gold_is_fallback
+        } else {
+            self.right
+        }
+    }
+}
+
+impl Reject {
+    /// The threshold (0.00 to 0.99 by 0.01) under which answering the fallback gives the
+    /// most right answers over `outcomes`, the lowest of equals.
+    pub fn best_threshold(outcomes: &[Outcome]) -> f32 {
+        let right = |t: f32| outcomes.iter().filter(|o| o.right_under(t)).count();
+        let mut best = (0.0f32, right(0.0));
+        for step in 1..100u8 {
+            let t = f32::from(step) / 100.0;
+            let n = right(t);
+            if n > best.1 {
+                best = (t, n);
+            }
+        }
+        best.0
+    }
+}
+
 #[derive(Debug)]
 pub struct ModelError(pub String);
 
@@ -354,4 +393,35 @@ pub fn argmax(v: &[f32]) -> (usize, f32) {
         .fold((0, f32::NEG_INFINITY), |best, (i, x)| {
             if x > best.1 { (i, x) } else { best }
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(confidence: f32, right: bool, gold_is_fallback: bool) -> Outcome {
+        Outcome {
+            confidence,
+            right,
+            gold_is_fallback,
+        }
+    }
+
+    #[test]
+    fn the_reject_threshold_takes_the_unsure_out_of_scope_answers_and_spares_the_rest() {
+        let mut v = vec![outcome(0.9, true, false); 5];
+        // Out of scope, answered with an in-scope label, unsure.
+        v.extend([outcome(0.30, false, true); 3]);
+        // In scope and right, but only just above them.
+        v.push(outcome(0.35, true, false));
+        let t = Reject::best_threshold(&v);
+        assert!((t - 0.31).abs() < 1e-6, "{t}");
+        assert_eq!(v.iter().filter(|o| o.right_under(t)).count(), 9);
+        // Nothing to gain from rejecting: no threshold at all.
+        assert_eq!(
+            Reject::best_threshold(&[outcome(0.4, true, false), outcome(0.2, true, false)]),
+            0.0
+        );
+        assert_eq!(Reject::best_threshold(&[]), 0.0);
+    }
 }

@@ -11,6 +11,6 @@ pub mod train;
 pub use data::{LabelledText, read_labelled};
 pub use dataset::Dataset;
 pub use features::{FeatureSpec, Features};
-pub use linear::{Joint, LinearModel, ModelError, Prediction, Reject};
+pub use linear::{Joint, LinearModel, ModelError, Outcome, Prediction, Reject};
 pub use metrics::Report;
 pub use train::{Example, SplitMix, TrainConfig, train};
