@@ -139,25 +139,7 @@ fn an_operator_trains_a_topic_model_and_analyze_uses_it() {
     }
     std::fs::write(&data, csv).unwrap();
     let model = dir.path().join("topics.sbm");
-    let args = [
-        "nlp",
-        "train",
-        "--task",
-        "topic",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        model.to_str().unwrap(),
-        "--bits",
-        "14",
-    ];
-    let out = switchboard(&args, b"");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report = String::from_utf8_lossy(&out.stdout);
+    let report = train_report(&data, &model, &["--bits", "14"]);
     assert!(
         report.contains("held-out") && report.contains("accuracy"),
         "{report}"
@@ -206,40 +188,27 @@ fn rejected_predictions_count_as_the_fallback_label_in_the_report() {
     }
     std::fs::write(&data, jsonl).unwrap();
     let model = dir.path().join("m.sbm");
-    let out = switchboard(
+    // No prediction is this sure: every held-out example is rejected.
+    let report = train_report(
+        &data,
+        &model,
         &[
-            "nlp",
-            "train",
-            "--task",
-            "topic",
-            "--data",
-            data.to_str().unwrap(),
-            "--out",
-            model.to_str().unwrap(),
             "--bits",
             "12",
             "--holdout",
             "0.5",
-            // No prediction is this sure: every held-out example is rejected.
             "--reject-below",
             "1.01",
             "--reject-label",
             "other",
         ],
-        b"",
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report = String::from_utf8_lossy(&out.stdout);
     assert!(report.contains("examples 10  accuracy 0.0000"), "{report}");
     assert!(report.lines().any(|l| l.starts_with("other ")), "{report}");
 }
 
-/// Trains on `data` with the given extra arguments; answers the report (stdout).
-fn train_report(data: &std::path::Path, model: &std::path::Path, extra: &[&str]) -> String {
+/// `switchboard nlp train --task topic` on `data`, writing `model`, with `extra` arguments.
+fn train_cmd(data: &std::path::Path, model: &std::path::Path, extra: &[&str]) -> Output {
     let mut args = vec![
         "nlp",
         "train",
@@ -249,13 +218,14 @@ fn train_report(data: &std::path::Path, model: &std::path::Path, extra: &[&str])
         data.to_str().unwrap(),
         "--out",
         model.to_str().unwrap(),
-        "--bits",
-        "12",
-        "--holdout",
-        "0.5",
     ];
     args.extend_from_slice(extra);
-    let out = switchboard(&args, b"");
+    switchboard(&args, b"")
+}
+
+/// [`train_cmd`] that must succeed; answers the report (stdout).
+fn train_report(data: &std::path::Path, model: &std::path::Path, extra: &[&str]) -> String {
+    let out = train_cmd(data, model, extra);
     assert!(
         out.status.success(),
         "{}",
@@ -284,7 +254,6 @@ fn an_automatic_reject_threshold_is_chosen_on_the_held_out_predictions() {
             (format!("parcel {i} lost by the courier"), "delivery"),
             (format!("charged twice on invoice {i}"), "billing"),
             (format!("lovely weather on day {i}"), "other"),
-            // Close to the others' words: the model is unsure about these.
             (format!("courier invoice weather {i}"), "other"),
         ] {
             jsonl.push_str(&format!("{{\"text\":\"{text}\",\"label\":\"{label}\"}}\n"));
@@ -292,11 +261,20 @@ fn an_automatic_reject_threshold_is_chosen_on_the_held_out_predictions() {
     }
     std::fs::write(&data, jsonl).unwrap();
     let model = dir.path().join("m.sbm");
-    let plain = train_report(&data, &model, &["--reject-below", "0"]);
+    let held_out = ["--bits", "12", "--holdout", "0.5"];
+    let plain = train_report(
+        &data,
+        &model,
+        &[&held_out[..], &["--reject-below", "0"]].concat(),
+    );
     let auto = train_report(
         &data,
         &model,
-        &["--reject-below", "auto", "--reject-label", "other"],
+        &[
+            &held_out[..],
+            &["--reject-below", "auto", "--reject-label", "other"],
+        ]
+        .concat(),
     );
     let chosen: f32 = auto
         .lines()
@@ -320,18 +298,7 @@ fn an_automatic_reject_threshold_is_chosen_on_the_held_out_predictions() {
             "neither a probability nor `auto`",
         ),
     ] {
-        let mut args = vec![
-            "nlp",
-            "train",
-            "--task",
-            "topic",
-            "--data",
-            data.to_str().unwrap(),
-            "--out",
-            model.to_str().unwrap(),
-        ];
-        args.extend(extra);
-        let out = switchboard(&args, b"");
+        let out = train_cmd(&data, &model, &extra);
         assert!(!out.status.success());
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(says), "{err}");
@@ -343,19 +310,7 @@ fn bad_training_input_is_a_one_line_error() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("bad.csv");
     std::fs::write(&data, "foo,bar\n1,2\n").unwrap();
-    let out = switchboard(
-        &[
-            "nlp",
-            "train",
-            "--task",
-            "topic",
-            "--data",
-            data.to_str().unwrap(),
-            "--out",
-            dir.path().join("m.sbm").to_str().unwrap(),
-        ],
-        b"",
-    );
+    let out = train_cmd(&data, &dir.path().join("m.sbm"), &[]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
