@@ -5,7 +5,7 @@
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use sb_nlp::model::{self, LabelledText, LinearModel, Outcome, Reject, TrainConfig};
+use sb_nlp::model::{self, LabelledText, LinearModel, Reject, TrainConfig};
 use sb_nlp::{Analysis, Analyzer, SentimentModel, Watchlist};
 use serde::Serialize;
 use std::io::{BufRead, BufWriter, Write};
@@ -355,16 +355,11 @@ fn train(t: &TrainArgs) -> anyhow::Result<()> {
     };
     let epochs_total = (splits.len() + usize::from(!t.no_refit)) * cfg.epochs;
     let pb = progress(epochs_total as u64, "training");
-    // Every held-out prediction, as (gold label index, predicted index, its probability).
-    let mut held: Vec<(usize, usize, f32)> = Vec::new();
+    let mut held = Vec::new();
     let mut last = None;
     for (train_idx, test_idx) in &splits {
         let m = set.train(&t.task, train_idx, &cfg, &mut |_, _| pb.inc(1));
-        held.extend(
-            set.predictions(&m, test_idx)
-                .into_iter()
-                .map(|(gold, p)| (gold, p.class, p.confidence)),
-        );
+        held.extend(set.predictions(&m, test_idx));
         last = Some(m);
     }
     let threshold = match t.reject_below {
@@ -377,13 +372,9 @@ fn train(t: &TrainArgs) -> anyhow::Result<()> {
                     "--reject-below auto needs held-out predictions: a --holdout above 0 or --folds"
                 );
             }
-            let outcomes: Vec<Outcome> = held
+            let outcomes: Vec<_> = held
                 .iter()
-                .map(|&(gold, class, confidence)| Outcome {
-                    confidence,
-                    right: class == gold,
-                    gold_is_fallback: set.labels.get(gold) == Some(&t.reject_label),
-                })
+                .map(|h| set.outcome(h, &t.reject_label))
                 .collect();
             Some(Reject::best_threshold(&outcomes))
         }
@@ -407,20 +398,7 @@ fn train(t: &TrainArgs) -> anyhow::Result<()> {
         report_labels.push(r.fallback.clone());
     }
     let mut report = model::Report::new(report_labels);
-    let pos = |name: &str| report.labels.iter().position(|l| l == name);
-    let pairs: Vec<(usize, usize)> = held
-        .iter()
-        .filter_map(|&(gold, class, confidence)| {
-            let predicted = match &reject {
-                Some(r) if confidence < r.threshold => r.fallback.as_str(),
-                _ => set.labels.get(class)?.as_str(),
-            };
-            Some((pos(set.labels.get(gold)?)?, pos(predicted)?))
-        })
-        .collect();
-    for (g, p) in pairs {
-        report.add(g, p);
-    }
+    set.report(&held, reject.as_ref(), &mut report);
     if let (Some(RejectBelow::Auto), Some(r)) = (t.reject_below, &reject) {
         emit(&format!(
             "reject threshold {:.2}, chosen on the held-out predictions reported below\n",

@@ -3,7 +3,7 @@
 
 use super::data::LabelledText;
 use super::features::{FeatureSpec, Features};
-use super::linear::{LinearModel, Prediction, Reject};
+use super::linear::{LinearModel, Outcome, Reject};
 use super::metrics::Report;
 use super::train::{Example, SplitMix, TrainConfig, train};
 
@@ -108,11 +108,18 @@ impl Dataset {
         train(task, self.labels.clone(), &part, cfg, progress)
     }
 
-    /// The gold label index and the model's prediction for each of `idx`.
-    pub fn predictions(&self, m: &LinearModel, idx: &[usize]) -> Vec<(usize, Prediction)> {
+    /// The model's answer for each of `idx`: gold label, predicted label and its probability.
+    pub fn predictions(&self, m: &LinearModel, idx: &[usize]) -> Vec<Held> {
         idx.iter()
             .filter_map(|&i| self.examples.get(i))
-            .map(|(x, y)| (*y, m.predict_features(x)))
+            .map(|(x, y)| {
+                let p = m.predict_features(x);
+                Held {
+                    gold: *y,
+                    class: p.class,
+                    confidence: p.confidence,
+                }
+            })
             .collect()
     }
 
@@ -125,27 +132,46 @@ impl Dataset {
         idx: &[usize],
         report: &mut Report,
     ) {
+        self.report(&self.predictions(m, idx), reject, report);
+    }
+
+    /// Add held-out answers to `report` as [`Dataset::evaluate`] does: below the reject
+    /// threshold the answer is the fallback label.
+    pub fn report(&self, held: &[Held], reject: Option<&Reject>, report: &mut Report) {
         let pos = |name: &str| report.labels.iter().position(|l| l == name);
         let fallback = reject.and_then(|r| pos(&r.fallback));
         let names: Vec<Option<usize>> = self.labels.iter().map(|l| pos(l)).collect();
-        let mut hits = Vec::with_capacity(idx.len());
-        for &i in idx {
-            let Some((x, y)) = self.examples.get(i) else {
-                continue;
-            };
-            let p = m.predict_features(x);
-            let predicted = match reject {
-                Some(r) if p.confidence < r.threshold => fallback,
-                _ => names.get(p.class).copied().flatten(),
-            };
-            if let (Some(g), Some(p)) = (names.get(*y).copied().flatten(), predicted) {
-                hits.push((g, p));
-            }
-        }
+        let hits: Vec<(usize, usize)> = held
+            .iter()
+            .filter_map(|h| {
+                let predicted = match reject {
+                    Some(r) if h.confidence < r.threshold => fallback,
+                    _ => names.get(h.class).copied().flatten(),
+                };
+                Some((names.get(h.gold).copied().flatten()?, predicted?))
+            })
+            .collect();
         for (g, p) in hits {
             report.add(g, p);
         }
     }
+
+    /// A held-out answer as a reject threshold sees it; `fallback` is the reject label.
+    pub fn outcome(&self, h: &Held, fallback: &str) -> Outcome {
+        Outcome {
+            confidence: h.confidence,
+            right: h.class == h.gold,
+            gold_is_fallback: self.labels.get(h.gold).is_some_and(|l| l == fallback),
+        }
+    }
+}
+
+/// One held-out answer: label indices into [`Dataset::labels`].
+#[derive(Clone, Copy, Debug)]
+pub struct Held {
+    pub gold: usize,
+    pub class: usize,
+    pub confidence: f32,
 }
 
 #[cfg(test)]

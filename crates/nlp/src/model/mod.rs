@@ -9,7 +9,7 @@ pub mod metrics;
 pub mod train;
 
 pub use data::{LabelledText, read_labelled};
-pub use dataset::Dataset;
+pub use dataset::{Dataset, Held};
 pub use features::{FeatureSpec, Features};
 pub use linear::{Joint, LinearModel, ModelError, Outcome, Prediction, Reject};
 pub use metrics::Report;
