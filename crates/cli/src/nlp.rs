@@ -86,6 +86,10 @@ pub struct TrainArgs {
     /// Character n-gram lengths inside words (0 0 turns them off).
     #[arg(long, value_names = ["MIN", "MAX"], num_args = 2)]
     char_ngrams: Option<Vec<u8>>,
+    /// Leave out the clusters of words used alike that each known English word also counts
+    /// as (on by default).
+    #[arg(long)]
+    no_word_clusters: bool,
     #[arg(long, default_value_t = 7)]
     seed: u64,
 }
@@ -328,6 +332,7 @@ fn train(t: &TrainArgs) -> anyhow::Result<()> {
         ..TrainConfig::default()
     };
     cfg.spec.bits = t.bits;
+    cfg.spec.clusters = !t.no_word_clusters;
     if let Some(&[lo, hi]) = t.char_ngrams.as_deref() {
         if lo > hi || hi > 8 {
             bail!("--char-ngrams MIN MAX needs MIN <= MAX <= 8");

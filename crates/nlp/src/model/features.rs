@@ -15,6 +15,8 @@ pub struct FeatureSpec {
     /// Character n-gram lengths inside padded words, inclusive; 0 disables them.
     pub char_min: u8,
     pub char_max: u8,
+    /// Each known word also counts as its clusters of words used alike (`clusters.rs`).
+    pub clusters: bool,
 }
 
 impl Default for FeatureSpec {
@@ -24,6 +26,7 @@ impl Default for FeatureSpec {
             word_ngrams: 2,
             char_min: 2,
             char_max: 5,
+            clusters: true,
         }
     }
 }
@@ -51,10 +54,15 @@ fn mix(mut h: u64) -> u64 {
     h
 }
 
+/// The hash of a word token; word clusters are looked up by it.
+pub(super) fn word_hash(w: &str) -> u64 {
+    fnv(1, w.as_bytes())
+}
+
 fn token_hash(t: Token<'_>) -> u64 {
     match t {
-        Token::Word(w) => fnv(1, w.as_bytes()),
-        Token::Hashtag(w) => fnv(1, w.as_bytes()) ^ 0x5a5a,
+        Token::Word(w) => word_hash(w),
+        Token::Hashtag(w) => word_hash(w) ^ 0x5a5a,
         Token::Mention => fnv(2, b"@user"),
         Token::Url => fnv(2, b"http"),
         Token::Number => fnv(2, b"0"),
@@ -93,6 +101,13 @@ impl FeatureSpec {
             prev = Some(h);
             if let (Token::Word(w) | Token::Hashtag(w), true) = (t, self.char_min > 0) {
                 self.char_grams(w, &mut |g| push(g, &mut buckets));
+            }
+            if let (Token::Word(w) | Token::Hashtag(w), true) = (t, self.clusters)
+                && let Some(ids) = super::clusters::of_hash(word_hash(w))
+            {
+                for (level, id) in ids.iter().enumerate() {
+                    push(fnv(30 + level as u64, &id.to_le_bytes()), &mut buckets);
+                }
             }
         });
         if let (true, Some(p)) = (self.word_ngrams >= 2, prev) {

@@ -5,6 +5,9 @@ use super::features::{FeatureSpec, Features};
 use std::fmt;
 
 const MAGIC: &[u8; 5] = b"SBLM1";
+/// Version 2 adds a fifth feature byte (flags: bit 0, word clusters). A model without flags
+/// is still written as version 1, so files trained before it keep their exact bytes.
+const MAGIC_V2: &[u8; 5] = b"SBLM2";
 
 /// A trained classifier: labels, feature recipe and weights.
 #[derive(Clone)]
@@ -145,7 +148,8 @@ impl LinearModel {
 
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut b = Vec::with_capacity(64 + self.rows.len() * 4);
-        b.extend_from_slice(MAGIC);
+        let flags = u8::from(self.spec.clusters);
+        b.extend_from_slice(if flags == 0 { MAGIC } else { MAGIC_V2 });
         put_str(&mut b, &self.task);
         b.extend_from_slice(&[
             self.spec.bits,
@@ -153,6 +157,9 @@ impl LinearModel {
             self.spec.char_min,
             self.spec.char_max,
         ]);
+        if flags != 0 {
+            b.push(flags);
+        }
         b.extend_from_slice(&(self.labels.len() as u32).to_le_bytes());
         for l in &self.labels {
             put_str(&mut b, l);
@@ -187,16 +194,23 @@ impl LinearModel {
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
         let mut r = Reader { b: bytes, at: 0 };
-        if r.take(MAGIC.len())? != MAGIC {
-            return Err(ModelError("not a Switchboard model".into()));
-        }
+        let v2 = match r.take(MAGIC.len())? {
+            m if m == MAGIC => false,
+            m if m == MAGIC_V2 => true,
+            _ => return Err(ModelError("not a Switchboard model".into())),
+        };
         let task = r.string()?;
         let s = r.take(4)?;
+        let flags = if v2 { r.take(1)?[0] } else { 0 };
+        if flags > 1 {
+            return Err(ModelError("unknown feature flags".into()));
+        }
         let spec = FeatureSpec {
             bits: s[0],
             word_ngrams: s[1],
             char_min: s[2],
             char_max: s[3],
+            clusters: flags & 1 == 1,
         };
         if !(8..=24).contains(&spec.bits) || spec.char_min > spec.char_max {
             return Err(ModelError("bad feature settings".into()));

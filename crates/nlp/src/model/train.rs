@@ -148,6 +148,24 @@ pub fn train(
 mod tests {
     use super::*;
 
+    /// A model trained with `spec` on `data` (text, index into `labels`).
+    fn fit(spec: FeatureSpec, data: &[(&str, usize)], labels: [&str; 2]) -> LinearModel {
+        let examples: Vec<Example> = data
+            .iter()
+            .map(|(t, y)| {
+                let mut x = Vec::new();
+                spec.extract(t, &mut x);
+                (x, *y)
+            })
+            .collect();
+        let cfg = TrainConfig {
+            spec,
+            ..TrainConfig::default()
+        };
+        let labels = labels.iter().map(|l| (*l).to_owned()).collect();
+        train("topic", labels, &examples, &cfg, &mut |_, _| {})
+    }
+
     #[test]
     fn learns_a_tiny_topic_taxonomy_and_round_trips() {
         let spec = FeatureSpec {
@@ -162,26 +180,49 @@ mod tests {
             ("refund the double charge on my card", 1),
             ("why is there an extra fee on my bill", 1),
         ];
-        let examples: Vec<Example> = data
-            .iter()
-            .map(|(t, y)| {
-                let mut x = Vec::new();
-                spec.extract(t, &mut x);
-                (x, *y)
-            })
-            .collect();
-        let cfg = TrainConfig {
-            spec,
-            ..TrainConfig::default()
-        };
-        let labels = vec!["delivery".to_owned(), "billing".to_owned()];
-        let m = train("topic", labels, &examples, &cfg, &mut |_, _| {});
+        let m = fit(spec, &data, ["delivery", "billing"]);
         let again = LinearModel::from_bytes(&m.to_bytes()).unwrap();
         let p = again.predict("the parcel never arrived");
         assert_eq!(again.label_of(&p), "delivery");
         let p = again.predict("charged twice on my card");
         assert_eq!(again.label_of(&p), "billing");
         assert_eq!(again.to_bytes(), m.to_bytes());
+    }
+
+    /// Word clusters let a model answer for a word it never saw, through the words like it
+    /// that it did see; the setting travels in the file, and a model without it keeps the
+    /// first file format.
+    #[test]
+    fn word_clusters_carry_a_model_to_unseen_words_of_like_meaning() {
+        let data = [
+            ("i am angry", 0),
+            ("so angry today", 0),
+            ("we are angry", 0),
+            ("i am monday", 1),
+            ("so monday today", 1),
+            ("we are monday", 1),
+        ];
+        let spec = |clusters| FeatureSpec {
+            bits: 16,
+            char_min: 0,
+            char_max: 0,
+            clusters,
+            ..FeatureSpec::default()
+        };
+        let with = fit(spec(true), &data, ["mood", "day"]);
+        let with = LinearModel::from_bytes(&with.to_bytes()).unwrap();
+        assert!(with.spec.clusters);
+        assert_eq!(&with.to_bytes()[..5], b"SBLM2");
+        assert_eq!(with.label_of(&with.predict("furious")), "mood");
+        assert_eq!(with.label_of(&with.predict("tuesday")), "day");
+        let without = fit(spec(false), &data, ["mood", "day"]);
+        assert_eq!(&without.to_bytes()[..5], b"SBLM1");
+        let p = without.predict("furious");
+        assert!(
+            p.confidence < 0.6,
+            "an unseen word is a guess: {}",
+            p.confidence
+        );
     }
 
     #[test]
