@@ -215,6 +215,9 @@ impl LinearModel {
         if !(8..=24).contains(&spec.bits) || spec.char_min > spec.char_max {
             return Err(ModelError("bad feature settings".into()));
         }
+        if spec.clusters {
+            super::clusters::load();
+        }
         let k = r.u32()? as usize;
         if k == 0 || k > 100_000 {
             return Err(ModelError("bad label count".into()));
