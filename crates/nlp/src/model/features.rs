@@ -59,10 +59,13 @@ pub(super) fn word_hash(w: &str) -> u64 {
     fnv(1, w.as_bytes())
 }
 
+/// Sets a hashtag's hash apart from the same word's.
+const HASHTAG_SALT: u64 = 0x5a5a;
+
 fn token_hash(t: Token<'_>) -> u64 {
     match t {
         Token::Word(w) => word_hash(w),
-        Token::Hashtag(w) => word_hash(w) ^ 0x5a5a,
+        Token::Hashtag(w) => word_hash(w) ^ HASHTAG_SALT,
         Token::Mention => fnv(2, b"@user"),
         Token::Url => fnv(2, b"http"),
         Token::Number => fnv(2, b"0"),
@@ -99,14 +102,20 @@ impl FeatureSpec {
                 push(p.rotate_left(17) ^ h ^ 0xb16, &mut buckets);
             }
             prev = Some(h);
-            if let (Token::Word(w) | Token::Hashtag(w), true) = (t, self.char_min > 0) {
-                self.char_grams(w, &mut |g| push(g, &mut buckets));
-            }
-            if let (Token::Word(w) | Token::Hashtag(w), true) = (t, self.clusters)
-                && let Some(ids) = super::clusters::of_hash(word_hash(w))
-            {
-                for (level, id) in ids.iter().enumerate() {
-                    push(fnv(30 + level as u64, &id.to_le_bytes()), &mut buckets);
+            if let Token::Word(w) | Token::Hashtag(w) = t {
+                if self.char_min > 0 {
+                    self.char_grams(w, &mut |g| push(g, &mut buckets));
+                }
+                // The word's own hash is the token's, less a hashtag's salt: not hashed again.
+                let word = if matches!(t, Token::Hashtag(_)) {
+                    h ^ HASHTAG_SALT
+                } else {
+                    h
+                };
+                if let (true, Some(ids)) = (self.clusters, super::clusters::of_hash(word)) {
+                    for (level, id) in ids.iter().enumerate() {
+                        push(fnv(30 + level as u64, &id.to_le_bytes()), &mut buckets);
+                    }
                 }
             }
         });
