@@ -225,6 +225,34 @@ mod tests {
         );
     }
 
+    /// A version-2 file cut short, or with a feature flag this build does not know, is an
+    /// error, not a model that silently reads its features differently.
+    #[test]
+    fn a_broken_or_unknown_version_2_file_is_rejected() {
+        let spec = FeatureSpec {
+            bits: 12,
+            ..FeatureSpec::default()
+        };
+        let bytes = fit(spec, &[("late parcel", 0), ("thank you", 1)], ["a", "b"]).to_bytes();
+        assert_eq!(&bytes[..5], b"SBLM2");
+        for cut in [5, 10, 15, bytes.len() - 1] {
+            assert!(
+                LinearModel::from_bytes(&bytes[..cut]).is_err(),
+                "cut at {cut}"
+            );
+        }
+        // MAGIC, task "topic" (u32 length + 5 bytes), four feature bytes, then the flags.
+        let flags_at = 5 + 4 + 5 + 4;
+        assert_eq!(bytes[flags_at], 1);
+        let mut unknown = bytes.clone();
+        unknown[flags_at] = 3;
+        let err = LinearModel::from_bytes(&unknown)
+            .err()
+            .expect("unknown flags refused");
+        assert!(err.to_string().contains("unknown feature flags"), "{err}");
+        assert!(LinearModel::from_bytes(&bytes).is_ok());
+    }
+
     #[test]
     fn garbage_files_are_rejected_not_panicked_on() {
         assert!(LinearModel::from_bytes(b"").is_err());
