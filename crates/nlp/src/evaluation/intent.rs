@@ -2,7 +2,7 @@
 //! (with out-of-scope detection). Training only ever sees train splits; CLINC150's threshold
 //! is tuned on its validation split.
 
-use super::{Row, read, read_labelled, report_for, train_config};
+use super::{Row, macro_f1_config, read, read_labelled, report_for, train_config};
 use crate::model::{Dataset, LabelledText, LinearModel, Outcome, Reject, Report};
 use crate::{Analyzer, IntentLabel};
 use std::path::Path;
@@ -39,7 +39,7 @@ pub(super) fn complaints(dir: &Path) -> Vec<Row> {
         }),
     );
     let ootb = ootb.ours(Ok(report.macro_f1()));
-    let cfg = train_config();
+    let cfg = macro_f1_config();
     let set = Dataset::new(&rows, cfg.spec);
     let mut report = Report::new(set.labels.clone());
     for (tr, te) in set.folds(10, cfg.seed) {
