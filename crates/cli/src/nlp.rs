@@ -90,6 +90,10 @@ pub struct TrainArgs {
     /// as (on by default).
     #[arg(long)]
     no_word_clusters: bool,
+    /// Also give the model the text's sentiment compound (the product's VADER score) as a
+    /// feature; helps tasks where polarity matters, such as emotion or offensive language.
+    #[arg(long)]
+    sentiment_features: bool,
     #[arg(long, default_value_t = 7)]
     seed: u64,
 }
@@ -333,6 +337,7 @@ fn train(t: &TrainArgs) -> anyhow::Result<()> {
     };
     cfg.spec.bits = t.bits;
     cfg.spec.clusters = !t.no_word_clusters;
+    cfg.spec.sentiment = t.sentiment_features;
     if let Some(&[lo, hi]) = t.char_ngrams.as_deref() {
         if lo > hi || hi > 8 {
             bail!("--char-ngrams MIN MAX needs MIN <= MAX <= 8");

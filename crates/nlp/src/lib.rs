@@ -200,7 +200,7 @@ impl Analyzer {
         let s = self.sentiment.score(head);
         let signals = signals::Signals::new(head, &folded_head);
 
-        let (emo_p, off_p) = self.model_predictions(head, &folded_head.text);
+        let (emo_p, off_p) = self.model_predictions(&folded_head.text, s.compound);
         let intent = self.intent.classify(&signals, s.compound);
         let emotion = self.emotion.detect(&signals, emo_p, s.compound);
         let (urgency, urgency_reasons) = self.urgency.assess(
@@ -212,7 +212,7 @@ impl Analyzer {
         let toxicity = self.moderation.toxicity(&signals, off_p);
         let spam = self.moderation.spam(&signals);
         let topic = self.topic.as_ref().map(|m| {
-            let p = m.predict(head);
+            let p = m.predict_folded(&folded_head.text, s.compound);
             Topic {
                 label: m.label_of(&p).to_owned(),
                 confidence: intent::round3(f64::from(p.confidence)),
@@ -251,18 +251,18 @@ impl Analyzer {
     /// and one pass over the joint table when they share a recipe (the shipped ones do).
     fn model_predictions(
         &self,
-        head: &str,
         folded: &str,
+        compound: f64,
     ) -> (Option<Prediction>, Option<Prediction>) {
         let (emotion, offensive) = (self.emotion.model(), self.moderation.model());
         if let Some(joint) = &self.joint {
             let mut x = Vec::new();
-            joint.spec().extract_folded(folded, &mut x);
+            joint.spec().extract_folded(folded, Some(compound), &mut x);
             let mut scores = joint.scores(&x).into_iter();
             let mut next = || scores.next().map(LinearModel::predict_scores);
             return (next(), next());
         }
-        let predict = |m: &LinearModel| m.predict(head);
+        let predict = |m: &LinearModel| m.predict_folded(folded, compound);
         (emotion.map(predict), offensive.map(predict))
     }
 }

@@ -128,6 +128,25 @@ fn the_shipped_models_score_the_same_together_as_one_by_one() {
             assert_eq!(&alone, scores, "{text}");
         }
     }
+    // The analyzer hands the models the compound it already computed; with the default
+    // sentiment scorer that is what a model computes for itself.
+    assert!(
+        emotion.spec.sentiment,
+        "the shipped models use sentiment features"
+    );
+    let an = Analyzer::new();
+    for text in [
+        "So happy with the fast refund!",
+        "I am furious, still no parcel",
+    ] {
+        let compound = an.analyze(text).sentiment.compound;
+        let folded = crate::text::Folded::new(text).text;
+        assert_eq!(
+            emotion.predict(text).probabilities,
+            emotion.predict_folded(&folded, compound).probabilities,
+            "{text}"
+        );
+    }
     // Models with different recipes are not joined.
     let mut other = offensive.clone();
     other.spec.bits -= 1;

@@ -17,6 +17,9 @@ pub struct FeatureSpec {
     pub char_max: u8,
     /// Each known word also counts as its clusters of words used alike (`clusters.rs`).
     pub clusters: bool,
+    /// The text's sentiment compound (the product's VADER score) is a feature too: its value,
+    /// and which tenth of the −1..1 range it falls in.
+    pub sentiment: bool,
 }
 
 impl Default for FeatureSpec {
@@ -27,8 +30,24 @@ impl Default for FeatureSpec {
             char_min: 2,
             char_max: 5,
             clusters: true,
+            sentiment: false,
         }
     }
+}
+
+/// How much the sentiment features weigh beside the text's features (which have unit length
+/// together). Chosen on the TweetEval emotion and offensive validation splits.
+const SENTIMENT_WEIGHT: f32 = 1.0;
+
+/// The compound a model's sentiment features are computed from when the caller has none:
+/// the product's default sentiment scorer (VADER with the care lexicon).
+fn default_compound(text: &str) -> f64 {
+    static MODEL: std::sync::OnceLock<crate::sentiment::SentimentModel> =
+        std::sync::OnceLock::new();
+    MODEL
+        .get_or_init(crate::sentiment::SentimentModel::new)
+        .score(text)
+        .compound
 }
 
 /// A sparse, L2-normalised feature vector: (bucket, value), buckets unique and sorted.
@@ -83,11 +102,14 @@ impl FeatureSpec {
 
     /// Extract features of `text` into `out`, reusing its allocation.
     pub fn extract(&self, text: &str, out: &mut Features) {
-        self.extract_folded(&Folded::new(text).text, out);
+        let compound = self.sentiment.then(|| default_compound(text));
+        self.extract_folded(&Folded::new(text).text, compound, out);
     }
 
-    /// [`FeatureSpec::extract`] for a text already folded with [`Folded`].
-    pub fn extract_folded(&self, folded: &str, out: &mut Features) {
+    /// [`FeatureSpec::extract`] for a text already folded with [`Folded`], with its
+    /// sentiment compound when the caller has it (used only when `self.sentiment`; `None`
+    /// then counts as neutral).
+    pub fn extract_folded(&self, folded: &str, compound: Option<f64>, out: &mut Features) {
         out.clear();
         let mask = (self.buckets() - 1) as u64;
         let mut prev: Option<u64> = None;
@@ -123,6 +145,21 @@ impl FeatureSpec {
             push(p.rotate_left(17) ^ 0x00e0_5e7d ^ 0xb16, &mut buckets);
         }
         normalise(&mut buckets, out);
+        if self.sentiment {
+            let c = compound.unwrap_or(0.0).clamp(-1.0, 1.0);
+            // 21 tenths, 0 (−1) to 20 (+1).
+            let tenth = ((c + 1.0) * 10.0).round() as u64;
+            add_feature(
+                out,
+                (mix(fnv(40, &tenth.to_le_bytes())) & mask) as u32,
+                SENTIMENT_WEIGHT,
+            );
+            add_feature(
+                out,
+                (mix(fnv(41, b"compound")) & mask) as u32,
+                c as f32 * SENTIMENT_WEIGHT,
+            );
+        }
     }
 
     fn char_grams(&self, word: &str, emit: &mut impl FnMut(u64)) {
@@ -150,6 +187,14 @@ impl FeatureSpec {
                 emit(fnv(10 + n as u64, gram));
             }
         }
+    }
+}
+
+/// Adds `v` to bucket `b` of a sorted feature vector, keeping it sorted and unique.
+fn add_feature(out: &mut Features, b: u32, v: f32) {
+    match out.binary_search_by_key(&b, |&(k, _)| k) {
+        Ok(i) => out[i].1 += v,
+        Err(i) => out.insert(i, (b, v)),
     }
 }
 

@@ -5,7 +5,8 @@ use super::features::{FeatureSpec, Features};
 use std::fmt;
 
 const MAGIC: &[u8; 5] = b"SBLM1";
-/// Version 2 adds a fifth feature byte (flags: bit 0, word clusters). A model without flags
+/// Version 2 adds a fifth feature byte (flags: bit 0, word clusters; bit 1, sentiment
+/// features). A model without flags
 /// is still written as version 1, so files trained before it keep their exact bytes.
 const MAGIC_V2: &[u8; 5] = b"SBLM2";
 
@@ -138,6 +139,14 @@ impl LinearModel {
         self.predict_features(&x)
     }
 
+    /// [`LinearModel::predict`] for a text already folded, with the sentiment compound the
+    /// caller computed from the original text (used when the model has sentiment features).
+    pub fn predict_folded(&self, folded: &str, compound: f64) -> Prediction {
+        let mut x = Vec::new();
+        self.spec.extract_folded(folded, Some(compound), &mut x);
+        self.predict_features(&x)
+    }
+
     /// The label to report, applying the out-of-scope rule when the model has one.
     pub fn label_of(&self, p: &Prediction) -> &str {
         match &self.reject {
@@ -148,7 +157,7 @@ impl LinearModel {
 
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut b = Vec::with_capacity(64 + self.rows.len() * 4);
-        let flags = u8::from(self.spec.clusters);
+        let flags = u8::from(self.spec.clusters) | (u8::from(self.spec.sentiment) << 1);
         b.extend_from_slice(if flags == 0 { MAGIC } else { MAGIC_V2 });
         put_str(&mut b, &self.task);
         b.extend_from_slice(&[
@@ -202,7 +211,7 @@ impl LinearModel {
         let task = r.string()?;
         let s = r.take(4)?;
         let flags = if v2 { r.take(1)?[0] } else { 0 };
-        if flags > 1 {
+        if flags > 3 {
             return Err(ModelError("unknown feature flags".into()));
         }
         let spec = FeatureSpec {
@@ -211,6 +220,7 @@ impl LinearModel {
             char_min: s[2],
             char_max: s[3],
             clusters: flags & 1 == 1,
+            sentiment: flags & 2 == 2,
         };
         if !(8..=24).contains(&spec.bits) || spec.char_min > spec.char_max {
             return Err(ModelError("bad feature settings".into()));

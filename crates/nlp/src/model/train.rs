@@ -225,6 +225,50 @@ mod tests {
         );
     }
 
+    /// With sentiment features a model can place a text by its polarity alone, even when it
+    /// shares no word with the training texts; the setting travels in the file's flags.
+    #[test]
+    fn sentiment_features_carry_a_model_by_polarity() {
+        let data = [
+            ("i love it", 0),
+            ("great stuff", 0),
+            ("such a nice day", 0),
+            ("i hate it", 1),
+            ("awful stuff", 1),
+            ("such a sad day", 1),
+        ];
+        let spec = |sentiment| FeatureSpec {
+            bits: 16,
+            char_min: 0,
+            char_max: 0,
+            clusters: false,
+            sentiment,
+            ..FeatureSpec::default()
+        };
+        let with = fit(spec(true), &data, ["pleased", "upset"]);
+        let bytes = with.to_bytes();
+        assert_eq!(&bytes[..5], b"SBLM2");
+        assert_eq!(bytes[5 + 4 + 5 + 4], 2, "flag bit 1 alone");
+        let with = LinearModel::from_bytes(&bytes).unwrap();
+        assert!(with.spec.sentiment && !with.spec.clusters);
+        for (text, want) in [("wonderful", "pleased"), ("terrible!", "upset")] {
+            let p = with.predict(text);
+            assert_eq!(with.label_of(&p), want, "{text}");
+            assert!(p.confidence > 0.6, "{text}: {}", p.confidence);
+            // The caller's own compound is what counts when it passes one.
+            let flipped = with.predict_folded(text, if want == "pleased" { -0.9 } else { 0.9 });
+            assert_ne!(with.label_of(&flipped), want, "{text}");
+        }
+        let without = fit(spec(false), &data, ["pleased", "upset"]);
+        assert_eq!(&without.to_bytes()[..5], b"SBLM1");
+        let p = without.predict("wonderful");
+        assert!(
+            p.confidence < 0.6,
+            "no shared word, no clue: {}",
+            p.confidence
+        );
+    }
+
     /// A version-2 file cut short, or with a feature flag this build does not know, is an
     /// error, not a model that silently reads its features differently.
     #[test]
@@ -245,7 +289,7 @@ mod tests {
         let flags_at = 5 + 4 + 5 + 4;
         assert_eq!(bytes[flags_at], 1);
         let mut unknown = bytes.clone();
-        unknown[flags_at] = 3;
+        unknown[flags_at] = 4;
         let err = LinearModel::from_bytes(&unknown)
             .err()
             .expect("unknown flags refused");
