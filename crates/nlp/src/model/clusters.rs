@@ -73,14 +73,14 @@ pub fn of_hash(hash: u64) -> Option<[u16; LEVELS]> {
     map().get(&hash).copied()
 }
 
-/// The clusters of a folded word.
-pub fn of(word: &str) -> Option<[u16; LEVELS]> {
-    of_hash(word_hash(word))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The clusters of a folded word.
+    fn of(word: &str) -> Option<[u16; LEVELS]> {
+        of_hash(word_hash(word))
+    }
 
     #[test]
     fn the_shipped_list_is_complete_and_groups_words_of_like_meaning() {

@@ -18,7 +18,7 @@ pub struct FeatureSpec {
     /// Each known word also counts as its clusters of words used alike (`clusters.rs`).
     pub clusters: bool,
     /// The text's sentiment compound (the product's VADER score) is a feature too: its value,
-    /// and which tenth of the −1..1 range it falls in.
+    /// and which of the 21 steps of 0.1 from −1 to 1 it rounds to.
     pub sentiment: bool,
 }
 
@@ -147,7 +147,7 @@ impl FeatureSpec {
         normalise(&mut buckets, out);
         if self.sentiment {
             let c = compound.unwrap_or(0.0).clamp(-1.0, 1.0);
-            // 21 tenths, 0 (−1) to 20 (+1).
+            // 21 steps of 0.1, 0 (−1) to 20 (+1).
             let tenth = ((c + 1.0) * 10.0).round() as u64;
             add_feature(
                 out,

@@ -6,8 +6,8 @@ use std::fmt;
 
 const MAGIC: &[u8; 5] = b"SBLM1";
 /// Version 2 adds a fifth feature byte (flags: bit 0, word clusters; bit 1, sentiment
-/// features). A model without flags
-/// is still written as version 1, so files trained before it keep their exact bytes.
+/// features). A model without flags is still written as version 1, so files trained before
+/// it keep their exact bytes.
 const MAGIC_V2: &[u8; 5] = b"SBLM2";
 
 /// A trained classifier: labels, feature recipe and weights.
