@@ -10,6 +10,11 @@ pub fn hour_of_day(ts_ms: i64) -> usize {
     (ts_ms.rem_euclid(MS_PER_DAY) / MS_PER_HOUR) as usize
 }
 
+/// Days since the Unix epoch (UTC); a new value starts at each UTC midnight.
+pub fn day_index(ts_ms: i64) -> i64 {
+    ts_ms.div_euclid(MS_PER_DAY)
+}
+
 /// Day of week, 0 = Monday .. 6 = Sunday, in UTC.
 pub fn day_of_week(ts_ms: i64) -> usize {
     // 1970-01-01 was a Thursday (index 3).

@@ -3,6 +3,7 @@
 
 pub mod baseline;
 pub mod cooldown;
+pub mod peaks;
 pub mod sentiment;
 pub mod volume;
 

@@ -4,6 +4,7 @@
 
 use super::baseline::{BaselineConfig, SeasonalBaseline};
 use super::cooldown::Cooldown;
+use super::peaks::{DailyPeaks, MAX_DAYS};
 
 /// The few parameters of the spike detector, shared by every series. The defaults are the
 /// ones measured on NAB (docs/ALERTS.md), for 5-minute buckets.
@@ -23,8 +24,11 @@ pub struct VolumeConfig {
     /// log scale (Poisson), so a brand with a handful of mentions per bucket needs a bigger
     /// jump to raise a spike than one with thousands.
     pub count_noise: f32,
-    /// The z at which the score reaches 0.5; the score is z/(z + half_z), in 0..1.
+    /// The z at which the score reaches 0.5 on a series that rarely bursts; the score is
+    /// z/(z + h), in 0..1, with h the larger of this and the series' typical daily peak.
     pub half_z: f32,
+    /// Days over which the typical daily peak is the median (at most 28; 0: not used).
+    pub peak_days: u8,
 }
 
 impl Default for VolumeConfig {
@@ -37,6 +41,7 @@ impl Default for VolumeConfig {
             min_sigma: 0.1,
             count_noise: 0.5,
             half_z: 4.0,
+            peak_days: 14,
         }
     }
 }
@@ -46,6 +51,7 @@ impl Default for VolumeConfig {
 pub struct VolumeSpikeDetector {
     baseline: SeasonalBaseline,
     cooldown: Cooldown,
+    peaks: DailyPeaks,
 }
 
 impl VolumeSpikeDetector {
@@ -55,11 +61,13 @@ impl VolumeSpikeDetector {
     pub fn observe(&mut self, cfg: &VolumeConfig, ts_ms: i64, count: f64) -> f32 {
         let (y, floor) = self.scale(cfg, ts_ms, count);
         let dev = self.baseline.observe(&cfg.baseline, ts_ms, y, floor);
+        self.peaks.roll(ts_ms, peak_days(cfg));
         if self.baseline.seen() <= cfg.warmup {
             return 0.0;
         }
-        self.cooldown
-            .pass(score_of(cfg, dev.z), cfg.cooldown, cfg.escalation)
+        self.peaks.record(dev.z);
+        let score = self.score_of(cfg, dev.z);
+        self.cooldown.pass(score, cfg.cooldown, cfg.escalation)
     }
 
     /// The score a bucket still filling up would get if it closed now, without learning or
@@ -70,7 +78,7 @@ impl VolumeSpikeDetector {
             return 0.0;
         }
         let (y, floor) = self.scale(cfg, ts_ms, count_so_far);
-        let score = score_of(cfg, self.baseline.deviation(ts_ms, y, floor).z);
+        let score = self.score_of(cfg, self.baseline.deviation(ts_ms, y, floor).z);
         if self
             .cooldown
             .would_report(score, cfg.cooldown, cfg.escalation)
@@ -88,11 +96,22 @@ impl VolumeSpikeDetector {
         let floor = (cfg.count_noise / (1.0 + lambda).sqrt()).max(cfg.min_sigma);
         (y, floor)
     }
+
+    /// z/(z + h), where h is `half_z` or, on a series whose ordinary days already climb
+    /// higher, its typical daily peak: a burst scores 0.5 when it is as high as a usual day's.
+    fn score_of(&self, cfg: &VolumeConfig, z: f32) -> f32 {
+        let z = z.max(0.0);
+        let half = if cfg.peak_days == 0 {
+            cfg.half_z
+        } else {
+            cfg.half_z.max(self.peaks.typical())
+        };
+        z / (z + half)
+    }
 }
 
-fn score_of(cfg: &VolumeConfig, z: f32) -> f32 {
-    let z = z.max(0.0);
-    z / (z + cfg.half_z)
+fn peak_days(cfg: &VolumeConfig) -> usize {
+    usize::from(cfg.peak_days).min(MAX_DAYS)
 }
 
 #[cfg(test)]
@@ -115,7 +134,17 @@ mod tests {
     }
 
     fn run(days: i64, spike_at: Option<i64>) -> Vec<f32> {
-        let cfg = VolumeConfig::default();
+        run_with(&VolumeConfig::default(), days, spike_at, false)
+    }
+
+    /// `daily_bursts`: every evening at 20:00 UTC the series jumps eightfold for one bucket,
+    /// as a stream fed by a scheduled broadcast or a bot does.
+    fn run_with(
+        cfg: &VolumeConfig,
+        days: i64,
+        spike_at: Option<i64>,
+        daily_bursts: bool,
+    ) -> Vec<f32> {
         let mut detector = VolumeSpikeDetector::default();
         (0..days * 288)
             .map(|i| {
@@ -124,7 +153,10 @@ mod tests {
                 if spike_at.is_some_and(|s| (s..s + 3).contains(&i)) {
                     v *= 8.0;
                 }
-                detector.observe(&cfg, ts, v)
+                if daily_bursts && i % 288 == 240 {
+                    v *= 8.0;
+                }
+                detector.observe(cfg, ts, v)
             })
             .collect()
     }
@@ -151,6 +183,34 @@ mod tests {
         assert!(scores[at + 1..at + 200].iter().all(|s| *s <= scores[at]));
         let quiet = scores[288 * 8..at].iter().copied().fold(0.0, f32::max);
         assert!(quiet < 0.3, "before the spike: {quiet}");
+    }
+
+    #[test]
+    fn a_burst_the_series_has_every_day_scores_below_the_same_burst_in_a_quiet_series() {
+        // Day 20, 03:00 UTC: the same eightfold burst in both series.
+        let at = 20 * 288 + 36;
+        let cfg = VolumeConfig::default();
+        let quiet = run_with(&cfg, 21, Some(at), false)[at as usize];
+        let bursty = run_with(&cfg, 21, Some(at), true)[at as usize];
+        assert!(quiet > 0.6, "quiet series: {quiet}");
+        assert!(bursty < quiet - 0.05, "bursty {bursty} vs quiet {quiet}");
+        // It is the typical daily peak that makes the difference.
+        let without = VolumeConfig {
+            peak_days: 0,
+            ..cfg
+        };
+        let bursty_without = run_with(&without, 21, Some(at), true)[at as usize];
+        assert!(
+            bursty_without > bursty + 0.05,
+            "{bursty_without} vs {bursty}"
+        );
+        // The daily bursts themselves fall from a clear spike to about even odds (0.5: as
+        // high as a usual day's peak) once two weeks of them have been seen.
+        let scores = run_with(&cfg, 21, None, true);
+        let evening = |day: usize| scores[day * 288 + 240];
+        assert!(evening(1) > 0.8, "first evening burst: {}", evening(1));
+        let late = (14..21).map(evening).fold(0.0, f32::max);
+        assert!(late < 0.6, "third week: {late}");
     }
 
     #[test]
