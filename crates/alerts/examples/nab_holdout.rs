@@ -47,13 +47,7 @@ fn main() {
     for (i, file) in files.iter().enumerate() {
         let (best, threshold) = (0..grid.len())
             .map(|g| {
-                let rest: Vec<ScoredFile> = scored[g]
-                    .iter()
-                    .enumerate()
-                    .filter(|(j, _)| *j != i)
-                    .map(|(_, f)| f.clone())
-                    .collect();
-                let r = nab::optimise(&rest, &STANDARD);
+                let r = nab::optimise(&without(&scored[g], i), &STANDARD);
                 (g, r.threshold, r.total.raw)
             })
             .max_by(|a, b| a.2.total_cmp(&b.2))
@@ -72,7 +66,7 @@ fn main() {
             t.raw,
             t.normalised(&STANDARD)
         );
-        add(&mut held_out, t);
+        held_out += t;
     }
     println!(
         "held-out total: raw {:.3}, detected {}/{}, FP {}, score {:.1}",
@@ -93,15 +87,9 @@ fn main() {
     // The defaults as they are, only the threshold chosen without the held-out file.
     let mut threshold_only = Tally::default();
     for i in 0..files.len() {
-        let rest: Vec<ScoredFile> = at_defaults
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| *j != i)
-            .map(|(_, f)| f.clone())
-            .collect();
-        let threshold = nab::optimise(&rest, &STANDARD).threshold;
+        let threshold = nab::optimise(&without(&at_defaults, i), &STANDARD).threshold;
         let t = &nab::score_at(std::slice::from_ref(&at_defaults[i]), &STANDARD, threshold)[0].1;
-        add(&mut threshold_only, t);
+        threshold_only += t;
     }
     println!(
         "defaults, threshold fitted on the other nine files: detected {}/{}, FP {}, score {:.1}",
@@ -112,10 +100,12 @@ fn main() {
     );
 }
 
-/// Adds one held-out file's tally to the running total.
-fn add(total: &mut Tally, file: &Tally) {
-    total.raw += file.raw;
-    total.windows += file.windows;
-    total.detected_windows += file.detected_windows;
-    total.fp += file.fp;
+/// Every file but the `i`-th.
+fn without(files: &[ScoredFile], i: usize) -> Vec<ScoredFile> {
+    files
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| *j != i)
+        .map(|(_, f)| f.clone())
+        .collect()
 }

@@ -92,6 +92,19 @@ impl Tally {
     }
 }
 
+/// Sums files' tallies into a corpus total.
+impl std::ops::AddAssign<&Tally> for Tally {
+    fn add_assign(&mut self, t: &Tally) {
+        self.raw += t.raw;
+        self.windows += t.windows;
+        self.detected_windows += t.detected_windows;
+        self.tp += t.tp;
+        self.fp += t.fp;
+        self.tn += t.tn;
+        self.fn_points += t.fn_points;
+    }
+}
+
 /// The outcome of optimising one profile over a corpus.
 #[derive(Clone, Debug)]
 pub struct ProfileResult {
@@ -261,13 +274,7 @@ pub fn optimise(files: &[ScoredFile], profile: &Profile) -> ProfileResult {
     let per_file = score_at(files, profile, best.0);
     let mut total = Tally::default();
     for (_, t) in &per_file {
-        total.raw += t.raw;
-        total.windows += t.windows;
-        total.tp += t.tp;
-        total.fp += t.fp;
-        total.detected_windows += t.detected_windows;
-        total.tn += t.tn;
-        total.fn_points += t.fn_points;
+        total += t;
     }
     ProfileResult {
         profile: *profile,
