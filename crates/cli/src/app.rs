@@ -22,7 +22,7 @@ pub struct Running {
 
 pub async fn open_store(cfg: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let url = cfg.database_url();
-    sb_store::open(&url)
+    sb_store::open_partitioned(&url, &cfg.privacy.store_partitions())
         .await
         .with_context(|| format!("cannot open the database at {url}"))
 }

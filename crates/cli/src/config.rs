@@ -138,6 +138,31 @@ pub struct PrivacySection {
     pub retention: Vec<RetentionPolicy>,
     /// Hours between scheduled retention runs in `serve` (0: only `switchboard retention run`).
     pub retention_every_hours: u64,
+    /// Regions whose customers' message content is stored in a partition of its own (G5):
+    /// `[[privacy.partitions]]` with `region` and, for SQLite, an optional `path` (default
+    /// `region-<name>.db` beside the main file); on PostgreSQL the schema `region_<name>`
+    /// (`SWITCHBOARD_PRIVACY_PARTITIONS`, comma-separated regions, default paths).
+    pub partitions: Vec<PartitionConfig>,
+}
+
+/// One region with storage of its own.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartitionConfig {
+    pub region: String,
+    pub path: Option<PathBuf>,
+}
+
+impl PrivacySection {
+    pub fn store_partitions(&self) -> Vec<sb_store::Partition> {
+        self.partitions
+            .iter()
+            .map(|p| sb_store::Partition {
+                region: p.region.clone(),
+                path: p.path.clone(),
+            })
+            .collect()
+    }
 }
 
 pub use sb_web::privacy::RetentionPolicy;
@@ -402,6 +427,17 @@ impl Config {
         if let Some(v) = env("REPORTS_WEEKLY_DIR") {
             c.reports.weekly_dir = Some(PathBuf::from(v));
         }
+        if let Some(v) = env("PRIVACY_PARTITIONS") {
+            c.privacy.partitions = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|region| PartitionConfig {
+                    region: region.to_owned(),
+                    path: None,
+                })
+                .collect();
+        }
         if let Some(v) = env("NLP_WATCHLIST") {
             c.nlp.watchlist = Some(v.into());
         }
@@ -445,6 +481,18 @@ impl Config {
         }
         sb_web::privacy::validate_policies(&self.privacy.retention)
             .map_err(|e| anyhow::anyhow!("privacy.retention: {e}"))?;
+        let mut regions = std::collections::HashSet::new();
+        for p in &self.privacy.partitions {
+            if !sb_store::valid_region(&p.region) {
+                bail!(
+                    "privacy.partitions: region `{}` must be 1-32 lowercase letters, digits or -, starting with a letter",
+                    p.region
+                );
+            }
+            if !regions.insert(p.region.replace('-', "_")) {
+                bail!("privacy.partitions: region `{}` is given twice", p.region);
+            }
+        }
         let s = &self.security;
         if s.session_hours < 1 || s.session_hours > 24 * 30 {
             bail!("security.session_hours must be between 1 and 720");

@@ -317,6 +317,16 @@ impl Pipeline {
                 // The work is stored with the placement; the workflow's schedule retries it.
                 tracing::warn!(error = %e, "case workflow step failed; will retry");
             }
+            let processed: Vec<MessageId> = plan
+                .placements
+                .iter()
+                .map(|p| p.message_id.clone())
+                .collect();
+            if let Err(e) = self.store.place_messages(&processed, now).await {
+                // Processed and committed; the content stays here until the next start's
+                // catch-up moves it to its region.
+                tracing::warn!(error = %e, "could not move message content to its region's partition");
+            }
             return Ok(plan.placements.len());
         }
         Err(PipelineError::Store(StoreError::Stale))
@@ -427,6 +437,21 @@ impl Pipeline {
         }
     }
 
+    /// Moves to their region's partition the content of processed messages still held
+    /// centrally: after a crash between processing and placement, or after a region's
+    /// partition was configured.
+    pub async fn place_pending(&self) -> Result<u64, PipelineError> {
+        let mut total = 0;
+        loop {
+            let limit = u32::try_from(self.cfg.batch_size).unwrap_or(512);
+            let moved = self.store.place_pending(limit, self.clock.now()).await?;
+            if moved == 0 {
+                return Ok(total);
+            }
+            total += moved;
+        }
+    }
+
     /// Processes until nothing is left unprocessed; used by `import` and tests.
     pub async fn drain(&self) -> Result<usize, PipelineError> {
         self.sweep(self.clock.now().plus_millis(1)).await
@@ -450,6 +475,7 @@ impl Pipeline {
                 } else {
                     sweeper.cfg.sweep_grace.as_millis() as i64
                 };
+                let catch_up = first;
                 first = false;
                 let now = sweeper.clock.now();
                 sweeper.load_silences(now).await;
@@ -460,6 +486,18 @@ impl Pipeline {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(messages = n, "sweep processed stored messages"),
                     Err(e) => tracing::warn!(error = %e, "sweep failed; will retry"),
+                }
+                if catch_up {
+                    match sweeper.place_pending().await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(
+                            messages = n,
+                            "moved message content to region partitions"
+                        ),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "could not move message content to region partitions")
+                        }
+                    }
                 }
                 tokio::time::sleep(sweeper.cfg.sweep_interval).await;
             }

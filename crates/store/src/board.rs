@@ -2,7 +2,7 @@
 //! case's SLA clocks and latest intent in one query, and the supervisor dashboard's
 //! aggregates. Nothing here writes.
 
-use crate::rows::{CASE_COLUMNS, CaseRow};
+use crate::rows::CaseRow;
 use sb_domain::{Case, CasePriority, CaseStatus, Platform, QueueId, Timestamp};
 
 /// The statuses a case is worked in; resolved and closed cases leave the inbox.
@@ -114,7 +114,13 @@ impl InboxSqlRow {
 }
 
 /// The inbox query and its string arguments, in bind order (the page size binds last).
-pub(crate) fn inbox_sql(filter: &InboxFilter, page: &crate::Page) -> (String, Vec<String>) {
+/// `cols` are the case columns to read (`CASE_COLUMNS`, with the subject read from wherever
+/// it is held).
+pub(crate) fn inbox_sql(
+    filter: &InboxFilter,
+    page: &crate::Page,
+    cols: &str,
+) -> (String, Vec<String>) {
     let mut clauses: Vec<String> = Vec::new();
     let mut args: Vec<String> = Vec::new();
     let mut bind = |v: String| {
@@ -164,7 +170,7 @@ pub(crate) fn inbox_sql(filter: &InboxFilter, page: &crate::Page) -> (String, Ve
         None => {}
     }
     let sql = format!(
-        "SELECT {CASE_COLUMNS}, sla, \
+        "SELECT {cols}, sla, \
          (SELECT m.intent FROM messages m WHERE m.case_id = cases.id ORDER BY m.seq DESC LIMIT 1) AS intent \
          FROM cases WHERE {} ORDER BY id DESC LIMIT ${}",
         clauses.join(" AND "),
@@ -182,7 +188,8 @@ macro_rules! board_store_impl {
                 filter: &crate::board::InboxFilter,
                 page: &crate::Page,
             ) -> crate::Result<Vec<crate::board::InboxRow>> {
-                let (sql, args) = crate::board::inbox_sql(filter, page);
+                let (sql, args) =
+                    crate::board::inbox_sql(filter, page, &self.partitions.case_columns());
                 let mut q = sqlx::query_as::<_, crate::board::InboxSqlRow>(sqlx::AssertSqlSafe(sql));
                 for a in &args {
                     q = q.bind(a.as_str());

@@ -304,13 +304,24 @@ macro_rules! disruption_store_impl {
                     for term in &query.about {
                         let pattern = crate::disruptions::like_pattern(term);
                         let tag = crate::disruptions::like_pattern(&format!("\"product:{term}\""));
-                        let rows: Vec<(String,)> = sqlx::query_as(
+                        // Text held in a region's partition is searched there.
+                        let placed: String = self
+                            .partitions
+                            .schemas()
+                            .map(|schema| {
+                                format!(
+                                    " OR EXISTS (SELECT 1 FROM {schema}.message_content p \
+                                     WHERE p.id = m.id AND LOWER(p.text) LIKE $1 ESCAPE '\\')"
+                                )
+                            })
+                            .collect();
+                        let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                             "SELECT DISTINCT cs.customer_id FROM cases cs \
                              JOIN messages m ON m.case_id = cs.id \
                              WHERE cs.status NOT IN ('resolved', 'closed') \
                              AND (LOWER(m.text) LIKE $1 ESCAPE '\\' \
-                                  OR LOWER(cs.tags) LIKE $2 ESCAPE '\\')",
-                        )
+                                  OR LOWER(cs.tags) LIKE $2 ESCAPE '\\'{placed})",
+                        )))
                         .bind(&pattern)
                         .bind(&tag)
                         .fetch_all(&self.$r)
@@ -335,14 +346,17 @@ macro_rules! disruption_store_impl {
                     let Some(customer) = crate::Store::customer(self, &id).await? else {
                         continue;
                     };
-                    let reach: Option<crate::disruptions::ReachRow> = sqlx::query_as(
-                        "SELECT id, case_id, source, channel, external_id, author_handle, \
-                         region, raw FROM messages WHERE customer_id = $1 \
-                         AND erased_at IS NULL ORDER BY seq DESC LIMIT 1",
-                    )
-                    .bind(id.as_str())
-                    .fetch_optional(&self.$r)
-                    .await?;
+                    let handle = self.partitions.column_sql("messages", "author_handle");
+                    let raw = self.partitions.column_sql("messages", "raw");
+                    let reach: Option<crate::disruptions::ReachRow> =
+                        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                            "SELECT id, case_id, source, channel, external_id, {handle} AS author_handle, \
+                             region, {raw} AS raw FROM messages WHERE customer_id = $1 \
+                             AND erased_at IS NULL ORDER BY seq DESC LIMIT 1",
+                        )))
+                        .bind(id.as_str())
+                        .fetch_optional(&self.$r)
+                        .await?;
                     let reach = reach
                         .map(crate::disruptions::ReachRow::into_reach)
                         .transpose()?;

@@ -557,7 +557,8 @@ macro_rules! governance_store_impl {
             let ids = Self::customer_message_ids(&mut conn, customer.as_str()).await?;
             let mut out = Vec::with_capacity(ids.len());
             for id in ids {
-                let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1");
+                let cols = self.partitions.message_columns();
+                let sql = format!("SELECT {cols} FROM messages WHERE id = $1");
                 let row: Option<MessageRow> = sqlx::query_as(AssertSqlSafe(sql))
                     .bind(&id)
                     .fetch_optional(&mut *conn)
@@ -596,6 +597,7 @@ macro_rules! governance_store_impl {
                     .bind(m)
                     .execute(&mut *tx)
                     .await?;
+                self.erase_placed(&mut tx, crate::residency::Held::Message, m).await?;
                 sqlx::query(
                     "UPDATE messages SET text = '', author_handle = '', author_name = NULL, \
                      raw = '{}', pii = NULL, metrics = '{}', in_reply_to = NULL, erased_at = $1 \
@@ -635,6 +637,7 @@ macro_rules! governance_store_impl {
                     .bind(case)
                     .execute(&mut *tx)
                     .await?;
+                self.erase_placed(&mut tx, crate::residency::Held::Case, case).await?;
                 let events: Vec<(i64, String)> =
                     sqlx::query_as("SELECT seq, data FROM case_events WHERE case_id = $1")
                         .bind(case)
@@ -760,6 +763,7 @@ macro_rules! governance_store_impl {
                     .bind(m)
                     .execute(&mut *tx)
                     .await?;
+                self.erase_placed(&mut tx, crate::residency::Held::Message, m).await?;
                 // The case subject is cut from its first message: it goes with the text.
                 sqlx::query(
                     "UPDATE cases SET subject = '' WHERE id = (SELECT case_id FROM messages WHERE id = $1)",
@@ -767,6 +771,14 @@ macro_rules! governance_store_impl {
                 .bind(m)
                 .execute(&mut *tx)
                 .await?;
+                let case: Option<Option<String>> =
+                    sqlx::query_scalar("SELECT case_id FROM messages WHERE id = $1")
+                        .bind(m)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if let Some(case) = case.flatten() {
+                    self.erase_placed(&mut tx, crate::residency::Held::Case, &case).await?;
+                }
                 sqlx::query(
                     "UPDATE messages SET text = '', author_name = NULL, raw = '{}', pii = NULL, \
                      metrics = '{}', erased_at = $1 WHERE id = $2",

@@ -13,6 +13,7 @@ mod leases;
 mod merges;
 pub mod postgres;
 pub mod reports;
+mod residency;
 mod rows;
 pub mod settings;
 mod shared;
@@ -52,6 +53,7 @@ pub use merges::{
 };
 pub use postgres::PgStore;
 pub use reports::ReportStore;
+pub use residency::{Partition, valid_region};
 pub use settings::{SettingsDocument, SettingsSave, SettingsStore};
 pub use silences::{SilenceStore, StoredSilence};
 pub use sqlite::SqliteStore;
@@ -71,6 +73,9 @@ pub enum StoreError {
     Stale,
     #[error("unsupported database URL `{0}`")]
     UnsupportedUrl(String),
+    /// The regions' partitions as configured do not fit the data (see `residency`).
+    #[error("data residency: {0}")]
+    Residency(String),
     /// The change was made but a follow-up step (e.g. compacting the files) did not finish;
     /// running the operation again completes it.
     #[error("not finished: {0}")]
@@ -324,6 +329,12 @@ pub trait Store:
     /// message was already processed.
     async fn apply_case_plan(&self, plan: &CasePlan, now: Timestamp) -> Result<()>;
     async fn default_queue(&self) -> Result<Queue>;
+    /// Moves the personal content of the given processed messages into their region's
+    /// partition, where their region has one (G5); returns how many moved. Safe to repeat.
+    async fn place_messages(&self, ids: &[MessageId], now: Timestamp) -> Result<u64>;
+    /// As `place_messages`, for up to `limit` processed messages not yet placed whose region
+    /// has a partition: the catch-up after a crash or after a partition is added.
+    async fn place_pending(&self, limit: u32, now: Timestamp) -> Result<u64>;
 
     // ---- read models --------------------------------------------------------------------
     async fn message(&self, id: &MessageId) -> Result<Option<Message>>;
@@ -692,12 +703,17 @@ pub trait BoardStore: Send + Sync {
 
 /// Opens the store named by a URL: `sqlite://PATH` or `postgres://…`.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    open_partitioned(url, &[]).await
+}
+
+/// As `open`, with storage of their own for the message content of the given regions (G5).
+pub async fn open_partitioned(url: &str, partitions: &[Partition]) -> Result<Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Arc::new(PgStore::open(url).await?));
+        return Ok(Arc::new(PgStore::open_partitioned(url, partitions).await?));
     }
     if let Some(path) = url.strip_prefix("sqlite://") {
         return Ok(Arc::new(
-            SqliteStore::open(std::path::Path::new(path)).await?,
+            SqliteStore::open_partitioned(std::path::Path::new(path), partitions).await?,
         ));
     }
     Err(StoreError::UnsupportedUrl(url.to_owned()))

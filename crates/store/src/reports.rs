@@ -449,8 +449,9 @@ pub(crate) const CASE_DIMS_SQL: &str = "SELECT c.id, c.opened_at, c.source, q.na
     FROM cases c LEFT JOIN queues q ON q.id = c.queue_id \
     LEFT JOIN customers cu ON cu.id = c.customer_id WHERE c.id IN ";
 
+/// `{subject}` is the case subject read from wherever it is held.
 pub(crate) const EXPORT_SQL: &str = "SELECT c.id, c.customer_id, c.source, c.channel, c.status, \
-    c.priority, q.name AS queue, c.assignee, c.subject, c.language, c.region, cu.tier, \
+    c.priority, q.name AS queue, c.assignee, {subject} AS subject, c.language, c.region, cu.tier, \
     CAST(c.message_count AS BIGINT) AS message_count, c.last_sentiment, c.opened_at, \
     c.first_response_at, c.first_resolved_at, c.resolved_at \
     FROM cases c LEFT JOIN queues q ON q.id = c.queue_id \
@@ -1039,7 +1040,8 @@ macro_rules! report_store_impl {
                 after: Option<&str>,
                 limit: u32,
             ) -> crate::Result<Vec<crate::reports::CaseExportRow>> {
-                Ok(sqlx::query_as(crate::reports::EXPORT_SQL)
+                let sql = crate::reports::EXPORT_SQL.replace("{subject}", &self.partitions.subject_sql("c"));
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(from.millis())
                     .bind(to.millis())
                     .bind(after.unwrap_or(""))
@@ -1112,11 +1114,12 @@ macro_rules! report_store_impl {
             ) -> crate::Result<Vec<crate::reports::ThemeSampleRow>> {
                 // Newest first by arrival, so a recent period stops early without an index on
                 // the messages' own time.
-                Ok(sqlx::query_as(
-                    "SELECT id, source, text, created_at, sentiment_label, region, pii \
-                     FROM messages WHERE created_at >= $1 AND created_at < $2 \
-                     AND erased_at IS NULL AND stage <> 'received' ORDER BY seq DESC LIMIT $3",
-                )
+                let text = self.partitions.column_sql("m", "text");
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT m.id, m.source, {text} AS text, m.created_at, m.sentiment_label, \
+                     m.region, m.pii FROM messages m WHERE m.created_at >= $1 AND m.created_at < $2 \
+                     AND m.erased_at IS NULL AND m.stage <> 'received' ORDER BY m.seq DESC LIMIT $3",
+                )))
                 .bind(from.millis())
                 .bind(to.millis())
                 .bind(i64::from(limit))

@@ -13,16 +13,31 @@ macro_rules! shared_store_methods {
             at: Timestamp,
         ) -> Result<Revised> {
             let mut tx = self.$w.begin().await?;
-            let current: Option<(String, String, Option<i64>)> = sqlx::query_as(
-                concat!("SELECT id, text, removed_at FROM messages WHERE source = $1 AND external_id = $2", $row_lock),
+            let current: Option<(String, String, Option<i64>, Option<String>)> = sqlx::query_as(
+                concat!("SELECT id, text, removed_at, placed_in FROM messages WHERE source = $1 AND external_id = $2", $row_lock),
             )
             .bind(source.as_str())
             .bind(external_id)
             .fetch_optional(&mut *tx)
             .await?;
-            let Some((id, text, removed_at)) = current else {
+            let Some((id, mut text, removed_at, placed_in)) = current else {
                 return Ok(Revised::Unknown);
             };
+            // A message held in a region's partition is revised there; the central row keeps
+            // only the revision's number, kind and time.
+            let partition = match placed_in.as_deref() {
+                Some(region) => Some(self.partitions.placed(region)?),
+                None => None,
+            };
+            if let Some(schema) = partition {
+                let held: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+                    "SELECT text FROM {schema}.message_content WHERE id = $1"
+                )))
+                .bind(&id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                text = held.unwrap_or_default();
+            }
             let id = MessageId::from_stored(id);
             let Some(next_text) = crate::revised_text(&text, removed_at.is_some(), revision) else {
                 return Ok(Revised::Unchanged(id));
@@ -40,16 +55,34 @@ macro_rules! shared_store_methods {
             .bind(id.as_str())
             .bind(number)
             .bind(revision.kind().as_str())
-            .bind(&text)
+            .bind(if partition.is_some() { "" } else { text.as_str() })
             .bind(at.millis())
             .execute(&mut *tx)
             .await?;
+            if let Some(schema) = partition {
+                sqlx::query(AssertSqlSafe(format!(
+                    "INSERT INTO {schema}.message_revisions (message_id, revision, previous_text) \
+                     VALUES ($1, $2, $3)"
+                )))
+                .bind(id.as_str())
+                .bind(number)
+                .bind(&text)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(AssertSqlSafe(format!(
+                    "UPDATE {schema}.message_content SET text = $1 WHERE id = $2"
+                )))
+                .bind(&next_text)
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            }
             let update = match revision {
                 Revision::Edit { .. } => "UPDATE messages SET text = $1, edited_at = $2 WHERE id = $3",
                 Revision::Remove => "UPDATE messages SET text = $1, removed_at = $2 WHERE id = $3",
             };
             sqlx::query(update)
-                .bind(next_text)
+                .bind(if partition.is_some() { "" } else { next_text })
                 .bind(at.millis())
                 .bind(id.as_str())
                 .execute(&mut *tx)
@@ -58,15 +91,196 @@ macro_rules! shared_store_methods {
             Ok(Revised::Applied(id))
         }
 
+        /// Deletes a message's content (`Held::Message`) or a case's subject (`Held::Case`)
+        /// from every region partition, inside the caller's transaction (a partition file
+        /// commits on its own; repeating the erasure is safe).
+        pub(crate) async fn erase_placed<'c>(
+            &self,
+            tx: &mut sqlx::Transaction<'c, <Self as crate::residency::Backend>::Db>,
+            held: crate::residency::Held,
+            id: &str,
+        ) -> Result<()> {
+            for schema in self.partitions.schemas() {
+                for (table, key) in held.tables() {
+                    sqlx::query(AssertSqlSafe(format!("DELETE FROM {schema}.{table} WHERE {key} = $1")))
+                        .bind(id)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
+            Ok(())
+        }
+
+        pub(crate) async fn place_messages_shared(&self, ids: &[MessageId], now: Timestamp) -> Result<u64> {
+            if self.partitions.is_empty() || ids.is_empty() {
+                return Ok(0);
+            }
+            let mut moves: Vec<(&str, &str)> = Vec::new();
+            for id in ids {
+                let region: Option<Option<String>> = sqlx::query_scalar(
+                    "SELECT COALESCE(c.region, m.region) FROM messages m \
+                     LEFT JOIN customers c ON c.id = m.customer_id \
+                     WHERE m.id = $1 AND m.placed_in IS NULL AND m.stage = 'processed' \
+                     AND m.erased_at IS NULL",
+                )
+                .bind(id.as_str())
+                .fetch_optional(&self.$w)
+                .await?;
+                if let Some(region) = region.flatten().and_then(|r| self.partitions.region_of(&r)) {
+                    moves.push((id.as_str(), region));
+                }
+            }
+            if moves.is_empty() {
+                return Ok(0);
+            }
+            // First the copy, committed on its own: the partition may be another file, and a
+            // commit spanning two files is not atomic. Repeating it overwrites the same rows.
+            let mut tx = self.$w.begin().await?;
+            for &(id, region) in &moves {
+                let schema = self.partitions.placed(region)?;
+                sqlx::query(AssertSqlSafe(format!(
+                    "INSERT INTO {schema}.message_content (id, author_handle, author_name, text, raw, placed_at) \
+                     SELECT id, author_handle, author_name, text, raw, $2 FROM messages \
+                     WHERE id = $1 AND placed_in IS NULL AND erased_at IS NULL \
+                     ON CONFLICT (id) DO UPDATE SET author_handle = excluded.author_handle, \
+                     author_name = excluded.author_name, text = excluded.text, raw = excluded.raw, \
+                     placed_at = excluded.placed_at"
+                )))
+                .bind(id)
+                .bind(now.millis())
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(AssertSqlSafe(format!(
+                    "INSERT INTO {schema}.message_revisions (message_id, revision, previous_text) \
+                     SELECT r.message_id, r.revision, r.previous_text FROM message_revisions r \
+                     JOIN messages m ON m.id = r.message_id WHERE r.message_id = $1 AND m.placed_in IS NULL \
+                     ON CONFLICT (message_id, revision) DO UPDATE SET previous_text = excluded.previous_text"
+                )))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                // The case subject is cut from the case's first message: it goes with it.
+                sqlx::query(AssertSqlSafe(format!(
+                    "INSERT INTO {schema}.case_content (id, subject) \
+                     SELECT id, subject FROM cases WHERE id = (SELECT case_id FROM messages WHERE id = $1) \
+                     AND placed_in IS NULL \
+                     ON CONFLICT (id) DO UPDATE SET subject = excluded.subject"
+                )))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let mut regions: Vec<&str> = moves.iter().map(|&(_, r)| r).collect();
+            regions.sort_unstable();
+            regions.dedup();
+            for region in regions {
+                sqlx::query("INSERT INTO placed_regions (region) VALUES ($1) ON CONFLICT (region) DO NOTHING")
+                    .bind(region)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            // Then the central copy goes — only where it still matches what was copied, so an
+            // edit that arrived in between is not lost (the next pass copies it).
+            let mut tx = self.$w.begin().await?;
+            let mut moved = 0;
+            for &(id, region) in &moves {
+                let schema = self.partitions.placed(region)?;
+                let done = sqlx::query(AssertSqlSafe(format!(
+                    "UPDATE messages SET text = '', author_handle = '', author_name = NULL, raw = '{{}}', \
+                     placed_in = $2 WHERE id = $1 AND placed_in IS NULL AND erased_at IS NULL \
+                     AND EXISTS (SELECT 1 FROM {schema}.message_content p WHERE p.id = messages.id \
+                     AND p.text = messages.text AND p.author_handle = messages.author_handle \
+                     AND p.raw = messages.raw) \
+                     AND NOT EXISTS (SELECT 1 FROM message_revisions r WHERE r.message_id = messages.id \
+                     AND NOT EXISTS (SELECT 1 FROM {schema}.message_revisions q \
+                     WHERE q.message_id = r.message_id AND q.revision = r.revision))"
+                )))
+                .bind(id)
+                .bind(region)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if done > 0 {
+                    sqlx::query("UPDATE message_revisions SET previous_text = '' WHERE message_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query(AssertSqlSafe(format!(
+                    "UPDATE cases SET subject = '', placed_in = $2 \
+                     WHERE id = (SELECT case_id FROM messages WHERE id = $1) AND placed_in IS NULL \
+                     AND EXISTS (SELECT 1 FROM {schema}.case_content p WHERE p.id = cases.id \
+                     AND p.subject = cases.subject)"
+                )))
+                .bind(id)
+                .bind(region)
+                .execute(&mut *tx)
+                .await?;
+                moved += done;
+            }
+            tx.commit().await?;
+            Ok(moved)
+        }
+
+        pub(crate) async fn place_pending_shared(&self, limit: u32, now: Timestamp) -> Result<u64> {
+            if self.partitions.is_empty() {
+                return Ok(0);
+            }
+            // Region names are checked to be lowercase letters, digits and `-`.
+            let regions: Vec<String> = self.partitions.regions().map(|r| format!("'{r}'")).collect();
+            let ids: Vec<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT m.id FROM messages m LEFT JOIN customers c ON c.id = m.customer_id \
+                 WHERE m.placed_in IS NULL AND m.stage = 'processed' AND m.erased_at IS NULL \
+                 AND COALESCE(c.region, m.region) IN ({}) ORDER BY m.seq LIMIT $1",
+                regions.join(", ")
+            )))
+            .bind(i64::from(limit))
+            .fetch_all(&self.$r)
+            .await?;
+            let ids: Vec<MessageId> = ids.into_iter().map(MessageId::from_stored).collect();
+            self.place_messages_shared(&ids, now).await
+        }
+
         pub(crate) async fn message_revisions_shared(&self, id: &MessageId) -> Result<Vec<MessageRevision>> {
-            let rows: Vec<RevisionRow> = sqlx::query_as(
+            let mut rows: Vec<RevisionRow> = sqlx::query_as(
                 "SELECT revision, kind, previous_text, recorded_at FROM message_revisions \
                  WHERE message_id = $1 ORDER BY revision",
             )
             .bind(id.as_str())
             .fetch_all(&self.$r)
             .await?;
+            if let Some(schema) = self.placed_schema(id).await? {
+                let held: Vec<(i32, String)> = sqlx::query_as(AssertSqlSafe(format!(
+                    "SELECT revision, previous_text FROM {schema}.message_revisions WHERE message_id = $1"
+                )))
+                .bind(id.as_str())
+                .fetch_all(&self.$r)
+                .await?;
+                let held: std::collections::HashMap<i32, String> = held.into_iter().collect();
+                for row in &mut rows {
+                    if let Some(text) = held.get(&row.revision) {
+                        row.previous_text.clone_from(text);
+                    }
+                }
+            }
             rows.into_iter().map(RevisionRow::into_domain).collect()
+        }
+
+        /// The partition schema holding the message's content, if it is placed in one.
+        pub(crate) async fn placed_schema(&self, id: &MessageId) -> Result<Option<&str>> {
+            if self.partitions.is_empty() {
+                return Ok(None);
+            }
+            let placed: Option<Option<String>> =
+                sqlx::query_scalar("SELECT placed_in FROM messages WHERE id = $1")
+                    .bind(id.as_str())
+                    .fetch_optional(&self.$r)
+                    .await?;
+            match placed.flatten() {
+                Some(region) => Ok(Some(self.partitions.placed(&region)?)),
+                None => Ok(None),
+            }
         }
 
         pub(crate) async fn link_identity_shared(
@@ -288,18 +502,17 @@ macro_rules! shared_store_methods {
             after: Option<&MessageId>,
             limit: u32,
         ) -> Result<Vec<Message>> {
+            let cols = self.partitions.message_columns();
             let sql = format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE stage = 'processed' \
+                "SELECT {cols} FROM messages WHERE stage = 'processed' \
                  AND ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"
             );
-            sqlx::query_as::<_, MessageRow>(AssertSqlSafe(sql))
+            let rows: Vec<MessageRow> = sqlx::query_as(AssertSqlSafe(sql))
                 .bind(after.map(MessageId::as_str))
                 .bind(i64::from(limit))
                 .fetch_all(&self.$r)
-                .await?
-                .into_iter()
-                .map(MessageRow::into_domain)
-                .collect()
+                .await?;
+            rows.into_iter().map(MessageRow::into_domain).collect()
         }
 
         pub(crate) async fn update_enrichments_shared(&self, batch: &[(MessageId, Enrichment)]) -> Result<u64> {
@@ -338,10 +551,13 @@ macro_rules! shared_store_methods {
         }
 
         pub(crate) async fn message_raw_shared(&self, id: &MessageId) -> Result<Option<serde_json::Value>> {
-            let raw: Option<String> = sqlx::query_scalar("SELECT raw FROM messages WHERE id = $1")
-                .bind(id.as_str())
-                .fetch_optional(&self.$r)
-                .await?;
+            let raw = self.partitions.column_sql("messages", "raw");
+            let raw: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT {raw} FROM messages WHERE id = $1"
+            )))
+            .bind(id.as_str())
+            .fetch_optional(&self.$r)
+            .await?;
             raw.map(|r| {
                 serde_json::from_str(&r).map_err(|e| StoreError::Corrupt(format!("message raw: {e}")))
             })

@@ -15,8 +15,9 @@ macro_rules! workflow_store_methods {
             &self,
             id: &sb_domain::CaseId,
         ) -> Result<Option<sb_domain::CaseWork>> {
+            let cols = self.partitions.case_columns();
             let sql = format!(
-                "SELECT {CASE_COLUMNS}, {} FROM cases WHERE id = $1",
+                "SELECT {cols}, {} FROM cases WHERE id = $1",
                 crate::rows::CASE_WORK_COLUMNS
             );
             let row: Option<crate::rows::CaseWorkRow> = sqlx::query_as(AssertSqlSafe(sql))
@@ -220,7 +221,7 @@ macro_rules! workflow_store_methods {
         }
 
         pub(crate) async fn waiting_cases_shared(&self, limit: u32) -> Result<Vec<Case>> {
-            let sql = crate::workflow::WAITING_SQL.replace("{cols}", CASE_COLUMNS);
+            let sql = crate::workflow::WAITING_SQL.replace("{cols}", &self.partitions.case_columns());
             let rows: Vec<CaseRow> = sqlx::query_as(AssertSqlSafe(sql))
                 .bind(i64::from(limit))
                 .fetch_all(&self.$w)

@@ -454,9 +454,10 @@ macro_rules! customer_merge_methods {
                 }
                 let recorded: std::collections::HashSet<&str> =
                     merge.moved.messages.iter().map(String::as_str).collect();
-                let messages: Vec<(String, String, String)> = sqlx::query_as(
-                    "SELECT id, source, author_handle FROM messages WHERE customer_id = $1 ORDER BY seq",
-                )
+                let handle = self.partitions.column_sql("m", "author_handle");
+                let messages: Vec<(String, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT m.id, m.source, {handle} FROM messages m WHERE m.customer_id = $1 ORDER BY m.seq",
+                )))
                 .bind(survivor)
                 .fetch_all(&mut *tx)
                 .await?;
@@ -470,11 +471,11 @@ macro_rules! customer_merge_methods {
                     .collect();
                 let recorded: std::collections::HashSet<&str> =
                     merge.moved.cases.iter().map(String::as_str).collect();
-                let cases: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
-                    "SELECT c.id, m.source, m.author_handle FROM cases c LEFT JOIN messages m \
+                let cases: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT c.id, m.source, {handle} FROM cases c LEFT JOIN messages m \
                      ON m.id = (SELECT f.id FROM messages f WHERE f.case_id = c.id ORDER BY f.seq LIMIT 1) \
                      WHERE c.customer_id = $1 ORDER BY c.id",
-                )
+                )))
                 .bind(survivor)
                 .fetch_all(&mut *tx)
                 .await?;

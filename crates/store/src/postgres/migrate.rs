@@ -76,6 +76,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         20,
         include_str!("../../migrations/postgres/0020_leases.sql"),
     ),
+    (
+        21,
+        include_str!("../../migrations/postgres/0021_residency.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming the migration lock.

@@ -6,10 +6,11 @@
 
 mod migrate;
 
+use crate::residency::{Partition, Partitions, partition_tables};
 use crate::rows::{
-    ALERT_COLUMNS, AlertRow, AttemptRow, CASE_COLUMNS, CaseRow, CustomerRow, IdentityRow,
-    MESSAGE_COLUMNS, MessageRow, OUTBOX_COLUMNS, OpenCaseRow, OutboxRow, QueueRow, RevisionRow,
-    TargetRow, json_text, outbox_sql,
+    ALERT_COLUMNS, AlertRow, AttemptRow, CaseRow, CustomerRow, IdentityRow, MessageRow,
+    OUTBOX_COLUMNS, OpenCaseRow, OutboxRow, QueueRow, RevisionRow, TargetRow, json_text,
+    outbox_sql,
 };
 use crate::{
     Appended, CaseFilter, Counts, IdentityLink, InboundStats, MessageRecord, Page, Result, Store,
@@ -38,18 +39,35 @@ const THREADABLE_CASE_SQL: &str = "status <> 'closed'";
 
 pub struct PgStore {
     pool: PgPool,
+    partitions: Partitions,
 }
 
 impl PgStore {
     /// Connects to `url` (`postgres://…`) and brings the schema up to date. Several processes
     /// may start at once: migrations run under an advisory lock.
     pub async fn open(url: &str) -> Result<Self> {
-        Self::open_with(PgConnectOptions::from_str(url)?).await
+        Self::open_partitioned(url, &[]).await
+    }
+
+    /// As `open`, with a schema of its own, `region_<name>`, for each region's message
+    /// content (G5).
+    pub async fn open_partitioned(url: &str, partitions: &[Partition]) -> Result<Self> {
+        let names = Partitions::new(partitions, "")?;
+        Self::open_with(PgConnectOptions::from_str(url)?, names).await
     }
 
     /// As `open`, with every table in `schema` (created if missing). Lets several
     /// installations, or test runs, share one database.
     pub async fn open_in_schema(url: &str, schema: &str) -> Result<Self> {
+        Self::open_in_schema_partitioned(url, schema, &[]).await
+    }
+
+    /// As `open_in_schema`, with region partitions named `<schema>_region_<name>`.
+    pub async fn open_in_schema_partitioned(
+        url: &str,
+        schema: &str,
+        partitions: &[Partition],
+    ) -> Result<Self> {
         if schema.is_empty()
             || !schema
                 .chars()
@@ -77,28 +95,50 @@ impl PgStore {
         .await?;
         tx.commit().await?;
         admin.close().await;
-        Self::open_with(opts.options([("search_path", schema)])).await
+        let names = Partitions::new(partitions, &format!("{schema}_"))?;
+        Self::open_with(opts.options([("search_path", schema)]), names).await
     }
 
-    async fn open_with(opts: PgConnectOptions) -> Result<Self> {
+    async fn open_with(opts: PgConnectOptions, partitions: Partitions) -> Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts)
             .await?;
         migrate::run(&pool).await?;
-        Ok(Self { pool })
+        if !partitions.is_empty() {
+            let mut tx = pool.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(migrate::LOCK_KEY)
+                .execute(&mut *tx)
+                .await?;
+            for schema in partitions.schemas() {
+                sqlx::query(AssertSqlSafe(format!(
+                    "CREATE SCHEMA IF NOT EXISTS {schema}"
+                )))
+                .execute(&mut *tx)
+                .await?;
+                for sql in partition_tables(schema) {
+                    sqlx::query(AssertSqlSafe(sql)).execute(&mut *tx).await?;
+                }
+            }
+            tx.commit().await?;
+        }
+        let placed: Vec<String> = sqlx::query_scalar("SELECT region FROM placed_regions")
+            .fetch_all(&pool)
+            .await?;
+        partitions.check_placed(&placed)?;
+        Ok(Self { pool, partitions })
     }
 
     async fn messages_where(&self, clause: &str, arg: &str) -> Result<Vec<Message>> {
-        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE {clause} ORDER BY seq");
-        sqlx::query_as::<_, MessageRow>(AssertSqlSafe(sql))
+        let cols = self.partitions.message_columns();
+        let sql = format!("SELECT {cols} FROM messages WHERE {clause} ORDER BY seq");
+        let rows: Vec<MessageRow> = sqlx::query_as::<_, MessageRow>(AssertSqlSafe(sql))
             .bind(arg)
             .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .map(MessageRow::into_domain)
-            .collect()
+            .await?;
+        rows.into_iter().map(MessageRow::into_domain).collect()
     }
 }
 
@@ -537,6 +577,14 @@ impl Store for PgStore {
         Ok(row.into_domain())
     }
 
+    async fn place_messages(&self, ids: &[MessageId], now: Timestamp) -> Result<u64> {
+        self.place_messages_shared(ids, now).await
+    }
+
+    async fn place_pending(&self, limit: u32, now: Timestamp) -> Result<u64> {
+        self.place_pending_shared(limit, now).await
+    }
+
     async fn message(&self, id: &MessageId) -> Result<Option<Message>> {
         Ok(self.messages_where("id = $1", id.as_str()).await?.pop())
     }
@@ -557,7 +605,8 @@ impl Store for PgStore {
     }
 
     async fn case(&self, id: &CaseId) -> Result<Option<Case>> {
-        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
+        let cols = self.partitions.case_columns();
+        let sql = format!("SELECT {cols} FROM cases WHERE id = $1");
         let row: Option<CaseRow> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(id.as_str())
             .fetch_optional(&self.pool)
@@ -571,8 +620,9 @@ impl Store for PgStore {
 
     async fn list_cases(&self, filter: &CaseFilter, page: &Page) -> Result<Vec<Case>> {
         let (where_sql, args) = crate::rows::case_filter_sql(filter, page);
+        let cols = self.partitions.case_columns();
         let sql = format!(
-            "SELECT {CASE_COLUMNS} FROM cases {where_sql} ORDER BY id DESC LIMIT ${}",
+            "SELECT {cols} FROM cases {where_sql} ORDER BY id DESC LIMIT ${}",
             args.len() + 1
         );
         let mut q = sqlx::query_as::<_, CaseRow>(AssertSqlSafe(sql));
@@ -972,16 +1022,15 @@ impl PgStore {
             return Ok(Vec::new());
         }
         let ids: Vec<&str> = ids.iter().map(MessageId::as_str).collect();
-        sqlx::query_as::<_, MessageRow>(AssertSqlSafe(format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE stage = $2 AND id = ANY($1) ORDER BY seq"
+        let cols = self.partitions.message_columns();
+        let rows: Vec<MessageRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {cols} FROM messages WHERE stage = $2 AND id = ANY($1) ORDER BY seq"
         )))
         .bind(ids)
         .bind(stage)
         .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(MessageRow::into_domain)
-        .collect()
+        .await?;
+        rows.into_iter().map(MessageRow::into_domain).collect()
     }
 
     /// Reclaims the row versions an erasure left behind, so they are not read back from
@@ -1006,6 +1055,13 @@ impl PgStore {
             sqlx::query(AssertSqlSafe(format!("VACUUM {table}")))
                 .execute(&self.pool)
                 .await?;
+        }
+        for schema in self.partitions.schemas() {
+            for table in ["message_content", "message_revisions"] {
+                sqlx::query(AssertSqlSafe(format!("VACUUM {schema}.{table}")))
+                    .execute(&self.pool)
+                    .await?;
+            }
         }
         Ok(())
     }

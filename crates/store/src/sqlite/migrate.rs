@@ -64,6 +64,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0019_settings_documents.sql"),
     ),
     (20, include_str!("../../migrations/sqlite/0020_leases.sql")),
+    (
+        21,
+        include_str!("../../migrations/sqlite/0021_residency.sql"),
+    ),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<()> {

@@ -6,10 +6,10 @@
 mod batch;
 mod migrate;
 
+use crate::residency::{Partition, Partitions, partition_tables};
 use crate::rows::{
-    ALERT_COLUMNS, AlertRow, AttemptRow, CASE_COLUMNS, CaseRow, CustomerRow, IdentityRow,
-    MESSAGE_COLUMNS, MessageRow, OUTBOX_COLUMNS, OpenCaseRow, OutboxRow, QueueRow, RevisionRow,
-    TargetRow, outbox_sql,
+    ALERT_COLUMNS, AlertRow, AttemptRow, CaseRow, CustomerRow, IdentityRow, MessageRow,
+    OUTBOX_COLUMNS, OpenCaseRow, OutboxRow, QueueRow, RevisionRow, TargetRow, outbox_sql,
 };
 use crate::{
     Appended, CaseFilter, Counts, IdentityLink, InboundStats, MessageRecord, Page, Result, Store,
@@ -36,6 +36,7 @@ use std::time::Duration;
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    partitions: Partitions,
 }
 
 /// A case is open unless resolved or closed. Written exactly as the `cases_customer_open`
@@ -48,9 +49,31 @@ const THREADABLE_CASE_SQL: &str = "status <> 'closed'";
 impl SqliteStore {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Self> {
+        Self::open_partitioned(path, &[]).await
+    }
+
+    /// As `open`, with a file of its own for each region's message content (G5), attached
+    /// to every connection as `region_<name>`.
+    pub async fn open_partitioned(path: &Path, partitions: &[Partition]) -> Result<Self> {
+        let io = |e| StoreError::Database(sqlx::Error::Io(e));
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+            std::fs::create_dir_all(dir).map_err(io)?;
         }
+        let names = Partitions::new(partitions, "")?;
+        let dir = path.parent().unwrap_or(Path::new(""));
+        let mut files: Vec<(String, std::path::PathBuf)> = Vec::with_capacity(partitions.len());
+        for p in partitions {
+            let file = p
+                .path
+                .clone()
+                .unwrap_or_else(|| dir.join(format!("region-{}.db", p.region)));
+            if let Some(d) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(d).map_err(io)?;
+            }
+            let schema = names.schema(&p.region).unwrap_or_default().to_owned();
+            files.push((schema, file));
+        }
+        let files: std::sync::Arc<[(String, std::path::PathBuf)]> = files.into();
         let opts = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -66,35 +89,66 @@ impl SqliteStore {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            .after_connect({
+                let files = files.clone();
+                move |conn, _| {
+                    let files = files.clone();
+                    Box::pin(async move { attach(conn, &files, true).await })
+                }
+            })
             .connect_with(
                 opts.clone()
                     .statement_cache_capacity(batch::WRITER_STATEMENT_CACHE),
             )
             .await?;
         migrate::run(&writer).await?;
+        for schema in names.schemas() {
+            for sql in partition_tables(schema) {
+                sqlx::query(AssertSqlSafe(sql)).execute(&writer).await?;
+            }
+        }
+        let placed: Vec<String> = sqlx::query_scalar("SELECT region FROM placed_regions")
+            .fetch_all(&writer)
+            .await?;
+        names.check_placed(&placed)?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
+            .after_connect(move |conn, _| {
+                let files = files.clone();
+                Box::pin(async move { attach(conn, &files, false).await })
+            })
             .connect_with(opts.read_only(true))
             .await?;
-        Ok(Self { writer, reader })
+        Ok(Self {
+            writer,
+            reader,
+            partitions: names,
+        })
     }
 
-    /// Rewrites the file without free pages and empties the write-ahead log, so nothing an
-    /// erasure removed survives in either.
+    /// Rewrites the files (the main one and each region's) without free pages and empties
+    /// their write-ahead logs, so nothing an erasure removed survives in either.
     async fn compact_files(&self) -> Result<()> {
-        self.checkpoint_truncate().await?;
-        sqlx::query("VACUUM").execute(&self.writer).await?;
-        self.checkpoint_truncate().await
+        for schema in std::iter::once("main").chain(self.partitions.schemas()) {
+            self.checkpoint_truncate(schema).await?;
+            sqlx::query(AssertSqlSafe(format!("VACUUM {schema}")))
+                .execute(&self.writer)
+                .await?;
+            self.checkpoint_truncate(schema).await?;
+        }
+        Ok(())
     }
 
-    /// Copies the write-ahead log into the database and empties it. A reader in the middle of
-    /// a query can hold the log back; each try waits out the busy timeout, and after three the
-    /// checkpoint is reported as failed rather than claimed.
-    async fn checkpoint_truncate(&self) -> Result<()> {
+    /// Copies the write-ahead log of `schema` into its file and empties it. A reader in the
+    /// middle of a query can hold the log back; each try waits out the busy timeout, and after
+    /// three the checkpoint is reported as failed rather than claimed.
+    async fn checkpoint_truncate(&self, schema: &str) -> Result<()> {
         for attempt in 0..3u64 {
-            let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
-                .fetch_one(&self.writer)
-                .await?;
+            let (busy, _, _): (i64, i64, i64) = sqlx::query_as(AssertSqlSafe(format!(
+                "PRAGMA {schema}.wal_checkpoint(TRUNCATE)"
+            )))
+            .fetch_one(&self.writer)
+            .await?;
             if busy == 0 {
                 return Ok(());
             }
@@ -106,17 +160,42 @@ impl SqliteStore {
     }
 
     async fn messages_where(&self, clause: &str, ids: &[&str]) -> Result<Vec<Message>> {
-        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE {clause} ORDER BY seq");
+        let cols = self.partitions.message_columns();
+        let sql = format!("SELECT {cols} FROM messages WHERE {clause} ORDER BY seq");
         let mut q = sqlx::query_as::<_, MessageRow>(AssertSqlSafe(sql));
         for id in ids {
             q = q.bind(*id);
         }
-        q.fetch_all(&self.reader)
-            .await?
-            .into_iter()
-            .map(MessageRow::into_domain)
-            .collect()
+        let rows = q.fetch_all(&self.reader).await?;
+        rows.into_iter().map(MessageRow::into_domain).collect()
     }
+}
+
+/// Attaches each region's file to a new connection under its schema name. The writer also
+/// puts the file in WAL mode with full sync and secure delete, as the main file is.
+async fn attach(
+    conn: &mut SqliteConnection,
+    files: &[(String, std::path::PathBuf)],
+    writer: bool,
+) -> std::result::Result<(), sqlx::Error> {
+    for (schema, file) in files {
+        sqlx::query(AssertSqlSafe(format!("ATTACH DATABASE $1 AS {schema}")))
+            .bind(file.to_string_lossy().into_owned())
+            .execute(&mut *conn)
+            .await?;
+        if writer {
+            for pragma in [
+                "journal_mode = WAL",
+                "synchronous = FULL",
+                "secure_delete = ON",
+            ] {
+                sqlx::query(AssertSqlSafe(format!("PRAGMA {schema}.{pragma}")))
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 #[derive(serde::Serialize)]
@@ -341,6 +420,14 @@ impl Store for SqliteStore {
         Ok(row.into_domain())
     }
 
+    async fn place_messages(&self, ids: &[MessageId], now: Timestamp) -> Result<u64> {
+        self.place_messages_shared(ids, now).await
+    }
+
+    async fn place_pending(&self, limit: u32, now: Timestamp) -> Result<u64> {
+        self.place_pending_shared(limit, now).await
+    }
+
     async fn message(&self, id: &MessageId) -> Result<Option<Message>> {
         Ok(self.messages_where("id = $1", &[id.as_str()]).await?.pop())
     }
@@ -361,7 +448,8 @@ impl Store for SqliteStore {
     }
 
     async fn case(&self, id: &CaseId) -> Result<Option<Case>> {
-        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
+        let cols = self.partitions.case_columns();
+        let sql = format!("SELECT {cols} FROM cases WHERE id = $1");
         let row: Option<CaseRow> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(id.as_str())
             .fetch_optional(&self.reader)
@@ -375,8 +463,9 @@ impl Store for SqliteStore {
 
     async fn list_cases(&self, filter: &CaseFilter, page: &Page) -> Result<Vec<Case>> {
         let (where_sql, args) = crate::rows::case_filter_sql(filter, page);
+        let cols = self.partitions.case_columns();
         let sql = format!(
-            "SELECT {CASE_COLUMNS} FROM cases {where_sql} ORDER BY id DESC LIMIT ${}",
+            "SELECT {cols} FROM cases {where_sql} ORDER BY id DESC LIMIT ${}",
             args.len() + 1
         );
         let mut q = sqlx::query_as::<_, CaseRow>(AssertSqlSafe(sql));
@@ -792,17 +881,16 @@ impl SqliteStore {
         }
         let ids: Vec<&str> = ids.iter().map(MessageId::as_str).collect();
         let ids = serde_json::to_string(&ids).map_err(encode_error)?;
-        sqlx::query_as::<_, MessageRow>(AssertSqlSafe(format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages \
+        let cols = self.partitions.message_columns();
+        let rows: Vec<MessageRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {cols} FROM messages \
              WHERE stage = $2 AND id IN (SELECT value FROM json_each($1)) ORDER BY seq"
         )))
         .bind(ids)
         .bind(stage)
         .fetch_all(&self.reader)
-        .await?
-        .into_iter()
-        .map(MessageRow::into_domain)
-        .collect()
+        .await?;
+        rows.into_iter().map(MessageRow::into_domain).collect()
     }
 
     crate::shared::shared_store_methods!(writer, reader, "", "");

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 use std::sync::Arc;
-use switchboard_store::{PgStore, SqliteStore, Store};
+use switchboard_store::{Partition, PgStore, SqliteStore, Store};
 
 /// Each back end, named, with the directory its files live in (kept alive by the caller).
 pub async fn backends() -> Vec<(String, Arc<dyn Store>, tempfile::TempDir)> {
@@ -19,6 +19,44 @@ pub async fn backends() -> Vec<(String, Arc<dyn Store>, tempfile::TempDir)> {
             Arc::new(pg),
             tempfile::tempdir().unwrap(),
         ));
+    }
+    out
+}
+
+/// A store opened with region partitions, and where to look at its storage directly.
+pub struct Partitioned {
+    pub name: String,
+    pub store: Arc<dyn Store>,
+    /// SQLite: the directory of `t.db` and the region files.
+    pub dir: tempfile::TempDir,
+    /// PostgreSQL: the server's URL and the store's schema.
+    pub pg: Option<(String, String)>,
+}
+
+/// Each back end, opened with a partition for each of `regions`.
+pub async fn partitioned(regions: &[&str]) -> Vec<Partitioned> {
+    let partitions: Vec<Partition> = regions.iter().map(|r| Partition::new(*r)).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open_partitioned(&dir.path().join("t.db"), &partitions)
+        .await
+        .unwrap();
+    let mut out = vec![Partitioned {
+        name: "sqlite".into(),
+        store: Arc::new(sqlite),
+        dir,
+        pg: None,
+    }];
+    if let Ok(url) = std::env::var("SWITCHBOARD_TEST_PG_URL") {
+        let schema = format!("t_{}", ulid::Ulid::generate().to_string().to_lowercase());
+        let pg = PgStore::open_in_schema_partitioned(&url, &schema, &partitions)
+            .await
+            .unwrap();
+        out.push(Partitioned {
+            name: "postgres".into(),
+            store: Arc::new(pg),
+            dir: tempfile::tempdir().unwrap(),
+            pg: Some((url, schema)),
+        });
     }
     out
 }

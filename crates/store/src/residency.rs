@@ -1,0 +1,292 @@
+//! Data residency (G5): regional partitions for message content.
+//!
+//! A region configured with a partition gets storage of its own — a separate SQLite file
+//! attached to every connection, or a PostgreSQL schema — and the personal content of its
+//! customers' messages (text, author handle and name, the raw delivery, the text of earlier
+//! revisions) lives there, not in the central tables. The central `messages` row keeps what
+//! reports and routing need (labels, scores, ids, timestamps) and names the partition in
+//! `placed_in`; readers fill the content back in from it.
+//!
+//! A message is placed once the pipeline has processed it: its region is its customer's
+//! region, or the delivery's when the customer has none. Placement copies the content into
+//! the partition and commits, then blanks the central columns and commits; both steps can be
+//! repeated, so a crash between them loses nothing and the next pass finishes the move.
+
+use crate::rows::{CASE_COLUMNS, MESSAGE_COLUMNS};
+use crate::{Result, StoreError};
+use std::borrow::Cow;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// One region with storage of its own. `path` is where SQLite keeps the region's file
+/// (default: `region-<name>.db` beside the main file); PostgreSQL ignores it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Partition {
+    pub region: String,
+    pub path: Option<PathBuf>,
+}
+
+impl Partition {
+    pub fn new(region: impl Into<String>) -> Self {
+        Self {
+            region: region.into(),
+            path: None,
+        }
+    }
+}
+
+/// Whether `region` can name a partition: 1–32 lowercase letters, digits or `-`, starting
+/// with a letter.
+pub fn valid_region(region: &str) -> bool {
+    (1..=32).contains(&region.len())
+        && region.starts_with(|c: char| c.is_ascii_lowercase())
+        && region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// The partitions a store was opened with: region name → schema name in SQL.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Partitions {
+    regions: Arc<[(String, String)]>,
+}
+
+impl Partitions {
+    /// Checks the regions and names their schemas `<prefix>region_<name>`.
+    pub(crate) fn new(partitions: &[Partition], prefix: &str) -> Result<Self> {
+        let mut regions: Vec<(String, String)> = Vec::with_capacity(partitions.len());
+        for p in partitions {
+            if !valid_region(&p.region) {
+                return Err(StoreError::Residency(format!(
+                    "region `{}`: use 1-32 lowercase letters, digits and -, starting with a letter",
+                    p.region
+                )));
+            }
+            let schema = format!("{prefix}region_{}", p.region.replace('-', "_"));
+            if regions.iter().any(|(_, s)| *s == schema) {
+                return Err(StoreError::Residency(format!(
+                    "region `{}` is given twice",
+                    p.region
+                )));
+            }
+            regions.push((p.region.clone(), schema));
+        }
+        Ok(Self {
+            regions: regions.into(),
+        })
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.regions.is_empty()
+    }
+
+    /// The schema holding `region`'s content, if it has a partition.
+    pub(crate) fn schema(&self, region: &str) -> Option<&str> {
+        self.regions
+            .iter()
+            .find(|(r, _)| r == region)
+            .map(|(_, s)| s.as_str())
+    }
+
+    /// The configured name of `region`, if it has a partition.
+    pub(crate) fn region_of(&self, region: &str) -> Option<&str> {
+        self.regions
+            .iter()
+            .find(|(r, _)| r == region)
+            .map(|(r, _)| r.as_str())
+    }
+
+    pub(crate) fn schemas(&self) -> impl Iterator<Item = &str> {
+        self.regions.iter().map(|(_, s)| s.as_str())
+    }
+
+    pub(crate) fn regions(&self) -> impl Iterator<Item = &str> {
+        self.regions.iter().map(|(r, _)| r.as_str())
+    }
+
+    /// Refuses a store whose data was placed in a region no longer configured: its content
+    /// would read as blank.
+    pub(crate) fn check_placed(&self, placed: &[String]) -> Result<()> {
+        let missing: Vec<&str> = placed
+            .iter()
+            .map(String::as_str)
+            .filter(|r| self.schema(r).is_none())
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(StoreError::Residency(format!(
+            "content is held in the partitions of {}, which are not configured (privacy.partitions)",
+            missing
+                .iter()
+                .map(|r| format!("`{r}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )))
+    }
+
+    /// SQL for `row`'s `column` wherever it is held: the central row, or the partition the
+    /// row's `placed_in` names (`table` there, keyed by the same id). Content erased from the
+    /// partition reads as the central row's blank.
+    fn held_sql(&self, row: &str, table: &str, column: &str) -> String {
+        if self.is_empty() {
+            return format!("{row}.{column}");
+        }
+        let mut sql = format!("CASE WHEN {row}.placed_in IS NULL THEN {row}.{column}");
+        for (region, schema) in self.regions.iter() {
+            sql.push_str(&format!(
+                " WHEN {row}.placed_in = '{region}' THEN \
+                 COALESCE((SELECT p.{column} FROM {schema}.{table} p WHERE p.id = {row}.id), {row}.{column})"
+            ));
+        }
+        sql.push_str(&format!(" ELSE {row}.{column} END"));
+        sql
+    }
+
+    /// SQL for a message's `column` (`text`, `author_handle`, `author_name`, `raw`); `row`
+    /// is the `messages` table or its alias.
+    pub(crate) fn column_sql(&self, row: &str, column: &str) -> String {
+        self.held_sql(row, "message_content", column)
+    }
+
+    /// SQL for a case's subject; `row` is the `cases` table or its alias.
+    pub(crate) fn subject_sql(&self, row: &str) -> String {
+        self.held_sql(row, "case_content", "subject")
+    }
+
+    /// `MESSAGE_COLUMNS` for a query `FROM messages`, the content read from wherever it is held.
+    pub(crate) fn message_columns(&self) -> Cow<'static, str> {
+        self.columns(
+            MESSAGE_COLUMNS,
+            &["author_handle", "author_name", "text"],
+            |c| self.column_sql("messages", c),
+        )
+    }
+
+    /// `CASE_COLUMNS` for a query `FROM cases`, the subject read from wherever it is held.
+    pub(crate) fn case_columns(&self) -> Cow<'static, str> {
+        self.columns(CASE_COLUMNS, &["subject"], |_| self.subject_sql("cases"))
+    }
+
+    fn columns(
+        &self,
+        all: &'static str,
+        held: &[&str],
+        sql: impl Fn(&str) -> String,
+    ) -> Cow<'static, str> {
+        if self.is_empty() {
+            return Cow::Borrowed(all);
+        }
+        let cols: Vec<String> = all
+            .split(',')
+            .map(str::trim)
+            .map(|c| {
+                if held.contains(&c) {
+                    format!("{} AS {c}", sql(c))
+                } else {
+                    c.to_owned()
+                }
+            })
+            .collect();
+        Cow::Owned(cols.join(", "))
+    }
+
+    /// The schema of a message placed in `region`; a region no longer configured cannot be
+    /// read, and says so rather than showing empty text.
+    pub(crate) fn placed(&self, region: &str) -> Result<&str> {
+        self.schema(region).ok_or_else(|| {
+            StoreError::Residency(format!(
+                "content is held in the partition of region `{region}`, which is not configured"
+            ))
+        })
+    }
+}
+
+/// What a partition holds, by kind: its tables and their key column.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Held {
+    Message,
+    Case,
+}
+
+impl Held {
+    pub(crate) fn tables(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Self::Message => &[
+                ("message_content", "id"),
+                ("message_revisions", "message_id"),
+            ],
+            Self::Case => &[("case_content", "id")],
+        }
+    }
+}
+
+/// The database type behind a store, for helpers that take its transactions.
+pub(crate) trait Backend {
+    type Db: sqlx::Database;
+}
+
+impl Backend for crate::SqliteStore {
+    type Db = sqlx::Sqlite;
+}
+
+impl Backend for crate::PgStore {
+    type Db = sqlx::Postgres;
+}
+
+/// The tables of one partition, created when the store opens.
+pub(crate) fn partition_tables(schema: &str) -> [String; 3] {
+    [
+        format!(
+            "CREATE TABLE IF NOT EXISTS {schema}.message_content (\
+                id TEXT PRIMARY KEY, \
+                author_handle TEXT NOT NULL, \
+                author_name TEXT, \
+                text TEXT NOT NULL, \
+                raw TEXT NOT NULL, \
+                placed_at BIGINT NOT NULL)"
+        ),
+        format!(
+            "CREATE TABLE IF NOT EXISTS {schema}.message_revisions (\
+                message_id TEXT NOT NULL, \
+                revision INTEGER NOT NULL, \
+                previous_text TEXT NOT NULL, \
+                PRIMARY KEY (message_id, revision))"
+        ),
+        format!(
+            "CREATE TABLE IF NOT EXISTS {schema}.case_content (\
+                id TEXT PRIMARY KEY, \
+                subject TEXT NOT NULL)"
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_names_are_checked_and_mapped_to_schemas() {
+        assert!(valid_region("eu"));
+        assert!(valid_region("eu-west-1"));
+        for bad in ["", "EU", "1eu", "eu;drop", "eu west", &"a".repeat(33)] {
+            assert!(!valid_region(bad), "{bad:?}");
+        }
+        let p = Partitions::new(&[Partition::new("eu-west"), Partition::new("uk")], "t1_").unwrap();
+        assert_eq!(p.schema("eu-west"), Some("t1_region_eu_west"));
+        assert_eq!(p.schema("us"), None);
+        assert!(p.placed("us").is_err());
+        assert!(Partitions::new(&[Partition::new("uk"), Partition::new("uk")], "").is_err());
+        assert_eq!(Partitions::default().column_sql("m", "text"), "m.text");
+        assert_eq!(Partitions::default().message_columns(), MESSAGE_COLUMNS);
+        let cols = p.case_columns();
+        assert!(cols.contains(", tags, CASE WHEN cases.placed_in IS NULL THEN cases.subject"));
+        assert!(cols.contains(" END AS subject, language,"));
+        assert_eq!(cols.matches(" AS subject").count(), 1);
+        let sql = p.column_sql("m", "text");
+        assert!(sql.contains(
+            "WHEN m.placed_in = 'uk' THEN COALESCE((SELECT p.text FROM t1_region_uk.message_content p"
+        ));
+        assert!(Partitions::new(&[Partition::new("Uk")], "").is_err());
+    }
+}

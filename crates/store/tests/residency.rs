@@ -1,0 +1,443 @@
+//! Data residency (G5) on every back end: an EU customer's words are held in the EU partition
+//! (a file of its own on SQLite, a schema of its own on PostgreSQL), not in the central
+//! tables, and every reader, edit, search, erasure and retention run finds them there.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use sb_domain::case::{PlanMessage, plan_batch};
+use sb_domain::{CaseId, Enrichment, MessageId, NewMessage, Platform, Revision, Timestamp};
+use serde_json::json;
+use std::path::Path;
+use switchboard_store::{
+    AudienceQuery, CaseFilter, InboxFilter, MessageRecord, Page, Partition, SqliteStore, Store,
+    StoreError,
+};
+
+mod common;
+use common::{Partitioned, partitioned};
+
+/// Written only in the EU customer's message.
+const WORDS: &str = "Wombat4417Residency";
+/// Written only in the US customer's message.
+const US_WORDS: &str = "Heron9902Central";
+
+fn message(ext: &str, handle: &str, text: &str, region: &str) -> MessageRecord {
+    let m = NewMessage::parse(json!({
+        "source": "x", "external_id": ext, "author": handle, "text": text, "region": region,
+    }))
+    .unwrap();
+    MessageRecord {
+        id: MessageId::generate(),
+        received_at: Timestamp(1_000),
+        message: m,
+    }
+}
+
+/// Runs the case stages the way the pipeline does.
+async fn process(store: &dyn Store, ids: &[MessageId]) {
+    let msgs = store.messages_for_processing(ids).await.unwrap();
+    let planned: Vec<PlanMessage> = msgs
+        .iter()
+        .map(|m| PlanMessage {
+            reach: Default::default(),
+            id: m.id.clone(),
+            source: m.source,
+            channel: m.channel.clone(),
+            handle: m.author.handle.clone(),
+            author_name: m.author.name.clone(),
+            region: m.region.clone(),
+            in_reply_to: m.in_reply_to.clone(),
+            text: m.text.clone(),
+            created_at: m.created_at,
+            enrichment: Enrichment {
+                language: "en".into(),
+                language_confidence: 1.0,
+                data_class: "personal".into(),
+                ..Enrichment::default()
+            },
+        })
+        .collect();
+    let ctx = store.case_context(&planned).await.unwrap();
+    let q = store.default_queue().await.unwrap();
+    let plan = plan_batch(&planned, ctx, &q.id, Timestamp(2_000));
+    store
+        .apply_case_plan(&plan, Timestamp(2_000))
+        .await
+        .unwrap();
+}
+
+/// Anna (EU) and Ben (US, no partition) each write once; both are processed.
+async fn anna_and_ben(store: &dyn Store) -> (MessageId, MessageId) {
+    let records = [
+        message(
+            "a1",
+            "@anna",
+            &format!("my parcel {WORDS} never came"),
+            "eu",
+        ),
+        message("b1", "@ben", &format!("{US_WORDS} is late too"), "us"),
+    ];
+    let ids: Vec<MessageId> = store
+        .append_messages(&records)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    process(store, &ids).await;
+    (ids[0].clone(), ids[1].clone())
+}
+
+fn bytes_hold(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+/// Which of `files` in `dir` hold `needle`.
+fn files_holding(dir: &Path, files: &[&str], needle: &str) -> Vec<String> {
+    files
+        .iter()
+        .filter(|f| {
+            std::fs::read(dir.join(f))
+                .map(|bytes| bytes_hold(&bytes, needle))
+                .unwrap_or(false)
+        })
+        .map(|f| (*f).to_owned())
+        .collect()
+}
+
+/// Counts, read straight from the storage and not through the store: rows of the central
+/// `messages` and `cases` that hold `needle`, and rows of the EU partition that do.
+async fn where_held(p: &Partitioned, needle: &str) -> (i64, i64, i64) {
+    let like = format!("%{needle}%");
+    let (central, partition) = match &p.pg {
+        None => (
+            format!("sqlite://{}", p.dir.path().join("t.db").display()),
+            format!("sqlite://{}", p.dir.path().join("region-eu.db").display()),
+        ),
+        Some((url, _)) => (url.clone(), url.clone()),
+    };
+    let (m, c, e) = match &p.pg {
+        None => (
+            "messages".to_owned(),
+            "cases".to_owned(),
+            "message_content".to_owned(),
+        ),
+        Some((_, schema)) => (
+            format!("{schema}.messages"),
+            format!("{schema}.cases"),
+            format!("{schema}_region_eu.message_content"),
+        ),
+    };
+    let count = |url: String, sql: String| {
+        let like = like.clone();
+        async move {
+            if url.starts_with("sqlite://") {
+                let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+                let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .bind(like)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+                n
+            } else {
+                let pool = sqlx::PgPool::connect(&url).await.unwrap();
+                let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .bind(like)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+                n
+            }
+        }
+    };
+    (
+        count(
+            central.clone(),
+            format!("SELECT COUNT(*) FROM {m} WHERE text LIKE $1 OR author_handle LIKE $1 OR raw LIKE $1"),
+        )
+        .await,
+        count(central, format!("SELECT COUNT(*) FROM {c} WHERE subject LIKE $1")).await,
+        count(
+            partition,
+            format!("SELECT COUNT(*) FROM {e} WHERE text LIKE $1 AND raw LIKE $1"),
+        )
+        .await,
+    )
+}
+
+#[tokio::test]
+async fn an_eu_customers_words_are_held_in_the_eu_partition_and_read_back_whole() {
+    for p in partitioned(&["eu", "uk"]).await {
+        let (store, name) = (p.store.as_ref(), p.name.as_str());
+        let (anna, ben) = anna_and_ben(store).await;
+        let before = store.message(&anna).await.unwrap().unwrap();
+        let raw_before = store.message_raw(&anna).await.unwrap().unwrap();
+        assert_eq!(
+            where_held(&p, WORDS).await,
+            (1, 1, 0),
+            "{name}: central until placed"
+        );
+
+        assert_eq!(
+            store
+                .place_messages(&[anna.clone(), ben.clone()], Timestamp(3_000))
+                .await
+                .unwrap(),
+            1,
+            "{name}: only the EU message has a partition"
+        );
+        assert_eq!(
+            store
+                .place_messages(&[anna.clone(), ben.clone()], Timestamp(3_000))
+                .await
+                .unwrap(),
+            0,
+            "{name}: placing again moves nothing"
+        );
+        assert_eq!(
+            where_held(&p, WORDS).await,
+            (0, 0, 1),
+            "{name}: only in the EU partition"
+        );
+        assert_eq!(where_held(&p, "@anna").await.0, 0, "{name}: the author too");
+        assert_eq!(
+            where_held(&p, US_WORDS).await.0,
+            1,
+            "{name}: US words stay central"
+        );
+
+        // Every reader gives back the message, its case and its delivery as they were.
+        let after = store.message(&anna).await.unwrap().unwrap();
+        assert_eq!(after, before, "{name}");
+        assert_eq!(store.message_raw(&anna).await.unwrap().unwrap(), raw_before);
+        let case_id: CaseId = after.case_id.clone().unwrap();
+        let case = store.case(&case_id).await.unwrap().unwrap();
+        assert!(case.subject.contains(WORDS), "{name}: {}", case.subject);
+        assert_eq!(
+            store.case_messages(&case_id).await.unwrap(),
+            vec![before.clone()]
+        );
+        let customer = after.customer_id.clone().unwrap();
+        assert_eq!(
+            store.customer_messages(&customer).await.unwrap(),
+            vec![before.clone()]
+        );
+        let listed = store
+            .list_cases(
+                &CaseFilter::default(),
+                &Page {
+                    before: None,
+                    limit: 50,
+                },
+            )
+            .await
+            .unwrap();
+        assert!(
+            listed
+                .iter()
+                .any(|c| c.id == case_id && c.subject == case.subject),
+            "{name}"
+        );
+        let inbox = store
+            .inbox(
+                &InboxFilter::default(),
+                &Page {
+                    before: None,
+                    limit: 50,
+                },
+            )
+            .await
+            .unwrap();
+        assert!(
+            inbox
+                .iter()
+                .any(|r| r.case.id == case_id && r.case.subject == case.subject),
+            "{name}"
+        );
+        let export = store
+            .export_cases(Timestamp(0), Timestamp(i64::MAX), None, 50)
+            .await
+            .unwrap();
+        assert!(
+            export
+                .iter()
+                .any(|r| r.id == case_id.as_str() && r.subject == case.subject),
+            "{name}"
+        );
+
+        // A search for the words reaches the partition; the answer carries the handle.
+        let found = store
+            .audience(&AudienceQuery {
+                regions: vec![],
+                about: vec![WORDS.to_lowercase()],
+                limit: 10,
+            })
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1, "{name}");
+        assert_eq!(found[0].reach.as_ref().unwrap().handle, "@anna", "{name}");
+
+        if p.pg.is_none() {
+            store.compact().await.unwrap();
+            assert_eq!(
+                files_holding(p.dir.path(), &["t.db", "t.db-wal"], WORDS),
+                Vec::<String>::new(),
+                "{name}: not in the central file or its log"
+            );
+            assert!(
+                !files_holding(p.dir.path(), &["region-eu.db", "region-eu.db-wal"], WORDS)
+                    .is_empty(),
+                "{name}: in the EU file"
+            );
+            assert!(
+                !files_holding(p.dir.path(), &["t.db", "t.db-wal"], US_WORDS).is_empty(),
+                "{name}: the file check sees what is central"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn edits_of_a_placed_message_are_kept_in_its_partition() {
+    for p in partitioned(&["eu"]).await {
+        let (store, name) = (p.store.as_ref(), p.name.as_str());
+        let (anna, _) = anna_and_ben(store).await;
+        store
+            .place_messages(std::slice::from_ref(&anna), Timestamp(3_000))
+            .await
+            .unwrap();
+        let edit = Revision::Edit {
+            text: "where is it? Kestrel5150Edit".into(),
+        };
+        store
+            .revise_message(Platform::X, "a1", &edit, Timestamp(4_000))
+            .await
+            .unwrap();
+        let m = store.message(&anna).await.unwrap().unwrap();
+        assert_eq!(m.text, "where is it? Kestrel5150Edit", "{name}");
+        let revisions = store.message_revisions(&anna).await.unwrap();
+        assert_eq!(revisions.len(), 1, "{name}");
+        assert!(revisions[0].previous_text.contains(WORDS), "{name}");
+        assert_eq!(where_held(&p, "Kestrel5150Edit").await.0, 0, "{name}");
+        assert_eq!(where_held(&p, WORDS).await.0, 0, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn erasure_and_retention_remove_the_words_from_the_partition() {
+    for p in partitioned(&["eu"]).await {
+        let (store, name) = (p.store.as_ref(), p.name.as_str());
+        let (anna, _) = anna_and_ben(store).await;
+        store
+            .place_messages(std::slice::from_ref(&anna), Timestamp(3_000))
+            .await
+            .unwrap();
+        let customer = store
+            .message(&anna)
+            .await
+            .unwrap()
+            .unwrap()
+            .customer_id
+            .unwrap();
+        store
+            .erase_customer(&customer, Timestamp(5_000))
+            .await
+            .unwrap();
+        assert_eq!(where_held(&p, WORDS).await, (0, 0, 0), "{name}");
+        let m = store.message(&anna).await.unwrap().unwrap();
+        assert_eq!(
+            (m.text.as_str(), m.author.handle.as_str()),
+            ("", ""),
+            "{name}"
+        );
+
+        // Retention: a second EU customer's message, placed, then past its policy.
+        let late = store
+            .append_messages(&[message("c1", "@cleo", &format!("{WORDS} again"), "eu")])
+            .await
+            .unwrap()[0]
+            .id
+            .clone();
+        process(store, std::slice::from_ref(&late)).await;
+        store
+            .place_messages(std::slice::from_ref(&late), Timestamp(3_000))
+            .await
+            .unwrap();
+        assert_eq!(where_held(&p, WORDS).await.2, 1, "{name}");
+        let erased = store
+            .apply_retention(
+                "personal",
+                Some("eu"),
+                Timestamp(10_000),
+                Timestamp(10_000),
+                100,
+            )
+            .await
+            .unwrap();
+        assert_eq!(erased, 1, "{name}");
+        assert_eq!(where_held(&p, WORDS).await, (0, 0, 0), "{name}");
+
+        if p.pg.is_none() {
+            store.compact().await.unwrap();
+            assert_eq!(
+                files_holding(
+                    p.dir.path(),
+                    &["t.db", "t.db-wal", "region-eu.db", "region-eu.db-wal"],
+                    WORDS
+                ),
+                Vec::<String>::new(),
+                "{name}: nowhere, not even in free pages"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn catch_up_places_what_was_processed_before_the_partition_existed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let (anna, _) = anna_and_ben(&store).await;
+    assert_eq!(
+        store.place_pending(100, Timestamp(3_000)).await.unwrap(),
+        0,
+        "no partitions, nothing to place"
+    );
+    drop(store);
+
+    // The operator configures an EU partition: the next start moves what is already there.
+    let store = SqliteStore::open_partitioned(&path, &[Partition::new("eu")])
+        .await
+        .unwrap();
+    assert_eq!(store.place_pending(100, Timestamp(3_000)).await.unwrap(), 1);
+    assert_eq!(store.place_pending(100, Timestamp(3_000)).await.unwrap(), 0);
+    let m = store.message(&anna).await.unwrap().unwrap();
+    assert!(m.text.contains(WORDS));
+    drop(store);
+
+    // Opened without it, the store refuses to start rather than show blank messages.
+    let err = SqliteStore::open(&path).await.err().unwrap();
+    assert!(
+        matches!(&err, StoreError::Residency(why) if why.contains("`eu`")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn bad_region_names_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for bad in ["EU", "eu west", "../eu", "eu;x"] {
+        let err = SqliteStore::open_partitioned(&dir.path().join("t.db"), &[Partition::new(bad)])
+            .await
+            .err()
+            .unwrap();
+        assert!(matches!(err, StoreError::Residency(_)), "{bad}: {err}");
+    }
+    assert!(
+        !dir.path().join("region-eu west.db").exists(),
+        "no file is made for a refused region"
+    );
+}
