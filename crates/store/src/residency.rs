@@ -88,16 +88,13 @@ impl Partitions {
             .map(|(_, s)| s.as_str())
     }
 
-    /// The configured name of `region`, if it has a partition.
-    pub(crate) fn region_of(&self, region: &str) -> Option<&str> {
-        self.regions
-            .iter()
-            .find(|(r, _)| r == region)
-            .map(|(r, _)| r.as_str())
-    }
-
     pub(crate) fn schemas(&self) -> impl Iterator<Item = &str> {
         self.regions.iter().map(|(_, s)| s.as_str())
+    }
+
+    /// Each region with its schema.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.regions.iter().map(|(r, s)| (r.as_str(), s.as_str()))
     }
 
     pub(crate) fn regions(&self) -> impl Iterator<Item = &str> {

@@ -111,84 +111,84 @@ macro_rules! shared_store_methods {
             Ok(())
         }
 
+        /// Moves a batch region by region, each step one set-based statement over the batch
+        /// (given as a JSON array of ids, read by `Self::IDS_FROM_JSON`).
         pub(crate) async fn place_messages_shared(&self, ids: &[MessageId], now: Timestamp) -> Result<u64> {
             if self.partitions.is_empty() || ids.is_empty() {
                 return Ok(0);
             }
-            let mut moves: Vec<(&str, &str)> = Vec::new();
-            for id in ids {
-                let region: Option<Option<String>> = sqlx::query_scalar(
-                    "SELECT COALESCE(c.region, m.region) FROM messages m \
-                     LEFT JOIN customers c ON c.id = m.customer_id \
-                     WHERE m.id = $1 AND m.placed_in IS NULL AND m.stage = 'processed' \
-                     AND m.erased_at IS NULL",
-                )
-                .bind(id.as_str())
-                .fetch_optional(&self.$w)
-                .await?;
-                if let Some(region) = region.flatten().and_then(|r| self.partitions.region_of(&r)) {
-                    moves.push((id.as_str(), region));
-                }
-            }
-            if moves.is_empty() {
-                return Ok(0);
-            }
+            let ids: Vec<&str> = ids.iter().map(MessageId::as_str).collect();
+            let ids = serde_json::to_string(&ids)
+                .map_err(|e| StoreError::Corrupt(format!("cannot encode ids: {e}")))?;
+            let in_batch = format!("IN ({})", Self::IDS_FROM_JSON);
+            // Messages of the batch, processed, not placed or erased, whose region is `$2`.
+            let due = format!(
+                "m.id {in_batch} AND m.placed_in IS NULL AND m.stage = 'processed' \
+                 AND m.erased_at IS NULL AND COALESCE(c.region, m.region) = $2"
+            );
             // First the copy, committed on its own: the partition may be another file, and a
             // commit spanning two files is not atomic. Repeating it overwrites the same rows.
             let mut tx = self.$w.begin().await?;
-            for &(id, region) in &moves {
-                let schema = self.partitions.placed(region)?;
-                sqlx::query(AssertSqlSafe(format!(
+            let mut copied = Vec::new();
+            for (region, schema) in self.partitions.iter() {
+                let n = sqlx::query(AssertSqlSafe(format!(
                     "INSERT INTO {schema}.message_content (id, author_handle, author_name, text, raw, placed_at) \
-                     SELECT id, author_handle, author_name, text, raw, $2 FROM messages \
-                     WHERE id = $1 AND placed_in IS NULL AND erased_at IS NULL \
+                     SELECT m.id, m.author_handle, m.author_name, m.text, m.raw, $3 FROM messages m \
+                     LEFT JOIN customers c ON c.id = m.customer_id WHERE {due} \
                      ON CONFLICT (id) DO UPDATE SET author_handle = excluded.author_handle, \
                      author_name = excluded.author_name, text = excluded.text, raw = excluded.raw, \
                      placed_at = excluded.placed_at"
                 )))
-                .bind(id)
+                .bind(&ids)
+                .bind(region)
                 .bind(now.millis())
                 .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected();
+                if n == 0 {
+                    continue;
+                }
+                copied.push((region, schema));
                 sqlx::query(AssertSqlSafe(format!(
                     "INSERT INTO {schema}.message_revisions (message_id, revision, previous_text) \
                      SELECT r.message_id, r.revision, r.previous_text FROM message_revisions r \
-                     JOIN messages m ON m.id = r.message_id WHERE r.message_id = $1 AND m.placed_in IS NULL \
+                     JOIN messages m ON m.id = r.message_id LEFT JOIN customers c ON c.id = m.customer_id \
+                     WHERE {due} \
                      ON CONFLICT (message_id, revision) DO UPDATE SET previous_text = excluded.previous_text"
                 )))
-                .bind(id)
+                .bind(&ids)
+                .bind(region)
                 .execute(&mut *tx)
                 .await?;
                 // The case subject is cut from the case's first message: it goes with it.
                 sqlx::query(AssertSqlSafe(format!(
                     "INSERT INTO {schema}.case_content (id, subject) \
-                     SELECT id, subject FROM cases WHERE id = (SELECT case_id FROM messages WHERE id = $1) \
-                     AND placed_in IS NULL \
+                     SELECT k.id, k.subject FROM cases k WHERE k.placed_in IS NULL AND k.id IN \
+                     (SELECT m.case_id FROM messages m LEFT JOIN customers c ON c.id = m.customer_id \
+                     WHERE {due}) \
                      ON CONFLICT (id) DO UPDATE SET subject = excluded.subject"
                 )))
-                .bind(id)
+                .bind(&ids)
+                .bind(region)
                 .execute(&mut *tx)
                 .await?;
-            }
-            let mut regions: Vec<&str> = moves.iter().map(|&(_, r)| r).collect();
-            regions.sort_unstable();
-            regions.dedup();
-            for region in regions {
                 sqlx::query("INSERT INTO placed_regions (region) VALUES ($1) ON CONFLICT (region) DO NOTHING")
                     .bind(region)
                     .execute(&mut *tx)
                     .await?;
             }
             tx.commit().await?;
+            if copied.is_empty() {
+                return Ok(0);
+            }
             // Then the central copy goes — only where it still matches what was copied, so an
             // edit that arrived in between is not lost (the next pass copies it).
             let mut tx = self.$w.begin().await?;
             let mut moved = 0;
-            for &(id, region) in &moves {
-                let schema = self.partitions.placed(region)?;
-                let done = sqlx::query(AssertSqlSafe(format!(
+            for (region, schema) in copied {
+                moved += sqlx::query(AssertSqlSafe(format!(
                     "UPDATE messages SET text = '', author_handle = '', author_name = NULL, raw = '{{}}', \
-                     placed_in = $2 WHERE id = $1 AND placed_in IS NULL AND erased_at IS NULL \
+                     placed_in = $2 WHERE id {in_batch} AND placed_in IS NULL AND erased_at IS NULL \
                      AND EXISTS (SELECT 1 FROM {schema}.message_content p WHERE p.id = messages.id \
                      AND p.text = messages.text AND p.author_handle = messages.author_handle \
                      AND p.raw = messages.raw) \
@@ -196,28 +196,29 @@ macro_rules! shared_store_methods {
                      AND NOT EXISTS (SELECT 1 FROM {schema}.message_revisions q \
                      WHERE q.message_id = r.message_id AND q.revision = r.revision))"
                 )))
-                .bind(id)
+                .bind(&ids)
                 .bind(region)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-                if done > 0 {
-                    sqlx::query("UPDATE message_revisions SET previous_text = '' WHERE message_id = $1")
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
                 sqlx::query(AssertSqlSafe(format!(
-                    "UPDATE cases SET subject = '', placed_in = $2 \
-                     WHERE id = (SELECT case_id FROM messages WHERE id = $1) AND placed_in IS NULL \
-                     AND EXISTS (SELECT 1 FROM {schema}.case_content p WHERE p.id = cases.id \
-                     AND p.subject = cases.subject)"
+                    "UPDATE message_revisions SET previous_text = '' WHERE previous_text <> '' \
+                     AND message_id IN (SELECT id FROM messages WHERE id {in_batch} AND placed_in = $2)"
                 )))
-                .bind(id)
+                .bind(&ids)
                 .bind(region)
                 .execute(&mut *tx)
                 .await?;
-                moved += done;
+                sqlx::query(AssertSqlSafe(format!(
+                    "UPDATE cases SET subject = '', placed_in = $2 WHERE placed_in IS NULL \
+                     AND id IN (SELECT case_id FROM messages WHERE id {in_batch} AND placed_in = $2) \
+                     AND EXISTS (SELECT 1 FROM {schema}.case_content p WHERE p.id = cases.id \
+                     AND p.subject = cases.subject)"
+                )))
+                .bind(&ids)
+                .bind(region)
+                .execute(&mut *tx)
+                .await?;
             }
             tx.commit().await?;
             Ok(moved)

@@ -441,3 +441,39 @@ async fn bad_region_names_are_refused() {
         "no file is made for a refused region"
     );
 }
+
+#[tokio::test]
+async fn a_batch_is_placed_region_by_region() {
+    for p in partitioned(&["eu", "uk"]).await {
+        let (store, name) = (p.store.as_ref(), p.name.as_str());
+        let records = [
+            message("e1", "@eve", &format!("{WORDS} one"), "eu"),
+            message("u1", "@uma", "Otter2240Uk two", "uk"),
+            message("n1", "@ned", &format!("{US_WORDS} three"), "us"),
+            message("e2", "@eve", &format!("{WORDS} four"), "eu"),
+        ];
+        let ids: Vec<MessageId> = store
+            .append_messages(&records)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+        process(store, &ids).await;
+        let mut read = Vec::new();
+        for id in &ids {
+            read.push(store.message(id).await.unwrap().unwrap());
+        }
+        assert_eq!(
+            store.place_messages(&ids, Timestamp(3_000)).await.unwrap(),
+            3,
+            "{name}: two EU messages and one UK message"
+        );
+        assert_eq!(where_held(&p, WORDS).await, (0, 0, 2), "{name}");
+        assert_eq!(where_held(&p, "Otter2240Uk").await.0, 0, "{name}");
+        assert_eq!(where_held(&p, US_WORDS).await.0, 1, "{name}");
+        for (id, m) in ids.iter().zip(&read) {
+            assert_eq!(&store.message(id).await.unwrap().unwrap(), m, "{name}");
+        }
+    }
+}

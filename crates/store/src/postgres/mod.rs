@@ -1066,6 +1066,9 @@ impl PgStore {
         Ok(())
     }
 
+    /// A JSON array of ids bound as text, as rows of one column.
+    const IDS_FROM_JSON: &str = "SELECT jsonb_array_elements_text($1::jsonb)";
+
     crate::shared::shared_store_methods!(pool, pool, "FOR UPDATE SKIP LOCKED", " FOR UPDATE");
     crate::workflow::workflow_store_methods!(pool, pool, "FOR UPDATE SKIP LOCKED");
 }

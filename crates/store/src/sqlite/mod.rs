@@ -893,6 +893,9 @@ impl SqliteStore {
         rows.into_iter().map(MessageRow::into_domain).collect()
     }
 
+    /// A JSON array of ids bound as text, as rows of one column.
+    const IDS_FROM_JSON: &str = "SELECT value FROM json_each($1)";
+
     crate::shared::shared_store_methods!(writer, reader, "", "");
     crate::workflow::workflow_store_methods!(writer, reader, "");
 }
