@@ -4,18 +4,10 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_switchboard"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("SWITCHBOARD_") {
-            c.env_remove(k);
-        }
-    }
-    c.env("SWITCHBOARD_LOG", "warn");
-    c
-}
+mod common;
+use common::bin;
 
 fn detect(csv: &str) -> Output {
     let dir = tempfile::tempdir().unwrap();

@@ -5,21 +5,12 @@
 use sb_domain::{MessageId, Stage};
 use sb_store::{CaseFilter, Page, SqliteStore, Store};
 use std::io::BufRead;
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_switchboard"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("SWITCHBOARD_") {
-            c.env_remove(k);
-        }
-    }
-    c.env("SWITCHBOARD_LOG", "warn");
-    c
-}
+mod common;
+use common::{bin, free_port, wait_for_port};
 
 fn run(args: &[&str], dir: &Path) -> Output {
     bin().args(args).current_dir(dir).output().unwrap()
@@ -270,22 +261,6 @@ async fn import_reports_bad_lines_by_number_and_keeps_going() {
     );
     assert_eq!(c.customers, 4);
     assert_eq!(c.cases, 4, "ana's two messages share a case");
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_for_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn start_server(data: &Path, port: u16) -> Child {

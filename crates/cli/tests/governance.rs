@@ -9,18 +9,10 @@ use sb_domain::{
 use sb_store::{GovernanceStore, MessageRecord, SettingsStore, SqliteStore, Store};
 use serde_json::{Value, json};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_switchboard"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("SWITCHBOARD_") {
-            c.env_remove(k);
-        }
-    }
-    c.env("SWITCHBOARD_LOG", "warn");
-    c
-}
+mod common;
+use common::bin;
 
 /// Runs `switchboard ARGS` on the data directory `data`, from `data`'s parent.
 fn run(args: &[&str], data: &Path) -> Output {

@@ -5,21 +5,13 @@
 
 use sb_store::{SqliteStore, Store};
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-const KEY: &str = "sb_overload";
+mod common;
+use common::bin;
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_switchboard"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("SWITCHBOARD_") {
-            c.env_remove(k);
-        }
-    }
-    c.env("SWITCHBOARD_LOG", "warn");
-    c
-}
+const KEY: &str = "sb_overload";
 
 struct Kill(Child);
 

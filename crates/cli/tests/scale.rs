@@ -6,21 +6,12 @@ use sb_domain::{MessageId, Stage};
 use sb_store::{CaseFilter, Page, PgStore, Store};
 use std::collections::HashSet;
 use std::io::BufRead;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_switchboard"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("SWITCHBOARD_") {
-            c.env_remove(k);
-        }
-    }
-    c.env("SWITCHBOARD_LOG", "warn");
-    c
-}
+mod common;
+use common::{bin, free_port};
 
 struct Kill(Child);
 impl Drop for Kill {
@@ -242,14 +233,6 @@ impl Cluster {
         }
         assert!(cases > 0);
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn read_acks(path: &Path) -> Vec<(String, String)> {

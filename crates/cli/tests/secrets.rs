@@ -3,21 +3,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_switchboard"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("SWITCHBOARD_") {
-            c.env_remove(k);
-        }
-    }
-    c.env("SWITCHBOARD_LOG", "warn");
-    c
-}
+mod common;
+use common::{bin, free_port};
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_owned()
@@ -49,14 +40,6 @@ fn seal(ring: &str, secret: &str) -> String {
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success());
     stdout(&o)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Starts `serve` with the configuration and ring; the status the API gives `key`.

@@ -4,7 +4,6 @@
 //! pages), and retention by data class, region and legal hold.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use sb_domain::case::{PlanMessage, plan_batch};
 use sb_domain::{
     CaseChange, CustomerId, Enrichment, MessageId, NewMessage, NewOutboxItem, Platform, Revision,
     Timestamp,
@@ -22,7 +21,7 @@ use switchboard_store::{
 /// SQLite always; PostgreSQL when `SWITCHBOARD_TEST_PG_URL` names a database. Each call gets
 /// empty stores: a fresh file (`t.db` in the returned directory), and a fresh schema.
 mod common;
-use common::backends;
+use common::{backends, process};
 
 const DAY: i64 = 86_400_000;
 
@@ -46,34 +45,6 @@ fn understood_as(data_class: &str) -> Enrichment {
         data_class: data_class.into(),
         ..Enrichment::default()
     }
-}
-
-/// Runs the case stages the way the pipeline does, with one understanding for the batch.
-async fn process(store: &dyn Store, ids: &[MessageId], e: Enrichment) {
-    let msgs = store.messages_for_processing(ids).await.unwrap();
-    let planned: Vec<PlanMessage> = msgs
-        .iter()
-        .map(|m| PlanMessage {
-            reach: Default::default(),
-            id: m.id.clone(),
-            source: m.source,
-            channel: m.channel.clone(),
-            handle: m.author.handle.clone(),
-            author_name: m.author.name.clone(),
-            region: m.region.clone(),
-            in_reply_to: m.in_reply_to.clone(),
-            text: m.text.clone(),
-            created_at: m.created_at,
-            enrichment: e.clone(),
-        })
-        .collect();
-    let ctx = store.case_context(&planned).await.unwrap();
-    let q = store.default_queue().await.unwrap();
-    let plan = plan_batch(&planned, ctx, &q.id, Timestamp(2_000));
-    store
-        .apply_case_plan(&plan, Timestamp(2_000))
-        .await
-        .unwrap();
 }
 
 async fn append(store: &dyn Store, records: &[MessageRecord]) -> Vec<MessageId> {

@@ -3,7 +3,6 @@
 //! tables, and every reader, edit, search, erasure and retention run finds them there.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use sb_domain::case::{PlanMessage, plan_batch};
 use sb_domain::{CaseId, Enrichment, MessageId, NewMessage, Platform, Revision, Timestamp};
 use serde_json::json;
 use std::path::Path;
@@ -32,37 +31,15 @@ fn message(ext: &str, handle: &str, text: &str, region: &str) -> MessageRecord {
     }
 }
 
-/// Runs the case stages the way the pipeline does.
+/// Runs the case stages the way the pipeline does; every message holds contact data.
 async fn process(store: &dyn Store, ids: &[MessageId]) {
-    let msgs = store.messages_for_processing(ids).await.unwrap();
-    let planned: Vec<PlanMessage> = msgs
-        .iter()
-        .map(|m| PlanMessage {
-            reach: Default::default(),
-            id: m.id.clone(),
-            source: m.source,
-            channel: m.channel.clone(),
-            handle: m.author.handle.clone(),
-            author_name: m.author.name.clone(),
-            region: m.region.clone(),
-            in_reply_to: m.in_reply_to.clone(),
-            text: m.text.clone(),
-            created_at: m.created_at,
-            enrichment: Enrichment {
-                language: "en".into(),
-                language_confidence: 1.0,
-                data_class: "personal".into(),
-                ..Enrichment::default()
-            },
-        })
-        .collect();
-    let ctx = store.case_context(&planned).await.unwrap();
-    let q = store.default_queue().await.unwrap();
-    let plan = plan_batch(&planned, ctx, &q.id, Timestamp(2_000));
-    store
-        .apply_case_plan(&plan, Timestamp(2_000))
-        .await
-        .unwrap();
+    let e = Enrichment {
+        language: "en".into(),
+        language_confidence: 1.0,
+        data_class: "personal".into(),
+        ..Enrichment::default()
+    };
+    common::process(store, ids, e).await;
 }
 
 /// Anna (EU) and Ben (US, no partition) each write once; both are processed.

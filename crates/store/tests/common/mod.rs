@@ -2,8 +2,38 @@
 //! its own) when `SWITCHBOARD_TEST_PG_URL` names a server.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
+use sb_domain::case::{PlanMessage, plan_batch};
+use sb_domain::{Enrichment, MessageId, Timestamp};
 use std::sync::Arc;
 use switchboard_store::{Partition, PgStore, SqliteStore, Store};
+
+/// Runs the case stages the way the pipeline does, with one understanding for the batch.
+pub async fn process(store: &dyn Store, ids: &[MessageId], e: Enrichment) {
+    let msgs = store.messages_for_processing(ids).await.unwrap();
+    let planned: Vec<PlanMessage> = msgs
+        .iter()
+        .map(|m| PlanMessage {
+            reach: Default::default(),
+            id: m.id.clone(),
+            source: m.source,
+            channel: m.channel.clone(),
+            handle: m.author.handle.clone(),
+            author_name: m.author.name.clone(),
+            region: m.region.clone(),
+            in_reply_to: m.in_reply_to.clone(),
+            text: m.text.clone(),
+            created_at: m.created_at,
+            enrichment: e.clone(),
+        })
+        .collect();
+    let ctx = store.case_context(&planned).await.unwrap();
+    let q = store.default_queue().await.unwrap();
+    let plan = plan_batch(&planned, ctx, &q.id, Timestamp(2_000));
+    store
+        .apply_case_plan(&plan, Timestamp(2_000))
+        .await
+        .unwrap();
+}
 
 /// Each back end, named, with the directory its files live in (kept alive by the caller).
 pub async fn backends() -> Vec<(String, Arc<dyn Store>, tempfile::TempDir)> {
