@@ -13,6 +13,8 @@ use common::{bin, free_port, wait_for_port};
 const KEY: &str = "sb_residency_admin";
 /// Written only in the EU customer's message.
 const EU_WORDS: &str = "Pangolin6283Eu";
+/// The EU customer's display name holds this.
+const EU_NAME: &str = "Quetzal5521";
 /// Written only in the US customer's message.
 const US_WORDS: &str = "Ibis3071Us";
 
@@ -70,8 +72,13 @@ async fn an_eu_customers_words_are_stored_in_the_eu_file_and_served_to_the_eu_de
 
     let mut ids = Vec::new();
     for (ext, author, text, region) in [
-        ("r1", "@anna", format!("my parcel {EU_WORDS} is lost"), "eu"),
-        ("r2", "@ben", format!("{US_WORDS} is late"), "us"),
+        (
+            "r1",
+            json!({"handle": "@anna", "name": format!("Anna {EU_NAME}")}),
+            format!("my parcel {EU_WORDS} is lost"),
+            "eu",
+        ),
+        ("r2", json!("@ben"), format!("{US_WORDS} is late"), "us"),
     ] {
         let r = http
             .post(format!("{base}/api/v1/messages"))
@@ -117,6 +124,18 @@ async fn an_eu_customers_words_are_stored_in_the_eu_file_and_served_to_the_eu_de
     assert_eq!(s, 200);
     assert_eq!(m["text"], format!("my parcel {EU_WORDS} is lost"), "{m}");
     assert_eq!(m["author"]["handle"], "@anna", "{m}");
+    assert_eq!(m["author"]["name"], format!("Anna {EU_NAME}"), "{m}");
+    let (s, who) = get(
+        &http,
+        &format!(
+            "{base}/api/v1/customers/{}",
+            m["customer_id"].as_str().unwrap()
+        ),
+        KEY,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(who.to_string().contains(EU_NAME), "{who}");
     let (s, c) = get(&http, &case_url, KEY).await;
     assert_eq!(s, 200);
     assert!(c.to_string().contains(EU_WORDS), "{c}");
@@ -133,6 +152,7 @@ async fn an_eu_customers_words_are_stored_in_the_eu_file_and_served_to_the_eu_de
             !file_holds(&data.join(f), EU_WORDS),
             "{f} holds the EU words"
         );
+        assert!(!file_holds(&data.join(f), EU_NAME), "{f} holds the EU name");
     }
     assert!(
         file_holds(&data.join("switchboard.db"), US_WORDS),

@@ -628,6 +628,7 @@ macro_rules! governance_store_impl {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+            self.erase_placed(&mut tx, crate::residency::Held::Customer, id).await?;
             let cases: Vec<(String,)> = sqlx::query_as("SELECT id FROM cases WHERE customer_id = $1")
                 .bind(id)
                 .fetch_all(&mut *tx)

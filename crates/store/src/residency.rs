@@ -3,7 +3,8 @@
 //! A region configured with a partition gets storage of its own — a separate SQLite file
 //! attached to every connection, or a PostgreSQL schema — and the personal content of its
 //! customers' messages (text, author handle and name, the raw delivery, the text of earlier
-//! revisions) lives there, not in the central tables. The central `messages` row keeps what
+//! revisions), their cases' subjects and their display names live there, not in the central
+//! tables. The central `messages` row keeps what
 //! reports and routing need (labels, scores, ids, timestamps) and names the partition in
 //! `placed_in`; readers fill the content back in from it.
 //!
@@ -151,6 +152,11 @@ impl Partitions {
         self.held_sql(row, "case_content", "subject")
     }
 
+    /// SQL for a customer's display name; `row` is the `customers` table or its alias.
+    pub(crate) fn display_name_sql(&self, row: &str) -> String {
+        self.held_sql(row, "customer_content", "display_name")
+    }
+
     /// `MESSAGE_COLUMNS` for a query `FROM messages`, the content read from wherever it is held.
     pub(crate) fn message_columns(&self) -> Cow<'static, str> {
         self.columns(
@@ -204,6 +210,7 @@ impl Partitions {
 pub(crate) enum Held {
     Message,
     Case,
+    Customer,
 }
 
 impl Held {
@@ -214,6 +221,7 @@ impl Held {
                 ("message_revisions", "message_id"),
             ],
             Self::Case => &[("case_content", "id")],
+            Self::Customer => &[("customer_content", "id")],
         }
     }
 }
@@ -232,7 +240,7 @@ impl Backend for crate::PgStore {
 }
 
 /// The tables of one partition, created when the store opens.
-pub(crate) fn partition_tables(schema: &str) -> [String; 3] {
+pub(crate) fn partition_tables(schema: &str) -> [String; 4] {
     [
         format!(
             "CREATE TABLE IF NOT EXISTS {schema}.message_content (\
@@ -254,6 +262,11 @@ pub(crate) fn partition_tables(schema: &str) -> [String; 3] {
             "CREATE TABLE IF NOT EXISTS {schema}.case_content (\
                 id TEXT PRIMARY KEY, \
                 subject TEXT NOT NULL)"
+        ),
+        format!(
+            "CREATE TABLE IF NOT EXISTS {schema}.customer_content (\
+                id TEXT PRIMARY KEY, \
+                display_name TEXT)"
         ),
     ]
 }

@@ -172,6 +172,19 @@ macro_rules! shared_store_methods {
                 .bind(region)
                 .execute(&mut *tx)
                 .await?;
+                // The customer's display name, when the customer is of this region.
+                sqlx::query(AssertSqlSafe(format!(
+                    "INSERT INTO {schema}.customer_content (id, display_name) \
+                     SELECT u.id, u.display_name FROM customers u WHERE u.placed_in IS NULL \
+                     AND u.region = $2 AND u.erased_at IS NULL AND u.id IN \
+                     (SELECT m.customer_id FROM messages m LEFT JOIN customers c ON c.id = m.customer_id \
+                     WHERE {due}) \
+                     ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name"
+                )))
+                .bind(&ids)
+                .bind(region)
+                .execute(&mut *tx)
+                .await?;
                 sqlx::query("INSERT INTO placed_regions (region) VALUES ($1) ON CONFLICT (region) DO NOTHING")
                     .bind(region)
                     .execute(&mut *tx)
@@ -214,6 +227,18 @@ macro_rules! shared_store_methods {
                      AND id IN (SELECT case_id FROM messages WHERE id {in_batch} AND placed_in = $2) \
                      AND EXISTS (SELECT 1 FROM {schema}.case_content p WHERE p.id = cases.id \
                      AND p.subject = cases.subject)"
+                )))
+                .bind(&ids)
+                .bind(region)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(AssertSqlSafe(format!(
+                    "UPDATE customers SET display_name = NULL, placed_in = $2 WHERE placed_in IS NULL \
+                     AND region = $2 AND id IN (SELECT customer_id FROM messages WHERE id {in_batch} \
+                     AND placed_in = $2) \
+                     AND EXISTS (SELECT 1 FROM {schema}.customer_content p WHERE p.id = customers.id \
+                     AND (p.display_name = customers.display_name \
+                     OR (p.display_name IS NULL AND customers.display_name IS NULL)))"
                 )))
                 .bind(&ids)
                 .bind(region)

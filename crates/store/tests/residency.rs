@@ -3,12 +3,14 @@
 //! tables, and every reader, edit, search, erasure and retention run finds them there.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use sb_domain::{CaseId, Enrichment, MessageId, NewMessage, Platform, Revision, Timestamp};
-use serde_json::json;
+use sb_domain::{
+    CaseId, Enrichment, Identity, MessageId, NewMessage, Platform, Revision, Tier, Timestamp,
+};
+use serde_json::{Value, json};
 use std::path::Path;
 use switchboard_store::{
-    AudienceQuery, CaseFilter, InboxFilter, MessageRecord, Page, Partition, SqliteStore, Store,
-    StoreError,
+    AudienceQuery, CaseFilter, CustomerMergePlan, CustomerMerged, InboxFilter, MessageRecord, Page,
+    Partition, SqliteStore, Store, StoreError,
 };
 
 mod common;
@@ -16,12 +18,14 @@ use common::{Partitioned, partitioned};
 
 /// Written only in the EU customer's message.
 const WORDS: &str = "Wombat4417Residency";
+/// The EU customer's display name holds this.
+const NAME: &str = "Aardvark8128Name";
 /// Written only in the US customer's message.
 const US_WORDS: &str = "Heron9902Central";
 
-fn message(ext: &str, handle: &str, text: &str, region: &str) -> MessageRecord {
+fn message(ext: &str, author: Value, text: &str, region: &str) -> MessageRecord {
     let m = NewMessage::parse(json!({
-        "source": "x", "external_id": ext, "author": handle, "text": text, "region": region,
+        "source": "x", "external_id": ext, "author": author, "text": text, "region": region,
     }))
     .unwrap();
     MessageRecord {
@@ -47,11 +51,16 @@ async fn anna_and_ben(store: &dyn Store) -> (MessageId, MessageId) {
     let records = [
         message(
             "a1",
-            "@anna",
+            json!({"handle": "@anna", "name": format!("Anna {NAME}")}),
             &format!("my parcel {WORDS} never came"),
             "eu",
         ),
-        message("b1", "@ben", &format!("{US_WORDS} is late too"), "us"),
+        message(
+            "b1",
+            json!("@ben"),
+            &format!("{US_WORDS} is late too"),
+            "us",
+        ),
     ];
     let ids: Vec<MessageId> = store
         .append_messages(&records)
@@ -83,63 +92,93 @@ fn files_holding(dir: &Path, files: &[&str], needle: &str) -> Vec<String> {
         .collect()
 }
 
+/// Counts the rows `sql` finds, binding `%needle%`, read straight from the storage at `url`.
+async fn count_rows(url: &str, sql: String, needle: &str) -> i64 {
+    let like = format!("%{needle}%");
+    if url.starts_with("sqlite://") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(like)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        n
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(like)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        n
+    }
+}
+
+/// Where the central tables and the EU partition are: a URL and a prefix for table names.
+fn places(p: &Partitioned) -> ((String, String), (String, String)) {
+    match &p.pg {
+        None => (
+            (
+                format!("sqlite://{}", p.dir.path().join("t.db").display()),
+                String::new(),
+            ),
+            (
+                format!("sqlite://{}", p.dir.path().join("region-eu.db").display()),
+                String::new(),
+            ),
+        ),
+        Some((url, schema)) => (
+            (url.clone(), format!("{schema}.")),
+            (url.clone(), format!("{schema}_region_eu.")),
+        ),
+    }
+}
+
 /// Counts, read straight from the storage and not through the store: rows of the central
 /// `messages` and `cases` that hold `needle`, and rows of the EU partition that do.
 async fn where_held(p: &Partitioned, needle: &str) -> (i64, i64, i64) {
-    let like = format!("%{needle}%");
-    let (central, partition) = match &p.pg {
-        None => (
-            format!("sqlite://{}", p.dir.path().join("t.db").display()),
-            format!("sqlite://{}", p.dir.path().join("region-eu.db").display()),
-        ),
-        Some((url, _)) => (url.clone(), url.clone()),
-    };
-    let (m, c, e) = match &p.pg {
-        None => (
-            "messages".to_owned(),
-            "cases".to_owned(),
-            "message_content".to_owned(),
-        ),
-        Some((_, schema)) => (
-            format!("{schema}.messages"),
-            format!("{schema}.cases"),
-            format!("{schema}_region_eu.message_content"),
-        ),
-    };
-    let count = |url: String, sql: String| {
-        let like = like.clone();
-        async move {
-            if url.starts_with("sqlite://") {
-                let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-                let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                    .bind(like)
-                    .fetch_one(&pool)
-                    .await
-                    .unwrap();
-                pool.close().await;
-                n
-            } else {
-                let pool = sqlx::PgPool::connect(&url).await.unwrap();
-                let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                    .bind(like)
-                    .fetch_one(&pool)
-                    .await
-                    .unwrap();
-                pool.close().await;
-                n
-            }
-        }
-    };
+    let ((central, c), (eu, e)) = places(p);
     (
-        count(
-            central.clone(),
-            format!("SELECT COUNT(*) FROM {m} WHERE text LIKE $1 OR author_handle LIKE $1 OR raw LIKE $1"),
+        count_rows(
+            &central,
+            format!(
+                "SELECT COUNT(*) FROM {c}messages WHERE text LIKE $1 OR author_handle LIKE $1 \
+                 OR author_name LIKE $1 OR raw LIKE $1"
+            ),
+            needle,
         )
         .await,
-        count(central, format!("SELECT COUNT(*) FROM {c} WHERE subject LIKE $1")).await,
-        count(
-            partition,
-            format!("SELECT COUNT(*) FROM {e} WHERE text LIKE $1 AND raw LIKE $1"),
+        count_rows(
+            &central,
+            format!("SELECT COUNT(*) FROM {c}cases WHERE subject LIKE $1"),
+            needle,
+        )
+        .await,
+        count_rows(
+            &eu,
+            format!("SELECT COUNT(*) FROM {e}message_content WHERE text LIKE $1 AND raw LIKE $1"),
+            needle,
+        )
+        .await,
+    )
+}
+
+/// Display names holding `needle`: central customers rows, and EU partition rows.
+async fn names_held(p: &Partitioned, needle: &str) -> (i64, i64) {
+    let ((central, c), (eu, e)) = places(p);
+    (
+        count_rows(
+            &central,
+            format!("SELECT COUNT(*) FROM {c}customers WHERE display_name LIKE $1"),
+            needle,
+        )
+        .await,
+        count_rows(
+            &eu,
+            format!("SELECT COUNT(*) FROM {e}customer_content WHERE display_name LIKE $1"),
+            needle,
         )
         .await,
     )
@@ -157,6 +196,7 @@ async fn an_eu_customers_words_are_held_in_the_eu_partition_and_read_back_whole(
             (1, 1, 0),
             "{name}: central until placed"
         );
+        assert_eq!(names_held(&p, NAME).await, (1, 0), "{name}");
 
         assert_eq!(
             store
@@ -186,6 +226,13 @@ async fn an_eu_customers_words_are_held_in_the_eu_partition_and_read_back_whole(
             "{name}: US words stay central"
         );
 
+        assert_eq!(names_held(&p, NAME).await, (0, 1), "{name}: the name too");
+        assert_eq!(
+            where_held(&p, NAME).await.0,
+            0,
+            "{name}: nor the author's name"
+        );
+
         // Every reader gives back the message, its case and its delivery as they were.
         let after = store.message(&anna).await.unwrap().unwrap();
         assert_eq!(after, before, "{name}");
@@ -202,6 +249,9 @@ async fn an_eu_customers_words_are_held_in_the_eu_partition_and_read_back_whole(
             store.customer_messages(&customer).await.unwrap(),
             vec![before.clone()]
         );
+        let profile = store.customer(&customer).await.unwrap().unwrap();
+        assert_eq!(profile.display_name, Some(format!("Anna {NAME}")), "{name}");
+        assert_eq!(profile.region.as_deref(), Some("eu"), "{name}");
         let listed = store
             .list_cases(
                 &CaseFilter::default(),
@@ -257,13 +307,35 @@ async fn an_eu_customers_words_are_held_in_the_eu_partition_and_read_back_whole(
         assert_eq!(found.len(), 1, "{name}");
         assert_eq!(found[0].reach.as_ref().unwrap().handle, "@anna", "{name}");
 
+        // A new name from a CRM import is written where the name is held.
+        store
+            .upsert_customer(
+                Platform::X,
+                "@anna",
+                Some("Anna Kiwi7077Renamed"),
+                Tier::Vip,
+                10.0,
+                Timestamp(4_000),
+            )
+            .await
+            .unwrap();
+        let profile = store.customer(&customer).await.unwrap().unwrap();
+        assert_eq!(
+            (profile.display_name.as_deref(), profile.tier),
+            (Some("Anna Kiwi7077Renamed"), Tier::Vip),
+            "{name}"
+        );
+        assert_eq!(names_held(&p, "Kiwi7077").await, (0, 1), "{name}");
+
         if p.pg.is_none() {
             store.compact().await.unwrap();
-            assert_eq!(
-                files_holding(p.dir.path(), &["t.db", "t.db-wal"], WORDS),
-                Vec::<String>::new(),
-                "{name}: not in the central file or its log"
-            );
+            for marker in [WORDS, NAME, "Kiwi7077"] {
+                assert_eq!(
+                    files_holding(p.dir.path(), &["t.db", "t.db-wal"], marker),
+                    Vec::<String>::new(),
+                    "{name}: {marker} is not in the central file or its log"
+                );
+            }
             assert!(
                 !files_holding(p.dir.path(), &["region-eu.db", "region-eu.db-wal"], WORDS)
                     .is_empty(),
@@ -324,6 +396,17 @@ async fn erasure_and_retention_remove_the_words_from_the_partition() {
             .await
             .unwrap();
         assert_eq!(where_held(&p, WORDS).await, (0, 0, 0), "{name}");
+        assert_eq!(names_held(&p, NAME).await, (0, 0), "{name}");
+        assert_eq!(
+            store
+                .customer(&customer)
+                .await
+                .unwrap()
+                .unwrap()
+                .display_name,
+            None,
+            "{name}"
+        );
         let m = store.message(&anna).await.unwrap().unwrap();
         assert_eq!(
             (m.text.as_str(), m.author.handle.as_str()),
@@ -333,7 +416,12 @@ async fn erasure_and_retention_remove_the_words_from_the_partition() {
 
         // Retention: a second EU customer's message, placed, then past its policy.
         let late = store
-            .append_messages(&[message("c1", "@cleo", &format!("{WORDS} again"), "eu")])
+            .append_messages(&[message(
+                "c1",
+                json!("@cleo"),
+                &format!("{WORDS} again"),
+                "eu",
+            )])
             .await
             .unwrap()[0]
             .id
@@ -424,10 +512,10 @@ async fn a_batch_is_placed_region_by_region() {
     for p in partitioned(&["eu", "uk"]).await {
         let (store, name) = (p.store.as_ref(), p.name.as_str());
         let records = [
-            message("e1", "@eve", &format!("{WORDS} one"), "eu"),
-            message("u1", "@uma", "Otter2240Uk two", "uk"),
-            message("n1", "@ned", &format!("{US_WORDS} three"), "us"),
-            message("e2", "@eve", &format!("{WORDS} four"), "eu"),
+            message("e1", json!("@eve"), &format!("{WORDS} one"), "eu"),
+            message("u1", json!("@uma"), "Otter2240Uk two", "uk"),
+            message("n1", json!("@ned"), &format!("{US_WORDS} three"), "us"),
+            message("e2", json!("@eve"), &format!("{WORDS} four"), "eu"),
         ];
         let ids: Vec<MessageId> = store
             .append_messages(&records)
@@ -452,5 +540,114 @@ async fn a_batch_is_placed_region_by_region() {
         for (id, m) in ids.iter().zip(&read) {
             assert_eq!(&store.message(id).await.unwrap().unwrap(), m, "{name}");
         }
+    }
+}
+
+#[tokio::test]
+async fn a_merge_fills_and_undo_empties_a_name_held_in_the_partition() {
+    for p in partitioned(&["eu"]).await {
+        let (store, name) = (p.store.as_ref(), p.name.as_str());
+        let records = [
+            message("z1", json!("@zoe"), "hello, anyone there?", "eu"),
+            message(
+                "z2",
+                json!({"handle": "@zed_other", "name": "Zed Gecko3390"}),
+                "still waiting",
+                "eu",
+            ),
+        ];
+        let ids: Vec<MessageId> = store
+            .append_messages(&records)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+        process(store, &ids).await;
+        assert_eq!(
+            store.place_messages(&ids, Timestamp(3_000)).await.unwrap(),
+            2
+        );
+        let customer_of = |i: usize| {
+            let id = ids[i].clone();
+            async move {
+                let m = store.message(&id).await.unwrap().unwrap();
+                store
+                    .customer(&m.customer_id.unwrap())
+                    .await
+                    .unwrap()
+                    .unwrap()
+            }
+        };
+        let (survivor, absorbed) = (customer_of(0).await, customer_of(1).await);
+        assert_eq!(survivor.display_name, None, "{name}");
+        assert_eq!(names_held(&p, "Gecko3390").await, (0, 1), "{name}");
+
+        let plan = CustomerMergePlan {
+            survivor: survivor.id.clone(),
+            absorbed: absorbed.id.clone(),
+            absorbed_identities: absorbed
+                .identities
+                .iter()
+                .map(|i| Identity::key(i.platform, &i.handle))
+                .collect(),
+            suggestion: None,
+            record: json!({}),
+            result: json!({}),
+            by: "user:sam".into(),
+            at: Timestamp(4_000),
+        };
+        let merge = match store.merge_customers(&plan).await.unwrap() {
+            CustomerMerged::Merged(m) => m,
+            other => panic!("{name}: {other:?}"),
+        };
+        assert!(
+            merge.moved.filled.iter().any(|f| f == "display_name"),
+            "{name}: {:?}",
+            merge.moved.filled
+        );
+        let merged = store.customer(&survivor.id).await.unwrap().unwrap();
+        assert_eq!(
+            merged.display_name.as_deref(),
+            Some("Zed Gecko3390"),
+            "{name}"
+        );
+        assert_eq!(
+            names_held(&p, "Gecko3390").await,
+            (0, 2),
+            "{name}: filled in the partition, not centrally"
+        );
+
+        store
+            .undo_customer_merge(
+                &merge.id,
+                &plan.absorbed_identities,
+                "user:sam",
+                Timestamp(5_000),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .customer(&survivor.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .display_name,
+            None,
+            "{name}"
+        );
+        assert_eq!(
+            store
+                .customer(&absorbed.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .display_name
+                .as_deref(),
+            Some("Zed Gecko3390"),
+            "{name}"
+        );
+        assert_eq!(names_held(&p, "Gecko3390").await, (0, 1), "{name}");
     }
 }

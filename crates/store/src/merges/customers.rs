@@ -80,13 +80,68 @@ pub(crate) type ConsentRow = (String, i32, Option<String>, i64);
 macro_rules! customer_merge_methods {
     ($ty:ty, $w:ident, $r:ident, $row_lock:literal, $db:ty) => {
         impl $ty {
+            /// Statements (binding the survivor `$1` and the absorbed `$2`) that fill the
+            /// survivor's empty `field` from the absorbed customer. A display name held in a
+            /// region partition is read and filled there.
+            fn fill_sql(&self, field: &str) -> Vec<String> {
+                if field != "display_name" || self.partitions.is_empty() {
+                    return vec![format!(
+                        "UPDATE customers SET {field} = (SELECT a.{field} FROM customers a WHERE a.id = $2) \
+                         WHERE id = $1 AND {field} IS NULL \
+                         AND (SELECT a.{field} FROM customers a WHERE a.id = $2) IS NOT NULL"
+                    )];
+                }
+                let theirs = format!(
+                    "(SELECT {} FROM customers a WHERE a.id = $2)",
+                    self.partitions.display_name_sql("a")
+                );
+                let mut out = vec![format!(
+                    "UPDATE customers SET display_name = {theirs} WHERE id = $1 AND placed_in IS NULL \
+                     AND display_name IS NULL AND {theirs} IS NOT NULL"
+                )];
+                for schema in self.partitions.schemas() {
+                    out.push(format!(
+                        "UPDATE {schema}.customer_content SET display_name = {theirs} WHERE id = $1 \
+                         AND display_name IS NULL AND {theirs} IS NOT NULL"
+                    ));
+                }
+                out
+            }
+
+            /// Statements that undo `fill_sql`: the survivor's `field` is emptied where it
+            /// still holds the absorbed customer's value.
+            fn unfill_sql(&self, field: &str) -> Vec<String> {
+                if field != "display_name" || self.partitions.is_empty() {
+                    return vec![format!(
+                        "UPDATE customers SET {field} = NULL WHERE id = $1 \
+                         AND {field} = (SELECT a.{field} FROM customers a WHERE a.id = $2)"
+                    )];
+                }
+                let theirs = format!(
+                    "(SELECT {} FROM customers a WHERE a.id = $2)",
+                    self.partitions.display_name_sql("a")
+                );
+                let mut out = vec![format!(
+                    "UPDATE customers SET display_name = NULL WHERE id = $1 AND placed_in IS NULL \
+                     AND display_name = {theirs}"
+                )];
+                for schema in self.partitions.schemas() {
+                    out.push(format!(
+                        "UPDATE {schema}.customer_content SET display_name = NULL WHERE id = $1 \
+                         AND display_name = {theirs}"
+                    ));
+                }
+                out
+            }
+
             async fn merge_mergeable_customers(&self) -> crate::Result<Vec<sb_domain::Customer>> {
-                let customers: Vec<crate::rows::CustomerRow> = sqlx::query_as(
-                    "SELECT id, display_name, region, language, tier, lifetime_value, created_at \
-                     FROM customers c WHERE c.erased_at IS NULL AND NOT EXISTS \
+                let name = self.partitions.display_name_sql("c");
+                let customers: Vec<crate::rows::CustomerRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT c.id, {name} AS display_name, c.region, c.language, c.tier, c.lifetime_value, \
+                     c.created_at FROM customers c WHERE c.erased_at IS NULL AND NOT EXISTS \
                      (SELECT 1 FROM customer_merges m WHERE m.absorbed = c.id AND m.undone_at IS NULL) \
                      ORDER BY c.id",
-                )
+                )))
                 .fetch_all(&self.$r)
                 .await?;
                 // In the order `customer()` lists them, so a profile built from either is the same.
@@ -353,17 +408,16 @@ macro_rules! customer_merge_methods {
                 }
                 Self::merge_move_consents(&mut tx, survivor, absorbed, &mut moved).await?;
                 for field in crate::merges::customers::FILLABLE {
-                    let sql = format!(
-                        "UPDATE customers SET {field} = (SELECT a.{field} FROM customers a WHERE a.id = $2) \
-                         WHERE id = $1 AND {field} IS NULL \
-                         AND (SELECT a.{field} FROM customers a WHERE a.id = $2) IS NOT NULL"
-                    );
-                    let filled = sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .bind(survivor)
-                        .bind(absorbed)
-                        .execute(&mut *tx)
-                        .await?;
-                    if filled.rows_affected() == 1 {
+                    let mut filled = 0;
+                    for sql in self.fill_sql(field) {
+                        filled += sqlx::query(sqlx::AssertSqlSafe(sql))
+                            .bind(survivor)
+                            .bind(absorbed)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
+                    }
+                    if filled > 0 {
                         moved.filled.push(field.to_owned());
                     }
                 }
@@ -530,15 +584,13 @@ macro_rules! customer_merge_methods {
                     if !merge.moved.filled.iter().any(|f| f == field) {
                         continue;
                     }
-                    let sql = format!(
-                        "UPDATE customers SET {field} = NULL WHERE id = $1 \
-                         AND {field} = (SELECT a.{field} FROM customers a WHERE a.id = $2)"
-                    );
-                    sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .bind(survivor)
-                        .bind(absorbed)
-                        .execute(&mut *tx)
-                        .await?;
+                    for sql in self.unfill_sql(field) {
+                        sqlx::query(sqlx::AssertSqlSafe(sql))
+                            .bind(survivor)
+                            .bind(absorbed)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                 }
                 sqlx::query("UPDATE customer_merges SET undone_at = $2 WHERE id = $1")
                     .bind(id)

@@ -80,6 +80,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         21,
         include_str!("../../migrations/postgres/0021_residency.sql"),
     ),
+    (
+        22,
+        include_str!("../../migrations/postgres/0022_residency_customers.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming the migration lock.

@@ -638,9 +638,11 @@ impl Store for PgStore {
     }
 
     async fn customer(&self, id: &CustomerId) -> Result<Option<Customer>> {
-        let row: Option<CustomerRow> = sqlx::query_as(
-            "SELECT id, display_name, region, language, tier, lifetime_value, created_at FROM customers WHERE id = $1",
-        )
+        let name = self.partitions.display_name_sql("customers");
+        let row: Option<CustomerRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT id, {name} AS display_name, region, language, tier, lifetime_value, created_at \
+             FROM customers WHERE id = $1",
+        )))
         .bind(id.as_str())
         .fetch_optional(&self.pool)
         .await?;
@@ -705,7 +707,8 @@ impl Store for PgStore {
             Some(id) => {
                 sqlx::query(
                     "UPDATE customers SET tier = $1, lifetime_value = $2, \
-                     display_name = COALESCE($3, display_name) WHERE id = $4",
+                     display_name = CASE WHEN placed_in IS NULL THEN COALESCE($3, display_name) \
+                     ELSE display_name END WHERE id = $4",
                 )
                 .bind(tier.as_str())
                 .bind(lifetime_value)
@@ -713,6 +716,18 @@ impl Store for PgStore {
                 .bind(&id)
                 .execute(&mut *tx)
                 .await?;
+                // A name held in the customer's region partition is changed there.
+                if let Some(name) = display_name {
+                    for schema in self.partitions.schemas() {
+                        sqlx::query(AssertSqlSafe(format!(
+                            "UPDATE {schema}.customer_content SET display_name = $1 WHERE id = $2"
+                        )))
+                        .bind(name)
+                        .bind(&id)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
                 CustomerId::from_stored(id)
             }
             None => {

@@ -68,6 +68,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         21,
         include_str!("../../migrations/sqlite/0021_residency.sql"),
     ),
+    (
+        22,
+        include_str!("../../migrations/sqlite/0022_residency_customers.sql"),
+    ),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<()> {
