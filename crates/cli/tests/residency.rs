@@ -164,6 +164,68 @@ async fn an_eu_customers_words_are_stored_in_the_eu_file_and_served_to_the_eu_de
         "the EU file holds them"
     );
 
+    // A backup carries the EU file beside the main one; a restore needs both.
+    let backup = dir.path().join("night.backup");
+    let out = bin()
+        .args(["backup", "--out", backup.to_str().unwrap()])
+        .env("SWITCHBOARD_DATA_DIR", &data)
+        .env("SWITCHBOARD_PRIVACY_PARTITIONS", "eu")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let eu_copy = dir.path().join("night.backup.region-eu");
+    assert!(
+        file_holds(&eu_copy, EU_WORDS),
+        "the EU copy holds the EU words"
+    );
+    assert!(!file_holds(&backup, EU_WORDS), "the main copy does not");
+    let restored = dir.path().join("restored");
+    let restore = |partitions: &str| {
+        bin()
+            .args(["restore", "--from", backup.to_str().unwrap()])
+            .env("SWITCHBOARD_DATA_DIR", &restored)
+            .env("SWITCHBOARD_PRIVACY_PARTITIONS", partitions)
+            .output()
+            .unwrap()
+    };
+    let out = restore("");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("`eu`"), "{err}");
+    std::fs::rename(&eu_copy, dir.path().join("aside")).unwrap();
+    let out = restore("eu");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no backup of region `eu`"), "{err}");
+    assert!(
+        !restored.join("switchboard.db").exists(),
+        "nothing restored"
+    );
+    std::fs::rename(dir.path().join("aside"), &eu_copy).unwrap();
+    let out = restore("eu");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let port = free_port();
+    let mut again = serve(&restored, port, "eu");
+    let (s, m) = get(
+        &http,
+        &format!("http://127.0.0.1:{port}/api/v1/messages/{}", ids[0]),
+        KEY,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(m["text"], format!("my parcel {EU_WORDS} is lost"), "{m}");
+    again.kill().unwrap();
+    again.wait().unwrap();
+
     // Started without the EU partition, the product refuses in one line.
     let out = bin()
         .arg("serve")

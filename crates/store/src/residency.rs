@@ -36,6 +36,18 @@ impl Partition {
     }
 }
 
+impl Partition {
+    /// The SQLite file holding this region's content for the main database file `main`:
+    /// `path` if given, else `region-<name>.db` beside `main`.
+    pub fn sqlite_file(&self, main: &std::path::Path) -> PathBuf {
+        self.path.clone().unwrap_or_else(|| {
+            main.parent()
+                .unwrap_or(std::path::Path::new(""))
+                .join(format!("region-{}.db", self.region))
+        })
+    }
+}
+
 /// Whether `region` can name a partition: 1–32 lowercase letters, digits or `-`, starting
 /// with a letter.
 pub fn valid_region(region: &str) -> bool {

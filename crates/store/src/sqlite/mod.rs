@@ -60,13 +60,9 @@ impl SqliteStore {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
         let names = Partitions::new(partitions, "")?;
-        let dir = path.parent().unwrap_or(Path::new(""));
         let mut files: Vec<(String, std::path::PathBuf)> = Vec::with_capacity(partitions.len());
         for p in partitions {
-            let file = p
-                .path
-                .clone()
-                .unwrap_or_else(|| dir.join(format!("region-{}.db", p.region)));
+            let file = p.sqlite_file(path);
             if let Some(d) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(d).map_err(io)?;
             }
