@@ -192,9 +192,8 @@ async fn open_sqlite(path: &Path, read_only: bool) -> anyhow::Result<SqliteConne
         .with_context(|| format!("cannot open {}", path.display()))
 }
 
-/// Proves a file is a whole Switchboard database: it opens, passes SQLite's integrity check and
-/// has a migrated schema. Answers what it holds.
-async fn check_sqlite(path: &Path) -> anyhow::Result<String> {
+/// Opens a SQLite file read-only once it has passed SQLite's integrity check.
+async fn open_checked(path: &Path) -> anyhow::Result<SqliteConnection> {
     let mut conn = open_sqlite(path, true).await?;
     let ok: String = sqlx::query_scalar("PRAGMA integrity_check")
         .fetch_one(&mut conn)
@@ -203,6 +202,13 @@ async fn check_sqlite(path: &Path) -> anyhow::Result<String> {
     if ok != "ok" {
         bail!("{} is damaged: {ok}", path.display());
     }
+    Ok(conn)
+}
+
+/// Proves a file is a whole Switchboard database: it opens, passes SQLite's integrity check and
+/// has a migrated schema. Answers what it holds.
+async fn check_sqlite(path: &Path) -> anyhow::Result<String> {
+    let mut conn = open_checked(path).await?;
     let version: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
         .fetch_one(&mut conn)
         .await
@@ -248,14 +254,7 @@ async fn placed_regions(path: &Path) -> anyhow::Result<Vec<String>> {
 /// Proves a file is a whole region partition: it passes SQLite's integrity check and holds
 /// the partition's tables. Answers what it holds.
 async fn check_region(path: &Path) -> anyhow::Result<String> {
-    let mut conn = open_sqlite(path, true).await?;
-    let ok: String = sqlx::query_scalar("PRAGMA integrity_check")
-        .fetch_one(&mut conn)
-        .await
-        .with_context(|| format!("{} is not a SQLite database", path.display()))?;
-    if ok != "ok" {
-        bail!("{} is damaged: {ok}", path.display());
-    }
+    let mut conn = open_checked(path).await?;
     let messages: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM message_content")
         .fetch_one(&mut conn)
         .await

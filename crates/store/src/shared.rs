@@ -113,6 +113,26 @@ macro_rules! shared_store_methods {
 
         /// Moves a batch region by region, each step one set-based statement over the batch
         /// (given as a JSON array of ids, read by `Self::IDS_FROM_JSON`).
+        /// Changes a customer's display name where a region partition holds it, inside the
+        /// caller's transaction (the central row keeps none for a placed customer).
+        pub(crate) async fn rename_placed<'c>(
+            &self,
+            tx: &mut sqlx::Transaction<'c, <Self as crate::residency::Backend>::Db>,
+            id: &str,
+            name: &str,
+        ) -> Result<()> {
+            for schema in self.partitions.schemas() {
+                sqlx::query(AssertSqlSafe(format!(
+                    "UPDATE {schema}.customer_content SET display_name = $1 WHERE id = $2"
+                )))
+                .bind(name)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            }
+            Ok(())
+        }
+
         pub(crate) async fn place_messages_shared(&self, ids: &[MessageId], now: Timestamp) -> Result<u64> {
             if self.partitions.is_empty() || ids.is_empty() {
                 return Ok(0);

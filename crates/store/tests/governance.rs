@@ -21,7 +21,7 @@ use switchboard_store::{
 /// SQLite always; PostgreSQL when `SWITCHBOARD_TEST_PG_URL` names a database. Each call gets
 /// empty stores: a fresh file (`t.db` in the returned directory), and a fresh schema.
 mod common;
-use common::{backends, process};
+use common::{append, backends, process};
 
 const DAY: i64 = 86_400_000;
 
@@ -45,16 +45,6 @@ fn understood_as(data_class: &str) -> Enrichment {
         data_class: data_class.into(),
         ..Enrichment::default()
     }
-}
-
-async fn append(store: &dyn Store, records: &[MessageRecord]) -> Vec<MessageId> {
-    store
-        .append_messages(records)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|a| a.id)
-        .collect()
 }
 
 fn audit_record(n: i64, customer: Option<&str>, detail: Option<Value>) -> AuditRecord {

@@ -14,7 +14,7 @@ use switchboard_store::{
 };
 
 mod common;
-use common::{Partitioned, partitioned};
+use common::{Partitioned, append, partitioned};
 
 /// Written only in the EU customer's message.
 const WORDS: &str = "Wombat4417Residency";
@@ -62,13 +62,7 @@ async fn anna_and_ben(store: &dyn Store) -> (MessageId, MessageId) {
             "us",
         ),
     ];
-    let ids: Vec<MessageId> = store
-        .append_messages(&records)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|a| a.id)
-        .collect();
+    let ids: Vec<MessageId> = append(store, &records).await;
     process(store, &ids).await;
     (ids[0].clone(), ids[1].clone())
 }
@@ -517,13 +511,7 @@ async fn a_batch_is_placed_region_by_region() {
             message("n1", json!("@ned"), &format!("{US_WORDS} three"), "us"),
             message("e2", json!("@eve"), &format!("{WORDS} four"), "eu"),
         ];
-        let ids: Vec<MessageId> = store
-            .append_messages(&records)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|a| a.id)
-            .collect();
+        let ids: Vec<MessageId> = append(store, &records).await;
         process(store, &ids).await;
         let mut read = Vec::new();
         for id in &ids {
@@ -556,13 +544,7 @@ async fn a_merge_fills_and_undo_empties_a_name_held_in_the_partition() {
                 "eu",
             ),
         ];
-        let ids: Vec<MessageId> = store
-            .append_messages(&records)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|a| a.id)
-            .collect();
+        let ids: Vec<MessageId> = append(store, &records).await;
         process(store, &ids).await;
         assert_eq!(
             store.place_messages(&ids, Timestamp(3_000)).await.unwrap(),

@@ -549,17 +549,8 @@ impl Store for SqliteStore {
                 .bind(&id)
                 .execute(&mut *tx)
                 .await?;
-                // A name held in the customer's region partition is changed there.
                 if let Some(name) = display_name {
-                    for schema in self.partitions.schemas() {
-                        sqlx::query(AssertSqlSafe(format!(
-                            "UPDATE {schema}.customer_content SET display_name = $1 WHERE id = $2"
-                        )))
-                        .bind(name)
-                        .bind(&id)
-                        .execute(&mut *tx)
-                        .await?;
-                    }
+                    self.rename_placed(&mut tx, &id, name).await?;
                 }
                 CustomerId::from_stored(id)
             }

@@ -5,7 +5,18 @@
 use sb_domain::case::{PlanMessage, plan_batch};
 use sb_domain::{Enrichment, MessageId, Timestamp};
 use std::sync::Arc;
-use switchboard_store::{Partition, PgStore, SqliteStore, Store};
+use switchboard_store::{MessageRecord, Partition, PgStore, SqliteStore, Store};
+
+/// Appends the records and answers their ids, in order.
+pub async fn append(store: &dyn Store, records: &[MessageRecord]) -> Vec<MessageId> {
+    store
+        .append_messages(records)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect()
+}
 
 /// Runs the case stages the way the pipeline does, with one understanding for the batch.
 pub async fn process(store: &dyn Store, ids: &[MessageId], e: Enrichment) {
