@@ -197,6 +197,27 @@ impl Reach {
 }
 
 impl PlanMessage {
+    /// What the planner needs from a stored message, with the understanding it was given.
+    pub fn from_message(m: &crate::Message, enrichment: Enrichment) -> Self {
+        Self {
+            reach: Reach {
+                external_id: m.external_id.clone(),
+                followers: m.author.followers,
+                engagement: Reach::engagement_of(&m.metrics),
+            },
+            id: m.id.clone(),
+            source: m.source,
+            channel: m.channel.clone(),
+            handle: m.author.handle.clone(),
+            author_name: m.author.name.clone(),
+            region: m.region.clone(),
+            in_reply_to: m.in_reply_to.clone(),
+            text: m.text.clone(),
+            created_at: m.created_at,
+            enrichment,
+        }
+    }
+
     pub fn identity_key(&self) -> String {
         Identity::key(self.source, &self.handle)
     }

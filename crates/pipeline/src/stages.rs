@@ -2,7 +2,6 @@
 //! identify, case and route are planned by the domain (`plan_batch`) from what the store
 //! knows, then applied by the store in one transaction.
 
-use sb_domain::case::{PlanMessage, Reach};
 use sb_domain::{Enrichment, Message};
 use sb_nlp::Analyzer;
 
@@ -33,27 +32,6 @@ pub fn normalize(text: &str) -> String {
 /// Enrich: language and sentiment for one message.
 pub fn enrich(analyzer: &Analyzer, m: &Message) -> Enrichment {
     analyzer.enrich(&normalize(&m.text))
-}
-
-/// What the identify/case/route planner needs from a stored, enriched message.
-pub fn plan_input(m: &Message, enrichment: Enrichment) -> PlanMessage {
-    PlanMessage {
-        reach: Reach {
-            external_id: m.external_id.clone(),
-            followers: m.author.followers,
-            engagement: Reach::engagement_of(&m.metrics),
-        },
-        id: m.id.clone(),
-        source: m.source,
-        channel: m.channel.clone(),
-        handle: m.author.handle.clone(),
-        author_name: m.author.name.clone(),
-        region: m.region.clone(),
-        in_reply_to: m.in_reply_to.clone(),
-        text: m.text.clone(),
-        created_at: m.created_at,
-        enrichment,
-    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! between commit and publish). Both paths call the same idempotent `process`.
 
 use crate::listening::{Heard, Listening};
-use crate::stages::{enrich, plan_input};
+use crate::stages::enrich;
 use crate::{
     GROUP_LISTENING, GROUP_PIPELINE, LEASE_LISTENING, PipelineEvent, PipelineEvents,
     SUBJECT_PROCESSED, SUBJECT_RECEIVED,
@@ -238,7 +238,7 @@ impl Pipeline {
                     .iter()
                     .map(|m| {
                         let e = enrich(&analyzer, m);
-                        plan_input(m, e)
+                        PlanMessage::from_message(m, e)
                     })
                     .collect::<Vec<_>>()
             })
@@ -391,7 +391,11 @@ impl Pipeline {
                 let messages = self.store.processed_messages_among(&ids).await?;
                 let planned: Vec<PlanMessage> = messages
                     .iter()
-                    .filter_map(|m| m.enrichment.clone().map(|e| plan_input(m, e)))
+                    .filter_map(|m| {
+                        m.enrichment
+                            .clone()
+                            .map(|e| PlanMessage::from_message(m, e))
+                    })
                     .collect();
                 let heard = self.listening.observe(&planned, self.clock.now());
                 self.raise(heard).await;

@@ -57,19 +57,7 @@ async fn process_with(
     let msgs = store.messages_for_processing(ids).await?;
     let planned: Vec<PlanMessage> = msgs
         .iter()
-        .map(|m| PlanMessage {
-            reach: Default::default(),
-            id: m.id.clone(),
-            source: m.source,
-            channel: m.channel.clone(),
-            handle: m.author.handle.clone(),
-            author_name: m.author.name.clone(),
-            region: m.region.clone(),
-            in_reply_to: m.in_reply_to.clone(),
-            text: m.text.clone(),
-            created_at: m.created_at,
-            enrichment: e.clone(),
-        })
+        .map(|m| PlanMessage::from_message(m, e.clone()))
         .collect();
     let ctx = store.case_context(&planned).await?;
     let q = store.default_queue().await?;

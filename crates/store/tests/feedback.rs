@@ -41,19 +41,7 @@ async fn case_of(store: &dyn Store, ext: &str, handle: &str) -> CaseId {
     let msgs = store.messages_for_processing(&ids).await.unwrap();
     let planned: Vec<PlanMessage> = msgs
         .iter()
-        .map(|m| PlanMessage {
-            reach: Default::default(),
-            id: m.id.clone(),
-            source: m.source,
-            channel: m.channel.clone(),
-            handle: m.author.handle.clone(),
-            author_name: m.author.name.clone(),
-            region: m.region.clone(),
-            in_reply_to: m.in_reply_to.clone(),
-            text: m.text.clone(),
-            created_at: m.created_at,
-            enrichment: sb_domain::Enrichment::default(),
-        })
+        .map(|m| PlanMessage::from_message(m, sb_domain::Enrichment::default()))
         .collect();
     let ctx = store.case_context(&planned).await.unwrap();
     let q = store.default_queue().await.unwrap();

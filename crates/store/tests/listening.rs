@@ -45,21 +45,14 @@ async fn customers(store: &dyn Store, records: Vec<MessageRecord>) -> Vec<Custom
     let msgs = store.messages_for_processing(&ids).await.unwrap();
     let planned: Vec<PlanMessage> = msgs
         .iter()
-        .map(|m| PlanMessage {
-            reach: Default::default(),
-            id: m.id.clone(),
-            source: m.source,
-            channel: m.channel.clone(),
-            handle: m.author.handle.clone(),
-            author_name: m.author.name.clone(),
-            region: m.region.clone(),
-            in_reply_to: m.in_reply_to.clone(),
-            text: m.text.clone(),
-            created_at: m.created_at,
-            enrichment: Enrichment {
-                language: "en".into(),
-                ..Enrichment::default()
-            },
+        .map(|m| {
+            PlanMessage::from_message(
+                m,
+                Enrichment {
+                    language: "en".into(),
+                    ..Enrichment::default()
+                },
+            )
         })
         .collect();
     let ctx = store.case_context(&planned).await.unwrap();

@@ -192,22 +192,19 @@ async fn an_eu_customers_words_are_held_in_the_eu_partition_and_read_back_whole(
         );
         assert_eq!(names_held(&p, NAME).await, (1, 0), "{name}");
 
-        assert_eq!(
-            store
-                .place_messages(&[anna.clone(), ben.clone()], Timestamp(3_000))
-                .await
-                .unwrap(),
-            1,
-            "{name}: only the EU message has a partition"
-        );
-        assert_eq!(
-            store
-                .place_messages(&[anna.clone(), ben.clone()], Timestamp(3_000))
-                .await
-                .unwrap(),
-            0,
-            "{name}: placing again moves nothing"
-        );
+        for (moved, why) in [
+            (1, "only the EU message has a partition"),
+            (0, "placing again moves nothing"),
+        ] {
+            assert_eq!(
+                store
+                    .place_messages(&[anna.clone(), ben.clone()], Timestamp(3_000))
+                    .await
+                    .unwrap(),
+                moved,
+                "{name}: {why}"
+            );
+        }
         assert_eq!(
             where_held(&p, WORDS).await,
             (0, 0, 1),
@@ -246,14 +243,12 @@ async fn an_eu_customers_words_are_held_in_the_eu_partition_and_read_back_whole(
         let profile = store.customer(&customer).await.unwrap().unwrap();
         assert_eq!(profile.display_name, Some(format!("Anna {NAME}")), "{name}");
         assert_eq!(profile.region.as_deref(), Some("eu"), "{name}");
+        let page = Page {
+            before: None,
+            limit: 50,
+        };
         let listed = store
-            .list_cases(
-                &CaseFilter::default(),
-                &Page {
-                    before: None,
-                    limit: 50,
-                },
-            )
+            .list_cases(&CaseFilter::default(), &page)
             .await
             .unwrap();
         assert!(
@@ -262,16 +257,7 @@ async fn an_eu_customers_words_are_held_in_the_eu_partition_and_read_back_whole(
                 .any(|c| c.id == case_id && c.subject == case.subject),
             "{name}"
         );
-        let inbox = store
-            .inbox(
-                &InboxFilter::default(),
-                &Page {
-                    before: None,
-                    limit: 50,
-                },
-            )
-            .await
-            .unwrap();
+        let inbox = store.inbox(&InboxFilter::default(), &page).await.unwrap();
         assert!(
             inbox
                 .iter()
