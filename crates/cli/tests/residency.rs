@@ -206,6 +206,17 @@ async fn an_eu_customers_words_are_stored_in_the_eu_file_and_served_to_the_eu_de
         !restored.join("switchboard.db").exists(),
         "nothing restored"
     );
+    // A region copy that is not a database is refused the same way.
+    std::fs::write(&eu_copy, b"\x00garbage, not a region partition\xff").unwrap();
+    let out = restore("eu");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("night.backup.region-eu"), "{err}");
+    assert!(
+        !restored.join("switchboard.db").exists(),
+        "nothing restored"
+    );
     std::fs::rename(dir.path().join("aside"), &eu_copy).unwrap();
     let out = restore("eu");
     assert!(
