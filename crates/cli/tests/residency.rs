@@ -17,6 +17,8 @@ const EU_WORDS: &str = "Pangolin6283Eu";
 const EU_NAME: &str = "Quetzal5521";
 /// Written only in the US customer's message.
 const US_WORDS: &str = "Ibis3071Us";
+/// Written only in an agent's note on the EU customer's case.
+const EU_NOTE: &str = "Okapi7140Note";
 
 fn serve(data: &Path, port: u16, partitions: &str) -> Child {
     let child = bin()
@@ -139,6 +141,18 @@ async fn an_eu_customers_words_are_stored_in_the_eu_file_and_served_to_the_eu_de
     let (s, c) = get(&http, &case_url, KEY).await;
     assert_eq!(s, 200);
     assert!(c.to_string().contains(EU_WORDS), "{c}");
+    // An agent's note on the placed case is held with it, and read back in its history.
+    let noted = http
+        .post(format!("{case_url}/notes"))
+        .bearer_auth(KEY)
+        .json(&json!({"text": format!("she asked us to call at {EU_NOTE}")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(noted.status().as_u16(), 201);
+    let (s, c) = get(&http, &case_url, KEY).await;
+    assert_eq!(s, 200);
+    assert!(c.to_string().contains(EU_NOTE), "{c}");
     let (s, refused) = get(&http, &case_url, &us_key).await;
     assert_eq!((s, refused["code"].as_str()), (403, Some("region_denied")));
 
@@ -153,6 +167,7 @@ async fn an_eu_customers_words_are_stored_in_the_eu_file_and_served_to_the_eu_de
             "{f} holds the EU words"
         );
         assert!(!file_holds(&data.join(f), EU_NAME), "{f} holds the EU name");
+        assert!(!file_holds(&data.join(f), EU_NOTE), "{f} holds the EU note");
     }
     assert!(
         file_holds(&data.join("switchboard.db"), US_WORDS),
@@ -162,6 +177,11 @@ async fn an_eu_customers_words_are_stored_in_the_eu_file_and_served_to_the_eu_de
         file_holds(&data.join("region-eu.db"), EU_WORDS)
             || file_holds(&data.join("region-eu.db-wal"), EU_WORDS),
         "the EU file holds them"
+    );
+    assert!(
+        file_holds(&data.join("region-eu.db"), EU_NOTE)
+            || file_holds(&data.join("region-eu.db-wal"), EU_NOTE),
+        "the EU file holds the note"
     );
 
     // A backup carries the EU file beside the main one; a restore needs both.

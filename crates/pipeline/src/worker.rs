@@ -491,6 +491,13 @@ impl Pipeline {
                     Ok(n) => tracing::info!(messages = n, "sweep processed stored messages"),
                     Err(e) => tracing::warn!(error = %e, "sweep failed; will retry"),
                 }
+                if !catch_up {
+                    // What a failed move after a case write left here (the catch-up below
+                    // covers it on the first sweep).
+                    if let Err(e) = sweeper.store.place_documents().await {
+                        tracing::warn!(error = %e, "could not move case documents to region partitions");
+                    }
+                }
                 if catch_up {
                     match sweeper.place_pending().await {
                         Ok(0) => {}

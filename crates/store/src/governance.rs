@@ -639,6 +639,7 @@ macro_rules! governance_store_impl {
                     .execute(&mut *tx)
                     .await?;
                 self.erase_placed(&mut tx, crate::residency::Held::Case, case).await?;
+                self.erase_placed(&mut tx, crate::residency::Held::CaseDocuments, case).await?;
                 let events: Vec<(i64, String)> =
                     sqlx::query_as("SELECT seq, data FROM case_events WHERE case_id = $1")
                         .bind(case)

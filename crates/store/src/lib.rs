@@ -335,6 +335,9 @@ pub trait Store:
     /// As `place_messages`, for up to `limit` processed messages not yet placed whose region
     /// has a partition: the catch-up after a crash or after a partition is added.
     async fn place_pending(&self, limit: u32, now: Timestamp) -> Result<u64>;
+    /// Moves what agents and automation wrote about placed cases (history, replies) that is
+    /// still held here into the case's partition; returns how many rows moved. Safe to repeat.
+    async fn place_documents(&self) -> Result<u64>;
 
     // ---- read models --------------------------------------------------------------------
     async fn message(&self, id: &MessageId) -> Result<Option<Message>>;

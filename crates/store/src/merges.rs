@@ -223,9 +223,11 @@ macro_rules! merge_store_impl {
                 events: &[sb_domain::NewCaseEvent],
             ) -> crate::Result<()> {
                 for e in events {
+                    // On a placed case, written here in full and moved by the next sweep.
                     sqlx::query(
-                        "INSERT INTO case_events (case_id, kind, actor, at, data, dedup) \
-                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedup) DO NOTHING",
+                        "INSERT INTO case_events (case_id, kind, actor, at, data, dedup, place_to) \
+                         VALUES ($1, $2, $3, $4, $5, $6, (SELECT placed_in FROM cases WHERE id = $1)) \
+                         ON CONFLICT (dedup) DO NOTHING",
                     )
                     .bind(case_id)
                     .bind(e.kind.as_str())
@@ -325,6 +327,7 @@ macro_rules! merge_store_impl {
                 Self::merge_case_events(&mut tx, source, &m.source.events).await?;
                 Self::merge_case_events(&mut tx, target, &m.target.events).await?;
                 tx.commit().await?;
+                self.place_after_merge(&[source, target]).await;
                 Ok(crate::CaseSave::Saved)
             }
 
@@ -409,6 +412,7 @@ macro_rules! merge_store_impl {
                 Self::merge_case_events(&mut tx, source, &s.source.events).await?;
                 Self::merge_case_events(&mut tx, new_id, &w.events).await?;
                 tx.commit().await?;
+                self.place_after_merge(&[source, new_id]).await;
                 Ok(crate::CaseSave::Saved)
             }
 

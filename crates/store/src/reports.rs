@@ -591,17 +591,25 @@ macro_rules! report_store_impl {
                     .fetch_all(&mut *tx)
                     .await?;
                 let (txid, seq) = mark("kpi");
+                // A placed case's history is read whole from its partition.
+                let data = self
+                    .partitions
+                    .document_sql("case_events", crate::residency::Document::CaseEvent);
                 let sql = if $pg {
-                    "SELECT txid, seq, case_id, kind, at, data FROM case_events \
-                     WHERE (txid, seq) > ($1, $2) \
-                     AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint \
-                     ORDER BY txid, seq LIMIT $3"
+                    format!(
+                        "SELECT txid, seq, case_id, kind, at, {data} AS data FROM case_events \
+                         WHERE (txid, seq) > ($1, $2) \
+                         AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint \
+                         ORDER BY txid, seq LIMIT $3"
+                    )
                 } else {
                     // One writer: seq order is commit order; `txid` is always 0 here.
-                    "SELECT CAST($1 AS INTEGER) AS txid, seq, case_id, kind, at, data \
-                     FROM case_events WHERE seq > $2 ORDER BY seq LIMIT $3"
+                    format!(
+                        "SELECT CAST($1 AS INTEGER) AS txid, seq, case_id, kind, at, {data} AS data \
+                         FROM case_events WHERE seq > $2 ORDER BY seq LIMIT $3"
+                    )
                 };
-                let rows: Vec<EventRow> = sqlx::query_as(sql)
+                let rows: Vec<EventRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(txid)
                     .bind(seq)
                     .bind(i64::from(limit))

@@ -12,8 +12,14 @@
 //! region, or the delivery's when the customer has none. Placement copies the content into
 //! the partition and commits, then blanks the central columns and commits; both steps can be
 //! repeated, so a crash between them loses nothing and the next pass finishes the move.
+//!
+//! What agents and automation write about a placed case — its history (notes, handovers,
+//! reasons) and its replies — follows the case: such a row is written centrally in full and
+//! marked `place_to`, then moved the same two-step way right after the write commits (and by
+//! every sweep, for what a crash left behind). The central row keeps the document with its
+//! personal strings blanked, so reports still see kinds, labels and times.
 
-use crate::rows::{CASE_COLUMNS, MESSAGE_COLUMNS};
+use crate::rows::{CASE_COLUMNS, MESSAGE_COLUMNS, REPLY_COLUMNS};
 use crate::{Result, StoreError};
 use std::borrow::Cow;
 use std::path::PathBuf;
@@ -139,14 +145,24 @@ impl Partitions {
     /// row's `placed_in` names (`table` there, keyed by the same id). Content erased from the
     /// partition reads as the central row's blank.
     fn held_sql(&self, row: &str, table: &str, column: &str) -> String {
+        self.held_by_sql(row, table, &["id"], column)
+    }
+
+    /// As `held_sql`, for a partition table keyed by the columns `key` (same names both sides).
+    fn held_by_sql(&self, row: &str, table: &str, key: &[&str], column: &str) -> String {
         if self.is_empty() {
             return format!("{row}.{column}");
         }
+        let matches = key
+            .iter()
+            .map(|k| format!("p.{k} = {row}.{k}"))
+            .collect::<Vec<_>>()
+            .join(" AND ");
         let mut sql = format!("CASE WHEN {row}.placed_in IS NULL THEN {row}.{column}");
         for (region, schema) in self.regions.iter() {
             sql.push_str(&format!(
                 " WHEN {row}.placed_in = '{region}' THEN \
-                 COALESCE((SELECT p.{column} FROM {schema}.{table} p WHERE p.id = {row}.id), {row}.{column})"
+                 COALESCE((SELECT p.{column} FROM {schema}.{table} p WHERE {matches}), {row}.{column})"
             ));
         }
         sql.push_str(&format!(" ELSE {row}.{column} END"));
@@ -167,6 +183,24 @@ impl Partitions {
     /// SQL for a customer's display name; `row` is the `customers` table or its alias.
     pub(crate) fn display_name_sql(&self, row: &str) -> String {
         self.held_sql(row, "customer_content", "display_name")
+    }
+
+    /// SQL for a case document's full JSON (`Document::CaseEvent`'s `data`, `Document::Reply`'s
+    /// `doc`); `row` is its central table or that table's alias.
+    pub(crate) fn document_sql(&self, row: &str, doc: Document) -> String {
+        self.held_by_sql(
+            row,
+            doc.content_table(),
+            &["case_id", doc.key()],
+            doc.column(),
+        )
+    }
+
+    /// `REPLY_COLUMNS` for a query `FROM replies`, the document read from wherever it is held.
+    pub(crate) fn reply_columns(&self) -> Cow<'static, str> {
+        self.columns(REPLY_COLUMNS, &["doc"], |_| {
+            self.document_sql("replies", Document::Reply)
+        })
     }
 
     /// `MESSAGE_COLUMNS` for a query `FROM messages`, the content read from wherever it is held.
@@ -223,6 +257,53 @@ pub(crate) enum Held {
     Message,
     Case,
     Customer,
+    /// A case's history and replies, keyed by the case.
+    CaseDocuments,
+}
+
+/// A JSON document agents or automation write about a case. Once the case is placed, the
+/// whole document lives in the case's partition and the central row keeps it with personal
+/// strings blanked (`sb_governance::personal::scrub`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Document {
+    CaseEvent,
+    Reply,
+}
+
+impl Document {
+    pub(crate) const ALL: [Self; 2] = [Self::CaseEvent, Self::Reply];
+
+    /// The central table.
+    pub(crate) fn table(self) -> &'static str {
+        match self {
+            Self::CaseEvent => "case_events",
+            Self::Reply => "replies",
+        }
+    }
+
+    /// The row's own key; in a partition the key is the case and this.
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Self::CaseEvent => "seq",
+            Self::Reply => "id",
+        }
+    }
+
+    /// The JSON column, named the same in the partition.
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            Self::CaseEvent => "data",
+            Self::Reply => "doc",
+        }
+    }
+
+    /// The partition's table.
+    pub(crate) fn content_table(self) -> &'static str {
+        match self {
+            Self::CaseEvent => "case_event_content",
+            Self::Reply => "reply_content",
+        }
+    }
 }
 
 impl Held {
@@ -234,6 +315,10 @@ impl Held {
             ],
             Self::Case => &[("case_content", "id")],
             Self::Customer => &[("customer_content", "id")],
+            Self::CaseDocuments => &[
+                ("case_event_content", "case_id"),
+                ("reply_content", "case_id"),
+            ],
         }
     }
 }
@@ -252,7 +337,7 @@ impl Backend for crate::PgStore {
 }
 
 /// The tables of one partition, created when the store opens.
-pub(crate) fn partition_tables(schema: &str) -> [String; 4] {
+pub(crate) fn partition_tables(schema: &str) -> [String; 6] {
     [
         format!(
             "CREATE TABLE IF NOT EXISTS {schema}.message_content (\
@@ -279,6 +364,20 @@ pub(crate) fn partition_tables(schema: &str) -> [String; 4] {
             "CREATE TABLE IF NOT EXISTS {schema}.customer_content (\
                 id TEXT PRIMARY KEY, \
                 display_name TEXT)"
+        ),
+        format!(
+            "CREATE TABLE IF NOT EXISTS {schema}.case_event_content (\
+                case_id TEXT NOT NULL, \
+                seq BIGINT NOT NULL, \
+                data TEXT NOT NULL, \
+                PRIMARY KEY (case_id, seq))"
+        ),
+        format!(
+            "CREATE TABLE IF NOT EXISTS {schema}.reply_content (\
+                case_id TEXT NOT NULL, \
+                id TEXT NOT NULL, \
+                doc TEXT NOT NULL, \
+                PRIMARY KEY (case_id, id))"
         ),
     ]
 }
@@ -310,5 +409,13 @@ mod tests {
             "WHEN m.placed_in = 'uk' THEN COALESCE((SELECT p.text FROM t1_region_uk.message_content p"
         ));
         assert!(Partitions::new(&[Partition::new("Uk")], "").is_err());
+        let data = p.document_sql("e", Document::CaseEvent);
+        assert!(data.contains(
+            "FROM t1_region_uk.case_event_content p WHERE p.case_id = e.case_id AND p.seq = e.seq"
+        ));
+        assert_eq!(
+            Partitions::default().document_sql("r", Document::Reply),
+            "r.doc"
+        );
     }
 }

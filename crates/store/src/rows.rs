@@ -600,6 +600,10 @@ pub fn fact_from(row: FactRow) -> Result<sb_domain::OpsFact> {
     })
 }
 
+/// The columns of `ReplyRow`, in its order.
+pub const REPLY_COLUMNS: &str =
+    "id, case_id, author, automated, status, doc, created_at, updated_at, version";
+
 #[derive(sqlx::FromRow)]
 pub struct ReplyRow {
     pub id: String,

@@ -218,6 +218,7 @@ macro_rules! shared_store_methods {
             // edit that arrived in between is not lost (the next pass copies it).
             let mut tx = self.$w.begin().await?;
             let mut moved = 0;
+            let mut marked = 0;
             for (region, schema) in copied {
                 moved += sqlx::query(AssertSqlSafe(format!(
                     "UPDATE messages SET text = '', author_handle = '', author_name = NULL, raw = '{{}}', \
@@ -264,8 +265,25 @@ macro_rules! shared_store_methods {
                 .bind(region)
                 .execute(&mut *tx)
                 .await?;
+                // What was written about the batch's placed cases follows them.
+                for doc in crate::residency::Document::ALL {
+                    marked += sqlx::query(AssertSqlSafe(format!(
+                        "UPDATE {table} SET place_to = $2 WHERE placed_in IS NULL AND place_to IS NULL \
+                         AND case_id IN (SELECT id FROM cases WHERE placed_in = $2 AND id IN \
+                         (SELECT case_id FROM messages WHERE id {in_batch}))",
+                        table = doc.table()
+                    )))
+                    .bind(&ids)
+                    .bind(region)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                }
             }
             tx.commit().await?;
+            if marked > 0 {
+                self.place_documents_shared().await?;
+            }
             Ok(moved)
         }
 
@@ -284,8 +302,174 @@ macro_rules! shared_store_methods {
             .bind(i64::from(limit))
             .fetch_all(&self.$r)
             .await?;
+            if ids.is_empty() {
+                // Messages are all placed: their cases follow them (one a crash left behind
+                // after a split or merge), and so does what was written about those cases —
+                // rows a crash left marked, and rows written before the case was placed.
+                let unplaced: Vec<String> = sqlx::query_scalar(
+                    "SELECT DISTINCT m.case_id FROM messages m JOIN cases k ON k.id = m.case_id \
+                     WHERE m.placed_in IS NOT NULL AND k.placed_in IS NULL LIMIT $1",
+                )
+                .bind(i64::from(limit))
+                .fetch_all(&self.$r)
+                .await?;
+                if !unplaced.is_empty() {
+                    let unplaced: Vec<&str> = unplaced.iter().map(String::as_str).collect();
+                    let moved = self.place_cases_shared(&unplaced).await?;
+                    if moved > 0 {
+                        return Ok(moved);
+                    }
+                }
+                for doc in crate::residency::Document::ALL {
+                    sqlx::query(AssertSqlSafe(format!(
+                        "UPDATE {table} SET place_to = (SELECT placed_in FROM cases WHERE cases.id = {table}.case_id) \
+                         WHERE placed_in IS NULL AND place_to IS NULL \
+                         AND case_id IN (SELECT id FROM cases WHERE placed_in IS NOT NULL)",
+                        table = doc.table()
+                    )))
+                    .execute(&self.$w)
+                    .await?;
+                }
+                return self.place_documents_shared().await;
+            }
             let ids: Vec<MessageId> = ids.into_iter().map(MessageId::from_stored).collect();
             self.place_messages_shared(&ids, now).await
+        }
+
+        /// Places cases that hold placed messages but are not placed themselves — a case a
+        /// split just opened, or a merge's target — with their subject and documents, the
+        /// same two steps as `place_messages`. Returns how many cases moved.
+        pub(crate) async fn place_cases_shared(&self, ids: &[&str]) -> Result<u64> {
+            if self.partitions.is_empty() || ids.is_empty() {
+                return Ok(0);
+            }
+            let ids = serde_json::to_string(ids)
+                .map_err(|e| StoreError::Corrupt(format!("cannot encode ids: {e}")))?;
+            let due = format!(
+                "k.placed_in IS NULL AND k.id IN ({}) AND EXISTS (SELECT 1 FROM messages m \
+                 WHERE m.case_id = k.id AND m.placed_in = $2)",
+                Self::IDS_FROM_JSON
+            );
+            let mut tx = self.$w.begin().await?;
+            for (region, schema) in self.partitions.iter() {
+                sqlx::query(AssertSqlSafe(format!(
+                    "INSERT INTO {schema}.case_content (id, subject) SELECT k.id, k.subject \
+                     FROM cases k WHERE {due} ON CONFLICT (id) DO UPDATE SET subject = excluded.subject"
+                )))
+                .bind(&ids)
+                .bind(region)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            let mut tx = self.$w.begin().await?;
+            let mut moved = 0;
+            for (region, schema) in self.partitions.iter() {
+                moved += sqlx::query(AssertSqlSafe(format!(
+                    "UPDATE cases SET subject = '', placed_in = $2 WHERE id IN (SELECT k.id FROM cases k \
+                     WHERE {due} AND EXISTS (SELECT 1 FROM {schema}.case_content p \
+                     WHERE p.id = k.id AND p.subject = k.subject))"
+                )))
+                .bind(&ids)
+                .bind(region)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                for doc in crate::residency::Document::ALL {
+                    sqlx::query(AssertSqlSafe(format!(
+                        "UPDATE {table} SET place_to = $2 WHERE placed_in IS NULL AND place_to IS NULL \
+                         AND case_id IN (SELECT id FROM cases WHERE placed_in = $2 AND id IN ({ids_sql}))",
+                        table = doc.table(),
+                        ids_sql = Self::IDS_FROM_JSON
+                    )))
+                    .bind(&ids)
+                    .bind(region)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+            self.place_documents_shared().await?;
+            Ok(moved)
+        }
+
+        /// After a merge or split committed: the cases now holding placed messages follow
+        /// them, with their new history. What fails here the next start's catch-up moves.
+        pub(crate) async fn place_after_merge(&self, cases: &[&str]) {
+            if let Err(e) = self.place_cases_shared(cases).await {
+                tracing::warn!(error = %e, "could not move merged cases to their region's partition");
+            }
+        }
+
+        /// After a write committed documents of a placed case: moves them now. They are
+        /// safely stored either way; what fails here the next sweep moves.
+        pub(crate) async fn place_documents_after_write(&self) {
+            if let Err(e) = self.place_documents_shared().await {
+                tracing::warn!(error = %e, "could not move case documents to their region's partition");
+            }
+        }
+
+        /// Moves the case documents marked `place_to` into their partition: the whole
+        /// document is copied and committed, then the central one is blanked of personal
+        /// strings where it still matches the copy, and committed. A document changed in
+        /// between keeps its mark for the next pass. Returns how many rows moved.
+        pub(crate) async fn place_documents_shared(&self) -> Result<u64> {
+            if self.partitions.is_empty() {
+                return Ok(0);
+            }
+            let mut moved = 0;
+            for doc in crate::residency::Document::ALL {
+                let (table, key, col, content) =
+                    (doc.table(), doc.key(), doc.column(), doc.content_table());
+                let mut tx = self.$w.begin().await?;
+                let mut copied = Vec::new();
+                for (region, schema) in self.partitions.iter() {
+                    let n = sqlx::query(AssertSqlSafe(format!(
+                        "INSERT INTO {schema}.{content} (case_id, {key}, {col}) \
+                         SELECT case_id, {key}, {col} FROM {table} WHERE place_to = $1 \
+                         ON CONFLICT (case_id, {key}) DO UPDATE SET {col} = excluded.{col}"
+                    )))
+                    .bind(region)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if n > 0 {
+                        copied.push((region, schema));
+                    }
+                }
+                tx.commit().await?;
+                for (region, schema) in copied {
+                    let rows: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(format!(
+                        "SELECT DISTINCT case_id, {col} FROM {table} WHERE place_to = $1"
+                    )))
+                    .bind(region)
+                    .fetch_all(&self.$w)
+                    .await?;
+                    let mut tx = self.$w.begin().await?;
+                    for (case, full) in rows {
+                        let mut blanked: serde_json::Value = serde_json::from_str(&full).map_err(|e| {
+                            StoreError::Corrupt(format!("{table} of case {case}: {e}"))
+                        })?;
+                        sb_governance::personal::scrub(&mut blanked);
+                        moved += sqlx::query(AssertSqlSafe(format!(
+                            "UPDATE {table} SET {col} = $1, placed_in = $2, place_to = NULL \
+                             WHERE case_id = $3 AND place_to = $2 AND {col} = $4 \
+                             AND EXISTS (SELECT 1 FROM {schema}.{content} p \
+                             WHERE p.case_id = {table}.case_id AND p.{key} = {table}.{key} \
+                             AND p.{col} = {table}.{col})"
+                        )))
+                        .bind(blanked.to_string())
+                        .bind(region)
+                        .bind(&case)
+                        .bind(&full)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    }
+                    tx.commit().await?;
+                }
+            }
+            Ok(moved)
         }
 
         pub(crate) async fn message_revisions_shared(&self, id: &MessageId) -> Result<Vec<MessageRevision>> {

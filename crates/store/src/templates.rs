@@ -125,11 +125,11 @@ macro_rules! template_store_impl {
             }
 
             async fn past_replies(&self, limit: u32) -> crate::Result<Vec<crate::StoredReply>> {
-                let rows: Vec<crate::rows::ReplyRow> = sqlx::query_as(
-                    "SELECT id, case_id, author, automated, status, doc, created_at, updated_at, \
-                     version FROM replies WHERE automated = $1 AND status IN ('queued', 'sent') \
-                     ORDER BY created_at DESC, id DESC LIMIT $2",
-                )
+                let cols = self.partitions.reply_columns();
+                let rows: Vec<crate::rows::ReplyRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {cols} FROM replies WHERE automated = $1 AND status IN ('queued', 'sent') \
+                     ORDER BY created_at DESC, id DESC LIMIT $2"
+                )))
                 .bind(false)
                 .bind(i64::from(limit))
                 .fetch_all(&self.$r)

@@ -71,10 +71,19 @@ macro_rules! workflow_store_methods {
                     return Ok(crate::CaseSave::AlreadyDone);
                 }
             }
+            // The case row is locked by the update above: its placement cannot change now.
+            let place_to: Option<String> = if self.partitions.is_empty() || c.events.is_empty() {
+                None
+            } else {
+                sqlx::query_scalar("SELECT placed_in FROM cases WHERE id = $1")
+                    .bind(c.case_id.as_str())
+                    .fetch_one(&mut *tx)
+                    .await?
+            };
             for e in &c.events {
                 sqlx::query(
-                    "INSERT INTO case_events (case_id, kind, actor, at, data, dedup) \
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedup) DO NOTHING",
+                    "INSERT INTO case_events (case_id, kind, actor, at, data, dedup, place_to) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedup) DO NOTHING",
                 )
                 .bind(c.case_id.as_str())
                 .bind(e.kind.as_str())
@@ -82,10 +91,14 @@ macro_rules! workflow_store_methods {
                 .bind(e.at.millis())
                 .bind(e.data.to_string())
                 .bind(e.dedup.as_deref())
+                .bind(place_to.as_deref())
                 .execute(&mut *tx)
                 .await?;
             }
             tx.commit().await?;
+            if place_to.is_some() {
+                self.place_documents_after_write().await;
+            }
             Ok(crate::CaseSave::Saved)
         }
 
@@ -146,9 +159,10 @@ macro_rules! workflow_store_methods {
             &self,
             id: &sb_domain::CaseId,
         ) -> Result<Vec<sb_domain::CaseEvent>> {
-            let rows: Vec<crate::rows::CaseEventRow> = sqlx::query_as(
-                "SELECT seq, kind, actor, at, data FROM case_events WHERE case_id = $1 ORDER BY seq",
-            )
+            let data = self.partitions.document_sql("case_events", crate::residency::Document::CaseEvent);
+            let rows: Vec<crate::rows::CaseEventRow> = sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT seq, kind, actor, at, {data} AS data FROM case_events WHERE case_id = $1 ORDER BY seq"
+            )))
             .bind(id.as_str())
             .fetch_all(&self.$r)
             .await?;
@@ -163,10 +177,11 @@ macro_rules! workflow_store_methods {
             after_seq: i64,
             limit: u32,
         ) -> Result<Vec<(sb_domain::CaseId, sb_domain::CaseEvent)>> {
-            let rows: Vec<(String, i64, String, String, i64, String)> = sqlx::query_as(
-                "SELECT case_id, seq, kind, actor, at, data FROM case_events \
-                 WHERE kind = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-            )
+            let data = self.partitions.document_sql("case_events", crate::residency::Document::CaseEvent);
+            let rows: Vec<(String, i64, String, String, i64, String)> = sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT case_id, seq, kind, actor, at, {data} AS data FROM case_events \
+                 WHERE kind = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+            )))
             .bind(kind)
             .bind(after_seq)
             .bind(i64::from(limit))
@@ -249,9 +264,11 @@ macro_rules! workflow_store_methods {
         }
 
         pub(crate) async fn insert_reply_shared(&self, r: &crate::StoredReply) -> Result<()> {
+            // A reply to a placed case is written here in full, then moved to the partition.
             sqlx::query(
                 "INSERT INTO replies (id, case_id, author, automated, status, doc, created_at, \
-                 updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 0)",
+                 updated_at, version, place_to) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 0, \
+                 (SELECT placed_in FROM cases WHERE id = $2))",
             )
             .bind(r.id.as_str())
             .bind(r.case_id.as_str())
@@ -262,14 +279,14 @@ macro_rules! workflow_store_methods {
             .bind(r.created_at.millis())
             .execute(&self.$w)
             .await?;
+            self.place_documents_after_write().await;
             Ok(())
         }
 
         pub(crate) async fn reply_shared(&self, id: &str) -> Result<Option<crate::StoredReply>> {
-            let row: Option<crate::rows::ReplyRow> = sqlx::query_as(
-                "SELECT id, case_id, author, automated, status, doc, created_at, updated_at, version \
-                 FROM replies WHERE id = $1",
-            )
+            let cols = self.partitions.reply_columns();
+            let row: Option<crate::rows::ReplyRow> =
+                sqlx::query_as(AssertSqlSafe(format!("SELECT {cols} FROM replies WHERE id = $1")))
             .bind(id)
             .fetch_optional(&self.$w)
             .await?;
@@ -281,8 +298,10 @@ macro_rules! workflow_store_methods {
             r: &crate::StoredReply,
             now: Timestamp,
         ) -> Result<bool> {
+            // A placed reply's new version is written here in full and moved again.
             let done = sqlx::query(
-                "UPDATE replies SET status = $2, doc = $3, updated_at = $4, version = version + 1 \
+                "UPDATE replies SET status = $2, doc = $3, updated_at = $4, version = version + 1, \
+                 place_to = COALESCE(placed_in, place_to), placed_in = NULL \
                  WHERE id = $1 AND version = $5",
             )
             .bind(r.id.as_str())
@@ -292,6 +311,7 @@ macro_rules! workflow_store_methods {
             .bind(r.version)
             .execute(&self.$w)
             .await?;
+            self.place_documents_after_write().await;
             Ok(done.rows_affected() == 1)
         }
 
@@ -301,11 +321,11 @@ macro_rules! workflow_store_methods {
             status: Option<&str>,
             limit: u32,
         ) -> Result<Vec<crate::StoredReply>> {
-            let rows: Vec<crate::rows::ReplyRow> = sqlx::query_as(
-                "SELECT id, case_id, author, automated, status, doc, created_at, updated_at, version \
-                 FROM replies WHERE ($1 IS NULL OR case_id = $1) AND ($2 IS NULL OR status = $2) \
-                 ORDER BY created_at, id LIMIT $3",
-            )
+            let cols = self.partitions.reply_columns();
+            let rows: Vec<crate::rows::ReplyRow> = sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT {cols} FROM replies WHERE ($1 IS NULL OR case_id = $1) \
+                 AND ($2 IS NULL OR status = $2) ORDER BY created_at, id LIMIT $3"
+            )))
             .bind(case_id.map(|c| c.as_str()))
             .bind(status)
             .bind(i64::from(limit))
@@ -320,10 +340,10 @@ macro_rules! workflow_store_methods {
             &self,
             limit: u32,
         ) -> Result<Vec<crate::StoredReply>> {
-            let rows: Vec<crate::rows::ReplyRow> = sqlx::query_as(
-                "SELECT id, case_id, author, automated, status, doc, created_at, updated_at, version \
-                 FROM replies WHERE automated ORDER BY created_at DESC, id DESC LIMIT $1",
-            )
+            let cols = self.partitions.reply_columns();
+            let rows: Vec<crate::rows::ReplyRow> = sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT {cols} FROM replies WHERE automated ORDER BY created_at DESC, id DESC LIMIT $1"
+            )))
             .bind(i64::from(limit))
             .fetch_all(&self.$r)
             .await?;

@@ -6,19 +6,19 @@
 
 use sb_domain::case::{PlanMessage, plan_batch};
 use sb_domain::{
-    Case, CaseChange, CaseId, CaseStatus, Customer, CustomerId, Enrichment, Identity, MessageId,
+    CaseChange, CaseId, CaseStatus, Customer, CustomerId, Enrichment, Identity, MessageId,
     NewMessage, Platform, SentimentLabel, Tier, Timestamp,
 };
 use serde_json::{Value, json};
 use switchboard_store::{
-    CaseMerge, CaseSave, CaseSplit, Consent, CustomerMergePlan, CustomerMerged, MergeUndo,
-    MessageRecord, NewSuggestion, Page, Store,
+    CaseMerge, CaseSave, Consent, CustomerMergePlan, CustomerMerged, MergeUndo, MessageRecord,
+    NewSuggestion, Page, Store,
 };
 
 /// SQLite always; PostgreSQL when `SWITCHBOARD_TEST_PG_URL` names a database. Each call gets
 /// empty stores: a fresh file, and a fresh schema.
 mod common;
-use common::backends;
+use common::{backends, split_of};
 
 const DAY: i64 = 86_400_000;
 /// 2026-11-23T00:00:00Z.
@@ -385,58 +385,6 @@ async fn two_agents_merging_one_case_at_once_save_exactly_one_merge() {
         for t in &tweets {
             assert_eq!(case_of(store.as_ref(), t).await, x_case);
         }
-    }
-}
-
-/// The split an agent asks for: `messages` out of `source` into a new case.
-async fn split_of(
-    store: &dyn Store,
-    source: &CaseId,
-    messages: &[MessageId],
-    at: i64,
-) -> CaseSplit {
-    let src = store.case_work(source).await.unwrap().unwrap();
-    let first = store.message(&messages[0]).await.unwrap().unwrap();
-    let new_case = Case {
-        id: CaseId::generate(),
-        subject: first.text.clone(),
-        opened_at: first.created_at,
-        last_message_at: first.created_at,
-        tags: Vec::new(),
-        assignee: None,
-        ..src.case.clone()
-    };
-    let ids: Vec<&str> = messages.iter().map(|m| m.as_str()).collect();
-    let mut from = CaseChange::from_work(&src, Timestamp(at));
-    from.event(
-        "split_to",
-        "agent:rita",
-        Timestamp(at),
-        json!({ "to": new_case.id.as_str(), "messages": ids }),
-    );
-    let fresh = sb_domain::CaseWork {
-        case: new_case.clone(),
-        version: 0,
-        sla: None,
-        escalations: json!([]),
-        first_response_at: None,
-        first_resolved_at: None,
-        resolved_at: None,
-        merged_into: None,
-    };
-    let mut new_work = CaseChange::from_work(&fresh, Timestamp(at));
-    new_work.status = CaseStatus::New;
-    new_work.event(
-        "split_from",
-        "agent:rita",
-        Timestamp(at),
-        json!({ "from": source.as_str(), "messages": ids }),
-    );
-    CaseSplit {
-        source: from,
-        new_case,
-        new_work,
-        messages: messages.to_vec(),
     }
 }
 

@@ -14,7 +14,7 @@ use switchboard_store::{
 };
 
 mod common;
-use common::{Partitioned, append, partitioned};
+use common::{Partitioned, append, partitioned, split_of};
 
 /// Written only in the EU customer's message.
 const WORDS: &str = "Wombat4417Residency";
@@ -364,17 +364,7 @@ async fn erasure_and_retention_remove_the_words_from_the_partition() {
             .place_messages(std::slice::from_ref(&anna), Timestamp(3_000))
             .await
             .unwrap();
-        let customer = store
-            .message(&anna)
-            .await
-            .unwrap()
-            .unwrap()
-            .customer_id
-            .unwrap();
-        store
-            .erase_customer(&customer, Timestamp(5_000))
-            .await
-            .unwrap();
+        let customer = erase_customer_of(store, &anna).await;
         assert_eq!(where_held(&p, WORDS).await, (0, 0, 0), "{name}");
         assert_eq!(names_held(&p, NAME).await, (0, 0), "{name}");
         assert_eq!(
@@ -617,5 +607,230 @@ async fn a_merge_fills_and_undo_empties_a_name_held_in_the_partition() {
             "{name}"
         );
         assert_eq!(names_held(&p, "Gecko3390").await, (0, 1), "{name}");
+    }
+}
+
+/// Erases the customer who wrote `message`; returns them.
+async fn erase_customer_of(store: &dyn Store, message: &MessageId) -> sb_domain::CustomerId {
+    let customer = store
+        .message(message)
+        .await
+        .unwrap()
+        .unwrap()
+        .customer_id
+        .unwrap();
+    store
+        .erase_customer(&customer, Timestamp(5_000))
+        .await
+        .unwrap();
+    customer
+}
+
+/// Rows holding `needle`: the central `table.column`, and the EU partition's `content`.
+async fn documents_held(
+    p: &Partitioned,
+    (table, column, content): (&str, &str, &str),
+    needle: &str,
+) -> (i64, i64) {
+    let ((central, c), (eu, e)) = places(p);
+    (
+        count_rows(
+            &central,
+            format!("SELECT COUNT(*) FROM {c}{table} WHERE {column} LIKE $1"),
+            needle,
+        )
+        .await,
+        count_rows(
+            &eu,
+            format!("SELECT COUNT(*) FROM {e}{content} WHERE {column} LIKE $1"),
+            needle,
+        )
+        .await,
+    )
+}
+
+const EVENTS: (&str, &str, &str) = ("case_events", "data", "case_event_content");
+const REPLIES: (&str, &str, &str) = ("replies", "doc", "reply_content");
+
+/// Saves a note on `case` the way the case workflow does.
+async fn note(store: &dyn Store, case: &CaseId, text: &str, at: i64) {
+    let work = store.case_work(case).await.unwrap().unwrap();
+    let mut change = sb_domain::CaseChange::from_work(&work, Timestamp(at));
+    change.event("note", "agent:rita", Timestamp(at), json!({ "text": text }));
+    assert_eq!(
+        store.save_case_work(&change).await.unwrap(),
+        switchboard_store::CaseSave::Saved
+    );
+}
+
+#[tokio::test]
+async fn what_agents_write_about_a_placed_case_is_held_in_its_partition() {
+    for p in partitioned(&["eu"]).await {
+        let (store, name) = (p.store.as_ref(), p.name.as_str());
+        let (anna, _) = anna_and_ben(store).await;
+        let case = store
+            .message(&anna)
+            .await
+            .unwrap()
+            .unwrap()
+            .case_id
+            .unwrap();
+        // Written before the case is placed: it follows the case when it moves.
+        note(store, &case, "she lives at Ibis1101Before street", 2_000).await;
+        assert_eq!(documents_held(&p, EVENTS, "Ibis1101").await, (1, 0));
+        store
+            .place_messages(std::slice::from_ref(&anna), Timestamp(3_000))
+            .await
+            .unwrap();
+        assert_eq!(
+            documents_held(&p, EVENTS, "Ibis1101").await,
+            (0, 1),
+            "{name}: a note written before placement moved with the case"
+        );
+
+        // Written after: moved as soon as it is saved.
+        note(store, &case, "called her on Lynx2202After", 4_000).await;
+        let reply = switchboard_store::StoredReply {
+            id: "r-resid-1".into(),
+            case_id: case.clone(),
+            author: "agent:rita".into(),
+            automated: false,
+            status: "pending_approval".into(),
+            doc: json!({ "text": "Hi Anna, Puma3303Reply", "to": { "handle": "@anna" } }),
+            created_at: Timestamp(4_100),
+            updated_at: Timestamp(4_100),
+            version: 0,
+        };
+        store.insert_reply(&reply).await.unwrap();
+        for (marker, found) in [
+            ("Lynx2202", documents_held(&p, EVENTS, "Lynx2202").await),
+            ("Puma3303", documents_held(&p, REPLIES, "Puma3303").await),
+            ("@anna", documents_held(&p, REPLIES, "@anna").await),
+        ] {
+            assert_eq!(found, (0, 1), "{name}: {marker}");
+        }
+
+        // A new version of the reply is written where the reply is held.
+        let mut edited = store.reply("r-resid-1").await.unwrap().unwrap();
+        assert_eq!(edited.doc, reply.doc, "{name}: read back whole");
+        edited.doc = json!({ "text": "Hi Anna, Puma3303Reply and Yak4404Edit", "to": { "handle": "@anna" } });
+        assert!(store.update_reply(&edited, Timestamp(4_200)).await.unwrap());
+        assert_eq!(
+            documents_held(&p, REPLIES, "Yak4404").await,
+            (0, 1),
+            "{name}"
+        );
+        let listed = store.list_replies(Some(&case), None, 10).await.unwrap();
+        assert_eq!(listed.len(), 1, "{name}");
+        assert_eq!(listed[0].doc, edited.doc, "{name}");
+        assert_eq!(listed[0].version, 1, "{name}");
+
+        // Every reader sees the history whole; the central rows keep kinds and times.
+        let history = store.case_events(&case).await.unwrap();
+        let notes: Vec<&str> = history
+            .iter()
+            .filter(|e| e.kind == "note")
+            .map(|e| e.data["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            notes,
+            [
+                "she lives at Ibis1101Before street",
+                "called her on Lynx2202After"
+            ],
+            "{name}"
+        );
+        let of_kind = store.case_events_of_kind("note", 0, 10).await.unwrap();
+        assert_eq!(of_kind.len(), 2, "{name}");
+        assert_eq!(of_kind[1].1.data["text"], "called her on Lynx2202After");
+        assert_eq!(
+            documents_held(&p, EVENTS, "note").await.0,
+            0,
+            "{name}: the kind is a column, the data blanked"
+        );
+        assert_eq!(
+            store.place_documents().await.unwrap(),
+            0,
+            "{name}: nothing left to move"
+        );
+
+        if p.pg.is_none() {
+            store.compact().await.unwrap();
+            for marker in ["Ibis1101", "Lynx2202", "Puma3303", "Yak4404"] {
+                assert_eq!(
+                    files_holding(p.dir.path(), &["t.db", "t.db-wal"], marker),
+                    Vec::<String>::new(),
+                    "{name}: {marker} is not in the central file or its log"
+                );
+            }
+        }
+
+        // Erasure removes them from the partition.
+        erase_customer_of(store, &anna).await;
+        for marker in ["Ibis1101", "Lynx2202"] {
+            assert_eq!(documents_held(&p, EVENTS, marker).await, (0, 0), "{name}");
+        }
+        assert_eq!(
+            documents_held(&p, REPLIES, "Puma3303").await,
+            (0, 0),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_case_split_from_a_placed_case_is_placed_too() {
+    for p in partitioned(&["eu"]).await {
+        let (store, name) = (p.store.as_ref(), p.name.as_str());
+        let (anna, _) = anna_and_ben(store).await;
+        let second = store
+            .append_messages(&[message(
+                "a2",
+                json!("@anna"),
+                "also Mole6606Split arrived broken",
+                "eu",
+            )])
+            .await
+            .unwrap()[0]
+            .id
+            .clone();
+        process(store, std::slice::from_ref(&second)).await;
+        store
+            .place_messages(&[anna.clone(), second.clone()], Timestamp(3_000))
+            .await
+            .unwrap();
+        let source = store
+            .message(&second)
+            .await
+            .unwrap()
+            .unwrap()
+            .case_id
+            .unwrap();
+        let split = split_of(store, &source, std::slice::from_ref(&second), 4_000).await;
+        let new_case = split.new_case.clone();
+        assert_eq!(
+            store.split_case(&split).await.unwrap(),
+            switchboard_store::CaseSave::Saved,
+            "{name}"
+        );
+        assert_eq!(
+            where_held(&p, "Mole6606Split").await,
+            (0, 0, 1),
+            "{name}: the new case's subject is held in the partition"
+        );
+        assert_eq!(
+            documents_held(&p, EVENTS, new_case.id.as_str()).await,
+            (0, 1),
+            "{name}: the split's history names the new case only in the partition"
+        );
+        let read = store.case(&new_case.id).await.unwrap().unwrap();
+        assert_eq!(read.subject, new_case.subject, "{name}");
+        let history = store.case_events(&source).await.unwrap();
+        assert!(
+            history
+                .iter()
+                .any(|e| e.kind == "split_to" && e.data["to"] == new_case.id.as_str()),
+            "{name}"
+        );
     }
 }

@@ -84,6 +84,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         22,
         include_str!("../../migrations/postgres/0022_residency_customers.sql"),
     ),
+    (
+        23,
+        include_str!("../../migrations/postgres/0023_residency_case_documents.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming the migration lock.

@@ -72,6 +72,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         22,
         include_str!("../../migrations/sqlite/0022_residency_customers.sql"),
     ),
+    (
+        23,
+        include_str!("../../migrations/sqlite/0023_residency_case_documents.sql"),
+    ),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<()> {

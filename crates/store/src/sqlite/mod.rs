@@ -424,6 +424,10 @@ impl Store for SqliteStore {
         self.place_pending_shared(limit, now).await
     }
 
+    async fn place_documents(&self) -> Result<u64> {
+        self.place_documents_shared().await
+    }
+
     async fn message(&self, id: &MessageId) -> Result<Option<Message>> {
         Ok(self.messages_where("id = $1", &[id.as_str()]).await?.pop())
     }

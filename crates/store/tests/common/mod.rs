@@ -3,9 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 use sb_domain::case::{PlanMessage, plan_batch};
-use sb_domain::{Enrichment, MessageId, Timestamp};
+use sb_domain::{Case, CaseChange, CaseId, CaseStatus, Enrichment, MessageId, Timestamp};
+use serde_json::json;
 use std::sync::Arc;
-use switchboard_store::{MessageRecord, Partition, PgStore, SqliteStore, Store};
+use switchboard_store::{CaseSplit, MessageRecord, Partition, PgStore, SqliteStore, Store};
 
 /// Appends the records and answers their ids, in order.
 pub async fn append(store: &dyn Store, records: &[MessageRecord]) -> Vec<MessageId> {
@@ -88,4 +89,56 @@ pub async fn partitioned(regions: &[&str]) -> Vec<Partitioned> {
         });
     }
     out
+}
+
+/// The split an agent asks for: `messages` out of `source` into a new case.
+pub async fn split_of(
+    store: &dyn Store,
+    source: &CaseId,
+    messages: &[MessageId],
+    at: i64,
+) -> CaseSplit {
+    let src = store.case_work(source).await.unwrap().unwrap();
+    let first = store.message(&messages[0]).await.unwrap().unwrap();
+    let new_case = Case {
+        id: CaseId::generate(),
+        subject: first.text.clone(),
+        opened_at: first.created_at,
+        last_message_at: first.created_at,
+        tags: Vec::new(),
+        assignee: None,
+        ..src.case.clone()
+    };
+    let ids: Vec<&str> = messages.iter().map(|m| m.as_str()).collect();
+    let mut from = CaseChange::from_work(&src, Timestamp(at));
+    from.event(
+        "split_to",
+        "agent:rita",
+        Timestamp(at),
+        json!({ "to": new_case.id.as_str(), "messages": ids }),
+    );
+    let fresh = sb_domain::CaseWork {
+        case: new_case.clone(),
+        version: 0,
+        sla: None,
+        escalations: json!([]),
+        first_response_at: None,
+        first_resolved_at: None,
+        resolved_at: None,
+        merged_into: None,
+    };
+    let mut new_work = CaseChange::from_work(&fresh, Timestamp(at));
+    new_work.status = CaseStatus::New;
+    new_work.event(
+        "split_from",
+        "agent:rita",
+        Timestamp(at),
+        json!({ "from": source.as_str(), "messages": ids }),
+    );
+    CaseSplit {
+        source: from,
+        new_case,
+        new_work,
+        messages: messages.to_vec(),
+    }
 }
