@@ -19,7 +19,7 @@
 //! every sweep, for what a crash left behind). The central row keeps the document with its
 //! personal strings blanked, so reports still see kinds, labels and times.
 
-use crate::rows::{CASE_COLUMNS, MESSAGE_COLUMNS, REPLY_COLUMNS};
+use crate::rows::{CASE_COLUMNS, MESSAGE_COLUMNS, OUTBOX_COLUMNS, REPLY_COLUMNS};
 use crate::{Result, StoreError};
 use std::borrow::Cow;
 use std::path::PathBuf;
@@ -145,17 +145,18 @@ impl Partitions {
     /// row's `placed_in` names (`table` there, keyed by the same id). Content erased from the
     /// partition reads as the central row's blank.
     fn held_sql(&self, row: &str, table: &str, column: &str) -> String {
-        self.held_by_sql(row, table, &["id"], column)
+        self.held_by_sql(row, table, &[("id", "id")], column)
     }
 
-    /// As `held_sql`, for a partition table keyed by the columns `key` (same names both sides).
-    fn held_by_sql(&self, row: &str, table: &str, key: &[&str], column: &str) -> String {
+    /// As `held_sql`, for a partition table keyed by the columns `key`: pairs of a partition
+    /// column and the central column it matches.
+    fn held_by_sql(&self, row: &str, table: &str, key: &[(&str, &str)], column: &str) -> String {
         if self.is_empty() {
             return format!("{row}.{column}");
         }
         let matches = key
             .iter()
-            .map(|k| format!("p.{k} = {row}.{k}"))
+            .map(|(p, c)| format!("p.{p} = {row}.{c}"))
             .collect::<Vec<_>>()
             .join(" AND ");
         let mut sql = format!("CASE WHEN {row}.placed_in IS NULL THEN {row}.{column}");
@@ -191,7 +192,7 @@ impl Partitions {
         self.held_by_sql(
             row,
             doc.content_table(),
-            &["case_id", doc.key()],
+            &[("case_id", doc.case_column()), (doc.key(), doc.key())],
             doc.column(),
         )
     }
@@ -200,6 +201,13 @@ impl Partitions {
     pub(crate) fn reply_columns(&self) -> Cow<'static, str> {
         self.columns(REPLY_COLUMNS, &["doc"], |_| {
             self.document_sql("replies", Document::Reply)
+        })
+    }
+
+    /// `OUTBOX_COLUMNS` for a query `FROM outbox`, the payload read from wherever it is held.
+    pub(crate) fn outbox_columns(&self) -> Cow<'static, str> {
+        self.columns(OUTBOX_COLUMNS, &["payload"], |_| {
+            self.document_sql("outbox", Document::Outbox)
         })
     }
 
@@ -268,16 +276,28 @@ pub(crate) enum Held {
 pub(crate) enum Document {
     CaseEvent,
     Reply,
+    /// A delivery about a case (a reply on its way to the platform), once it was sent or
+    /// given up; one still waiting is read by the dispatcher and stays central until then.
+    Outbox,
 }
 
 impl Document {
-    pub(crate) const ALL: [Self; 2] = [Self::CaseEvent, Self::Reply];
+    pub(crate) const ALL: [Self; 3] = [Self::CaseEvent, Self::Reply, Self::Outbox];
 
     /// The central table.
     pub(crate) fn table(self) -> &'static str {
         match self {
             Self::CaseEvent => "case_events",
             Self::Reply => "replies",
+            Self::Outbox => "outbox",
+        }
+    }
+
+    /// The central column naming the case (`case_id` in the partition).
+    pub(crate) fn case_column(self) -> &'static str {
+        match self {
+            Self::CaseEvent | Self::Reply => "case_id",
+            Self::Outbox => "subject",
         }
     }
 
@@ -285,7 +305,7 @@ impl Document {
     pub(crate) fn key(self) -> &'static str {
         match self {
             Self::CaseEvent => "seq",
-            Self::Reply => "id",
+            Self::Reply | Self::Outbox => "id",
         }
     }
 
@@ -294,6 +314,7 @@ impl Document {
         match self {
             Self::CaseEvent => "data",
             Self::Reply => "doc",
+            Self::Outbox => "payload",
         }
     }
 
@@ -302,6 +323,15 @@ impl Document {
         match self {
             Self::CaseEvent => "case_event_content",
             Self::Reply => "reply_content",
+            Self::Outbox => "outbox_content",
+        }
+    }
+
+    /// SQL true of a central row that is neither placed nor marked, and may move.
+    pub(crate) fn movable(self) -> &'static str {
+        match self {
+            Self::CaseEvent | Self::Reply => "placed_in IS NULL AND place_to IS NULL",
+            Self::Outbox => "placed_in IS NULL AND place_to IS NULL AND status <> 'pending'",
         }
     }
 }
@@ -318,6 +348,7 @@ impl Held {
             Self::CaseDocuments => &[
                 ("case_event_content", "case_id"),
                 ("reply_content", "case_id"),
+                ("outbox_content", "case_id"),
             ],
         }
     }
@@ -337,7 +368,7 @@ impl Backend for crate::PgStore {
 }
 
 /// The tables of one partition, created when the store opens.
-pub(crate) fn partition_tables(schema: &str) -> [String; 6] {
+pub(crate) fn partition_tables(schema: &str) -> [String; 7] {
     [
         format!(
             "CREATE TABLE IF NOT EXISTS {schema}.message_content (\
@@ -377,6 +408,13 @@ pub(crate) fn partition_tables(schema: &str) -> [String; 6] {
                 case_id TEXT NOT NULL, \
                 id TEXT NOT NULL, \
                 doc TEXT NOT NULL, \
+                PRIMARY KEY (case_id, id))"
+        ),
+        format!(
+            "CREATE TABLE IF NOT EXISTS {schema}.outbox_content (\
+                case_id TEXT NOT NULL, \
+                id TEXT NOT NULL, \
+                payload TEXT NOT NULL, \
                 PRIMARY KEY (case_id, id))"
         ),
     ]

@@ -268,10 +268,12 @@ macro_rules! shared_store_methods {
                 // What was written about the batch's placed cases follows them.
                 for doc in crate::residency::Document::ALL {
                     marked += sqlx::query(AssertSqlSafe(format!(
-                        "UPDATE {table} SET place_to = $2 WHERE placed_in IS NULL AND place_to IS NULL \
-                         AND case_id IN (SELECT id FROM cases WHERE placed_in = $2 AND id IN \
+                        "UPDATE {table} SET place_to = $2 WHERE {movable} \
+                         AND {case} IN (SELECT id FROM cases WHERE placed_in = $2 AND id IN \
                          (SELECT case_id FROM messages WHERE id {in_batch}))",
-                        table = doc.table()
+                        table = doc.table(),
+                        movable = doc.movable(),
+                        case = doc.case_column(),
                     )))
                     .bind(&ids)
                     .bind(region)
@@ -322,10 +324,11 @@ macro_rules! shared_store_methods {
                 }
                 for doc in crate::residency::Document::ALL {
                     sqlx::query(AssertSqlSafe(format!(
-                        "UPDATE {table} SET place_to = (SELECT placed_in FROM cases WHERE cases.id = {table}.case_id) \
-                         WHERE placed_in IS NULL AND place_to IS NULL \
-                         AND case_id IN (SELECT id FROM cases WHERE placed_in IS NOT NULL)",
-                        table = doc.table()
+                        "UPDATE {table} SET place_to = (SELECT placed_in FROM cases WHERE cases.id = {table}.{case}) \
+                         WHERE {movable} AND {case} IN (SELECT id FROM cases WHERE placed_in IS NOT NULL)",
+                        table = doc.table(),
+                        movable = doc.movable(),
+                        case = doc.case_column(),
                     )))
                     .execute(&self.$w)
                     .await?;
@@ -377,9 +380,11 @@ macro_rules! shared_store_methods {
                 .rows_affected();
                 for doc in crate::residency::Document::ALL {
                     sqlx::query(AssertSqlSafe(format!(
-                        "UPDATE {table} SET place_to = $2 WHERE placed_in IS NULL AND place_to IS NULL \
-                         AND case_id IN (SELECT id FROM cases WHERE placed_in = $2 AND id IN ({ids_sql}))",
+                        "UPDATE {table} SET place_to = $2 WHERE {movable} \
+                         AND {case} IN (SELECT id FROM cases WHERE placed_in = $2 AND id IN ({ids_sql}))",
                         table = doc.table(),
+                        movable = doc.movable(),
+                        case = doc.case_column(),
                         ids_sql = Self::IDS_FROM_JSON
                     )))
                     .bind(&ids)
@@ -419,14 +424,19 @@ macro_rules! shared_store_methods {
             }
             let mut moved = 0;
             for doc in crate::residency::Document::ALL {
-                let (table, key, col, content) =
-                    (doc.table(), doc.key(), doc.column(), doc.content_table());
+                let (table, key, col, content, case_col) = (
+                    doc.table(),
+                    doc.key(),
+                    doc.column(),
+                    doc.content_table(),
+                    doc.case_column(),
+                );
                 let mut tx = self.$w.begin().await?;
                 let mut copied = Vec::new();
                 for (region, schema) in self.partitions.iter() {
                     let n = sqlx::query(AssertSqlSafe(format!(
                         "INSERT INTO {schema}.{content} (case_id, {key}, {col}) \
-                         SELECT case_id, {key}, {col} FROM {table} WHERE place_to = $1 \
+                         SELECT {case_col}, {key}, {col} FROM {table} WHERE place_to = $1 \
                          ON CONFLICT (case_id, {key}) DO UPDATE SET {col} = excluded.{col}"
                     )))
                     .bind(region)
@@ -440,7 +450,7 @@ macro_rules! shared_store_methods {
                 tx.commit().await?;
                 for (region, schema) in copied {
                     let rows: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(format!(
-                        "SELECT DISTINCT case_id, {col} FROM {table} WHERE place_to = $1"
+                        "SELECT DISTINCT {case_col}, {col} FROM {table} WHERE place_to = $1"
                     )))
                     .bind(region)
                     .fetch_all(&self.$w)
@@ -453,9 +463,9 @@ macro_rules! shared_store_methods {
                         sb_governance::personal::scrub(&mut blanked);
                         moved += sqlx::query(AssertSqlSafe(format!(
                             "UPDATE {table} SET {col} = $1, placed_in = $2, place_to = NULL \
-                             WHERE case_id = $3 AND place_to = $2 AND {col} = $4 \
+                             WHERE {case_col} = $3 AND place_to = $2 AND {col} = $4 \
                              AND EXISTS (SELECT 1 FROM {schema}.{content} p \
-                             WHERE p.case_id = {table}.case_id AND p.{key} = {table}.{key} \
+                             WHERE p.case_id = {table}.{case_col} AND p.{key} = {table}.{key} \
                              AND p.{col} = {table}.{col})"
                         )))
                         .bind(blanked.to_string())
@@ -636,7 +646,25 @@ macro_rules! shared_store_methods {
                     .bind(attempt.error.as_deref()),
             };
             q.execute(&mut *tx).await?;
+            // A delivery about a placed case, sent or given up, follows the case.
+            let settled = !matches!(after, AfterAttempt::RetryAt(_));
+            let mut marked = 0;
+            if settled && !self.partitions.is_empty() {
+                marked = sqlx::query(AssertSqlSafe(format!(
+                    "UPDATE outbox SET place_to = (SELECT placed_in FROM cases WHERE cases.id = outbox.subject) \
+                     WHERE id = $1 AND {} \
+                     AND subject IN (SELECT id FROM cases WHERE placed_in IS NOT NULL)",
+                    crate::residency::Document::Outbox.movable()
+                )))
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
             tx.commit().await?;
+            if marked > 0 {
+                self.place_documents_after_write().await;
+            }
             Ok(())
         }
 
@@ -645,8 +673,9 @@ macro_rules! shared_store_methods {
             status: Option<OutboxStatus>,
             page: &Page,
         ) -> Result<Vec<OutboxItem>> {
+            let cols = self.partitions.outbox_columns();
             let sql = format!(
-                "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE ($1 IS NULL OR status = $1) \
+                "SELECT {cols} FROM outbox WHERE ($1 IS NULL OR status = $1) \
                  AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
             );
             let rows: Vec<OutboxRow> = sqlx::query_as(AssertSqlSafe(sql))
@@ -659,7 +688,8 @@ macro_rules! shared_store_methods {
         }
 
         pub(crate) async fn outbox_item_shared(&self, id: &OutboxId) -> Result<Option<OutboxItem>> {
-            let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = $1");
+            let cols = self.partitions.outbox_columns();
+            let sql = format!("SELECT {cols} FROM outbox WHERE id = $1");
             let row: Option<OutboxRow> = sqlx::query_as(AssertSqlSafe(sql))
                 .bind(id.as_str())
                 .fetch_optional(&self.$r)
@@ -668,8 +698,9 @@ macro_rules! shared_store_methods {
         }
 
         pub(crate) async fn outbox_for_subject_shared(&self, subject: &str) -> Result<Vec<OutboxItem>> {
+            let cols = self.partitions.outbox_columns();
             let sql = format!(
-                "SELECT {OUTBOX_COLUMNS} FROM outbox {}",
+                "SELECT {cols} FROM outbox {}",
                 outbox_sql::BY_SUBJECT_WHERE
             );
             let rows: Vec<OutboxRow> = sqlx::query_as(AssertSqlSafe(sql))
@@ -680,8 +711,9 @@ macro_rules! shared_store_methods {
         }
 
         pub(crate) async fn outbox_by_remote_id_shared(&self, remote_id: &str) -> Result<Vec<OutboxItem>> {
+            let cols = self.partitions.outbox_columns();
             let sql = format!(
-                "SELECT {OUTBOX_COLUMNS} FROM outbox {}",
+                "SELECT {cols} FROM outbox {}",
                 outbox_sql::BY_REMOTE_ID_WHERE
             );
             let rows: Vec<OutboxRow> = sqlx::query_as(AssertSqlSafe(sql))

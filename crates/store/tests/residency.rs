@@ -4,7 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use sb_domain::{
-    CaseId, Enrichment, Identity, MessageId, NewMessage, Platform, Revision, Tier, Timestamp,
+    AfterAttempt, CaseId, DeliveryAttempt, Enrichment, Identity, MessageId, NewMessage,
+    NewOutboxItem, Platform, Revision, Tier, Timestamp,
 };
 use serde_json::{Value, json};
 use std::path::Path;
@@ -651,6 +652,7 @@ async fn documents_held(
 
 const EVENTS: (&str, &str, &str) = ("case_events", "data", "case_event_content");
 const REPLIES: (&str, &str, &str) = ("replies", "doc", "reply_content");
+const OUTBOX: (&str, &str, &str) = ("outbox", "payload", "outbox_content");
 
 /// Saves a note on `case` the way the case workflow does.
 async fn note(store: &dyn Store, case: &CaseId, text: &str, at: i64) {
@@ -725,6 +727,74 @@ async fn what_agents_write_about_a_placed_case_is_held_in_its_partition() {
         assert_eq!(listed[0].doc, edited.doc, "{name}");
         assert_eq!(listed[0].version, 1, "{name}");
 
+        // Its delivery, once sent, follows it; one still waiting stays for the dispatcher.
+        let sent = store
+            .enqueue(
+                &[
+                    NewOutboxItem {
+                        target: "x".into(),
+                        dedup_key: "reply:r-resid-1".into(),
+                        payload: json!({ "text": "Hi Anna, Zebu8808Sent", "to": "@anna" }),
+                        subject: Some(case.as_str().to_owned()),
+                    },
+                    NewOutboxItem {
+                        target: "x".into(),
+                        dedup_key: "reply:r-resid-2".into(),
+                        payload: json!({ "text": "Gnu9909Waiting" }),
+                        subject: Some(case.as_str().to_owned()),
+                    },
+                ],
+                Timestamp(4_300),
+            )
+            .await
+            .unwrap();
+        let claimed = store
+            .claim_outbox(Timestamp(4_400), 10, 60_000)
+            .await
+            .unwrap();
+        assert_eq!(
+            claimed.len(),
+            1,
+            "{name}: one at a time per case and target"
+        );
+        assert_eq!(claimed[0].payload["text"], "Hi Anna, Zebu8808Sent");
+        let attempt = DeliveryAttempt {
+            attempt: 1,
+            at: Timestamp(4_500),
+            outcome: "delivered".into(),
+            status_code: Some(200),
+            error: None,
+            duration_ms: 5,
+        };
+        store
+            .finish_attempt(
+                &sent[0].0,
+                &attempt,
+                &AfterAttempt::Delivered {
+                    remote_id: Some("tw-1".into()),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            documents_held(&p, OUTBOX, "Zebu8808").await,
+            (0, 1),
+            "{name}"
+        );
+        assert_eq!(
+            documents_held(&p, OUTBOX, "Gnu9909").await,
+            (1, 0),
+            "{name}"
+        );
+        let read = store.outbox_item(&sent[0].0).await.unwrap().unwrap();
+        assert_eq!(read.payload["text"], "Hi Anna, Zebu8808Sent", "{name}");
+        let waiting = store
+            .claim_outbox(Timestamp(4_600), 10, 60_000)
+            .await
+            .unwrap();
+        assert_eq!(waiting.len(), 1, "{name}");
+        assert_eq!(waiting[0].payload["text"], "Gnu9909Waiting", "{name}");
+
         // Every reader sees the history whole; the central rows keep kinds and times.
         let history = store.case_events(&case).await.unwrap();
         let notes: Vec<&str> = history
@@ -756,7 +826,7 @@ async fn what_agents_write_about_a_placed_case_is_held_in_its_partition() {
 
         if p.pg.is_none() {
             store.compact().await.unwrap();
-            for marker in ["Ibis1101", "Lynx2202", "Puma3303", "Yak4404"] {
+            for marker in ["Ibis1101", "Lynx2202", "Puma3303", "Yak4404", "Zebu8808"] {
                 assert_eq!(
                     files_holding(p.dir.path(), &["t.db", "t.db-wal"], marker),
                     Vec::<String>::new(),
@@ -772,6 +842,11 @@ async fn what_agents_write_about_a_placed_case_is_held_in_its_partition() {
         }
         assert_eq!(
             documents_held(&p, REPLIES, "Puma3303").await,
+            (0, 0),
+            "{name}"
+        );
+        assert_eq!(
+            documents_held(&p, OUTBOX, "Zebu8808").await,
             (0, 0),
             "{name}"
         );

@@ -1,6 +1,7 @@
 -- Data residency (G5): what agents and automation write about a placed case — its history's
--- notes, handovers and reasons (`case_events.data`) and its replies (`replies.doc`) — is held
--- whole in the case's region partition; the central row keeps a copy with personal strings
+-- notes, handovers and reasons (`case_events.data`), its replies (`replies.doc`) and, once
+-- sent or given up, their deliveries (`outbox.payload`) — is held whole in the case's region
+-- partition; the central row keeps a copy with personal strings
 -- blanked (labels, kinds and times stay for reports). `place_to` marks a row written here in
 -- full for a placed case and not yet moved; `placed_in` names the partition once it is.
 ALTER TABLE case_events ADD COLUMN placed_in TEXT;
@@ -9,3 +10,6 @@ ALTER TABLE replies ADD COLUMN placed_in TEXT;
 ALTER TABLE replies ADD COLUMN place_to TEXT;
 CREATE INDEX case_events_place_to ON case_events (place_to) WHERE place_to IS NOT NULL;
 CREATE INDEX replies_place_to ON replies (place_to) WHERE place_to IS NOT NULL;
+ALTER TABLE outbox ADD COLUMN placed_in TEXT;
+ALTER TABLE outbox ADD COLUMN place_to TEXT;
+CREATE INDEX outbox_place_to ON outbox (place_to) WHERE place_to IS NOT NULL;

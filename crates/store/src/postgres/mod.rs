@@ -9,8 +9,7 @@ mod migrate;
 use crate::residency::{Partition, Partitions, partition_tables};
 use crate::rows::{
     ALERT_COLUMNS, AlertRow, AttemptRow, CaseRow, CustomerRow, IdentityRow, MessageRow,
-    OUTBOX_COLUMNS, OpenCaseRow, OutboxRow, QueueRow, RevisionRow, TargetRow, json_text,
-    outbox_sql,
+    OpenCaseRow, OutboxRow, QueueRow, RevisionRow, TargetRow, json_text, outbox_sql,
 };
 use crate::{
     Appended, CaseFilter, Counts, IdentityLink, InboundStats, MessageRecord, Page, Result, Store,
