@@ -209,10 +209,19 @@ pub(crate) struct RecipientRow {
     delivery: Option<String>,
 }
 
+/// `{text}` and `{payload}` are read from wherever they are held (`Partitions::document_sql`).
 pub(crate) const RECIPIENT_SELECT: &str = "SELECT r.disruption_id, r.customer_id, r.case_id, \
-    r.target, r.locale, r.template_version, r.text, r.preview, r.payload, r.fallbacks, r.excluded, \
-    r.outbox_id, o.status AS delivery FROM disruption_recipients r \
+    r.target, r.locale, r.template_version, {text} AS text, r.preview, {payload} AS payload, \
+    r.fallbacks, r.excluded, r.outbox_id, o.status AS delivery FROM disruption_recipients r \
     LEFT JOIN outbox o ON o.id = r.outbox_id";
+
+/// `RECIPIENT_SELECT` for `partitions`.
+pub(crate) fn recipient_select(partitions: &crate::residency::Partitions) -> String {
+    let held = |c| partitions.document_sql("r", crate::residency::Document::DisruptionMessage, c);
+    RECIPIENT_SELECT
+        .replace("{text}", &held("text"))
+        .replace("{payload}", &held("payload"))
+}
 
 impl RecipientRow {
     pub(crate) fn into_domain(self) -> Result<(DisruptionId, DisruptionRecipient)> {
@@ -404,7 +413,8 @@ macro_rules! disruption_store_impl {
                     sqlx::query(
                         "INSERT INTO disruption_recipients (disruption_id, customer_id, case_id, \
                          target, locale, template_version, text, preview, payload, fallbacks, \
-                         excluded) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                         excluded, place_to) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+                         (SELECT placed_in FROM customers WHERE id = $2))",
                     )
                     .bind(d.id.as_str())
                     .bind(r.customer_id.as_str())
@@ -421,6 +431,8 @@ macro_rules! disruption_store_impl {
                     .await?;
                 }
                 tx.commit().await?;
+                // Drafts for placed customers move to their partition.
+                self.place_documents_after_write().await;
                 Ok(())
             }
 
@@ -447,7 +459,7 @@ macro_rules! disruption_store_impl {
             ) -> crate::Result<Vec<crate::DisruptionRecipient>> {
                 let sql = format!(
                     "{} WHERE r.disruption_id = $1 ORDER BY r.customer_id",
-                    crate::disruptions::RECIPIENT_SELECT
+                    crate::disruptions::recipient_select(&self.partitions)
                 );
                 let rows: Vec<crate::disruptions::RecipientRow> =
                     sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -623,7 +635,7 @@ macro_rules! disruption_store_impl {
             ) -> crate::Result<Vec<(sb_domain::DisruptionId, crate::DisruptionRecipient)>> {
                 let sql = format!(
                     "{} WHERE r.customer_id = $1 ORDER BY r.disruption_id",
-                    crate::disruptions::RECIPIENT_SELECT
+                    crate::disruptions::recipient_select(&self.partitions)
                 );
                 let rows: Vec<crate::disruptions::RecipientRow> =
                     sqlx::query_as(sqlx::AssertSqlSafe(sql))

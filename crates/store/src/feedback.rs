@@ -142,9 +142,10 @@ fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     outer.finalize().into()
 }
 
+/// `{comment}` is the answer's comment, read from wherever it is held.
 pub(crate) const SURVEY_SQL: &str = "SELECT s.id, s.case_id, s.customer_id, s.resolution, \
-    s.token_hash, s.created_at, s.expires_at, a.csat, a.nps, a.ces, a.comment, a.answered_at \
-    FROM surveys s LEFT JOIN survey_answers a ON a.survey_id = s.id";
+    s.token_hash, s.created_at, s.expires_at, a.csat, a.nps, a.ces, {comment} AS comment, \
+    a.answered_at FROM surveys s LEFT JOIN survey_answers a ON a.survey_id = s.id";
 
 pub(crate) const QA_SQL: &str = "SELECT id, case_id, agent, reason, sampled_at, reviewer, \
     scores, total, comment, reviewed_at FROM qa_reviews";
@@ -255,9 +256,14 @@ macro_rules! feedback_store_impl {
                 clause: &str,
                 value: &str,
             ) -> crate::Result<Vec<crate::feedback::Survey>> {
+                let comment = self.partitions.document_sql(
+                    "a",
+                    crate::residency::Document::SurveyAnswer,
+                    "comment",
+                );
                 let sql = format!(
                     "{} WHERE {clause} = $1 ORDER BY s.resolution",
-                    crate::feedback::SURVEY_SQL
+                    crate::feedback::SURVEY_SQL.replace("{comment}", &comment)
                 );
                 let rows: Vec<crate::feedback::SurveyRow> =
                     sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -309,7 +315,8 @@ macro_rules! feedback_store_impl {
                 // The primary key settles two answers racing each other: one row, one winner.
                 let stored = sqlx::query(
                     "INSERT INTO survey_answers (survey_id, case_id, customer_id, csat, nps, ces, \
-                     comment, answered_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     comment, answered_at, place_to) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+                     (SELECT placed_in FROM cases WHERE id = $2)) \
                      ON CONFLICT (survey_id) DO NOTHING",
                 )
                 .bind(survey.id.as_str())
@@ -325,6 +332,8 @@ macro_rules! feedback_store_impl {
                 if stored.rows_affected() != 1 {
                     return Ok(AnswerOutcome::AlreadyAnswered);
                 }
+                // The comment of a placed case's customer moves to the case's partition.
+                self.place_documents_after_write().await;
                 survey.answer = Some(answer.clone());
                 Ok(AnswerOutcome::Recorded(survey))
             }

@@ -594,7 +594,7 @@ macro_rules! report_store_impl {
                 // A placed case's history is read whole from its partition.
                 let data = self
                     .partitions
-                    .document_sql("case_events", crate::residency::Document::CaseEvent);
+                    .document_sql("case_events", crate::residency::Document::CaseEvent, "data");
                 let sql = if $pg {
                     format!(
                         "SELECT txid, seq, case_id, kind, at, {data} AS data FROM case_events \

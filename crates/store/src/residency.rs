@@ -186,28 +186,31 @@ impl Partitions {
         self.held_sql(row, "customer_content", "display_name")
     }
 
-    /// SQL for a case document's full JSON (`Document::CaseEvent`'s `data`, `Document::Reply`'s
-    /// `doc`); `row` is its central table or that table's alias.
-    pub(crate) fn document_sql(&self, row: &str, doc: Document) -> String {
+    /// SQL for a document's `column` wherever it is held (e.g. `Document::CaseEvent`'s `data`);
+    /// `row` is its central table or that table's alias.
+    pub(crate) fn document_sql(&self, row: &str, doc: Document, column: &str) -> String {
         self.held_by_sql(
             row,
             doc.content_table(),
-            &[("case_id", doc.case_column()), (doc.key(), doc.key())],
-            doc.column(),
+            &[
+                (doc.owner().column(), doc.owner_column()),
+                (doc.key(), doc.key()),
+            ],
+            column,
         )
     }
 
     /// `REPLY_COLUMNS` for a query `FROM replies`, the document read from wherever it is held.
     pub(crate) fn reply_columns(&self) -> Cow<'static, str> {
         self.columns(REPLY_COLUMNS, &["doc"], |_| {
-            self.document_sql("replies", Document::Reply)
+            self.document_sql("replies", Document::Reply, "doc")
         })
     }
 
     /// `OUTBOX_COLUMNS` for a query `FROM outbox`, the payload read from wherever it is held.
     pub(crate) fn outbox_columns(&self) -> Cow<'static, str> {
         self.columns(OUTBOX_COLUMNS, &["payload"], |_| {
-            self.document_sql("outbox", Document::Outbox)
+            self.document_sql("outbox", Document::Outbox, "payload")
         })
     }
 
@@ -269,9 +272,59 @@ pub(crate) enum Held {
     CaseDocuments,
 }
 
-/// A JSON document agents or automation write about a case. Once the case is placed, the
-/// whole document lives in the case's partition and the central row keeps it with personal
-/// strings blanked (`sb_governance::personal::scrub`).
+/// Who a document is about: once they are placed, so is the document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Owner {
+    Case,
+    Customer,
+}
+
+impl Owner {
+    pub(crate) fn table(self) -> &'static str {
+        match self {
+            Self::Case => "cases",
+            Self::Customer => "customers",
+        }
+    }
+
+    /// The owner's id column: in a partition's table, and in `messages`.
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            Self::Case => "case_id",
+            Self::Customer => "customer_id",
+        }
+    }
+}
+
+/// How the central copy of a held column is blanked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Blank {
+    /// JSON with its personal strings emptied (`sb_governance::personal::scrub`): kinds,
+    /// labels and times stay for reports.
+    Json,
+    /// Free text: emptied.
+    Text,
+}
+
+impl Blank {
+    /// The central copy of `full`.
+    pub(crate) fn apply(self, full: Option<&str>) -> std::result::Result<Option<String>, String> {
+        match (self, full) {
+            (_, None) => Ok(None),
+            (Self::Text, Some(_)) => Ok(Some(String::new())),
+            (Self::Json, Some(text)) => {
+                let mut doc: serde_json::Value =
+                    serde_json::from_str(text).map_err(|e| e.to_string())?;
+                sb_governance::personal::scrub(&mut doc);
+                Ok(Some(doc.to_string()))
+            }
+        }
+    }
+}
+
+/// What agents, automation and customers write about a case or a customer beyond the
+/// messages. Once its owner is placed, the whole document lives in the owner's partition and
+/// the central row keeps it blanked (`Blank`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Document {
     CaseEvent,
@@ -279,10 +332,20 @@ pub(crate) enum Document {
     /// A delivery about a case (a reply on its way to the platform), once it was sent or
     /// given up; one still waiting is read by the dispatcher and stays central until then.
     Outbox,
+    /// The comment of a satisfaction survey answer.
+    SurveyAnswer,
+    /// A disruption message drafted for a customer: its text and platform payload.
+    DisruptionMessage,
 }
 
 impl Document {
-    pub(crate) const ALL: [Self; 3] = [Self::CaseEvent, Self::Reply, Self::Outbox];
+    pub(crate) const ALL: [Self; 5] = [
+        Self::CaseEvent,
+        Self::Reply,
+        Self::Outbox,
+        Self::SurveyAnswer,
+        Self::DisruptionMessage,
+    ];
 
     /// The central table.
     pub(crate) fn table(self) -> &'static str {
@@ -290,31 +353,44 @@ impl Document {
             Self::CaseEvent => "case_events",
             Self::Reply => "replies",
             Self::Outbox => "outbox",
+            Self::SurveyAnswer => "survey_answers",
+            Self::DisruptionMessage => "disruption_recipients",
         }
     }
 
-    /// The central column naming the case (`case_id` in the partition).
-    pub(crate) fn case_column(self) -> &'static str {
+    pub(crate) fn owner(self) -> Owner {
         match self {
-            Self::CaseEvent | Self::Reply => "case_id",
-            Self::Outbox => "subject",
+            Self::DisruptionMessage => Owner::Customer,
+            _ => Owner::Case,
         }
     }
 
-    /// The row's own key; in a partition the key is the case and this.
+    /// The central column naming the owner.
+    pub(crate) fn owner_column(self) -> &'static str {
+        match self {
+            Self::Outbox => "subject",
+            _ => self.owner().column(),
+        }
+    }
+
+    /// The row's own key; in a partition the key is the owner and this.
     pub(crate) fn key(self) -> &'static str {
         match self {
             Self::CaseEvent => "seq",
             Self::Reply | Self::Outbox => "id",
+            Self::SurveyAnswer => "survey_id",
+            Self::DisruptionMessage => "disruption_id",
         }
     }
 
-    /// The JSON column, named the same in the partition.
-    pub(crate) fn column(self) -> &'static str {
+    /// The columns held, named the same in the partition.
+    pub(crate) fn columns(self) -> &'static [(&'static str, Blank)] {
         match self {
-            Self::CaseEvent => "data",
-            Self::Reply => "doc",
-            Self::Outbox => "payload",
+            Self::CaseEvent => &[("data", Blank::Json)],
+            Self::Reply => &[("doc", Blank::Json)],
+            Self::Outbox => &[("payload", Blank::Json)],
+            Self::SurveyAnswer => &[("comment", Blank::Text)],
+            Self::DisruptionMessage => &[("text", Blank::Text), ("payload", Blank::Json)],
         }
     }
 
@@ -324,32 +400,60 @@ impl Document {
             Self::CaseEvent => "case_event_content",
             Self::Reply => "reply_content",
             Self::Outbox => "outbox_content",
+            Self::SurveyAnswer => "survey_comment_content",
+            Self::DisruptionMessage => "disruption_message_content",
         }
     }
 
     /// SQL true of a central row that is neither placed nor marked, and may move.
     pub(crate) fn movable(self) -> &'static str {
         match self {
-            Self::CaseEvent | Self::Reply => "placed_in IS NULL AND place_to IS NULL",
             Self::Outbox => "placed_in IS NULL AND place_to IS NULL AND status <> 'pending'",
+            _ => "placed_in IS NULL AND place_to IS NULL",
         }
+    }
+
+    /// The partition table holding this document.
+    fn create_sql(self, schema: &str) -> String {
+        let key_type = if self.key() == "seq" {
+            "BIGINT"
+        } else {
+            "TEXT"
+        };
+        let columns: String = self
+            .columns()
+            .iter()
+            .map(|(c, _)| format!("{c} TEXT, "))
+            .collect();
+        format!(
+            "CREATE TABLE IF NOT EXISTS {schema}.{table} ({owner} TEXT NOT NULL, \
+             {key} {key_type} NOT NULL, {columns}PRIMARY KEY ({owner}, {key}))",
+            table = self.content_table(),
+            owner = self.owner().column(),
+            key = self.key(),
+        )
     }
 }
 
 impl Held {
-    pub(crate) fn tables(self) -> &'static [(&'static str, &'static str)] {
+    /// Each partition table holding this kind, with the column naming the row.
+    pub(crate) fn tables(self) -> Vec<(&'static str, &'static str)> {
+        let documents = |owner: Owner| {
+            Document::ALL
+                .into_iter()
+                .filter(move |d| d.owner() == owner)
+                .map(move |d| (d.content_table(), owner.column()))
+        };
         match self {
-            Self::Message => &[
+            Self::Message => vec![
                 ("message_content", "id"),
                 ("message_revisions", "message_id"),
             ],
-            Self::Case => &[("case_content", "id")],
-            Self::Customer => &[("customer_content", "id")],
-            Self::CaseDocuments => &[
-                ("case_event_content", "case_id"),
-                ("reply_content", "case_id"),
-                ("outbox_content", "case_id"),
-            ],
+            Self::Case => vec![("case_content", "id")],
+            Self::Customer => std::iter::once(("customer_content", "id"))
+                .chain(documents(Owner::Customer))
+                .collect(),
+            Self::CaseDocuments => documents(Owner::Case).collect(),
         }
     }
 }
@@ -368,7 +472,7 @@ impl Backend for crate::PgStore {
 }
 
 /// The tables of one partition, created when the store opens.
-pub(crate) fn partition_tables(schema: &str) -> [String; 7] {
+pub(crate) fn partition_tables(schema: &str) -> Vec<String> {
     [
         format!(
             "CREATE TABLE IF NOT EXISTS {schema}.message_content (\
@@ -396,28 +500,10 @@ pub(crate) fn partition_tables(schema: &str) -> [String; 7] {
                 id TEXT PRIMARY KEY, \
                 display_name TEXT)"
         ),
-        format!(
-            "CREATE TABLE IF NOT EXISTS {schema}.case_event_content (\
-                case_id TEXT NOT NULL, \
-                seq BIGINT NOT NULL, \
-                data TEXT NOT NULL, \
-                PRIMARY KEY (case_id, seq))"
-        ),
-        format!(
-            "CREATE TABLE IF NOT EXISTS {schema}.reply_content (\
-                case_id TEXT NOT NULL, \
-                id TEXT NOT NULL, \
-                doc TEXT NOT NULL, \
-                PRIMARY KEY (case_id, id))"
-        ),
-        format!(
-            "CREATE TABLE IF NOT EXISTS {schema}.outbox_content (\
-                case_id TEXT NOT NULL, \
-                id TEXT NOT NULL, \
-                payload TEXT NOT NULL, \
-                PRIMARY KEY (case_id, id))"
-        ),
     ]
+    .into_iter()
+    .chain(Document::ALL.map(|d| d.create_sql(schema)))
+    .collect()
 }
 
 #[cfg(test)]
@@ -447,12 +533,12 @@ mod tests {
             "WHEN m.placed_in = 'uk' THEN COALESCE((SELECT p.text FROM t1_region_uk.message_content p"
         ));
         assert!(Partitions::new(&[Partition::new("Uk")], "").is_err());
-        let data = p.document_sql("e", Document::CaseEvent);
+        let data = p.document_sql("e", Document::CaseEvent, "data");
         assert!(data.contains(
             "FROM t1_region_uk.case_event_content p WHERE p.case_id = e.case_id AND p.seq = e.seq"
         ));
         assert_eq!(
-            Partitions::default().document_sql("r", Document::Reply),
+            Partitions::default().document_sql("r", Document::Reply, "doc"),
             "r.doc"
         );
     }

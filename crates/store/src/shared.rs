@@ -269,11 +269,13 @@ macro_rules! shared_store_methods {
                 for doc in crate::residency::Document::ALL {
                     marked += sqlx::query(AssertSqlSafe(format!(
                         "UPDATE {table} SET place_to = $2 WHERE {movable} \
-                         AND {case} IN (SELECT id FROM cases WHERE placed_in = $2 AND id IN \
-                         (SELECT case_id FROM messages WHERE id {in_batch}))",
+                         AND {central} IN (SELECT id FROM {owners} WHERE placed_in = $2 AND id IN \
+                         (SELECT {owner} FROM messages WHERE id {in_batch}))",
                         table = doc.table(),
                         movable = doc.movable(),
-                        case = doc.case_column(),
+                        central = doc.owner_column(),
+                        owners = doc.owner().table(),
+                        owner = doc.owner().column(),
                     )))
                     .bind(&ids)
                     .bind(region)
@@ -324,11 +326,12 @@ macro_rules! shared_store_methods {
                 }
                 for doc in crate::residency::Document::ALL {
                     sqlx::query(AssertSqlSafe(format!(
-                        "UPDATE {table} SET place_to = (SELECT placed_in FROM cases WHERE cases.id = {table}.{case}) \
-                         WHERE {movable} AND {case} IN (SELECT id FROM cases WHERE placed_in IS NOT NULL)",
+                        "UPDATE {table} SET place_to = (SELECT o.placed_in FROM {owners} o WHERE o.id = {table}.{central}) \
+                         WHERE {movable} AND {central} IN (SELECT id FROM {owners} WHERE placed_in IS NOT NULL)",
                         table = doc.table(),
                         movable = doc.movable(),
-                        case = doc.case_column(),
+                        central = doc.owner_column(),
+                        owners = doc.owner().table(),
                     )))
                     .execute(&self.$w)
                     .await?;
@@ -378,13 +381,16 @@ macro_rules! shared_store_methods {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-                for doc in crate::residency::Document::ALL {
+                let of_cases = crate::residency::Document::ALL
+                    .into_iter()
+                    .filter(|d| d.owner() == crate::residency::Owner::Case);
+                for doc in of_cases {
                     sqlx::query(AssertSqlSafe(format!(
                         "UPDATE {table} SET place_to = $2 WHERE {movable} \
-                         AND {case} IN (SELECT id FROM cases WHERE placed_in = $2 AND id IN ({ids_sql}))",
+                         AND {central} IN (SELECT id FROM cases WHERE placed_in = $2 AND id IN ({ids_sql}))",
                         table = doc.table(),
                         movable = doc.movable(),
-                        case = doc.case_column(),
+                        central = doc.owner_column(),
                         ids_sql = Self::IDS_FROM_JSON
                     )))
                     .bind(&ids)
@@ -424,20 +430,19 @@ macro_rules! shared_store_methods {
             }
             let mut moved = 0;
             for doc in crate::residency::Document::ALL {
-                let (table, key, col, content, case_col) = (
-                    doc.table(),
-                    doc.key(),
-                    doc.column(),
-                    doc.content_table(),
-                    doc.case_column(),
-                );
+                let (table, key, content) = (doc.table(), doc.key(), doc.content_table());
+                let (owner, central_owner) = (doc.owner().column(), doc.owner_column());
+                let cols: Vec<&str> = doc.columns().iter().map(|(c, _)| *c).collect();
+                let list = cols.join(", ");
                 let mut tx = self.$w.begin().await?;
                 let mut copied = Vec::new();
                 for (region, schema) in self.partitions.iter() {
+                    let set: Vec<String> = cols.iter().map(|c| format!("{c} = excluded.{c}")).collect();
                     let n = sqlx::query(AssertSqlSafe(format!(
-                        "INSERT INTO {schema}.{content} (case_id, {key}, {col}) \
-                         SELECT {case_col}, {key}, {col} FROM {table} WHERE place_to = $1 \
-                         ON CONFLICT (case_id, {key}) DO UPDATE SET {col} = excluded.{col}"
+                        "INSERT INTO {schema}.{content} ({owner}, {key}, {list}) \
+                         SELECT {central_owner}, {key}, {list} FROM {table} WHERE place_to = $1 \
+                         ON CONFLICT ({owner}, {key}) DO UPDATE SET {}",
+                        set.join(", ")
                     )))
                     .bind(region)
                     .execute(&mut *tx)
@@ -449,32 +454,48 @@ macro_rules! shared_store_methods {
                 }
                 tx.commit().await?;
                 for (region, schema) in copied {
-                    let rows: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(format!(
-                        "SELECT DISTINCT {case_col}, {col} FROM {table} WHERE place_to = $1"
+                    // Row by row: each central copy is blanked from its own full text. The
+                    // key is read as text so that one statement serves every table.
+                    let rows = sqlx::query(AssertSqlSafe(format!(
+                        "SELECT {central_owner}, CAST({key} AS TEXT), {list} FROM {table} WHERE place_to = $1"
                     )))
                     .bind(region)
                     .fetch_all(&self.$w)
                     .await?;
+                    // $1 region, $2 owner, $3 key, then per column its blank and its full text.
+                    let mut set = Vec::new();
+                    let mut same = Vec::new();
+                    let mut copied = Vec::new();
+                    for (i, c) in cols.iter().enumerate() {
+                        set.push(format!("{c} = ${}", 4 + 2 * i));
+                        same.push(format!("{c} IS NOT DISTINCT FROM ${}", 5 + 2 * i));
+                        copied.push(format!("p.{c} IS NOT DISTINCT FROM {table}.{c}"));
+                    }
+                    let sql = format!(
+                        "UPDATE {table} SET {}, placed_in = $1, place_to = NULL \
+                         WHERE place_to = $1 AND {central_owner} = $2 AND CAST({key} AS TEXT) = $3 \
+                         AND {} AND EXISTS (SELECT 1 FROM {schema}.{content} p \
+                         WHERE p.{owner} = {table}.{central_owner} AND p.{key} = {table}.{key} AND {})",
+                        set.join(", "),
+                        same.join(" AND "),
+                        copied.join(" AND ")
+                    );
                     let mut tx = self.$w.begin().await?;
-                    for (case, full) in rows {
-                        let mut blanked: serde_json::Value = serde_json::from_str(&full).map_err(|e| {
-                            StoreError::Corrupt(format!("{table} of case {case}: {e}"))
-                        })?;
-                        sb_governance::personal::scrub(&mut blanked);
-                        moved += sqlx::query(AssertSqlSafe(format!(
-                            "UPDATE {table} SET {col} = $1, placed_in = $2, place_to = NULL \
-                             WHERE {case_col} = $3 AND place_to = $2 AND {col} = $4 \
-                             AND EXISTS (SELECT 1 FROM {schema}.{content} p \
-                             WHERE p.case_id = {table}.{case_col} AND p.{key} = {table}.{key} \
-                             AND p.{col} = {table}.{col})"
-                        )))
-                        .bind(blanked.to_string())
-                        .bind(region)
-                        .bind(&case)
-                        .bind(&full)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
+                    for row in rows {
+                        let owner_id: String = row.try_get(0)?;
+                        let key_text: String = row.try_get(1)?;
+                        let mut q = sqlx::query(AssertSqlSafe(sql.clone()))
+                            .bind(region)
+                            .bind(owner_id.clone())
+                            .bind(key_text.clone());
+                        for (i, (_, blank)) in doc.columns().iter().enumerate() {
+                            let full: Option<String> = row.try_get(2 + i)?;
+                            let blanked = blank.apply(full.as_deref()).map_err(|e| {
+                                StoreError::Corrupt(format!("{table} {key_text} of {owner_id}: {e}"))
+                            })?;
+                            q = q.bind(blanked).bind(full);
+                        }
+                        moved += q.execute(&mut *tx).await?.rows_affected();
                     }
                     tx.commit().await?;
                 }

@@ -159,7 +159,9 @@ macro_rules! workflow_store_methods {
             &self,
             id: &sb_domain::CaseId,
         ) -> Result<Vec<sb_domain::CaseEvent>> {
-            let data = self.partitions.document_sql("case_events", crate::residency::Document::CaseEvent);
+            let data = self
+                .partitions
+                .document_sql("case_events", crate::residency::Document::CaseEvent, "data");
             let rows: Vec<crate::rows::CaseEventRow> = sqlx::query_as(AssertSqlSafe(format!(
                 "SELECT seq, kind, actor, at, {data} AS data FROM case_events WHERE case_id = $1 ORDER BY seq"
             )))
@@ -177,7 +179,9 @@ macro_rules! workflow_store_methods {
             after_seq: i64,
             limit: u32,
         ) -> Result<Vec<(sb_domain::CaseId, sb_domain::CaseEvent)>> {
-            let data = self.partitions.document_sql("case_events", crate::residency::Document::CaseEvent);
+            let data = self
+                .partitions
+                .document_sql("case_events", crate::residency::Document::CaseEvent, "data");
             let rows: Vec<(String, i64, String, String, i64, String)> = sqlx::query_as(AssertSqlSafe(format!(
                 "SELECT case_id, seq, kind, actor, at, {data} AS data FROM case_events \
                  WHERE kind = $1 AND seq > $2 ORDER BY seq LIMIT $3"

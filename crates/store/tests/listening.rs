@@ -13,12 +13,11 @@ use sb_domain::{
 };
 use serde_json::{Value, json};
 use switchboard_store::{
-    AudienceQuery, DisruptionRecipient, Erasure, MessageRecord, Release, Store, StoredDisruption,
-    StoredSilence,
+    AudienceQuery, Erasure, MessageRecord, Release, Store, StoredDisruption, StoredSilence,
 };
 
 mod common;
-use common::backends;
+use common::{backends, disruption_recipient};
 
 fn message(handle: &str, text: &str, region: &str) -> MessageRecord {
     let m = NewMessage::parse(json!({
@@ -165,24 +164,6 @@ async fn the_audience_is_found_by_region_or_by_open_cases_about_a_product() {
     }
 }
 
-fn recipient(customer: &CustomerId, text: &str, excluded: Option<&str>) -> DisruptionRecipient {
-    DisruptionRecipient {
-        customer_id: customer.clone(),
-        case_id: None,
-        target: Some("x".into()),
-        locale: Some("en".into()),
-        template_version: Some(1),
-        text: text.into(),
-        preview: text.replace("Ana", "[redacted]"),
-        payload: json!({"type": "reply", "platform": "x", "kind": "dm", "account": "brand",
-                        "recipient": "@someone", "text": text}),
-        fallbacks: vec!["status.X200".into()],
-        excluded: excluded.map(str::to_owned),
-        outbox_id: None,
-        delivery: None,
-    }
-}
-
 #[tokio::test]
 async fn approving_queues_each_message_once_with_the_decision() {
     for (name, store, _dir) in backends().await {
@@ -210,8 +191,8 @@ async fn approving_queues_each_message_once_with_the_decision() {
             .insert_disruption(
                 &d,
                 &[
-                    recipient(ana, "Hi Ana, the X200 is recalled.", None),
-                    recipient(olga, "", Some("opted_out")),
+                    disruption_recipient(ana, "Hi Ana, the X200 is recalled.", None),
+                    disruption_recipient(olga, "", Some("opted_out")),
                 ],
             )
             .await

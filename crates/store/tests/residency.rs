@@ -15,7 +15,7 @@ use switchboard_store::{
 };
 
 mod common;
-use common::{Partitioned, append, partitioned, split_of};
+use common::{Partitioned, append, disruption_recipient, partitioned, split_of};
 
 /// Written only in the EU customer's message.
 const WORDS: &str = "Wombat4417Residency";
@@ -905,6 +905,140 @@ async fn a_case_split_from_a_placed_case_is_placed_too() {
             history
                 .iter()
                 .any(|e| e.kind == "split_to" && e.data["to"] == new_case.id.as_str()),
+            "{name}"
+        );
+    }
+}
+
+const SURVEYS: (&str, &str, &str) = ("survey_answers", "comment", "survey_comment_content");
+const DISRUPTIONS: (&str, &str, &str) = (
+    "disruption_recipients",
+    "text",
+    "disruption_message_content",
+);
+
+#[tokio::test]
+async fn survey_comments_and_disruption_messages_follow_their_case_and_customer() {
+    for p in partitioned(&["eu"]).await {
+        let (store, name) = (p.store.as_ref(), p.name.as_str());
+        let (anna, ben) = anna_and_ben(store).await;
+        store
+            .place_messages(&[anna.clone(), ben.clone()], Timestamp(3_000))
+            .await
+            .unwrap();
+        let of = |id: MessageId| async move { store.message(&id).await.unwrap().unwrap() };
+        let (a, b) = (of(anna.clone()).await, of(ben.clone()).await);
+        let (anna_customer, ben_customer) = (a.customer_id.unwrap(), b.customer_id.unwrap());
+        let case = a.case_id.unwrap();
+
+        // A disruption message for each: Anna's (EU) moves to the partition, Ben's stays.
+        let d = switchboard_store::StoredDisruption {
+            id: sb_domain::DisruptionId::generate(),
+            incident_id: sb_domain::IncidentId::generate(),
+            status: "pending_approval".into(),
+            created_by: "key:ops".into(),
+            created_at: Timestamp(4_000),
+            updated_at: Timestamp(4_000),
+            version: 1,
+            doc: json!({ "template": "x200_recall", "decisions": [] }),
+        };
+        let to_anna = disruption_recipient(
+            &anna_customer,
+            "Hi Anna, Wren1212Recall applies to you",
+            None,
+        );
+        let to_ben =
+            disruption_recipient(&ben_customer, "Hi Ben, Wren1212Recall applies to you", None);
+        store
+            .insert_disruption(&d, &[to_anna.clone(), to_ben.clone()])
+            .await
+            .unwrap();
+        assert_eq!(
+            documents_held(&p, DISRUPTIONS, "Wren1212").await,
+            (1, 1),
+            "{name}: Ben's central, Anna's in the EU partition"
+        );
+        assert_eq!(
+            documents_held(
+                &p,
+                (
+                    "disruption_recipients",
+                    "payload",
+                    "disruption_message_content"
+                ),
+                "Hi Anna"
+            )
+            .await,
+            (0, 1),
+            "{name}: the payload too"
+        );
+        let read = store.disruption_recipients(&d.id).await.unwrap();
+        let texts: Vec<(&str, &Value)> =
+            read.iter().map(|r| (r.text.as_str(), &r.payload)).collect();
+        assert!(
+            texts.contains(&(to_anna.text.as_str(), &to_anna.payload)),
+            "{name}: {texts:?}"
+        );
+        assert!(
+            texts.contains(&(to_ben.text.as_str(), &to_ben.payload)),
+            "{name}"
+        );
+        let mine = store.customer_disruptions(&anna_customer).await.unwrap();
+        assert_eq!(mine[0].1.text, to_anna.text, "{name}");
+
+        // Anna's case is resolved with a survey; her comment is held with the case.
+        let work = store.case_work(&case).await.unwrap().unwrap();
+        let mut resolve = sb_domain::CaseChange::from_work(&work, Timestamp(5_000));
+        resolve.status = sb_domain::CaseStatus::Resolved;
+        let token = switchboard_store::survey_token("a-link-key-of-at-least-32-characters", "sv1");
+        resolve.events.push(sb_domain::NewCaseEvent {
+            kind: "survey.sent".into(),
+            actor: "system".into(),
+            at: Timestamp(5_000),
+            data: json!({ "survey_id": "sv1", "token_sha256": switchboard_store::hash_survey_token(&token), "valid_days": 7 }),
+            dedup: Some("survey:sv1".into()),
+        });
+        assert_eq!(
+            store.save_case_work(&resolve).await.unwrap(),
+            switchboard_store::CaseSave::Saved
+        );
+        let answer = switchboard_store::SurveyResponse {
+            csat: 2,
+            nps: None,
+            ces: None,
+            comment: Some("the courier Toucan1313Comment was rude".into()),
+            answered_at: Timestamp(6_000),
+        };
+        assert!(matches!(
+            store
+                .answer_survey(&switchboard_store::hash_survey_token(&token), &answer)
+                .await
+                .unwrap(),
+            switchboard_store::AnswerOutcome::Recorded(_)
+        ));
+        assert_eq!(
+            documents_held(&p, SURVEYS, "Toucan1313").await,
+            (0, 1),
+            "{name}"
+        );
+        let surveys = store.case_surveys(&case).await.unwrap();
+        assert_eq!(
+            surveys[0].answer.as_ref().unwrap().comment,
+            answer.comment,
+            "{name}: read back whole"
+        );
+        assert_eq!(surveys[0].answer.as_ref().unwrap().csat, 2, "{name}");
+
+        // Erasure removes Anna's from the partition; Ben's is untouched.
+        erase_customer_of(store, &anna).await;
+        assert_eq!(
+            documents_held(&p, SURVEYS, "Toucan1313").await,
+            (0, 0),
+            "{name}"
+        );
+        assert_eq!(
+            documents_held(&p, DISRUPTIONS, "Wren1212").await,
+            (1, 0),
             "{name}"
         );
     }

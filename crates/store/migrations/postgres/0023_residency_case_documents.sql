@@ -1,9 +1,11 @@
--- Data residency (G5): what agents and automation write about a placed case — its history's
--- notes, handovers and reasons (`case_events.data`), its replies (`replies.doc`) and, once
--- sent or given up, their deliveries (`outbox.payload`) — is held whole in the case's region
--- partition; the central row keeps a copy with personal strings
--- blanked (labels, kinds and times stay for reports). `place_to` marks a row written here in
--- full for a placed case and not yet moved; `placed_in` names the partition once it is.
+-- Data residency (G5): what agents, automation and customers write about a placed case — its
+-- history's notes, handovers and reasons (`case_events.data`), its replies (`replies.doc`),
+-- their deliveries once sent or given up (`outbox.payload`) and survey comments
+-- (`survey_answers.comment`) — and the disruption messages drafted for a placed customer
+-- (`disruption_recipients.text`, `.payload`) are held whole in the region's partition. The
+-- central row keeps a copy with personal strings blanked (labels, kinds and times stay for
+-- reports). `place_to` marks a row written here in full for a placed owner and not yet moved;
+-- `placed_in` names the partition once it is.
 ALTER TABLE case_events ADD COLUMN placed_in TEXT;
 ALTER TABLE case_events ADD COLUMN place_to TEXT;
 ALTER TABLE replies ADD COLUMN placed_in TEXT;
@@ -13,3 +15,10 @@ CREATE INDEX replies_place_to ON replies (place_to) WHERE place_to IS NOT NULL;
 ALTER TABLE outbox ADD COLUMN placed_in TEXT;
 ALTER TABLE outbox ADD COLUMN place_to TEXT;
 CREATE INDEX outbox_place_to ON outbox (place_to) WHERE place_to IS NOT NULL;
+ALTER TABLE survey_answers ADD COLUMN placed_in TEXT;
+ALTER TABLE survey_answers ADD COLUMN place_to TEXT;
+ALTER TABLE disruption_recipients ADD COLUMN placed_in TEXT;
+ALTER TABLE disruption_recipients ADD COLUMN place_to TEXT;
+CREATE INDEX survey_answers_place_to ON survey_answers (place_to) WHERE place_to IS NOT NULL;
+CREATE INDEX disruption_recipients_place_to ON disruption_recipients (place_to)
+    WHERE place_to IS NOT NULL;

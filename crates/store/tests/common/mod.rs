@@ -142,3 +142,26 @@ pub async fn split_of(
         messages: messages.to_vec(),
     }
 }
+
+/// A disruption message drafted for `customer`.
+pub fn disruption_recipient(
+    customer: &sb_domain::CustomerId,
+    text: &str,
+    excluded: Option<&str>,
+) -> switchboard_store::DisruptionRecipient {
+    switchboard_store::DisruptionRecipient {
+        customer_id: customer.clone(),
+        case_id: None,
+        target: Some("x".into()),
+        locale: Some("en".into()),
+        template_version: Some(1),
+        text: text.into(),
+        preview: text.replace("Ana", "[redacted]"),
+        payload: json!({"type": "reply", "platform": "x", "kind": "dm", "account": "brand",
+                        "recipient": "@someone", "text": text}),
+        fallbacks: vec!["status.X200".into()],
+        excluded: excluded.map(str::to_owned),
+        outbox_id: None,
+        delivery: None,
+    }
+}
