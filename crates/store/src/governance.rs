@@ -10,6 +10,16 @@ pub(crate) const AUDIT_COLUMNS: &str = "seq, at, actor, role, action, subject, c
 pub(crate) const API_KEY_COLUMNS: &str =
     "id, name, role, scopes, created_at, expires_at, revoked_at, rotated_to, regions";
 
+/// `AUDIT_COLUMNS` for a query `FROM audit_log`, the detail read from wherever it is held.
+pub(crate) fn audit_columns(partitions: &crate::residency::Partitions) -> String {
+    let detail = partitions.document_sql(
+        "audit_log",
+        crate::residency::Document::AuditDetail,
+        "detail",
+    );
+    AUDIT_COLUMNS.replace(" detail,", &format!(" {detail} AS detail,"))
+}
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct AuditRow {
     seq: i64,
@@ -409,11 +419,24 @@ macro_rules! governance_store_impl {
             .fetch_one(&mut *tx)
             .await?;
             let mut seqs = Vec::with_capacity(records.len());
+            let mut placing = false;
             for record in records {
                 seq += 1;
                 let e = sb_governance::audit::seal(seq, &prev, record);
+                // The detail of an entry about a placed customer is moved to its partition
+                // after the commit; the digest in the chain never moves.
+                let place_to = if self.partitions.is_empty()
+                    || e.record.detail.is_none()
+                    || e.record.customer_id.is_none()
+                {
+                    "NULL"
+                } else {
+                    placing = true;
+                    "(SELECT placed_in FROM customers WHERE id = $7)"
+                };
                 let sql = format!(
-                    "INSERT INTO audit_log ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                    "INSERT INTO audit_log ({}, place_to) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+                     $10, $11, $12, $13, {place_to})",
                     crate::governance::AUDIT_COLUMNS
                 );
                 sqlx::query(AssertSqlSafe(sql))
@@ -441,6 +464,9 @@ macro_rules! governance_store_impl {
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
+            if placing {
+                self.place_documents_after_write().await;
+            }
             Ok(seqs)
         }
 
@@ -448,7 +474,7 @@ macro_rules! governance_store_impl {
             // The literal matches the partial index `audit_log_retention_runs`.
             let sql = format!(
                 "SELECT {} FROM audit_log WHERE action = 'retention.run' ORDER BY seq DESC LIMIT $1",
-                crate::governance::AUDIT_COLUMNS
+                crate::governance::audit_columns(&self.partitions)
             );
             let rows: Vec<crate::governance::AuditRow> = sqlx::query_as(AssertSqlSafe(sql))
                 .bind(i64::from(limit))
@@ -468,7 +494,7 @@ macro_rules! governance_store_impl {
             let sql = format!(
                 "SELECT {} FROM audit_log WHERE seq > $1 AND ($2 IS NULL OR customer_id = $2) \
                  ORDER BY seq LIMIT $3",
-                crate::governance::AUDIT_COLUMNS
+                crate::governance::audit_columns(&self.partitions)
             );
             let rows: Vec<crate::governance::AuditRow> = sqlx::query_as(AssertSqlSafe(sql))
                 .bind(after_seq)

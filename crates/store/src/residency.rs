@@ -304,13 +304,16 @@ pub(crate) enum Blank {
     Json,
     /// Free text: emptied.
     Text,
+    /// Removed (NULL), as erasure removes it: an audit entry's detail, whose digest stays in
+    /// the hash chain.
+    Null,
 }
 
 impl Blank {
     /// The central copy of `full`.
     pub(crate) fn apply(self, full: Option<&str>) -> std::result::Result<Option<String>, String> {
         match (self, full) {
-            (_, None) => Ok(None),
+            (_, None) | (Self::Null, _) => Ok(None),
             (Self::Text, Some(_)) => Ok(Some(String::new())),
             (Self::Json, Some(text)) => {
                 let mut doc: serde_json::Value =
@@ -336,15 +339,18 @@ pub(crate) enum Document {
     SurveyAnswer,
     /// A disruption message drafted for a customer: its text and platform payload.
     DisruptionMessage,
+    /// The before/after detail of an audit entry about a customer.
+    AuditDetail,
 }
 
 impl Document {
-    pub(crate) const ALL: [Self; 5] = [
+    pub(crate) const ALL: [Self; 6] = [
         Self::CaseEvent,
         Self::Reply,
         Self::Outbox,
         Self::SurveyAnswer,
         Self::DisruptionMessage,
+        Self::AuditDetail,
     ];
 
     /// The central table.
@@ -355,12 +361,13 @@ impl Document {
             Self::Outbox => "outbox",
             Self::SurveyAnswer => "survey_answers",
             Self::DisruptionMessage => "disruption_recipients",
+            Self::AuditDetail => "audit_log",
         }
     }
 
     pub(crate) fn owner(self) -> Owner {
         match self {
-            Self::DisruptionMessage => Owner::Customer,
+            Self::DisruptionMessage | Self::AuditDetail => Owner::Customer,
             _ => Owner::Case,
         }
     }
@@ -376,7 +383,7 @@ impl Document {
     /// The row's own key; in a partition the key is the owner and this.
     pub(crate) fn key(self) -> &'static str {
         match self {
-            Self::CaseEvent => "seq",
+            Self::CaseEvent | Self::AuditDetail => "seq",
             Self::Reply | Self::Outbox => "id",
             Self::SurveyAnswer => "survey_id",
             Self::DisruptionMessage => "disruption_id",
@@ -391,6 +398,7 @@ impl Document {
             Self::Outbox => &[("payload", Blank::Json)],
             Self::SurveyAnswer => &[("comment", Blank::Text)],
             Self::DisruptionMessage => &[("text", Blank::Text), ("payload", Blank::Json)],
+            Self::AuditDetail => &[("detail", Blank::Null)],
         }
     }
 
@@ -402,6 +410,7 @@ impl Document {
             Self::Outbox => "outbox_content",
             Self::SurveyAnswer => "survey_comment_content",
             Self::DisruptionMessage => "disruption_message_content",
+            Self::AuditDetail => "audit_detail_content",
         }
     }
 
@@ -409,6 +418,7 @@ impl Document {
     pub(crate) fn movable(self) -> &'static str {
         match self {
             Self::Outbox => "placed_in IS NULL AND place_to IS NULL AND status <> 'pending'",
+            Self::AuditDetail => "placed_in IS NULL AND place_to IS NULL AND detail IS NOT NULL",
             _ => "placed_in IS NULL AND place_to IS NULL",
         }
     }

@@ -910,6 +910,7 @@ async fn a_case_split_from_a_placed_case_is_placed_too() {
     }
 }
 
+const AUDIT: (&str, &str, &str) = ("audit_log", "detail", "audit_detail_content");
 const SURVEYS: (&str, &str, &str) = ("survey_answers", "comment", "survey_comment_content");
 const DISRUPTIONS: (&str, &str, &str) = (
     "disruption_recipients",
@@ -1029,8 +1030,50 @@ async fn survey_comments_and_disruption_messages_follow_their_case_and_customer(
         );
         assert_eq!(surveys[0].answer.as_ref().unwrap().csat, 2, "{name}");
 
+        // An audit entry about Anna keeps its before/after in the partition, its digest in the
+        // chain; the chain verifies with the detail read back from there.
+        let about = |customer: &sb_domain::CustomerId, who: &str| sb_governance::AuditRecord {
+            at_ms: 6_500,
+            actor: "user:sam".into(),
+            role: Some("agent".into()),
+            action: "PATCH /api/v1/customers/{id}".into(),
+            subject: Some(format!("customer:{customer}")),
+            customer_id: Some(customer.to_string()),
+            origin: Some("10.0.0.7".into()),
+            outcome: 200,
+            detail: Some(
+                json!({ "before": { "name": format!("{who} Jay1414Audit") }, "after": {} }),
+            ),
+        };
+        store
+            .append_audit(vec![
+                about(&anna_customer, "Anna"),
+                about(&ben_customer, "Ben"),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(documents_held(&p, AUDIT, "Jay1414").await, (1, 1), "{name}");
+        let entries = store
+            .audit_entries(Some(&anna_customer), 0, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            entries[0].record.detail.as_ref().unwrap()["before"]["name"],
+            "Anna Jay1414Audit",
+            "{name}"
+        );
+        let (seq, hash) = store.audit_head().await.unwrap();
+        let chain = store.audit_entries(None, 0, 100).await.unwrap();
+        assert!(chain.iter().all(|e| e.record.detail.is_some()), "{name}");
+        assert_eq!(
+            sb_governance::audit::verify(chain, Some((seq, &hash))),
+            Ok(2),
+            "{name}"
+        );
+
         // Erasure removes Anna's from the partition; Ben's is untouched.
         erase_customer_of(store, &anna).await;
+        assert_eq!(documents_held(&p, AUDIT, "Jay1414").await, (1, 0), "{name}");
         assert_eq!(
             documents_held(&p, SURVEYS, "Toucan1313").await,
             (0, 0),
