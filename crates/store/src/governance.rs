@@ -758,6 +758,15 @@ macro_rules! governance_store_impl {
                     .bind(&merge)
                     .execute(&mut *tx)
                     .await?;
+                // Held with the survivor: erased there too when this customer was absorbed.
+                for schema in self.partitions.schemas() {
+                    sqlx::query(AssertSqlSafe(format!(
+                        "DELETE FROM {schema}.merge_record_content WHERE id = $1"
+                    )))
+                    .bind(&merge)
+                    .execute(&mut *tx)
+                    .await?;
+                }
             }
             tx.commit().await?;
             Ok(crate::Erasure::Done(counts))

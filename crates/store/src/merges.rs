@@ -489,7 +489,7 @@ macro_rules! merge_store_impl {
 
             async fn customer_merge(&self, id: &str) -> crate::Result<Option<crate::CustomerMerge>> {
                 let mut conn = self.$r.acquire().await?;
-                Self::merge_row(&mut conn, id).await
+                self.merge_row(&mut conn, id).await
             }
 
             async fn undo_customer_merge(

@@ -341,16 +341,19 @@ pub(crate) enum Document {
     DisruptionMessage,
     /// The before/after detail of an audit entry about a customer.
     AuditDetail,
+    /// A customer merge's record of the absorbed profile, held with the survivor.
+    MergeRecord,
 }
 
 impl Document {
-    pub(crate) const ALL: [Self; 6] = [
+    pub(crate) const ALL: [Self; 7] = [
         Self::CaseEvent,
         Self::Reply,
         Self::Outbox,
         Self::SurveyAnswer,
         Self::DisruptionMessage,
         Self::AuditDetail,
+        Self::MergeRecord,
     ];
 
     /// The central table.
@@ -362,12 +365,13 @@ impl Document {
             Self::SurveyAnswer => "survey_answers",
             Self::DisruptionMessage => "disruption_recipients",
             Self::AuditDetail => "audit_log",
+            Self::MergeRecord => "customer_merges",
         }
     }
 
     pub(crate) fn owner(self) -> Owner {
         match self {
-            Self::DisruptionMessage | Self::AuditDetail => Owner::Customer,
+            Self::DisruptionMessage | Self::AuditDetail | Self::MergeRecord => Owner::Customer,
             _ => Owner::Case,
         }
     }
@@ -376,6 +380,7 @@ impl Document {
     pub(crate) fn owner_column(self) -> &'static str {
         match self {
             Self::Outbox => "subject",
+            Self::MergeRecord => "survivor",
             _ => self.owner().column(),
         }
     }
@@ -384,7 +389,7 @@ impl Document {
     pub(crate) fn key(self) -> &'static str {
         match self {
             Self::CaseEvent | Self::AuditDetail => "seq",
-            Self::Reply | Self::Outbox => "id",
+            Self::Reply | Self::Outbox | Self::MergeRecord => "id",
             Self::SurveyAnswer => "survey_id",
             Self::DisruptionMessage => "disruption_id",
         }
@@ -399,6 +404,7 @@ impl Document {
             Self::SurveyAnswer => &[("comment", Blank::Text)],
             Self::DisruptionMessage => &[("text", Blank::Text), ("payload", Blank::Json)],
             Self::AuditDetail => &[("detail", Blank::Null)],
+            Self::MergeRecord => &[("record", Blank::Json)],
         }
     }
 
@@ -411,6 +417,7 @@ impl Document {
             Self::SurveyAnswer => "survey_comment_content",
             Self::DisruptionMessage => "disruption_message_content",
             Self::AuditDetail => "audit_detail_content",
+            Self::MergeRecord => "merge_record_content",
         }
     }
 

@@ -551,7 +551,7 @@ async fn a_merge_fills_and_undo_empties_a_name_held_in_the_partition() {
                 .map(|i| Identity::key(i.platform, &i.handle))
                 .collect(),
             suggestion: None,
-            record: json!({}),
+            record: json!({ "names": ["Zed Gecko3390"], "handles": ["@zed_other"] }),
             result: json!({}),
             by: "user:sam".into(),
             at: Timestamp(4_000),
@@ -575,6 +575,21 @@ async fn a_merge_fills_and_undo_empties_a_name_held_in_the_partition() {
             names_held(&p, "Gecko3390").await,
             (0, 2),
             "{name}: filled in the partition, not centrally"
+        );
+        assert_eq!(
+            documents_held(&p, MERGES, "Gecko3390").await,
+            (0, 1),
+            "{name}: the merge's record is held with the survivor"
+        );
+        assert_eq!(
+            store
+                .customer_merge(&merge.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .record,
+            plan.record,
+            "{name}: read back whole"
         );
 
         store
@@ -910,6 +925,7 @@ async fn a_case_split_from_a_placed_case_is_placed_too() {
     }
 }
 
+const MERGES: (&str, &str, &str) = ("customer_merges", "record", "merge_record_content");
 const AUDIT: (&str, &str, &str) = ("audit_log", "detail", "audit_detail_content");
 const SURVEYS: (&str, &str, &str) = ("survey_answers", "comment", "survey_comment_content");
 const DISRUPTIONS: (&str, &str, &str) = (

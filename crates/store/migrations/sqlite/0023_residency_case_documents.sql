@@ -3,7 +3,8 @@
 -- their deliveries once sent or given up (`outbox.payload`) and survey comments
 -- (`survey_answers.comment`) — and, for a placed customer, the disruption messages drafted
 -- for them (`disruption_recipients.text`, `.payload`) and the detail of audit entries about
--- them (`audit_log.detail`; its digest stays in the chain) are held whole in the region's
+-- them (`audit_log.detail`; its digest stays in the chain) and the records of merges into
+-- them (`customer_merges.record`) are held whole in the region's
 -- partition. The central row keeps a copy with personal strings blanked (labels, kinds and
 -- times stay for reports). `place_to` marks a row written here in full for a placed owner and
 -- not yet moved; `placed_in` names the partition once it is.
@@ -26,3 +27,6 @@ CREATE INDEX disruption_recipients_place_to ON disruption_recipients (place_to)
 ALTER TABLE audit_log ADD COLUMN placed_in TEXT;
 ALTER TABLE audit_log ADD COLUMN place_to TEXT;
 CREATE INDEX audit_log_place_to ON audit_log (place_to) WHERE place_to IS NOT NULL;
+ALTER TABLE customer_merges ADD COLUMN placed_in TEXT;
+ALTER TABLE customer_merges ADD COLUMN place_to TEXT;
+CREATE INDEX customer_merges_place_to ON customer_merges (place_to) WHERE place_to IS NOT NULL;

@@ -223,14 +223,21 @@ macro_rules! customer_merge_methods {
                     .collect()
             }
 
+            /// The merge `id`, its record read from wherever it is held.
             async fn merge_row(
+                &self,
                 conn: &mut <$db as sqlx::Database>::Connection,
                 id: &str,
             ) -> crate::Result<Option<crate::CustomerMerge>> {
-                let row: Option<crate::merges::customers::MergeRow> = sqlx::query_as(
-                    "SELECT id, survivor, absorbed, record, moved, merged_at, undone_at \
-                     FROM customer_merges WHERE id = $1",
-                )
+                let record = self.partitions.document_sql(
+                    "customer_merges",
+                    crate::residency::Document::MergeRecord,
+                    "record",
+                );
+                let row: Option<crate::merges::customers::MergeRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT id, survivor, absorbed, {record} AS record, moved, merged_at, undone_at \
+                     FROM customer_merges WHERE id = $1"
+                )))
                 .bind(id)
                 .fetch_optional(&mut *conn)
                 .await?;
@@ -434,8 +441,9 @@ macro_rules! customer_merge_methods {
                     crate::StoreError::Corrupt(format!("cannot encode a merge: {e}"))
                 })?;
                 sqlx::query(
-                    "INSERT INTO customer_merges (id, survivor, absorbed, record, merged_at, moved) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO customer_merges (id, survivor, absorbed, record, merged_at, moved, \
+                     place_to) VALUES ($1, $2, $3, $4, $5, $6, \
+                     (SELECT placed_in FROM customers WHERE id = $2))",
                 )
                 .bind(&merge.id)
                 .bind(survivor)
@@ -446,6 +454,8 @@ macro_rules! customer_merge_methods {
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
+                // The record of a placed survivor moves to its partition.
+                self.place_documents_after_write().await;
                 Ok(M::Merged(Box::new(merge)))
             }
 
@@ -465,7 +475,7 @@ macro_rules! customer_merge_methods {
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
-                let Some(merge) = Self::merge_row(&mut tx, id).await? else {
+                let Some(merge) = self.merge_row(&mut tx, id).await? else {
                     tx.rollback().await?;
                     return Ok(U::Unknown);
                 };
