@@ -432,7 +432,7 @@ macro_rules! disruption_store_impl {
                 }
                 tx.commit().await?;
                 // Drafts for placed customers move to their partition.
-                self.place_documents_after_write().await;
+                self.place_documents_after_write(crate::residency::Document::DisruptionMessage).await;
                 Ok(())
             }
 

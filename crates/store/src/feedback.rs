@@ -333,7 +333,7 @@ macro_rules! feedback_store_impl {
                     return Ok(AnswerOutcome::AlreadyAnswered);
                 }
                 // The comment of a placed case's customer moves to the case's partition.
-                self.place_documents_after_write().await;
+                self.place_documents_after_write(crate::residency::Document::SurveyAnswer).await;
                 survey.answer = Some(answer.clone());
                 Ok(AnswerOutcome::Recorded(survey))
             }

@@ -465,7 +465,7 @@ macro_rules! governance_store_impl {
                 .await?;
             tx.commit().await?;
             if placing {
-                self.place_documents_after_write().await;
+                self.place_documents_after_write(crate::residency::Document::AuditDetail).await;
             }
             Ok(seqs)
         }

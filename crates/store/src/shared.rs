@@ -414,8 +414,8 @@ macro_rules! shared_store_methods {
 
         /// After a write committed documents of a placed case: moves them now. They are
         /// safely stored either way; what fails here the next sweep moves.
-        pub(crate) async fn place_documents_after_write(&self) {
-            if let Err(e) = self.place_documents_shared().await {
+        pub(crate) async fn place_documents_after_write(&self, doc: crate::residency::Document) {
+            if let Err(e) = self.place_documents_of(&[doc]).await {
                 tracing::warn!(error = %e, "could not move case documents to their region's partition");
             }
         }
@@ -425,11 +425,16 @@ macro_rules! shared_store_methods {
         /// strings where it still matches the copy, and committed. A document changed in
         /// between keeps its mark for the next pass. Returns how many rows moved.
         pub(crate) async fn place_documents_shared(&self) -> Result<u64> {
+            self.place_documents_of(&crate::residency::Document::ALL).await
+        }
+
+        /// As `place_documents_shared`, for the kinds `docs` only: a write moves what it wrote.
+        pub(crate) async fn place_documents_of(&self, docs: &[crate::residency::Document]) -> Result<u64> {
             if self.partitions.is_empty() {
                 return Ok(0);
             }
             let mut moved = 0;
-            for doc in crate::residency::Document::ALL {
+            for &doc in docs {
                 let (table, key, content) = (doc.table(), doc.key(), doc.content_table());
                 let (owner, central_owner) = (doc.owner().column(), doc.owner_column());
                 let cols: Vec<&str> = doc.columns().iter().map(|(c, _)| *c).collect();
@@ -684,7 +689,7 @@ macro_rules! shared_store_methods {
             }
             tx.commit().await?;
             if marked > 0 {
-                self.place_documents_after_write().await;
+                self.place_documents_after_write(crate::residency::Document::Outbox).await;
             }
             Ok(())
         }

@@ -97,7 +97,7 @@ macro_rules! workflow_store_methods {
             }
             tx.commit().await?;
             if place_to.is_some() {
-                self.place_documents_after_write().await;
+                self.place_documents_after_write(crate::residency::Document::CaseEvent).await;
             }
             Ok(crate::CaseSave::Saved)
         }
@@ -283,7 +283,7 @@ macro_rules! workflow_store_methods {
             .bind(r.created_at.millis())
             .execute(&self.$w)
             .await?;
-            self.place_documents_after_write().await;
+            self.place_documents_after_write(crate::residency::Document::Reply).await;
             Ok(())
         }
 
@@ -315,7 +315,7 @@ macro_rules! workflow_store_methods {
             .bind(r.version)
             .execute(&self.$w)
             .await?;
-            self.place_documents_after_write().await;
+            self.place_documents_after_write(crate::residency::Document::Reply).await;
             Ok(done.rows_affected() == 1)
         }
 

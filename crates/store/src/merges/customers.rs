@@ -455,7 +455,7 @@ macro_rules! customer_merge_methods {
                 .await?;
                 tx.commit().await?;
                 // The record of a placed survivor moves to its partition.
-                self.place_documents_after_write().await;
+                self.place_documents_after_write(crate::residency::Document::MergeRecord).await;
                 Ok(M::Merged(Box::new(merge)))
             }
 
