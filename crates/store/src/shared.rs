@@ -459,48 +459,60 @@ macro_rules! shared_store_methods {
                 }
                 tx.commit().await?;
                 for (region, schema) in copied {
-                    // Row by row: each central copy is blanked from its own full text. The
-                    // key is read as text so that one statement serves every table.
+                    // Each central copy is blanked from its own full text in Rust, then all of
+                    // them are written by one statement per chunk, joined on owner and key
+                    // (read as text, so one statement serves every table).
                     let rows = sqlx::query(AssertSqlSafe(format!(
                         "SELECT {central_owner}, CAST({key} AS TEXT), {list} FROM {table} WHERE place_to = $1"
                     )))
                     .bind(region)
                     .fetch_all(&self.$w)
                     .await?;
-                    // $1 region, $2 owner, $3 key, then per column its blank and its full text.
                     let mut set = Vec::new();
                     let mut same = Vec::new();
                     let mut copied = Vec::new();
                     for (i, c) in cols.iter().enumerate() {
-                        set.push(format!("{c} = ${}", 4 + 2 * i));
-                        same.push(format!("{c} IS NOT DISTINCT FROM ${}", 5 + 2 * i));
+                        set.push(format!("{c} = v.b{i}"));
+                        same.push(format!("{table}.{c} IS NOT DISTINCT FROM v.o{i}"));
                         copied.push(format!("p.{c} IS NOT DISTINCT FROM {table}.{c}"));
                     }
                     let sql = format!(
-                        "UPDATE {table} SET {}, placed_in = $1, place_to = NULL \
-                         WHERE place_to = $1 AND {central_owner} = $2 AND CAST({key} AS TEXT) = $3 \
-                         AND {} AND EXISTS (SELECT 1 FROM {schema}.{content} p \
+                        "UPDATE {table} SET {}, placed_in = $2, place_to = NULL FROM ({}) AS v \
+                         WHERE {table}.place_to = $2 AND {table}.{central_owner} = v.w \
+                         AND CAST({table}.{key} AS TEXT) = v.k AND {} \
+                         AND EXISTS (SELECT 1 FROM {schema}.{content} p \
                          WHERE p.{owner} = {table}.{central_owner} AND p.{key} = {table}.{key} AND {})",
                         set.join(", "),
+                        Self::ROWS_FROM_JSON,
                         same.join(" AND "),
                         copied.join(" AND ")
                     );
-                    let mut tx = self.$w.begin().await?;
+                    // Each row as [owner, key, full, blank, …] for `Self::ROWS_FROM_JSON`.
+                    let mut changes = Vec::with_capacity(rows.len());
                     for row in rows {
                         let owner_id: String = row.try_get(0)?;
                         let key_text: String = row.try_get(1)?;
-                        let mut q = sqlx::query(AssertSqlSafe(sql.clone()))
-                            .bind(region)
-                            .bind(owner_id.clone())
-                            .bind(key_text.clone());
+                        let mut change = vec![Some(owner_id.clone()), Some(key_text.clone())];
                         for (i, (_, blank)) in doc.columns().iter().enumerate() {
                             let full: Option<String> = row.try_get(2 + i)?;
                             let blanked = blank.apply(full.as_deref()).map_err(|e| {
                                 StoreError::Corrupt(format!("{table} {key_text} of {owner_id}: {e}"))
                             })?;
-                            q = q.bind(blanked).bind(full);
+                            change.push(full);
+                            change.push(blanked);
                         }
-                        moved += q.execute(&mut *tx).await?.rows_affected();
+                        changes.push(change);
+                    }
+                    let mut tx = self.$w.begin().await?;
+                    for chunk in changes.chunks(500) {
+                        let json = serde_json::to_string(chunk)
+                            .map_err(|e| StoreError::Corrupt(format!("cannot encode a move: {e}")))?;
+                        moved += sqlx::query(AssertSqlSafe(sql.clone()))
+                            .bind(json)
+                            .bind(region)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
                     }
                     tx.commit().await?;
                 }

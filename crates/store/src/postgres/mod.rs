@@ -1076,6 +1076,10 @@ impl PgStore {
     }
 
     /// A JSON array of ids bound as text, as rows of one column.
+    /// Rows `[owner, key, full, blank, full, blank]` of the JSON array `$1`, as `w, k, o0, b0,
+    /// o1, b1` (a missing entry is NULL).
+    const ROWS_FROM_JSON: &str = "SELECT x->>0 AS w, x->>1 AS k, x->>2 AS o0, x->>3 AS b0, \
+        x->>4 AS o1, x->>5 AS b1 FROM jsonb_array_elements($1::jsonb) AS x";
     const IDS_FROM_JSON: &str = "SELECT jsonb_array_elements_text($1::jsonb)";
 
     crate::shared::shared_store_methods!(pool, pool, "FOR UPDATE SKIP LOCKED", " FOR UPDATE");

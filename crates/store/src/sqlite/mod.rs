@@ -900,6 +900,12 @@ impl SqliteStore {
     }
 
     /// A JSON array of ids bound as text, as rows of one column.
+    /// Rows `[owner, key, full, blank, full, blank]` of the JSON array `$1`, as `w, k, o0, b0,
+    /// o1, b1` (a missing entry is NULL).
+    const ROWS_FROM_JSON: &str = "SELECT json_extract(value, '$[0]') AS w, \
+        json_extract(value, '$[1]') AS k, json_extract(value, '$[2]') AS o0, \
+        json_extract(value, '$[3]') AS b0, json_extract(value, '$[4]') AS o1, \
+        json_extract(value, '$[5]') AS b1 FROM json_each($1)";
     const IDS_FROM_JSON: &str = "SELECT value FROM json_each($1)";
 
     crate::shared::shared_store_methods!(writer, reader, "", "");
