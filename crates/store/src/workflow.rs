@@ -80,7 +80,16 @@ macro_rules! workflow_store_methods {
                     .fetch_one(&mut *tx)
                     .await?
             };
+            let mut placing = false;
             for e in &c.events {
+                // Only an event with something personal in it has anything to move (an SLA
+                // clock's figures do not): the others' central copy is already what blanking
+                // would leave.
+                let place_to = place_to.as_deref().filter(|_| {
+                    let mut blanked = e.data.clone();
+                    sb_governance::personal::scrub(&mut blanked)
+                });
+                placing |= place_to.is_some();
                 sqlx::query(
                     "INSERT INTO case_events (case_id, kind, actor, at, data, dedup, place_to) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedup) DO NOTHING",
@@ -91,12 +100,12 @@ macro_rules! workflow_store_methods {
                 .bind(e.at.millis())
                 .bind(e.data.to_string())
                 .bind(e.dedup.as_deref())
-                .bind(place_to.as_deref())
+                .bind(place_to)
                 .execute(&mut *tx)
                 .await?;
             }
             tx.commit().await?;
-            if place_to.is_some() {
+            if placing {
                 self.place_documents_after_write(crate::residency::Document::CaseEvent).await;
             }
             Ok(crate::CaseSave::Saved)
