@@ -153,6 +153,20 @@ async fn an_eu_customers_words_are_stored_in_the_eu_file_and_served_to_the_eu_de
     let (s, c) = get(&http, &case_url, KEY).await;
     assert_eq!(s, 200);
     assert!(c.to_string().contains(EU_NOTE), "{c}");
+    // The customer's export gathers what the partition holds.
+    let (s, export) = get(
+        &http,
+        &format!(
+            "{base}/api/v1/customers/{}/export",
+            m["customer_id"].as_str().unwrap()
+        ),
+        KEY,
+    )
+    .await;
+    assert_eq!(s, 200);
+    for held in [EU_WORDS, EU_NAME, EU_NOTE] {
+        assert!(export.to_string().contains(held), "{held}: {export}");
+    }
     let (s, refused) = get(&http, &case_url, &us_key).await;
     assert_eq!((s, refused["code"].as_str()), (403, Some("region_denied")));
 
