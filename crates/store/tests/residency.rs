@@ -1102,3 +1102,81 @@ async fn survey_comments_and_disruption_messages_follow_their_case_and_customer(
         );
     }
 }
+
+/// Runs `sql` straight on the storage at `url`, binding `value`.
+async fn execute(url: &str, sql: String, value: &str) {
+    if url.starts_with("sqlite://") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(value)
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(value)
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_note_a_crash_left_behind_is_moved_by_the_next_start() {
+    for p in partitioned(&["eu"]).await {
+        let (store, name) = (p.store.as_ref(), p.name.as_str());
+        let (anna, _) = anna_and_ben(store).await;
+        store
+            .place_messages(std::slice::from_ref(&anna), Timestamp(3_000))
+            .await
+            .unwrap();
+        let case = store
+            .message(&anna)
+            .await
+            .unwrap()
+            .unwrap()
+            .case_id
+            .unwrap();
+        note(store, &case, "her flat is Newt1515Crash", 4_000).await;
+        assert_eq!(documents_held(&p, EVENTS, "Newt1515").await, (0, 1));
+        // As a crash after the note's commit and before its move leaves it: whole centrally,
+        // marked, and (the copy step having run) perhaps already in the partition.
+        let ((central, c), _) = places(&p);
+        let full = json!({ "text": "her flat is Newt1515Crash" }).to_string();
+        execute(
+            &central,
+            format!(
+                "UPDATE {c}case_events SET data = $1, place_to = 'eu', placed_in = NULL \
+                 WHERE kind = 'note'"
+            ),
+            &full,
+        )
+        .await;
+        assert_eq!(
+            documents_held(&p, EVENTS, "Newt1515").await,
+            (1, 1),
+            "{name}"
+        );
+        assert_eq!(
+            store.case_events(&case).await.unwrap().last().unwrap().data["text"],
+            "her flat is Newt1515Crash",
+            "{name}: readable meanwhile"
+        );
+        // The start's catch-up finishes the move.
+        assert_eq!(store.place_pending(100, Timestamp(5_000)).await.unwrap(), 1);
+        assert_eq!(store.place_pending(100, Timestamp(5_000)).await.unwrap(), 0);
+        assert_eq!(
+            documents_held(&p, EVENTS, "Newt1515").await,
+            (0, 1),
+            "{name}"
+        );
+        assert_eq!(
+            store.case_events(&case).await.unwrap().last().unwrap().data["text"],
+            "her flat is Newt1515Crash",
+            "{name}"
+        );
+    }
+}
