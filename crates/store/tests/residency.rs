@@ -365,7 +365,7 @@ async fn erasure_and_retention_remove_the_words_from_the_partition() {
             .place_messages(std::slice::from_ref(&anna), Timestamp(3_000))
             .await
             .unwrap();
-        let customer = erase_customer_of(store, &anna).await;
+        let (customer, _) = erase_customer_of(store, &anna).await;
         assert_eq!(where_held(&p, WORDS).await, (0, 0, 0), "{name}");
         assert_eq!(names_held(&p, NAME).await, (0, 0), "{name}");
         assert_eq!(
@@ -626,8 +626,11 @@ async fn a_merge_fills_and_undo_empties_a_name_held_in_the_partition() {
     }
 }
 
-/// Erases the customer who wrote `message`; returns them.
-async fn erase_customer_of(store: &dyn Store, message: &MessageId) -> sb_domain::CustomerId {
+/// Erases the customer who wrote `message`; returns them and what the erasure counted.
+async fn erase_customer_of(
+    store: &dyn Store,
+    message: &MessageId,
+) -> (sb_domain::CustomerId, switchboard_store::ErasureCounts) {
     let customer = store
         .message(message)
         .await
@@ -635,11 +638,14 @@ async fn erase_customer_of(store: &dyn Store, message: &MessageId) -> sb_domain:
         .unwrap()
         .customer_id
         .unwrap();
-    store
+    match store
         .erase_customer(&customer, Timestamp(5_000))
         .await
-        .unwrap();
-    customer
+        .unwrap()
+    {
+        switchboard_store::Erasure::Done(counts) => (customer, counts),
+        other => panic!("{other:?}"),
+    }
 }
 
 /// Rows holding `needle`: the central `table.column`, and the EU partition's `content`.
@@ -851,7 +857,12 @@ async fn what_agents_write_about_a_placed_case_is_held_in_its_partition() {
         }
 
         // Erasure removes them from the partition.
-        erase_customer_of(store, &anna).await;
+        let (_, counts) = erase_customer_of(store, &anna).await;
+        assert_eq!(
+            (counts.case_events, counts.replies, counts.outbox),
+            (2, 1, 2),
+            "{name}: what was held in the partition is counted"
+        );
         for marker in ["Ibis1101", "Lynx2202"] {
             assert_eq!(documents_held(&p, EVENTS, marker).await, (0, 0), "{name}");
         }
