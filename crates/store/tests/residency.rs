@@ -626,6 +626,17 @@ async fn a_merge_fills_and_undo_empties_a_name_held_in_the_partition() {
     }
 }
 
+/// The case `message` is in.
+async fn case_of(store: &dyn Store, message: &MessageId) -> CaseId {
+    store
+        .message(message)
+        .await
+        .unwrap()
+        .unwrap()
+        .case_id
+        .unwrap()
+}
+
 /// Erases the customer who wrote `message`; returns them and what the erasure counted.
 async fn erase_customer_of(
     store: &dyn Store,
@@ -691,13 +702,7 @@ async fn what_agents_write_about_a_placed_case_is_held_in_its_partition() {
     for p in partitioned(&["eu"]).await {
         let (store, name) = (p.store.as_ref(), p.name.as_str());
         let (anna, _) = anna_and_ben(store).await;
-        let case = store
-            .message(&anna)
-            .await
-            .unwrap()
-            .unwrap()
-            .case_id
-            .unwrap();
+        let case = case_of(store, &anna).await;
         // Written before the case is placed: it follows the case when it moves.
         note(store, &case, "she lives at Ibis1101Before street", 2_000).await;
         assert_eq!(documents_held(&p, EVENTS, "Ibis1101").await, (1, 0));
@@ -900,13 +905,7 @@ async fn a_case_split_from_a_placed_case_is_placed_too() {
             .place_messages(&[anna.clone(), second.clone()], Timestamp(3_000))
             .await
             .unwrap();
-        let source = store
-            .message(&second)
-            .await
-            .unwrap()
-            .unwrap()
-            .case_id
-            .unwrap();
+        let source = case_of(store, &second).await;
         let split = split_of(store, &source, std::slice::from_ref(&second), 4_000).await;
         let new_case = split.new_case.clone();
         assert_eq!(
@@ -1144,13 +1143,7 @@ async fn a_note_a_crash_left_behind_is_moved_by_the_next_start() {
             .place_messages(std::slice::from_ref(&anna), Timestamp(3_000))
             .await
             .unwrap();
-        let case = store
-            .message(&anna)
-            .await
-            .unwrap()
-            .unwrap()
-            .case_id
-            .unwrap();
+        let case = case_of(store, &anna).await;
         note(store, &case, "her flat is Newt1515Crash", 4_000).await;
         assert_eq!(documents_held(&p, EVENTS, "Newt1515").await, (0, 1));
         // As a crash after the note's commit and before its move leaves it: whole centrally,
