@@ -495,7 +495,7 @@ impl Pipeline {
                     // What a failed move after a case write left here (the catch-up below
                     // covers it on the first sweep).
                     if let Err(e) = sweeper.store.place_documents().await {
-                        tracing::warn!(error = %e, "could not move case documents to region partitions");
+                        tracing::warn!(error = %e, "could not move documents to region partitions");
                     }
                 }
                 if catch_up {

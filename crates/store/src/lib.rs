@@ -333,10 +333,12 @@ pub trait Store:
     /// partition, where their region has one (G5); returns how many moved. Safe to repeat.
     async fn place_messages(&self, ids: &[MessageId], now: Timestamp) -> Result<u64>;
     /// As `place_messages`, for up to `limit` processed messages not yet placed whose region
-    /// has a partition: the catch-up after a crash or after a partition is added.
+    /// has a partition: the catch-up after a crash or after a partition is added. Once no
+    /// message is left, it places what is written about placed cases and customers (history,
+    /// replies, survey comments, merge records, audit details…) that is still held here.
     async fn place_pending(&self, limit: u32, now: Timestamp) -> Result<u64>;
-    /// Moves what agents and automation wrote about placed cases (history, replies) that is
-    /// still held here into the case's partition; returns how many rows moved. Safe to repeat.
+    /// Moves the documents marked for a partition when they were written (a note on a placed
+    /// case, …) and not moved yet; returns how many rows moved. Safe to repeat.
     async fn place_documents(&self) -> Result<u64>;
 
     // ---- read models --------------------------------------------------------------------

@@ -412,15 +412,15 @@ macro_rules! shared_store_methods {
             }
         }
 
-        /// After a write committed documents of a placed case: moves them now. They are
-        /// safely stored either way; what fails here the next sweep moves.
+        /// After a write committed documents of a placed case or customer: moves them now.
+        /// They are safely stored either way; what fails here the next sweep moves.
         pub(crate) async fn place_documents_after_write(&self, doc: crate::residency::Document) {
             if let Err(e) = self.place_documents_of(&[doc]).await {
-                tracing::warn!(error = %e, "could not move case documents to their region's partition");
+                tracing::warn!(error = %e, "could not move documents to their region's partition");
             }
         }
 
-        /// Moves the case documents marked `place_to` into their partition: the whole
+        /// Moves the documents marked `place_to` into their partition: the whole
         /// document is copied and committed, then the central one is blanked of personal
         /// strings where it still matches the copy, and committed. A document changed in
         /// between keeps its mark for the next pass. Returns how many rows moved.
