@@ -19,6 +19,8 @@ const EU_NAME: &str = "Quetzal5521";
 const US_WORDS: &str = "Ibis3071Us";
 /// Written only in an agent's note on the EU customer's case.
 const EU_NOTE: &str = "Okapi7140Note";
+/// The EU customer's handle.
+const EU_HANDLE: &str = "@potoroo6120";
 
 fn serve(data: &Path, port: u16, partitions: &str) -> Child {
     let child = bin()
@@ -76,7 +78,7 @@ async fn an_eu_customers_words_are_stored_in_the_eu_file_and_served_to_the_eu_de
     for (ext, author, text, region) in [
         (
             "r1",
-            json!({"handle": "@anna", "name": format!("Anna {EU_NAME}")}),
+            json!({"handle": EU_HANDLE, "name": format!("Anna {EU_NAME}")}),
             format!("my parcel {EU_WORDS} is lost"),
             "eu",
         ),
@@ -125,7 +127,7 @@ async fn an_eu_customers_words_are_stored_in_the_eu_file_and_served_to_the_eu_de
     let (s, m) = get(&http, &format!("{base}/api/v1/messages/{}", ids[0]), KEY).await;
     assert_eq!(s, 200);
     assert_eq!(m["text"], format!("my parcel {EU_WORDS} is lost"), "{m}");
-    assert_eq!(m["author"]["handle"], "@anna", "{m}");
+    assert_eq!(m["author"]["handle"], EU_HANDLE, "{m}");
     assert_eq!(m["author"]["name"], format!("Anna {EU_NAME}"), "{m}");
     let (s, who) = get(
         &http,
@@ -138,6 +140,7 @@ async fn an_eu_customers_words_are_stored_in_the_eu_file_and_served_to_the_eu_de
     .await;
     assert_eq!(s, 200);
     assert!(who.to_string().contains(EU_NAME), "{who}");
+    assert_eq!(who["identities"][0]["handle"], EU_HANDLE, "{who}");
     let (s, c) = get(&http, &case_url, KEY).await;
     assert_eq!(s, 200);
     assert!(c.to_string().contains(EU_WORDS), "{c}");
@@ -182,6 +185,10 @@ async fn an_eu_customers_words_are_stored_in_the_eu_file_and_served_to_the_eu_de
         );
         assert!(!file_holds(&data.join(f), EU_NAME), "{f} holds the EU name");
         assert!(!file_holds(&data.join(f), EU_NOTE), "{f} holds the EU note");
+        assert!(
+            !file_holds(&data.join(f), EU_HANDLE),
+            "{f} holds the EU handle"
+        );
     }
     assert!(
         file_holds(&data.join("switchboard.db"), US_WORDS),

@@ -160,6 +160,7 @@ macro_rules! governance_store_impl {
         /// their way through the pipeline (no customer yet): their author's handle names them,
         /// compared as identities compare handles.
         async fn customer_message_ids(
+            &self,
             conn: &mut <$db as sqlx::Database>::Connection,
             customer: &str,
         ) -> Result<Vec<String>> {
@@ -176,15 +177,22 @@ macro_rules! governance_store_impl {
             .bind(customer)
             .fetch_all(&mut *conn)
             .await?;
-            Ok(rows
-                .into_iter()
-                .filter(|(_, _, owner, source, handle)| {
-                    owner.is_some()
-                        || sb_domain::Platform::parse(source)
-                            .is_some_and(|p| keys.contains(&sb_domain::Identity::key(p, handle)))
-                })
-                .map(|(_, id, ..)| id)
-                .collect())
+            // A placed identity's key is its pseudonym.
+            let mut ids = Vec::with_capacity(rows.len());
+            for (_, id, owner, source, handle) in rows {
+                let theirs = match sb_domain::Platform::parse(&source) {
+                    Some(p) if owner.is_none() => self
+                        .partitions
+                        .identity_keys(&sb_domain::Identity::key(p, &handle))?
+                        .iter()
+                        .any(|k| keys.contains(k)),
+                    _ => owner.is_some(),
+                };
+                if theirs {
+                    ids.push(id);
+                }
+            }
+            Ok(ids)
         }
 
         async fn users_where(
@@ -580,7 +588,7 @@ macro_rules! governance_store_impl {
             customer: &CustomerId,
         ) -> Result<Vec<Message>> {
             let mut conn = self.$r.acquire().await?;
-            let ids = Self::customer_message_ids(&mut conn, customer.as_str()).await?;
+            let ids = self.customer_message_ids(&mut conn, customer.as_str()).await?;
             let mut out = Vec::with_capacity(ids.len());
             for id in ids {
                 let cols = self.partitions.message_columns();
@@ -617,7 +625,7 @@ macro_rules! governance_store_impl {
             }
             let id = customer.as_str();
             let mut counts = crate::ErasureCounts::default();
-            let message_ids = Self::customer_message_ids(&mut tx, id).await?;
+            let message_ids = self.customer_message_ids(&mut tx, id).await?;
             for m in &message_ids {
                 sqlx::query("DELETE FROM message_revisions WHERE message_id = $1")
                     .bind(m)
@@ -635,6 +643,22 @@ macro_rules! governance_store_impl {
                 .await?;
             }
             counts.messages = message_ids.len() as u64;
+            // A placed handle is held in its partition under the central row's key.
+            let placed: Vec<(String, String)> = sqlx::query_as(
+                "SELECT key, placed_in FROM identities WHERE customer_id = $1 AND placed_in IS NOT NULL",
+            )
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+            for (key, region) in placed {
+                let schema = self.partitions.placed(&region)?;
+                sqlx::query(AssertSqlSafe(format!(
+                    "DELETE FROM {schema}.identity_content WHERE key = $1"
+                )))
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+            }
             counts.identities = sqlx::query("DELETE FROM identities WHERE customer_id = $1")
                 .bind(id)
                 .execute(&mut *tx)

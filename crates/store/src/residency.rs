@@ -18,6 +18,10 @@
 //! marked `place_to`, then moved the same two-step way right after the write commits (and by
 //! every sweep, for what a crash left behind). The central row keeps the document with its
 //! personal strings blanked, so reports still see kinds, labels and times.
+//!
+//! A placed customer's handles (identities) move too. Their central row is what ingest
+//! finds the customer by, so it stays, keyed by a pseudonym — HMAC-SHA256 of the plain key
+//! under a secret held in the partition — with the handle itself in the partition.
 
 use crate::rows::{CASE_COLUMNS, MESSAGE_COLUMNS, OUTBOX_COLUMNS, REPLY_COLUMNS};
 use crate::{Result, StoreError};
@@ -68,7 +72,14 @@ pub fn valid_region(region: &str) -> bool {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Partitions {
     regions: Arc<[(String, String)]>,
+    /// Each region's secret for the central keys of its identities (`pseudonym`), read
+    /// from the partition when the store opens.
+    secrets: Arc<[(String, Vec<u8>)]>,
 }
+
+/// How a central identity key that is a pseudonym begins; a plain key begins with its
+/// platform's name.
+const PSEUDONYM: char = '#';
 
 impl Partitions {
     /// Checks the regions and names their schemas `<prefix>region_<name>`.
@@ -92,7 +103,76 @@ impl Partitions {
         }
         Ok(Self {
             regions: regions.into(),
+            secrets: Arc::new([]),
         })
+    }
+
+    /// The same partitions, with each region's identity secret (`secrets`).
+    pub(crate) fn with_secrets(self, secrets: Vec<(String, Vec<u8>)>) -> Self {
+        Self {
+            secrets: secrets.into(),
+            ..self
+        }
+    }
+
+    /// The central key of an identity placed in `region`, for its plain key
+    /// (`platform:handle`): a keyed hash under the region's secret, which is held in the
+    /// partition, so the central tables alone cannot tell whose handle it is.
+    pub(crate) fn pseudonym(&self, region: &str, key: &str) -> Result<String> {
+        use hmac::Mac;
+        let (_, secret) = self
+            .secrets
+            .iter()
+            .find(|(r, _)| r == region)
+            .ok_or_else(|| {
+                StoreError::Residency(format!(
+                    "identities are held in the partition of region `{region}`, which is not configured"
+                ))
+            })?;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret)
+            .map_err(|e| StoreError::Corrupt(format!("identity secret of `{region}`: {e}")))?;
+        mac.update(key.as_bytes());
+        Ok(format!(
+            "{PSEUDONYM}{}",
+            hex::encode(mac.finalize().into_bytes())
+        ))
+    }
+
+    /// Every central key an identity with the plain key `key` may be stored under: the key
+    /// itself, and its pseudonym in each partition. A key that is a pseudonym already (as
+    /// a merge record may hold) is only itself.
+    pub(crate) fn identity_keys(&self, key: &str) -> Result<Vec<String>> {
+        let mut keys = vec![key.to_owned()];
+        if !key.starts_with(PSEUDONYM) {
+            for (region, _) in self.secrets.iter() {
+                keys.push(self.pseudonym(region, key)?);
+            }
+        }
+        Ok(keys)
+    }
+
+    /// The central keys to look up for the plain identity keys `keys`, and the plain key
+    /// each pseudonym stands for.
+    pub(crate) fn lookup_keys<'k>(
+        &self,
+        keys: impl IntoIterator<Item = &'k str>,
+    ) -> Result<(Vec<String>, std::collections::HashMap<String, String>)> {
+        let mut all = Vec::new();
+        let mut plain = std::collections::HashMap::new();
+        for key in keys {
+            for (i, k) in self.identity_keys(key)?.into_iter().enumerate() {
+                if i > 0 {
+                    plain.insert(k.clone(), key.to_owned());
+                }
+                all.push(k);
+            }
+        }
+        Ok((all, plain))
+    }
+
+    /// SQL for an identity's handle wherever it is held; `row` is `identities` or its alias.
+    pub(crate) fn handle_sql(&self, row: &str) -> String {
+        self.held_by_sql(row, "identity_content", &[("key", "key")], "handle")
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -516,6 +596,19 @@ pub(crate) fn partition_tables(schema: &str) -> Vec<String> {
             "CREATE TABLE IF NOT EXISTS {schema}.customer_content (\
                 id TEXT PRIMARY KEY, \
                 display_name TEXT)"
+        ),
+        // A placed identity's handle, under the central row's key (its pseudonym).
+        format!(
+            "CREATE TABLE IF NOT EXISTS {schema}.identity_content (\
+                key TEXT PRIMARY KEY, \
+                platform TEXT NOT NULL, \
+                handle TEXT NOT NULL)"
+        ),
+        // Secrets of this partition; `identity` keys its identities' pseudonyms.
+        format!(
+            "CREATE TABLE IF NOT EXISTS {schema}.partition_secrets (\
+                name TEXT PRIMARY KEY, \
+                secret TEXT NOT NULL)"
         ),
     ]
     .into_iter()

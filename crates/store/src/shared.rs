@@ -265,6 +265,17 @@ macro_rules! shared_store_methods {
                 .bind(region)
                 .execute(&mut *tx)
                 .await?;
+                // So do the handles of the batch's placed customers.
+                marked += sqlx::query(AssertSqlSafe(format!(
+                    "UPDATE identities SET place_to = $2 WHERE placed_in IS NULL AND place_to IS NULL \
+                     AND customer_id IN (SELECT id FROM customers WHERE placed_in = $2 AND id IN \
+                     (SELECT customer_id FROM messages WHERE id {in_batch}))"
+                )))
+                .bind(&ids)
+                .bind(region)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
                 // What was written about the batch's placed cases follows them.
                 for doc in crate::residency::Document::ALL {
                     marked += sqlx::query(AssertSqlSafe(format!(
@@ -324,6 +335,13 @@ macro_rules! shared_store_methods {
                         return Ok(moved);
                     }
                 }
+                sqlx::query(
+                    "UPDATE identities SET place_to = (SELECT c.placed_in FROM customers c WHERE c.id = identities.customer_id) \
+                     WHERE placed_in IS NULL AND place_to IS NULL \
+                     AND customer_id IN (SELECT id FROM customers WHERE placed_in IS NOT NULL)",
+                )
+                .execute(&self.$w)
+                .await?;
                 for doc in crate::residency::Document::ALL {
                     sqlx::query(AssertSqlSafe(format!(
                         "UPDATE {table} SET place_to = (SELECT o.placed_in FROM {owners} o WHERE o.id = {table}.{central}) \
@@ -420,12 +438,103 @@ macro_rules! shared_store_methods {
             }
         }
 
+        /// After a write committed identities of a placed customer: moves them now. What
+        /// fails here the next sweep moves.
+        pub(crate) async fn place_identities_after_write(&self) {
+            if let Err(e) = self.place_identities_shared().await {
+                tracing::warn!(error = %e, "could not move identities to their region's partition");
+            }
+        }
+
         /// Moves the documents marked `place_to` into their partition: the whole
         /// document is copied and committed, then the central one is blanked of personal
         /// strings where it still matches the copy, and committed. A document changed in
         /// between keeps its mark for the next pass. Returns how many rows moved.
         pub(crate) async fn place_documents_shared(&self) -> Result<u64> {
-            self.place_documents_of(&crate::residency::Document::ALL).await
+            let identities = self.place_identities_shared().await?;
+            Ok(identities + self.place_documents_of(&crate::residency::Document::ALL).await?)
+        }
+
+        /// Moves the identities marked `place_to` into their partition: the handle is copied
+        /// there under the identity's pseudonym and committed, then the central row takes the
+        /// pseudonym as its key and loses the handle — only where the row is still the one
+        /// copied — and commits. Returns how many identities moved.
+        pub(crate) async fn place_identities_shared(&self) -> Result<u64> {
+            if self.partitions.is_empty() {
+                return Ok(0);
+            }
+            let mut moved = 0;
+            loop {
+                let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+                    "SELECT key, platform, handle, place_to FROM identities \
+                     WHERE place_to IS NOT NULL AND placed_in IS NULL ORDER BY key LIMIT 500",
+                )
+                .fetch_all(&self.$w)
+                .await?;
+                let mut rows_moved = Vec::with_capacity(rows.len());
+                let mut tx = self.$w.begin().await?;
+                for (key, platform, handle, region) in &rows {
+                    let schema = self.partitions.placed(region)?;
+                    let pseudonym = self.partitions.pseudonym(region, key)?;
+                    sqlx::query(AssertSqlSafe(format!(
+                        "INSERT INTO {schema}.identity_content (key, platform, handle) VALUES ($1, $2, $3) \
+                         ON CONFLICT (key) DO UPDATE SET platform = excluded.platform, handle = excluded.handle"
+                    )))
+                    .bind(&pseudonym)
+                    .bind(platform)
+                    .bind(handle)
+                    .execute(&mut *tx)
+                    .await?;
+                    rows_moved.push((key, handle, region, pseudonym));
+                }
+                tx.commit().await?;
+                let mut tx = self.$w.begin().await?;
+                let mut batch = 0;
+                for (key, handle, region, pseudonym) in rows_moved {
+                    batch += sqlx::query(
+                        "UPDATE identities SET key = $1, handle = '', placed_in = $2, place_to = NULL \
+                         WHERE key = $3 AND place_to = $2 AND placed_in IS NULL AND handle = $4",
+                    )
+                    .bind(&pseudonym)
+                    .bind(region)
+                    .bind(key)
+                    .bind(handle)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                }
+                tx.commit().await?;
+                moved += batch;
+                if rows.len() < 500 || batch == 0 {
+                    return Ok(moved);
+                }
+            }
+        }
+
+        /// Each partition's identity secret, created with the partition: 32 random bytes
+        /// kept in the partition itself (`partition_secrets`), never in the central tables.
+        pub(crate) async fn partition_secrets_shared(&self) -> Result<Vec<(String, Vec<u8>)>> {
+            let mut secrets = Vec::new();
+            for (region, schema) in self.partitions.iter() {
+                let fresh: [u8; 32] = rand::random();
+                sqlx::query(AssertSqlSafe(format!(
+                    "INSERT INTO {schema}.partition_secrets (name, secret) VALUES ('identity', $1) \
+                     ON CONFLICT (name) DO NOTHING"
+                )))
+                .bind(hex::encode(fresh))
+                .execute(&self.$w)
+                .await?;
+                let secret: String = sqlx::query_scalar(AssertSqlSafe(format!(
+                    "SELECT secret FROM {schema}.partition_secrets WHERE name = 'identity'"
+                )))
+                .fetch_one(&self.$w)
+                .await?;
+                let secret = hex::decode(&secret).map_err(|e| {
+                    StoreError::Corrupt(format!("identity secret of region `{region}`: {e}"))
+                })?;
+                secrets.push((region.to_owned(), secret));
+            }
+            Ok(secrets)
         }
 
         /// As `place_documents_shared`, for the kinds `docs` only: a write moves what it wrote.
@@ -577,18 +686,15 @@ macro_rules! shared_store_methods {
             if exists.is_none() {
                 return Ok(IdentityLink::NoSuchCustomer);
             }
-            let owner: Option<String> =
-                sqlx::query_scalar("SELECT customer_id FROM identities WHERE key = $1")
-                    .bind(&key)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let owner = self.identity_owner(&mut tx, &key).await?;
             let outcome = match owner {
                 Some(o) if o == customer.as_str() => IdentityLink::AlreadyLinked,
                 Some(o) => IdentityLink::Elsewhere(CustomerId::from_stored(o)),
                 None => {
+                    // A handle linked to a placed customer follows them into their partition.
                     sqlx::query(
-                        "INSERT INTO identities (key, platform, handle, customer_id, created_at) \
-                         VALUES ($1, $2, $3, $4, $5)",
+                        "INSERT INTO identities (key, platform, handle, customer_id, created_at, place_to) \
+                         VALUES ($1, $2, $3, $4, $5, (SELECT placed_in FROM customers WHERE id = $4))",
                     )
                     .bind(&key)
                     .bind(platform.as_str())
@@ -601,7 +707,53 @@ macro_rules! shared_store_methods {
                 }
             };
             tx.commit().await?;
+            if outcome == IdentityLink::Linked {
+                self.place_identities_after_write().await;
+            }
             Ok(outcome)
+        }
+
+        /// The customer an identity belongs to, by its plain key (`platform:handle`), whether
+        /// its central row holds that key or, once placed, its pseudonym.
+        pub(crate) async fn identity_owner<'c>(
+            &self,
+            tx: &mut sqlx::Transaction<'c, <Self as crate::residency::Backend>::Db>,
+            key: &str,
+        ) -> Result<Option<String>> {
+            let keys = serde_json::to_string(&self.partitions.identity_keys(key)?)
+                .map_err(|e| StoreError::Corrupt(format!("cannot encode keys: {e}")))?;
+            Ok(sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT customer_id FROM identities WHERE key IN ({})",
+                Self::IDS_FROM_JSON
+            )))
+            .bind(keys)
+            .fetch_optional(&mut **tx)
+            .await?)
+        }
+
+        /// Whether any of `keys` (plain identity keys) is held under its pseudonym already:
+        /// checked after new identities are written in the same transaction, so a handle
+        /// placed meanwhile by another worker is not created a second time.
+        pub(crate) async fn pseudonyms_taken<'c>(
+            &self,
+            tx: &mut sqlx::Transaction<'c, <Self as crate::residency::Backend>::Db>,
+            keys: &[&str],
+        ) -> Result<bool> {
+            if self.partitions.is_empty() || keys.is_empty() {
+                return Ok(false);
+            }
+            let (all, _) = self.partitions.lookup_keys(keys.iter().copied())?;
+            let pseudonyms: Vec<&String> = all.iter().filter(|k| !keys.contains(&k.as_str())).collect();
+            let pseudonyms = serde_json::to_string(&pseudonyms)
+                .map_err(|e| StoreError::Corrupt(format!("cannot encode keys: {e}")))?;
+            let taken: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT key FROM identities WHERE key IN ({}) LIMIT 1",
+                Self::IDS_FROM_JSON
+            )))
+            .bind(pseudonyms)
+            .fetch_optional(&mut **tx)
+            .await?;
+            Ok(taken.is_some())
         }
 
         pub(crate) async fn enqueue_shared(

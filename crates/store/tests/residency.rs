@@ -160,23 +160,35 @@ async fn where_held(p: &Partitioned, needle: &str) -> (i64, i64, i64) {
     )
 }
 
-/// Display names holding `needle`: central customers rows, and EU partition rows.
-async fn names_held(p: &Partitioned, needle: &str) -> (i64, i64) {
+/// Rows holding `needle` (bound as `$1`, a LIKE pattern): of the central `table` where
+/// `central` holds, and of the EU partition's `content` where `held` holds.
+async fn rows_held(
+    p: &Partitioned,
+    (table, central_where): (&str, &str),
+    (content, held_where): (&str, &str),
+    needle: &str,
+) -> (i64, i64) {
     let ((central, c), (eu, e)) = places(p);
     (
         count_rows(
             &central,
-            format!("SELECT COUNT(*) FROM {c}customers WHERE display_name LIKE $1"),
+            format!("SELECT COUNT(*) FROM {c}{table} WHERE {central_where}"),
             needle,
         )
         .await,
         count_rows(
             &eu,
-            format!("SELECT COUNT(*) FROM {e}customer_content WHERE display_name LIKE $1"),
+            format!("SELECT COUNT(*) FROM {e}{content} WHERE {held_where}"),
             needle,
         )
         .await,
     )
+}
+
+/// Display names holding `needle`: central customers rows, and EU partition rows.
+async fn names_held(p: &Partitioned, needle: &str) -> (i64, i64) {
+    let name = "display_name LIKE $1";
+    rows_held(p, ("customers", name), ("customer_content", name), needle).await
 }
 
 #[tokio::test]
@@ -452,6 +464,32 @@ async fn catch_up_places_what_was_processed_before_the_partition_existed() {
     assert_eq!(store.place_pending(100, Timestamp(3_000)).await.unwrap(), 0);
     let m = store.message(&anna).await.unwrap().unwrap();
     assert!(m.text.contains(WORDS));
+    let central = format!("sqlite://{}", path.display());
+    let named = "SELECT COUNT(*) FROM identities WHERE key LIKE $1 OR handle LIKE $1";
+    assert_eq!(count_rows(&central, named.into(), "anna").await, 0);
+
+    // A handle of a placed customer that an earlier version left central moves too.
+    let anna_customer = m.customer_id.unwrap();
+    execute(
+        &central,
+        "INSERT INTO identities (key, platform, handle, customer_id, created_at) \
+         VALUES ('email:anna.old@example.org', 'email', 'anna.old@example.org', $1, 0)"
+            .into(),
+        anna_customer.as_str(),
+    )
+    .await;
+    assert_eq!(count_rows(&central, named.into(), "anna.old").await, 1);
+    assert_eq!(store.place_pending(100, Timestamp(3_000)).await.unwrap(), 1);
+    assert_eq!(count_rows(&central, named.into(), "anna.old").await, 0);
+    let profile = store.customer(&anna_customer).await.unwrap().unwrap();
+    assert!(
+        profile
+            .identities
+            .iter()
+            .any(|i| i.handle == "anna.old@example.org"),
+        "{:?}",
+        profile.identities
+    );
     drop(store);
 
     // Opened without it, the store refuses to start rather than show blank messages.
@@ -623,6 +661,178 @@ async fn a_merge_fills_and_undo_empties_a_name_held_in_the_partition() {
             "{name}"
         );
         assert_eq!(names_held(&p, "Gecko3390").await, (0, 1), "{name}");
+        let handles = |c: &sb_domain::Customer| -> Vec<String> {
+            c.identities.iter().map(|i| i.handle.clone()).collect()
+        };
+        assert_eq!(
+            handles(&store.customer(&absorbed.id).await.unwrap().unwrap()),
+            vec!["@zed_other"],
+            "{name}: the undo gives the placed handle back"
+        );
+        assert_eq!(
+            handles(&store.customer(&survivor.id).await.unwrap().unwrap()),
+            vec!["@zoe"],
+            "{name}"
+        );
+        assert_eq!(
+            handles_held(&p, "zed_other").await,
+            (0, 1),
+            "{name}: through merge and undo the handle stays in the partition"
+        );
+    }
+}
+
+/// Identity rows naming `needle` (in key or handle): central, and in the EU partition.
+async fn handles_held(p: &Partitioned, needle: &str) -> (i64, i64) {
+    let named = "key LIKE $1 OR handle LIKE $1";
+    rows_held(
+        p,
+        ("identities", named),
+        ("identity_content", named),
+        needle,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_placed_customers_handles_are_held_in_the_partition_and_still_find_them() {
+    for p in partitioned(&["eu"]).await {
+        let (store, name) = (p.store.as_ref(), p.name.as_str());
+        let records = [
+            message("q1", json!("@Quokka5521"), "where is my order?", "eu"),
+            message("r1", json!("@robin_us"), "and mine?", "us"),
+        ];
+        let ids: Vec<MessageId> = append(store, &records).await;
+        process(store, &ids).await;
+        assert_eq!(handles_held(&p, "uokka5521").await, (1, 0), "{name}");
+        store.place_messages(&ids, Timestamp(3_000)).await.unwrap();
+        assert_eq!(
+            handles_held(&p, "uokka5521").await,
+            (0, 1),
+            "{name}: neither the handle nor the key that holds it stays central"
+        );
+        assert_eq!(
+            handles_held(&p, "robin_us").await,
+            (1, 0),
+            "{name}: a customer of a region without a partition stays central"
+        );
+        let customer = store
+            .message(&ids[0])
+            .await
+            .unwrap()
+            .unwrap()
+            .customer_id
+            .unwrap();
+        let handles = || async {
+            let c = store.customer(&customer).await.unwrap().unwrap();
+            let mut h: Vec<String> = c
+                .identities
+                .iter()
+                .map(|i| format!("{}:{}", i.platform.as_str(), i.handle))
+                .collect();
+            h.sort();
+            h
+        };
+        assert_eq!(handles().await, vec!["x:@Quokka5521"], "{name}: read back");
+
+        // The next message under the handle, in any case, finds the same customer.
+        let again: Vec<MessageId> = append(
+            store,
+            &[message("q2", json!("@QUOKKA5521"), "any news?", "eu")],
+        )
+        .await;
+        process(store, &again).await;
+        let m = store.message(&again[0]).await.unwrap().unwrap();
+        assert_eq!(m.customer_id.as_ref(), Some(&customer), "{name}");
+        store
+            .place_messages(&again, Timestamp(3_500))
+            .await
+            .unwrap();
+        assert_eq!(handles_held(&p, "uokka5521").await, (0, 1), "{name}");
+        assert_eq!(
+            store
+                .upsert_customer(
+                    Platform::X,
+                    "@quokka5521",
+                    None,
+                    Tier::Vip,
+                    5.0,
+                    Timestamp(3_600)
+                )
+                .await
+                .unwrap(),
+            customer,
+            "{name}: an import finds them too"
+        );
+
+        // A handle linked later follows the customer; a placed one is not linked twice.
+        use switchboard_store::IdentityLink;
+        let link = |platform, handle: &'static str, to: sb_domain::CustomerId| async move {
+            store
+                .link_identity(&to, platform, handle, Timestamp(3_700))
+                .await
+                .unwrap()
+        };
+        assert_eq!(
+            link(Platform::Email, "quokka5521@example.org", customer.clone()).await,
+            IdentityLink::Linked,
+            "{name}"
+        );
+        assert_eq!(handles_held(&p, "uokka5521").await, (0, 2), "{name}");
+        assert_eq!(
+            handles().await,
+            vec!["email:quokka5521@example.org", "x:@Quokka5521"],
+            "{name}"
+        );
+        assert_eq!(
+            link(Platform::X, "@quokka5521", customer.clone()).await,
+            IdentityLink::AlreadyLinked,
+            "{name}"
+        );
+        let robin = store
+            .message(&ids[1])
+            .await
+            .unwrap()
+            .unwrap()
+            .customer_id
+            .unwrap();
+        assert_eq!(
+            link(Platform::Email, "quokka5521@example.org", robin).await,
+            IdentityLink::Elsewhere(customer.clone()),
+            "{name}"
+        );
+
+        if p.pg.is_none() {
+            store.compact().await.unwrap();
+            assert_eq!(
+                files_holding(
+                    p.dir.path(),
+                    &["t.db", "t.db-wal", "region-eu.db", "region-eu.db-wal"],
+                    "uokka5521"
+                ),
+                vec!["region-eu.db"],
+                "{name}: of every file, only the EU one names them"
+            );
+        }
+
+        // Their export names every handle; erasure removes them from the partition.
+        let export = store.customer_messages(&customer).await.unwrap();
+        assert_eq!(export.len(), 2, "{name}: both messages are theirs");
+        let (_, counts) = erase_customer_of(store, &ids[0]).await;
+        assert_eq!(counts.identities, 2, "{name}");
+        assert_eq!(handles_held(&p, "uokka5521").await, (0, 0), "{name}");
+        if p.pg.is_none() {
+            store.compact().await.unwrap();
+            assert_eq!(
+                files_holding(
+                    p.dir.path(),
+                    &["t.db", "t.db-wal", "region-eu.db", "region-eu.db-wal"],
+                    "uokka5521"
+                ),
+                Vec::<String>::new(),
+                "{name}: no byte of any file names them after erasure"
+            );
+        }
     }
 }
 
@@ -665,21 +875,8 @@ async fn documents_held(
     (table, column, content): (&str, &str, &str),
     needle: &str,
 ) -> (i64, i64) {
-    let ((central, c), (eu, e)) = places(p);
-    (
-        count_rows(
-            &central,
-            format!("SELECT COUNT(*) FROM {c}{table} WHERE {column} LIKE $1"),
-            needle,
-        )
-        .await,
-        count_rows(
-            &eu,
-            format!("SELECT COUNT(*) FROM {e}{content} WHERE {column} LIKE $1"),
-            needle,
-        )
-        .await,
-    )
+    let like = format!("{column} LIKE $1");
+    rows_held(p, (table, &like), (content, &like), needle).await
 }
 
 const EVENTS: (&str, &str, &str) = ("case_events", "data", "case_event_content");

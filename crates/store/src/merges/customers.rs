@@ -145,9 +145,10 @@ macro_rules! customer_merge_methods {
                 .fetch_all(&self.$r)
                 .await?;
                 // In the order `customer()` lists them, so a profile built from either is the same.
-                let identities: Vec<(String, String, String)> = sqlx::query_as(
-                    "SELECT customer_id, platform, handle FROM identities ORDER BY created_at, key",
-                )
+                let identities: Vec<(String, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT customer_id, platform, {} FROM identities ORDER BY created_at, key",
+                    self.partitions.handle_sql("identities")
+                )))
                 .fetch_all(&self.$r)
                 .await?;
                 let mut by_customer: std::collections::HashMap<
@@ -349,7 +350,12 @@ macro_rules! customer_merge_methods {
                         .fetch_all(&mut *tx)
                         .await?;
                 let held: Vec<String> = held.into_iter().map(|(k,)| k).collect();
-                let mut expected = plan.absorbed_identities.clone();
+                // The plan names plain keys; a placed identity is held under its pseudonym.
+                let mut expected = Vec::with_capacity(plan.absorbed_identities.len());
+                for key in &plan.absorbed_identities {
+                    let forms = self.partitions.identity_keys(key)?;
+                    expected.push(held.iter().find(|h| forms.contains(h)).cloned().unwrap_or_else(|| key.clone()));
+                }
                 expected.sort();
                 if held != expected {
                     tx.rollback().await?;
@@ -413,6 +419,14 @@ macro_rules! customer_merge_methods {
                         moved.identities = done.rows_affected();
                     }
                 }
+                // Handles joining a placed survivor follow them into their partition.
+                sqlx::query(
+                    "UPDATE identities SET place_to = (SELECT placed_in FROM customers WHERE id = $1) \
+                     WHERE customer_id = $1 AND placed_in IS NULL AND place_to IS NULL",
+                )
+                .bind(survivor)
+                .execute(&mut *tx)
+                .await?;
                 Self::merge_move_consents(&mut tx, survivor, absorbed, &mut moved).await?;
                 for field in crate::merges::customers::FILLABLE {
                     let mut filled = 0;
@@ -454,8 +468,10 @@ macro_rules! customer_merge_methods {
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
-                // The record of a placed survivor moves to its partition.
+                // The record of a placed survivor moves to its partition, as do the handles
+                // it took over.
                 self.place_documents_after_write(crate::residency::Document::MergeRecord).await;
+                self.place_identities_after_write().await;
                 Ok(M::Merged(Box::new(merge)))
             }
 
@@ -506,11 +522,15 @@ macro_rules! customer_merge_methods {
                     absorbed_identities.iter().cloned().collect();
                 let mut returned = crate::Returned::default();
                 for key in &keys {
-                    returned.identities += sqlx::query(
-                        "UPDATE identities SET customer_id = $1 WHERE key = $2 AND customer_id = $3",
-                    )
+                    // Under the key recorded, or its pseudonym if placed since.
+                    let held = serde_json::to_string(&self.partitions.identity_keys(key)?)
+                        .map_err(|e| crate::StoreError::Corrupt(format!("cannot encode keys: {e}")))?;
+                    returned.identities += sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "UPDATE identities SET customer_id = $2 WHERE key IN ({}) AND customer_id = $3",
+                        Self::IDS_FROM_JSON
+                    )))
+                    .bind(held)
                     .bind(absorbed)
-                    .bind(key)
                     .bind(survivor)
                     .execute(&mut *tx)
                     .await?

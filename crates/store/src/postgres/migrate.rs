@@ -88,6 +88,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         23,
         include_str!("../../migrations/postgres/0023_residency_case_documents.sql"),
     ),
+    (
+        24,
+        include_str!("../../migrations/postgres/0024_residency_identities.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming the migration lock.

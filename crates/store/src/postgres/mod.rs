@@ -127,7 +127,10 @@ impl PgStore {
             .fetch_all(&pool)
             .await?;
         partitions.check_placed(&placed)?;
-        Ok(Self { pool, partitions })
+        let mut store = Self { pool, partitions };
+        let secrets = store.partition_secrets_shared().await?;
+        store.partitions = store.partitions.with_secrets(secrets);
+        Ok(store)
     }
 
     async fn messages_where(&self, clause: &str, arg: &str) -> Result<Vec<Message>> {
@@ -347,6 +350,10 @@ impl Store for PgStore {
         let mut keys: Vec<String> = batch.iter().map(PlanMessage::identity_key).collect();
         keys.sort();
         keys.dedup();
+        // A placed identity is found under its pseudonym, and known by its plain key.
+        let (keys, plain) = self
+            .partitions
+            .lookup_keys(keys.iter().map(String::as_str))?;
         let customers: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT i.key, c.id, c.tier FROM identities i JOIN customers c ON c.id = i.customer_id \
              WHERE i.key = ANY($1)",
@@ -356,6 +363,7 @@ impl Store for PgStore {
         .await?;
         let mut customer_ids = Vec::with_capacity(customers.len());
         for (key, id, tier) in customers {
+            let key = plain.get(&key).cloned().unwrap_or(key);
             let tier = Tier::parse(&tier).unwrap_or(Tier::Standard);
             customer_ids.push(id.clone());
             ctx.customers.insert(
@@ -500,7 +508,10 @@ impl Store for PgStore {
             .bind(c.iter().map(|c| c.created_at.millis()).collect::<Vec<_>>())
             .execute(&mut *tx)
             .await?;
-            if linked.rows_affected() != c.len() as u64 {
+            let keys: Vec<&str> = c.iter().map(|c| c.identity_key.as_str()).collect();
+            if linked.rows_affected() != c.len() as u64
+                || self.pseudonyms_taken(&mut tx, &keys).await?
+            {
                 tx.rollback().await?;
                 return Err(StoreError::Stale);
             }
@@ -650,9 +661,10 @@ impl Store for PgStore {
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let identities: Vec<IdentityRow> = sqlx::query_as(
-            "SELECT platform, handle FROM identities WHERE customer_id = $1 ORDER BY created_at, key",
-        )
+        let identities: Vec<IdentityRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT platform, {} AS handle FROM identities WHERE customer_id = $1 ORDER BY created_at, key",
+            self.partitions.handle_sql("identities")
+        )))
         .bind(id.as_str())
         .fetch_all(&self.pool)
         .await?;
@@ -701,11 +713,7 @@ impl Store for PgStore {
             .bind(&key)
             .execute(&mut *tx)
             .await?;
-        let existing: Option<String> =
-            sqlx::query_scalar("SELECT customer_id FROM identities WHERE key = $1")
-                .bind(&key)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let existing = self.identity_owner(&mut tx, &key).await?;
         let id = match existing {
             Some(id) => {
                 sqlx::query(

@@ -76,6 +76,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         23,
         include_str!("../../migrations/sqlite/0023_residency_case_documents.sql"),
     ),
+    (
+        24,
+        include_str!("../../migrations/sqlite/0024_residency_identities.sql"),
+    ),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<()> {

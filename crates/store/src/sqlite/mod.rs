@@ -115,11 +115,14 @@ impl SqliteStore {
             })
             .connect_with(opts.read_only(true))
             .await?;
-        Ok(Self {
+        let mut store = Self {
             writer,
             reader,
             partitions: names,
-        })
+        };
+        let secrets = store.partition_secrets_shared().await?;
+        store.partitions = store.partitions.with_secrets(secrets);
+        Ok(store)
     }
 
     /// Rewrites the files (the main one and each region's) without free pages and empties
@@ -312,6 +315,10 @@ impl Store for SqliteStore {
         let mut keys: Vec<String> = batch.iter().map(PlanMessage::identity_key).collect();
         keys.sort();
         keys.dedup();
+        // A placed identity is found under its pseudonym, and known by its plain key.
+        let (keys, plain) = self
+            .partitions
+            .lookup_keys(keys.iter().map(String::as_str))?;
         let keys = serde_json::to_string(&keys).map_err(encode_error)?;
         let customers: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT i.key, c.id, c.tier FROM identities i JOIN customers c ON c.id = i.customer_id \
@@ -322,6 +329,7 @@ impl Store for SqliteStore {
         .await?;
         let mut customer_ids = Vec::with_capacity(customers.len());
         for (key, id, tier) in customers {
+            let key = plain.get(&key).cloned().unwrap_or(key);
             let tier = Tier::parse(&tier).unwrap_or(Tier::Standard);
             let id = CustomerId::from_stored(id);
             customer_ids.push(id.to_string());
@@ -394,7 +402,7 @@ impl Store for SqliteStore {
         sqlx::query("PRAGMA synchronous = NORMAL")
             .execute(&mut *conn)
             .await?;
-        let result = apply_plan(&mut conn, plan, now).await;
+        let result = self.apply_plan(&mut conn, plan, now).await;
         if sqlx::query("PRAGMA synchronous = FULL")
             .execute(&mut *conn)
             .await
@@ -490,8 +498,10 @@ impl Store for SqliteStore {
         .fetch_optional(&self.reader)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let identities: Vec<IdentityRow> =
-            sqlx::query_as("SELECT platform, handle FROM identities WHERE customer_id = $1 ORDER BY created_at, key")
+        let identities: Vec<IdentityRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT platform, {} AS handle FROM identities WHERE customer_id = $1 ORDER BY created_at, key",
+            self.partitions.handle_sql("identities")
+        )))
                 .bind(id.as_str())
                 .fetch_all(&self.reader)
                 .await?;
@@ -535,11 +545,7 @@ impl Store for SqliteStore {
     ) -> Result<CustomerId> {
         let key = Identity::key(platform, handle);
         let mut tx = self.writer.begin().await?;
-        let existing: Option<String> =
-            sqlx::query_scalar("SELECT customer_id FROM identities WHERE key = $1")
-                .bind(&key)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let existing = self.identity_owner(&mut tx, &key).await?;
         let id = match existing {
             Some(id) => {
                 sqlx::query(
@@ -858,25 +864,40 @@ impl Store for SqliteStore {
     }
 }
 
-async fn apply_plan(conn: &mut SqliteConnection, plan: &CasePlan, now: Timestamp) -> Result<()> {
-    let mut tx = conn.begin().await?;
-    // Another worker may have processed some of these messages, or created one of these
-    // customers, since the plan was made: then nothing of it is kept.
-    let placed = batch::place_messages(&mut tx, &plan.placements, now).await?;
-    if placed != plan.placements.len() as u64 {
-        tx.rollback().await?;
-        return Err(StoreError::Stale);
+impl SqliteStore {
+    async fn apply_plan(
+        &self,
+        conn: &mut SqliteConnection,
+        plan: &CasePlan,
+        now: Timestamp,
+    ) -> Result<()> {
+        let mut tx = conn.begin().await?;
+        // Another worker may have processed some of these messages, or created one of these
+        // customers (and perhaps placed their identity), since the plan was made: then nothing
+        // of it is kept.
+        let placed = batch::place_messages(&mut tx, &plan.placements, now).await?;
+        if placed != plan.placements.len() as u64 {
+            tx.rollback().await?;
+            return Err(StoreError::Stale);
+        }
+        let linked = batch::insert_customers(&mut tx, &plan.new_customers).await?;
+        let keys: Vec<&str> = plan
+            .new_customers
+            .iter()
+            .map(|c| c.identity_key.as_str())
+            .collect();
+        if linked != plan.new_customers.len() as u64
+            || self.pseudonyms_taken(&mut tx, &keys).await?
+        {
+            tx.rollback().await?;
+            return Err(StoreError::Stale);
+        }
+        batch::insert_cases(&mut tx, plan, now).await?;
+        batch::touch_cases(&mut tx, &plan.touches, now).await?;
+        batch::insert_case_work(&mut tx, &plan.placements).await?;
+        tx.commit().await?;
+        Ok(())
     }
-    let linked = batch::insert_customers(&mut tx, &plan.new_customers).await?;
-    if linked != plan.new_customers.len() as u64 {
-        tx.rollback().await?;
-        return Err(StoreError::Stale);
-    }
-    batch::insert_cases(&mut tx, plan, now).await?;
-    batch::touch_cases(&mut tx, &plan.touches, now).await?;
-    batch::insert_case_work(&mut tx, &plan.placements).await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 impl SqliteStore {
