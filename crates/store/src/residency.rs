@@ -412,8 +412,8 @@ impl Blank {
 pub(crate) enum Document {
     CaseEvent,
     Reply,
-    /// A delivery about a case (a reply on its way to the platform), once it was sent or
-    /// given up; one still waiting is read by the dispatcher and stays central until then.
+    /// A delivery about a case (a reply on its way to the platform): the dispatcher reads
+    /// its payload from wherever it is held when it claims it.
     Outbox,
     /// The comment of a satisfaction survey answer.
     SurveyAnswer,
@@ -504,7 +504,6 @@ impl Document {
     /// SQL true of a central row that is neither placed nor marked, and may move.
     pub(crate) fn movable(self) -> &'static str {
         match self {
-            Self::Outbox => "placed_in IS NULL AND place_to IS NULL AND status <> 'pending'",
             Self::AuditDetail => "placed_in IS NULL AND place_to IS NULL AND detail IS NOT NULL",
             _ => "placed_in IS NULL AND place_to IS NULL",
         }

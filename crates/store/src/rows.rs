@@ -473,7 +473,9 @@ pub mod outbox_sql {
         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6) \
         ON CONFLICT (dedup_key) DO NOTHING";
     pub const ID_BY_KEY: &str = "SELECT id FROM outbox WHERE dedup_key = $1";
-    pub fn claim(lock: &str) -> String {
+    /// Leases due deliveries, returning `columns` (`OUTBOX_COLUMNS`, or the same with the
+    /// payload read from wherever it is held).
+    pub fn claim(lock: &str, columns: &str) -> String {
         format!(
             "UPDATE outbox SET lease_until = $2, attempts = attempts + 1 WHERE id IN ( \
                SELECT o.id FROM outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= $1 \
@@ -482,8 +484,7 @@ pub mod outbox_sql {
                AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.subject = o.subject \
                    AND e.target = o.target AND e.status = 'pending' AND e.seq < o.seq) \
                ORDER BY o.next_attempt_at, o.seq LIMIT $3 {lock}) \
-             RETURNING {}",
-            super::OUTBOX_COLUMNS
+             RETURNING {columns}"
         )
     }
     pub const LOG: &str = "INSERT INTO outbox_attempts (outbox_id, attempt, at, outcome, status_code, error, duration_ms) \

@@ -763,6 +763,7 @@ macro_rules! shared_store_methods {
         ) -> Result<Vec<(OutboxId, bool)>> {
             let mut tx = self.$w.begin().await?;
             let mut out = Vec::with_capacity(items.len());
+            let mut marked = 0;
             for item in items {
                 let id = OutboxId::generate();
                 let inserted = sqlx::query(outbox_sql::INSERT)
@@ -777,6 +778,19 @@ macro_rules! shared_store_methods {
                     .rows_affected()
                     == 1;
                 if inserted {
+                    // A delivery about a placed case follows the case from the start.
+                    if !self.partitions.is_empty() {
+                        marked += sqlx::query(AssertSqlSafe(format!(
+                            "UPDATE outbox SET place_to = (SELECT placed_in FROM cases WHERE cases.id = outbox.subject) \
+                             WHERE id = $1 AND {} \
+                             AND subject IN (SELECT id FROM cases WHERE placed_in IS NOT NULL)",
+                            crate::residency::Document::Outbox.movable()
+                        )))
+                        .bind(id.as_str())
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    }
                     out.push((id, false));
                 } else {
                     let existing: String = sqlx::query_scalar(outbox_sql::ID_BY_KEY)
@@ -787,6 +801,9 @@ macro_rules! shared_store_methods {
                 }
             }
             tx.commit().await?;
+            if marked > 0 {
+                self.place_documents_after_write(crate::residency::Document::Outbox).await;
+            }
             Ok(out)
         }
 
@@ -796,7 +813,10 @@ macro_rules! shared_store_methods {
             limit: u32,
             lease_ms: i64,
         ) -> Result<Vec<OutboxItem>> {
-            let rows: Vec<OutboxRow> = sqlx::query_as(AssertSqlSafe(outbox_sql::claim($lock)))
+            let rows: Vec<OutboxRow> = sqlx::query_as(AssertSqlSafe(outbox_sql::claim(
+                $lock,
+                &self.partitions.outbox_columns(),
+            )))
                 .bind(now.millis())
                 .bind(now.millis() + lease_ms)
                 .bind(i64::from(limit))
@@ -836,25 +856,7 @@ macro_rules! shared_store_methods {
                     .bind(attempt.error.as_deref()),
             };
             q.execute(&mut *tx).await?;
-            // A delivery about a placed case, sent or given up, follows the case.
-            let settled = !matches!(after, AfterAttempt::RetryAt(_));
-            let mut marked = 0;
-            if settled && !self.partitions.is_empty() {
-                marked = sqlx::query(AssertSqlSafe(format!(
-                    "UPDATE outbox SET place_to = (SELECT placed_in FROM cases WHERE cases.id = outbox.subject) \
-                     WHERE id = $1 AND {} \
-                     AND subject IN (SELECT id FROM cases WHERE placed_in IS NOT NULL)",
-                    crate::residency::Document::Outbox.movable()
-                )))
-                .bind(id.as_str())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            }
             tx.commit().await?;
-            if marked > 0 {
-                self.place_documents_after_write(crate::residency::Document::Outbox).await;
-            }
             Ok(())
         }
 

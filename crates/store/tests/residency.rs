@@ -950,7 +950,7 @@ async fn what_agents_write_about_a_placed_case_is_held_in_its_partition() {
         assert_eq!(listed[0].doc, edited.doc, "{name}");
         assert_eq!(listed[0].version, 1, "{name}");
 
-        // Its delivery, once sent, follows it; one still waiting stays for the dispatcher.
+        // Its deliveries follow it from the start: the dispatcher claims them whole.
         let sent = store
             .enqueue(
                 &[
@@ -971,6 +971,13 @@ async fn what_agents_write_about_a_placed_case_is_held_in_its_partition() {
             )
             .await
             .unwrap();
+        for marker in ["Zebu8808", "Gnu9909"] {
+            assert_eq!(
+                documents_held(&p, OUTBOX, marker).await,
+                (0, 1),
+                "{name}: {marker} is held in the partition while it waits"
+            );
+        }
         let claimed = store
             .claim_outbox(Timestamp(4_400), 10, 60_000)
             .await
@@ -1006,7 +1013,7 @@ async fn what_agents_write_about_a_placed_case_is_held_in_its_partition() {
         );
         assert_eq!(
             documents_held(&p, OUTBOX, "Gnu9909").await,
-            (1, 0),
+            (0, 1),
             "{name}"
         );
         let read = store.outbox_item(&sent[0].0).await.unwrap().unwrap();
