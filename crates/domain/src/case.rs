@@ -234,6 +234,9 @@ impl PlanMessage {
 pub struct KnownCustomer {
     pub id: CustomerId,
     pub tier: Tier,
+    /// Where their data is held (G5); none for a customer created without one, e.g. by
+    /// an import, until a message with a region reaches them.
+    pub region: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -322,6 +325,8 @@ pub struct CasePlan {
     pub new_cases: Vec<NewCase>,
     pub touches: Vec<CaseTouch>,
     pub placements: Vec<MessagePlacement>,
+    /// Customers who had no region and take the region of their message in this batch.
+    pub regions: Vec<(CustomerId, String)>,
 }
 
 const SUBJECT_CHARS: usize = 120;
@@ -365,6 +370,7 @@ pub fn plan_batch(
                 let c = KnownCustomer {
                     id: CustomerId::generate(),
                     tier: Tier::Standard,
+                    region: m.region.clone(),
                 };
                 plan.new_customers.push(NewCustomer {
                     id: c.id.clone(),
@@ -380,6 +386,13 @@ pub fn plan_batch(
                 c
             }
         };
+        // A customer known without a region (an import) takes their first message's.
+        if let (None, Some(region)) = (&customer.region, &m.region) {
+            plan.regions.push((customer.id.clone(), region.clone()));
+            for known in ctx.customers.values_mut().filter(|k| k.id == customer.id) {
+                known.region = Some(region.clone());
+            }
+        }
         let priority = CasePriority::assess(&m.enrichment, customer.tier);
         let channel_key = (customer.id.clone(), m.channel.clone());
         let same_session = |r: &RecentCase| {
@@ -570,6 +583,7 @@ mod tests {
             KnownCustomer {
                 id: cust.clone(),
                 tier: Tier::Vip,
+                region: None,
             },
         );
         ctx.open_cases.insert(
@@ -588,6 +602,46 @@ mod tests {
         assert!(plan.new_customers.is_empty() && plan.new_cases.is_empty());
         assert_eq!(plan.touches[0].case_id, case);
         assert_eq!(plan.touches[0].priority, CasePriority::Urgent);
+    }
+
+    #[test]
+    fn a_customer_known_without_a_region_takes_their_first_message_s() {
+        let q = QueueId::generate();
+        let (imported, placed) = (CustomerId::generate(), CustomerId::generate());
+        let mut ctx = CaseContext::default();
+        for (key, id, region) in [
+            ("x:@imported", &imported, None),
+            ("email:imported@example.org", &imported, None),
+            ("x:@placed", &placed, Some("us".to_owned())),
+        ] {
+            let tier = Tier::Standard;
+            let (id, region) = (id.clone(), region);
+            ctx.customers
+                .insert(key.into(), KnownCustomer { id, tier, region });
+        }
+        let in_region = |handle: &str, region: Option<&str>| {
+            let mut m = msg(handle, "x", "hello", 0.0);
+            m.region = region.map(str::to_owned);
+            m
+        };
+        let plan = plan_batch(
+            &[
+                in_region("@imported", None),
+                in_region("@imported", Some("eu")),
+                in_region("@imported", Some("uk")),
+                in_region("@placed", Some("eu")),
+                in_region("@new", Some("eu")),
+            ],
+            ctx,
+            &q,
+            Timestamp(5),
+        );
+        assert_eq!(
+            plan.regions,
+            vec![(imported, "eu".to_owned())],
+            "only the first region, only for a customer who had none"
+        );
+        assert_eq!(plan.new_customers[0].region.as_deref(), Some("eu"));
     }
 
     #[test]

@@ -695,6 +695,52 @@ async fn handles_held(p: &Partitioned, needle: &str) -> (i64, i64) {
 }
 
 #[tokio::test]
+async fn a_customer_imported_without_a_region_is_placed_with_their_first_message() {
+    for p in partitioned(&["eu"]).await {
+        let (store, name) = (p.store.as_ref(), p.name.as_str());
+        let customer = store
+            .upsert_customer(
+                Platform::X,
+                "@Numbat3131",
+                Some("Nora Numbat3131"),
+                Tier::Vip,
+                100.0,
+                Timestamp(500),
+            )
+            .await
+            .unwrap();
+        assert_eq!(names_held(&p, "Numbat3131").await, (1, 0), "{name}");
+        assert_eq!(handles_held(&p, "umbat3131").await, (1, 0), "{name}");
+        let ids: Vec<MessageId> = append(
+            store,
+            &[message(
+                "n1",
+                json!("@numbat3131"),
+                "where is my order?",
+                "eu",
+            )],
+        )
+        .await;
+        process(store, &ids).await;
+        let m = store.message(&ids[0]).await.unwrap().unwrap();
+        assert_eq!(m.customer_id.as_ref(), Some(&customer), "{name}");
+        store.place_messages(&ids, Timestamp(3_000)).await.unwrap();
+        let profile = store.customer(&customer).await.unwrap().unwrap();
+        assert_eq!(
+            (
+                profile.region.as_deref(),
+                profile.display_name.as_deref(),
+                profile.tier
+            ),
+            (Some("eu"), Some("Nora Numbat3131"), Tier::Vip),
+            "{name}: the region of their first message"
+        );
+        assert_eq!(names_held(&p, "Numbat3131").await, (0, 1), "{name}");
+        assert_eq!(handles_held(&p, "umbat3131").await, (0, 1), "{name}");
+    }
+}
+
+#[tokio::test]
 async fn a_placed_customers_handles_are_held_in_the_partition_and_still_find_them() {
     for p in partitioned(&["eu"]).await {
         let (store, name) = (p.store.as_ref(), p.name.as_str());

@@ -354,15 +354,15 @@ impl Store for PgStore {
         let (keys, plain) = self
             .partitions
             .lookup_keys(keys.iter().map(String::as_str))?;
-        let customers: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT i.key, c.id, c.tier FROM identities i JOIN customers c ON c.id = i.customer_id \
+        let customers: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT i.key, c.id, c.tier, c.region FROM identities i JOIN customers c ON c.id = i.customer_id \
              WHERE i.key = ANY($1)",
         )
         .bind(keys)
         .fetch_all(&self.pool)
         .await?;
         let mut customer_ids = Vec::with_capacity(customers.len());
-        for (key, id, tier) in customers {
+        for (key, id, tier, region) in customers {
             let key = plain.get(&key).cloned().unwrap_or(key);
             let tier = Tier::parse(&tier).unwrap_or(Tier::Standard);
             customer_ids.push(id.clone());
@@ -371,6 +371,7 @@ impl Store for PgStore {
                 KnownCustomer {
                     id: CustomerId::from_stored(id),
                     tier,
+                    region,
                 },
             );
         }
@@ -515,6 +516,14 @@ impl Store for PgStore {
                 tx.rollback().await?;
                 return Err(StoreError::Stale);
             }
+        }
+        // A customer created without a region (an import) takes their first message's.
+        for (customer, region) in &plan.regions {
+            sqlx::query("UPDATE customers SET region = $2 WHERE id = $1 AND region IS NULL")
+                .bind(customer.as_str())
+                .bind(region)
+                .execute(&mut *tx)
+                .await?;
         }
         let k = &plan.new_cases;
         if !k.is_empty() {

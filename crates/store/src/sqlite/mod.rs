@@ -320,20 +320,21 @@ impl Store for SqliteStore {
             .partitions
             .lookup_keys(keys.iter().map(String::as_str))?;
         let keys = serde_json::to_string(&keys).map_err(encode_error)?;
-        let customers: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT i.key, c.id, c.tier FROM identities i JOIN customers c ON c.id = i.customer_id \
+        let customers: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT i.key, c.id, c.tier, c.region FROM identities i JOIN customers c ON c.id = i.customer_id \
              WHERE i.key IN (SELECT value FROM json_each($1))",
         )
         .bind(keys)
         .fetch_all(&self.reader)
         .await?;
         let mut customer_ids = Vec::with_capacity(customers.len());
-        for (key, id, tier) in customers {
+        for (key, id, tier, region) in customers {
             let key = plain.get(&key).cloned().unwrap_or(key);
             let tier = Tier::parse(&tier).unwrap_or(Tier::Standard);
             let id = CustomerId::from_stored(id);
             customer_ids.push(id.to_string());
-            ctx.customers.insert(key, KnownCustomer { id, tier });
+            ctx.customers
+                .insert(key, KnownCustomer { id, tier, region });
         }
         if !customer_ids.is_empty() {
             let ids = serde_json::to_string(&customer_ids).map_err(encode_error)?;
@@ -891,6 +892,13 @@ impl SqliteStore {
         {
             tx.rollback().await?;
             return Err(StoreError::Stale);
+        }
+        for (customer, region) in &plan.regions {
+            sqlx::query("UPDATE customers SET region = $2 WHERE id = $1 AND region IS NULL")
+                .bind(customer.as_str())
+                .bind(region)
+                .execute(&mut *tx)
+                .await?;
         }
         batch::insert_cases(&mut tx, plan, now).await?;
         batch::touch_cases(&mut tx, &plan.touches, now).await?;
