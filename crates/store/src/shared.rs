@@ -511,6 +511,35 @@ macro_rules! shared_store_methods {
             }
         }
 
+        /// Refuses a partition that holds no message while central rows say messages are
+        /// held in it: its file (or schema) was lost or replaced, and serving would show
+        /// blank messages and miss placed customers. Restoring it from a backup is the fix.
+        pub(crate) async fn check_partitions_hold_shared(&self) -> Result<()> {
+            for (region, schema) in self.partitions.iter() {
+                let holds: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+                    "SELECT id FROM {schema}.message_content LIMIT 1"
+                )))
+                .fetch_optional(&self.$w)
+                .await?;
+                if holds.is_some() {
+                    continue;
+                }
+                let placed: Option<String> = sqlx::query_scalar(
+                    "SELECT id FROM messages WHERE placed_in = $1 AND erased_at IS NULL LIMIT 1",
+                )
+                .bind(region)
+                .fetch_optional(&self.$w)
+                .await?;
+                if placed.is_some() {
+                    return Err(StoreError::Residency(format!(
+                        "the partition of region `{region}` is empty, but messages are held in it: \
+                         restore its file or schema from the backup it was taken with"
+                    )));
+                }
+            }
+            Ok(())
+        }
+
         /// Each partition's identity secret, created with the partition: 32 random bytes
         /// kept in the partition itself (`partition_secrets`), never in the central tables.
         pub(crate) async fn partition_secrets_shared(&self) -> Result<Vec<(String, Vec<u8>)>> {

@@ -498,6 +498,19 @@ async fn catch_up_places_what_was_processed_before_the_partition_existed() {
         matches!(&err, StoreError::Residency(why) if why.contains("`eu`")),
         "{err}"
     );
+
+    // So does a store whose region file was lost: configured, but empty.
+    for f in ["region-eu.db", "region-eu.db-wal", "region-eu.db-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(f));
+    }
+    let err = SqliteStore::open_partitioned(&path, &[Partition::new("eu")])
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&err, StoreError::Residency(why) if why.contains("`eu` is empty")),
+        "{err}"
+    );
 }
 
 #[tokio::test]

@@ -128,6 +128,7 @@ impl PgStore {
             .await?;
         partitions.check_placed(&placed)?;
         let mut store = Self { pool, partitions };
+        store.check_partitions_hold_shared().await?;
         let secrets = store.partition_secrets_shared().await?;
         store.partitions = store.partitions.with_secrets(secrets);
         Ok(store)

@@ -120,6 +120,7 @@ impl SqliteStore {
             reader,
             partitions: names,
         };
+        store.check_partitions_hold_shared().await?;
         let secrets = store.partition_secrets_shared().await?;
         store.partitions = store.partitions.with_secrets(secrets);
         Ok(store)
