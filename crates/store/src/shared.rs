@@ -742,6 +742,23 @@ macro_rules! shared_store_methods {
             Ok(outcome)
         }
 
+        /// Gives customers created without a region (an import) the region of their first
+        /// message (`CasePlan::regions`), inside the plan's transaction.
+        pub(crate) async fn give_regions<'c>(
+            &self,
+            tx: &mut sqlx::Transaction<'c, <Self as crate::residency::Backend>::Db>,
+            regions: &[(CustomerId, String)],
+        ) -> Result<()> {
+            for (customer, region) in regions {
+                sqlx::query("UPDATE customers SET region = $2 WHERE id = $1 AND region IS NULL")
+                    .bind(customer.as_str())
+                    .bind(region)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            Ok(())
+        }
+
         /// The customer an identity belongs to, by its plain key (`platform:handle`), whether
         /// its central row holds that key or, once placed, its pseudonym.
         pub(crate) async fn identity_owner<'c>(

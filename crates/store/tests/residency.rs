@@ -578,18 +578,14 @@ async fn a_merge_fills_and_undo_empties_a_name_held_in_the_partition() {
             store.place_messages(&ids, Timestamp(3_000)).await.unwrap(),
             2
         );
-        let customer_of = |i: usize| {
+        let profile_of = |i: usize| {
             let id = ids[i].clone();
             async move {
-                let m = store.message(&id).await.unwrap().unwrap();
-                store
-                    .customer(&m.customer_id.unwrap())
-                    .await
-                    .unwrap()
-                    .unwrap()
+                let customer = customer_of(store, &id).await;
+                store.customer(&customer).await.unwrap().unwrap()
             }
         };
-        let (survivor, absorbed) = (customer_of(0).await, customer_of(1).await);
+        let (survivor, absorbed) = (profile_of(0).await, profile_of(1).await);
         assert_eq!(survivor.display_name, None, "{name}");
         assert_eq!(names_held(&p, "Gecko3390").await, (0, 1), "{name}");
 
@@ -775,13 +771,7 @@ async fn a_placed_customers_handles_are_held_in_the_partition_and_still_find_the
             (1, 0),
             "{name}: a customer of a region without a partition stays central"
         );
-        let customer = store
-            .message(&ids[0])
-            .await
-            .unwrap()
-            .unwrap()
-            .customer_id
-            .unwrap();
+        let customer = customer_of(store, &ids[0]).await;
         let handles = || async {
             let c = store.customer(&customer).await.unwrap().unwrap();
             let mut h: Vec<String> = c
@@ -848,13 +838,7 @@ async fn a_placed_customers_handles_are_held_in_the_partition_and_still_find_the
             IdentityLink::AlreadyLinked,
             "{name}"
         );
-        let robin = store
-            .message(&ids[1])
-            .await
-            .unwrap()
-            .unwrap()
-            .customer_id
-            .unwrap();
+        let robin = customer_of(store, &ids[1]).await;
         assert_eq!(
             link(Platform::Email, "quokka5521@example.org", robin).await,
             IdentityLink::Elsewhere(customer.clone()),
@@ -895,6 +879,17 @@ async fn a_placed_customers_handles_are_held_in_the_partition_and_still_find_the
     }
 }
 
+/// The customer who wrote `message`.
+async fn customer_of(store: &dyn Store, message: &MessageId) -> sb_domain::CustomerId {
+    store
+        .message(message)
+        .await
+        .unwrap()
+        .unwrap()
+        .customer_id
+        .unwrap()
+}
+
 /// The case `message` is in.
 async fn case_of(store: &dyn Store, message: &MessageId) -> CaseId {
     store
@@ -911,13 +906,7 @@ async fn erase_customer_of(
     store: &dyn Store,
     message: &MessageId,
 ) -> (sb_domain::CustomerId, switchboard_store::ErasureCounts) {
-    let customer = store
-        .message(message)
-        .await
-        .unwrap()
-        .unwrap()
-        .customer_id
-        .unwrap();
+    let customer = customer_of(store, message).await;
     match store
         .erase_customer(&customer, Timestamp(5_000))
         .await

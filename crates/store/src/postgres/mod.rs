@@ -518,14 +518,7 @@ impl Store for PgStore {
                 return Err(StoreError::Stale);
             }
         }
-        // A customer created without a region (an import) takes their first message's.
-        for (customer, region) in &plan.regions {
-            sqlx::query("UPDATE customers SET region = $2 WHERE id = $1 AND region IS NULL")
-                .bind(customer.as_str())
-                .bind(region)
-                .execute(&mut *tx)
-                .await?;
-        }
+        self.give_regions(&mut tx, &plan.regions).await?;
         let k = &plan.new_cases;
         if !k.is_empty() {
             // A new case starts with the sentiment of its first message.

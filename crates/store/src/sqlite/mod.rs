@@ -894,13 +894,7 @@ impl SqliteStore {
             tx.rollback().await?;
             return Err(StoreError::Stale);
         }
-        for (customer, region) in &plan.regions {
-            sqlx::query("UPDATE customers SET region = $2 WHERE id = $1 AND region IS NULL")
-                .bind(customer.as_str())
-                .bind(region)
-                .execute(&mut *tx)
-                .await?;
-        }
+        self.give_regions(&mut tx, &plan.regions).await?;
         batch::insert_cases(&mut tx, plan, now).await?;
         batch::touch_cases(&mut tx, &plan.touches, now).await?;
         batch::insert_case_work(&mut tx, &plan.placements).await?;
