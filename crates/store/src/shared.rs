@@ -788,8 +788,9 @@ macro_rules! shared_store_methods {
             if self.partitions.is_empty() || keys.is_empty() {
                 return Ok(false);
             }
-            let (all, _) = self.partitions.lookup_keys(keys.iter().copied())?;
-            let pseudonyms: Vec<&String> = all.iter().filter(|k| !keys.contains(&k.as_str())).collect();
+            // `lookup_keys` maps each pseudonym to its plain key: its keys are the pseudonyms.
+            let (_, plain) = self.partitions.lookup_keys(keys.iter().copied())?;
+            let pseudonyms: Vec<&String> = plain.keys().collect();
             let pseudonyms = serde_json::to_string(&pseudonyms)
                 .map_err(|e| StoreError::Corrupt(format!("cannot encode keys: {e}")))?;
             let taken: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
