@@ -45,7 +45,7 @@ impl Default for IngestorConfig {
 
 struct Job {
     record: MessageRecord,
-    identity: String,
+    key: String,
     reply: oneshot::Sender<Result<Appended, IngestError>>,
 }
 
@@ -79,18 +79,14 @@ impl Ingestor {
 
     /// Stores one message; returns once it is committed (or found to be a duplicate).
     pub async fn submit(&self, message: NewMessage) -> Result<Appended, IngestError> {
-        let identity = Identity::key(message.source, &message.author.handle);
+        let key = bus_key(&Identity::key(message.source, &message.author.handle));
         let record = MessageRecord {
             id: MessageId::generate(),
             received_at: self.clock.now(),
             message,
         };
         let (reply, answer) = oneshot::channel();
-        let job = Job {
-            record,
-            identity,
-            reply,
-        };
+        let job = Job { record, key, reply };
         match tokio::time::timeout(self.enqueue_timeout, self.tx.send(job)).await {
             Err(_) => {
                 metrics::counter!("switchboard_ingest_rejected_total", "reason" => "overloaded")
@@ -102,6 +98,17 @@ impl Ingestor {
         }
         answer.await.map_err(|_| IngestError::Closed)?
     }
+}
+
+/// The key a stored message is announced under: the same for every message of one author,
+/// so their order is kept, but one of 65,536 buckets rather than their handle, which would
+/// otherwise be kept in the bus's stream, outside the store and its regions.
+fn bus_key(identity: &str) -> String {
+    // FNV-1a: stable across processes and releases, as ordering across workers needs.
+    let hash = identity.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{:04x}", hash & 0xffff)
 }
 
 /// Committed batches waiting to be announced on the bus.
@@ -138,10 +145,8 @@ async fn commit_loop(
                 Err(_) => break,
             }
         }
-        let (records, waiting): (Vec<MessageRecord>, Vec<_>) = jobs
-            .drain(..)
-            .map(|j| (j.record, (j.reply, j.identity)))
-            .unzip();
+        let (records, waiting): (Vec<MessageRecord>, Vec<_>) =
+            jobs.drain(..).map(|j| (j.record, (j.reply, j.key))).unzip();
         let started = Instant::now();
         let result = store.append_messages(&records).await;
         metrics::histogram!("switchboard_stage_duration_seconds", "stage" => "append")
@@ -152,11 +157,11 @@ async fn commit_loop(
             Ok(outcomes) => {
                 let mut fresh = Vec::new();
                 let mut dupes = 0u64;
-                for ((reply, identity), outcome) in waiting.into_iter().zip(outcomes) {
+                for ((reply, key), outcome) in waiting.into_iter().zip(outcomes) {
                     if outcome.duplicate {
                         dupes += 1;
                     } else {
-                        fresh.push((outcome.id.clone(), identity));
+                        fresh.push((outcome.id.clone(), key));
                     }
                     let _ = reply.send(Ok(outcome));
                 }
@@ -178,5 +183,25 @@ async fn commit_loop(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bus_key;
+
+    #[test]
+    fn bus_keys_keep_an_author_together_without_naming_them() {
+        let key = bus_key("x:@mariana_lisboa");
+        assert_eq!(key, bus_key("x:@mariana_lisboa"));
+        assert_eq!(key.len(), 4);
+        assert!(!key.contains("mariana"));
+        let spread: std::collections::HashSet<String> =
+            (0..1000).map(|i| bus_key(&format!("x:@user{i}"))).collect();
+        assert!(
+            spread.len() > 950,
+            "authors spread over buckets: {}",
+            spread.len()
+        );
     }
 }

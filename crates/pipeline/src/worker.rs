@@ -473,6 +473,13 @@ impl Pipeline {
         let sweeper = self.clone();
         tokio::spawn(async move {
             let mut first = true;
+            // Content a crash left held for an unstored arrival is dropped at start and
+            // again once all of it is older than the grace (then none can be younger).
+            let strays_at = sweeper
+                .clock
+                .now()
+                .plus_millis(sb_store::STRAY_ARRIVAL_GRACE.as_millis() as i64);
+            let mut strays_left = true;
             loop {
                 let grace = if first {
                     0
@@ -496,6 +503,17 @@ impl Pipeline {
                     // covers it on the first sweep).
                     if let Err(e) = sweeper.store.place_documents().await {
                         tracing::warn!(error = %e, "could not move documents to region partitions");
+                    }
+                }
+                if catch_up || (strays_left && now >= strays_at) {
+                    strays_left = catch_up;
+                    match sweeper.store.drop_stray_arrivals(now).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(
+                            messages = n,
+                            "dropped content held for arrivals that were never stored"
+                        ),
+                        Err(e) => tracing::warn!(error = %e, "could not drop stray arrivals"),
                     }
                 }
                 if catch_up {

@@ -170,10 +170,12 @@ macro_rules! governance_store_impl {
                     .fetch_all(&mut *conn)
                     .await?;
             let keys: std::collections::HashSet<String> = keys.into_iter().map(|(k,)| k).collect();
-            let rows: Vec<(i64, String, Option<String>, String, String)> = sqlx::query_as(
-                "SELECT seq, id, customer_id, source, author_handle FROM messages \
-                 WHERE customer_id = $1 OR customer_id IS NULL ORDER BY seq",
-            )
+            // A message not processed yet may be held in a partition from its arrival.
+            let handle = self.partitions.column_sql("messages", "author_handle");
+            let rows: Vec<(i64, String, Option<String>, String, String)> = sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT seq, id, customer_id, source, {handle} FROM messages \
+                 WHERE customer_id = $1 OR customer_id IS NULL ORDER BY seq"
+            )))
             .bind(customer)
             .fetch_all(&mut *conn)
             .await?;

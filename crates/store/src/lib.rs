@@ -276,6 +276,25 @@ pub(crate) fn revised_text<'a>(
     }
 }
 
+/// How old content held for an arrival must be, with no central row naming it, to be taken
+/// for what a crash left behind: far longer than storing any batch takes.
+pub const STRAY_ARRIVAL_GRACE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// The arrivals of `batch` whose content was held in a partition (`held`) but which were
+/// not stored (not in `inserted`): redeliveries of a stored message, whose held copy goes.
+pub(crate) fn unstored_arrivals<'a>(
+    batch: &'a [MessageRecord],
+    held: &[Option<String>],
+    inserted: &std::collections::HashSet<String>,
+) -> Vec<&'a str> {
+    batch
+        .iter()
+        .zip(held)
+        .filter(|(r, h)| h.is_some() && !inserted.contains(r.id.as_str()))
+        .map(|(r, _)| r.id.as_str())
+        .collect()
+}
+
 /// SHA-256 of an API key, as stored.
 pub fn hash_api_key(key: &str) -> String {
     use sha2::Digest;
@@ -340,6 +359,10 @@ pub trait Store:
     /// Moves the documents marked for a partition when they were written (a note on a placed
     /// case, …) and not moved yet; returns how many rows moved. Safe to repeat.
     async fn place_documents(&self) -> Result<u64>;
+    /// Removes message content held in a partition for an arrival whose central row was
+    /// never stored (a crash between the two commits; its sender got no answer), once older
+    /// than `STRAY_ARRIVAL_GRACE`; returns how many went.
+    async fn drop_stray_arrivals(&self, now: Timestamp) -> Result<u64>;
 
     // ---- read models --------------------------------------------------------------------
     async fn message(&self, id: &MessageId) -> Result<Option<Message>>;

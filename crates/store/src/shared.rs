@@ -133,6 +133,139 @@ macro_rules! shared_store_methods {
             Ok(())
         }
 
+        /// Where each message of an arriving batch is held from the moment it is stored
+        /// (G5): the partition of the region the pipeline will place it in — its author's
+        /// customer's region, else the region the delivery carried — when that region has
+        /// one. `None` for a message stored centrally: no partition is due, or its author is
+        /// not known yet and the delivery names no region with a partition.
+        pub(crate) async fn arrival_regions(&self, batch: &[crate::MessageRecord]) -> Result<Vec<Option<String>>> {
+            if self.partitions.is_empty() {
+                return Ok(vec![None; batch.len()]);
+            }
+            let keys: Vec<String> = batch
+                .iter()
+                .map(|r| sb_domain::Identity::key(r.message.source, &r.message.author.handle))
+                .collect();
+            let mut unique: Vec<&str> = keys.iter().map(String::as_str).collect();
+            unique.sort_unstable();
+            unique.dedup();
+            let (lookup, plain) = self.partitions.lookup_keys(unique)?;
+            let lookup = serde_json::to_string(&lookup)
+                .map_err(|e| StoreError::Corrupt(format!("cannot encode keys: {e}")))?;
+            let known: Vec<(String, Option<String>)> = sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT i.key, c.region FROM identities i JOIN customers c ON c.id = i.customer_id \
+                 WHERE i.key IN ({})",
+                Self::IDS_FROM_JSON
+            )))
+            .bind(lookup)
+            .fetch_all(&self.$r)
+            .await?;
+            let known: std::collections::HashMap<String, Option<String>> = known
+                .into_iter()
+                .map(|(key, region)| (plain.get(&key).cloned().unwrap_or(key), region))
+                .collect();
+            Ok(batch
+                .iter()
+                .zip(&keys)
+                .map(|(r, key)| {
+                    known
+                        .get(key)
+                        .cloned()
+                        .flatten()
+                        .or_else(|| r.message.region.clone())
+                        .filter(|region| self.partitions.schema(region).is_some())
+                })
+                .collect())
+        }
+
+        /// Writes the content of the arriving messages `held` names a region for into that
+        /// region's partition, and commits — before their central rows are stored without
+        /// it. A commit spanning two files is not atomic; in this order a crash leaves at
+        /// worst content that no central row names (its sender got no answer and sends it
+        /// again), which `drop_stray_arrivals` removes.
+        pub(crate) async fn hold_arrivals(
+            &self,
+            batch: &[crate::MessageRecord],
+            held: &[Option<String>],
+        ) -> Result<()> {
+            let mut tx = self.$w.begin().await?;
+            for (region, schema) in self.partitions.iter() {
+                let rows: Vec<&crate::MessageRecord> = batch
+                    .iter()
+                    .zip(held)
+                    .filter(|(_, h)| h.as_deref() == Some(region))
+                    .map(|(r, _)| r)
+                    .collect();
+                if rows.is_empty() {
+                    continue;
+                }
+                for chunk in rows.chunks(64) {
+                    let mut q = sqlx::QueryBuilder::<<Self as crate::residency::Backend>::Db>::new(
+                        format!(
+                            "INSERT INTO {schema}.message_content (id, author_handle, author_name, text, raw, placed_at) "
+                        ),
+                    );
+                    q.push_values(chunk, |mut b, r| {
+                        b.push_bind(r.id.as_str())
+                            .push_bind(r.message.author.handle.as_str())
+                            .push_bind(r.message.author.name.as_deref())
+                            .push_bind(r.message.text.as_str())
+                            .push_bind(r.message.raw.to_string())
+                            .push_bind(r.received_at.millis());
+                    });
+                    q.push(" ON CONFLICT (id) DO NOTHING");
+                    q.build().execute(&mut *tx).await?;
+                }
+                sqlx::query("INSERT INTO placed_regions (region) VALUES ($1) ON CONFLICT (region) DO NOTHING")
+                    .bind(region)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        }
+
+        /// Removes held content of arrivals that were not stored: redeliveries of a stored
+        /// message, answered with its id.
+        pub(crate) async fn drop_unstored_arrivals(&self, ids: &[&str]) -> Result<()> {
+            if ids.is_empty() {
+                return Ok(());
+            }
+            let ids = serde_json::to_string(ids)
+                .map_err(|e| StoreError::Corrupt(format!("cannot encode ids: {e}")))?;
+            let mut tx = self.$w.begin().await?;
+            for schema in self.partitions.schemas() {
+                sqlx::query(AssertSqlSafe(format!(
+                    "DELETE FROM {schema}.message_content WHERE id IN ({})",
+                    Self::IDS_FROM_JSON
+                )))
+                .bind(&ids)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        }
+
+        /// Removes content a crash left in a partition between holding an arrival and storing
+        /// its central row (`hold_arrivals`), once it is older than any batch still being
+        /// stored could be.
+        pub(crate) async fn drop_stray_arrivals_shared(&self, now: Timestamp) -> Result<u64> {
+            let before = now.plus_millis(-(crate::STRAY_ARRIVAL_GRACE.as_millis() as i64)).millis();
+            let mut dropped = 0;
+            for schema in self.partitions.schemas() {
+                dropped += sqlx::query(AssertSqlSafe(format!(
+                    "DELETE FROM {schema}.message_content WHERE placed_at < $1 \
+                     AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = {schema}.message_content.id)"
+                )))
+                .bind(before)
+                .execute(&self.$w)
+                .await?
+                .rows_affected();
+            }
+            Ok(dropped)
+        }
+
         pub(crate) async fn place_messages_shared(&self, ids: &[MessageId], now: Timestamp) -> Result<u64> {
             if self.partitions.is_empty() || ids.is_empty() {
                 return Ok(0);
@@ -141,11 +274,13 @@ macro_rules! shared_store_methods {
             let ids = serde_json::to_string(&ids)
                 .map_err(|e| StoreError::Corrupt(format!("cannot encode ids: {e}")))?;
             let in_batch = format!("IN ({})", Self::IDS_FROM_JSON);
-            // Messages of the batch, processed, not placed or erased, whose region is `$2`.
-            let due = format!(
-                "m.id {in_batch} AND m.placed_in IS NULL AND m.stage = 'processed' \
-                 AND m.erased_at IS NULL AND COALESCE(c.region, m.region) = $2"
+            // Messages of the batch, processed and not erased, whose region is `$2`, held
+            // there from their arrival or not placed yet; `due` are those not placed yet.
+            let owned = format!(
+                "m.id {in_batch} AND m.stage = 'processed' AND m.erased_at IS NULL \
+                 AND COALESCE(c.region, m.region) = $2 AND (m.placed_in IS NULL OR m.placed_in = $2)"
             );
+            let due = format!("{owned} AND m.placed_in IS NULL");
             // First the copy, committed on its own: the partition may be another file, and a
             // commit spanning two files is not atomic. Repeating it overwrites the same rows.
             let mut tx = self.$w.begin().await?;
@@ -165,10 +300,6 @@ macro_rules! shared_store_methods {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-                if n == 0 {
-                    continue;
-                }
-                copied.push((region, schema));
                 sqlx::query(AssertSqlSafe(format!(
                     "INSERT INTO {schema}.message_revisions (message_id, revision, previous_text) \
                      SELECT r.message_id, r.revision, r.previous_text FROM message_revisions r \
@@ -181,30 +312,36 @@ macro_rules! shared_store_methods {
                 .execute(&mut *tx)
                 .await?;
                 // The case subject is cut from the case's first message: it goes with it.
-                sqlx::query(AssertSqlSafe(format!(
+                let cases = sqlx::query(AssertSqlSafe(format!(
                     "INSERT INTO {schema}.case_content (id, subject) \
                      SELECT k.id, k.subject FROM cases k WHERE k.placed_in IS NULL AND k.id IN \
                      (SELECT m.case_id FROM messages m LEFT JOIN customers c ON c.id = m.customer_id \
-                     WHERE {due}) \
+                     WHERE {owned}) \
                      ON CONFLICT (id) DO UPDATE SET subject = excluded.subject"
                 )))
                 .bind(&ids)
                 .bind(region)
                 .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected();
                 // The customer's display name, when the customer is of this region.
-                sqlx::query(AssertSqlSafe(format!(
+                let customers = sqlx::query(AssertSqlSafe(format!(
                     "INSERT INTO {schema}.customer_content (id, display_name) \
                      SELECT u.id, u.display_name FROM customers u WHERE u.placed_in IS NULL \
                      AND u.region = $2 AND u.erased_at IS NULL AND u.id IN \
                      (SELECT m.customer_id FROM messages m LEFT JOIN customers c ON c.id = m.customer_id \
-                     WHERE {due}) \
+                     WHERE {owned}) \
                      ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name"
                 )))
                 .bind(&ids)
                 .bind(region)
                 .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected();
+                if n + cases + customers == 0 {
+                    continue;
+                }
+                copied.push((region, schema));
                 sqlx::query("INSERT INTO placed_regions (region) VALUES ($1) ON CONFLICT (region) DO NOTHING")
                     .bind(region)
                     .execute(&mut *tx)
@@ -317,47 +454,72 @@ macro_rules! shared_store_methods {
             .bind(i64::from(limit))
             .fetch_all(&self.$r)
             .await?;
-            if ids.is_empty() {
-                // Messages are all placed: their cases follow them (one a crash left behind
-                // after a split or merge), and so does what was written about those cases —
-                // rows a crash left marked, and rows written before the case was placed.
-                let unplaced: Vec<String> = sqlx::query_scalar(
-                    "SELECT DISTINCT m.case_id FROM messages m JOIN cases k ON k.id = m.case_id \
-                     WHERE m.placed_in IS NOT NULL AND k.placed_in IS NULL LIMIT $1",
-                )
-                .bind(i64::from(limit))
-                .fetch_all(&self.$r)
-                .await?;
-                if !unplaced.is_empty() {
-                    let unplaced: Vec<&str> = unplaced.iter().map(String::as_str).collect();
-                    let moved = self.place_cases_shared(&unplaced).await?;
-                    if moved > 0 {
-                        return Ok(moved);
-                    }
+            if !ids.is_empty() {
+                let ids: Vec<MessageId> = ids.into_iter().map(MessageId::from_stored).collect();
+                return self.place_messages_shared(&ids, now).await;
+            }
+            // Messages held from their arrival, processed, whose customer of the same region
+            // a crash left unplaced: placing them again places their customer.
+            let held = self.held_with_unplaced_customer(limit).await?;
+            if !held.is_empty() {
+                let ids: Vec<MessageId> = held.iter().cloned().map(MessageId::from_stored).collect();
+                self.place_messages_shared(&ids, now).await?;
+                let left = self.held_with_unplaced_customer(limit).await?;
+                let placed = held.iter().filter(|id| !left.contains(id)).count();
+                if placed > 0 {
+                    return Ok(placed as u64);
                 }
-                sqlx::query(
-                    "UPDATE identities SET place_to = (SELECT c.placed_in FROM customers c WHERE c.id = identities.customer_id) \
-                     WHERE placed_in IS NULL AND place_to IS NULL \
-                     AND customer_id IN (SELECT id FROM customers WHERE placed_in IS NOT NULL)",
-                )
+            }
+            // Messages are all placed: their cases follow them (one a crash left behind
+            // after a split or merge), and so does what was written about those cases —
+            // rows a crash left marked, and rows written before the case was placed.
+            let unplaced: Vec<String> = sqlx::query_scalar(
+                "SELECT DISTINCT m.case_id FROM messages m JOIN cases k ON k.id = m.case_id \
+                 WHERE m.placed_in IS NOT NULL AND k.placed_in IS NULL LIMIT $1",
+            )
+            .bind(i64::from(limit))
+            .fetch_all(&self.$r)
+            .await?;
+            if !unplaced.is_empty() {
+                let unplaced: Vec<&str> = unplaced.iter().map(String::as_str).collect();
+                let moved = self.place_cases_shared(&unplaced).await?;
+                if moved > 0 {
+                    return Ok(moved);
+                }
+            }
+            sqlx::query(
+                "UPDATE identities SET place_to = (SELECT c.placed_in FROM customers c WHERE c.id = identities.customer_id) \
+                 WHERE placed_in IS NULL AND place_to IS NULL \
+                 AND customer_id IN (SELECT id FROM customers WHERE placed_in IS NOT NULL)",
+            )
+            .execute(&self.$w)
+            .await?;
+            for doc in crate::residency::Document::ALL {
+                sqlx::query(AssertSqlSafe(format!(
+                    "UPDATE {table} SET place_to = (SELECT o.placed_in FROM {owners} o WHERE o.id = {table}.{central}) \
+                     WHERE {movable} AND {central} IN (SELECT id FROM {owners} WHERE placed_in IS NOT NULL)",
+                    table = doc.table(),
+                    movable = doc.movable(),
+                    central = doc.owner_column(),
+                    owners = doc.owner().table(),
+                )))
                 .execute(&self.$w)
                 .await?;
-                for doc in crate::residency::Document::ALL {
-                    sqlx::query(AssertSqlSafe(format!(
-                        "UPDATE {table} SET place_to = (SELECT o.placed_in FROM {owners} o WHERE o.id = {table}.{central}) \
-                         WHERE {movable} AND {central} IN (SELECT id FROM {owners} WHERE placed_in IS NOT NULL)",
-                        table = doc.table(),
-                        movable = doc.movable(),
-                        central = doc.owner_column(),
-                        owners = doc.owner().table(),
-                    )))
-                    .execute(&self.$w)
-                    .await?;
-                }
-                return self.place_documents_shared().await;
             }
-            let ids: Vec<MessageId> = ids.into_iter().map(MessageId::from_stored).collect();
-            self.place_messages_shared(&ids, now).await
+            self.place_documents_shared().await
+        }
+
+        /// One message each of up to `limit` customers not placed, whose processed messages
+        /// are held in the partition of their region from arrival.
+        async fn held_with_unplaced_customer(&self, limit: u32) -> Result<Vec<String>> {
+            Ok(sqlx::query_scalar(
+                "SELECT MIN(m.id) FROM customers u JOIN messages m ON m.customer_id = u.id \
+                 WHERE u.placed_in IS NULL AND u.erased_at IS NULL AND m.placed_in = u.region \
+                 AND m.stage = 'processed' AND m.erased_at IS NULL GROUP BY u.id ORDER BY 1 LIMIT $1",
+            )
+            .bind(i64::from(limit))
+            .fetch_all(&self.$w)
+            .await?)
         }
 
         /// Places cases that hold placed messages but are not placed themselves — a case a

@@ -25,14 +25,17 @@ const NAME: &str = "Aardvark8128Name";
 const US_WORDS: &str = "Heron9902Central";
 
 fn message(ext: &str, author: Value, text: &str, region: &str) -> MessageRecord {
-    let m = NewMessage::parse(json!({
+    record(json!({
         "source": "x", "external_id": ext, "author": author, "text": text, "region": region,
     }))
-    .unwrap();
+}
+
+/// A delivery as the platform sent it, received at 1,000 ms.
+fn record(delivery: Value) -> MessageRecord {
     MessageRecord {
         id: MessageId::generate(),
         received_at: Timestamp(1_000),
-        message: m,
+        message: NewMessage::parse(delivery).unwrap(),
     }
 }
 
@@ -200,13 +203,17 @@ async fn an_eu_customers_words_are_held_in_the_eu_partition_and_read_back_whole(
         let raw_before = store.message_raw(&anna).await.unwrap().unwrap();
         assert_eq!(
             where_held(&p, WORDS).await,
-            (1, 1, 0),
-            "{name}: central until placed"
+            (0, 1, 1),
+            "{name}: the message is held in the partition from its arrival, the case \
+             subject cut from it is central until placed"
         );
         assert_eq!(names_held(&p, NAME).await, (1, 0), "{name}");
 
         for (moved, why) in [
-            (1, "only the EU message has a partition"),
+            (
+                0,
+                "no message is left to move: the EU one was held from arrival",
+            ),
             (0, "placing again moves nothing"),
         ] {
             assert_eq!(
@@ -546,9 +553,14 @@ async fn a_batch_is_placed_region_by_region() {
             read.push(store.message(id).await.unwrap().unwrap());
         }
         assert_eq!(
+            where_held(&p, WORDS).await,
+            (0, 1, 2),
+            "{name}: the two EU messages are held from their arrival"
+        );
+        assert_eq!(
             store.place_messages(&ids, Timestamp(3_000)).await.unwrap(),
-            3,
-            "{name}: two EU messages and one UK message"
+            0,
+            "{name}: no message is left to move"
         );
         assert_eq!(where_held(&p, WORDS).await, (0, 0, 2), "{name}");
         assert_eq!(where_held(&p, "Otter2240Uk").await.0, 0, "{name}");
@@ -576,7 +588,8 @@ async fn a_merge_fills_and_undo_empties_a_name_held_in_the_partition() {
         process(store, &ids).await;
         assert_eq!(
             store.place_messages(&ids, Timestamp(3_000)).await.unwrap(),
-            2
+            0,
+            "{name}: both were held from their arrival"
         );
         let profile_of = |i: usize| {
             let id = ids[i].clone();
@@ -1429,6 +1442,126 @@ async fn a_note_a_crash_left_behind_is_moved_by_the_next_start() {
             store.case_events(&case).await.unwrap().last().unwrap().data["text"],
             "her flat is Newt1515Crash",
             "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_message_is_held_in_its_partition_from_the_moment_it_is_stored() {
+    for p in partitioned(&["eu"]).await {
+        let (store, name) = (p.store.as_ref(), p.name.as_str());
+        let first = || {
+            message(
+                "h1",
+                json!({"handle": "@hedgehog_eu", "name": "Hedge Kiwi6160"}),
+                &format!("{WORDS} first"),
+                "eu",
+            )
+        };
+        // A new author whose delivery names the EU, and one whose delivery names the US.
+        let ids = append(
+            store,
+            &[
+                first(),
+                message("h2", json!("@heron_us"), &format!("{US_WORDS} first"), "us"),
+            ],
+        )
+        .await;
+        assert_eq!(
+            where_held(&p, WORDS).await,
+            (0, 0, 1),
+            "{name}: in the partition before it is processed"
+        );
+        assert_eq!(where_held(&p, "Kiwi6160").await.0, 0, "{name}: the name");
+        assert_eq!(
+            where_held(&p, "hedgehog_eu").await.0,
+            0,
+            "{name}: the handle"
+        );
+        assert_eq!(
+            where_held(&p, US_WORDS).await,
+            (1, 0, 0),
+            "{name}: a region without a partition keeps it central"
+        );
+        let read = store.messages_for_processing(&ids[..1]).await.unwrap();
+        assert_eq!(read[0].text, format!("{WORDS} first"), "{name}: read whole");
+        assert_eq!(read[0].author.handle, "@hedgehog_eu", "{name}");
+        assert_eq!(read[0].author.name.as_deref(), Some("Hedge Kiwi6160"));
+
+        process(store, &ids).await;
+        store.place_messages(&ids, Timestamp(3_000)).await.unwrap();
+        assert_eq!(
+            where_held(&p, WORDS).await,
+            (0, 0, 1),
+            "{name}: and its case"
+        );
+        assert_eq!(names_held(&p, "Kiwi6160").await, (0, 1), "{name}");
+        assert_eq!(handles_held(&p, "hedgehog_eu").await, (0, 1), "{name}");
+
+        // Their next messages name no region, or another: their customer's region holds
+        // them from arrival, the customer found under their handle's pseudonym.
+        let next = append(
+            store,
+            &[
+                record(json!({
+                    "source": "x", "external_id": "h3", "author": "@Hedgehog_EU",
+                    "text": format!("{WORDS} second"),
+                })),
+                message("h4", json!("@hedgehog_eu"), &format!("{WORDS} third"), "us"),
+            ],
+        )
+        .await;
+        assert_eq!(where_held(&p, WORDS).await, (0, 0, 3), "{name}: all three");
+        process(store, &next).await;
+        let customer = customer_of(store, &ids[0]).await;
+        for id in &next {
+            assert_eq!(customer_of(store, id).await, customer, "{name}");
+            let m = store.message(id).await.unwrap().unwrap();
+            assert!(m.text.starts_with(WORDS), "{name}: read whole");
+        }
+
+        // A redelivery is answered with the stored message and leaves no second copy.
+        let again = store.append_messages(&[first()]).await.unwrap();
+        assert!(again[0].duplicate, "{name}");
+        assert_eq!(again[0].id, ids[0], "{name}");
+        assert_eq!(where_held(&p, WORDS).await, (0, 0, 3), "{name}: one copy");
+
+        // Content a crash left without a central row goes once older than the grace.
+        let ((_, _), (eu, e)) = places(&p);
+        let grace = switchboard_store::STRAY_ARRIVAL_GRACE.as_millis() as i64;
+        for (id, at) in [("stray-old", 0), ("stray-new", grace)] {
+            execute(
+                &eu,
+                format!(
+                    "INSERT INTO {e}message_content (id, author_handle, author_name, text, raw, placed_at) \
+                     VALUES ($1, '', NULL, 'Stray7007', '{{}}', {at})"
+                ),
+                id,
+            )
+            .await;
+        }
+        assert_eq!(
+            store
+                .drop_stray_arrivals(Timestamp(grace + 500))
+                .await
+                .unwrap(),
+            1,
+            "{name}: only the one older than the grace"
+        );
+        assert_eq!(
+            count_rows(
+                &eu,
+                format!("SELECT COUNT(*) FROM {e}message_content WHERE text LIKE $1"),
+                "Stray7007"
+            )
+            .await,
+            1,
+            "{name}"
+        );
+        assert_eq!(
+            where_held(&p, WORDS).await,
+            (0, 0, 3),
+            "{name}: stored ones stay"
         );
     }
 }

@@ -13,7 +13,7 @@ use crate::rows::{
 };
 use crate::{
     Appended, CaseFilter, Counts, IdentityLink, InboundStats, MessageRecord, Page, Result, Store,
-    StoreError, TargetStats,
+    StoreError, TargetStats, unstored_arrivals,
 };
 use async_trait::async_trait;
 use sb_domain::case::{CaseContext, CasePlan, CaseTouch, KnownCustomer, OpenCase, PlanMessage};
@@ -197,14 +197,31 @@ impl Store for PgStore {
         let col = |f: &dyn Fn(&MessageRecord) -> String| batch.iter().map(f).collect::<Vec<_>>();
         let opt =
             |f: &dyn Fn(&MessageRecord) -> Option<String>| batch.iter().map(f).collect::<Vec<_>>();
+        // Content held in a region's partition is written there first (G5); its central
+        // row is stored without it.
+        let held = self.arrival_regions(batch).await?;
+        if held.iter().any(Option::is_some) {
+            self.hold_arrivals(batch, &held).await?;
+        }
+        let unless_held = |f: &dyn Fn(&MessageRecord) -> Option<String>, blank: Option<&str>| {
+            batch
+                .iter()
+                .zip(&held)
+                .map(|(r, h)| match h {
+                    Some(_) => blank.map(str::to_owned),
+                    None => f(r),
+                })
+                .collect::<Vec<_>>()
+        };
         let mut tx = self.pool.begin().await?;
         let inserted: HashSet<String> = sqlx::query_scalar(
             "INSERT INTO messages (id, source, external_id, channel, kind, visibility, author_handle, \
              author_name, author_followers, author_verified, text, created_at, received_at, region, \
-             in_reply_to, metrics, raw) \
+             in_reply_to, metrics, raw, placed_in) \
              SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
              $6::text[], $7::text[], $8::text[], $9::bigint[], $10::boolean[], $11::text[], \
-             $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::text[], $17::text[]) \
+             $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::text[], $17::text[], \
+             $18::text[]) \
              ON CONFLICT (source, external_id) DO NOTHING RETURNING id",
         )
         .bind(col(&|r| r.id.to_string()))
@@ -213,8 +230,8 @@ impl Store for PgStore {
         .bind(col(&|r| r.message.channel.clone()))
         .bind(col(&|r| r.message.kind.as_str().to_owned()))
         .bind(col(&|r| r.message.visibility.as_str().to_owned()))
-        .bind(col(&|r| r.message.author.handle.clone()))
-        .bind(opt(&|r| r.message.author.name.clone()))
+        .bind(unless_held(&|r| Some(r.message.author.handle.clone()), Some("")))
+        .bind(unless_held(&|r| r.message.author.name.clone(), None))
         .bind(
             batch
                 .iter()
@@ -232,7 +249,7 @@ impl Store for PgStore {
                 .map(|r| r.message.author.verified)
                 .collect::<Vec<_>>(),
         )
-        .bind(col(&|r| r.message.text.clone()))
+        .bind(unless_held(&|r| Some(r.message.text.clone()), Some("")))
         .bind(
             batch
                 .iter()
@@ -248,7 +265,8 @@ impl Store for PgStore {
         .bind(opt(&|r| r.message.region.clone()))
         .bind(opt(&|r| r.message.in_reply_to.clone()))
         .bind(col(&|r| r.message.metrics.to_string()))
-        .bind(col(&|r| r.message.raw.to_string()))
+        .bind(unless_held(&|r| Some(r.message.raw.to_string()), Some("{}")))
+        .bind(&held)
         .fetch_all(&mut *tx)
         .await?
         .into_iter()
@@ -306,6 +324,8 @@ impl Store for PgStore {
             }
         }
         tx.commit().await?;
+        self.drop_unstored_arrivals(&unstored_arrivals(batch, &held, &inserted))
+            .await?;
         Ok(out)
     }
 
@@ -596,6 +616,10 @@ impl Store for PgStore {
 
     async fn place_pending(&self, limit: u32, now: Timestamp) -> Result<u64> {
         self.place_pending_shared(limit, now).await
+    }
+
+    async fn drop_stray_arrivals(&self, now: Timestamp) -> Result<u64> {
+        self.drop_stray_arrivals_shared(now).await
     }
 
     async fn place_documents(&self) -> Result<u64> {

@@ -27,20 +27,31 @@ fn chunks(n: usize) -> Vec<std::ops::Range<usize>> {
         .collect()
 }
 
-/// Inserts the messages that are new; returns the ids of those inserted.
+/// `full`, or nothing for a message whose content is held in a partition.
+fn unless_held<'a>(held: Option<&str>, full: &'a str) -> &'a str {
+    if held.is_some() { "" } else { full }
+}
+
+/// Inserts the messages that are new; returns the ids of those inserted. A message `held`
+/// names a region for has its content in that region's partition already: its central row
+/// is stored without it, naming the partition.
 pub async fn insert_messages(
     conn: &mut SqliteConnection,
     batch: &[MessageRecord],
+    held: &[Option<String>],
 ) -> Result<HashSet<String>> {
     let mut inserted = HashSet::with_capacity(batch.len());
     for range in chunks(batch.len()) {
-        let rows = &batch[range];
+        let rows: Vec<(&MessageRecord, Option<&str>)> = batch[range.clone()]
+            .iter()
+            .zip(held[range].iter().map(Option::as_deref))
+            .collect();
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO messages (id, source, external_id, channel, kind, visibility, \
              author_handle, author_name, author_followers, author_verified, text, created_at, \
-             received_at, region, in_reply_to, metrics, raw) ",
+             received_at, region, in_reply_to, metrics, raw, placed_in) ",
         );
-        q.push_values(rows, |mut b, r| {
+        q.push_values(&rows, |mut b, &(r, held)| {
             let m = &r.message;
             b.push_bind(r.id.as_str())
                 .push_bind(m.source.as_str())
@@ -48,29 +59,33 @@ pub async fn insert_messages(
                 .push_bind(m.channel.as_str())
                 .push_bind(m.kind.as_str())
                 .push_bind(m.visibility.as_str())
-                .push_bind(m.author.handle.as_str())
-                .push_bind(m.author.name.as_deref())
+                .push_bind(unless_held(held, &m.author.handle))
+                .push_bind(m.author.name.as_deref().filter(|_| held.is_none()))
                 .push_bind(m.author.followers.and_then(|f| i64::try_from(f).ok()))
                 .push_bind(m.author.verified)
-                .push_bind(m.text.as_str())
+                .push_bind(unless_held(held, &m.text))
                 .push_bind(m.created_at.unwrap_or(r.received_at).millis())
                 .push_bind(r.received_at.millis())
                 .push_bind(m.region.as_deref())
                 .push_bind(m.in_reply_to.as_deref())
                 .push_bind(m.metrics.to_string())
-                .push_bind(m.raw.to_string());
+                .push_bind(match held {
+                    Some(_) => "{}".to_owned(),
+                    None => m.raw.to_string(),
+                })
+                .push_bind(held);
         });
         q.push(" ON CONFLICT (source, external_id) DO NOTHING");
         let n = q.build().execute(&mut *conn).await?.rows_affected();
         if n == rows.len() as u64 {
-            inserted.extend(rows.iter().map(|r| r.id.to_string()));
+            inserted.extend(rows.iter().map(|(r, _)| r.id.to_string()));
             continue;
         }
         // Some were redeliveries: find which of our ids made it in. Rows stream back one by
         // one, so the common all-new case above avoids reading any.
         let mut q = QueryBuilder::<Sqlite>::new("SELECT id FROM messages WHERE id IN (");
         let mut ids = q.separated(", ");
-        for r in rows {
+        for (r, _) in &rows {
             ids.push_bind(r.id.as_str());
         }
         q.push(")");

@@ -13,7 +13,7 @@ use crate::rows::{
 };
 use crate::{
     Appended, CaseFilter, Counts, IdentityLink, InboundStats, MessageRecord, Page, Result, Store,
-    StoreError, TargetStats,
+    StoreError, TargetStats, unstored_arrivals,
 };
 use async_trait::async_trait;
 use sb_domain::case::{CaseContext, CasePlan, KnownCustomer, OpenCase, PlanMessage};
@@ -219,8 +219,13 @@ impl Store for SqliteStore {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
+        // Content held in a region's partition is written there first (G5).
+        let held = self.arrival_regions(batch).await?;
+        if held.iter().any(Option::is_some) {
+            self.hold_arrivals(batch, &held).await?;
+        }
         let mut tx = self.writer.begin().await?;
-        let inserted = batch::insert_messages(&mut tx, batch).await?;
+        let inserted = batch::insert_messages(&mut tx, batch, &held).await?;
         // Whatever was not inserted is a redelivery of a stored message (or of one earlier in
         // this batch): answer with the stored id.
         let missing: Vec<usize> = (0..batch.len())
@@ -271,6 +276,8 @@ impl Store for SqliteStore {
             }
         }
         tx.commit().await?;
+        self.drop_unstored_arrivals(&unstored_arrivals(batch, &held, &inserted))
+            .await?;
         Ok(out)
     }
 
@@ -432,6 +439,10 @@ impl Store for SqliteStore {
 
     async fn place_pending(&self, limit: u32, now: Timestamp) -> Result<u64> {
         self.place_pending_shared(limit, now).await
+    }
+
+    async fn drop_stray_arrivals(&self, now: Timestamp) -> Result<u64> {
+        self.drop_stray_arrivals_shared(now).await
     }
 
     async fn place_documents(&self) -> Result<u64> {
