@@ -32,9 +32,18 @@ pub async fn run(cfg: Config, initial: u32) -> anyhow::Result<()> {
     let password = sb_web::new_secret("")[..20].to_owned();
     let hash = sb_web::hash_password(&password).map_err(|e| anyhow::anyhow!(e))?;
     store.upsert_user("admin", &hash, "admin", now).await?;
+    // The VIPs write from the EU (the simulation's `region`), and are customers there.
     for (handle, name) in VIP_HANDLES.iter().zip(VIP_NAMES) {
         store
-            .upsert_customer(Platform::X, handle, Some(name), Tier::Vip, 25_000.0, now)
+            .upsert_customer(
+                Platform::X,
+                handle,
+                Some(name),
+                Tier::Vip,
+                25_000.0,
+                now,
+                Some("eu"),
+            )
             .await?;
     }
 

@@ -259,6 +259,7 @@ async fn quinn(data: &Path, processed: &[&str], waiting: &[&str]) -> CustomerId 
             Tier::Vip,
             1200.0,
             Timestamp(1),
+            None,
         )
         .await
         .unwrap();

@@ -29,6 +29,9 @@ pub struct PipelineConfig {
     /// On a shared bus, how long the listening lease lasts unless renewed (its holder renews
     /// it after a third of it); another process takes over this long after the holder stops.
     pub listening_lease: Duration,
+    /// With regional partitions on SQLite: how often a sweep empties the central
+    /// write-ahead log of first copies moved into a partition since (G5).
+    pub log_empty_interval: Duration,
 }
 
 impl Default for PipelineConfig {
@@ -38,6 +41,7 @@ impl Default for PipelineConfig {
             sweep_interval: Duration::from_secs(5),
             sweep_grace: Duration::from_secs(5),
             listening_lease: Duration::from_secs(15),
+            log_empty_interval: Duration::from_secs(60),
         }
     }
 }
@@ -480,6 +484,8 @@ impl Pipeline {
                 .now()
                 .plus_millis(sb_store::STRAY_ARRIVAL_GRACE.as_millis() as i64);
             let mut strays_left = true;
+            let mut log_emptied = sweeper.clock.now();
+            let log_every = sweeper.cfg.log_empty_interval.as_millis() as i64;
             loop {
                 let grace = if first {
                     0
@@ -503,6 +509,18 @@ impl Pipeline {
                     // covers it on the first sweep).
                     if let Err(e) = sweeper.store.place_documents().await {
                         tracing::warn!(error = %e, "could not move documents to region partitions");
+                    }
+                    // The first central copy of what moved since must not linger in the
+                    // log; a reader holding it now leaves it for the next sweep.
+                    if now >= log_emptied.plus_millis(log_every) {
+                        match sweeper.store.empty_central_log().await {
+                            Ok(true) => log_emptied = now,
+                            Ok(false) => {}
+                            Err(e) => tracing::warn!(
+                                error = %e,
+                                "could not empty the central write-ahead log"
+                            ),
+                        }
                     }
                 }
                 if catch_up || (strays_left && now >= strays_at) {

@@ -104,6 +104,7 @@ async fn rig() -> Rig {
             Tier::Vip,
             12_000.0,
             clock.now(),
+            None,
         )
         .await
         .unwrap();
@@ -336,6 +337,7 @@ async fn an_agent_coming_online_takes_the_waiting_case_up_to_their_capacity() {
             Tier::Standard,
             0.0,
             r.clock.now(),
+            None,
         )
         .await
         .unwrap();
@@ -473,6 +475,7 @@ async fn raising_the_priority_puts_the_case_under_the_urgent_policy() {
             Tier::Standard,
             0.0,
             r.clock.now(),
+            None,
         )
         .await
         .unwrap();

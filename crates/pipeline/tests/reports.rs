@@ -487,7 +487,7 @@ async fn csat_nps_and_ces_come_from_the_answered_surveys() {
 async fn figures_group_by_agent_team_platform_and_tier() {
     for r in rigs().await {
         r.store
-            .upsert_customer(Platform::X, "@vip", None, Tier::Vip, 5_000.0, at(0))
+            .upsert_customer(Platform::X, "@vip", None, Tier::Vip, 5_000.0, at(0), None)
             .await
             .unwrap();
         let a = r.writes("@anna", 0, "Late parcel").await;

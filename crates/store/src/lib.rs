@@ -363,6 +363,11 @@ pub trait Store:
     /// never stored (a crash between the two commits; its sender got no answer), once older
     /// than `STRAY_ARRIVAL_GRACE`; returns how many went.
     async fn drop_stray_arrivals(&self, now: Timestamp) -> Result<u64>;
+    /// With regional partitions on SQLite: empties the central write-ahead log if no reader
+    /// holds it at this moment (it never waits for one, so ingest is not held up), so the
+    /// first central copy of content moved into a partition since does not linger in it.
+    /// Returns whether the log was emptied; elsewhere does nothing and returns false.
+    async fn empty_central_log(&self) -> Result<bool>;
 
     // ---- read models --------------------------------------------------------------------
     async fn message(&self, id: &MessageId) -> Result<Option<Message>>;
@@ -386,7 +391,11 @@ pub trait Store:
 
     // ---- customers ------------------------------------------------------------------------
     /// Creates (or updates) a customer known under `platform:handle`, with a tier and value;
-    /// used by imports from a CRM and by the demo.
+    /// used by imports from a CRM and by the demo. `region` is where their data is held
+    /// (G5): a customer who has a region keeps it, one without takes this one. When that
+    /// region has a partition, their name and handle, and their processed messages, are
+    /// placed in it as soon as the write commits.
+    #[allow(clippy::too_many_arguments)]
     async fn upsert_customer(
         &self,
         platform: sb_domain::Platform,
@@ -395,6 +404,7 @@ pub trait Store:
         tier: Tier,
         lifetime_value: f64,
         now: Timestamp,
+        region: Option<&str>,
     ) -> Result<CustomerId>;
 
     /// Links `platform:handle` to an existing customer, so their messages there join the

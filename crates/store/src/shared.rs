@@ -179,16 +179,17 @@ macro_rules! shared_store_methods {
         }
 
         /// Writes the content of the arriving messages `held` names a region for into that
-        /// region's partition, and commits — before their central rows are stored without
-        /// it. A commit spanning two files is not atomic; in this order a crash leaves at
-        /// worst content that no central row names (its sender got no answer and sends it
-        /// again), which `drop_stray_arrivals` removes.
-        pub(crate) async fn hold_arrivals(
+        /// region's partition, inside `tx`. On SQLite that transaction commits on its own,
+        /// before the central rows are stored without the content: a commit spanning two
+        /// files is not atomic, and in this order a crash leaves at worst content no central
+        /// row names (its sender got no answer and sends it again), which
+        /// `drop_stray_arrivals` removes. On PostgreSQL it is the central rows' transaction.
+        pub(crate) async fn hold_arrivals<'c>(
             &self,
+            tx: &mut sqlx::Transaction<'c, <Self as crate::residency::Backend>::Db>,
             batch: &[crate::MessageRecord],
             held: &[Option<String>],
         ) -> Result<()> {
-            let mut tx = self.$w.begin().await?;
             for (region, schema) in self.partitions.iter() {
                 let rows: Vec<&crate::MessageRecord> = batch
                     .iter()
@@ -214,36 +215,37 @@ macro_rules! shared_store_methods {
                             .push_bind(r.received_at.millis());
                     });
                     q.push(" ON CONFLICT (id) DO NOTHING");
-                    q.build().execute(&mut *tx).await?;
+                    q.build().execute(&mut **tx).await?;
                 }
                 sqlx::query("INSERT INTO placed_regions (region) VALUES ($1) ON CONFLICT (region) DO NOTHING")
                     .bind(region)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
             }
-            tx.commit().await?;
             Ok(())
         }
 
-        /// Removes held content of arrivals that were not stored: redeliveries of a stored
-        /// message, answered with its id.
-        pub(crate) async fn drop_unstored_arrivals(&self, ids: &[&str]) -> Result<()> {
+        /// Removes, inside the central rows' transaction `tx`, the held content of arrivals
+        /// that were not stored: redeliveries of a stored message, answered with its id.
+        pub(crate) async fn drop_unstored_arrivals<'c>(
+            &self,
+            tx: &mut sqlx::Transaction<'c, <Self as crate::residency::Backend>::Db>,
+            ids: &[&str],
+        ) -> Result<()> {
             if ids.is_empty() {
                 return Ok(());
             }
             let ids = serde_json::to_string(ids)
                 .map_err(|e| StoreError::Corrupt(format!("cannot encode ids: {e}")))?;
-            let mut tx = self.$w.begin().await?;
             for schema in self.partitions.schemas() {
                 sqlx::query(AssertSqlSafe(format!(
                     "DELETE FROM {schema}.message_content WHERE id IN ({})",
                     Self::IDS_FROM_JSON
                 )))
                 .bind(&ids)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
             }
-            tx.commit().await?;
             Ok(())
         }
 
@@ -507,6 +509,115 @@ macro_rules! shared_store_methods {
                 .await?;
             }
             self.place_documents_shared().await
+        }
+
+        /// After a write gave customer `id` a region: places them, and whatever of theirs
+        /// was processed before. What fails here the next start's catch-up moves.
+        pub(crate) async fn place_customer_after_write(&self, id: &CustomerId, now: Timestamp) {
+            if self.partitions.is_empty() {
+                return;
+            }
+            let placed = async {
+                self.place_customers_shared(&[id.as_str()]).await?;
+                let messages: Vec<String> = sqlx::query_scalar(
+                    "SELECT id FROM messages WHERE customer_id = $1 AND placed_in IS NULL \
+                     AND stage = 'processed' AND erased_at IS NULL",
+                )
+                .bind(id.as_str())
+                .fetch_all(&self.$w)
+                .await?;
+                let messages: Vec<MessageId> =
+                    messages.into_iter().map(MessageId::from_stored).collect();
+                self.place_messages_shared(&messages, now).await
+            };
+            if let Err(e) = placed.await {
+                tracing::warn!(error = %e, "could not move a customer to their region's partition");
+            }
+        }
+
+        /// Places customers `ids` of a region with a partition that no message of theirs
+        /// has placed (a customer imported with a region): their display name is copied
+        /// into the partition and committed, then blanked centrally where it still matches
+        /// the copy, and committed; their handles follow. Returns how many moved.
+        pub(crate) async fn place_customers_shared(&self, ids: &[&str]) -> Result<u64> {
+            if self.partitions.is_empty() || ids.is_empty() {
+                return Ok(0);
+            }
+            let ids = serde_json::to_string(ids)
+                .map_err(|e| StoreError::Corrupt(format!("cannot encode ids: {e}")))?;
+            let due = format!(
+                "id IN ({}) AND placed_in IS NULL AND region = $2 AND erased_at IS NULL",
+                Self::IDS_FROM_JSON
+            );
+            let mut tx = self.$w.begin().await?;
+            let mut copied = Vec::new();
+            for (region, schema) in self.partitions.iter() {
+                let n = sqlx::query(AssertSqlSafe(format!(
+                    "INSERT INTO {schema}.customer_content (id, display_name) \
+                     SELECT id, display_name FROM customers WHERE {due} \
+                     ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name"
+                )))
+                .bind(&ids)
+                .bind(region)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n > 0 {
+                    sqlx::query("INSERT INTO placed_regions (region) VALUES ($1) ON CONFLICT (region) DO NOTHING")
+                        .bind(region)
+                        .execute(&mut *tx)
+                        .await?;
+                    copied.push((region, schema));
+                }
+            }
+            tx.commit().await?;
+            let mut moved = 0;
+            let mut tx = self.$w.begin().await?;
+            for (region, schema) in copied {
+                moved += sqlx::query(AssertSqlSafe(format!(
+                    "UPDATE customers SET display_name = NULL, placed_in = $2 WHERE {due} \
+                     AND EXISTS (SELECT 1 FROM {schema}.customer_content p WHERE p.id = customers.id \
+                     AND (p.display_name = customers.display_name \
+                     OR (p.display_name IS NULL AND customers.display_name IS NULL)))"
+                )))
+                .bind(&ids)
+                .bind(region)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                sqlx::query(AssertSqlSafe(format!(
+                    "UPDATE identities SET place_to = $2 WHERE placed_in IS NULL AND place_to IS NULL \
+                     AND customer_id IN (SELECT id FROM customers WHERE placed_in = $2 AND id IN ({}))",
+                    Self::IDS_FROM_JSON
+                )))
+                .bind(&ids)
+                .bind(region)
+                .execute(&mut *tx)
+                .await?;
+                // What was written about them (a disruption message) follows them.
+                for doc in crate::residency::Document::ALL {
+                    if doc.owner() != crate::residency::Owner::Customer {
+                        continue;
+                    }
+                    sqlx::query(AssertSqlSafe(format!(
+                        "UPDATE {table} SET place_to = $2 WHERE {movable} AND {central} IN \
+                         (SELECT id FROM customers WHERE placed_in = $2 AND id IN ({ids}))",
+                        table = doc.table(),
+                        movable = doc.movable(),
+                        central = doc.owner_column(),
+                        ids = Self::IDS_FROM_JSON,
+                    )))
+                    .bind(&ids)
+                    .bind(region)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+            if moved > 0 {
+                self.place_documents_shared().await?;
+            }
+            Ok(moved)
         }
 
         /// One message each of up to `limit` customers not placed, whose processed messages

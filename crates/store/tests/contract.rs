@@ -284,6 +284,7 @@ async fn a_vip_keeps_their_profile_when_they_write() {
                 Tier::Vip,
                 9000.0,
                 Timestamp(1),
+                None,
             )
             .await
             .unwrap();
@@ -295,6 +296,7 @@ async fn a_vip_keeps_their_profile_when_they_write() {
                 Tier::Vip,
                 9500.0,
                 Timestamp(2),
+                None,
             )
             .await
             .unwrap();
@@ -998,11 +1000,20 @@ async fn linked_identities_share_a_case_across_platforms_within_a_session() {
                 Tier::Vip,
                 10.0,
                 Timestamp(1),
+                None,
             )
             .await
             .unwrap();
         let bob = store
-            .upsert_customer(Platform::X, "@bob", None, Tier::Standard, 0.0, Timestamp(1))
+            .upsert_customer(
+                Platform::X,
+                "@bob",
+                None,
+                Tier::Standard,
+                0.0,
+                Timestamp(1),
+                None,
+            )
             .await
             .unwrap();
         let link = |c: sb_domain::CustomerId, p: Platform, h: &'static str| {

@@ -1028,6 +1028,7 @@ async fn a_pending_message_under_a_non_ascii_handle_is_erased_too() {
                 sb_domain::Tier::Standard,
                 0.0,
                 Timestamp(1),
+                None,
             )
             .await
             .unwrap();

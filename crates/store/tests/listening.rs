@@ -425,6 +425,7 @@ async fn churn_histories_hold_the_valuable_customers_messages_in_order() {
                 sb_domain::Tier::Vip,
                 0.0,
                 Timestamp(1),
+                None,
             )
             .await
             .unwrap();
@@ -436,6 +437,7 @@ async fn churn_histories_hold_the_valuable_customers_messages_in_order() {
                 sb_domain::Tier::Standard,
                 5_000.0,
                 Timestamp(1),
+                None,
             )
             .await
             .unwrap();

@@ -861,6 +861,7 @@ async fn the_review_queue_holds_one_suggestion_per_pair_and_each_is_decided_once
                         Tier::Standard,
                         0.0,
                         Timestamp(1),
+                        None,
                     )
                     .await
                     .unwrap();
@@ -1012,6 +1013,7 @@ async fn an_undo_waits_for_the_merge_that_absorbed_its_survivor() {
                     Tier::Standard,
                     0.0,
                     Timestamp(1),
+                    None,
                 )
                 .await
                 .unwrap();

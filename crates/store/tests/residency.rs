@@ -316,6 +316,7 @@ async fn an_eu_customers_words_are_held_in_the_eu_partition_and_read_back_whole(
                 Tier::Vip,
                 10.0,
                 Timestamp(4_000),
+                None,
             )
             .await
             .unwrap();
@@ -728,6 +729,7 @@ async fn a_customer_imported_without_a_region_is_placed_with_their_first_message
                 Tier::Vip,
                 100.0,
                 Timestamp(500),
+                None,
             )
             .await
             .unwrap();
@@ -819,7 +821,8 @@ async fn a_placed_customers_handles_are_held_in_the_partition_and_still_find_the
                     None,
                     Tier::Vip,
                     5.0,
-                    Timestamp(3_600)
+                    Timestamp(3_600),
+                    None
                 )
                 .await
                 .unwrap(),
@@ -1563,5 +1566,150 @@ async fn a_message_is_held_in_its_partition_from_the_moment_it_is_stored() {
             (0, 0, 3),
             "{name}: stored ones stay"
         );
+    }
+}
+
+#[tokio::test]
+async fn on_sqlite_the_central_log_is_emptied_of_what_moved() {
+    for p in partitioned(&["eu"]).await {
+        let (store, name) = (p.store.as_ref(), p.name.as_str());
+        let (anna, _) = anna_and_ben(store).await;
+        store
+            .place_messages(std::slice::from_ref(&anna), Timestamp(3_000))
+            .await
+            .unwrap();
+        let case = case_of(store, &anna).await;
+        note(store, &case, "Pangolin6262 called twice", 4_000).await;
+        assert_eq!(
+            documents_held(&p, EVENTS, "Pangolin6262").await,
+            (0, 1),
+            "{name}: moved once its write committed"
+        );
+        if p.pg.is_some() {
+            // The server's log is shared by every schema: nothing to empty here.
+            assert!(!store.empty_central_log().await.unwrap(), "{name}");
+            continue;
+        }
+        let central = ["t.db", "t.db-wal"];
+        // Written centrally first, the note and the case subject cut from Anna's message
+        // are still in the central log until it is emptied.
+        assert_eq!(
+            files_holding(p.dir.path(), &central, "Pangolin6262"),
+            vec!["t.db-wal"],
+            "{name}"
+        );
+        assert!(
+            store.empty_central_log().await.unwrap(),
+            "{name}: no reader held it"
+        );
+        for needle in ["Pangolin6262", WORDS, "@anna", NAME] {
+            assert_eq!(
+                files_holding(p.dir.path(), &central, needle),
+                Vec::<String>::new(),
+                "{name}: {needle} is in no central file"
+            );
+        }
+        assert_eq!(
+            files_holding(
+                p.dir.path(),
+                &["region-eu.db", "region-eu.db-wal"],
+                "Pangolin6262"
+            )
+            .len(),
+            1,
+            "{name}: the partition holds it"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_customer_imported_with_a_region_is_placed_as_soon_as_written() {
+    for p in partitioned(&["eu"]).await {
+        let (store, name) = (p.store.as_ref(), p.name.as_str());
+        let ibis = store
+            .upsert_customer(
+                Platform::X,
+                "@Ibis4040",
+                Some("Ibis Vole5151"),
+                Tier::Vip,
+                100.0,
+                Timestamp(500),
+                Some("eu"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(names_held(&p, "Vole5151").await, (0, 1), "{name}: the name");
+        assert_eq!(
+            handles_held(&p, "bis4040").await,
+            (0, 1),
+            "{name}: the handle"
+        );
+        let c = store.customer(&ibis).await.unwrap().unwrap();
+        assert_eq!(c.display_name.as_deref(), Some("Ibis Vole5151"), "{name}");
+        assert_eq!(c.region.as_deref(), Some("eu"), "{name}");
+        assert_eq!(c.identities[0].handle, "@Ibis4040", "{name}");
+
+        // Their first message names no region: it is theirs, held in their partition from
+        // its arrival.
+        let ids = append(
+            store,
+            &[record(json!({
+                "source": "x", "external_id": "i1", "author": "@ibis4040",
+                "text": format!("{WORDS} hello"),
+            }))],
+        )
+        .await;
+        assert_eq!(where_held(&p, WORDS).await, (0, 0, 1), "{name}");
+        process(store, &ids).await;
+        assert_eq!(customer_of(store, &ids[0]).await, ibis, "{name}");
+
+        let refused = store
+            .upsert_customer(
+                Platform::X,
+                "@ibis4040",
+                None,
+                Tier::Vip,
+                100.0,
+                Timestamp(550),
+                Some("EU!"),
+            )
+            .await;
+        assert!(
+            matches!(refused, Err(StoreError::Residency(_))),
+            "{name}: {refused:?}"
+        );
+
+        // A customer known without a region, given one: they and what they wrote move.
+        let ids = append(
+            store,
+            &[record(json!({
+                "source": "x", "external_id": "j1", "author": "@jay_noregion",
+                "text": "Jackal7272 where is it",
+            }))],
+        )
+        .await;
+        process(store, &ids).await;
+        assert_eq!(where_held(&p, "Jackal7272").await, (1, 1, 0), "{name}");
+        let jay = customer_of(store, &ids[0]).await;
+        let again = store
+            .upsert_customer(
+                Platform::X,
+                "@jay_noregion",
+                Some("Jay Marten8383"),
+                Tier::Premium,
+                10.0,
+                Timestamp(600),
+                Some("eu"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(again, jay, "{name}");
+        assert_eq!(
+            where_held(&p, "Jackal7272").await,
+            (0, 0, 1),
+            "{name}: their message and its case moved"
+        );
+        assert_eq!(names_held(&p, "Marten8383").await, (0, 1), "{name}");
+        assert_eq!(handles_held(&p, "jay_noregion").await, (0, 1), "{name}");
     }
 }

@@ -47,7 +47,7 @@ async fn customer(
 ) -> CustomerId {
     let id = app
         .store
-        .upsert_customer(Platform::X, handle, None, tier, value, Timestamp(1))
+        .upsert_customer(Platform::X, handle, None, tier, value, Timestamp(1), None)
         .await
         .unwrap();
     let mut last = String::new();

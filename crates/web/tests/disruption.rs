@@ -523,6 +523,7 @@ async fn tier_and_value_narrow_the_segment_and_opting_out_after_the_draft_still_
             Tier::Vip,
             900.0,
             Timestamp(1),
+            None,
         )
         .await
         .unwrap();
@@ -534,6 +535,7 @@ async fn tier_and_value_narrow_the_segment_and_opting_out_after_the_draft_still_
             Tier::Vip,
             100.0,
             Timestamp(1),
+            None,
         )
         .await
         .unwrap();

@@ -197,11 +197,12 @@ impl Store for PgStore {
         let col = |f: &dyn Fn(&MessageRecord) -> String| batch.iter().map(f).collect::<Vec<_>>();
         let opt =
             |f: &dyn Fn(&MessageRecord) -> Option<String>| batch.iter().map(f).collect::<Vec<_>>();
-        // Content held in a region's partition is written there first (G5); its central
-        // row is stored without it.
+        // Content held in a region's partition is written there (G5), in the same
+        // transaction; its central row is stored without it.
         let held = self.arrival_regions(batch).await?;
+        let mut tx = self.pool.begin().await?;
         if held.iter().any(Option::is_some) {
-            self.hold_arrivals(batch, &held).await?;
+            self.hold_arrivals(&mut tx, batch, &held).await?;
         }
         let unless_held = |f: &dyn Fn(&MessageRecord) -> Option<String>, blank: Option<&str>| {
             batch
@@ -213,7 +214,6 @@ impl Store for PgStore {
                 })
                 .collect::<Vec<_>>()
         };
-        let mut tx = self.pool.begin().await?;
         let inserted: HashSet<String> = sqlx::query_scalar(
             "INSERT INTO messages (id, source, external_id, channel, kind, visibility, author_handle, \
              author_name, author_followers, author_verified, text, created_at, received_at, region, \
@@ -323,9 +323,9 @@ impl Store for PgStore {
                 });
             }
         }
-        tx.commit().await?;
-        self.drop_unstored_arrivals(&unstored_arrivals(batch, &held, &inserted))
+        self.drop_unstored_arrivals(&mut tx, &unstored_arrivals(batch, &held, &inserted))
             .await?;
+        tx.commit().await?;
         Ok(out)
     }
 
@@ -622,6 +622,11 @@ impl Store for PgStore {
         self.drop_stray_arrivals_shared(now).await
     }
 
+    /// PostgreSQL's log is the server's, shared by every schema: nothing to do here.
+    async fn empty_central_log(&self) -> Result<bool> {
+        Ok(false)
+    }
+
     async fn place_documents(&self) -> Result<u64> {
         self.place_documents_shared().await
     }
@@ -724,6 +729,7 @@ impl Store for PgStore {
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn upsert_customer(
         &self,
         platform: Platform,
@@ -732,7 +738,13 @@ impl Store for PgStore {
         tier: Tier,
         lifetime_value: f64,
         now: Timestamp,
+        region: Option<&str>,
     ) -> Result<CustomerId> {
+        if let Some(region) = region.filter(|r| !crate::valid_region(r)) {
+            return Err(StoreError::Residency(format!(
+                "region `{region}`: use 1-32 lowercase letters, digits and -, starting with a letter"
+            )));
+        }
         let key = Identity::key(platform, handle);
         let mut tx = self.pool.begin().await?;
         // Serialise upserts of one identity across processes.
@@ -743,15 +755,17 @@ impl Store for PgStore {
         let existing = self.identity_owner(&mut tx, &key).await?;
         let id = match existing {
             Some(id) => {
+                // A customer keeps the region they have; one without takes this one.
                 sqlx::query(
                     "UPDATE customers SET tier = $1, lifetime_value = $2, \
                      display_name = CASE WHEN placed_in IS NULL THEN COALESCE($3, display_name) \
-                     ELSE display_name END WHERE id = $4",
+                     ELSE display_name END, region = COALESCE(region, $5) WHERE id = $4",
                 )
                 .bind(tier.as_str())
                 .bind(lifetime_value)
                 .bind(display_name)
                 .bind(&id)
+                .bind(region)
                 .execute(&mut *tx)
                 .await?;
                 if let Some(name) = display_name {
@@ -762,10 +776,12 @@ impl Store for PgStore {
             None => {
                 let id = CustomerId::generate();
                 sqlx::query(
-                    "INSERT INTO customers (id, display_name, tier, lifetime_value, created_at) VALUES ($1, $2, $3, $4, $5)",
+                    "INSERT INTO customers (id, display_name, region, tier, lifetime_value, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
                 )
                 .bind(id.as_str())
                 .bind(display_name)
+                .bind(region)
                 .bind(tier.as_str())
                 .bind(lifetime_value)
                 .bind(now.millis())
@@ -785,6 +801,9 @@ impl Store for PgStore {
             }
         };
         tx.commit().await?;
+        if region.is_some() {
+            self.place_customer_after_write(&id, now).await;
+        }
         Ok(id)
     }
 

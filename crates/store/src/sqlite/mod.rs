@@ -75,7 +75,7 @@ impl SqliteStore {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true)
             .pragma("cache_size", "-16000")
             .pragma("temp_store", "memory")
@@ -198,6 +198,9 @@ async fn attach(
     Ok(())
 }
 
+/// How long a connection waits for a lock another holds.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 #[derive(serde::Serialize)]
 struct SourceKey<'a> {
     source: &'static str,
@@ -219,10 +222,12 @@ impl Store for SqliteStore {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        // Content held in a region's partition is written there first (G5).
+        // Content held in a region's partition is written there, and committed, first (G5).
         let held = self.arrival_regions(batch).await?;
         if held.iter().any(Option::is_some) {
-            self.hold_arrivals(batch, &held).await?;
+            let mut tx = self.writer.begin().await?;
+            self.hold_arrivals(&mut tx, batch, &held).await?;
+            tx.commit().await?;
         }
         let mut tx = self.writer.begin().await?;
         let inserted = batch::insert_messages(&mut tx, batch, &held).await?;
@@ -275,9 +280,10 @@ impl Store for SqliteStore {
                 });
             }
         }
-        tx.commit().await?;
-        self.drop_unstored_arrivals(&unstored_arrivals(batch, &held, &inserted))
+        // A crash before the partition's part of this commit leaves a stray, dropped later.
+        self.drop_unstored_arrivals(&mut tx, &unstored_arrivals(batch, &held, &inserted))
             .await?;
+        tx.commit().await?;
         Ok(out)
     }
 
@@ -445,6 +451,29 @@ impl Store for SqliteStore {
         self.drop_stray_arrivals_shared(now).await
     }
 
+    async fn empty_central_log(&self) -> Result<bool> {
+        if self.partitions.is_empty() {
+            return Ok(false);
+        }
+        // The writer's one connection, so no write comes between the three statements; the
+        // checkpoint gives up at once where a reader holds the log, instead of waiting.
+        let mut conn = self.writer.acquire().await?;
+        sqlx::query("PRAGMA busy_timeout = 0")
+            .execute(&mut *conn)
+            .await?;
+        let checkpoint: std::result::Result<(i64, i64, i64), sqlx::Error> =
+            sqlx::query_as("PRAGMA main.wal_checkpoint(TRUNCATE)")
+                .fetch_one(&mut *conn)
+                .await;
+        sqlx::query(AssertSqlSafe(format!(
+            "PRAGMA busy_timeout = {}",
+            BUSY_TIMEOUT.as_millis()
+        )))
+        .execute(&mut *conn)
+        .await?;
+        Ok(checkpoint?.0 == 0)
+    }
+
     async fn place_documents(&self) -> Result<u64> {
         self.place_documents_shared().await
     }
@@ -547,6 +576,7 @@ impl Store for SqliteStore {
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn upsert_customer(
         &self,
         platform: Platform,
@@ -555,21 +585,29 @@ impl Store for SqliteStore {
         tier: Tier,
         lifetime_value: f64,
         now: Timestamp,
+        region: Option<&str>,
     ) -> Result<CustomerId> {
+        if let Some(region) = region.filter(|r| !crate::valid_region(r)) {
+            return Err(StoreError::Residency(format!(
+                "region `{region}`: use 1-32 lowercase letters, digits and -, starting with a letter"
+            )));
+        }
         let key = Identity::key(platform, handle);
         let mut tx = self.writer.begin().await?;
         let existing = self.identity_owner(&mut tx, &key).await?;
         let id = match existing {
             Some(id) => {
+                // A customer keeps the region they have; one without takes this one.
                 sqlx::query(
                     "UPDATE customers SET tier = $1, lifetime_value = $2, \
                      display_name = CASE WHEN placed_in IS NULL THEN COALESCE($3, display_name) \
-                     ELSE display_name END WHERE id = $4",
+                     ELSE display_name END, region = COALESCE(region, $5) WHERE id = $4",
                 )
                 .bind(tier.as_str())
                 .bind(lifetime_value)
                 .bind(display_name)
                 .bind(&id)
+                .bind(region)
                 .execute(&mut *tx)
                 .await?;
                 if let Some(name) = display_name {
@@ -580,10 +618,12 @@ impl Store for SqliteStore {
             None => {
                 let id = CustomerId::generate();
                 sqlx::query(
-                    "INSERT INTO customers (id, display_name, tier, lifetime_value, created_at) VALUES ($1, $2, $3, $4, $5)",
+                    "INSERT INTO customers (id, display_name, region, tier, lifetime_value, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
                 )
                 .bind(id.as_str())
                 .bind(display_name)
+                .bind(region)
                 .bind(tier.as_str())
                 .bind(lifetime_value)
                 .bind(now.millis())
@@ -603,6 +643,9 @@ impl Store for SqliteStore {
             }
         };
         tx.commit().await?;
+        if region.is_some() {
+            self.place_customer_after_write(&id, now).await;
+        }
         Ok(id)
     }
 
