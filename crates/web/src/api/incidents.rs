@@ -354,7 +354,7 @@ pub struct DebriefQuery {
     get, path = "/api/v1/incidents/{id}/debrief", tag = "incidents",
     params(("id" = String, Path, description = "Incident id"), DebriefQuery),
     responses(
-        (status = 200, description = "The debrief: Markdown (`text/markdown`) or JSON", body = String, content_type = "text/markdown"),
+        (status = 200, description = "The debrief: Markdown (`text/markdown`) or JSON", content((String = "text/markdown"), (Object = "application/json"))),
         (status = 400, body = ProblemBody, content_type = "application/problem+json"),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, body = ProblemBody, content_type = "application/problem+json"),

@@ -245,7 +245,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<KeyList>, Proble
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/keys/{id}/rotate", tag = "access", request_body = RotateRequest,
+    post, path = "/api/v1/keys/{id}/rotate", tag = "access", request_body = Option<RotateRequest>,
     params(("id" = String, Path, description = "Key id")),
     responses(
         (status = 201, description = "The successor key, shown once; the old key works until the overlap ends", body = IssuedKey),

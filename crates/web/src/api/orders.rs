@@ -303,7 +303,7 @@ fn pct(n: i64, of: i64) -> f64 {
     get, path = "/api/v1/reports/attribution", tag = "reports",
     params(AttributionParams),
     responses(
-        (status = 200, description = "Orders placed in the period per origin platform or campaign, with value, fulfilment errors and returns (JSON, or CSV when asked)", body = AttributionReport),
+        (status = 200, description = "Orders placed in the period per origin platform or campaign, with value, fulfilment errors and returns (JSON, or CSV when asked)", content((AttributionReport = "application/json"), (String = "text/csv"))),
         (status = 400, description = "A date, grouping or format that is not understood (`invalid_query`)", body = ProblemBody, content_type = "application/problem+json"),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, body = ProblemBody, content_type = "application/problem+json"),

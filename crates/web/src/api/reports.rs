@@ -188,7 +188,7 @@ fn region_rows(who: &Principal, dim: &str, rows: &mut Vec<KpiRow>) -> Result<(),
     get, path = "/api/v1/reports/kpis", tag = "reports",
     params(KpiParams),
     responses(
-        (status = 200, description = "Service KPIs per period and group, from the rollups (JSON, or CSV when asked)", body = KpiReport),
+        (status = 200, description = "Service KPIs per period and group, from the rollups (JSON, or CSV when asked)", content((KpiReport = "application/json"), (String = "text/csv"))),
         (status = 400, description = "A date, grouping, period, hours, format or cost that is not understood (`invalid_query`)", body = ProblemBody, content_type = "application/problem+json"),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "Not allowed (`forbidden`), or a region-limited caller asked for another grouping (`region_denied`)", body = ProblemBody, content_type = "application/problem+json"),

@@ -65,7 +65,7 @@ fn month_param(raw: Option<&str>, field: &str, default: i64) -> Result<i64, Prob
     get, path = "/api/v1/reports/retention", tag = "reports",
     params(RetentionParams),
     responses(
-        (status = 200, description = "Cohorts by month of first contact with their retention curves, from the cohort rollup (JSON, or CSV when asked)", body = RetentionReport),
+        (status = 200, description = "Cohorts by month of first contact with their retention curves, from the cohort rollup (JSON, or CSV when asked)", content((RetentionReport = "application/json"), (String = "text/csv"))),
         (status = 400, description = "A month or format that is not understood, or more than 120 cohorts (`invalid_query`)", body = ProblemBody, content_type = "application/problem+json"),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, body = ProblemBody, content_type = "application/problem+json"),
@@ -158,7 +158,7 @@ pub struct AtRiskReport {
     get, path = "/api/v1/reports/at-risk", tag = "reports",
     params(AtRiskParams),
     responses(
-        (status = 200, description = "Customers by churn-risk score (engagement and sentiment against their own baseline, open complaints, tier), with lifetime value and value at risk", body = AtRiskReport),
+        (status = 200, description = "Customers by churn-risk score (engagement and sentiment against their own baseline, open complaints, tier), with lifetime value and value at risk", content((AtRiskReport = "application/json"), (String = "text/csv"))),
         (status = 400, description = "A score, limit or format that is not understood (`invalid_query`)", body = ProblemBody, content_type = "application/problem+json"),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, body = ProblemBody, content_type = "application/problem+json"),

@@ -76,7 +76,7 @@ pub struct VoiceReport {
     get, path = "/api/v1/reports/voice", tag = "reports",
     params(VoiceParams),
     responses(
-        (status = 200, description = "Sentiment per period and group, and share of voice among watched terms, from the message rollup", body = VoiceReport),
+        (status = 200, description = "Sentiment per period and group, and share of voice among watched terms, from the message rollup", content((VoiceReport = "application/json"), (String = "text/csv"))),
         (status = 400, description = "A date, period, grouping or format that is not understood (`invalid_query`)", body = ProblemBody, content_type = "application/problem+json"),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, body = ProblemBody, content_type = "application/problem+json"),
