@@ -359,9 +359,10 @@ pub trait Store:
     /// Moves the documents marked for a partition when they were written (a note on a placed
     /// case, …) and not moved yet; returns how many rows moved. Safe to repeat.
     async fn place_documents(&self) -> Result<u64>;
-    /// Removes message content held in a partition for an arrival whose central row was
-    /// never stored (a crash between the two commits; its sender got no answer), once older
-    /// than `STRAY_ARRIVAL_GRACE`; returns how many went.
+    /// Removes message content held in a partition that no central row names as held there
+    /// — an arrival whose central row was never stored (a crash between the two commits; its
+    /// sender got no answer), or a copy a crash left while a message moved — once older than
+    /// `STRAY_ARRIVAL_GRACE`; returns how many went.
     async fn drop_stray_arrivals(&self, now: Timestamp) -> Result<u64>;
     /// With regional partitions on SQLite: empties the central write-ahead log if no reader
     /// holds it at this moment (it never waits for one, so ingest is not held up), so the

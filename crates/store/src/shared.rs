@@ -249,23 +249,95 @@ macro_rules! shared_store_methods {
             Ok(())
         }
 
-        /// Removes content a crash left in a partition between holding an arrival and storing
-        /// its central row (`hold_arrivals`), once it is older than any batch still being
-        /// stored could be.
+        /// Removes content a crash left in a partition that no central row names as held
+        /// there — between holding an arrival and storing its central row (`hold_arrivals`),
+        /// or between returning a misplaced message and removing it (`unhold_misplaced`) —
+        /// once it is older than any batch still being stored could be.
         pub(crate) async fn drop_stray_arrivals_shared(&self, now: Timestamp) -> Result<u64> {
             let before = now.plus_millis(-(crate::STRAY_ARRIVAL_GRACE.as_millis() as i64)).millis();
             let mut dropped = 0;
-            for schema in self.partitions.schemas() {
+            for (region, schema) in self.partitions.iter() {
                 dropped += sqlx::query(AssertSqlSafe(format!(
                     "DELETE FROM {schema}.message_content WHERE placed_at < $1 \
-                     AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = {schema}.message_content.id)"
+                     AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = {schema}.message_content.id \
+                     AND m.placed_in = $2)"
                 )))
                 .bind(before)
+                .bind(region)
                 .execute(&self.$w)
                 .await?
                 .rows_affected();
+                sqlx::query(AssertSqlSafe(format!(
+                    "DELETE FROM {schema}.message_revisions WHERE NOT EXISTS \
+                     (SELECT 1 FROM {schema}.message_content p WHERE p.id = {schema}.message_revisions.message_id)"
+                )))
+                .execute(&self.$w)
+                .await?;
             }
             Ok(dropped)
+        }
+
+        /// Messages of the batch (`ids`, a JSON array read by `in_batch`) held from their
+        /// arrival in one region's partition whose region turned out, once processed, to be
+        /// another (their author's customer is of another region): their content goes back
+        /// into the central row and commits, then leaves the partition and commits, and
+        /// the placement that follows holds it in their own region (or centrally, when that
+        /// region has no partition). A crash in between leaves a copy in the partition that
+        /// no central row names there, which `drop_stray_arrivals` removes.
+        async fn unhold_misplaced(&self, ids: &str, in_batch: &str) -> Result<()> {
+            let misplaced = format!(
+                "SELECT m.id FROM messages m LEFT JOIN customers c ON c.id = m.customer_id \
+                 WHERE m.id {in_batch} AND m.stage = 'processed' AND m.erased_at IS NULL \
+                 AND m.placed_in = $2 AND COALESCE(c.region, m.region) <> $2"
+            );
+            let mut returned = Vec::new();
+            let mut tx = self.$w.begin().await?;
+            for (region, schema) in self.partitions.iter() {
+                let n = sqlx::query(AssertSqlSafe(format!(
+                    "UPDATE messages SET text = p.text, author_handle = p.author_handle, \
+                     author_name = p.author_name, raw = p.raw, placed_in = NULL \
+                     FROM {schema}.message_content p WHERE p.id = messages.id \
+                     AND messages.id IN ({misplaced})"
+                )))
+                .bind(ids)
+                .bind(region)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n == 0 {
+                    continue;
+                }
+                sqlx::query(AssertSqlSafe(format!(
+                    "UPDATE message_revisions SET previous_text = q.previous_text \
+                     FROM {schema}.message_revisions q WHERE q.message_id = message_revisions.message_id \
+                     AND q.revision = message_revisions.revision \
+                     AND message_revisions.message_id IN \
+                     (SELECT id FROM messages WHERE id {in_batch} AND placed_in IS NULL)"
+                )))
+                .bind(ids)
+                .execute(&mut *tx)
+                .await?;
+                returned.push(schema);
+            }
+            tx.commit().await?;
+            if returned.is_empty() {
+                return Ok(());
+            }
+            let mut tx = self.$w.begin().await?;
+            for schema in returned {
+                for table in ["message_revisions", "message_content"] {
+                    let key = if table == "message_content" { "id" } else { "message_id" };
+                    sqlx::query(AssertSqlSafe(format!(
+                        "DELETE FROM {schema}.{table} WHERE {key} IN \
+                         (SELECT id FROM messages WHERE id {in_batch} AND placed_in IS NULL)"
+                    )))
+                    .bind(ids)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(())
         }
 
         pub(crate) async fn place_messages_shared(&self, ids: &[MessageId], now: Timestamp) -> Result<u64> {
@@ -276,6 +348,7 @@ macro_rules! shared_store_methods {
             let ids = serde_json::to_string(&ids)
                 .map_err(|e| StoreError::Corrupt(format!("cannot encode ids: {e}")))?;
             let in_batch = format!("IN ({})", Self::IDS_FROM_JSON);
+            self.unhold_misplaced(&ids, &in_batch).await?;
             // Messages of the batch, processed and not erased, whose region is `$2`, held
             // there from their arrival or not placed yet; `due` are those not placed yet.
             let owned = format!(

@@ -1713,3 +1713,74 @@ async fn a_customer_imported_with_a_region_is_placed_as_soon_as_written() {
         assert_eq!(handles_held(&p, "jay_noregion").await, (0, 1), "{name}");
     }
 }
+
+#[tokio::test]
+async fn a_message_held_in_another_region_than_its_customers_moves_to_theirs() {
+    for p in partitioned(&["eu", "uk"]).await {
+        let (store, name) = (p.store.as_ref(), p.name.as_str());
+        // A new author writes twice, naming two regions, before either is processed: each
+        // is held where its delivery says; the customer takes the first one's region.
+        let mut ids = append(
+            store,
+            &[message("m1", json!("@molly"), "Mole1111 first", "uk")],
+        )
+        .await;
+        ids.extend(
+            append(
+                store,
+                &[message("m2", json!("@molly"), "Mole2222 second", "eu")],
+            )
+            .await,
+        );
+        let ((_, _), (eu, e)) = places(&p);
+        let in_eu = || async {
+            count_rows(
+                &eu,
+                format!("SELECT COUNT(*) FROM {e}message_content WHERE text LIKE $1"),
+                "Mole%",
+            )
+            .await
+        };
+        assert_eq!(in_eu().await, 1, "{name}: held where its delivery said");
+        process(store, &ids).await;
+        let molly = customer_of(store, &ids[0]).await;
+        assert_eq!(customer_of(store, &ids[1]).await, molly, "{name}");
+        let region = store.customer(&molly).await.unwrap().unwrap().region;
+        assert_eq!(region.as_deref(), Some("uk"), "{name}");
+        store.place_messages(&ids, Timestamp(3_000)).await.unwrap();
+        assert_eq!(in_eu().await, 0, "{name}: no longer in the EU partition");
+        assert_eq!(where_held(&p, "Mole2222").await.0, 0, "{name}: nor central");
+        let m = store.message(&ids[1]).await.unwrap().unwrap();
+        assert_eq!(
+            m.text, "Mole2222 second",
+            "{name}: read whole from the UK one"
+        );
+        assert_eq!(m.author.handle, "@molly", "{name}");
+    }
+    for p in partitioned(&["eu"]).await {
+        let (store, name) = (p.store.as_ref(), p.name.as_str());
+        // Their customer is of the US, which has no partition: it comes back central.
+        let mut ids = append(
+            store,
+            &[message("n1", json!("@nina"), "Newt3333 first", "us")],
+        )
+        .await;
+        ids.extend(
+            append(
+                store,
+                &[message("n2", json!("@nina"), "Newt4444 second", "eu")],
+            )
+            .await,
+        );
+        assert_eq!(where_held(&p, "Newt4444").await, (0, 0, 1), "{name}");
+        process(store, &ids).await;
+        store.place_messages(&ids, Timestamp(3_000)).await.unwrap();
+        assert_eq!(
+            where_held(&p, "Newt4444").await,
+            (1, 0, 0),
+            "{name}: central"
+        );
+        let m = store.message(&ids[1]).await.unwrap().unwrap();
+        assert_eq!(m.text, "Newt4444 second", "{name}");
+    }
+}
