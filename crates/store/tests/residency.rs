@@ -1784,3 +1784,34 @@ async fn a_message_held_in_another_region_than_its_customers_moves_to_theirs() {
         assert_eq!(m.text, "Newt4444 second", "{name}");
     }
 }
+
+#[tokio::test]
+async fn erasure_finds_a_message_held_from_arrival_before_it_is_processed() {
+    for p in partitioned(&["eu"]).await {
+        let (store, name) = (p.store.as_ref(), p.name.as_str());
+        let (anna, _) = anna_and_ben(store).await;
+        store
+            .place_messages(std::slice::from_ref(&anna), Timestamp(3_000))
+            .await
+            .unwrap();
+        // Anna writes again; erasure comes before the pipeline does.
+        let waiting = append(
+            store,
+            &[record(json!({
+                "source": "x", "external_id": "a2", "author": "@ANNA",
+                "text": "Walrus5656 one more thing",
+            }))],
+        )
+        .await;
+        assert_eq!(where_held(&p, "Walrus5656").await, (0, 0, 1), "{name}");
+        let (_, counts) = erase_customer_of(store, &anna).await;
+        assert!(counts.messages >= 2, "{name}: {counts:?}");
+        assert_eq!(
+            where_held(&p, "Walrus5656").await,
+            (0, 0, 0),
+            "{name}: gone from the partition too"
+        );
+        let m = store.message(&waiting[0]).await.unwrap().unwrap();
+        assert!(!m.text.contains("Walrus5656"), "{name}");
+    }
+}
