@@ -331,7 +331,9 @@ pub struct CasePlan {
 
 const SUBJECT_CHARS: usize = 120;
 
-fn subject_of(text: &str) -> String {
+/// A case's subject, cut from its first message's text: its first non-blank line, at most
+/// `SUBJECT_CHARS` characters.
+pub fn subject_of(text: &str) -> String {
     let line = text
         .lines()
         .find(|l| !l.trim().is_empty())

@@ -273,6 +273,16 @@ macro_rules! shared_store_methods {
                 )))
                 .execute(&self.$w)
                 .await?;
+                // A case or customer a plan placed whose central row a crash then lost (the
+                // plan is redone with new ids).
+                for (content, table) in [("case_content", "cases"), ("customer_content", "customers")] {
+                    sqlx::query(AssertSqlSafe(format!(
+                        "DELETE FROM {schema}.{content} WHERE NOT EXISTS \
+                         (SELECT 1 FROM {table} t WHERE t.id = {schema}.{content}.id)"
+                    )))
+                    .execute(&self.$w)
+                    .await?;
+                }
             }
             Ok(dropped)
         }
@@ -1086,6 +1096,219 @@ macro_rules! shared_store_methods {
                 self.place_identities_after_write().await;
             }
             Ok(outcome)
+        }
+
+        /// Places, inside the plan's transaction, what the plan creates for messages held
+        /// from arrival in their region's partition: a new case's subject (cut from the
+        /// message) and a new customer's display name and handle are written there, and
+        /// the central rows keep none of them (the handle's key becomes its pseudonym), so
+        /// none of it reaches a central row. On SQLite the partition's file commits right
+        /// after the main one; `repair_created` re-derives what a crash in between lost.
+        pub(crate) async fn place_created<'c>(
+            &self,
+            tx: &mut sqlx::Transaction<'c, <Self as crate::residency::Backend>::Db>,
+            plan: &sb_domain::case::CasePlan,
+        ) -> Result<()> {
+            if self.partitions.is_empty()
+                || (plan.new_cases.is_empty() && plan.new_customers.is_empty())
+            {
+                return Ok(());
+            }
+            let encode = |ids: Vec<&str>| {
+                serde_json::to_string(&ids)
+                    .map_err(|e| StoreError::Corrupt(format!("cannot encode ids: {e}")))
+            };
+            let cases = encode(plan.new_cases.iter().map(|c| c.id.as_str()).collect())?;
+            let customers = encode(plan.new_customers.iter().map(|c| c.id.as_str()).collect())?;
+            let ids = Self::IDS_FROM_JSON;
+            for (region, schema) in self.partitions.iter() {
+                // New cases whose messages are held here, and are of this region.
+                let held_cases = format!(
+                    "SELECT k.id FROM cases k WHERE k.id IN ({ids}) AND k.placed_in IS NULL \
+                     AND EXISTS (SELECT 1 FROM messages m LEFT JOIN customers c ON c.id = m.customer_id \
+                     WHERE m.case_id = k.id AND m.placed_in = $2 AND COALESCE(c.region, m.region) = $2)"
+                );
+                let n = sqlx::query(AssertSqlSafe(format!(
+                    "INSERT INTO {schema}.case_content (id, subject) \
+                     SELECT id, subject FROM cases WHERE id IN ({held_cases}) \
+                     ON CONFLICT (id) DO UPDATE SET subject = excluded.subject"
+                )))
+                .bind(&cases)
+                .bind(region)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+                if n > 0 {
+                    sqlx::query(AssertSqlSafe(format!(
+                        "UPDATE cases SET subject = '', placed_in = $2 WHERE id IN ({held_cases})"
+                    )))
+                    .bind(&cases)
+                    .bind(region)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                // New customers of this region with a message held here.
+                let held_customers = format!(
+                    "SELECT u.id FROM customers u WHERE u.id IN ({ids}) AND u.placed_in IS NULL \
+                     AND u.region = $2 AND EXISTS (SELECT 1 FROM messages m \
+                     WHERE m.customer_id = u.id AND m.placed_in = $2)"
+                );
+                let placed: Vec<String> = sqlx::query_scalar(AssertSqlSafe(held_customers.clone()))
+                    .bind(&customers)
+                    .bind(region)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                if placed.is_empty() {
+                    continue;
+                }
+                sqlx::query(AssertSqlSafe(format!(
+                    "INSERT INTO {schema}.customer_content (id, display_name) \
+                     SELECT id, display_name FROM customers WHERE id IN ({held_customers}) \
+                     ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name"
+                )))
+                .bind(&customers)
+                .bind(region)
+                .execute(&mut **tx)
+                .await?;
+                sqlx::query(AssertSqlSafe(format!(
+                    "UPDATE customers SET display_name = NULL, placed_in = $2 WHERE id IN ({held_customers})"
+                )))
+                .bind(&customers)
+                .bind(region)
+                .execute(&mut **tx)
+                .await?;
+                for c in plan.new_customers.iter().filter(|c| placed.contains(&c.id.to_string())) {
+                    let pseudonym = self.partitions.pseudonym(region, &c.identity_key)?;
+                    sqlx::query(AssertSqlSafe(format!(
+                        "INSERT INTO {schema}.identity_content (key, platform, handle) VALUES ($1, $2, $3) \
+                         ON CONFLICT (key) DO UPDATE SET platform = excluded.platform, handle = excluded.handle"
+                    )))
+                    .bind(&pseudonym)
+                    .bind(c.platform.as_str())
+                    .bind(&c.handle)
+                    .execute(&mut **tx)
+                    .await?;
+                    sqlx::query(
+                        "UPDATE identities SET key = $1, handle = '', placed_in = $2, place_to = NULL \
+                         WHERE key = $3 AND customer_id = $4 AND placed_in IS NULL",
+                    )
+                    .bind(&pseudonym)
+                    .bind(region)
+                    .bind(&c.identity_key)
+                    .bind(c.id.as_str())
+                    .execute(&mut **tx)
+                    .await?;
+                }
+            }
+            Ok(())
+        }
+
+        /// Re-derives what a crash between the main file's commit and a partition's lost of a
+        /// plan's placement (`place_created`): a placed case without its subject in the
+        /// partition gets it cut again from its first message, a placed customer without
+        /// their name gets their first message's author name, and a placed handle without
+        /// its text is found among the customer's messages by its pseudonym. Returns how
+        /// many rows it wrote.
+        pub(crate) async fn repair_created(&self) -> Result<u64> {
+            let mut repaired = 0;
+            for (region, schema) in self.partitions.iter() {
+                let first = |owner: &str| {
+                    format!(
+                        "SELECT p.text, p.author_name FROM messages m JOIN {schema}.message_content p \
+                         ON p.id = m.id WHERE m.{owner} = $1 AND m.placed_in = $2 ORDER BY m.seq LIMIT 1"
+                    )
+                };
+                let cases: Vec<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+                    "SELECT k.id FROM cases k WHERE k.placed_in = $1 \
+                     AND NOT EXISTS (SELECT 1 FROM {schema}.case_content p WHERE p.id = k.id)"
+                )))
+                .bind(region)
+                .fetch_all(&self.$w)
+                .await?;
+                for case in cases {
+                    let found: Option<(String, Option<String>)> =
+                        sqlx::query_as(AssertSqlSafe(first("case_id")))
+                            .bind(&case)
+                            .bind(region)
+                            .fetch_optional(&self.$w)
+                            .await?;
+                    if let Some((text, _)) = found {
+                        repaired += sqlx::query(AssertSqlSafe(format!(
+                            "INSERT INTO {schema}.case_content (id, subject) VALUES ($1, $2) \
+                             ON CONFLICT (id) DO NOTHING"
+                        )))
+                        .bind(&case)
+                        .bind(sb_domain::case::subject_of(&text))
+                        .execute(&self.$w)
+                        .await?
+                        .rows_affected();
+                    }
+                }
+                let customers: Vec<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+                    "SELECT u.id FROM customers u WHERE u.placed_in = $1 AND u.erased_at IS NULL \
+                     AND NOT EXISTS (SELECT 1 FROM {schema}.customer_content p WHERE p.id = u.id)"
+                )))
+                .bind(region)
+                .fetch_all(&self.$w)
+                .await?;
+                for customer in customers {
+                    let found: Option<(String, Option<String>)> =
+                        sqlx::query_as(AssertSqlSafe(first("customer_id")))
+                            .bind(&customer)
+                            .bind(region)
+                            .fetch_optional(&self.$w)
+                            .await?;
+                    if let Some((_, name)) = found {
+                        repaired += sqlx::query(AssertSqlSafe(format!(
+                            "INSERT INTO {schema}.customer_content (id, display_name) VALUES ($1, $2) \
+                             ON CONFLICT (id) DO NOTHING"
+                        )))
+                        .bind(&customer)
+                        .bind(name)
+                        .execute(&self.$w)
+                        .await?
+                        .rows_affected();
+                    }
+                }
+                let handles: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(format!(
+                    "SELECT i.key, i.customer_id FROM identities i WHERE i.placed_in = $1 \
+                     AND NOT EXISTS (SELECT 1 FROM {schema}.identity_content p WHERE p.key = i.key)"
+                )))
+                .bind(region)
+                .fetch_all(&self.$w)
+                .await?;
+                for (key, customer) in handles {
+                    let written: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(format!(
+                        "SELECT DISTINCT m.source, p.author_handle FROM messages m \
+                         JOIN {schema}.message_content p ON p.id = m.id \
+                         WHERE m.customer_id = $1 AND m.placed_in = $2"
+                    )))
+                    .bind(&customer)
+                    .bind(region)
+                    .fetch_all(&self.$w)
+                    .await?;
+                    for (source, handle) in written {
+                        let Some(platform) = sb_domain::Platform::parse(&source) else {
+                            continue;
+                        };
+                        let plain = sb_domain::Identity::key(platform, &handle);
+                        if self.partitions.pseudonym(region, &plain)? == key {
+                            repaired += sqlx::query(AssertSqlSafe(format!(
+                                "INSERT INTO {schema}.identity_content (key, platform, handle) \
+                                 VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING"
+                            )))
+                            .bind(&key)
+                            .bind(platform.as_str())
+                            .bind(&handle)
+                            .execute(&self.$w)
+                            .await?
+                            .rows_affected();
+                            break;
+                        }
+                    }
+                }
+            }
+            Ok(repaired)
         }
 
         /// Gives customers created without a region (an import) the region of their first

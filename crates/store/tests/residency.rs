@@ -203,11 +203,11 @@ async fn an_eu_customers_words_are_held_in_the_eu_partition_and_read_back_whole(
         let raw_before = store.message_raw(&anna).await.unwrap().unwrap();
         assert_eq!(
             where_held(&p, WORDS).await,
-            (0, 1, 1),
-            "{name}: the message is held in the partition from its arrival, the case \
-             subject cut from it is central until placed"
+            (0, 0, 1),
+            "{name}: the message is held in the partition from its arrival, and the case \
+             subject cut from it is written there when the case opens"
         );
-        assert_eq!(names_held(&p, NAME).await, (1, 0), "{name}");
+        assert_eq!(names_held(&p, NAME).await, (0, 1), "{name}: and her name");
 
         for (moved, why) in [
             (
@@ -555,8 +555,8 @@ async fn a_batch_is_placed_region_by_region() {
         }
         assert_eq!(
             where_held(&p, WORDS).await,
-            (0, 1, 2),
-            "{name}: the two EU messages are held from their arrival"
+            (0, 0, 2),
+            "{name}: the two EU messages are held from their arrival, their case with them"
         );
         assert_eq!(
             store.place_messages(&ids, Timestamp(3_000)).await.unwrap(),
@@ -774,7 +774,11 @@ async fn a_placed_customers_handles_are_held_in_the_partition_and_still_find_the
         ];
         let ids: Vec<MessageId> = append(store, &records).await;
         process(store, &ids).await;
-        assert_eq!(handles_held(&p, "uokka5521").await, (1, 0), "{name}");
+        assert_eq!(
+            handles_held(&p, "uokka5521").await,
+            (0, 1),
+            "{name}: placed as the customer was created"
+        );
         store.place_messages(&ids, Timestamp(3_000)).await.unwrap();
         assert_eq!(
             handles_held(&p, "uokka5521").await,
@@ -958,13 +962,33 @@ async fn note(store: &dyn Store, case: &CaseId, text: &str, at: i64) {
 async fn what_agents_write_about_a_placed_case_is_held_in_its_partition() {
     for p in partitioned(&["eu"]).await {
         let (store, name) = (p.store.as_ref(), p.name.as_str());
-        let (anna, _) = anna_and_ben(store).await;
+        // Anna's region is not known when she first writes: her case opens centrally.
+        let anna = append(
+            store,
+            &[record(json!({
+                "source": "x", "external_id": "a1",
+                "author": {"handle": "@anna", "name": format!("Anna {NAME}")},
+                "text": format!("my parcel {WORDS} never came"),
+            }))],
+        )
+        .await
+        .remove(0);
+        process(store, std::slice::from_ref(&anna)).await;
         let case = case_of(store, &anna).await;
         // Written before the case is placed: it follows the case when it moves.
         note(store, &case, "she lives at Ibis1101Before street", 2_000).await;
         assert_eq!(documents_held(&p, EVENTS, "Ibis1101").await, (1, 0));
+        // Her region becomes known: she is placed, her case with her.
         store
-            .place_messages(std::slice::from_ref(&anna), Timestamp(3_000))
+            .upsert_customer(
+                Platform::X,
+                "@anna",
+                None,
+                Tier::Standard,
+                0.0,
+                Timestamp(2_500),
+                Some("eu"),
+            )
             .await
             .unwrap();
         assert_eq!(
@@ -1814,4 +1838,53 @@ async fn erasure_finds_a_message_held_from_arrival_before_it_is_processed() {
         let m = store.message(&waiting[0]).await.unwrap().unwrap();
         assert!(!m.text.contains("Walrus5656"), "{name}");
     }
+}
+
+#[tokio::test]
+async fn on_sqlite_a_start_restores_what_a_crash_between_the_two_files_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let eu = [Partition::new("eu")];
+    let store = SqliteStore::open_partitioned(&path, &eu).await.unwrap();
+    let (anna, _) = anna_and_ben(&store).await;
+    let case = case_of(&store, &anna).await;
+    let customer = customer_of(&store, &anna).await;
+    let subject = store.case(&case).await.unwrap().unwrap().subject;
+    assert!(subject.contains(WORDS));
+    drop(store);
+
+    // The main file committed the plan, the partition's did not: the rows the plan wrote
+    // there are gone.
+    let file = format!("sqlite://{}", dir.path().join("region-eu.db").display());
+    for table in ["case_content", "customer_content", "identity_content"] {
+        execute(&file, format!("DELETE FROM {table} WHERE $1 = $1"), "").await;
+    }
+
+    let store = SqliteStore::open_partitioned(&path, &eu).await.unwrap();
+    assert_eq!(store.case(&case).await.unwrap().unwrap().subject, subject);
+    let c = store.customer(&customer).await.unwrap().unwrap();
+    assert_eq!(c.display_name, Some(format!("Anna {NAME}")));
+    assert_eq!(c.identities[0].handle, "@anna");
+    let again = append(
+        &store,
+        &[message("a2", json!("@Anna"), "still nothing", "eu")],
+    )
+    .await;
+    process(&store, &again).await;
+    assert_eq!(
+        customer_of(&store, &again[0]).await,
+        customer,
+        "found by her handle"
+    );
+    let central = format!("sqlite://{}", path.display());
+    assert_eq!(
+        count_rows(
+            &central,
+            "SELECT COUNT(*) FROM cases WHERE subject LIKE $1".into(),
+            WORDS
+        )
+        .await,
+        0,
+        "nothing came back central"
+    );
 }

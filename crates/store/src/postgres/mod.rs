@@ -131,6 +131,7 @@ impl PgStore {
         store.check_partitions_hold_shared().await?;
         let secrets = store.partition_secrets_shared().await?;
         store.partitions = store.partitions.with_secrets(secrets);
+        store.repair_created().await?;
         Ok(store)
     }
 
@@ -596,6 +597,7 @@ impl Store for PgStore {
             .execute(&mut *tx)
             .await?;
         }
+        self.place_created(&mut tx, plan).await?;
         tx.commit().await?;
         Ok(())
     }

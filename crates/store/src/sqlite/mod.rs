@@ -123,6 +123,7 @@ impl SqliteStore {
         store.check_partitions_hold_shared().await?;
         let secrets = store.partition_secrets_shared().await?;
         store.partitions = store.partitions.with_secrets(secrets);
+        store.repair_created().await?;
         Ok(store)
     }
 
@@ -952,6 +953,7 @@ impl SqliteStore {
         batch::insert_cases(&mut tx, plan, now).await?;
         batch::touch_cases(&mut tx, &plan.touches, now).await?;
         batch::insert_case_work(&mut tx, &plan.placements).await?;
+        self.place_created(&mut tx, plan).await?;
         tx.commit().await?;
         Ok(())
     }
