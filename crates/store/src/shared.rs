@@ -594,14 +594,24 @@ macro_rules! shared_store_methods {
             self.place_documents_shared().await
         }
 
-        /// After a write gave customer `id` a region: places them, and whatever of theirs
-        /// was processed before. What fails here the next start's catch-up moves.
-        pub(crate) async fn place_customer_after_write(&self, id: &CustomerId, now: Timestamp) {
+        /// After a write gave customer `id` a region: places them, and, for a customer
+        /// `known` before the write, whatever of theirs was processed before. What fails here the next start's catch-up moves.
+        pub(crate) async fn place_customer_after_write(
+            &self,
+            id: &CustomerId,
+            known: bool,
+            now: Timestamp,
+        ) {
             if self.partitions.is_empty() {
                 return;
             }
             let placed = async {
                 self.place_customers_shared(&[id.as_str()]).await?;
+                if !known {
+                    // Created just now: nothing of theirs to move (and `messages` has no
+                    // index by customer to look with).
+                    return Ok(0);
+                }
                 let messages: Vec<String> = sqlx::query_scalar(
                     "SELECT id FROM messages WHERE customer_id = $1 AND placed_in IS NULL \
                      AND stage = 'processed' AND erased_at IS NULL",
@@ -1120,13 +1130,22 @@ macro_rules! shared_store_methods {
             };
             let cases = encode(plan.new_cases.iter().map(|c| c.id.as_str()).collect())?;
             let customers = encode(plan.new_customers.iter().map(|c| c.id.as_str()).collect())?;
+            // The plan's messages, found by id: `messages` has no index by customer.
+            let messages = encode(
+                plan.placements
+                    .iter()
+                    .map(|p| p.message_id.as_str())
+                    .collect(),
+            )?;
             let ids = Self::IDS_FROM_JSON;
+            let plan_messages = Self::IDS_FROM_JSON.replace("$1", "$3");
             for (region, schema) in self.partitions.iter() {
                 // New cases whose messages are held here, and are of this region.
                 let held_cases = format!(
                     "SELECT k.id FROM cases k WHERE k.id IN ({ids}) AND k.placed_in IS NULL \
                      AND EXISTS (SELECT 1 FROM messages m LEFT JOIN customers c ON c.id = m.customer_id \
-                     WHERE m.case_id = k.id AND m.placed_in = $2 AND COALESCE(c.region, m.region) = $2)"
+                     WHERE m.id IN ({plan_messages}) AND m.case_id = k.id AND m.placed_in = $2 \
+                     AND COALESCE(c.region, m.region) = $2)"
                 );
                 let n = sqlx::query(AssertSqlSafe(format!(
                     "INSERT INTO {schema}.case_content (id, subject) \
@@ -1135,6 +1154,7 @@ macro_rules! shared_store_methods {
                 )))
                 .bind(&cases)
                 .bind(region)
+                .bind(&messages)
                 .execute(&mut **tx)
                 .await?
                 .rows_affected();
@@ -1144,6 +1164,7 @@ macro_rules! shared_store_methods {
                     )))
                     .bind(&cases)
                     .bind(region)
+                    .bind(&messages)
                     .execute(&mut **tx)
                     .await?;
                 }
@@ -1151,11 +1172,12 @@ macro_rules! shared_store_methods {
                 let held_customers = format!(
                     "SELECT u.id FROM customers u WHERE u.id IN ({ids}) AND u.placed_in IS NULL \
                      AND u.region = $2 AND EXISTS (SELECT 1 FROM messages m \
-                     WHERE m.customer_id = u.id AND m.placed_in = $2)"
+                     WHERE m.id IN ({plan_messages}) AND m.customer_id = u.id AND m.placed_in = $2)"
                 );
                 let placed: Vec<String> = sqlx::query_scalar(AssertSqlSafe(held_customers.clone()))
                     .bind(&customers)
                     .bind(region)
+                    .bind(&messages)
                     .fetch_all(&mut **tx)
                     .await?;
                 if placed.is_empty() {
@@ -1168,6 +1190,7 @@ macro_rules! shared_store_methods {
                 )))
                 .bind(&customers)
                 .bind(region)
+                .bind(&messages)
                 .execute(&mut **tx)
                 .await?;
                 sqlx::query(AssertSqlSafe(format!(
@@ -1175,6 +1198,7 @@ macro_rules! shared_store_methods {
                 )))
                 .bind(&customers)
                 .bind(region)
+                .bind(&messages)
                 .execute(&mut **tx)
                 .await?;
                 for c in plan.new_customers.iter().filter(|c| placed.contains(&c.id.to_string())) {

@@ -755,6 +755,7 @@ impl Store for PgStore {
             .execute(&mut *tx)
             .await?;
         let existing = self.identity_owner(&mut tx, &key).await?;
+        let known = existing.is_some();
         let id = match existing {
             Some(id) => {
                 // A customer keeps the region they have; one without takes this one.
@@ -804,7 +805,7 @@ impl Store for PgStore {
         };
         tx.commit().await?;
         if region.is_some() {
-            self.place_customer_after_write(&id, now).await;
+            self.place_customer_after_write(&id, known, now).await;
         }
         Ok(id)
     }

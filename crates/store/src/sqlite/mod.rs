@@ -414,18 +414,28 @@ impl Store for SqliteStore {
         // Pipeline effects are derived from the message log: if a crash loses this commit, the
         // messages are still `received` and the sweep redoes it. So it skips the fsync that an
         // ingest commit pays; the next ingest commit syncs the WAL, these frames included.
+        // The same holds for what the plan writes into a region's partition: a start
+        // re-derives from the messages what such a crash lost there (`repair_created`).
         let mut conn = self.writer.acquire().await?;
-        sqlx::query("PRAGMA synchronous = NORMAL")
-            .execute(&mut *conn)
-            .await?;
+        let files: Vec<&str> = std::iter::once("main")
+            .chain(self.partitions.schemas())
+            .collect();
+        for file in &files {
+            sqlx::query(AssertSqlSafe(format!("PRAGMA {file}.synchronous = NORMAL")))
+                .execute(&mut *conn)
+                .await?;
+        }
         let result = self.apply_plan(&mut conn, plan, now).await;
-        if sqlx::query("PRAGMA synchronous = FULL")
-            .execute(&mut *conn)
-            .await
-            .is_err()
-        {
-            // Never hand a connection that skips fsync to an ingest commit.
-            conn.close_on_drop();
+        for file in &files {
+            if sqlx::query(AssertSqlSafe(format!("PRAGMA {file}.synchronous = FULL")))
+                .execute(&mut *conn)
+                .await
+                .is_err()
+            {
+                // Never hand a connection that skips fsync to an ingest commit.
+                conn.close_on_drop();
+                break;
+            }
         }
         result
     }
@@ -596,6 +606,7 @@ impl Store for SqliteStore {
         let key = Identity::key(platform, handle);
         let mut tx = self.writer.begin().await?;
         let existing = self.identity_owner(&mut tx, &key).await?;
+        let known = existing.is_some();
         let id = match existing {
             Some(id) => {
                 // A customer keeps the region they have; one without takes this one.
@@ -645,7 +656,7 @@ impl Store for SqliteStore {
         };
         tx.commit().await?;
         if region.is_some() {
-            self.place_customer_after_write(&id, now).await;
+            self.place_customer_after_write(&id, known, now).await;
         }
         Ok(id)
     }
