@@ -1242,53 +1242,39 @@ macro_rules! shared_store_methods {
                          ON p.id = m.id WHERE m.{owner} = $1 AND m.placed_in = $2 ORDER BY m.seq LIMIT 1"
                     )
                 };
-                let cases: Vec<String> = sqlx::query_scalar(AssertSqlSafe(format!(
-                    "SELECT k.id FROM cases k WHERE k.placed_in = $1 \
-                     AND NOT EXISTS (SELECT 1 FROM {schema}.case_content p WHERE p.id = k.id)"
-                )))
-                .bind(region)
-                .fetch_all(&self.$w)
-                .await?;
-                for case in cases {
-                    let found: Option<(String, Option<String>)> =
-                        sqlx::query_as(AssertSqlSafe(first("case_id")))
-                            .bind(&case)
-                            .bind(region)
-                            .fetch_optional(&self.$w)
-                            .await?;
-                    if let Some((text, _)) = found {
+                // A case's subject is cut from its first message, a customer's name is the
+                // one their first message gave.
+                for (table, owner, content, column, alive) in [
+                    ("cases", "case_id", "case_content", "subject", ""),
+                    ("customers", "customer_id", "customer_content", "display_name", " AND t.erased_at IS NULL"),
+                ] {
+                    let missing: Vec<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+                        "SELECT t.id FROM {table} t WHERE t.placed_in = $1{alive} \
+                         AND NOT EXISTS (SELECT 1 FROM {schema}.{content} p WHERE p.id = t.id)"
+                    )))
+                    .bind(region)
+                    .fetch_all(&self.$w)
+                    .await?;
+                    for id in missing {
+                        let found: Option<(String, Option<String>)> =
+                            sqlx::query_as(AssertSqlSafe(first(owner)))
+                                .bind(&id)
+                                .bind(region)
+                                .fetch_optional(&self.$w)
+                                .await?;
+                        let Some((text, name)) = found else {
+                            continue;
+                        };
+                        let value = match table {
+                            "cases" => Some(sb_domain::case::subject_of(&text)),
+                            _ => name,
+                        };
                         repaired += sqlx::query(AssertSqlSafe(format!(
-                            "INSERT INTO {schema}.case_content (id, subject) VALUES ($1, $2) \
+                            "INSERT INTO {schema}.{content} (id, {column}) VALUES ($1, $2) \
                              ON CONFLICT (id) DO NOTHING"
                         )))
-                        .bind(&case)
-                        .bind(sb_domain::case::subject_of(&text))
-                        .execute(&self.$w)
-                        .await?
-                        .rows_affected();
-                    }
-                }
-                let customers: Vec<String> = sqlx::query_scalar(AssertSqlSafe(format!(
-                    "SELECT u.id FROM customers u WHERE u.placed_in = $1 AND u.erased_at IS NULL \
-                     AND NOT EXISTS (SELECT 1 FROM {schema}.customer_content p WHERE p.id = u.id)"
-                )))
-                .bind(region)
-                .fetch_all(&self.$w)
-                .await?;
-                for customer in customers {
-                    let found: Option<(String, Option<String>)> =
-                        sqlx::query_as(AssertSqlSafe(first("customer_id")))
-                            .bind(&customer)
-                            .bind(region)
-                            .fetch_optional(&self.$w)
-                            .await?;
-                    if let Some((_, name)) = found {
-                        repaired += sqlx::query(AssertSqlSafe(format!(
-                            "INSERT INTO {schema}.customer_content (id, display_name) VALUES ($1, $2) \
-                             ON CONFLICT (id) DO NOTHING"
-                        )))
-                        .bind(&customer)
-                        .bind(name)
+                        .bind(&id)
+                        .bind(value)
                         .execute(&self.$w)
                         .await?
                         .rows_affected();
