@@ -77,6 +77,16 @@ pub(crate) struct Partitions {
     secrets: Arc<[(String, Vec<u8>)]>,
 }
 
+/// `valid_region`, as the error the store answers a bad region with.
+pub(crate) fn check_region(region: &str) -> Result<()> {
+    if valid_region(region) {
+        return Ok(());
+    }
+    Err(StoreError::Residency(format!(
+        "region `{region}`: use 1-32 lowercase letters, digits and -, starting with a letter"
+    )))
+}
+
 /// How a central identity key that is a pseudonym begins; a plain key begins with its
 /// platform's name.
 const PSEUDONYM: char = '#';
@@ -86,12 +96,7 @@ impl Partitions {
     pub(crate) fn new(partitions: &[Partition], prefix: &str) -> Result<Self> {
         let mut regions: Vec<(String, String)> = Vec::with_capacity(partitions.len());
         for p in partitions {
-            if !valid_region(&p.region) {
-                return Err(StoreError::Residency(format!(
-                    "region `{}`: use 1-32 lowercase letters, digits and -, starting with a letter",
-                    p.region
-                )));
-            }
+            check_region(&p.region)?;
             let schema = format!("{prefix}region_{}", p.region.replace('-', "_"));
             if regions.iter().any(|(_, s)| *s == schema) {
                 return Err(StoreError::Residency(format!(

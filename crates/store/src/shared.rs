@@ -385,17 +385,19 @@ macro_rules! shared_store_methods {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-                sqlx::query(AssertSqlSafe(format!(
-                    "INSERT INTO {schema}.message_revisions (message_id, revision, previous_text) \
-                     SELECT r.message_id, r.revision, r.previous_text FROM message_revisions r \
-                     JOIN messages m ON m.id = r.message_id LEFT JOIN customers c ON c.id = m.customer_id \
-                     WHERE {due} \
-                     ON CONFLICT (message_id, revision) DO UPDATE SET previous_text = excluded.previous_text"
-                )))
-                .bind(&ids)
-                .bind(region)
-                .execute(&mut *tx)
-                .await?;
+                if n > 0 {
+                    sqlx::query(AssertSqlSafe(format!(
+                        "INSERT INTO {schema}.message_revisions (message_id, revision, previous_text) \
+                         SELECT r.message_id, r.revision, r.previous_text FROM message_revisions r \
+                         JOIN messages m ON m.id = r.message_id LEFT JOIN customers c ON c.id = m.customer_id \
+                         WHERE {due} \
+                         ON CONFLICT (message_id, revision) DO UPDATE SET previous_text = excluded.previous_text"
+                    )))
+                    .bind(&ids)
+                    .bind(region)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 // The case subject is cut from the case's first message: it goes with it.
                 let cases = sqlx::query(AssertSqlSafe(format!(
                     "INSERT INTO {schema}.case_content (id, subject) \
@@ -842,15 +844,8 @@ macro_rules! shared_store_methods {
                 for (key, platform, handle, region) in &rows {
                     let schema = self.partitions.placed(region)?;
                     let pseudonym = self.partitions.pseudonym(region, key)?;
-                    sqlx::query(AssertSqlSafe(format!(
-                        "INSERT INTO {schema}.identity_content (key, platform, handle) VALUES ($1, $2, $3) \
-                         ON CONFLICT (key) DO UPDATE SET platform = excluded.platform, handle = excluded.handle"
-                    )))
-                    .bind(&pseudonym)
-                    .bind(platform)
-                    .bind(handle)
-                    .execute(&mut *tx)
-                    .await?;
+                    self.hold_handle(&mut tx, schema, &pseudonym, platform, handle)
+                        .await?;
                     rows_moved.push((key, handle, region, pseudonym));
                 }
                 tx.commit().await?;
@@ -875,6 +870,27 @@ macro_rules! shared_store_methods {
                     return Ok(moved);
                 }
             }
+        }
+
+        /// Writes a placed identity's handle into partition `schema`, under its pseudonym.
+        async fn hold_handle<'c>(
+            &self,
+            tx: &mut sqlx::Transaction<'c, <Self as crate::residency::Backend>::Db>,
+            schema: &str,
+            pseudonym: &str,
+            platform: &str,
+            handle: &str,
+        ) -> Result<()> {
+            sqlx::query(AssertSqlSafe(format!(
+                "INSERT INTO {schema}.identity_content (key, platform, handle) VALUES ($1, $2, $3) \
+                 ON CONFLICT (key) DO UPDATE SET platform = excluded.platform, handle = excluded.handle"
+            )))
+            .bind(pseudonym)
+            .bind(platform)
+            .bind(handle)
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
         }
 
         /// Refuses a partition that holds no message while central rows say messages are
@@ -1203,15 +1219,8 @@ macro_rules! shared_store_methods {
                 .await?;
                 for c in plan.new_customers.iter().filter(|c| placed.contains(&c.id.to_string())) {
                     let pseudonym = self.partitions.pseudonym(region, &c.identity_key)?;
-                    sqlx::query(AssertSqlSafe(format!(
-                        "INSERT INTO {schema}.identity_content (key, platform, handle) VALUES ($1, $2, $3) \
-                         ON CONFLICT (key) DO UPDATE SET platform = excluded.platform, handle = excluded.handle"
-                    )))
-                    .bind(&pseudonym)
-                    .bind(c.platform.as_str())
-                    .bind(&c.handle)
-                    .execute(&mut **tx)
-                    .await?;
+                    self.hold_handle(tx, schema, &pseudonym, c.platform.as_str(), &c.handle)
+                        .await?;
                     sqlx::query(
                         "UPDATE identities SET key = $1, handle = '', placed_in = $2, place_to = NULL \
                          WHERE key = $3 AND customer_id = $4 AND placed_in IS NULL",

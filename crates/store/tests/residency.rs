@@ -1738,24 +1738,29 @@ async fn a_customer_imported_with_a_region_is_placed_as_soon_as_written() {
     }
 }
 
+/// Stores `records` one group commit each, as deliveries arriving apart.
+async fn append_apart(store: &dyn Store, records: &[MessageRecord]) -> Vec<MessageId> {
+    let mut ids = Vec::with_capacity(records.len());
+    for r in records {
+        ids.extend(append(store, std::slice::from_ref(r)).await);
+    }
+    ids
+}
+
 #[tokio::test]
 async fn a_message_held_in_another_region_than_its_customers_moves_to_theirs() {
     for p in partitioned(&["eu", "uk"]).await {
         let (store, name) = (p.store.as_ref(), p.name.as_str());
         // A new author writes twice, naming two regions, before either is processed: each
         // is held where its delivery says; the customer takes the first one's region.
-        let mut ids = append(
+        let ids = append_apart(
             store,
-            &[message("m1", json!("@molly"), "Mole1111 first", "uk")],
+            &[
+                message("m1", json!("@molly"), "Mole1111 first", "uk"),
+                message("m2", json!("@molly"), "Mole2222 second", "eu"),
+            ],
         )
         .await;
-        ids.extend(
-            append(
-                store,
-                &[message("m2", json!("@molly"), "Mole2222 second", "eu")],
-            )
-            .await,
-        );
         let ((_, _), (eu, e)) = places(&p);
         let in_eu = || async {
             count_rows(
@@ -1784,18 +1789,14 @@ async fn a_message_held_in_another_region_than_its_customers_moves_to_theirs() {
     for p in partitioned(&["eu"]).await {
         let (store, name) = (p.store.as_ref(), p.name.as_str());
         // Their customer is of the US, which has no partition: it comes back central.
-        let mut ids = append(
+        let ids = append_apart(
             store,
-            &[message("n1", json!("@nina"), "Newt3333 first", "us")],
+            &[
+                message("n1", json!("@nina"), "Newt3333 first", "us"),
+                message("n2", json!("@nina"), "Newt4444 second", "eu"),
+            ],
         )
         .await;
-        ids.extend(
-            append(
-                store,
-                &[message("n2", json!("@nina"), "Newt4444 second", "eu")],
-            )
-            .await,
-        );
         assert_eq!(where_held(&p, "Newt4444").await, (0, 0, 1), "{name}");
         process(store, &ids).await;
         store.place_messages(&ids, Timestamp(3_000)).await.unwrap();

@@ -598,10 +598,8 @@ impl Store for SqliteStore {
         now: Timestamp,
         region: Option<&str>,
     ) -> Result<CustomerId> {
-        if let Some(region) = region.filter(|r| !crate::valid_region(r)) {
-            return Err(StoreError::Residency(format!(
-                "region `{region}`: use 1-32 lowercase letters, digits and -, starting with a letter"
-            )));
+        if let Some(region) = region {
+            crate::residency::check_region(region)?;
         }
         let key = Identity::key(platform, handle);
         let mut tx = self.writer.begin().await?;
