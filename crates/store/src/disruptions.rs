@@ -394,7 +394,35 @@ macro_rules! disruption_store_impl {
                 d: &crate::StoredDisruption,
                 recipients: &[crate::DisruptionRecipient],
             ) -> crate::Result<()> {
-                let mut tx = self.$w.begin().await?;
+                // The drafts for placed customers are held in their partitions from the start.
+                let mut conn = self.$w.acquire().await?;
+                let mut regions: std::collections::HashMap<&str, Option<String>> =
+                    std::collections::HashMap::new();
+                let mut holdings: Vec<crate::residency::Holding> = Vec::new();
+                let mut rows = Vec::with_capacity(recipients.len());
+                for r in recipients {
+                    let customer = r.customer_id.as_str();
+                    if !regions.contains_key(customer) {
+                        let region = self
+                            .owner_region(&mut *conn, crate::residency::Owner::Customer, customer)
+                            .await?;
+                        regions.insert(customer, region);
+                    }
+                    let region = regions.get(customer).cloned().flatten();
+                    let (held, central) = self.partitions.hold_row(
+                        crate::residency::Document::DisruptionMessage,
+                        region.as_deref(),
+                        customer,
+                        crate::residency::DocKey::Id(d.id.as_str().to_owned()),
+                        vec![Some(r.text.clone()), Some(r.payload.to_string())],
+                    )?;
+                    holdings.extend(held);
+                    let mut central = central.into_iter();
+                    rows.push((central.next().flatten(), central.next().flatten(), region));
+                }
+                self.hold_apart(&mut conn, &holdings).await?;
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                self.hold_within(&mut tx, &holdings).await?;
                 sqlx::query(
                     "INSERT INTO disruptions (id, incident_id, status, created_by, created_at, \
                      updated_at, version, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -409,12 +437,11 @@ macro_rules! disruption_store_impl {
                 .bind(d.doc.to_string())
                 .execute(&mut *tx)
                 .await?;
-                for r in recipients {
+                for (r, (text, payload, region)) in recipients.iter().zip(rows) {
                     sqlx::query(
                         "INSERT INTO disruption_recipients (disruption_id, customer_id, case_id, \
                          target, locale, template_version, text, preview, payload, fallbacks, \
-                         excluded, place_to) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-                         (SELECT placed_in FROM customers WHERE id = $2))",
+                         excluded, placed_in) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                     )
                     .bind(d.id.as_str())
                     .bind(r.customer_id.as_str())
@@ -422,17 +449,16 @@ macro_rules! disruption_store_impl {
                     .bind(r.target.as_deref())
                     .bind(r.locale.as_deref())
                     .bind(r.template_version.map(i64::from))
-                    .bind(&r.text)
+                    .bind(text.unwrap_or_default())
                     .bind(&r.preview)
-                    .bind(r.payload.to_string())
+                    .bind(payload)
                     .bind(serde_json::json!(r.fallbacks).to_string())
                     .bind(r.excluded.as_deref())
+                    .bind(region.as_deref())
                     .execute(&mut *tx)
                     .await?;
                 }
                 tx.commit().await?;
-                // Drafts for placed customers move to their partition.
-                self.place_documents_after_write(crate::residency::Document::DisruptionMessage).await;
                 Ok(())
             }
 

@@ -312,11 +312,35 @@ macro_rules! feedback_store_impl {
                 if answer.answered_at >= survey.expires_at {
                     return Ok(AnswerOutcome::Expired);
                 }
-                // The primary key settles two answers racing each other: one row, one winner.
+                // The comment of a placed case's customer is held in the case's partition from
+                // the start. The primary key settles two answers racing each other: one row,
+                // one winner.
+                let mut conn = self.$w.acquire().await?;
+                let region = self
+                    .owner_region(&mut *conn, crate::residency::Owner::Case, survey.case_id.as_str())
+                    .await?;
+                let (holdings, central) = self.partitions.hold_row(
+                    crate::residency::Document::SurveyAnswer,
+                    region.as_deref().filter(|_| answer.comment.is_some()),
+                    survey.case_id.as_str(),
+                    crate::residency::DocKey::Id(survey.id.as_str().to_owned()),
+                    vec![answer.comment.clone()],
+                )?;
+                // Another answer's held comment is never overwritten by this one's.
+                let answered: Option<String> =
+                    sqlx::query_scalar("SELECT survey_id FROM survey_answers WHERE survey_id = $1")
+                        .bind(survey.id.as_str())
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                if answered.is_some() {
+                    return Ok(AnswerOutcome::AlreadyAnswered);
+                }
+                self.hold_apart(&mut conn, &holdings).await?;
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                self.hold_within(&mut tx, &holdings).await?;
                 let stored = sqlx::query(
                     "INSERT INTO survey_answers (survey_id, case_id, customer_id, csat, nps, ces, \
-                     comment, answered_at, place_to) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-                     (SELECT placed_in FROM cases WHERE id = $2)) \
+                     comment, answered_at, placed_in) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                      ON CONFLICT (survey_id) DO NOTHING",
                 )
                 .bind(survey.id.as_str())
@@ -325,15 +349,16 @@ macro_rules! feedback_store_impl {
                 .bind(i64::from(answer.csat))
                 .bind(answer.nps.map(i64::from))
                 .bind(answer.ces.map(i64::from))
-                .bind(answer.comment.as_deref())
+                .bind(central.into_iter().flatten().next())
                 .bind(answer.answered_at.millis())
-                .execute(&self.$w)
+                .bind(if holdings.is_empty() { None } else { region.as_deref() })
+                .execute(&mut *tx)
                 .await?;
                 if stored.rows_affected() != 1 {
+                    tx.rollback().await?;
                     return Ok(AnswerOutcome::AlreadyAnswered);
                 }
-                // The comment of a placed case's customer moves to the case's partition.
-                self.place_documents_after_write(crate::residency::Document::SurveyAnswer).await;
+                tx.commit().await?;
                 survey.answer = Some(answer.clone());
                 Ok(AnswerOutcome::Recorded(survey))
             }

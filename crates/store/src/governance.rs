@@ -421,63 +421,100 @@ macro_rules! governance_store_impl {
             if records.is_empty() {
                 return Ok(Vec::new());
             }
-            let mut tx = self.$w.begin().await?;
-            let (mut seq, mut prev): (i64, String) = sqlx::query_as(concat!(
-                "SELECT seq, hash FROM audit_head WHERE id = 1",
-                $row_lock
-            ))
-            .fetch_one(&mut *tx)
-            .await?;
-            let mut seqs = Vec::with_capacity(records.len());
-            let mut placing = false;
-            for record in records {
-                seq += 1;
-                let e = sb_governance::audit::seal(seq, &prev, record);
-                // The detail of an entry about a placed customer is moved to its partition
-                // after the commit; the digest in the chain never moves.
-                let place_to = if self.partitions.is_empty()
-                    || e.record.detail.is_none()
-                    || e.record.customer_id.is_none()
-                {
-                    "NULL"
-                } else {
-                    placing = true;
-                    "(SELECT placed_in FROM customers WHERE id = $7)"
-                };
+            // The detail of an entry about a placed customer is held in their partition from
+            // the start; the digest in the chain never moves. Entries are sealed after the
+            // head read before the write, and sealed again should another process append
+            // first.
+            let mut conn = self.$w.acquire().await?;
+            let mut regions: std::collections::HashMap<String, Option<String>> =
+                std::collections::HashMap::new();
+            for customer in records.iter().filter(|r| r.detail.is_some()).filter_map(|r| r.customer_id.as_deref()) {
+                if !regions.contains_key(customer) {
+                    let region = self
+                        .owner_region(&mut *conn, crate::residency::Owner::Customer, customer)
+                        .await?;
+                    regions.insert(customer.to_owned(), region);
+                }
+            }
+            for _ in 0..3 {
+                let head: (i64, String) = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+                    .fetch_one(&mut *conn)
+                    .await?;
+                let (mut seq, mut prev) = head.clone();
+                let mut entries = Vec::with_capacity(records.len());
+                let mut holdings: Vec<crate::residency::Holding> = Vec::new();
+                for record in records.iter().cloned() {
+                    seq += 1;
+                    let e = sb_governance::audit::seal(seq, &prev, record);
+                    prev = e.hash.clone();
+                    let detail = e.record.detail.as_ref().map(|d| d.to_string());
+                    let region = e
+                        .record
+                        .customer_id
+                        .as_deref()
+                        .and_then(|c| regions.get(c).cloned().flatten())
+                        .filter(|_| detail.is_some());
+                    let (held, central) = self.partitions.hold_row(
+                        crate::residency::Document::AuditDetail,
+                        region.as_deref(),
+                        e.record.customer_id.as_deref().unwrap_or_default(),
+                        crate::residency::DocKey::Seq(e.seq),
+                        vec![detail],
+                    )?;
+                    holdings.extend(held);
+                    entries.push((e, central.into_iter().flatten().next(), region));
+                }
+                self.hold_apart(&mut conn, &holdings).await?;
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                let now: (i64, String) = sqlx::query_as(concat!(
+                    "SELECT seq, hash FROM audit_head WHERE id = 1",
+                    $row_lock
+                ))
+                .fetch_one(&mut *tx)
+                .await?;
+                if now != head {
+                    tx.rollback().await?;
+                    self.unhold_apart(&mut conn, &holdings).await?;
+                    continue;
+                }
+                self.hold_within(&mut tx, &holdings).await?;
                 let sql = format!(
-                    "INSERT INTO audit_log ({}, place_to) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-                     $10, $11, $12, $13, {place_to})",
+                    "INSERT INTO audit_log ({}, placed_in) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+                     $10, $11, $12, $13, $14)",
                     crate::governance::AUDIT_COLUMNS
                 );
-                sqlx::query(AssertSqlSafe(sql))
-                    .bind(e.seq)
-                    .bind(e.record.at_ms)
-                    .bind(&e.record.actor)
-                    .bind(e.record.role.as_deref())
-                    .bind(&e.record.action)
-                    .bind(e.record.subject.as_deref())
-                    .bind(e.record.customer_id.as_deref())
-                    .bind(e.record.origin.as_deref())
-                    .bind(i32::from(e.record.outcome))
-                    .bind(e.record.detail.as_ref().map(|d| d.to_string()))
-                    .bind(&e.detail_digest)
-                    .bind(&e.prev_hash)
-                    .bind(&e.hash)
+                let mut seqs = Vec::with_capacity(entries.len());
+                for (e, detail, region) in &entries {
+                    sqlx::query(AssertSqlSafe(sql.clone()))
+                        .bind(e.seq)
+                        .bind(e.record.at_ms)
+                        .bind(&e.record.actor)
+                        .bind(e.record.role.as_deref())
+                        .bind(&e.record.action)
+                        .bind(e.record.subject.as_deref())
+                        .bind(e.record.customer_id.as_deref())
+                        .bind(e.record.origin.as_deref())
+                        .bind(i32::from(e.record.outcome))
+                        .bind(detail.as_deref())
+                        .bind(&e.detail_digest)
+                        .bind(&e.prev_hash)
+                        .bind(&e.hash)
+                        .bind(region.as_deref())
+                        .execute(&mut *tx)
+                        .await?;
+                    seqs.push(e.seq);
+                }
+                sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                    .bind(seq)
+                    .bind(&prev)
                     .execute(&mut *tx)
                     .await?;
-                seqs.push(e.seq);
-                prev = e.hash;
+                tx.commit().await?;
+                return Ok(seqs);
             }
-            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-                .bind(seq)
-                .bind(&prev)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            if placing {
-                self.place_documents_after_write(crate::residency::Document::AuditDetail).await;
-            }
-            Ok(seqs)
+            Err(StoreError::Corrupt(
+                "the audit trail kept growing under this append; try again".into(),
+            ))
         }
 
         async fn retention_runs(&self, limit: u32) -> Result<Vec<sb_governance::AuditEntry>> {

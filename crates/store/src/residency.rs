@@ -493,6 +493,19 @@ impl Document {
         }
     }
 
+    /// The central copy of the held columns `full` (in `columns` order).
+    pub(crate) fn blank(self, full: &[Option<String>]) -> Result<Vec<Option<String>>> {
+        self.columns()
+            .iter()
+            .zip(full)
+            .map(|((column, blank), value)| {
+                blank.apply(value.as_deref()).map_err(|e| {
+                    StoreError::Corrupt(format!("{}.{column} is not JSON: {e}", self.table()))
+                })
+            })
+            .collect()
+    }
+
     /// The partition's table.
     pub(crate) fn content_table(self) -> &'static str {
         match self {
@@ -562,14 +575,108 @@ impl Held {
 /// The database type behind a store, for helpers that take its transactions.
 pub(crate) trait Backend {
     type Db: sqlx::Database;
+    /// Whether a partition is a database file of its own, which a transaction commits
+    /// apart from the central file (SQLite: atomic per file only), rather than a schema the
+    /// central tables' transaction covers (PostgreSQL).
+    const PARTITIONS_APART: bool;
+    /// The `n`th (from 1) `seq` the next rows inserted into the table `$1` will get,
+    /// `$2` being `n`. SQLite reads it from `AUTOINCREMENT`'s counter, which is right while
+    /// the one writer connection is held; PostgreSQL draws it from the sequence.
+    const NEXT_SEQ: &'static str;
 }
 
 impl Backend for crate::SqliteStore {
     type Db = sqlx::Sqlite;
+    const PARTITIONS_APART: bool = true;
+    const NEXT_SEQ: &'static str =
+        "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = $1), 0) + $2";
 }
 
 impl Backend for crate::PgStore {
     type Db = sqlx::Postgres;
+    const PARTITIONS_APART: bool = false;
+    const NEXT_SEQ: &'static str =
+        "SELECT nextval(pg_get_serial_sequence($1, 'seq')) + 0 * CAST($2 AS BIGINT)";
+}
+
+impl Partitions {
+    /// Holds one `doc` row of an owner placed in `region`, when it is: the holding, and the
+    /// central columns (blanked if held, else `full` as it is).
+    pub(crate) fn hold_row(
+        &self,
+        doc: Document,
+        region: Option<&str>,
+        owner: &str,
+        key: DocKey,
+        full: Vec<Option<String>>,
+    ) -> Result<(Vec<Holding>, Vec<Option<String>>)> {
+        let Some(region) = region else {
+            return Ok((Vec::new(), full));
+        };
+        let mut held = Holding::new(doc, self.placed(region)?);
+        let central = held.hold(owner, key, full)?;
+        Ok((vec![held], central))
+    }
+}
+
+/// A document row's own key (`Document::key`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum DocKey {
+    Seq(i64),
+    Id(String),
+}
+
+/// One document row a write holds in its owner's partition from the start.
+#[derive(Clone, Debug)]
+pub(crate) struct HeldRow {
+    pub(crate) owner: String,
+    pub(crate) key: DocKey,
+    /// The held columns (`Document::columns`), in full.
+    pub(crate) full: Vec<Option<String>>,
+}
+
+/// Document rows a write holds in a region's partition (`schema`): the partition gets them in
+/// full and the central rows are written already blanked (`Document::blank`), with
+/// `placed_in` set, so the central tables never see their personal content.
+#[derive(Clone, Debug)]
+pub(crate) struct Holding {
+    pub(crate) doc: Document,
+    pub(crate) schema: String,
+    pub(crate) rows: Vec<HeldRow>,
+}
+
+impl Holding {
+    pub(crate) fn new(doc: Document, schema: &str) -> Self {
+        Self {
+            doc,
+            schema: schema.to_owned(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Holds a row; returns its central columns (blanked).
+    pub(crate) fn hold(
+        &mut self,
+        owner: &str,
+        key: DocKey,
+        full: Vec<Option<String>>,
+    ) -> Result<Vec<Option<String>>> {
+        let blank = self.doc.blank(&full)?;
+        self.rows.push(HeldRow {
+            owner: owner.to_owned(),
+            key,
+            full,
+        });
+        Ok(blank)
+    }
+
+    /// The same holding with only the rows `keep` accepts.
+    pub(crate) fn only(&self, keep: impl Fn(&HeldRow) -> bool) -> Self {
+        Self {
+            rows: self.rows.iter().filter(|r| keep(r)).cloned().collect(),
+            ..self.clone()
+        }
+    }
 }
 
 /// The tables of one partition, created when the store opens.

@@ -273,6 +273,22 @@ macro_rules! shared_store_methods {
                 )))
                 .execute(&self.$w)
                 .await?;
+                // Documents a write held apart (`hold_apart`) whose own commit a crash or an
+                // error then lost.
+                for doc in crate::residency::Document::ALL {
+                    let content = doc.content_table();
+                    sqlx::query(AssertSqlSafe(format!(
+                        "DELETE FROM {schema}.{content} WHERE NOT EXISTS (SELECT 1 FROM {table} t \
+                         WHERE t.{central_owner} = {schema}.{content}.{owner} \
+                         AND t.{key} = {schema}.{content}.{key})",
+                        table = doc.table(),
+                        central_owner = doc.owner_column(),
+                        owner = doc.owner().column(),
+                        key = doc.key(),
+                    )))
+                    .execute(&self.$w)
+                    .await?;
+                }
                 // A case or customer a plan placed whose central row a crash then lost (the
                 // plan is redone with new ids).
                 for (content, table) in [("case_content", "cases"), ("customer_content", "customers")] {
@@ -796,6 +812,167 @@ macro_rules! shared_store_methods {
             if let Err(e) = self.place_cases_shared(cases).await {
                 tracing::warn!(error = %e, "could not move merged cases to their region's partition");
             }
+        }
+
+        /// The region an owner's content is held in, if it is placed.
+        pub(crate) async fn owner_region<'e, E>(
+            &self,
+            db: E,
+            owner: crate::residency::Owner,
+            id: &str,
+        ) -> Result<Option<String>>
+        where
+            E: sqlx::Executor<'e, Database = <Self as crate::residency::Backend>::Db>,
+        {
+            if self.partitions.is_empty() {
+                return Ok(None);
+            }
+            let region: Option<Option<String>> = sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT placed_in FROM {} WHERE id = $1",
+                owner.table()
+            )))
+            .bind(id)
+            .fetch_optional(db)
+            .await?;
+            Ok(region.flatten())
+        }
+
+        /// Writes the rows of `h` into its partition, inside `tx`.
+        pub(crate) async fn write_held<'c>(
+            &self,
+            tx: &mut sqlx::Transaction<'c, <Self as crate::residency::Backend>::Db>,
+            h: &crate::residency::Holding,
+        ) -> Result<()> {
+            let doc = h.doc;
+            let cols: Vec<&str> = doc.columns().iter().map(|(c, _)| *c).collect();
+            let (owner, key) = (doc.owner().column(), doc.key());
+            let params: Vec<String> = (0..cols.len()).map(|i| format!("${}", i + 3)).collect();
+            let set: Vec<String> = cols.iter().map(|c| format!("{c} = excluded.{c}")).collect();
+            let sql = format!(
+                "INSERT INTO {}.{} ({owner}, {key}, {}) VALUES ($1, $2, {}) \
+                 ON CONFLICT ({owner}, {key}) DO UPDATE SET {}",
+                h.schema,
+                doc.content_table(),
+                cols.join(", "),
+                params.join(", "),
+                set.join(", ")
+            );
+            for row in &h.rows {
+                let q = sqlx::query(AssertSqlSafe(sql.clone())).bind(row.owner.as_str());
+                let mut q = match &row.key {
+                    crate::residency::DocKey::Seq(seq) => q.bind(*seq),
+                    crate::residency::DocKey::Id(id) => q.bind(id.as_str()),
+                };
+                for value in &row.full {
+                    q = q.bind(value.as_deref());
+                }
+                q.execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
+        /// Removes the rows of `h` from its partition, inside `tx`.
+        pub(crate) async fn drop_held<'c>(
+            &self,
+            tx: &mut sqlx::Transaction<'c, <Self as crate::residency::Backend>::Db>,
+            h: &crate::residency::Holding,
+        ) -> Result<()> {
+            let doc = h.doc;
+            let sql = format!(
+                "DELETE FROM {}.{} WHERE {} = $1 AND {} = $2",
+                h.schema,
+                doc.content_table(),
+                doc.owner().column(),
+                doc.key()
+            );
+            for row in &h.rows {
+                let q = sqlx::query(AssertSqlSafe(sql.clone())).bind(row.owner.as_str());
+                let q = match &row.key {
+                    crate::residency::DocKey::Seq(seq) => q.bind(*seq),
+                    crate::residency::DocKey::Id(id) => q.bind(id.as_str()),
+                };
+                q.execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
+        /// Before a write's own transaction on `conn`, where partitions are files of their
+        /// own (`Backend::PARTITIONS_APART`): commits the rows it holds there first. A crash
+        /// before the write commits then leaves only a stray in the partition, which
+        /// `drop_stray_arrivals` removes, never a central row without its content.
+        /// Elsewhere the rows are written inside the write's transaction (`hold_within`).
+        pub(crate) async fn hold_apart(
+            &self,
+            conn: &mut sqlx::pool::PoolConnection<<Self as crate::residency::Backend>::Db>,
+            holdings: &[crate::residency::Holding],
+        ) -> Result<()> {
+            if !<Self as crate::residency::Backend>::PARTITIONS_APART
+                || holdings.iter().all(|h| h.rows.is_empty())
+            {
+                return Ok(());
+            }
+            let mut tx = sqlx::Connection::begin(&mut **conn).await?;
+            for h in holdings {
+                self.write_held(&mut tx, h).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        }
+
+        /// Inside a write's transaction, where it covers the partitions: writes the rows it
+        /// holds there (see `hold_apart`).
+        pub(crate) async fn hold_within<'c>(
+            &self,
+            tx: &mut sqlx::Transaction<'c, <Self as crate::residency::Backend>::Db>,
+            holdings: &[crate::residency::Holding],
+        ) -> Result<()> {
+            if <Self as crate::residency::Backend>::PARTITIONS_APART {
+                return Ok(());
+            }
+            for h in holdings {
+                self.write_held(tx, h).await?;
+            }
+            Ok(())
+        }
+
+        /// After a write's transaction on `conn` rolled back: removes what `hold_apart`
+        /// committed for it.
+        pub(crate) async fn unhold_apart(
+            &self,
+            conn: &mut sqlx::pool::PoolConnection<<Self as crate::residency::Backend>::Db>,
+            holdings: &[crate::residency::Holding],
+        ) -> Result<()> {
+            if !<Self as crate::residency::Backend>::PARTITIONS_APART
+                || holdings.iter().all(|h| h.rows.is_empty())
+            {
+                return Ok(());
+            }
+            let mut tx = sqlx::Connection::begin(&mut **conn).await?;
+            for h in holdings {
+                self.drop_held(&mut tx, h).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        }
+
+        /// The `seq`s the next `n` rows inserted into `table` get (`Backend::NEXT_SEQ`), read
+        /// on the write's connection `conn`.
+        pub(crate) async fn next_seqs(
+            &self,
+            conn: &mut sqlx::pool::PoolConnection<<Self as crate::residency::Backend>::Db>,
+            table: &str,
+            n: usize,
+        ) -> Result<Vec<i64>> {
+            let mut seqs = Vec::with_capacity(n);
+            for i in 1..=n as i64 {
+                let seq: i64 = sqlx::query_scalar(<Self as crate::residency::Backend>::NEXT_SEQ)
+                    .bind(table)
+                    .bind(i)
+                    .fetch_one(&mut **conn)
+                    .await?;
+                seqs.push(seq);
+            }
+            Ok(seqs)
         }
 
         /// After a write committed documents of a placed case or customer: moves them now.
@@ -1396,38 +1573,54 @@ macro_rules! shared_store_methods {
             items: &[NewOutboxItem],
             now: Timestamp,
         ) -> Result<Vec<(OutboxId, bool)>> {
-            let mut tx = self.$w.begin().await?;
-            let mut out = Vec::with_capacity(items.len());
-            let mut marked = 0;
+            // A delivery about a placed case is held in its partition from the start.
+            let mut conn = self.$w.acquire().await?;
+            let mut holdings = Vec::new();
+            let mut rows = Vec::with_capacity(items.len());
             for item in items {
                 let id = OutboxId::generate();
-                let inserted = sqlx::query(outbox_sql::INSERT)
+                let region = match item.subject.as_deref() {
+                    Some(case) => {
+                        self.owner_region(&mut *conn, crate::residency::Owner::Case, case)
+                            .await?
+                    }
+                    None => None,
+                };
+                let (held, central) = self.partitions.hold_row(
+                    crate::residency::Document::Outbox,
+                    region.as_deref(),
+                    item.subject.as_deref().unwrap_or_default(),
+                    crate::residency::DocKey::Id(id.as_str().to_owned()),
+                    vec![Some(item.payload.to_string())],
+                )?;
+                holdings.extend(held);
+                rows.push((id, central.into_iter().flatten().next(), region));
+            }
+            self.hold_apart(&mut conn, &holdings).await?;
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            self.hold_within(&mut tx, &holdings).await?;
+            let mut out = Vec::with_capacity(items.len());
+            for (item, (id, payload, region)) in items.iter().zip(rows) {
+                let inserted = sqlx::query(outbox_sql::INSERT_HELD)
                     .bind(id.as_str())
                     .bind(&item.target)
                     .bind(&item.dedup_key)
-                    .bind(item.payload.to_string())
+                    .bind(payload)
                     .bind(item.subject.as_deref())
                     .bind(now.millis())
+                    .bind(region.as_deref())
                     .execute(&mut *tx)
                     .await?
                     .rows_affected()
                     == 1;
                 if inserted {
-                    // A delivery about a placed case follows the case from the start.
-                    if !self.partitions.is_empty() {
-                        marked += sqlx::query(AssertSqlSafe(format!(
-                            "UPDATE outbox SET place_to = (SELECT placed_in FROM cases WHERE cases.id = outbox.subject) \
-                             WHERE id = $1 AND {} \
-                             AND subject IN (SELECT id FROM cases WHERE placed_in IS NOT NULL)",
-                            crate::residency::Document::Outbox.movable()
-                        )))
-                        .bind(id.as_str())
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
-                    }
                     out.push((id, false));
                 } else {
+                    // Enqueued before under its key: what this one held goes.
+                    let key = crate::residency::DocKey::Id(id.as_str().to_owned());
+                    for h in &holdings {
+                        self.drop_held(&mut tx, &h.only(|r| r.key == key)).await?;
+                    }
                     let existing: String = sqlx::query_scalar(outbox_sql::ID_BY_KEY)
                         .bind(&item.dedup_key)
                         .fetch_one(&mut *tx)
@@ -1436,9 +1629,6 @@ macro_rules! shared_store_methods {
                 }
             }
             tx.commit().await?;
-            if marked > 0 {
-                self.place_documents_after_write(crate::residency::Document::Outbox).await;
-            }
             Ok(out)
         }
 

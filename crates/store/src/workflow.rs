@@ -31,9 +31,93 @@ macro_rules! workflow_store_methods {
             &self,
             c: &sb_domain::CaseChange,
         ) -> Result<crate::CaseSave> {
-            let mut tx = self.$w.begin().await?;
             let tags = serde_json::to_string(&c.tags)
                 .map_err(|e| StoreError::Corrupt(format!("cannot encode tags: {e}")))?;
+            let mut conn = self.$w.acquire().await?;
+            // The case's region is read before the save, for what its events hold in the
+            // partition, and again under the case's lock: a case another process placed in
+            // between is saved again.
+            for _ in 0..3 {
+                let region = if self.partitions.is_empty() || c.events.is_empty() {
+                    None
+                } else {
+                    self.owner_region(&mut *conn, crate::residency::Owner::Case, c.case_id.as_str()).await?
+                };
+                let (holdings, rows) = self.hold_case_events(&mut conn, c, region.as_deref()).await?;
+                self.hold_apart(&mut conn, &holdings).await?;
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                let outcome = self.save_case_in(&mut tx, c, &tags, region.as_deref(), &holdings, &rows).await?;
+                if matches!(outcome, Some(crate::CaseSave::Saved)) {
+                    tx.commit().await?;
+                    return Ok(crate::CaseSave::Saved);
+                }
+                tx.rollback().await?;
+                self.unhold_apart(&mut conn, &holdings).await?;
+                if let Some(save) = outcome {
+                    return Ok(save);
+                }
+            }
+            Err(StoreError::Residency(format!(
+                "case {} kept changing region while it was saved",
+                c.case_id
+            )))
+        }
+
+        /// Each new event's `seq` (given when any is held) and data as stored centrally, and
+        /// the events of a case placed in `region` held in its partition: only those with
+        /// something personal in them (an SLA clock's figures have none, and stay central).
+        async fn hold_case_events(
+            &self,
+            conn: &mut sqlx::pool::PoolConnection<<Self as crate::residency::Backend>::Db>,
+            c: &sb_domain::CaseChange,
+            region: Option<&str>,
+        ) -> Result<(Vec<crate::residency::Holding>, Vec<(Option<i64>, String, bool)>)> {
+            let mut rows: Vec<(Option<i64>, String, bool)> =
+                c.events.iter().map(|e| (None, e.data.to_string(), false)).collect();
+            let Some(region) = region else {
+                return Ok((Vec::new(), rows));
+            };
+            let personal: Vec<bool> = c
+                .events
+                .iter()
+                .map(|e| sb_governance::personal::scrub(&mut e.data.clone()))
+                .collect();
+            if !personal.contains(&true) {
+                return Ok((Vec::new(), rows));
+            }
+            let mut held = crate::residency::Holding::new(
+                crate::residency::Document::CaseEvent,
+                self.partitions.placed(region)?,
+            );
+            // Every event of the save gets its seq now, so held ones can be keyed by it.
+            let seqs = self.next_seqs(conn, "case_events", rows.len()).await?;
+            for ((row, seq), personal) in rows.iter_mut().zip(seqs).zip(personal) {
+                row.0 = Some(seq);
+                if personal {
+                    let full = std::mem::take(&mut row.1);
+                    let blank = held.hold(
+                        c.case_id.as_str(),
+                        crate::residency::DocKey::Seq(seq),
+                        vec![Some(full)],
+                    )?;
+                    row.1 = blank.into_iter().flatten().next().unwrap_or_default();
+                    row.2 = true;
+                }
+            }
+            Ok((vec![held], rows))
+        }
+
+        /// The save itself, inside `tx`: `None` when the case was placed since `region` was
+        /// read, else what became of it (the caller commits only `Saved`).
+        async fn save_case_in<'c>(
+            &self,
+            tx: &mut sqlx::Transaction<'c, <Self as crate::residency::Backend>::Db>,
+            c: &sb_domain::CaseChange,
+            tags: &str,
+            region: Option<&str>,
+            holdings: &[crate::residency::Holding],
+            rows: &[(Option<i64>, String, bool)],
+        ) -> Result<Option<crate::CaseSave>> {
             let saved = sqlx::query(
                 "UPDATE cases SET status = $1, priority = $2, queue_id = $3, assignee = $4, \
                  tags = $5, sla = $6, sla_due_at = $7, escalations = $8, first_response_at = $9, \
@@ -55,60 +139,57 @@ macro_rules! workflow_store_methods {
             .bind(c.updated_at.millis())
             .bind(c.case_id.as_str())
             .bind(c.expected_version)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
             if saved.rows_affected() != 1 {
-                tx.rollback().await?;
-                return Ok(crate::CaseSave::Changed);
+                return Ok(Some(crate::CaseSave::Changed));
             }
             for seq in &c.done {
                 let gone = sqlx::query("DELETE FROM case_work WHERE seq = $1")
                     .bind(seq)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
                 if gone.rows_affected() != 1 {
-                    tx.rollback().await?;
-                    return Ok(crate::CaseSave::AlreadyDone);
+                    return Ok(Some(crate::CaseSave::AlreadyDone));
                 }
             }
             // The case row is locked by the update above: its placement cannot change now.
-            let place_to: Option<String> = if self.partitions.is_empty() || c.events.is_empty() {
-                None
-            } else {
-                sqlx::query_scalar("SELECT placed_in FROM cases WHERE id = $1")
-                    .bind(c.case_id.as_str())
-                    .fetch_one(&mut *tx)
-                    .await?
-            };
-            let mut placing = false;
-            for e in &c.events {
-                // Only an event with something personal in it has anything to move (an SLA
-                // clock's figures do not): the others' central copy is already what blanking
-                // would leave.
-                let place_to = place_to.as_deref().filter(|_| {
-                    let mut blanked = e.data.clone();
-                    sb_governance::personal::scrub(&mut blanked)
-                });
-                placing |= place_to.is_some();
-                sqlx::query(
-                    "INSERT INTO case_events (case_id, kind, actor, at, data, dedup, place_to) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedup) DO NOTHING",
-                )
+            if !self.partitions.is_empty()
+                && !c.events.is_empty()
+                && self.owner_region(&mut **tx, crate::residency::Owner::Case, c.case_id.as_str()).await?.as_deref() != region
+            {
+                return Ok(None);
+            }
+            self.hold_within(tx, holdings).await?;
+            for (e, (seq, data, held)) in c.events.iter().zip(rows) {
+                let q = sqlx::query(if seq.is_some() {
+                    "INSERT INTO case_events (case_id, kind, actor, at, data, dedup, placed_in, seq) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dedup) DO NOTHING"
+                } else {
+                    "INSERT INTO case_events (case_id, kind, actor, at, data, dedup, placed_in) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedup) DO NOTHING"
+                })
                 .bind(c.case_id.as_str())
                 .bind(e.kind.as_str())
                 .bind(e.actor.as_str())
                 .bind(e.at.millis())
-                .bind(e.data.to_string())
+                .bind(data.as_str())
                 .bind(e.dedup.as_deref())
-                .bind(place_to)
-                .execute(&mut *tx)
-                .await?;
+                .bind(region.filter(|_| *held));
+                let q = match seq {
+                    Some(seq) => q.bind(*seq),
+                    None => q,
+                };
+                let inserted = q.execute(&mut **tx).await?.rows_affected();
+                if inserted == 0 && *held {
+                    // Stored before under its dedup key: what this one held goes.
+                    for h in holdings {
+                        let key = crate::residency::DocKey::Seq(seq.unwrap_or_default());
+                        self.drop_held(tx, &h.only(|r| r.key == key)).await?;
+                    }
+                }
             }
-            tx.commit().await?;
-            if placing {
-                self.place_documents_after_write(crate::residency::Document::CaseEvent).await;
-            }
-            Ok(crate::CaseSave::Saved)
+            Ok(Some(crate::CaseSave::Saved))
         }
 
         pub(crate) async fn claim_case_work_shared(
@@ -277,22 +358,36 @@ macro_rules! workflow_store_methods {
         }
 
         pub(crate) async fn insert_reply_shared(&self, r: &crate::StoredReply) -> Result<()> {
-            // A reply to a placed case is written here in full, then moved to the partition.
+            // A reply to a placed case is held in its partition from the start.
+            let mut conn = self.$w.acquire().await?;
+            let region = self
+                .owner_region(&mut *conn, crate::residency::Owner::Case, r.case_id.as_str())
+                .await?;
+            let (holdings, central) = self.partitions.hold_row(
+                crate::residency::Document::Reply,
+                region.as_deref(),
+                r.case_id.as_str(),
+                crate::residency::DocKey::Id(r.id.clone()),
+                vec![Some(r.doc.to_string())],
+            )?;
+            self.hold_apart(&mut conn, &holdings).await?;
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            self.hold_within(&mut tx, &holdings).await?;
             sqlx::query(
                 "INSERT INTO replies (id, case_id, author, automated, status, doc, created_at, \
-                 updated_at, version, place_to) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 0, \
-                 (SELECT placed_in FROM cases WHERE id = $2))",
+                 updated_at, version, placed_in) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 0, $8)",
             )
             .bind(r.id.as_str())
             .bind(r.case_id.as_str())
             .bind(r.author.as_str())
             .bind(r.automated)
             .bind(r.status.as_str())
-            .bind(r.doc.to_string())
+            .bind(central.into_iter().flatten().next())
             .bind(r.created_at.millis())
-            .execute(&self.$w)
+            .bind(region.as_deref())
+            .execute(&mut *tx)
             .await?;
-            self.place_documents_after_write(crate::residency::Document::Reply).await;
+            tx.commit().await?;
             Ok(())
         }
 
@@ -311,21 +406,60 @@ macro_rules! workflow_store_methods {
             r: &crate::StoredReply,
             now: Timestamp,
         ) -> Result<bool> {
-            // A placed reply's new version is written here in full and moved again.
+            // A placed case's reply is rewritten in its partition. The version read first
+            // keeps the current text, to put back should another process save it first.
+            let mut conn = self.$w.acquire().await?;
+            let before: Option<(Option<String>, Option<String>)> = sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT {}, (SELECT placed_in FROM cases WHERE cases.id = replies.case_id) \
+                 FROM replies WHERE id = $1 AND version = $2",
+                self.partitions.document_sql("replies", crate::residency::Document::Reply, "doc")
+            )))
+            .bind(r.id.as_str())
+            .bind(r.version)
+            .fetch_optional(&mut *conn)
+            .await?;
+            let Some((before, region)) = before else {
+                return Ok(false);
+            };
+            let key = crate::residency::DocKey::Id(r.id.clone());
+            let (holdings, central) = self.partitions.hold_row(
+                crate::residency::Document::Reply,
+                region.as_deref(),
+                r.case_id.as_str(),
+                key.clone(),
+                vec![Some(r.doc.to_string())],
+            )?;
+            self.hold_apart(&mut conn, &holdings).await?;
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            self.hold_within(&mut tx, &holdings).await?;
             let done = sqlx::query(
                 "UPDATE replies SET status = $2, doc = $3, updated_at = $4, version = version + 1, \
-                 place_to = COALESCE(placed_in, place_to), placed_in = NULL \
-                 WHERE id = $1 AND version = $5",
+                 placed_in = $6, place_to = NULL WHERE id = $1 AND version = $5",
             )
             .bind(r.id.as_str())
             .bind(r.status.as_str())
-            .bind(r.doc.to_string())
+            .bind(central.into_iter().flatten().next())
             .bind(now.millis())
             .bind(r.version)
-            .execute(&self.$w)
-            .await?;
-            self.place_documents_after_write(crate::residency::Document::Reply).await;
-            Ok(done.rows_affected() == 1)
+            .bind(region.as_deref())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if done {
+                tx.commit().await?;
+                return Ok(true);
+            }
+            tx.rollback().await?;
+            let (restore, _) = self.partitions.hold_row(
+                crate::residency::Document::Reply,
+                region.as_deref(),
+                r.case_id.as_str(),
+                key,
+                vec![before],
+            )?;
+            self.hold_apart(&mut conn, &restore).await?;
+            Ok(false)
         }
 
         pub(crate) async fn list_replies_shared(
