@@ -106,9 +106,95 @@ pub(crate) fn regions_of(stored: Option<&str>, whose: &str) -> crate::Result<Opt
         .map_err(|e| crate::StoreError::Corrupt(format!("{whose} regions: {e}")))
 }
 
+/// Audit entries sealed onto the chain, ready to append: each with its central detail (blank
+/// when held) and the region holding it, the details held, and the chain's new head.
+pub(crate) struct SealedAudit {
+    pub(crate) entries: Vec<(sb_governance::AuditEntry, Option<String>, Option<String>)>,
+    pub(crate) holdings: Vec<crate::residency::Holding>,
+    pub(crate) head: (i64, String),
+}
+
 macro_rules! governance_store_impl {
     ($ty:ty, $w:ident, $r:ident, $row_lock:literal, $db:ty) => {
         impl $ty {
+        /// Seals `records` onto the chain after `head`, each entry's detail held in its
+        /// customer's partition when they are placed (`regions`, by customer).
+        fn seal_audit(
+            &self,
+            records: &[sb_governance::AuditRecord],
+            head: (i64, String),
+            regions: &std::collections::HashMap<String, Option<String>>,
+        ) -> Result<crate::governance::SealedAudit> {
+            let (mut seq, mut prev) = head;
+            let mut entries = Vec::with_capacity(records.len());
+            let mut holdings = Vec::new();
+            for record in records.iter().cloned() {
+                seq += 1;
+                let e = sb_governance::audit::seal(seq, &prev, record);
+                prev = e.hash.clone();
+                let detail = e.record.detail.as_ref().map(|d| d.to_string());
+                let region = e
+                    .record
+                    .customer_id
+                    .as_deref()
+                    .and_then(|c| regions.get(c).cloned().flatten())
+                    .filter(|_| detail.is_some());
+                let (held, central) = self.partitions.hold_row(
+                    crate::residency::Document::AuditDetail,
+                    region.as_deref(),
+                    e.record.customer_id.as_deref().unwrap_or_default(),
+                    crate::residency::DocKey::Seq(e.seq),
+                    vec![detail],
+                )?;
+                holdings.extend(held);
+                entries.push((e, central.into_iter().flatten().next(), region));
+            }
+            Ok(crate::governance::SealedAudit {
+                entries,
+                holdings,
+                head: (seq, prev),
+            })
+        }
+
+        /// Appends sealed entries and moves the head, inside `tx`.
+        async fn insert_audit(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            sealed: &crate::governance::SealedAudit,
+        ) -> Result<Vec<i64>> {
+            let sql = format!(
+                "INSERT INTO audit_log ({}, placed_in) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+                 $10, $11, $12, $13, $14)",
+                crate::governance::AUDIT_COLUMNS
+            );
+            let mut seqs = Vec::with_capacity(sealed.entries.len());
+            for (e, detail, region) in &sealed.entries {
+                sqlx::query(AssertSqlSafe(sql.clone()))
+                    .bind(e.seq)
+                    .bind(e.record.at_ms)
+                    .bind(&e.record.actor)
+                    .bind(e.record.role.as_deref())
+                    .bind(&e.record.action)
+                    .bind(e.record.subject.as_deref())
+                    .bind(e.record.customer_id.as_deref())
+                    .bind(e.record.origin.as_deref())
+                    .bind(i32::from(e.record.outcome))
+                    .bind(detail.as_deref())
+                    .bind(&e.detail_digest)
+                    .bind(&e.prev_hash)
+                    .bind(&e.hash)
+                    .bind(region.as_deref())
+                    .execute(&mut **tx)
+                    .await?;
+                seqs.push(e.seq);
+            }
+            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                .bind(sealed.head.0)
+                .bind(&sealed.head.1)
+                .execute(&mut **tx)
+                .await?;
+            Ok(seqs)
+        }
+
         async fn insert_api_key(
             tx: &mut sqlx::Transaction<'_, $db>,
             key: &crate::NewApiKey,
@@ -422,9 +508,7 @@ macro_rules! governance_store_impl {
                 return Ok(Vec::new());
             }
             // The detail of an entry about a placed customer is held in their partition from
-            // the start; the digest in the chain never moves. Entries are sealed after the
-            // head read before the write, and sealed again should another process append
-            // first.
+            // the start; the digest in the chain never moves.
             let mut conn = self.$w.acquire().await?;
             let mut regions: std::collections::HashMap<String, Option<String>> =
                 std::collections::HashMap::new();
@@ -436,79 +520,32 @@ macro_rules! governance_store_impl {
                     regions.insert(customer.to_owned(), region);
                 }
             }
-            for _ in 0..3 {
-                let head: (i64, String) = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
-                    .fetch_one(&mut *conn)
-                    .await?;
-                let (mut seq, mut prev) = head.clone();
-                let mut entries = Vec::with_capacity(records.len());
-                let mut holdings: Vec<crate::residency::Holding> = Vec::new();
-                for record in records.iter().cloned() {
-                    seq += 1;
-                    let e = sb_governance::audit::seal(seq, &prev, record);
-                    prev = e.hash.clone();
-                    let detail = e.record.detail.as_ref().map(|d| d.to_string());
-                    let region = e
-                        .record
-                        .customer_id
-                        .as_deref()
-                        .and_then(|c| regions.get(c).cloned().flatten())
-                        .filter(|_| detail.is_some());
-                    let (held, central) = self.partitions.hold_row(
-                        crate::residency::Document::AuditDetail,
-                        region.as_deref(),
-                        e.record.customer_id.as_deref().unwrap_or_default(),
-                        crate::residency::DocKey::Seq(e.seq),
-                        vec![detail],
-                    )?;
-                    holdings.extend(held);
-                    entries.push((e, central.into_iter().flatten().next(), region));
-                }
-                self.hold_apart(&mut conn, &holdings).await?;
+            let head_sql = concat!("SELECT seq, hash FROM audit_head WHERE id = 1", $row_lock);
+            if !<Self as crate::residency::Backend>::PARTITIONS_APART {
+                // The head is locked first; the details join the same transaction.
                 let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-                let now: (i64, String) = sqlx::query_as(concat!(
-                    "SELECT seq, hash FROM audit_head WHERE id = 1",
-                    $row_lock
-                ))
-                .fetch_one(&mut *tx)
-                .await?;
+                let head: (i64, String) = sqlx::query_as(head_sql).fetch_one(&mut *tx).await?;
+                let sealed = self.seal_audit(&records, head, &regions)?;
+                self.hold_within(&mut tx, &sealed.holdings).await?;
+                let seqs = Self::insert_audit(&mut tx, &sealed).await?;
+                tx.commit().await?;
+                return Ok(seqs);
+            }
+            // The partitions' files commit apart, before the entries: the entries are sealed
+            // after the head read first, and sealed again should another process append in
+            // between (this one holds the writer connection).
+            for _ in 0..5 {
+                let head: (i64, String) = sqlx::query_as(head_sql).fetch_one(&mut *conn).await?;
+                let sealed = self.seal_audit(&records, head.clone(), &regions)?;
+                self.hold_apart(&mut conn, &sealed.holdings).await?;
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                let now: (i64, String) = sqlx::query_as(head_sql).fetch_one(&mut *tx).await?;
                 if now != head {
                     tx.rollback().await?;
-                    self.unhold_apart(&mut conn, &holdings).await?;
+                    self.unhold_apart(&mut conn, &sealed.holdings).await?;
                     continue;
                 }
-                self.hold_within(&mut tx, &holdings).await?;
-                let sql = format!(
-                    "INSERT INTO audit_log ({}, placed_in) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-                     $10, $11, $12, $13, $14)",
-                    crate::governance::AUDIT_COLUMNS
-                );
-                let mut seqs = Vec::with_capacity(entries.len());
-                for (e, detail, region) in &entries {
-                    sqlx::query(AssertSqlSafe(sql.clone()))
-                        .bind(e.seq)
-                        .bind(e.record.at_ms)
-                        .bind(&e.record.actor)
-                        .bind(e.record.role.as_deref())
-                        .bind(&e.record.action)
-                        .bind(e.record.subject.as_deref())
-                        .bind(e.record.customer_id.as_deref())
-                        .bind(e.record.origin.as_deref())
-                        .bind(i32::from(e.record.outcome))
-                        .bind(detail.as_deref())
-                        .bind(&e.detail_digest)
-                        .bind(&e.prev_hash)
-                        .bind(&e.hash)
-                        .bind(region.as_deref())
-                        .execute(&mut *tx)
-                        .await?;
-                    seqs.push(e.seq);
-                }
-                sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-                    .bind(seq)
-                    .bind(&prev)
-                    .execute(&mut *tx)
-                    .await?;
+                let seqs = Self::insert_audit(&mut tx, &sealed).await?;
                 tx.commit().await?;
                 return Ok(seqs);
             }

@@ -217,30 +217,6 @@ macro_rules! merge_store_impl {
                 Ok(saved.rows_affected() == 1)
             }
 
-            async fn merge_case_events(
-                conn: &mut <$db as sqlx::Database>::Connection,
-                case_id: &str,
-                events: &[sb_domain::NewCaseEvent],
-            ) -> crate::Result<()> {
-                for e in events {
-                    // On a placed case, written here in full and moved by the next sweep.
-                    sqlx::query(
-                        "INSERT INTO case_events (case_id, kind, actor, at, data, dedup, place_to) \
-                         VALUES ($1, $2, $3, $4, $5, $6, (SELECT placed_in FROM cases WHERE id = $1)) \
-                         ON CONFLICT (dedup) DO NOTHING",
-                    )
-                    .bind(case_id)
-                    .bind(e.kind.as_str())
-                    .bind(e.actor.as_str())
-                    .bind(e.at.millis())
-                    .bind(e.data.to_string())
-                    .bind(e.dedup.as_deref())
-                    .execute(&mut *conn)
-                    .await?;
-                }
-                Ok(())
-            }
-
             /// Message count, last sentiment and last message time from the case's messages,
             /// as `switchboard rebuild` computes them.
             async fn merge_recount(
@@ -285,12 +261,38 @@ macro_rules! merge_store_impl {
         impl crate::MergeStore for $ty {
             async fn merge_cases(&self, m: &crate::CaseMerge) -> crate::Result<crate::CaseSave> {
                 let (source, target) = (m.source.case_id.as_str(), m.target.case_id.as_str());
-                let mut tx = self.$w.begin().await?;
+                // What the two cases' new events hold is held in their partitions from the
+                // start (see `save_case_work`); a case placed since its region was read makes
+                // the merge read both again and decide again.
+                let mut conn = self.$w.acquire().await?;
+                let regions = [
+                    self.owner_region(&mut *conn, crate::residency::Owner::Case, source).await?,
+                    self.owner_region(&mut *conn, crate::residency::Owner::Case, target).await?,
+                ];
+                let (holdings, rows) = self
+                    .hold_case_events(
+                        &mut conn,
+                        &[
+                            (source, &m.source.events, regions[0].as_deref()),
+                            (target, &m.target.events, regions[1].as_deref()),
+                        ],
+                    )
+                    .await?;
+                self.hold_apart(&mut conn, &holdings).await?;
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
                 Self::merge_lock_cases(&mut tx, source, target).await?;
+                if self.owner_region(&mut *tx, crate::residency::Owner::Case, source).await? != regions[0]
+                    || self.owner_region(&mut *tx, crate::residency::Owner::Case, target).await? != regions[1]
+                {
+                    tx.rollback().await?;
+                    self.unhold_apart(&mut conn, &holdings).await?;
+                    return Ok(crate::CaseSave::Changed);
+                }
                 if !Self::merge_save_change(&mut tx, &m.source).await?
                     || !Self::merge_save_change(&mut tx, &m.target).await?
                 {
                     tx.rollback().await?;
+                    self.unhold_apart(&mut conn, &holdings).await?;
                     return Ok(crate::CaseSave::Changed);
                 }
                 let held: Vec<(String,)> =
@@ -306,6 +308,7 @@ macro_rules! merge_store_impl {
                 if held != expected {
                     // A message joined (or left) the source since it was read.
                     tx.rollback().await?;
+                    self.unhold_apart(&mut conn, &holdings).await?;
                     return Ok(crate::CaseSave::Changed);
                 }
                 sqlx::query("UPDATE messages SET case_id = $1 WHERE case_id = $2")
@@ -324,9 +327,16 @@ macro_rules! merge_store_impl {
                 for id in [source, target] {
                     Self::merge_recount(&mut tx, id).await?;
                 }
-                Self::merge_case_events(&mut tx, source, &m.source.events).await?;
-                Self::merge_case_events(&mut tx, target, &m.target.events).await?;
+                self.hold_within(&mut tx, &holdings).await?;
+                for (i, (case, events)) in [(source, &m.source.events), (target, &m.target.events)]
+                    .into_iter()
+                    .enumerate()
+                {
+                    self.insert_case_events(&mut tx, case, events, &rows[i], regions[i].as_deref(), &holdings)
+                        .await?;
+                }
                 tx.commit().await?;
+                drop(conn);
                 self.place_after_merge(&[source, target]).await;
                 Ok(crate::CaseSave::Saved)
             }
@@ -335,10 +345,52 @@ macro_rules! merge_store_impl {
                 let source = s.source.case_id.as_str();
                 let (c, w) = (&s.new_case, &s.new_work);
                 let new_id = c.id.as_str();
-                let mut tx = self.$w.begin().await?;
+                // A case split from a placed case is created held in the same partition: its
+                // subject (cut from a message) is written there, not into the central row. A
+                // split that does not happen leaves a stray the start's sweep drops.
+                let mut conn = self.$w.acquire().await?;
+                let region = self
+                    .owner_region(&mut *conn, crate::residency::Owner::Case, source)
+                    .await?;
+                let held = match region.as_deref() {
+                    Some(r) => Some((r, self.partitions.placed(r)?)),
+                    None => None,
+                };
+                let hold_subject = format!(
+                    "INSERT INTO {}.case_content (id, subject) VALUES ($1, $2) \
+                     ON CONFLICT (id) DO UPDATE SET subject = excluded.subject",
+                    held.map(|(_, schema)| schema).unwrap_or_default()
+                );
+                let apart = <Self as crate::residency::Backend>::PARTITIONS_APART;
+                if apart && held.is_some() {
+                    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                    sqlx::query(sqlx::AssertSqlSafe(hold_subject.clone()))
+                        .bind(new_id)
+                        .bind(c.subject.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                }
+                let (holdings, rows) = self
+                    .hold_case_events(
+                        &mut conn,
+                        &[
+                            (source, &s.source.events, region.as_deref()),
+                            (new_id, &w.events, region.as_deref()),
+                        ],
+                    )
+                    .await?;
+                self.hold_apart(&mut conn, &holdings).await?;
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
                 Self::merge_lock_cases(&mut tx, source, source).await?;
+                if self.owner_region(&mut *tx, crate::residency::Owner::Case, source).await? != region {
+                    tx.rollback().await?;
+                    self.unhold_apart(&mut conn, &holdings).await?;
+                    return Ok(crate::CaseSave::Changed);
+                }
                 if !Self::merge_save_change(&mut tx, &s.source).await? {
                     tx.rollback().await?;
+                    self.unhold_apart(&mut conn, &holdings).await?;
                     return Ok(crate::CaseSave::Changed);
                 }
                 let tags = serde_json::to_string(&w.tags).map_err(|e| {
@@ -348,9 +400,10 @@ macro_rules! merge_store_impl {
                     "INSERT INTO cases (id, customer_id, source, channel, status, priority, \
                      queue_id, assignee, tags, subject, language, region, message_count, \
                      last_sentiment, opened_at, updated_at, last_message_at, version, sla, \
-                     sla_due_at, escalations, first_response_at, first_resolved_at, resolved_at) \
+                     sla_due_at, escalations, first_response_at, first_resolved_at, resolved_at, \
+                     placed_in) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, NULL, $13, \
-                     $14, $15, 0, $16, $17, $18, $19, $20, $21)",
+                     $14, $15, 0, $16, $17, $18, $19, $20, $21, $22)",
                 )
                 .bind(new_id)
                 .bind(c.customer_id.as_str())
@@ -361,7 +414,7 @@ macro_rules! merge_store_impl {
                 .bind(w.queue_id.as_ref().map(|q| q.as_str()))
                 .bind(w.assignee.as_deref())
                 .bind(tags)
-                .bind(c.subject.as_str())
+                .bind(if held.is_some() { "" } else { c.subject.as_str() })
                 .bind(c.language.as_deref())
                 .bind(c.region.as_deref())
                 .bind(c.opened_at.millis())
@@ -373,8 +426,16 @@ macro_rules! merge_store_impl {
                 .bind(w.first_response_at.map(|t| t.millis()))
                 .bind(w.first_resolved_at.map(|t| t.millis()))
                 .bind(w.resolved_at.map(|t| t.millis()))
+                .bind(held.map(|(region, _)| region))
                 .execute(&mut *tx)
                 .await?;
+                if !apart && held.is_some() {
+                    sqlx::query(sqlx::AssertSqlSafe(hold_subject))
+                        .bind(new_id)
+                        .bind(c.subject.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 for id in &s.messages {
                     let moved = sqlx::query(
                         "UPDATE messages SET case_id = $1 WHERE id = $2 AND case_id = $3",
@@ -386,6 +447,7 @@ macro_rules! merge_store_impl {
                     .await?;
                     if moved.rows_affected() != 1 {
                         tx.rollback().await?;
+                        self.unhold_apart(&mut conn, &holdings).await?;
                         return Ok(crate::CaseSave::Changed);
                     }
                     sqlx::query(
@@ -404,14 +466,22 @@ macro_rules! merge_store_impl {
                         .await?;
                 if left == 0 {
                     tx.rollback().await?;
+                    self.unhold_apart(&mut conn, &holdings).await?;
                     return Ok(crate::CaseSave::Changed);
                 }
                 for id in [source, new_id] {
                     Self::merge_recount(&mut tx, id).await?;
                 }
-                Self::merge_case_events(&mut tx, source, &s.source.events).await?;
-                Self::merge_case_events(&mut tx, new_id, &w.events).await?;
+                self.hold_within(&mut tx, &holdings).await?;
+                for (i, (case, events)) in [(source, &s.source.events), (new_id, &w.events)]
+                    .into_iter()
+                    .enumerate()
+                {
+                    self.insert_case_events(&mut tx, case, events, &rows[i], region.as_deref(), &holdings)
+                        .await?;
+                }
                 tx.commit().await?;
+                drop(conn);
                 self.place_after_merge(&[source, new_id]).await;
                 Ok(crate::CaseSave::Saved)
             }

@@ -13,9 +13,14 @@
 //! the partition and commits, then blanks the central columns and commits; both steps can be
 //! repeated, so a crash between them loses nothing and the next pass finishes the move.
 //!
-//! What agents and automation write about a placed case — its history (notes, handovers,
-//! reasons) and its replies — follows the case: such a row is written centrally in full and
-//! marked `place_to`, then moved the same two-step way right after the write commits (and by
+//! What agents and automation write about a placed case or customer — its history (notes,
+//! handovers, reasons), replies, deliveries and the other `Document`s — is held in the
+//! partition from its write (`Holding`): the partition gets the document whole and the
+//! central row is written already blanked, with `placed_in` set. On PostgreSQL that is one
+//! transaction; on SQLite, whose files commit apart, the partition commits first on the one
+//! writer connection and the central rows after, so a crash leaves at worst a stray that
+//! the start's sweep drops. What was written before its owner was placed, and what case
+//! merges and splits write, is marked `place_to` and moved the same two-step way (and by
 //! every sweep, for what a crash left behind). The central row keeps the document with its
 //! personal strings blanked, so reports still see kinds, labels and times.
 //!
@@ -617,6 +622,30 @@ impl Partitions {
         let central = held.hold(owner, key, full)?;
         Ok((vec![held], central))
     }
+}
+
+/// A customer written with a region that has a partition, whose handle is not known yet:
+/// created held there from the start (`upsert_customer`).
+#[derive(Clone, Debug)]
+pub(crate) struct HeldCustomer {
+    pub(crate) id: sb_domain::CustomerId,
+    pub(crate) region: String,
+    pub(crate) schema: String,
+    /// The handle's central key.
+    pub(crate) pseudonym: String,
+    pub(crate) platform: sb_domain::Platform,
+    pub(crate) handle: String,
+    pub(crate) display_name: Option<String>,
+}
+
+/// A new case event as it is to be stored (`hold_case_events`).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct EventRow {
+    /// Given when any event of the write is held, so its held copy can be keyed by it.
+    pub(crate) seq: Option<i64>,
+    /// The data for the central row: blanked when held.
+    pub(crate) data: String,
+    pub(crate) held: bool,
 }
 
 /// A document row's own key (`Document::key`).

@@ -289,6 +289,17 @@ macro_rules! shared_store_methods {
                     .execute(&self.$w)
                     .await?;
                 }
+                // A handle held for a new customer whose central rows a crash then lost; not
+                // one on its way from a central row (copied, its key not yet changed).
+                sqlx::query(AssertSqlSafe(format!(
+                    "DELETE FROM {schema}.identity_content WHERE NOT EXISTS (SELECT 1 FROM identities i \
+                     WHERE i.key = {schema}.identity_content.key OR (i.place_to = $1 \
+                     AND i.platform = {schema}.identity_content.platform \
+                     AND i.handle = {schema}.identity_content.handle))"
+                )))
+                .bind(region)
+                .execute(&self.$w)
+                .await?;
                 // A case or customer a plan placed whose central row a crash then lost (the
                 // plan is redone with new ids).
                 for (content, table) in [("case_content", "cases"), ("customer_content", "customers")] {
@@ -837,6 +848,124 @@ macro_rules! shared_store_methods {
             Ok(region.flatten())
         }
 
+        /// The customer `upsert_customer` is about to create held in `region`'s partition:
+        /// `Some` when the region has one and no customer has the handle `key` yet, read on
+        /// the write's connection `conn` before its transaction (and checked again inside).
+        pub(crate) async fn fresh_held_customer(
+            &self,
+            conn: &mut sqlx::pool::PoolConnection<<Self as crate::residency::Backend>::Db>,
+            platform: Platform,
+            handle: &str,
+            display_name: Option<&str>,
+            region: Option<&str>,
+        ) -> Result<Option<crate::residency::HeldCustomer>> {
+            let Some((region, schema)) =
+                region.and_then(|r| self.partitions.schema(r).map(|s| (r, s)))
+            else {
+                return Ok(None);
+            };
+            let key = sb_domain::Identity::key(platform, handle);
+            let keys = serde_json::to_string(&self.partitions.identity_keys(&key)?)
+                .map_err(|e| StoreError::Corrupt(format!("cannot encode keys: {e}")))?;
+            let known: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT customer_id FROM identities WHERE key IN ({})",
+                Self::IDS_FROM_JSON
+            )))
+            .bind(keys)
+            .fetch_optional(&mut **conn)
+            .await?;
+            if known.is_some() {
+                return Ok(None);
+            }
+            Ok(Some(crate::residency::HeldCustomer {
+                id: CustomerId::generate(),
+                region: region.to_owned(),
+                schema: schema.to_owned(),
+                pseudonym: self.partitions.pseudonym(region, &key)?,
+                platform,
+                handle: handle.to_owned(),
+                display_name: display_name.map(str::to_owned),
+            }))
+        }
+
+        /// Writes a held customer's name and handle into their partition, inside `tx`.
+        async fn write_held_customer<'c>(
+            &self,
+            tx: &mut sqlx::Transaction<'c, <Self as crate::residency::Backend>::Db>,
+            c: &crate::residency::HeldCustomer,
+        ) -> Result<()> {
+            sqlx::query(AssertSqlSafe(format!(
+                "INSERT INTO {}.customer_content (id, display_name) VALUES ($1, $2) \
+                 ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name",
+                c.schema
+            )))
+            .bind(c.id.as_str())
+            .bind(c.display_name.as_deref())
+            .execute(&mut **tx)
+            .await?;
+            self.hold_handle(tx, &c.schema, &c.pseudonym, c.platform.as_str(), &c.handle)
+                .await
+        }
+
+        /// Where partitions are files of their own: commits a held customer's name and
+        /// handle there before the central rows are written (see `hold_apart`).
+        pub(crate) async fn hold_customer_apart(
+            &self,
+            conn: &mut sqlx::pool::PoolConnection<<Self as crate::residency::Backend>::Db>,
+            c: &crate::residency::HeldCustomer,
+        ) -> Result<()> {
+            if !<Self as crate::residency::Backend>::PARTITIONS_APART {
+                return Ok(());
+            }
+            let mut tx = sqlx::Connection::begin(&mut **conn).await?;
+            self.write_held_customer(&mut tx, c).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+
+        /// Creates a held customer inside `tx`: the central rows carry their region, a blank
+        /// name and their handle's pseudonym; the name and handle are in the partition
+        /// (written here too, where `tx` covers it).
+        pub(crate) async fn insert_held_customer<'c>(
+            &self,
+            tx: &mut sqlx::Transaction<'c, <Self as crate::residency::Backend>::Db>,
+            c: &crate::residency::HeldCustomer,
+            tier: Tier,
+            lifetime_value: f64,
+            now: Timestamp,
+        ) -> Result<()> {
+            if !<Self as crate::residency::Backend>::PARTITIONS_APART {
+                self.write_held_customer(tx, c).await?;
+            }
+            sqlx::query(
+                "INSERT INTO customers (id, display_name, region, tier, lifetime_value, created_at, placed_in) \
+                 VALUES ($1, NULL, $2, $3, $4, $5, $2)",
+            )
+            .bind(c.id.as_str())
+            .bind(c.region.as_str())
+            .bind(tier.as_str())
+            .bind(lifetime_value)
+            .bind(now.millis())
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO identities (key, platform, handle, customer_id, created_at, placed_in) \
+                 VALUES ($1, $2, '', $3, $4, $5)",
+            )
+            .bind(c.pseudonym.as_str())
+            .bind(c.platform.as_str())
+            .bind(c.id.as_str())
+            .bind(now.millis())
+            .bind(c.region.as_str())
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query("INSERT INTO placed_regions (region) VALUES ($1) ON CONFLICT (region) DO NOTHING")
+                .bind(c.region.as_str())
+                .execute(&mut **tx)
+                .await?;
+            Ok(())
+        }
+
         /// Writes the rows of `h` into its partition, inside `tx`.
         pub(crate) async fn write_held<'c>(
             &self,
@@ -1266,37 +1395,78 @@ macro_rules! shared_store_methods {
             now: Timestamp,
         ) -> Result<IdentityLink> {
             let key = Identity::key(platform, handle);
-            let mut tx = self.$w.begin().await?;
+            // A handle linked to a placed customer is held in their partition from the start,
+            // its central key a pseudonym.
+            let mut conn = self.$w.acquire().await?;
+            let region = self
+                .owner_region(&mut *conn, crate::residency::Owner::Customer, customer.as_str())
+                .await?;
+            let held = match region.as_deref() {
+                Some(region) => Some((
+                    region,
+                    self.partitions.placed(region)?,
+                    self.partitions.pseudonym(region, &key)?,
+                )),
+                None => None,
+            };
+            let apart = <Self as crate::residency::Backend>::PARTITIONS_APART;
+            if let (true, Some((_, schema, pseudonym))) = (apart, &held) {
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                self.hold_handle(&mut tx, schema, pseudonym, platform.as_str(), handle)
+                    .await?;
+                tx.commit().await?;
+            }
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
             let exists: Option<String> = sqlx::query_scalar("SELECT id FROM customers WHERE id = $1")
                 .bind(customer.as_str())
                 .fetch_optional(&mut *tx)
                 .await?;
-            if exists.is_none() {
-                return Ok(IdentityLink::NoSuchCustomer);
-            }
             let owner = self.identity_owner(&mut tx, &key).await?;
-            let outcome = match owner {
-                Some(o) if o == customer.as_str() => IdentityLink::AlreadyLinked,
-                Some(o) => IdentityLink::Elsewhere(CustomerId::from_stored(o)),
-                None => {
-                    // A handle linked to a placed customer follows them into their partition.
+            let outcome = match (exists, owner) {
+                (None, _) => IdentityLink::NoSuchCustomer,
+                (Some(_), Some(o)) if o == customer.as_str() => IdentityLink::AlreadyLinked,
+                (Some(_), Some(o)) => IdentityLink::Elsewhere(CustomerId::from_stored(o)),
+                (Some(_), None) => {
+                    if let (false, Some((_, schema, pseudonym))) = (apart, &held) {
+                        self.hold_handle(&mut tx, schema, pseudonym, platform.as_str(), handle)
+                            .await?;
+                    }
+                    let (central_key, central_handle) = match &held {
+                        Some((_, _, pseudonym)) => (pseudonym.as_str(), ""),
+                        None => (key.as_str(), handle),
+                    };
                     sqlx::query(
-                        "INSERT INTO identities (key, platform, handle, customer_id, created_at, place_to) \
-                         VALUES ($1, $2, $3, $4, $5, (SELECT placed_in FROM customers WHERE id = $4))",
+                        "INSERT INTO identities (key, platform, handle, customer_id, created_at, placed_in) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
                     )
-                    .bind(&key)
+                    .bind(central_key)
                     .bind(platform.as_str())
-                    .bind(handle)
+                    .bind(central_handle)
                     .bind(customer.as_str())
                     .bind(now.millis())
+                    .bind(held.as_ref().map(|(region, _, _)| *region))
                     .execute(&mut *tx)
                     .await?;
                     IdentityLink::Linked
                 }
             };
             tx.commit().await?;
-            if outcome == IdentityLink::Linked {
-                self.place_identities_after_write().await;
+            // What was held apart for a link that did not happen goes, unless a central row
+            // holds the handle under the same key or is on its way there.
+            if let (true, false, Some((region, schema, pseudonym))) =
+                (apart, outcome == IdentityLink::Linked, &held)
+            {
+                sqlx::query(AssertSqlSafe(format!(
+                    "DELETE FROM {schema}.identity_content WHERE key = $1 AND NOT EXISTS \
+                     (SELECT 1 FROM identities i WHERE i.key = $1 OR (i.place_to = $2 \
+                     AND i.platform = $3 AND i.handle = $4))"
+                )))
+                .bind(pseudonym.as_str())
+                .bind(*region)
+                .bind(platform.as_str())
+                .bind(handle)
+                .execute(&mut *conn)
+                .await?;
             }
             Ok(outcome)
         }

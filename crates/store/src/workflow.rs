@@ -43,7 +43,10 @@ macro_rules! workflow_store_methods {
                 } else {
                     self.owner_region(&mut *conn, crate::residency::Owner::Case, c.case_id.as_str()).await?
                 };
-                let (holdings, rows) = self.hold_case_events(&mut conn, c, region.as_deref()).await?;
+                let (holdings, rows) = self
+                    .hold_case_events(&mut conn, &[(c.case_id.as_str(), &c.events, region.as_deref())])
+                    .await?;
+                let rows = rows.into_iter().next().unwrap_or_default();
                 self.hold_apart(&mut conn, &holdings).await?;
                 let mut tx = sqlx::Connection::begin(&mut *conn).await?;
                 let outcome = self.save_case_in(&mut tx, c, &tags, region.as_deref(), &holdings, &rows).await?;
@@ -63,48 +66,115 @@ macro_rules! workflow_store_methods {
             )))
         }
 
-        /// Each new event's `seq` (given when any is held) and data as stored centrally, and
-        /// the events of a case placed in `region` held in its partition: only those with
-        /// something personal in them (an SLA clock's figures have none, and stay central).
-        async fn hold_case_events(
+        /// The new events of each case in `cases` (its id, events and the region it is
+        /// placed in) as they are to be stored — their `seq` (given to all of them when any
+        /// is held), central data and whether they are held — and the events held in their
+        /// case's partition: only those with something personal in them (an SLA clock's
+        /// figures have none, and stay central). The seqs follow the order of `cases`, which
+        /// is the order the caller inserts them in.
+        pub(crate) async fn hold_case_events(
             &self,
             conn: &mut sqlx::pool::PoolConnection<<Self as crate::residency::Backend>::Db>,
-            c: &sb_domain::CaseChange,
-            region: Option<&str>,
-        ) -> Result<(Vec<crate::residency::Holding>, Vec<(Option<i64>, String, bool)>)> {
-            let mut rows: Vec<(Option<i64>, String, bool)> =
-                c.events.iter().map(|e| (None, e.data.to_string(), false)).collect();
-            let Some(region) = region else {
-                return Ok((Vec::new(), rows));
-            };
-            let personal: Vec<bool> = c
-                .events
+            cases: &[(&str, &[sb_domain::NewCaseEvent], Option<&str>)],
+        ) -> Result<(Vec<crate::residency::Holding>, Vec<Vec<crate::residency::EventRow>>)> {
+            let mut rows: Vec<Vec<crate::residency::EventRow>> = cases
                 .iter()
-                .map(|e| sb_governance::personal::scrub(&mut e.data.clone()))
+                .map(|(_, events, _)| {
+                    events
+                        .iter()
+                        .map(|e| crate::residency::EventRow {
+                            seq: None,
+                            data: e.data.to_string(),
+                            held: false,
+                        })
+                        .collect()
+                })
                 .collect();
-            if !personal.contains(&true) {
+            let personal: Vec<Vec<bool>> = cases
+                .iter()
+                .map(|(_, events, region)| {
+                    events
+                        .iter()
+                        .map(|e| region.is_some() && sb_governance::personal::scrub(&mut e.data.clone()))
+                        .collect()
+                })
+                .collect();
+            if !personal.iter().flatten().any(|p| *p) {
                 return Ok((Vec::new(), rows));
             }
-            let mut held = crate::residency::Holding::new(
-                crate::residency::Document::CaseEvent,
-                self.partitions.placed(region)?,
-            );
-            // Every event of the save gets its seq now, so held ones can be keyed by it.
-            let seqs = self.next_seqs(conn, "case_events", rows.len()).await?;
-            for ((row, seq), personal) in rows.iter_mut().zip(seqs).zip(personal) {
-                row.0 = Some(seq);
-                if personal {
-                    let full = std::mem::take(&mut row.1);
-                    let blank = held.hold(
-                        c.case_id.as_str(),
-                        crate::residency::DocKey::Seq(seq),
-                        vec![Some(full)],
-                    )?;
-                    row.1 = blank.into_iter().flatten().next().unwrap_or_default();
-                    row.2 = true;
+            // Every event of the write gets its seq now, so held ones can be keyed by it.
+            let total = rows.iter().map(Vec::len).sum();
+            let mut seqs = self.next_seqs(conn, "case_events", total).await?.into_iter();
+            let mut holdings = Vec::new();
+            for (((case, _, region), rows), personal) in cases.iter().zip(&mut rows).zip(personal) {
+                let mut held = match region {
+                    Some(region) => Some(crate::residency::Holding::new(
+                        crate::residency::Document::CaseEvent,
+                        self.partitions.placed(region)?,
+                    )),
+                    None => None,
+                };
+                for (row, personal) in rows.iter_mut().zip(personal) {
+                    let seq = seqs.next().ok_or_else(|| {
+                        StoreError::Corrupt("fewer seqs than events".into())
+                    })?;
+                    row.seq = Some(seq);
+                    if let (true, Some(held)) = (personal, held.as_mut()) {
+                        let full = std::mem::take(&mut row.data);
+                        let blank = held.hold(
+                            case,
+                            crate::residency::DocKey::Seq(seq),
+                            vec![Some(full)],
+                        )?;
+                        row.data = blank.into_iter().flatten().next().unwrap_or_default();
+                        row.held = true;
+                    }
+                }
+                holdings.extend(held.filter(|h| !h.rows.is_empty()));
+            }
+            Ok((holdings, rows))
+        }
+
+        /// Inserts a case's new `events` as `hold_case_events` prepared them (`rows`), inside
+        /// `tx`; an event stored before under its dedup key is skipped, and what it held goes.
+        pub(crate) async fn insert_case_events<'c>(
+            &self,
+            tx: &mut sqlx::Transaction<'c, <Self as crate::residency::Backend>::Db>,
+            case: &str,
+            events: &[sb_domain::NewCaseEvent],
+            rows: &[crate::residency::EventRow],
+            region: Option<&str>,
+            holdings: &[crate::residency::Holding],
+        ) -> Result<()> {
+            for (e, row) in events.iter().zip(rows) {
+                let q = sqlx::query(if row.seq.is_some() {
+                    "INSERT INTO case_events (case_id, kind, actor, at, data, dedup, placed_in, seq) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dedup) DO NOTHING"
+                } else {
+                    "INSERT INTO case_events (case_id, kind, actor, at, data, dedup, placed_in) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedup) DO NOTHING"
+                })
+                .bind(case)
+                .bind(e.kind.as_str())
+                .bind(e.actor.as_str())
+                .bind(e.at.millis())
+                .bind(row.data.as_str())
+                .bind(e.dedup.as_deref())
+                .bind(region.filter(|_| row.held));
+                let q = match row.seq {
+                    Some(seq) => q.bind(seq),
+                    None => q,
+                };
+                let inserted = q.execute(&mut **tx).await?.rows_affected();
+                if let (0, true, Some(seq)) = (inserted, row.held, row.seq) {
+                    let key = crate::residency::DocKey::Seq(seq);
+                    for h in holdings {
+                        self.drop_held(tx, &h.only(|r| r.key == key && r.owner == case))
+                            .await?;
+                    }
                 }
             }
-            Ok((vec![held], rows))
+            Ok(())
         }
 
         /// The save itself, inside `tx`: `None` when the case was placed since `region` was
@@ -116,7 +186,7 @@ macro_rules! workflow_store_methods {
             tags: &str,
             region: Option<&str>,
             holdings: &[crate::residency::Holding],
-            rows: &[(Option<i64>, String, bool)],
+            rows: &[crate::residency::EventRow],
         ) -> Result<Option<crate::CaseSave>> {
             let saved = sqlx::query(
                 "UPDATE cases SET status = $1, priority = $2, queue_id = $3, assignee = $4, \
@@ -161,34 +231,8 @@ macro_rules! workflow_store_methods {
                 return Ok(None);
             }
             self.hold_within(tx, holdings).await?;
-            for (e, (seq, data, held)) in c.events.iter().zip(rows) {
-                let q = sqlx::query(if seq.is_some() {
-                    "INSERT INTO case_events (case_id, kind, actor, at, data, dedup, placed_in, seq) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dedup) DO NOTHING"
-                } else {
-                    "INSERT INTO case_events (case_id, kind, actor, at, data, dedup, placed_in) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedup) DO NOTHING"
-                })
-                .bind(c.case_id.as_str())
-                .bind(e.kind.as_str())
-                .bind(e.actor.as_str())
-                .bind(e.at.millis())
-                .bind(data.as_str())
-                .bind(e.dedup.as_deref())
-                .bind(region.filter(|_| *held));
-                let q = match seq {
-                    Some(seq) => q.bind(*seq),
-                    None => q,
-                };
-                let inserted = q.execute(&mut **tx).await?.rows_affected();
-                if inserted == 0 && *held {
-                    // Stored before under its dedup key: what this one held goes.
-                    for h in holdings {
-                        let key = crate::residency::DocKey::Seq(seq.unwrap_or_default());
-                        self.drop_held(tx, &h.only(|r| r.key == key)).await?;
-                    }
-                }
-            }
+            self.insert_case_events(tx, c.case_id.as_str(), &c.events, rows, region, holdings)
+                .await?;
             Ok(Some(crate::CaseSave::Saved))
         }
 

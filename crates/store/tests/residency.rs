@@ -1213,6 +1213,19 @@ async fn a_case_split_from_a_placed_case_is_placed_too() {
         );
         let read = store.case(&new_case.id).await.unwrap().unwrap();
         assert_eq!(read.subject, new_case.subject, "{name}");
+        assert_eq!(
+            store.place_documents().await.unwrap(),
+            0,
+            "{name}: nothing to move"
+        );
+        if p.pg.is_none() {
+            // The new case's subject was written where it belongs.
+            assert_eq!(
+                files_holding(p.dir.path(), &["t.db", "t.db-wal"], "Mole6606Split"),
+                Vec::<String>::new(),
+                "{name}"
+            );
+        }
         let history = store.case_events(&source).await.unwrap();
         assert!(
             history
@@ -1920,6 +1933,53 @@ async fn a_customer_imported_with_a_region_is_placed_as_soon_as_written() {
         assert_eq!(c.display_name.as_deref(), Some("Ibis Vole5151"), "{name}");
         assert_eq!(c.region.as_deref(), Some("eu"), "{name}");
         assert_eq!(c.identities[0].handle, "@Ibis4040", "{name}");
+        // A handle linked by hand to them is held there from the start too.
+        assert_eq!(
+            store
+                .link_identity(&ibis, Platform::Instagram, "ibis.kite4141", Timestamp(520))
+                .await
+                .unwrap(),
+            switchboard_store::IdentityLink::Linked,
+            "{name}"
+        );
+        assert_eq!(handles_held(&p, "kite4141").await, (0, 1), "{name}");
+        let c = store.customer(&ibis).await.unwrap().unwrap();
+        assert_eq!(c.identities.len(), 2, "{name}");
+        assert!(
+            c.identities.iter().any(|i| i.handle == "ibis.kite4141"),
+            "{name}: read back whole"
+        );
+        assert_eq!(
+            store
+                .link_identity(&ibis, Platform::Instagram, "ibis.kite4141", Timestamp(530))
+                .await
+                .unwrap(),
+            switchboard_store::IdentityLink::AlreadyLinked,
+            "{name}"
+        );
+        assert_eq!(handles_held(&p, "kite4141").await, (0, 1), "{name}: kept");
+        assert_eq!(
+            store.place_documents().await.unwrap(),
+            0,
+            "{name}: nothing to move"
+        );
+        if p.pg.is_none() {
+            // Written where they belong: never in a central file or its log.
+            for needle in ["Vole5151", "bis4040", "kite4141"] {
+                assert_eq!(
+                    files_holding(p.dir.path(), &["t.db", "t.db-wal"], needle),
+                    Vec::<String>::new(),
+                    "{name}: {needle}"
+                );
+            }
+        }
+        // The start's sweep keeps them.
+        store
+            .drop_stray_arrivals(Timestamp(9_000_000))
+            .await
+            .unwrap();
+        assert_eq!(names_held(&p, "Vole5151").await, (0, 1), "{name}");
+        assert_eq!(handles_held(&p, "kite4141").await, (0, 1), "{name}");
 
         // Their first message names no region: it is theirs, held in their partition from
         // its arrival.

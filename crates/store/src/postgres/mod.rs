@@ -746,7 +746,17 @@ impl Store for PgStore {
             crate::residency::check_region(region)?;
         }
         let key = Identity::key(platform, handle);
-        let mut tx = self.pool.begin().await?;
+        // A customer new to the store, of a region with a partition, is created held there
+        // (their name and handle never reach a central row); one known already is placed
+        // after the write, with what is theirs.
+        let mut conn = self.pool.acquire().await?;
+        let fresh = self
+            .fresh_held_customer(&mut conn, platform, handle, display_name, region)
+            .await?;
+        if let Some(c) = &fresh {
+            self.hold_customer_apart(&mut conn, c).await?;
+        }
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         // Serialise upserts of one identity across processes.
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
             .bind(&key)
@@ -754,8 +764,8 @@ impl Store for PgStore {
             .await?;
         let existing = self.identity_owner(&mut tx, &key).await?;
         let known = existing.is_some();
-        let id = match existing {
-            Some(id) => {
+        let id = match (existing, &fresh) {
+            (Some(id), _) => {
                 // A customer keeps the region they have; one without takes this one.
                 sqlx::query(
                     "UPDATE customers SET tier = $1, lifetime_value = $2, \
@@ -774,7 +784,12 @@ impl Store for PgStore {
                 }
                 CustomerId::from_stored(id)
             }
-            None => {
+            (None, Some(held)) => {
+                self.insert_held_customer(&mut tx, held, tier, lifetime_value, now)
+                    .await?;
+                held.id.clone()
+            }
+            (None, None) => {
                 let id = CustomerId::generate();
                 sqlx::query(
                     "INSERT INTO customers (id, display_name, region, tier, lifetime_value, created_at) \
@@ -802,7 +817,9 @@ impl Store for PgStore {
             }
         };
         tx.commit().await?;
-        if region.is_some() {
+        drop(conn);
+        let held = !known && fresh.is_some();
+        if region.is_some() && !held {
             self.place_customer_after_write(&id, known, now).await;
         }
         Ok(id)

@@ -602,11 +602,21 @@ impl Store for SqliteStore {
             crate::residency::check_region(region)?;
         }
         let key = Identity::key(platform, handle);
-        let mut tx = self.writer.begin().await?;
+        // A customer new to the store, of a region with a partition, is created held there
+        // (their name and handle never reach a central row); one known already is placed
+        // after the write, with what is theirs.
+        let mut conn = self.writer.acquire().await?;
+        let fresh = self
+            .fresh_held_customer(&mut conn, platform, handle, display_name, region)
+            .await?;
+        if let Some(c) = &fresh {
+            self.hold_customer_apart(&mut conn, c).await?;
+        }
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         let existing = self.identity_owner(&mut tx, &key).await?;
         let known = existing.is_some();
-        let id = match existing {
-            Some(id) => {
+        let id = match (existing, &fresh) {
+            (Some(id), _) => {
                 // A customer keeps the region they have; one without takes this one.
                 sqlx::query(
                     "UPDATE customers SET tier = $1, lifetime_value = $2, \
@@ -625,7 +635,12 @@ impl Store for SqliteStore {
                 }
                 CustomerId::from_stored(id)
             }
-            None => {
+            (None, Some(held)) => {
+                self.insert_held_customer(&mut tx, held, tier, lifetime_value, now)
+                    .await?;
+                held.id.clone()
+            }
+            (None, None) => {
                 let id = CustomerId::generate();
                 sqlx::query(
                     "INSERT INTO customers (id, display_name, region, tier, lifetime_value, created_at) \
@@ -653,7 +668,9 @@ impl Store for SqliteStore {
             }
         };
         tx.commit().await?;
-        if region.is_some() {
+        drop(conn);
+        let held = !known && fresh.is_some();
+        if region.is_some() && !held {
             self.place_customer_after_write(&id, known, now).await;
         }
         Ok(id)
