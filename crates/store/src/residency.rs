@@ -19,8 +19,8 @@
 //! central row is written already blanked, with `placed_in` set. On PostgreSQL that is one
 //! transaction; on SQLite, whose files commit apart, the partition commits first on the one
 //! writer connection and the central rows after, so a crash leaves at worst a stray that
-//! the start's sweep drops. What was written before its owner was placed, and a customer
-//! merge's record, is marked `place_to` and moved the same two-step way (and by
+//! the start's sweep drops. What was written before its owner was placed is marked
+//! `place_to` and moved the same two-step way (and by
 //! every sweep, for what a crash left behind). The central row keeps the document with its
 //! personal strings blanked, so reports still see kinds, labels and times.
 //!

@@ -1104,14 +1104,6 @@ macro_rules! shared_store_methods {
             Ok(seqs)
         }
 
-        /// After a write committed documents of a placed case or customer: moves them now.
-        /// They are safely stored either way; what fails here the next sweep moves.
-        pub(crate) async fn place_documents_after_write(&self, doc: crate::residency::Document) {
-            if let Err(e) = self.place_documents_of(&[doc]).await {
-                tracing::warn!(error = %e, "could not move documents to their region's partition");
-            }
-        }
-
         /// After a write committed identities of a placed customer: moves them now. What
         /// fails here the next sweep moves.
         pub(crate) async fn place_identities_after_write(&self) {

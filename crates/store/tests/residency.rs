@@ -652,6 +652,14 @@ async fn a_merge_fills_and_undo_empties_a_name_held_in_the_partition() {
             plan.record,
             "{name}: read back whole"
         );
+        if p.pg.is_none() {
+            // Written there directly: the absorbed profile never reached a central file.
+            assert_eq!(
+                files_holding(p.dir.path(), &["t.db", "t.db-wal"], "Gecko3390"),
+                Vec::<String>::new(),
+                "{name}"
+            );
+        }
 
         store
             .undo_customer_merge(

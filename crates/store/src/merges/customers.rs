@@ -314,7 +314,22 @@ macro_rules! customer_merge_methods {
             ) -> crate::Result<crate::CustomerMerged> {
                 use crate::CustomerMerged as M;
                 let (survivor, absorbed) = (plan.survivor.as_str(), plan.absorbed.as_str());
-                let mut tx = self.$w.begin().await?;
+                // The record of the absorbed profile is held in a placed survivor's partition
+                // from the start; a survivor placed since this read makes the merge decide again.
+                let merge_id = format!("mrg_{}", ulid::Ulid::generate());
+                let mut conn = self.$w.acquire().await?;
+                let region = self
+                    .owner_region(&mut *conn, crate::residency::Owner::Customer, survivor)
+                    .await?;
+                let (holdings, record) = self.partitions.hold_row(
+                    crate::residency::Document::MergeRecord,
+                    region.as_deref(),
+                    survivor,
+                    crate::residency::DocKey::Id(merge_id.clone()),
+                    vec![Some(plan.record.to_string())],
+                )?;
+                self.hold_apart(&mut conn, &holdings).await?;
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
                 let found: Vec<(String, Option<i64>)> = sqlx::query_as(concat!(
                     "SELECT id, erased_at FROM customers WHERE id = $1 OR id = $2 ORDER BY id",
                     $row_lock
@@ -326,8 +341,18 @@ macro_rules! customer_merge_methods {
                 for c in [&plan.survivor, &plan.absorbed] {
                     if !found.iter().any(|(id, erased)| id == c.as_str() && erased.is_none()) {
                         tx.rollback().await?;
+                        self.unhold_apart(&mut conn, &holdings).await?;
                         return Ok(M::NoSuchCustomer(c.clone()));
                     }
+                }
+                if self
+                    .owner_region(&mut *tx, crate::residency::Owner::Customer, survivor)
+                    .await?
+                    != region
+                {
+                    tx.rollback().await?;
+                    self.unhold_apart(&mut conn, &holdings).await?;
+                    return Ok(M::Changed);
                 }
                 let live: Option<(String, String)> = sqlx::query_as(
                     "SELECT id, absorbed FROM customer_merges WHERE (absorbed = $1 OR absorbed = $2) \
@@ -339,6 +364,7 @@ macro_rules! customer_merge_methods {
                 .await?;
                 if let Some((merge, customer)) = live {
                     tx.rollback().await?;
+                    self.unhold_apart(&mut conn, &holdings).await?;
                     return Ok(M::AlreadyMerged {
                         customer: sb_domain::CustomerId::from_stored(customer),
                         merge,
@@ -359,6 +385,7 @@ macro_rules! customer_merge_methods {
                 expected.sort();
                 if held != expected {
                     tx.rollback().await?;
+                    self.unhold_apart(&mut conn, &holdings).await?;
                     return Ok(M::Changed);
                 }
                 let (a, b) = crate::merges::ordered(&plan.survivor, &plan.absorbed);
@@ -393,6 +420,7 @@ macro_rules! customer_merge_methods {
                 };
                 if decided.rows_affected() != 1 {
                     tx.rollback().await?;
+                    self.unhold_apart(&mut conn, &holdings).await?;
                     return Ok(M::SuggestionDecided);
                 }
                 let mut moved = crate::MovedRecords::default();
@@ -443,7 +471,7 @@ macro_rules! customer_merge_methods {
                     }
                 }
                 let merge = crate::CustomerMerge {
-                    id: format!("mrg_{}", ulid::Ulid::generate()),
+                    id: merge_id,
                     survivor: plan.survivor.clone(),
                     absorbed: plan.absorbed.clone(),
                     record: plan.record.clone(),
@@ -454,23 +482,23 @@ macro_rules! customer_merge_methods {
                 let moved_doc = serde_json::to_string(&merge.moved).map_err(|e| {
                     crate::StoreError::Corrupt(format!("cannot encode a merge: {e}"))
                 })?;
+                self.hold_within(&mut tx, &holdings).await?;
                 sqlx::query(
                     "INSERT INTO customer_merges (id, survivor, absorbed, record, merged_at, moved, \
-                     place_to) VALUES ($1, $2, $3, $4, $5, $6, \
-                     (SELECT placed_in FROM customers WHERE id = $2))",
+                     placed_in) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(&merge.id)
                 .bind(survivor)
                 .bind(absorbed)
-                .bind(merge.record.to_string())
+                .bind(record.into_iter().flatten().next())
                 .bind(plan.at.millis())
                 .bind(moved_doc)
+                .bind(region.as_deref())
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
-                // The record of a placed survivor moves to its partition, as do the handles
-                // it took over.
-                self.place_documents_after_write(crate::residency::Document::MergeRecord).await;
+                drop(conn);
+                // The handles a placed survivor took over move to its partition.
                 self.place_identities_after_write().await;
                 Ok(M::Merged(Box::new(merge)))
             }
