@@ -1035,6 +1035,27 @@ macro_rules! shared_store_methods {
             conn: &mut sqlx::pool::PoolConnection<<Self as crate::residency::Backend>::Db>,
             holdings: &[crate::residency::Holding],
         ) -> Result<()> {
+            self.commit_apart(conn, holdings, true).await
+        }
+
+        /// After a write's transaction on `conn` rolled back: removes what `hold_apart`
+        /// committed for it.
+        pub(crate) async fn unhold_apart(
+            &self,
+            conn: &mut sqlx::pool::PoolConnection<<Self as crate::residency::Backend>::Db>,
+            holdings: &[crate::residency::Holding],
+        ) -> Result<()> {
+            self.commit_apart(conn, holdings, false).await
+        }
+
+        /// Writes (`hold`) or removes the held rows in a commit of their own, where
+        /// partitions are files of their own.
+        async fn commit_apart(
+            &self,
+            conn: &mut sqlx::pool::PoolConnection<<Self as crate::residency::Backend>::Db>,
+            holdings: &[crate::residency::Holding],
+            hold: bool,
+        ) -> Result<()> {
             if !<Self as crate::residency::Backend>::PARTITIONS_APART
                 || holdings.iter().all(|h| h.rows.is_empty())
             {
@@ -1042,7 +1063,11 @@ macro_rules! shared_store_methods {
             }
             let mut tx = sqlx::Connection::begin(&mut **conn).await?;
             for h in holdings {
-                self.write_held(&mut tx, h).await?;
+                if hold {
+                    self.write_held(&mut tx, h).await?;
+                } else {
+                    self.drop_held(&mut tx, h).await?;
+                }
             }
             tx.commit().await?;
             Ok(())
@@ -1061,26 +1086,6 @@ macro_rules! shared_store_methods {
             for h in holdings {
                 self.write_held(tx, h).await?;
             }
-            Ok(())
-        }
-
-        /// After a write's transaction on `conn` rolled back: removes what `hold_apart`
-        /// committed for it.
-        pub(crate) async fn unhold_apart(
-            &self,
-            conn: &mut sqlx::pool::PoolConnection<<Self as crate::residency::Backend>::Db>,
-            holdings: &[crate::residency::Holding],
-        ) -> Result<()> {
-            if !<Self as crate::residency::Backend>::PARTITIONS_APART
-                || holdings.iter().all(|h| h.rows.is_empty())
-            {
-                return Ok(());
-            }
-            let mut tx = sqlx::Connection::begin(&mut **conn).await?;
-            for h in holdings {
-                self.drop_held(&mut tx, h).await?;
-            }
-            tx.commit().await?;
             Ok(())
         }
 

@@ -955,6 +955,21 @@ const EVENTS: (&str, &str, &str) = ("case_events", "data", "case_event_content")
 const REPLIES: (&str, &str, &str) = ("replies", "doc", "reply_content");
 const OUTBOX: (&str, &str, &str) = ("outbox", "payload", "outbox_content");
 
+/// A reply an agent drafts on `case`, waiting for approval.
+fn agent_reply(id: &str, case: &CaseId, doc: Value, at: i64) -> switchboard_store::StoredReply {
+    switchboard_store::StoredReply {
+        id: id.into(),
+        case_id: case.clone(),
+        author: "agent:rita".into(),
+        automated: false,
+        status: "pending_approval".into(),
+        doc,
+        created_at: Timestamp(at),
+        updated_at: Timestamp(at),
+        version: 0,
+    }
+}
+
 /// Saves a note on `case` the way the case workflow does.
 async fn note(store: &dyn Store, case: &CaseId, text: &str, at: i64) {
     let work = store.case_work(case).await.unwrap().unwrap();
@@ -1005,19 +1020,14 @@ async fn what_agents_write_about_a_placed_case_is_held_in_its_partition() {
             "{name}: a note written before placement moved with the case"
         );
 
-        // Written after: moved as soon as it is saved.
+        // Written after: held there from the write.
         note(store, &case, "called her on Lynx2202After", 4_000).await;
-        let reply = switchboard_store::StoredReply {
-            id: "r-resid-1".into(),
-            case_id: case.clone(),
-            author: "agent:rita".into(),
-            automated: false,
-            status: "pending_approval".into(),
-            doc: json!({ "text": "Hi Anna, Puma3303Reply", "to": { "handle": "@anna" } }),
-            created_at: Timestamp(4_100),
-            updated_at: Timestamp(4_100),
-            version: 0,
-        };
+        let reply = agent_reply(
+            "r-resid-1",
+            &case,
+            json!({ "text": "Hi Anna, Puma3303Reply", "to": { "handle": "@anna" } }),
+            4_100,
+        );
         store.insert_reply(&reply).await.unwrap();
         for (marker, found) in [
             ("Lynx2202", documents_held(&p, EVENTS, "Lynx2202").await),
@@ -1689,17 +1699,12 @@ async fn what_is_written_about_a_placed_case_never_reaches_a_central_file() {
         let case = case_of(store, &anna).await;
         let customer = customer_of(store, &anna).await;
         note(store, &case, "her door code is Quagga5151", 4_000).await;
-        let reply = switchboard_store::StoredReply {
-            id: "r-direct-1".into(),
-            case_id: case.clone(),
-            author: "agent:rita".into(),
-            automated: false,
-            status: "pending_approval".into(),
-            doc: json!({ "text": "Hi Anna, Serval5252", "to": { "handle": "@anna" } }),
-            created_at: Timestamp(4_100),
-            updated_at: Timestamp(4_100),
-            version: 0,
-        };
+        let reply = agent_reply(
+            "r-direct-1",
+            &case,
+            json!({ "text": "Hi Anna, Serval5252", "to": { "handle": "@anna" } }),
+            4_100,
+        );
         store.insert_reply(&reply).await.unwrap();
         let mut edited = reply.clone();
         edited.doc =
@@ -1835,17 +1840,7 @@ async fn a_write_that_does_not_happen_leaves_nothing_in_the_partition() {
         );
 
         // A reply saved over a newer version keeps the newer one where it is held.
-        let reply = switchboard_store::StoredReply {
-            id: "r-stale-1".into(),
-            case_id: case.clone(),
-            author: "agent:rita".into(),
-            automated: false,
-            status: "pending_approval".into(),
-            doc: json!({ "text": "Yak6363First" }),
-            created_at: Timestamp(4_200),
-            updated_at: Timestamp(4_200),
-            version: 0,
-        };
+        let reply = agent_reply("r-stale-1", &case, json!({ "text": "Yak6363First" }), 4_200);
         store.insert_reply(&reply).await.unwrap();
         let mut newer = reply.clone();
         newer.doc = json!({ "text": "Zorilla6464Newer" });
