@@ -541,7 +541,33 @@ macro_rules! disruption_store_impl {
                 excluded: &[(sb_domain::CustomerId, String)],
                 now: sb_domain::Timestamp,
             ) -> crate::Result<bool> {
-                let mut tx = self.$w.begin().await?;
+                // A message released to a placed customer is held in their partition from
+                // the start, keyed by what the delivery is about (their case, else them).
+                let mut conn = self.$w.acquire().await?;
+                let mut holdings: Vec<crate::residency::Holding> = Vec::new();
+                let mut held = Vec::with_capacity(releases.len());
+                for release in releases {
+                    let item = &release.item;
+                    let id = sb_domain::OutboxId::generate();
+                    let region = self
+                        .owner_region(
+                            &mut *conn,
+                            crate::residency::Owner::Customer,
+                            release.customer_id.as_str(),
+                        )
+                        .await?;
+                    let (rows, central) = self.partitions.hold_row(
+                        crate::residency::Document::Outbox,
+                        region.as_deref(),
+                        item.subject.as_deref().unwrap_or_default(),
+                        crate::residency::DocKey::Id(id.as_str().to_owned()),
+                        vec![Some(item.payload.to_string())],
+                    )?;
+                    holdings.extend(rows);
+                    held.push((id, central.into_iter().flatten().next(), region));
+                }
+                self.hold_apart(&mut conn, &holdings).await?;
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
                 let saved = sqlx::query(
                     "UPDATE disruptions SET status = $2, doc = $3, updated_at = $4, \
                      version = version + 1 WHERE id = $1 AND version = $5",
@@ -557,6 +583,7 @@ macro_rules! disruption_store_impl {
                     == 1;
                 if !saved {
                     tx.rollback().await?;
+                    self.unhold_apart(&mut conn, &holdings).await?;
                     return Ok(false);
                 }
                 for (customer, reason) in excluded {
@@ -570,16 +597,17 @@ macro_rules! disruption_store_impl {
                     .execute(&mut *tx)
                     .await?;
                 }
-                for release in releases {
+                self.hold_within(&mut tx, &holdings).await?;
+                for (release, (id, payload, region)) in releases.iter().zip(held) {
                     let item = &release.item;
-                    let id = sb_domain::OutboxId::generate();
                     let inserted = sqlx::query(crate::rows::outbox_sql::INSERT)
                         .bind(id.as_str())
                         .bind(&item.target)
                         .bind(&item.dedup_key)
-                        .bind(item.payload.to_string())
+                        .bind(payload)
                         .bind(item.subject.as_deref())
                         .bind(now.millis())
+                        .bind(region.as_deref())
                         .execute(&mut *tx)
                         .await?
                         .rows_affected()
@@ -587,6 +615,11 @@ macro_rules! disruption_store_impl {
                     let outbox_id = if inserted {
                         id.as_str().to_owned()
                     } else {
+                        // Released before under its key: what this one held goes.
+                        let key = crate::residency::DocKey::Id(id.as_str().to_owned());
+                        for h in &holdings {
+                            self.drop_held(&mut tx, &h.only(|r| r.key == key)).await?;
+                        }
                         sqlx::query_scalar(crate::rows::outbox_sql::ID_BY_KEY)
                             .bind(&item.dedup_key)
                             .fetch_one(&mut *tx)

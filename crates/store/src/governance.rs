@@ -803,9 +803,21 @@ macro_rules! governance_store_impl {
                         .await?;
                     counts.replies += 1;
                 }
+                counts.audit_details += sqlx::query(
+                    "UPDATE audit_log SET detail = NULL WHERE subject = $1 AND detail IS NOT NULL",
+                )
+                .bind(format!("case:{case}"))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+            // Deliveries about their cases, and about them (a disruption message to a
+            // customer with no case).
+            let subjects = cases.iter().map(|(case,)| case.as_str()).chain(std::iter::once(id));
+            for subject in subjects {
                 let outbox: Vec<(String,)> =
                     sqlx::query_as("SELECT id FROM outbox WHERE subject = $1")
-                        .bind(case)
+                        .bind(subject)
                         .fetch_all(&mut *tx)
                         .await?;
                 for (item,) in outbox {
@@ -819,13 +831,6 @@ macro_rules! governance_store_impl {
                         .await?;
                     counts.outbox += 1;
                 }
-                counts.audit_details += sqlx::query(
-                    "UPDATE audit_log SET detail = NULL WHERE subject = $1 AND detail IS NOT NULL",
-                )
-                .bind(format!("case:{case}"))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
             }
             counts.cases = cases.len() as u64;
             counts.audit_details += sqlx::query(

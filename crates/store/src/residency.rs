@@ -569,7 +569,10 @@ impl Held {
                 ("message_revisions", "message_id"),
             ],
             Self::Case => vec![("case_content", "id")],
-            Self::Customer => std::iter::once(("customer_content", "id"))
+            // A delivery about the customer themselves (a disruption message to a customer
+            // with no case) is keyed by the customer where a case's would be by the case.
+            Self::Customer => [("customer_content", "id"), ("outbox_content", "case_id")]
+                .into_iter()
                 .chain(documents(Owner::Customer))
                 .collect(),
             Self::CaseDocuments => documents(Owner::Case).collect(),

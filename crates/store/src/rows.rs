@@ -469,11 +469,8 @@ impl TargetRow {
 /// the database has it. A claim hands out, per target and subject, only the oldest pending
 /// item, so items about one case, alert or incident leave in the order they were queued.
 pub mod outbox_sql {
-    pub const INSERT: &str = "INSERT INTO outbox (id, target, dedup_key, payload, subject, status, attempts, \
-        next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6) \
-        ON CONFLICT (dedup_key) DO NOTHING";
-    /// As `INSERT`, `$7` naming the region whose partition holds the payload (or NULL).
-    pub const INSERT_HELD: &str = "INSERT INTO outbox (id, target, dedup_key, payload, subject, status, \
+    /// `$7` names the region whose partition holds the payload (or is NULL).
+    pub const INSERT: &str = "INSERT INTO outbox (id, target, dedup_key, payload, subject, status, \
         attempts, next_attempt_at, created_at, placed_in) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6, $7) \
         ON CONFLICT (dedup_key) DO NOTHING";
     pub const ID_BY_KEY: &str = "SELECT id FROM outbox WHERE dedup_key = $1";

@@ -1768,7 +1768,7 @@ macro_rules! shared_store_methods {
             self.hold_within(&mut tx, &holdings).await?;
             let mut out = Vec::with_capacity(items.len());
             for (item, (id, payload, region)) in items.iter().zip(rows) {
-                let inserted = sqlx::query(outbox_sql::INSERT_HELD)
+                let inserted = sqlx::query(outbox_sql::INSERT)
                     .bind(id.as_str())
                     .bind(&item.target)
                     .bind(&item.dedup_key)

@@ -1332,6 +1332,52 @@ async fn survey_comments_and_disruption_messages_follow_their_case_and_customer(
         let mine = store.customer_disruptions(&anna_customer).await.unwrap();
         assert_eq!(mine[0].1.text, to_anna.text, "{name}");
 
+        // Approved, each message is queued for delivery: Anna's (about her, as she has no
+        // case) held in her partition from the start, Ben's central.
+        let release = |to: &switchboard_store::DisruptionRecipient| switchboard_store::Release {
+            customer_id: to.customer_id.clone(),
+            item: NewOutboxItem {
+                target: "x".into(),
+                dedup_key: format!("disruption:{}:{}", d.id, to.customer_id),
+                payload: to.payload.clone(),
+                subject: Some(to.customer_id.to_string()),
+            },
+        };
+        let mut approved = d.clone();
+        approved.status = "approved".into();
+        assert!(
+            store
+                .decide_disruption(
+                    &approved,
+                    1,
+                    &[release(&to_anna), release(&to_ben)],
+                    &[],
+                    Timestamp(4_500)
+                )
+                .await
+                .unwrap(),
+            "{name}"
+        );
+        assert_eq!(
+            documents_held(&p, OUTBOX, "Wren1212").await,
+            (1, 1),
+            "{name}"
+        );
+        let queued = store
+            .claim_outbox(Timestamp(4_600), 10, 60_000)
+            .await
+            .unwrap();
+        let mut texts: Vec<&str> = queued
+            .iter()
+            .map(|q| q.payload["text"].as_str().unwrap())
+            .collect();
+        texts.sort_unstable();
+        assert_eq!(
+            texts,
+            [to_anna.text.as_str(), to_ben.text.as_str()],
+            "{name}: claimed whole"
+        );
+
         // Anna's case is resolved with a survey; her comment is held with the case.
         let work = store.case_work(&case).await.unwrap().unwrap();
         let mut resolve = sb_domain::CaseChange::from_work(&work, Timestamp(5_000));
@@ -1428,6 +1474,11 @@ async fn survey_comments_and_disruption_messages_follow_their_case_and_customer(
             documents_held(&p, DISRUPTIONS, "Wren1212").await,
             (1, 0),
             "{name}"
+        );
+        assert_eq!(
+            documents_held(&p, OUTBOX, "Wren1212").await,
+            (1, 0),
+            "{name}: her queued message too"
         );
     }
 }
