@@ -466,6 +466,16 @@ impl Document {
         }
     }
 
+    /// Whom a central row may be about, in the owner column: a delivery is about a case,
+    /// or about a customer with none (a disruption message). Placing either places it.
+    pub(crate) fn owners(self) -> &'static [Owner] {
+        match self {
+            Self::Outbox => &[Owner::Case, Owner::Customer],
+            Self::DisruptionMessage | Self::AuditDetail | Self::MergeRecord => &[Owner::Customer],
+            _ => &[Owner::Case],
+        }
+    }
+
     /// The central column naming the owner.
     pub(crate) fn owner_column(self) -> &'static str {
         match self {

@@ -529,21 +529,23 @@ macro_rules! shared_store_methods {
                 .rows_affected();
                 // What was written about the batch's placed cases follows them.
                 for doc in crate::residency::Document::ALL {
-                    marked += sqlx::query(AssertSqlSafe(format!(
-                        "UPDATE {table} SET place_to = $2 WHERE {movable} \
-                         AND {central} IN (SELECT id FROM {owners} WHERE placed_in = $2 AND id IN \
-                         (SELECT {owner} FROM messages WHERE id {in_batch}))",
-                        table = doc.table(),
-                        movable = doc.movable(),
-                        central = doc.owner_column(),
-                        owners = doc.owner().table(),
-                        owner = doc.owner().column(),
-                    )))
-                    .bind(&ids)
-                    .bind(region)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
+                    for owner in doc.owners() {
+                        marked += sqlx::query(AssertSqlSafe(format!(
+                            "UPDATE {table} SET place_to = $2 WHERE {movable} \
+                             AND {central} IN (SELECT id FROM {owners} WHERE placed_in = $2 AND id IN \
+                             (SELECT {owner} FROM messages WHERE id {in_batch}))",
+                            table = doc.table(),
+                            movable = doc.movable(),
+                            central = doc.owner_column(),
+                            owners = owner.table(),
+                            owner = owner.column(),
+                        )))
+                        .bind(&ids)
+                        .bind(region)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    }
                 }
             }
             tx.commit().await?;
@@ -609,16 +611,18 @@ macro_rules! shared_store_methods {
             .execute(&self.$w)
             .await?;
             for doc in crate::residency::Document::ALL {
-                sqlx::query(AssertSqlSafe(format!(
-                    "UPDATE {table} SET place_to = (SELECT o.placed_in FROM {owners} o WHERE o.id = {table}.{central}) \
-                     WHERE {movable} AND {central} IN (SELECT id FROM {owners} WHERE placed_in IS NOT NULL)",
-                    table = doc.table(),
-                    movable = doc.movable(),
-                    central = doc.owner_column(),
-                    owners = doc.owner().table(),
-                )))
-                .execute(&self.$w)
-                .await?;
+                for owner in doc.owners() {
+                    sqlx::query(AssertSqlSafe(format!(
+                        "UPDATE {table} SET place_to = (SELECT o.placed_in FROM {owners} o WHERE o.id = {table}.{central}) \
+                         WHERE {movable} AND {central} IN (SELECT id FROM {owners} WHERE placed_in IS NOT NULL)",
+                        table = doc.table(),
+                        movable = doc.movable(),
+                        central = doc.owner_column(),
+                        owners = owner.table(),
+                    )))
+                    .execute(&self.$w)
+                    .await?;
+                }
             }
             self.place_documents_shared().await
         }
@@ -718,7 +722,7 @@ macro_rules! shared_store_methods {
                 .await?;
                 // What was written about them (a disruption message) follows them.
                 for doc in crate::residency::Document::ALL {
-                    if doc.owner() != crate::residency::Owner::Customer {
+                    if !doc.owners().contains(&crate::residency::Owner::Customer) {
                         continue;
                     }
                     sqlx::query(AssertSqlSafe(format!(

@@ -2077,6 +2077,43 @@ async fn a_customer_imported_with_a_region_is_placed_as_soon_as_written() {
         process(store, &ids).await;
         assert_eq!(where_held(&p, "Jackal7272").await, (1, 1, 0), "{name}");
         let jay = customer_of(store, &ids[0]).await;
+        // A disruption message queued for them while they have no region stays central...
+        let d = switchboard_store::StoredDisruption {
+            id: sb_domain::DisruptionId::generate(),
+            incident_id: sb_domain::IncidentId::generate(),
+            status: "approved".into(),
+            created_by: "key:ops".into(),
+            created_at: Timestamp(580),
+            updated_at: Timestamp(580),
+            version: 1,
+            doc: json!({ "template": "x200_recall", "decisions": [] }),
+        };
+        let to_jay = disruption_recipient(&jay, "Hi Jay, Kestrel7373Notice", None);
+        store
+            .insert_disruption(&d, std::slice::from_ref(&to_jay))
+            .await
+            .unwrap();
+        let release = switchboard_store::Release {
+            customer_id: jay.clone(),
+            item: NewOutboxItem {
+                target: "x".into(),
+                dedup_key: format!("disruption:{}:{jay}", d.id),
+                payload: to_jay.payload.clone(),
+                subject: Some(jay.to_string()),
+            },
+        };
+        assert!(
+            store
+                .decide_disruption(&d, 1, &[release], &[], Timestamp(590))
+                .await
+                .unwrap(),
+            "{name}"
+        );
+        assert_eq!(
+            documents_held(&p, OUTBOX, "Kestrel7373").await,
+            (1, 0),
+            "{name}"
+        );
         let again = store
             .upsert_customer(
                 Platform::X,
@@ -2097,6 +2134,20 @@ async fn a_customer_imported_with_a_region_is_placed_as_soon_as_written() {
         );
         assert_eq!(names_held(&p, "Marten8383").await, (0, 1), "{name}");
         assert_eq!(handles_held(&p, "jay_noregion").await, (0, 1), "{name}");
+        // ...and follows them when they are placed.
+        assert_eq!(
+            documents_held(&p, OUTBOX, "Kestrel7373").await,
+            (0, 1),
+            "{name}: the queued message moved with them"
+        );
+        let queued = store
+            .claim_outbox(Timestamp(700), 10, 60_000)
+            .await
+            .unwrap();
+        assert_eq!(
+            queued[0].payload["text"], "Hi Jay, Kestrel7373Notice",
+            "{name}"
+        );
     }
 }
 
