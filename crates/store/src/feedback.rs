@@ -321,7 +321,7 @@ macro_rules! feedback_store_impl {
                     .await?;
                 let (holdings, central) = self.partitions.hold_row(
                     crate::residency::Document::SurveyAnswer,
-                    region.as_deref().filter(|_| answer.comment.is_some()),
+                    region.as_deref(),
                     survey.case_id.as_str(),
                     crate::residency::DocKey::Id(survey.id.as_str().to_owned()),
                     vec![answer.comment.clone()],
@@ -351,7 +351,7 @@ macro_rules! feedback_store_impl {
                 .bind(answer.ces.map(i64::from))
                 .bind(central.into_iter().flatten().next())
                 .bind(answer.answered_at.millis())
-                .bind(if holdings.is_empty() { None } else { region.as_deref() })
+                .bind(region.as_deref())
                 .execute(&mut *tx)
                 .await?;
                 if stored.rows_affected() != 1 {
