@@ -34,14 +34,19 @@ macro_rules! workflow_store_methods {
             let tags = serde_json::to_string(&c.tags)
                 .map_err(|e| StoreError::Corrupt(format!("cannot encode tags: {e}")))?;
             let mut conn = self.$w.acquire().await?;
-            // The case's region is read before the save, for what its events hold in the
-            // partition, and again under the case's lock: a case another process placed in
-            // between is saved again.
+            // Only events with something personal in them are held (an SLA clock's figures,
+            // most of what routing writes, have none): for those the case's region is read
+            // before the save, and again under the case's lock, so a case another process
+            // placed in between is saved again.
+            let personal = !self.partitions.is_empty()
+                && c.events
+                    .iter()
+                    .any(|e| sb_governance::personal::scrub(&mut e.data.clone()));
             for _ in 0..3 {
-                let region = if self.partitions.is_empty() || c.events.is_empty() {
-                    None
-                } else {
+                let region = if personal {
                     self.owner_region(&mut *conn, crate::residency::Owner::Case, c.case_id.as_str()).await?
+                } else {
+                    None
                 };
                 let (holdings, rows) = self
                     .hold_case_events(&mut conn, &[(c.case_id.as_str(), &c.events, region.as_deref())])
@@ -49,7 +54,9 @@ macro_rules! workflow_store_methods {
                 let rows = rows.into_iter().next().unwrap_or_default();
                 self.hold_apart(&mut conn, &holdings).await?;
                 let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-                let outcome = self.save_case_in(&mut tx, c, &tags, region.as_deref(), &holdings, &rows).await?;
+                let outcome = self
+                    .save_case_in(&mut tx, c, &tags, (personal, region.as_deref()), &holdings, &rows)
+                    .await?;
                 if matches!(outcome, Some(crate::CaseSave::Saved)) {
                     tx.commit().await?;
                     return Ok(crate::CaseSave::Saved);
@@ -178,13 +185,14 @@ macro_rules! workflow_store_methods {
         }
 
         /// The save itself, inside `tx`: `None` when the case was placed since `region` was
-        /// read, else what became of it (the caller commits only `Saved`).
+        /// read (for events with something `personal` in them), else what became of it (the
+        /// caller commits only `Saved`).
         async fn save_case_in<'c>(
             &self,
             tx: &mut sqlx::Transaction<'c, <Self as crate::residency::Backend>::Db>,
             c: &sb_domain::CaseChange,
             tags: &str,
-            region: Option<&str>,
+            (personal, region): (bool, Option<&str>),
             holdings: &[crate::residency::Holding],
             rows: &[crate::residency::EventRow],
         ) -> Result<Option<crate::CaseSave>> {
@@ -224,8 +232,7 @@ macro_rules! workflow_store_methods {
                 }
             }
             // The case row is locked by the update above: its placement cannot change now.
-            if !self.partitions.is_empty()
-                && !c.events.is_empty()
+            if personal
                 && self.owner_region(&mut **tx, crate::residency::Owner::Case, c.case_id.as_str()).await?.as_deref() != region
             {
                 return Ok(None);
