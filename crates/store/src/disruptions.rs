@@ -547,8 +547,6 @@ macro_rules! disruption_store_impl {
                 let mut holdings: Vec<crate::residency::Holding> = Vec::new();
                 let mut held = Vec::with_capacity(releases.len());
                 for release in releases {
-                    let item = &release.item;
-                    let id = sb_domain::OutboxId::generate();
                     let region = self
                         .owner_region(
                             &mut *conn,
@@ -556,15 +554,7 @@ macro_rules! disruption_store_impl {
                             release.customer_id.as_str(),
                         )
                         .await?;
-                    let (rows, central) = self.partitions.hold_row(
-                        crate::residency::Document::Outbox,
-                        region.as_deref(),
-                        item.subject.as_deref().unwrap_or_default(),
-                        crate::residency::DocKey::Id(id.as_str().to_owned()),
-                        vec![Some(item.payload.to_string())],
-                    )?;
-                    holdings.extend(rows);
-                    held.push((id, central.into_iter().flatten().next(), region));
+                    held.push(self.hold_outbox_item(&release.item, region, &mut holdings)?);
                 }
                 self.hold_apart(&mut conn, &holdings).await?;
                 let mut tx = sqlx::Connection::begin(&mut *conn).await?;
@@ -598,40 +588,17 @@ macro_rules! disruption_store_impl {
                     .await?;
                 }
                 self.hold_within(&mut tx, &holdings).await?;
-                for (release, (id, payload, region)) in releases.iter().zip(held) {
-                    let item = &release.item;
-                    let inserted = sqlx::query(crate::rows::outbox_sql::INSERT)
-                        .bind(id.as_str())
-                        .bind(&item.target)
-                        .bind(&item.dedup_key)
-                        .bind(payload)
-                        .bind(item.subject.as_deref())
-                        .bind(now.millis())
-                        .bind(region.as_deref())
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected()
-                        == 1;
-                    let outbox_id = if inserted {
-                        id.as_str().to_owned()
-                    } else {
-                        // Released before under its key: what this one held goes.
-                        let key = crate::residency::DocKey::Id(id.as_str().to_owned());
-                        for h in &holdings {
-                            self.drop_held(&mut tx, &h.only(|r| r.key == key)).await?;
-                        }
-                        sqlx::query_scalar(crate::rows::outbox_sql::ID_BY_KEY)
-                            .bind(&item.dedup_key)
-                            .fetch_one(&mut *tx)
-                            .await?
-                    };
+                for (release, row) in releases.iter().zip(held) {
+                    let (outbox_id, _) = self
+                        .insert_outbox_item(&mut tx, &release.item, row, &holdings, now)
+                        .await?;
                     sqlx::query(
                         "UPDATE disruption_recipients SET outbox_id = $3 \
                          WHERE disruption_id = $1 AND customer_id = $2",
                     )
                     .bind(d.id.as_str())
                     .bind(release.customer_id.as_str())
-                    .bind(outbox_id)
+                    .bind(outbox_id.as_str())
                     .execute(&mut *tx)
                     .await?;
                 }

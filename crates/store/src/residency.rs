@@ -661,6 +661,15 @@ pub(crate) struct EventRow {
     pub(crate) held: bool,
 }
 
+/// A delivery ready to queue (`hold_outbox_item`): its id, the payload for the central row
+/// (blanked when held) and the region holding it.
+#[derive(Clone, Debug)]
+pub(crate) struct QueuedItem {
+    pub(crate) id: sb_domain::OutboxId,
+    pub(crate) payload: Option<String>,
+    pub(crate) region: Option<String>,
+}
+
 /// A document row's own key (`Document::key`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum DocKey {

@@ -1029,6 +1029,20 @@ macro_rules! shared_store_methods {
             Ok(())
         }
 
+        /// Removes, inside `tx`, the row held under `key` by a write that did not store it
+        /// (a duplicate of one stored before).
+        pub(crate) async fn drop_held_key<'c>(
+            &self,
+            tx: &mut sqlx::Transaction<'c, <Self as crate::residency::Backend>::Db>,
+            holdings: &[crate::residency::Holding],
+            key: &crate::residency::DocKey,
+        ) -> Result<()> {
+            for h in holdings {
+                self.drop_held(tx, &h.only(|r| r.key == *key)).await?;
+            }
+            Ok(())
+        }
+
         /// Before a write's own transaction on `conn`, where partitions are files of their
         /// own (`Backend::PARTITIONS_APART`): commits the rows it holds there first. A crash
         /// before the write commits then leaves only a stray in the partition, which
@@ -1749,7 +1763,6 @@ macro_rules! shared_store_methods {
             let mut holdings = Vec::new();
             let mut rows = Vec::with_capacity(items.len());
             for item in items {
-                let id = OutboxId::generate();
                 let region = match item.subject.as_deref() {
                     Some(case) => {
                         self.owner_region(&mut *conn, crate::residency::Owner::Case, case)
@@ -1757,50 +1770,75 @@ macro_rules! shared_store_methods {
                     }
                     None => None,
                 };
-                let (held, central) = self.partitions.hold_row(
-                    crate::residency::Document::Outbox,
-                    region.as_deref(),
-                    item.subject.as_deref().unwrap_or_default(),
-                    crate::residency::DocKey::Id(id.as_str().to_owned()),
-                    vec![Some(item.payload.to_string())],
-                )?;
-                holdings.extend(held);
-                rows.push((id, central.into_iter().flatten().next(), region));
+                rows.push(self.hold_outbox_item(item, region, &mut holdings)?);
             }
             self.hold_apart(&mut conn, &holdings).await?;
             let mut tx = sqlx::Connection::begin(&mut *conn).await?;
             self.hold_within(&mut tx, &holdings).await?;
             let mut out = Vec::with_capacity(items.len());
-            for (item, (id, payload, region)) in items.iter().zip(rows) {
-                let inserted = sqlx::query(outbox_sql::INSERT)
-                    .bind(id.as_str())
-                    .bind(&item.target)
-                    .bind(&item.dedup_key)
-                    .bind(payload)
-                    .bind(item.subject.as_deref())
-                    .bind(now.millis())
-                    .bind(region.as_deref())
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected()
-                    == 1;
-                if inserted {
-                    out.push((id, false));
-                } else {
-                    // Enqueued before under its key: what this one held goes.
-                    let key = crate::residency::DocKey::Id(id.as_str().to_owned());
-                    for h in &holdings {
-                        self.drop_held(&mut tx, &h.only(|r| r.key == key)).await?;
-                    }
-                    let existing: String = sqlx::query_scalar(outbox_sql::ID_BY_KEY)
-                        .bind(&item.dedup_key)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    out.push((OutboxId::from_stored(existing), true));
-                }
+            for (item, row) in items.iter().zip(rows) {
+                out.push(self.insert_outbox_item(&mut tx, item, row, &holdings, now).await?);
             }
             tx.commit().await?;
             Ok(out)
+        }
+
+        /// Prepares a delivery to queue: its id, and its payload held in the partition of
+        /// `region` (added to `holdings`) when it names one, centrally otherwise.
+        pub(crate) fn hold_outbox_item(
+            &self,
+            item: &NewOutboxItem,
+            region: Option<String>,
+            holdings: &mut Vec<crate::residency::Holding>,
+        ) -> Result<crate::residency::QueuedItem> {
+            let id = OutboxId::generate();
+            let (held, central) = self.partitions.hold_row(
+                crate::residency::Document::Outbox,
+                region.as_deref(),
+                item.subject.as_deref().unwrap_or_default(),
+                crate::residency::DocKey::Id(id.as_str().to_owned()),
+                vec![Some(item.payload.to_string())],
+            )?;
+            holdings.extend(held);
+            Ok(crate::residency::QueuedItem {
+                id,
+                payload: central.into_iter().flatten().next(),
+                region,
+            })
+        }
+
+        /// Queues a delivery `hold_outbox_item` prepared, inside `tx`: its id and whether it
+        /// was queued before under its key (then that one's id, and what this one held goes).
+        pub(crate) async fn insert_outbox_item<'c>(
+            &self,
+            tx: &mut sqlx::Transaction<'c, <Self as crate::residency::Backend>::Db>,
+            item: &NewOutboxItem,
+            row: crate::residency::QueuedItem,
+            holdings: &[crate::residency::Holding],
+            now: Timestamp,
+        ) -> Result<(OutboxId, bool)> {
+            let inserted = sqlx::query(outbox_sql::INSERT)
+                .bind(row.id.as_str())
+                .bind(&item.target)
+                .bind(&item.dedup_key)
+                .bind(row.payload)
+                .bind(item.subject.as_deref())
+                .bind(now.millis())
+                .bind(row.region.as_deref())
+                .execute(&mut **tx)
+                .await?
+                .rows_affected()
+                == 1;
+            if inserted {
+                return Ok((row.id, false));
+            }
+            self.drop_held_key(tx, holdings, &crate::residency::DocKey::Id(row.id.as_str().to_owned()))
+                .await?;
+            let existing: String = sqlx::query_scalar(outbox_sql::ID_BY_KEY)
+                .bind(&item.dedup_key)
+                .fetch_one(&mut **tx)
+                .await?;
+            Ok((OutboxId::from_stored(existing), true))
         }
 
         pub(crate) async fn claim_outbox_shared(

@@ -174,11 +174,8 @@ macro_rules! workflow_store_methods {
                 };
                 let inserted = q.execute(&mut **tx).await?.rows_affected();
                 if let (0, true, Some(seq)) = (inserted, row.held, row.seq) {
-                    let key = crate::residency::DocKey::Seq(seq);
-                    for h in holdings {
-                        self.drop_held(tx, &h.only(|r| r.key == key && r.owner == case))
-                            .await?;
-                    }
+                    self.drop_held_key(tx, holdings, &crate::residency::DocKey::Seq(seq))
+                        .await?;
                 }
             }
             Ok(())

@@ -1278,16 +1278,7 @@ async fn survey_comments_and_disruption_messages_follow_their_case_and_customer(
         let case = a.case_id.unwrap();
 
         // A disruption message for each: Anna's (EU) moves to the partition, Ben's stays.
-        let d = switchboard_store::StoredDisruption {
-            id: sb_domain::DisruptionId::generate(),
-            incident_id: sb_domain::IncidentId::generate(),
-            status: "pending_approval".into(),
-            created_by: "key:ops".into(),
-            created_at: Timestamp(4_000),
-            updated_at: Timestamp(4_000),
-            version: 1,
-            doc: json!({ "template": "x200_recall", "decisions": [] }),
-        };
+        let d = disruption("pending_approval", 4_000);
         let to_anna = disruption_recipient(
             &anna_customer,
             "Hi Anna, Wren1212Recall applies to you",
@@ -1334,15 +1325,6 @@ async fn survey_comments_and_disruption_messages_follow_their_case_and_customer(
 
         // Approved, each message is queued for delivery: Anna's (about her, as she has no
         // case) held in her partition from the start, Ben's central.
-        let release = |to: &switchboard_store::DisruptionRecipient| switchboard_store::Release {
-            customer_id: to.customer_id.clone(),
-            item: NewOutboxItem {
-                target: "x".into(),
-                dedup_key: format!("disruption:{}:{}", d.id, to.customer_id),
-                payload: to.payload.clone(),
-                subject: Some(to.customer_id.to_string()),
-            },
-        };
         let mut approved = d.clone();
         approved.status = "approved".into();
         assert!(
@@ -1350,7 +1332,7 @@ async fn survey_comments_and_disruption_messages_follow_their_case_and_customer(
                 .decide_disruption(
                     &approved,
                     1,
-                    &[release(&to_anna), release(&to_ben)],
+                    &[release(&d, &to_anna), release(&d, &to_ben)],
                     &[],
                     Timestamp(4_500)
                 )
@@ -1480,6 +1462,36 @@ async fn survey_comments_and_disruption_messages_follow_their_case_and_customer(
             (1, 0),
             "{name}: her queued message too"
         );
+    }
+}
+
+/// A disruption about a new incident, as stored when it is drafted (or decided).
+fn disruption(status: &str, at: i64) -> switchboard_store::StoredDisruption {
+    switchboard_store::StoredDisruption {
+        id: sb_domain::DisruptionId::generate(),
+        incident_id: sb_domain::IncidentId::generate(),
+        status: status.into(),
+        created_by: "key:ops".into(),
+        created_at: Timestamp(at),
+        updated_at: Timestamp(at),
+        version: 1,
+        doc: json!({ "template": "x200_recall", "decisions": [] }),
+    }
+}
+
+/// The delivery an approval of `d` queues for `to`: about the customer (they have no case).
+fn release(
+    d: &switchboard_store::StoredDisruption,
+    to: &switchboard_store::DisruptionRecipient,
+) -> switchboard_store::Release {
+    switchboard_store::Release {
+        customer_id: to.customer_id.clone(),
+        item: NewOutboxItem {
+            target: "x".into(),
+            dedup_key: format!("disruption:{}:{}", d.id, to.customer_id),
+            payload: to.payload.clone(),
+            subject: Some(to.customer_id.to_string()),
+        },
     }
 }
 
@@ -2078,33 +2090,15 @@ async fn a_customer_imported_with_a_region_is_placed_as_soon_as_written() {
         assert_eq!(where_held(&p, "Jackal7272").await, (1, 1, 0), "{name}");
         let jay = customer_of(store, &ids[0]).await;
         // A disruption message queued for them while they have no region stays central...
-        let d = switchboard_store::StoredDisruption {
-            id: sb_domain::DisruptionId::generate(),
-            incident_id: sb_domain::IncidentId::generate(),
-            status: "approved".into(),
-            created_by: "key:ops".into(),
-            created_at: Timestamp(580),
-            updated_at: Timestamp(580),
-            version: 1,
-            doc: json!({ "template": "x200_recall", "decisions": [] }),
-        };
+        let d = disruption("approved", 580);
         let to_jay = disruption_recipient(&jay, "Hi Jay, Kestrel7373Notice", None);
         store
             .insert_disruption(&d, std::slice::from_ref(&to_jay))
             .await
             .unwrap();
-        let release = switchboard_store::Release {
-            customer_id: jay.clone(),
-            item: NewOutboxItem {
-                target: "x".into(),
-                dedup_key: format!("disruption:{}:{jay}", d.id),
-                payload: to_jay.payload.clone(),
-                subject: Some(jay.to_string()),
-            },
-        };
         assert!(
             store
-                .decide_disruption(&d, 1, &[release], &[], Timestamp(590))
+                .decide_disruption(&d, 1, &[release(&d, &to_jay)], &[], Timestamp(590))
                 .await
                 .unwrap(),
             "{name}"
