@@ -966,12 +966,55 @@ async fn concurrent_dispatchers_never_lease_the_same_item() {
                 }
             })
         });
+        // Spawned before any is awaited, so that the dispatchers run at once.
+        let claims: Vec<_> = claims.collect();
         let mut all = Vec::new();
         for c in claims {
             all.extend(c.await.unwrap());
         }
         let unique: std::collections::HashSet<_> = all.iter().cloned().collect();
         assert_eq!((all.len(), unique.len()), (200, 200), "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_upserts_of_one_handle_make_one_customer() {
+    for (name, store, _dir) in backends().await {
+        // Eight writers at once per handle, as several pipeline processes or imports would
+        // be: each must come back with the same customer, and the store must hold one.
+        for h in 0..10 {
+            let handle = format!("@same_person_{h}");
+            let start = Arc::new(tokio::sync::Barrier::new(8));
+            let upserts = (0..8).map(|i| {
+                let (s, handle, start) = (store.clone(), handle.clone(), start.clone());
+                tokio::spawn(async move {
+                    // Each writer holds a connection before they all go at once.
+                    s.counts().await.unwrap();
+                    start.wait().await;
+                    s.upsert_customer(
+                        Platform::X,
+                        &handle,
+                        Some(&format!("Name {i}")),
+                        Tier::Standard,
+                        0.0,
+                        Timestamp(1_000 + i),
+                        None,
+                    )
+                    .await
+                })
+            });
+            // Spawned before any is awaited, so that they run at once.
+            let upserts: Vec<_> = upserts.collect();
+            let mut ids = std::collections::HashSet::new();
+            for u in upserts {
+                ids.insert(u.await.unwrap().unwrap());
+            }
+            assert_eq!(ids.len(), 1, "{name} {handle}");
+            let id = ids.into_iter().next().unwrap();
+            let customer = store.customer(&id).await.unwrap().unwrap();
+            assert_eq!(customer.identities.len(), 1, "{name} {handle}");
+        }
+        assert_eq!(store.counts().await.unwrap().customers, 10, "{name}");
     }
 }
 
