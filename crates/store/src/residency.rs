@@ -601,6 +601,10 @@ pub(crate) trait Backend {
     /// `$2` being `n`. SQLite reads it from `AUTOINCREMENT`'s counter, which is right while
     /// the one writer connection is held; PostgreSQL draws it from the sequence.
     const NEXT_SEQ: &'static str;
+    /// A statement, taking an identity's key as `$1`, that serialises upserts of that
+    /// identity across processes for the rest of the transaction; `None` where the one writer
+    /// connection serialises them already (SQLite).
+    const IDENTITY_LOCK: Option<&'static str>;
 }
 
 impl Backend for crate::SqliteStore {
@@ -608,6 +612,7 @@ impl Backend for crate::SqliteStore {
     const PARTITIONS_APART: bool = true;
     const NEXT_SEQ: &'static str =
         "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = $1), 0) + $2";
+    const IDENTITY_LOCK: Option<&'static str> = None;
 }
 
 impl Backend for crate::PgStore {
@@ -615,6 +620,7 @@ impl Backend for crate::PgStore {
     const PARTITIONS_APART: bool = false;
     const NEXT_SEQ: &'static str =
         "SELECT nextval(pg_get_serial_sequence($1, 'seq')) + 0 * CAST($2 AS BIGINT)";
+    const IDENTITY_LOCK: Option<&'static str> = Some("SELECT pg_advisory_xact_lock(hashtext($1))");
 }
 
 impl Partitions {

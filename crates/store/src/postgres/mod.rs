@@ -653,13 +653,7 @@ impl Store for PgStore {
     }
 
     async fn case(&self, id: &CaseId) -> Result<Option<Case>> {
-        let cols = self.partitions.case_columns();
-        let sql = format!("SELECT {cols} FROM cases WHERE id = $1");
-        let row: Option<CaseRow> = sqlx::query_as(AssertSqlSafe(sql))
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(CaseRow::into_domain).transpose()
+        self.case_shared(id).await
     }
 
     async fn case_messages(&self, id: &CaseId) -> Result<Vec<Message>> {
@@ -667,68 +661,19 @@ impl Store for PgStore {
     }
 
     async fn list_cases(&self, filter: &CaseFilter, page: &Page) -> Result<Vec<Case>> {
-        let (where_sql, args) = crate::rows::case_filter_sql(filter, page);
-        let cols = self.partitions.case_columns();
-        let sql = format!(
-            "SELECT {cols} FROM cases {where_sql} ORDER BY id DESC LIMIT ${}",
-            args.len() + 1
-        );
-        let mut q = sqlx::query_as::<_, CaseRow>(AssertSqlSafe(sql));
-        for a in &args {
-            q = q.bind(a.as_str());
-        }
-        q.bind(i64::from(page.limit))
-            .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .map(CaseRow::into_domain)
-            .collect()
+        self.list_cases_shared(filter, page).await
     }
 
     async fn customer(&self, id: &CustomerId) -> Result<Option<Customer>> {
-        let name = self.partitions.display_name_sql("customers");
-        let row: Option<CustomerRow> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT id, {name} AS display_name, region, language, tier, lifetime_value, created_at \
-             FROM customers WHERE id = $1",
-        )))
-        .bind(id.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let identities: Vec<IdentityRow> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT platform, {} AS handle FROM identities WHERE customer_id = $1 ORDER BY created_at, key",
-            self.partitions.handle_sql("identities")
-        )))
-        .bind(id.as_str())
-        .fetch_all(&self.pool)
-        .await?;
-        row.into_domain(identities).map(Some)
+        self.customer_shared(id).await
     }
 
     async fn queues(&self) -> Result<Vec<Queue>> {
-        let rows: Vec<QueueRow> =
-            sqlx::query_as("SELECT id, name, is_default FROM queues ORDER BY name")
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(rows.into_iter().map(QueueRow::into_domain).collect())
+        self.queues_shared().await
     }
 
     async fn counts(&self) -> Result<Counts> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT (SELECT COUNT(*) FROM messages), \
-             (SELECT COUNT(*) FROM messages WHERE stage = 'received'), \
-             (SELECT COUNT(*) FROM customers), (SELECT COUNT(*) FROM cases), \
-             (SELECT COUNT(*) FROM cases WHERE {OPEN_CASE_SQL})"
-        )))
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(Counts {
-            messages: row.try_get(0)?,
-            unprocessed: row.try_get(1)?,
-            customers: row.try_get(2)?,
-            cases: row.try_get(3)?,
-            open_cases: row.try_get(4)?,
-        })
+        self.counts_shared().await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -742,87 +687,16 @@ impl Store for PgStore {
         now: Timestamp,
         region: Option<&str>,
     ) -> Result<CustomerId> {
-        if let Some(region) = region {
-            crate::residency::check_region(region)?;
-        }
-        let key = Identity::key(platform, handle);
-        // A customer new to the store, of a region with a partition, is created held there
-        // (their name and handle never reach a central row); one known already is placed
-        // after the write, with what is theirs.
-        let mut conn = self.pool.acquire().await?;
-        let fresh = self
-            .fresh_held_customer(&mut conn, platform, handle, display_name, region)
-            .await?;
-        if let Some(c) = &fresh {
-            self.hold_customer_apart(&mut conn, c).await?;
-        }
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        // Serialise upserts of one identity across processes.
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
-            .bind(&key)
-            .execute(&mut *tx)
-            .await?;
-        let existing = self.identity_owner(&mut tx, &key).await?;
-        let known = existing.is_some();
-        let id = match (existing, &fresh) {
-            (Some(id), _) => {
-                // A customer keeps the region they have; one without takes this one.
-                sqlx::query(
-                    "UPDATE customers SET tier = $1, lifetime_value = $2, \
-                     display_name = CASE WHEN placed_in IS NULL THEN COALESCE($3, display_name) \
-                     ELSE display_name END, region = COALESCE(region, $5) WHERE id = $4",
-                )
-                .bind(tier.as_str())
-                .bind(lifetime_value)
-                .bind(display_name)
-                .bind(&id)
-                .bind(region)
-                .execute(&mut *tx)
-                .await?;
-                if let Some(name) = display_name {
-                    self.rename_placed(&mut tx, &id, name).await?;
-                }
-                CustomerId::from_stored(id)
-            }
-            (None, Some(held)) => {
-                self.insert_held_customer(&mut tx, held, tier, lifetime_value, now)
-                    .await?;
-                held.id.clone()
-            }
-            (None, None) => {
-                let id = CustomerId::generate();
-                sqlx::query(
-                    "INSERT INTO customers (id, display_name, region, tier, lifetime_value, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(id.as_str())
-                .bind(display_name)
-                .bind(region)
-                .bind(tier.as_str())
-                .bind(lifetime_value)
-                .bind(now.millis())
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO identities (key, platform, handle, customer_id, created_at) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(&key)
-                .bind(platform.as_str())
-                .bind(handle)
-                .bind(id.as_str())
-                .bind(now.millis())
-                .execute(&mut *tx)
-                .await?;
-                id
-            }
-        };
-        tx.commit().await?;
-        drop(conn);
-        let held = !known && fresh.is_some();
-        if region.is_some() && !held {
-            self.place_customer_after_write(&id, known, now).await;
-        }
-        Ok(id)
+        self.upsert_customer_shared(
+            platform,
+            handle,
+            display_name,
+            tier,
+            lifetime_value,
+            now,
+            region,
+        )
+        .await
     }
 
     async fn link_identity(
@@ -923,50 +797,11 @@ impl Store for PgStore {
     }
 
     async fn insert_alert(&self, alert: &Alert) -> Result<bool> {
-        let done = sqlx::query(
-            "INSERT INTO alerts (id, series, kind, score, bucket_start, volume, sentiment_mean, raised_at, \
-             rule_id, severity, dedup_key, summary) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-             ON CONFLICT (series, kind, bucket_start) DO NOTHING",
-        )
-        .bind(alert.id.as_str())
-        .bind(&alert.series)
-        .bind(alert.kind.as_str())
-        .bind(alert.score)
-        .bind(alert.bucket_start.millis())
-        .bind(alert.volume)
-        .bind(alert.sentiment_mean)
-        .bind(alert.raised_at.millis())
-        .bind(alert.rule_id.as_deref())
-        .bind(alert.severity.as_deref())
-        .bind(alert.dedup_key.as_deref())
-        .bind(alert.summary.as_deref())
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        self.insert_alert_shared(alert).await
     }
 
     async fn list_alerts(&self, page: &Page) -> Result<Vec<Alert>> {
-        let rows: Vec<AlertRow> = match &page.before {
-            Some(b) => {
-                sqlx::query_as(AssertSqlSafe(format!(
-                    "SELECT {ALERT_COLUMNS} FROM alerts WHERE id < $1 ORDER BY id DESC LIMIT $2"
-                )))
-                .bind(b.as_str())
-                .bind(i64::from(page.limit))
-                .fetch_all(&self.pool)
-                .await?
-            }
-            None => {
-                sqlx::query_as(AssertSqlSafe(format!(
-                    "SELECT {ALERT_COLUMNS} FROM alerts ORDER BY id DESC LIMIT $1"
-                )))
-                .bind(i64::from(page.limit))
-                .fetch_all(&self.pool)
-                .await?
-            }
-        };
-        rows.into_iter().map(AlertRow::into_domain).collect()
+        self.list_alerts_shared(page).await
     }
 
     async fn alert(&self, id: &AlertId) -> Result<Option<Alert>> {
