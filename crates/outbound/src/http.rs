@@ -231,6 +231,31 @@ impl Answer {
 }
 
 /// Parses a configured base URL; only http and https with a host are accepted.
+/// What a platform's answer to an edit or a deletion of a reply it already holds means, as
+/// read by that platform's `classify`: a changed reply keeps its remote id, and deleting one
+/// that is already gone (404) is done.
+pub(crate) fn changed(
+    answer: Result<Answer, Outcome>,
+    deleting: bool,
+    remote_id: &str,
+    classify: fn(&Answer) -> Outcome,
+) -> Outcome {
+    match answer {
+        Ok(answer) if deleting && answer.status == 404 => Outcome::Delivered {
+            status: answer.status,
+            remote_id: Some(remote_id.to_owned()),
+        },
+        Ok(answer) => match classify(&answer) {
+            Outcome::Delivered { status, .. } => Outcome::Delivered {
+                status,
+                remote_id: Some(remote_id.to_owned()),
+            },
+            other => other,
+        },
+        Err(outcome) => outcome,
+    }
+}
+
 pub(crate) fn parse_base(field: &'static str, value: &str) -> Result<Url, BuildError> {
     let url = Url::parse(value.trim()).map_err(|e| BuildError::InvalidUrl {
         field,

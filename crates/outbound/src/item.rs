@@ -199,6 +199,11 @@ impl Change {
 /// platform's API, or why not. Facebook comments can be edited and deleted, LinkedIn comments
 /// too; Instagram comments and X posts can only be deleted; direct messages, e-mail and
 /// TikTok comments cannot be changed once sent.
+/// An optional field of a reply with something in it, trimmed.
+pub(crate) fn present(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
 pub fn change_supported(platform: &str, kind: ReplyKind, change: &Change) -> Result<(), String> {
     let public = matches!(kind, ReplyKind::CommentReply | ReplyKind::PostReply);
     let edit = matches!(change, Change::Edit { .. });

@@ -35,8 +35,10 @@ use reqwest::Url;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::http::{Answer, BuildError, Http, Secret, parse_base};
-use crate::item::{Change, Outgoing, Payload, Reply, ReplyChange, ReplyKind, change_supported};
+use crate::http::{Answer, BuildError, Http, Secret, changed, parse_base};
+use crate::item::{
+    Change, Outgoing, Payload, Reply, ReplyChange, ReplyKind, change_supported, present,
+};
 use crate::outcome::Outcome;
 use crate::sender::Sender;
 
@@ -240,21 +242,8 @@ impl LinkedIn {
         .bearer_auth(token.expose())
         .header("LinkedIn-Version", &self.version)
         .header("X-Restli-Protocol-Version", RESTLI_PROTOCOL_VERSION);
-        match self.http.execute(request).await {
-            // Deleting what is already gone is done.
-            Ok(answer) if deleting && answer.status == 404 => Outcome::Delivered {
-                status: answer.status,
-                remote_id: Some(change.remote_id.clone()),
-            },
-            Ok(answer) => match classify(&answer) {
-                Outcome::Delivered { status, .. } => Outcome::Delivered {
-                    status,
-                    remote_id: Some(change.remote_id.clone()),
-                },
-                other => other,
-            },
-            Err(outcome) => outcome,
-        }
+        let answer = self.http.execute(request).await;
+        changed(answer, deleting, &change.remote_id, classify)
     }
 
     fn token(&self, account: &str) -> Result<&Secret, Outcome> {
@@ -266,10 +255,6 @@ impl LinkedIn {
                 error: format!("no access token is configured for organization {account:?}"),
             })
     }
-}
-
-fn present(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
 fn is_urn(s: &str) -> bool {

@@ -22,8 +22,10 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::http::{Answer, BuildError, Http, Secret, join, parse_base};
-use crate::item::{Change, Outgoing, Payload, Reply, ReplyChange, ReplyKind, change_supported};
+use crate::http::{Answer, BuildError, Http, Secret, changed, join, parse_base};
+use crate::item::{
+    Change, Outgoing, Payload, Reply, ReplyChange, ReplyKind, change_supported, present,
+};
 use crate::outcome::Outcome;
 use crate::sender::Sender;
 
@@ -196,26 +198,9 @@ impl Meta {
         if !call.body.is_null() {
             request = request.json(&call.body);
         }
-        match self.http.execute(request).await {
-            // Deleting what is already gone is done.
-            Ok(answer) if deleting && answer.status == 404 => Outcome::Delivered {
-                status: answer.status,
-                remote_id: Some(change.remote_id.clone()),
-            },
-            Ok(answer) => match classify(&answer) {
-                Outcome::Delivered { status, .. } => Outcome::Delivered {
-                    status,
-                    remote_id: Some(change.remote_id.clone()),
-                },
-                other => other,
-            },
-            Err(outcome) => outcome,
-        }
+        let answer = self.http.execute(request).await;
+        changed(answer, deleting, &change.remote_id, classify)
     }
-}
-
-fn present(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
 #[async_trait::async_trait]

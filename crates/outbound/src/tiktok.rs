@@ -28,7 +28,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::http::{Answer, BuildError, Http, Secret, join, parse_base};
-use crate::item::{Outgoing, Payload, Reply, ReplyKind};
+use crate::item::{Outgoing, Payload, Reply, ReplyKind, present};
 use crate::outcome::Outcome;
 use crate::sender::Sender;
 
@@ -144,10 +144,6 @@ impl TikTok {
             }),
         })
     }
-}
-
-fn present(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
 #[async_trait::async_trait]

@@ -17,8 +17,8 @@ use reqwest::Url;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::http::{Answer, BuildError, Http, Secret, join, parse_base};
-use crate::item::{Outgoing, Payload, Reply, ReplyChange, ReplyKind, change_supported};
+use crate::http::{Answer, BuildError, Http, Secret, changed, join, parse_base};
+use crate::item::{Outgoing, Payload, Reply, ReplyChange, ReplyKind, change_supported, present};
 use crate::outcome::Outcome;
 use crate::sender::Sender;
 
@@ -134,26 +134,9 @@ impl X {
             Err(outcome) => return outcome,
         };
         let request = self.http.client().delete(url).bearer_auth(token.expose());
-        match self.http.execute(request).await {
-            // Deleting what is already gone is done.
-            Ok(answer) if answer.status == 404 => Outcome::Delivered {
-                status: answer.status,
-                remote_id: Some(change.remote_id.clone()),
-            },
-            Ok(answer) => match classify(&answer) {
-                Outcome::Delivered { status, .. } => Outcome::Delivered {
-                    status,
-                    remote_id: Some(change.remote_id.clone()),
-                },
-                other => other,
-            },
-            Err(outcome) => outcome,
-        }
+        let answer = self.http.execute(request).await;
+        changed(answer, true, &change.remote_id, classify)
     }
-}
-
-fn present(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
 #[async_trait::async_trait]
