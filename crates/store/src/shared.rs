@@ -111,8 +111,6 @@ macro_rules! shared_store_methods {
             Ok(())
         }
 
-        /// Moves a batch region by region, each step one set-based statement over the batch
-        /// (given as a JSON array of ids, read by `Self::IDS_FROM_JSON`).
         /// Changes a customer's display name where a region partition holds it, inside the
         /// caller's transaction (the central row keeps none for a placed customer).
         pub(crate) async fn rename_placed<'c>(
