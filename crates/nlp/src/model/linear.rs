@@ -367,24 +367,42 @@ impl Joint {
         self.spec
     }
 
-    /// The row of `bucket`, when some model has weights there.
-    fn row(&self, bucket: u32) -> Option<&[f32]> {
+    /// The row number of `bucket`, when some model has weights there.
+    fn row_of(&self, bucket: u32) -> Option<usize> {
         let (w, bit) = ((bucket >> 6) as usize, bucket & 63);
         let word = *self.present.get(w)?;
         if word >> bit & 1 == 0 {
             return None;
         }
-        let r = self.rank[w] as usize + (word & ((1u64 << bit) - 1)).count_ones() as usize;
-        self.rows.get(r * self.width..(r + 1) * self.width)
+        Some(self.rank[w] as usize + (word & ((1u64 << bit) - 1)).count_ones() as usize)
     }
 
     /// Each model's raw class scores for `x`, in the order the models were given.
     pub fn scores(&self, x: &Features) -> Vec<Vec<f32>> {
         let mut flat: Vec<f32> = self.biases.concat();
-        for &(bucket, v) in x {
-            if let Some(row) = self.row(bucket) {
-                for (o, w) in flat.iter_mut().zip(row) {
-                    *o += w * v;
+        // In chunks: first the rows the features have (the bitmap and its counts stay in
+        // cache), then their weights, so that the reads from the large weight table neither
+        // wait on each other nor on a branch. The sums are taken in the features' order, as
+        // one by one.
+        const CHUNK: usize = 64;
+        let mut found = [(0usize, 0f32); CHUNK];
+        for chunk in x.chunks(CHUNK) {
+            let mut n = 0;
+            for &(bucket, v) in chunk {
+                if let Some(r) = self.row_of(bucket) {
+                    found[n] = (r, v);
+                    n += 1;
+                }
+            }
+            match self.width {
+                6 => self.accumulate::<6>(&found[..n], &mut flat),
+                _ => {
+                    for &(r, v) in &found[..n] {
+                        let row = self.rows.get(r * self.width..(r + 1) * self.width);
+                        for (o, w) in flat.iter_mut().zip(row.unwrap_or_default()) {
+                            *o += w * v;
+                        }
+                    }
                 }
             }
         }
@@ -396,6 +414,23 @@ impl Joint {
             rest = tail;
         }
         out
+    }
+
+    /// Adds each found row times its value into `flat`, for rows of `N` floats (the shipped
+    /// emotion and offensive models together: 4 + 2).
+    fn accumulate<const N: usize>(&self, found: &[(usize, f32)], flat: &mut [f32]) {
+        let mut sum = [0f32; N];
+        sum.copy_from_slice(&flat[..N]);
+        for &(r, v) in found {
+            let row: Option<&[f32; N]> = self
+                .rows
+                .get(r * N..(r + 1) * N)
+                .and_then(|row| row.try_into().ok());
+            for (o, w) in sum.iter_mut().zip(row.into_iter().flatten()) {
+                *o += w * v;
+            }
+        }
+        flat[..N].copy_from_slice(&sum);
     }
 }
 
