@@ -183,10 +183,37 @@ impl FeatureSpec {
             if n > padded.len() {
                 break;
             }
-            for gram in padded.windows(n) {
-                emit(fnv(10 + n as u64, gram));
+            // The usual lengths with the gram's length known at compile time, so that each
+            // gram's hash is straight-line code; the same hash as `fnv` over the window.
+            match n {
+                2 => grams::<2>(padded, emit),
+                3 => grams::<3>(padded, emit),
+                4 => grams::<4>(padded, emit),
+                5 => grams::<5>(padded, emit),
+                _ => {
+                    for gram in padded.windows(n) {
+                        emit(fnv(10 + n as u64, gram));
+                    }
+                }
             }
         }
+    }
+}
+
+/// `fnv(10 + N, gram)` of every window of `N` bytes of `padded`.
+fn grams<const N: usize>(padded: &[u8], emit: &mut impl FnMut(u64)) {
+    let init = fnv(10 + N as u64, &[]);
+    for gram in padded.windows(N) {
+        let gram: &[u8; N] = match gram.try_into() {
+            Ok(g) => g,
+            Err(_) => continue,
+        };
+        let mut h = init;
+        for &b in gram {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(FNV_PRIME);
+        }
+        emit(h);
     }
 }
 
@@ -266,6 +293,29 @@ fn ln_1p_table() -> &'static [f32; 16] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn char_grams_are_the_fnv_hash_of_each_window() {
+        for (lo, hi) in [(2, 5), (1, 6), (3, 3)] {
+            let spec = FeatureSpec {
+                char_min: lo,
+                char_max: hi,
+                ..FeatureSpec::default()
+            };
+            for word in ["", "a", "ok", "card", "refunds", "déjà-vu", &"x".repeat(80)] {
+                let mut padded = vec![b'<'];
+                padded.extend_from_slice(word.as_bytes());
+                padded.push(b'>');
+                let mut want = Vec::new();
+                for n in usize::from(lo)..=usize::from(hi) {
+                    want.extend(padded.windows(n).map(|g| fnv(10 + n as u64, g)));
+                }
+                let mut got = Vec::new();
+                spec.char_grams(word, &mut |h| got.push(h));
+                assert_eq!(got, want, "{word:?} {lo}..={hi}");
+            }
+        }
+    }
 
     #[test]
     fn same_text_same_vector_and_unit_length() {
