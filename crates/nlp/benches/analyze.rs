@@ -156,7 +156,12 @@ fn main() {
 
     let mut feats_buf = Vec::new();
     if let Some(dir) = std::env::var_os("SWITCHBOARD_DATASETS") {
-        let path = std::path::Path::new(&dir).join("tweeteval/sentiment/test_text.txt");
+        // A relative folder is taken from the workspace root, where the documented command
+        // is run (cargo runs a bench from its own crate's folder).
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(dir);
+        let path = dir.join("tweeteval/sentiment/test_text.txt");
         match std::fs::read_to_string(&path) {
             Ok(raw) => {
                 let texts: Vec<&str> = raw.lines().collect();
@@ -249,7 +254,7 @@ fn main() {
 
 /// Texts per second of `scripts/vader-throughput.py` (best of three passes), if Python and
 /// vaderSentiment are installed.
-fn python_vader(datasets: &std::ffi::OsStr) -> Option<f64> {
+fn python_vader(datasets: &std::path::Path) -> Option<f64> {
     let script =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/vader-throughput.py");
     let out = std::process::Command::new("python3")
