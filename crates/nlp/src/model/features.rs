@@ -250,15 +250,20 @@ fn normalise(buckets: &mut Vec<u32>, out: &mut Features) {
     }
 }
 
-/// Sorts bucket numbers: a least-significant-digit radix sort, byte by byte over the bytes
-/// the largest number uses, which beats comparison sorting at the few hundred buckets a
-/// message yields.
+/// Sorts bucket numbers: a least-significant-digit radix sort, which beats comparison
+/// sorting at the few hundred buckets a message yields. Numbers of up to 21 bits (models of
+/// up to 2^21 buckets, the shipped ones among them) take three passes of 7 bits, whose counts
+/// stay small; wider ones go byte by byte over the bytes the largest number uses.
 fn sort_buckets(v: &mut Vec<u32>) {
     if v.len() < 64 {
         v.sort_unstable();
         return;
     }
     let max = v.iter().copied().max().unwrap_or(0);
+    if max < 1 << 21 {
+        sort_21_bits(v);
+        return;
+    }
     let passes = (32 - max.leading_zeros()).div_ceil(8) as usize;
     // All histograms in one read.
     let mut count = [[0usize; 257]; 4];
@@ -278,6 +283,33 @@ fn sort_buckets(v: &mut Vec<u32>) {
             let d = ((x >> (8 * p)) & 0xff) as usize;
             tmp[c[d]] = x;
             c[d] += 1;
+        }
+        std::mem::swap(v, &mut tmp);
+    }
+}
+
+/// [`sort_buckets`] for numbers below 2^21: three passes of 7 bits.
+fn sort_21_bits(v: &mut Vec<u32>) {
+    const DIGIT: usize = 7;
+    const BINS: usize = 1 << DIGIT;
+    let digit = |x: u32, pass: usize| (x as usize >> (DIGIT * pass)) & (BINS - 1);
+    let mut count = [[0u32; BINS + 1]; 3];
+    for &x in v.iter() {
+        for (pass, c) in count.iter_mut().enumerate() {
+            c[digit(x, pass) + 1] += 1;
+        }
+    }
+    for c in count.iter_mut() {
+        for d in 1..=BINS {
+            c[d] += c[d - 1];
+        }
+    }
+    let mut tmp = vec![0u32; v.len()];
+    for (pass, c) in count.iter_mut().enumerate() {
+        for &x in v.iter() {
+            let slot = &mut c[digit(x, pass)];
+            tmp[*slot as usize] = x;
+            *slot += 1;
         }
         std::mem::swap(v, &mut tmp);
     }
@@ -332,17 +364,20 @@ mod tests {
     #[test]
     fn bucket_sort_sorts() {
         let mut seed = 7u64;
-        for len in [0, 1, 63, 64, 65, 400, 5_000] {
-            let mut v: Vec<u32> = (0..len)
-                .map(|_| {
-                    seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-                    (seed >> 40) as u32 & 0xf_ffff
-                })
-                .collect();
-            let mut want = v.clone();
-            want.sort_unstable();
-            sort_buckets(&mut v);
-            assert_eq!(v, want, "{len}");
+        // Below and above 2^21, where the sort changes passes.
+        for mask in [0xff, 0xf_ffff, 0x1f_ffff, 0x3f_ffff] {
+            for len in [0, 1, 63, 64, 65, 400, 5_000] {
+                let mut v: Vec<u32> = (0..len)
+                    .map(|_| {
+                        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                        (seed >> 40) as u32 & mask
+                    })
+                    .collect();
+                let mut want = v.clone();
+                want.sort_unstable();
+                sort_buckets(&mut v);
+                assert_eq!(v, want, "{len} {mask:x}");
+            }
         }
         let mut wide = vec![u32::MAX, 0, 1 << 31, 12_345, 1 << 24];
         wide.extend(std::iter::repeat_n(77, 100));
