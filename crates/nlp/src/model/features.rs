@@ -253,7 +253,7 @@ fn normalise(buckets: &mut Vec<u32>, out: &mut Features) {
 /// Sorts bucket numbers: a least-significant-digit radix sort, which beats comparison
 /// sorting at the few hundred buckets a message yields. Numbers of up to 21 bits (models of
 /// up to 2^21 buckets, the shipped ones among them) take three passes of 7 bits, whose counts
-/// stay small; wider ones go byte by byte over the bytes the largest number uses.
+/// stay small; wider ones four passes of a byte.
 fn sort_buckets(v: &mut Vec<u32>) {
     if v.len() < 64 {
         v.sort_unstable();
@@ -261,46 +261,26 @@ fn sort_buckets(v: &mut Vec<u32>) {
     }
     let max = v.iter().copied().max().unwrap_or(0);
     if max < 1 << 21 {
-        sort_21_bits(v);
-        return;
-    }
-    let passes = (32 - max.leading_zeros()).div_ceil(8) as usize;
-    // All histograms in one read.
-    let mut count = [[0usize; 257]; 4];
-    for &x in v.iter() {
-        for (p, c) in count.iter_mut().enumerate().take(passes) {
-            c[((x >> (8 * p)) & 0xff) as usize + 1] += 1;
-        }
-    }
-    let mut tmp = vec![0u32; v.len()];
-    for c in count.iter_mut().take(passes) {
-        for d in 1..257 {
-            c[d] += c[d - 1];
-        }
-    }
-    for (p, c) in count.iter_mut().enumerate().take(passes) {
-        for &x in v.iter() {
-            let d = ((x >> (8 * p)) & 0xff) as usize;
-            tmp[c[d]] = x;
-            c[d] += 1;
-        }
-        std::mem::swap(v, &mut tmp);
+        radix_sort::<7, 129, 3>(v);
+    } else {
+        radix_sort::<8, 257, 4>(v);
     }
 }
 
-/// [`sort_buckets`] for numbers below 2^21: three passes of 7 bits.
-fn sort_21_bits(v: &mut Vec<u32>) {
-    const DIGIT: usize = 7;
-    const BINS: usize = 1 << DIGIT;
-    let digit = |x: u32, pass: usize| (x as usize >> (DIGIT * pass)) & (BINS - 1);
-    let mut count = [[0u32; BINS + 1]; 3];
+/// `PASSES` passes of `DIGIT` bits each, lowest first, over numbers below
+/// 2^(`DIGIT` × `PASSES`); `COUNTS` is 2^`DIGIT` + 1.
+fn radix_sort<const DIGIT: usize, const COUNTS: usize, const PASSES: usize>(v: &mut Vec<u32>) {
+    let bins = COUNTS - 1;
+    let digit = |x: u32, pass: usize| (x as usize >> (DIGIT * pass)) & (bins - 1);
+    // All histograms in one read.
+    let mut count = [[0u32; COUNTS]; PASSES];
     for &x in v.iter() {
         for (pass, c) in count.iter_mut().enumerate() {
             c[digit(x, pass) + 1] += 1;
         }
     }
     for c in count.iter_mut() {
-        for d in 1..=BINS {
+        for d in 1..COUNTS {
             c[d] += c[d - 1];
         }
     }
