@@ -9,6 +9,7 @@ mod board;
 mod disruptions;
 mod feedback;
 mod governance;
+mod labels;
 mod leases;
 mod merges;
 pub mod postgres;
@@ -46,6 +47,7 @@ pub use feedback::{
     AnswerOutcome, FeedbackStore, FeedbackTally, QaRecorded, QaReview, QaScoring, Survey,
     SurveyResponse, hash_survey_token, survey_token,
 };
+pub use labels::{LabelCorrection, LabelCount, LabelStore};
 pub use leases::LeaseStore;
 pub use merges::{
     CaseMerge, CaseSplit, CustomerMerge, CustomerMergePlan, CustomerMerged, IdentitySuggestion,
@@ -311,6 +313,7 @@ pub trait Store:
     + SilenceStore
     + ViewStore
     + WatchTermStore
+    + LabelStore
     + SettingsStore
     + LeaseStore
     + BoardStore

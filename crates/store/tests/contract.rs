@@ -1539,3 +1539,76 @@ async fn case_work_is_leased_saved_once_and_guarded_by_version() {
         );
     }
 }
+
+#[tokio::test]
+async fn label_corrections_are_one_per_message_and_task_and_counted() {
+    use switchboard_store::LabelCorrection;
+    for (name, store, _dir) in backends().await {
+        let (a, b) = (MessageId::generate(), MessageId::generate());
+        let fix = |m: &MessageId, task: &str, label: &str, at: i64| LabelCorrection {
+            message_id: m.clone(),
+            task: task.into(),
+            label: label.into(),
+            previous: (task == "intent").then(|| "other".to_owned()),
+            corrected_by: "user:ana".into(),
+            corrected_at: Timestamp(at),
+        };
+        store
+            .put_label(&fix(&a, "intent", "praise", 1))
+            .await
+            .unwrap();
+        store
+            .put_label(&fix(&a, "topic", "billing", 2))
+            .await
+            .unwrap();
+        store
+            .put_label(&fix(&b, "topic", "delivery", 3))
+            .await
+            .unwrap();
+        // A later correction of the same message and task replaces the earlier one.
+        store
+            .put_label(&fix(&a, "intent", "complaint", 4))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.labels_of(&a).await.unwrap(),
+            vec![
+                fix(&a, "intent", "complaint", 4),
+                fix(&a, "topic", "billing", 2)
+            ],
+            "{name}"
+        );
+        assert_eq!(
+            store.labels_for_task("topic", 10).await.unwrap(),
+            vec![
+                fix(&a, "topic", "billing", 2),
+                fix(&b, "topic", "delivery", 3)
+            ],
+            "{name}: oldest first"
+        );
+        assert_eq!(store.labels_for_task("topic", 1).await.unwrap().len(), 1);
+        let counts: Vec<(String, String, u64)> = store
+            .label_counts()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.task, c.label, c.examples))
+            .collect();
+        assert_eq!(
+            counts,
+            vec![
+                ("intent".into(), "complaint".into(), 1),
+                ("topic".into(), "billing".into(), 1),
+                ("topic".into(), "delivery".into(), 1),
+            ],
+            "{name}"
+        );
+        assert!(store.remove_label(&a, "topic").await.unwrap(), "{name}");
+        assert!(!store.remove_label(&a, "topic").await.unwrap(), "{name}");
+        assert_eq!(
+            store.labels_for_task("topic", 10).await.unwrap(),
+            vec![fix(&b, "topic", "delivery", 3)],
+            "{name}"
+        );
+    }
+}

@@ -59,6 +59,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::silences::create, crate::api::silences::list, crate::api::silences::end,
         crate::api::views::create, crate::api::views::list, crate::api::views::delete,
         crate::api::watchlists::list, crate::api::watchlists::add, crate::api::watchlists::remove,
+        crate::api::labels::put, crate::api::labels::remove, crate::api::labels::tasks, crate::api::labels::export,
         crate::api::routing::get, crate::api::routing::save, crate::api::routing::versions, crate::api::routing::check, crate::api::routing::save_agent, crate::api::routing::remove_agent,
         crate::api::retention::state, crate::api::retention::run, crate::api::retention::save,
         crate::api::churn::list, crate::api::churn::scan, crate::api::campaigns::capacity,

@@ -314,10 +314,30 @@ async fn an_agent_sees_a_comment_arrive_live_opens_it_by_keyboard_and_answers_wi
             "our reply in the thread",
         );
         b.screenshot("case");
+
+        // The agent corrects the intent the product read; the page shows the correction.
+        b.eval(
+            "const s = document.querySelector('.thread select[data-label-task=\"intent\"]'); \
+             s.value = 'praise'; s.dispatchEvent(new Event('change')); true",
+        );
+        b.wait_for(
+            "[...document.querySelectorAll('.thread .badge.corrected')].some((e) => e.textContent === 'intent → praise')",
+            "the correction on the message",
+        );
+        assert_eq!(
+            b.eval("document.querySelector('.thread select[data-label-task=\"intent\"]').value"),
+            json!("praise")
+        );
         only_our_origin(b, &url);
     })
     .await;
     drop(b);
+
+    let (_, labels) = app.get("/api/v1/labels").await;
+    assert_eq!(
+        labels,
+        json!({"tasks": [{"task": "intent", "examples": 1, "labels": {"praise": 1}}]})
+    );
 
     let (_, replies) = app.get("/api/v1/replies").await;
     let replies = replies.as_array().unwrap();

@@ -92,6 +92,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         24,
         include_str!("../../migrations/postgres/0024_residency_identities.sql"),
     ),
+    (
+        25,
+        include_str!("../../migrations/postgres/0025_label_corrections.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming the migration lock.

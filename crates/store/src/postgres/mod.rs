@@ -1001,6 +1001,7 @@ crate::disruptions::disruption_store_impl!(PgStore, pool, pool);
 crate::silences::silence_store_impl!(PgStore, pool, pool);
 crate::views::view_store_impl!(PgStore, pool, pool);
 crate::watchterms::watch_term_store_impl!(PgStore, pool, pool);
+crate::labels::label_store_impl!(PgStore, pool, pool);
 crate::settings::settings_store_impl!(PgStore, pool, pool);
 crate::leases::lease_store_impl!(PgStore, pool);
 crate::merges::merge_store_impl!(PgStore, pool, pool, " FOR UPDATE", sqlx::Postgres);

@@ -80,6 +80,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         24,
         include_str!("../../migrations/sqlite/0024_residency_identities.sql"),
     ),
+    (
+        25,
+        include_str!("../../migrations/sqlite/0025_label_corrections.sql"),
+    ),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<()> {

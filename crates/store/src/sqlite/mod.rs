@@ -866,6 +866,7 @@ crate::disruptions::disruption_store_impl!(SqliteStore, writer, reader);
 crate::silences::silence_store_impl!(SqliteStore, writer, reader);
 crate::views::view_store_impl!(SqliteStore, writer, reader);
 crate::watchterms::watch_term_store_impl!(SqliteStore, writer, reader);
+crate::labels::label_store_impl!(SqliteStore, writer, reader);
 crate::settings::settings_store_impl!(SqliteStore, writer, reader);
 crate::leases::lease_store_impl!(SqliteStore, writer);
 crate::merges::merge_store_impl!(SqliteStore, writer, reader, "", sqlx::Sqlite);

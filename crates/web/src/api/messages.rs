@@ -152,10 +152,7 @@ pub async fn get(
         .await?
         .ok_or_else(|| Problem::not_found(format!("no message `{id}`")))?;
     let mut message = message;
-    let region = match &message.customer_id {
-        Some(c) => state.store.customer(c).await?.and_then(|c| c.region),
-        None => message.region.clone(),
-    };
+    let region = region_of(&state, &message).await?;
     if let Err(denied) = who.may_read_region(region.as_deref()) {
         let note = message
             .customer_id
@@ -173,12 +170,23 @@ pub async fn get(
     if !personal {
         crate::redact::message(&mut message);
     }
+    let labels = state
+        .store
+        .labels_of(&id)
+        .await?
+        .into_iter()
+        .map(crate::api::labels::LabelOut::from)
+        .collect();
     let note = message
         .customer_id
         .as_ref()
         .map(|c| crate::audit::AuditNote::customer(c.as_str()))
         .unwrap_or_default();
-    Ok(note.on(Json(MessageView { message, revisions })))
+    Ok(note.on(Json(MessageView {
+        message,
+        revisions,
+        labels,
+    })))
 }
 
 /// One message as the API shows it: the stored message and, when the platform reported edits
@@ -188,4 +196,15 @@ pub struct MessageView {
     #[serde(flatten)]
     pub message: Message,
     pub revisions: Vec<MessageRevision>,
+    /// Agents' corrections of what the understanding stage said, by task (see
+    /// `PUT /api/v1/messages/{id}/labels/{task}`).
+    pub labels: Vec<crate::api::labels::LabelOut>,
+}
+
+/// The region whose rules govern a message: its customer's, else the one it arrived with.
+pub(crate) async fn region_of(state: &AppState, m: &Message) -> Result<Option<String>, Problem> {
+    Ok(match &m.customer_id {
+        Some(c) => state.store.customer(c).await?.and_then(|c| c.region),
+        None => m.region.clone(),
+    })
 }

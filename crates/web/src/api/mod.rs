@@ -14,6 +14,7 @@ pub mod handover;
 pub mod identity;
 pub mod incidents;
 pub mod keys;
+pub mod labels;
 pub mod merges;
 pub mod messages;
 pub mod orders;
@@ -57,6 +58,25 @@ pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 500;
 
 /// A query string, or `400 invalid_query` instead of axum's plain-text rejection.
+/// A name the operator chooses (a watchlist, a labelling task): 1 to 40 lowercase letters,
+/// digits, `-` and `_`; else `invalid_field` on `field`, saying what `what` must be.
+pub fn check_name(value: &str, field: &str, what: &str) -> Result<(), Problem> {
+    let ok = !value.is_empty()
+        && value.len() <= 40
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Problem::new(
+            ErrorCode::InvalidField,
+            format!("{what} is 1 to 40 lowercase letters, digits, `-` or `_`"),
+        )
+        .with_field(field))
+    }
+}
+
 pub fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Problem> {
     q.map(|Query(v)| v)
         .map_err(|e| Problem::new(ErrorCode::InvalidQuery, e.body_text()))
@@ -100,6 +120,12 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/messages", post(messages::ingest))
         .route("/messages/{id}", get(messages::get))
+        .route(
+            "/messages/{id}/labels/{task}",
+            put(labels::put).delete(labels::remove),
+        )
+        .route("/labels", get(labels::tasks))
+        .route("/labels/{task}", get(labels::export))
         .route("/cases", get(cases::list))
         .route("/cases/{id}", get(cases::get).patch(casework::update))
         .route("/cases/{id}/notes", post(casework::note))

@@ -67,21 +67,8 @@ fn invalid(field: &str, detail: impl Into<String>) -> Problem {
     Problem::new(ErrorCode::InvalidField, detail).with_field(field)
 }
 
-/// A list name: lowercase letters, digits, `-` and `_`, up to 40.
 fn check_list(list: &str) -> Result<(), Problem> {
-    let ok = !list.is_empty()
-        && list.len() <= 40
-        && list
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(
-            "list",
-            "a list name is 1 to 40 lowercase letters, digits, `-` or `_`",
-        ))
-    }
+    crate::api::check_name(list, "list", "a list name")
 }
 
 #[utoipa::path(

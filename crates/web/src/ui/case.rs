@@ -2,7 +2,8 @@
 //! replies and their delivery; the SLA clocks; the customer around it (identities, tier,
 //! value, past cases, sentiment over time); suggestions; the reply composer with templates,
 //! public or private, approval state and the refusals the API gives before anything is sent;
-//! notes; status, priority, assignment and merge. The page shows exactly what
+//! notes; status, priority, assignment and merge; an agent's correction of a message's intent,
+//! kept as a training example. The page shows exactly what
 //! `GET /api/v1/cases/{id}` gives the viewer (redacted without `personal.read`, refused outside
 //! their regions); its forms call the API.
 
@@ -18,7 +19,11 @@ use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Response};
 use maud::{Markup, html};
 use sb_domain::{CaseId, CaseStatus, Clock, Permission, SystemClock, Timestamp};
-use sb_store::StoredReply;
+use sb_store::{LabelCorrection, StoredReply};
+use std::collections::HashMap;
+
+/// Corrections of each shown message, by message id.
+type Corrections = HashMap<String, Vec<LabelCorrection>>;
 
 enum Loaded {
     Found(Box<CaseDetail>),
@@ -61,6 +66,16 @@ pub async fn page(
         Ok(t) => t,
         Err(e) => return error_page(Some(&who), &e),
     };
+    let mut corrections = Corrections::new();
+    for m in &d.messages {
+        match state.store.labels_of(&m.id).await {
+            Ok(c) if c.is_empty() => {}
+            Ok(c) => {
+                corrections.insert(m.id.as_str().to_owned(), c);
+            }
+            Err(e) => return error_page(Some(&who), &Problem::from(e)),
+        }
+    }
     let now = SystemClock.now();
     let customer_id = d.case.customer_id.to_string();
     let title = format!("Case {}", d.case.id);
@@ -69,7 +84,7 @@ pub async fn page(
             (header(&d, now))
             div.case-grid {
                 div.case-main {
-                    (thread(&d, now))
+                    (thread(&d, now, &corrections, who.can(Permission::CasesWork)))
                     (approvals(&replies, &who))
                     @if who.can(Permission::RepliesWrite) { (composer(&d, &templates)) }
                     @if who.can(Permission::CasesWork) { (notes_form()) }
@@ -170,7 +185,40 @@ enum Entry<'a> {
     Ours(&'a sb_domain::OutboxItem),
 }
 
-fn thread(d: &CaseDetail, now: Timestamp) -> Markup {
+/// What agents said about a message, and, for those who work cases, the intent to correct.
+fn corrections_of(m: &sb_domain::Message, corrections: &Corrections, can_work: bool) -> Markup {
+    let fixed = corrections
+        .get(m.id.as_str())
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let intent = fixed
+        .iter()
+        .find(|c| c.task == "intent")
+        .map(|c| c.label.as_str())
+        .or(m.enrichment.as_ref().map(|e| e.intent.as_str()));
+    html! {
+        @if !fixed.is_empty() {
+            div.badges {
+                @for c in fixed {
+                    span.badge.corrected title={ "Corrected by " (c.corrected_by) } { (c.task) " → " (c.label) }
+                }
+            }
+        }
+        @if let (true, Some(intent)) = (can_work, intent) {
+            label.correct {
+                "Intent should be "
+                select data-label-message=(m.id.as_str()) data-label-task="intent" {
+                    @for l in ["complaint", "inquiry", "praise", "other"] {
+                        option value=(l) selected[l == intent] { (l) }
+                    }
+                }
+                " " span.error.label-error {}
+            }
+        }
+    }
+}
+
+fn thread(d: &CaseDetail, now: Timestamp, corrections: &Corrections, can_work: bool) -> Markup {
     let mut entries: Vec<(Timestamp, Entry)> = d
         .messages
         .iter()
@@ -197,6 +245,7 @@ fn thread(d: &CaseDetail, now: Timestamp) -> Markup {
                                 }
                                 p.text { (m.text) }
                                 @if let Some(e) = &m.enrichment { div.badges { (enrichment_badges(e)) } }
+                                (corrections_of(m, corrections, can_work))
                             }
                         }
                         Entry::Ours(o) => {

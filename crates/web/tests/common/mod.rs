@@ -169,6 +169,24 @@ impl App {
         (r.status(), r.json().await.unwrap_or(Value::Null))
     }
 
+    /// `GET route` as `key`: the status, content type and body as text.
+    pub async fn get_text(&self, route: &str, key: &str) -> (StatusCode, String, String) {
+        let r = self
+            .http
+            .get(format!("{}{route}", self.url))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let ctype = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (status, ctype, r.text().await.unwrap())
+    }
+
     /// `method route` as `key`, with a JSON body when given: the status and the JSON answer
     /// (`null` when there is none).
     pub async fn call(

@@ -287,6 +287,17 @@
       });
     }
 
+    // An agent's correction of what the product read in a message: kept as a training example.
+    document.querySelectorAll("select[data-label-task]").forEach((sel) => {
+      sel.addEventListener("change", async () => {
+        const url = "/api/v1/messages/" + encodeURIComponent(sel.dataset.labelMessage) +
+          "/labels/" + encodeURIComponent(sel.dataset.labelTask);
+        const r = await api("PUT", url, { label: sel.value });
+        if (!r.ok) { show(sel.parentElement.querySelector(".label-error"), problemText(r)); return; }
+        window.location.reload();
+      });
+    });
+
     document.querySelectorAll("select[data-patch]").forEach((sel) => {
       sel.addEventListener("change", async () => {
         const field = sel.dataset.patch;

@@ -1,0 +1,168 @@
+//! Agents' corrections of what the understanding stage said about a message (B3): the intent,
+//! sentiment, emotion, urgency or topic it should have had, or a label for a task of the
+//! operator's own. One label per message and task, the latest correction winning. They are
+//! the labelled examples of the next `switchboard nlp train`; the text is not copied here but
+//! read from the message when exported, so an erasure takes it out of the examples too. The
+//! same SQL on both back ends.
+
+use crate::Result;
+use async_trait::async_trait;
+use sb_domain::{MessageId, Timestamp};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LabelCorrection {
+    pub message_id: MessageId,
+    /// `intent`, `sentiment`, `emotion`, `urgency`, `topic`, or an operator's own task.
+    pub task: String,
+    pub label: String,
+    /// What the product had said, when it says anything for this task.
+    pub previous: Option<String>,
+    /// The actor that corrected it (`user:<login>` or `key:<id>`).
+    pub corrected_by: String,
+    pub corrected_at: Timestamp,
+}
+
+/// How many corrections a task has with one label.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LabelCount {
+    pub task: String,
+    pub label: String,
+    pub examples: u64,
+}
+
+#[async_trait]
+pub trait LabelStore: Send + Sync {
+    /// Records the correction, replacing an earlier one of the same message and task.
+    async fn put_label(&self, c: &LabelCorrection) -> Result<()>;
+    /// Removes the message's correction for the task; false when it had none.
+    async fn remove_label(&self, message: &MessageId, task: &str) -> Result<bool>;
+    /// The message's corrections, by task.
+    async fn labels_of(&self, message: &MessageId) -> Result<Vec<LabelCorrection>>;
+    /// The task's corrections, oldest first, at most `limit`.
+    async fn labels_for_task(&self, task: &str, limit: u32) -> Result<Vec<LabelCorrection>>;
+    /// Corrections per task and label, by task and label.
+    async fn label_counts(&self) -> Result<Vec<LabelCount>>;
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct LabelRow {
+    message_id: String,
+    task: String,
+    label: String,
+    previous: Option<String>,
+    corrected_by: String,
+    corrected_at: i64,
+}
+
+impl LabelRow {
+    pub(crate) fn into_correction(self) -> LabelCorrection {
+        LabelCorrection {
+            message_id: MessageId::from_stored(self.message_id),
+            task: self.task,
+            label: self.label,
+            previous: self.previous,
+            corrected_by: self.corrected_by,
+            corrected_at: Timestamp(self.corrected_at),
+        }
+    }
+}
+
+pub(crate) fn corrections(rows: Vec<LabelRow>) -> Vec<LabelCorrection> {
+    rows.into_iter().map(LabelRow::into_correction).collect()
+}
+
+pub(crate) const LABEL_SELECT: &str =
+    "SELECT message_id, task, label, previous, corrected_by, corrected_at FROM label_corrections";
+
+macro_rules! label_store_impl {
+    ($ty:ty, $w:ident, $r:ident) => {
+        #[async_trait::async_trait]
+        impl crate::LabelStore for $ty {
+            async fn put_label(&self, c: &crate::LabelCorrection) -> crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO label_corrections \
+                     (message_id, task, label, previous, corrected_by, corrected_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (message_id, task) DO UPDATE SET label = excluded.label, \
+                     previous = excluded.previous, corrected_by = excluded.corrected_by, \
+                     corrected_at = excluded.corrected_at",
+                )
+                .bind(c.message_id.as_str())
+                .bind(&c.task)
+                .bind(&c.label)
+                .bind(&c.previous)
+                .bind(&c.corrected_by)
+                .bind(c.corrected_at.millis())
+                .execute(&self.$w)
+                .await?;
+                Ok(())
+            }
+
+            async fn remove_label(
+                &self,
+                message: &sb_domain::MessageId,
+                task: &str,
+            ) -> crate::Result<bool> {
+                let done = sqlx::query(
+                    "DELETE FROM label_corrections WHERE message_id = $1 AND task = $2",
+                )
+                .bind(message.as_str())
+                .bind(task)
+                .execute(&self.$w)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn labels_of(
+                &self,
+                message: &sb_domain::MessageId,
+            ) -> crate::Result<Vec<crate::LabelCorrection>> {
+                let sql = format!(
+                    "{} WHERE message_id = $1 ORDER BY task",
+                    crate::labels::LABEL_SELECT
+                );
+                let rows: Vec<crate::labels::LabelRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(message.as_str())
+                    .fetch_all(&self.$r)
+                    .await?;
+                Ok(crate::labels::corrections(rows))
+            }
+
+            async fn labels_for_task(
+                &self,
+                task: &str,
+                limit: u32,
+            ) -> crate::Result<Vec<crate::LabelCorrection>> {
+                let sql = format!(
+                    "{} WHERE task = $1 ORDER BY corrected_at, message_id LIMIT $2",
+                    crate::labels::LABEL_SELECT
+                );
+                let rows: Vec<crate::labels::LabelRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(task)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.$r)
+                    .await?;
+                Ok(crate::labels::corrections(rows))
+            }
+
+            async fn label_counts(&self) -> crate::Result<Vec<crate::LabelCount>> {
+                let rows: Vec<(String, String, i64)> = sqlx::query_as(
+                    "SELECT task, label, COUNT(*) FROM label_corrections \
+                     GROUP BY task, label ORDER BY task, label",
+                )
+                .fetch_all(&self.$r)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(task, label, n)| crate::LabelCount {
+                        task,
+                        label,
+                        examples: u64::try_from(n).unwrap_or(0),
+                    })
+                    .collect())
+            }
+        }
+    };
+}
+
+pub(crate) use label_store_impl;

@@ -1,0 +1,341 @@
+//! Agents' corrections of the understanding stage (B3): recorded per message and task beside
+//! what the product said, checked, replaced and removed, counted, and exported as the JSONL
+//! `switchboard nlp train` reads, without erased messages and with personal data hidden from
+//! callers who may not read it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{KEY, issue_key, spawn_app};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const AGENT: &str = "sb_test_agent_labels";
+const ANALYST: &str = "sb_test_analyst_labels";
+
+async fn ingest(app: &common::App, external_id: &str, author: &str, text: &str) -> Value {
+    let (s, _, body) = app
+        .post(json!({"source": "x", "external_id": external_id, "author": author, "text": text}))
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{body}");
+    app.processed(body["id"].as_str().unwrap()).await
+}
+
+async fn export(app: &common::App, task: &str, key: &str) -> (StatusCode, String, String) {
+    app.get_text(&format!("/api/v1/labels/{task}"), key).await
+}
+
+/// A task, a body, and the status, code and field it must be refused with.
+type Refusal = (
+    &'static str,
+    Option<Value>,
+    StatusCode,
+    &'static str,
+    Option<&'static str>,
+);
+
+async fn counts(app: &common::App) -> Value {
+    let (s, v) = app.get("/api/v1/labels").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v
+}
+
+#[tokio::test]
+async fn corrections_are_kept_beside_the_reading_and_exported_as_training_examples() {
+    let app = spawn_app().await;
+    issue_key(&app.store, AGENT, "agent", None).await;
+    issue_key(&app.store, ANALYST, "analyst", None).await;
+
+    let late = ingest(
+        &app,
+        "lab-1",
+        "@ana",
+        "Thanks so much, but my parcel is two weeks late, write to ana@example.com",
+    )
+    .await;
+    let late_id = late["id"].as_str().unwrap().to_owned();
+    let said = late["enrichment"]["intent"].as_str().unwrap().to_owned();
+    let other = ingest(
+        &app,
+        "lab-2",
+        "@ben",
+        "How do I change my delivery address?",
+    )
+    .await;
+    let other_id = other["id"].as_str().unwrap().to_owned();
+
+    // An agent corrects the intent: the message keeps the product's reading and shows the
+    // correction beside it.
+    let path = format!("/api/v1/messages/{late_id}/labels/intent");
+    let (s, c) = app
+        .call(Method::PUT, &path, AGENT, Some(json!({"label": "praise"})))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(c["label"], "praise");
+    assert_eq!(c["previous"], said.as_str());
+    assert_eq!(c["task"], "intent");
+    assert!(c["corrected_by"].as_str().unwrap().starts_with("key:"));
+    // A second correction of the same task replaces the first.
+    let (s, c) = app
+        .call(
+            Method::PUT,
+            &path,
+            AGENT,
+            Some(json!({"label": " complaint "})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(c["label"], "complaint");
+    // Each change is in the audit trail, in the customer's history, with before and after.
+    let (s, audit) = app.get("/api/v1/audit?limit=1000").await;
+    assert_eq!(s, StatusCode::OK, "{audit}");
+    let changes: Vec<&Value> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "PUT /api/v1/messages/{id}/labels/{task}")
+        .collect();
+    assert_eq!(changes.len(), 2, "{audit:#}");
+    assert_eq!(changes[1]["detail"]["before"]["label"], "praise");
+    assert_eq!(changes[1]["detail"]["after"]["label"], "complaint");
+    assert_eq!(changes[1]["customer_id"], late["customer_id"]);
+    assert_eq!(changes[1]["subject"], path.as_str());
+    let (s, m) = app.get(&format!("/api/v1/messages/{late_id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(m["enrichment"]["intent"], said.as_str());
+    let labels = m["labels"].as_array().unwrap();
+    assert_eq!(labels.len(), 1, "{m}");
+    assert_eq!(labels[0]["label"], "complaint");
+
+    // Sentiment is corrected the same way, against the product's label.
+    let (s, c) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/messages/{other_id}/labels/sentiment"),
+            AGENT,
+            Some(json!({"label": "negative"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(c["previous"], other["enrichment"]["sentiment_label"]);
+    let (s, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/messages/{other_id}/labels/sentiment"),
+            AGENT,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+
+    // An operator's own task takes any label; the product says nothing for it.
+    for (id, label) in [(&late_id, "delivery"), (&other_id, "account")] {
+        let (s, c) = app
+            .call(
+                Method::PUT,
+                &format!("/api/v1/messages/{id}/labels/topic-2027"),
+                AGENT,
+                Some(json!({"label": label})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{c}");
+        assert_eq!(c["previous"], Value::Null);
+    }
+    let before = counts(&app).await;
+    assert_eq!(
+        before,
+        json!({"tasks": [
+            {"task": "intent", "examples": 1, "labels": {"complaint": 1}},
+            {"task": "topic-2027", "examples": 2, "labels": {"account": 1, "delivery": 1}},
+        ]})
+    );
+
+    // Bad input: a clear problem naming the field, and nothing stored or changed.
+    let bad: [Refusal; 7] = [
+        (
+            "intent",
+            Some(json!({"label": "angry"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            Some("label"),
+        ),
+        (
+            "sentiment",
+            Some(json!({"label": "Positive!"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            Some("label"),
+        ),
+        (
+            "topic",
+            Some(json!({"label": "  "})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            Some("label"),
+        ),
+        (
+            "topic",
+            Some(json!({"label": "x".repeat(101)})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            Some("label"),
+        ),
+        (
+            "Bad%20Task",
+            Some(json!({"label": "x"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            Some("task"),
+        ),
+        (
+            "intent",
+            Some(json!({"label": 3})),
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            None,
+        ),
+        (
+            "intent",
+            Some(json!({"label": "other", "extra": true})),
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            None,
+        ),
+    ];
+    for (task, body, status, code, field) in bad {
+        let (s, p) = app
+            .call(
+                Method::PUT,
+                &format!("/api/v1/messages/{late_id}/labels/{task}"),
+                AGENT,
+                body,
+            )
+            .await;
+        assert_eq!(s, status, "{task}: {p}");
+        assert_eq!(p["code"], code, "{p}");
+        if let Some(f) = field {
+            assert_eq!(p["field"], f, "{p}");
+        }
+    }
+    let r = app
+        .http
+        .put(format!("{}{path}", app.url))
+        .bearer_auth(AGENT)
+        .header("content-type", "application/json")
+        .body("{\"label\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    let (s, _) = app
+        .call(
+            Method::PUT,
+            "/api/v1/messages/msg_01JC0000000000000000000000/labels/intent",
+            AGENT,
+            Some(json!({"label": "other"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = app
+        .call(
+            Method::PUT,
+            "/api/v1/messages/not-an-id/labels/intent",
+            AGENT,
+            Some(json!({"label": "other"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // Analysts read but do not work cases.
+    let (s, _) = app
+        .call(Method::PUT, &path, ANALYST, Some(json!({"label": "other"})))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, _) = export(&app, "Bad%20Task", KEY).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(counts(&app).await, before);
+
+    // The export is the file `nlp train` reads.
+    let (s, ctype, body) = export(&app, "topic-2027", KEY).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(ctype, "application/x-ndjson");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("topic.jsonl");
+    std::fs::write(&file, &body).unwrap();
+    let examples = sb_nlp::model::read_labelled(&file).unwrap();
+    let mut got: Vec<(String, String)> = examples.into_iter().map(|e| (e.label, e.text)).collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "account".to_owned(),
+                "How do I change my delivery address?".to_owned()
+            ),
+            (
+                "delivery".to_owned(),
+                "Thanks so much, but my parcel is two weeks late, write to ana@example.com"
+                    .to_owned()
+            ),
+        ]
+    );
+    // Without `personal.read` the text comes with its personal data replaced by its kind.
+    let (s, _, redacted) = export(&app, "topic-2027", ANALYST).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(redacted.contains("write to [email]"), "{redacted}");
+    assert!(!redacted.contains("ana@example.com"), "{redacted}");
+
+    // An erased customer's messages drop out of the examples.
+    let customer = late["customer_id"].as_str().unwrap();
+    let (s, report) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/customers/{customer}/erase"),
+            KEY,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{report}");
+    let (_, _, body) = export(&app, "topic-2027", KEY).await;
+    let lines: Vec<Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{body}");
+    assert_eq!(lines[0]["label"], "account");
+    assert_eq!(lines[0]["message_id"], other_id.as_str());
+
+    // Removing a correction takes the message out of the task's examples.
+    let (s, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/messages/{other_id}/labels/topic-2027"),
+            AGENT,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/messages/{other_id}/labels/topic-2027"),
+            AGENT,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, _, body) = export(&app, "topic-2027", KEY).await;
+    assert_eq!(body, "");
+
+    // Removing is audited too, with what was removed.
+    let (s, audit) = app.get("/api/v1/audit?limit=1000").await;
+    assert_eq!(s, StatusCode::OK, "{audit}");
+    assert!(audit["entries"].as_array().unwrap().iter().any(|e| {
+        e["action"] == "DELETE /api/v1/messages/{id}/labels/{task}"
+            && e["outcome"] == 204
+            && e["detail"]["before"]["label"] == "account"
+    }));
+}
