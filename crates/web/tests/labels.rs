@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 const AGENT: &str = "sb_test_agent_labels";
 const ANALYST: &str = "sb_test_analyst_labels";
+const EU_AGENT: &str = "sb_test_eu_agent_labels";
 
 async fn ingest(app: &common::App, external_id: &str, author: &str, text: &str) -> Value {
     let (s, _, body) = app
@@ -287,6 +288,54 @@ async fn corrections_are_kept_beside_the_reading_and_exported_as_training_exampl
     assert_eq!(s, StatusCode::OK);
     assert!(redacted.contains("write to [email]"), "{redacted}");
     assert!(!redacted.contains("ana@example.com"), "{redacted}");
+
+    // A caller scoped to other regions neither corrects nor exports a region's messages.
+    let (s, _, body) = app
+        .post(
+            json!({"source": "x", "external_id": "lab-3", "author": "@cy", "region": "us",
+                     "text": "The new app update is great"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{body}");
+    let us_id = app.processed(body["id"].as_str().unwrap()).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let us_path = format!("/api/v1/messages/{us_id}/labels/topic-2027");
+    let (s, _) = app
+        .call(Method::PUT, &us_path, AGENT, Some(json!({"label": "app"})))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    app.store
+        .create_api_key(&sb_store::NewApiKey {
+            name: "eu agent".into(),
+            key_hash: sb_store::hash_api_key(EU_AGENT),
+            role: "agent".into(),
+            scopes: None,
+            created_at: sb_domain::Timestamp(0),
+            expires_at: None,
+            regions: Some(vec!["eu".into()]),
+        })
+        .await
+        .unwrap();
+    let (s, p) = app
+        .call(
+            Method::PUT,
+            &us_path,
+            EU_AGENT,
+            Some(json!({"label": "other"})),
+        )
+        .await;
+    assert_eq!(
+        (s, p["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("region_denied"))
+    );
+    let (_, _, all) = export(&app, "topic-2027", KEY).await;
+    let (_, _, eu) = export(&app, "topic-2027", EU_AGENT).await;
+    assert_eq!((all.lines().count(), eu.lines().count()), (3, 2), "{eu}");
+    assert!(!eu.contains(us_id.as_str()) && all.contains(us_id.as_str()));
+    let (s, _) = app.call(Method::DELETE, &us_path, AGENT, None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
 
     // An erased customer's messages drop out of the examples.
     let customer = late["customer_id"].as_str().unwrap();
