@@ -38,6 +38,8 @@ pub trait LabelStore: Send + Sync {
     async fn remove_label(&self, message: &MessageId, task: &str) -> Result<bool>;
     /// The message's corrections, by task.
     async fn labels_of(&self, message: &MessageId) -> Result<Vec<LabelCorrection>>;
+    /// The corrections of each of the messages (any number), by message and task.
+    async fn labels_of_messages(&self, messages: &[MessageId]) -> Result<Vec<LabelCorrection>>;
     /// The task's corrections, oldest first, at most `limit`.
     async fn labels_for_task(&self, task: &str, limit: u32) -> Result<Vec<LabelCorrection>>;
     /// Corrections per task and label, by task and label.
@@ -126,6 +128,31 @@ macro_rules! label_store_impl {
                     .fetch_all(&self.$r)
                     .await?;
                 Ok(crate::labels::corrections(rows))
+            }
+
+            async fn labels_of_messages(
+                &self,
+                messages: &[sb_domain::MessageId],
+            ) -> crate::Result<Vec<crate::LabelCorrection>> {
+                let mut out = Vec::new();
+                for chunk in messages.chunks(500) {
+                    let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+                    let sql = format!(
+                        "{} WHERE message_id IN ({}) ORDER BY message_id, task",
+                        crate::labels::LABEL_SELECT,
+                        marks.join(", ")
+                    );
+                    let mut q =
+                        sqlx::query_as::<_, crate::labels::LabelRow>(sqlx::AssertSqlSafe(sql));
+                    for m in chunk {
+                        q = q.bind(m.as_str());
+                    }
+                    out.extend(crate::labels::corrections(q.fetch_all(&self.$r).await?));
+                }
+                out.sort_by(|x, y| {
+                    (x.message_id.as_str(), &x.task).cmp(&(y.message_id.as_str(), &y.task))
+                });
+                Ok(out)
             }
 
             async fn labels_for_task(

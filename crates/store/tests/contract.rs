@@ -1587,6 +1587,23 @@ async fn label_corrections_are_one_per_message_and_task_and_counted() {
             "{name}: oldest first"
         );
         assert_eq!(store.labels_for_task("topic", 1).await.unwrap().len(), 1);
+        let mut many: Vec<MessageId> = (0..1_200).map(|_| MessageId::generate()).collect();
+        many.insert(700, b.clone());
+        many.insert(3, a.clone());
+        let mut expected = vec![
+            fix(&a, "intent", "complaint", 4),
+            fix(&a, "topic", "billing", 2),
+            fix(&b, "topic", "delivery", 3),
+        ];
+        expected.sort_by(|x, y| {
+            (x.message_id.as_str(), &x.task).cmp(&(y.message_id.as_str(), &y.task))
+        });
+        assert_eq!(
+            store.labels_of_messages(&many).await.unwrap(),
+            expected,
+            "{name}: across chunks of the id list"
+        );
+        assert!(store.labels_of_messages(&[]).await.unwrap().is_empty());
         let counts: Vec<(String, String, u64)> = store
             .label_counts()
             .await

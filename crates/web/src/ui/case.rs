@@ -66,15 +66,18 @@ pub async fn page(
         Ok(t) => t,
         Err(e) => return error_page(Some(&who), &e),
     };
+    let ids: Vec<_> = d.messages.iter().map(|m| m.id.clone()).collect();
     let mut corrections = Corrections::new();
-    for m in &d.messages {
-        match state.store.labels_of(&m.id).await {
-            Ok(c) if c.is_empty() => {}
-            Ok(c) => {
-                corrections.insert(m.id.as_str().to_owned(), c);
+    match state.store.labels_of_messages(&ids).await {
+        Ok(all) => {
+            for c in all {
+                corrections
+                    .entry(c.message_id.as_str().to_owned())
+                    .or_default()
+                    .push(c);
             }
-            Err(e) => return error_page(Some(&who), &Problem::from(e)),
         }
+        Err(e) => return error_page(Some(&who), &Problem::from(e)),
     }
     let now = SystemClock.now();
     let customer_id = d.case.customer_id.to_string();
