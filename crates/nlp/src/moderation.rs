@@ -10,6 +10,9 @@ use crate::cues::Cue;
 use crate::model::{LinearModel, Prediction};
 use crate::signals::Signals;
 
+/// Words from which the offensive model's score counts in full.
+const MODEL_WORDS: f64 = 3.0;
+
 pub struct Moderation {
     offensive: Option<LinearModel>,
 }
@@ -24,14 +27,22 @@ impl Moderation {
     }
 
     /// Probability-like toxicity in 0..1, from the offensive model's prediction `p` when
-    /// there is a model.
+    /// there is a model. The model learnt from tweets of a sentence or more; on a message of
+    /// one or two words it has only a few character n-grams to go by and can score a plain
+    /// "yep" or "haha" as offensive. Unless the message swears, its score counts in proportion
+    /// to the words there are, in full from `MODEL_WORDS` words on.
     pub fn toxicity(&self, s: &Signals<'_>, p: Option<Prediction>) -> f64 {
         let swears = s.cues.count(Cue::Profanity) as f64;
         let lexical = 1.0 - (-0.7 * swears).exp();
         let model = match (&self.offensive, p) {
             (Some(m), Some(p)) => {
                 let idx = m.labels.iter().position(|l| l == "offensive").unwrap_or(1);
-                f64::from(p.probabilities.get(idx).copied().unwrap_or(0.0))
+                let evidence = if swears > 0.0 {
+                    1.0
+                } else {
+                    (s.words.len() as f64 / MODEL_WORDS).min(1.0)
+                };
+                f64::from(p.probabilities.get(idx).copied().unwrap_or(0.0)) * evidence
             }
             _ => lexical,
         };

@@ -153,3 +153,49 @@ fn the_shipped_models_score_the_same_together_as_one_by_one() {
     assert!(model::Joint::new(&[&emotion, &other]).is_none());
     assert!(model::Joint::new(&[&emotion]).is_none());
 }
+
+#[test]
+fn a_one_or_two_word_reply_is_not_called_toxic_on_the_model_s_say_alone() {
+    let analyzer = Analyzer::new();
+    // Without the discount the offensive model scores these 0.53–0.92.
+    for calm in ["yep", "idk", "haha", "lmao", "yep sure", "no worries"] {
+        let t = analyzer.analyze(calm).toxicity;
+        assert!(t < 0.5, "{calm}: {t}");
+    }
+    // Swearing and insults still count, however short.
+    for rude in ["fuck you", "idiots", "you suck", "wtf"] {
+        let t = analyzer.analyze(rude).toxicity;
+        assert!(t >= 0.5, "{rude}: {t}");
+    }
+}
+
+#[test]
+fn the_offensive_model_s_score_counts_in_proportion_to_the_words_up_to_three() {
+    let m = moderation::Moderation::new(shipped::offensive());
+    let offensive = m
+        .model()
+        .unwrap()
+        .labels
+        .iter()
+        .position(|l| l == "offensive")
+        .unwrap();
+    let p = || {
+        let mut probabilities = vec![0.1_f32; 2];
+        probabilities[offensive] = 0.9;
+        model::Prediction {
+            class: offensive,
+            confidence: 0.9,
+            probabilities,
+        }
+    };
+    let score = |text: &str| {
+        let f = text::Folded::new(text);
+        m.toxicity(&signals::Signals::new(text, &f), Some(p()))
+    };
+    assert_eq!(score("yep"), 0.3);
+    assert_eq!(score("yep sure"), 0.6);
+    assert_eq!(score("yep sure thing"), 0.9);
+    assert_eq!(score("so yep sure thing"), 0.9);
+    assert_eq!(score("@user yep"), 0.3, "handles are not words");
+    assert_eq!(score("damn"), 0.9, "a swear word counts in full");
+}
