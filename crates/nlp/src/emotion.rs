@@ -16,6 +16,10 @@ pub struct Emotion {
 
 /// Below this top probability, a neutral message reports `none`.
 const MIN_CONFIDENCE: f32 = 0.5;
+/// On a message of fewer words the model has only a few character n-grams to go by (it said
+/// anger, 0.51–0.83, for "yes", "k" and "nope"): there its answer stands only when the
+/// message's sentiment agrees with it, and a neutral message reports `none`.
+const MODEL_WORDS: usize = 3;
 
 pub struct EmotionModel {
     model: Option<LinearModel>,
@@ -43,11 +47,18 @@ impl EmotionModel {
     pub fn detect(&self, s: &Signals<'_>, p: Option<Prediction>, compound: f64) -> Emotion {
         let neutral = compound.abs() < 0.05;
         if let (Some(m), Some(p)) = (&self.model, p) {
-            if neutral && p.confidence < MIN_CONFIDENCE {
+            let label = m.label_of(&p);
+            let agrees = match label {
+                "anger" | "sadness" => compound <= -0.05,
+                "joy" | "optimism" => compound >= 0.05,
+                _ => true,
+            };
+            let short = s.words.len() < MODEL_WORDS;
+            if (neutral && p.confidence < MIN_CONFIDENCE) || (short && !agrees) {
                 return none();
             }
             return Emotion {
-                label: m.label_of(&p).to_owned(),
+                label: label.to_owned(),
                 confidence: crate::intent::round3(f64::from(p.confidence)),
             };
         }

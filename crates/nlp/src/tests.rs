@@ -199,3 +199,19 @@ fn the_offensive_model_s_score_counts_in_proportion_to_the_words_up_to_three() {
     assert_eq!(score("@user yep"), 0.3, "handles are not words");
     assert_eq!(score("damn"), 0.9, "a swear word counts in full");
 }
+
+#[test]
+fn a_short_neutral_reply_has_no_emotion_but_a_short_feeling_does() {
+    let analyzer = Analyzer::new();
+    // The emotion model alone says anger, 0.51–0.83, for these (and "yes" is positive).
+    for calm in ["yes", "k", "nope", "@user"] {
+        let e = analyzer.analyze(calm).emotion;
+        assert_eq!(e.label, "none", "{calm}: {e:?}");
+    }
+    assert_eq!(analyzer.analyze("ugh").emotion.label, "anger");
+    assert_eq!(analyzer.analyze("haha").emotion.label, "joy");
+    assert_eq!(analyzer.analyze("😡😡😡🔥").emotion.label, "anger");
+    // A neutral message of three words or more still gets the model's confident answer.
+    let e = analyzer.analyze("Where is my parcel?").emotion;
+    assert_ne!(e.label, "none", "{e:?}");
+}
