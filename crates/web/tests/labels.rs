@@ -232,24 +232,18 @@ async fn corrections_are_kept_beside_the_reading_and_exported_as_training_exampl
         r.headers()["content-type"].to_str().unwrap(),
         "application/problem+json"
     );
-    let (s, _) = app
-        .call(
-            Method::PUT,
-            "/api/v1/messages/msg_01JC0000000000000000000000/labels/intent",
-            AGENT,
-            Some(json!({"label": "other"})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _) = app
-        .call(
-            Method::PUT,
-            "/api/v1/messages/not-an-id/labels/intent",
-            AGENT,
-            Some(json!({"label": "other"})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
+    // No such message, and no message id at all, alike.
+    for id in ["msg_01JC0000000000000000000000", "not-an-id"] {
+        let (s, _) = app
+            .call(
+                Method::PUT,
+                &format!("/api/v1/messages/{id}/labels/intent"),
+                AGENT,
+                Some(json!({"label": "other"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{id}");
+    }
     // Analysts read but do not work cases.
     let (s, _) = app
         .call(Method::PUT, &path, ANALYST, Some(json!({"label": "other"})))

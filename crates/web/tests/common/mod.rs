@@ -144,12 +144,7 @@ impl App {
             .send()
             .await
             .unwrap();
-        let status = r.status();
-        let ctype = r
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default();
+        let (status, ctype) = (r.status(), content_type(&r));
         let v = r.json().await.unwrap_or(Value::Null);
         (status, ctype, v)
     }
@@ -178,12 +173,7 @@ impl App {
             .send()
             .await
             .unwrap();
-        let status = r.status();
-        let ctype = r
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default();
+        let (status, ctype) = (r.status(), content_type(&r));
         (status, ctype, r.text().await.unwrap())
     }
 
@@ -220,6 +210,14 @@ impl App {
         }
         panic!("message {id} was not processed");
     }
+}
+
+/// The response's `content-type`, or empty.
+pub fn content_type(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
 }
 
 /// Issues `key` in the store with `role` (and `scopes`, when given), as `POST /keys` would.
