@@ -22,6 +22,19 @@ async fn ingest(app: &common::App, external_id: &str, author: &str, text: &str) 
     app.processed(body["id"].as_str().unwrap()).await
 }
 
+/// `PUT` the message's label for the task as `key`.
+async fn label(
+    app: &common::App,
+    key: &str,
+    id: &str,
+    task: &str,
+    label: &str,
+) -> (StatusCode, Value) {
+    let route = format!("/api/v1/messages/{id}/labels/{task}");
+    app.call(Method::PUT, &route, key, Some(json!({ "label": label })))
+        .await
+}
+
 async fn export(app: &common::App, task: &str, key: &str) -> (StatusCode, String, String) {
     app.get_text(&format!("/api/v1/labels/{task}"), key).await
 }
@@ -109,14 +122,7 @@ async fn corrections_are_kept_beside_the_reading_and_exported_as_training_exampl
     assert_eq!(labels[0]["label"], "complaint");
 
     // Sentiment is corrected the same way, against the product's label.
-    let (s, c) = app
-        .call(
-            Method::PUT,
-            &format!("/api/v1/messages/{other_id}/labels/sentiment"),
-            AGENT,
-            Some(json!({"label": "negative"})),
-        )
-        .await;
+    let (s, c) = label(&app, AGENT, &other_id, "sentiment", "negative").await;
     assert_eq!(s, StatusCode::OK, "{c}");
     assert_eq!(c["previous"], other["enrichment"]["sentiment_label"]);
     let (s, _) = app
@@ -130,15 +136,8 @@ async fn corrections_are_kept_beside_the_reading_and_exported_as_training_exampl
     assert_eq!(s, StatusCode::NO_CONTENT);
 
     // An operator's own task takes any label; the product says nothing for it.
-    for (id, label) in [(&late_id, "delivery"), (&other_id, "account")] {
-        let (s, c) = app
-            .call(
-                Method::PUT,
-                &format!("/api/v1/messages/{id}/labels/topic-2027"),
-                AGENT,
-                Some(json!({"label": label})),
-            )
-            .await;
+    for (id, topic) in [(&late_id, "delivery"), (&other_id, "account")] {
+        let (s, c) = label(&app, AGENT, id, "topic-2027", topic).await;
         assert_eq!(s, StatusCode::OK, "{c}");
         assert_eq!(c["previous"], Value::Null);
     }
@@ -234,14 +233,7 @@ async fn corrections_are_kept_beside_the_reading_and_exported_as_training_exampl
     );
     // No such message, and no message id at all, alike.
     for id in ["msg_01JC0000000000000000000000", "not-an-id"] {
-        let (s, _) = app
-            .call(
-                Method::PUT,
-                &format!("/api/v1/messages/{id}/labels/intent"),
-                AGENT,
-                Some(json!({"label": "other"})),
-            )
-            .await;
+        let (s, _) = label(&app, AGENT, id, "intent", "other").await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{id}");
     }
     // Analysts read but do not work cases.

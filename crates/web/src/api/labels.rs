@@ -308,17 +308,14 @@ pub async fn export(
     check_task(&task)?;
     let limit = q.limit.unwrap_or(EXPORT_DEFAULT_LIMIT);
     if !(1..=EXPORT_MAX_LIMIT).contains(&limit) {
-        return Err(Problem::new(
-            ErrorCode::InvalidQuery,
+        return Err(crate::api::reports::bad(
+            "limit",
             format!("`limit` must be between 1 and {EXPORT_MAX_LIMIT}"),
-        )
-        .with_field("limit"));
+        ));
     }
     let personal = who.can(sb_domain::Permission::PersonalRead);
     let mut body = String::new();
     let mut shown = 0u64;
-    let mut regions: std::collections::HashMap<sb_domain::CustomerId, Option<String>> =
-        std::collections::HashMap::new();
     for c in state.store.labels_for_task(&task, limit).await? {
         let Some(mut m) = state.store.message(&c.message_id).await? else {
             continue;
@@ -327,19 +324,9 @@ pub async fn export(
         if m.text.trim().is_empty() {
             continue;
         }
-        // Only a region-limited caller needs the region; one lookup per customer.
+        // Only a region-limited caller needs the region looked up.
         if who.regions.is_some() {
-            let region = match &m.customer_id {
-                Some(c) => match regions.get(c) {
-                    Some(r) => r.clone(),
-                    None => {
-                        let r = state.store.customer(c).await?.and_then(|c| c.region);
-                        regions.insert(c.clone(), r.clone());
-                        r
-                    }
-                },
-                None => m.region.clone(),
-            };
+            let region = crate::api::messages::region_of(&state, &m).await?;
             if who.may_read_region(region.as_deref()).is_err() {
                 continue;
             }
