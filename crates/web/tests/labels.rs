@@ -243,6 +243,15 @@ async fn corrections_are_kept_beside_the_reading_and_exported_as_training_exampl
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _, _) = export(&app, "Bad%20Task", KEY).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    for limit in ["0", "50001", "-3", "ten"] {
+        let (s, ctype, body) = app
+            .get_text(&format!("/api/v1/labels/intent?limit={limit}"), KEY)
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{limit}: {body}");
+        assert_eq!(ctype, "application/problem+json", "{limit}");
+        let p: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(p["code"], "invalid_query", "{limit}: {p}");
+    }
     assert_eq!(counts(&app).await, before);
 
     // The export is the file `nlp train` reads.
