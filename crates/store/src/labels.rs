@@ -30,6 +30,43 @@ pub struct LabelCount {
     pub examples: u64,
 }
 
+/// Where a correction stands in a task's export order: its time, then its message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LabelPosition {
+    pub corrected_at: Timestamp,
+    pub message_id: MessageId,
+}
+
+impl LabelPosition {
+    pub fn of(c: &LabelCorrection) -> Self {
+        Self {
+            corrected_at: c.corrected_at,
+            message_id: c.message_id.clone(),
+        }
+    }
+
+    /// As a cursor: `<milliseconds>.<message id>`.
+    pub fn to_cursor(&self) -> String {
+        format!(
+            "{}.{}",
+            self.corrected_at.millis(),
+            self.message_id.as_str()
+        )
+    }
+
+    /// Reads a cursor `to_cursor` wrote; none for anything else.
+    pub fn parse_cursor(s: &str) -> Option<Self> {
+        let (at, id) = s.split_once('.')?;
+        if at.is_empty() || !at.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some(Self {
+            corrected_at: Timestamp(at.parse().ok()?),
+            message_id: MessageId::parse(id)?,
+        })
+    }
+}
+
 #[async_trait]
 pub trait LabelStore: Send + Sync {
     /// Records the correction, replacing an earlier one of the same message and task.
@@ -40,8 +77,14 @@ pub trait LabelStore: Send + Sync {
     async fn labels_of(&self, message: &MessageId) -> Result<Vec<LabelCorrection>>;
     /// The corrections of each of the messages (any number), by message and task.
     async fn labels_of_messages(&self, messages: &[MessageId]) -> Result<Vec<LabelCorrection>>;
-    /// The task's corrections, oldest first, at most `limit`.
-    async fn labels_for_task(&self, task: &str, limit: u32) -> Result<Vec<LabelCorrection>>;
+    /// The task's corrections, oldest first (by time, then message), at most `limit`; with
+    /// `after`, only those that come after that position (the last of the previous page).
+    async fn labels_for_task(
+        &self,
+        task: &str,
+        after: Option<&LabelPosition>,
+        limit: u32,
+    ) -> Result<Vec<LabelCorrection>>;
     /// Corrections per task and label, by task and label.
     async fn label_counts(&self) -> Result<Vec<LabelCount>>;
 }
@@ -158,14 +201,23 @@ macro_rules! label_store_impl {
             async fn labels_for_task(
                 &self,
                 task: &str,
+                after: Option<&crate::LabelPosition>,
                 limit: u32,
             ) -> crate::Result<Vec<crate::LabelCorrection>> {
+                // Without a position, one before every correction.
+                let (at, id) = after.map_or((i64::MIN, ""), |p| {
+                    (p.corrected_at.millis(), p.message_id.as_str())
+                });
                 let sql = format!(
-                    "{} WHERE task = $1 ORDER BY corrected_at, message_id LIMIT $2",
+                    "{} WHERE task = $1 AND (corrected_at > $2 \
+                     OR (corrected_at = $2 AND message_id > $3)) \
+                     ORDER BY corrected_at, message_id LIMIT $4",
                     crate::labels::LABEL_SELECT
                 );
                 let rows: Vec<crate::labels::LabelRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(task)
+                    .bind(at)
+                    .bind(id)
                     .bind(i64::from(limit))
                     .fetch_all(&self.$r)
                     .await?;

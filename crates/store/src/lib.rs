@@ -47,7 +47,7 @@ pub use feedback::{
     AnswerOutcome, FeedbackStore, FeedbackTally, QaRecorded, QaReview, QaScoring, Survey,
     SurveyResponse, hash_survey_token, survey_token,
 };
-pub use labels::{LabelCorrection, LabelCount, LabelStore};
+pub use labels::{LabelCorrection, LabelCount, LabelPosition, LabelStore};
 pub use leases::LeaseStore;
 pub use merges::{
     CaseMerge, CaseSplit, CustomerMerge, CustomerMergePlan, CustomerMerged, IdentitySuggestion,
@@ -375,6 +375,8 @@ pub trait Store:
 
     // ---- read models --------------------------------------------------------------------
     async fn message(&self, id: &MessageId) -> Result<Option<Message>>;
+    /// Those of the given messages that exist (any number of ids), in arrival order.
+    async fn messages_among(&self, ids: &[MessageId]) -> Result<Vec<Message>>;
     /// Records an edit or removal the platform reported for `source` + `external_id`, keeping
     /// the earlier text as a revision. Redelivered changes leave everything as it is.
     async fn revise_message(

@@ -90,6 +90,17 @@ async fn append_is_idempotent_per_source_and_external_id() {
         let stored = store.message(&a.id).await.unwrap().unwrap();
         assert_eq!(stored.text, "hello", "{name}: the first copy wins");
         assert_eq!(store.counts().await.unwrap().messages, 2, "{name}");
+        // Read together, unknown ids left out, in arrival order whatever the asked order.
+        let among = store
+            .messages_among(&[out[2].id.clone(), MessageId::generate(), a.id.clone()])
+            .await
+            .unwrap();
+        let texts: Vec<&str> = among.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(texts, ["hello", "same id, other platform"], "{name}");
+        assert!(
+            store.messages_among(&[]).await.unwrap().is_empty(),
+            "{name}"
+        );
     }
 }
 
@@ -1542,7 +1553,7 @@ async fn case_work_is_leased_saved_once_and_guarded_by_version() {
 
 #[tokio::test]
 async fn label_corrections_are_one_per_message_and_task_and_counted() {
-    use switchboard_store::LabelCorrection;
+    use switchboard_store::{LabelCorrection, LabelPosition};
     for (name, store, _dir) in backends().await {
         let (a, b) = (MessageId::generate(), MessageId::generate());
         let fix = |m: &MessageId, task: &str, label: &str, at: i64| LabelCorrection {
@@ -1579,14 +1590,51 @@ async fn label_corrections_are_one_per_message_and_task_and_counted() {
             "{name}"
         );
         assert_eq!(
-            store.labels_for_task("topic", 10).await.unwrap(),
+            store.labels_for_task("topic", None, 10).await.unwrap(),
             vec![
                 fix(&a, "topic", "billing", 2),
                 fix(&b, "topic", "delivery", 3)
             ],
             "{name}: oldest first"
         );
-        assert_eq!(store.labels_for_task("topic", 1).await.unwrap().len(), 1);
+        let first = store.labels_for_task("topic", None, 1).await.unwrap();
+        assert_eq!(first, vec![fix(&a, "topic", "billing", 2)], "{name}");
+        let after = LabelPosition::of(&first[0]);
+        assert_eq!(
+            LabelPosition::parse_cursor(&after.to_cursor()),
+            Some(after.clone())
+        );
+        assert_eq!(
+            store
+                .labels_for_task("topic", Some(&after), 10)
+                .await
+                .unwrap(),
+            vec![fix(&b, "topic", "delivery", 3)],
+            "{name}: the page after the first"
+        );
+        let last = LabelPosition::of(&fix(&b, "topic", "delivery", 3));
+        assert!(
+            store
+                .labels_for_task("topic", Some(&last), 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{name}: nothing after the last"
+        );
+        // Two corrections made in the same millisecond are told apart by their message.
+        let twin = fix(&b, "topic", "delivery", 2);
+        store.put_label(&twin).await.unwrap();
+        let tied = store.labels_for_task("topic", None, 1).await.unwrap();
+        let rest = store
+            .labels_for_task("topic", Some(&LabelPosition::of(&tied[0])), 10)
+            .await
+            .unwrap();
+        assert_eq!(tied.len() + rest.len(), 2, "{name}: {tied:?} {rest:?}");
+        assert_ne!(tied[0].message_id, rest[0].message_id, "{name}");
+        store
+            .put_label(&fix(&b, "topic", "delivery", 3))
+            .await
+            .unwrap();
         let mut many: Vec<MessageId> = (0..1_200).map(|_| MessageId::generate()).collect();
         many.insert(700, b.clone());
         many.insert(3, a.clone());
@@ -1623,7 +1671,7 @@ async fn label_corrections_are_one_per_message_and_task_and_counted() {
         assert!(store.remove_label(&a, "topic").await.unwrap(), "{name}");
         assert!(!store.remove_label(&a, "topic").await.unwrap(), "{name}");
         assert_eq!(
-            store.labels_for_task("topic", 10).await.unwrap(),
+            store.labels_for_task("topic", None, 10).await.unwrap(),
             vec![fix(&b, "topic", "delivery", 3)],
             "{name}"
         );

@@ -357,11 +357,11 @@ impl Store for PgStore {
     }
 
     async fn messages_for_processing(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
-        self.messages_at_stage(ids, "received").await
+        self.messages_at_stage(ids, Some("received")).await
     }
 
     async fn processed_messages_among(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
-        self.messages_at_stage(ids, "processed").await
+        self.messages_at_stage(ids, Some("processed")).await
     }
 
     async fn case_context(&self, batch: &[PlanMessage]) -> Result<CaseContext> {
@@ -635,6 +635,10 @@ impl Store for PgStore {
 
     async fn message(&self, id: &MessageId) -> Result<Option<Message>> {
         Ok(self.messages_where("id = $1", id.as_str()).await?.pop())
+    }
+
+    async fn messages_among(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
+        self.messages_at_stage(ids, None).await
     }
 
     async fn revise_message(
@@ -933,19 +937,28 @@ impl Store for PgStore {
 
 impl PgStore {
     /// The given messages at `stage`, in arrival order.
-    async fn messages_at_stage(&self, ids: &[MessageId], stage: &str) -> Result<Vec<Message>> {
+    /// The given messages, those at `stage` only when one is named, in arrival order.
+    async fn messages_at_stage(
+        &self,
+        ids: &[MessageId],
+        stage: Option<&str>,
+    ) -> Result<Vec<Message>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
         let ids: Vec<&str> = ids.iter().map(MessageId::as_str).collect();
         let cols = self.partitions.message_columns();
-        let rows: Vec<MessageRow> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT {cols} FROM messages WHERE stage = $2 AND id = ANY($1) ORDER BY seq"
-        )))
-        .bind(ids)
-        .bind(stage)
-        .fetch_all(&self.pool)
-        .await?;
+        let at_stage = if stage.is_some() {
+            "stage = $2 AND "
+        } else {
+            ""
+        };
+        let sql = format!("SELECT {cols} FROM messages WHERE {at_stage}id = ANY($1) ORDER BY seq");
+        let mut q = sqlx::query_as::<_, MessageRow>(AssertSqlSafe(sql)).bind(ids);
+        if let Some(stage) = stage {
+            q = q.bind(stage);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
         rows.into_iter().map(MessageRow::into_domain).collect()
     }
 

@@ -315,11 +315,11 @@ impl Store for SqliteStore {
     }
 
     async fn messages_for_processing(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
-        self.messages_at_stage(ids, "received").await
+        self.messages_at_stage(ids, Some("received")).await
     }
 
     async fn processed_messages_among(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
-        self.messages_at_stage(ids, "processed").await
+        self.messages_at_stage(ids, Some("processed")).await
     }
 
     async fn case_context(&self, batch: &[PlanMessage]) -> Result<CaseContext> {
@@ -491,6 +491,10 @@ impl Store for SqliteStore {
 
     async fn message(&self, id: &MessageId) -> Result<Option<Message>> {
         Ok(self.messages_where("id = $1", &[id.as_str()]).await?.pop())
+    }
+
+    async fn messages_among(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
+        self.messages_at_stage(ids, None).await
     }
 
     async fn revise_message(
@@ -827,21 +831,32 @@ impl SqliteStore {
 
 impl SqliteStore {
     /// The given messages at `stage`, in arrival order.
-    async fn messages_at_stage(&self, ids: &[MessageId], stage: &str) -> Result<Vec<Message>> {
+    /// The given messages, those at `stage` only when one is named, in arrival order.
+    async fn messages_at_stage(
+        &self,
+        ids: &[MessageId],
+        stage: Option<&str>,
+    ) -> Result<Vec<Message>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
         let ids: Vec<&str> = ids.iter().map(MessageId::as_str).collect();
         let ids = serde_json::to_string(&ids).map_err(encode_error)?;
         let cols = self.partitions.message_columns();
-        let rows: Vec<MessageRow> = sqlx::query_as(AssertSqlSafe(format!(
+        let at_stage = if stage.is_some() {
+            "stage = $2 AND "
+        } else {
+            ""
+        };
+        let sql = format!(
             "SELECT {cols} FROM messages \
-             WHERE stage = $2 AND id IN (SELECT value FROM json_each($1)) ORDER BY seq"
-        )))
-        .bind(ids)
-        .bind(stage)
-        .fetch_all(&self.reader)
-        .await?;
+             WHERE {at_stage}id IN (SELECT value FROM json_each($1)) ORDER BY seq"
+        );
+        let mut q = sqlx::query_as::<_, MessageRow>(AssertSqlSafe(sql)).bind(ids);
+        if let Some(stage) = stage {
+            q = q.bind(stage);
+        }
+        let rows = q.fetch_all(&self.reader).await?;
         rows.into_iter().map(MessageRow::into_domain).collect()
     }
 

@@ -16,13 +16,15 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use bytes::Bytes;
 use sb_domain::{Clock, Enrichment, ErrorCode, Message, MessageId, SystemClock, Timestamp};
-use sb_store::LabelCorrection;
+use sb_store::{LabelCorrection, LabelPosition};
 use serde::{Deserialize, Serialize};
 
 /// Corrections one export answers with when the request names no `limit`, and the most.
 pub const EXPORT_DEFAULT_LIMIT: u32 = 10_000;
 pub const EXPORT_MAX_LIMIT: u32 = 50_000;
 const MAX_LABEL: usize = 100;
+/// Messages an export reads from the store at once.
+const EXPORT_READ_CHUNK: usize = 1_000;
 
 /// The tasks the product itself labels, with the labels each allows. Any other task name is
 /// an operator's own (a topic taxonomy, say) and takes any label.
@@ -87,6 +89,8 @@ pub struct LabelTasks {
 pub struct ExportParams {
     /// Corrections to export, oldest first, 1–50000 (default 10000).
     limit: Option<u32>,
+    /// The `Next-Cursor` of the previous page.
+    cursor: Option<String>,
 }
 
 fn invalid(field: &str, detail: impl Into<String>) -> Problem {
@@ -290,8 +294,8 @@ struct Example<'a> {
         ExportParams,
     ),
     responses(
-        (status = 200, description = "One JSON line `{\"text\", \"label\", \"message_id\"}` per correction, oldest first: the file `switchboard nlp train --data FILE.jsonl` reads. Messages erased since, and those outside the caller's regions, are left out; callers without `personal.read` get the text with its personal data replaced by its kind", content_type = "application/x-ndjson", body = String),
-        (status = 400, description = "A limit that is not understood (`invalid_query`)", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 200, description = "One JSON line `{\"text\", \"label\", \"message_id\"}` per correction, oldest first: the file `switchboard nlp train --data FILE.jsonl` reads. The `Next-Cursor` header names the next page while there is one. Messages erased since, and those outside the caller's regions, are left out (so a page may be shorter than `limit`); callers without `personal.read` get the text with its personal data replaced by its kind", content_type = "application/x-ndjson", body = String),
+        (status = 400, description = "A limit or cursor that is not understood (`invalid_query`)", body = ProblemBody, content_type = "application/problem+json"),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "A bad task name (`invalid_field`)", body = ProblemBody, content_type = "application/problem+json"),
@@ -313,44 +317,74 @@ pub async fn export(
             format!("`limit` must be between 1 and {EXPORT_MAX_LIMIT}"),
         ));
     }
+    let after = q
+        .cursor
+        .as_deref()
+        .map(|c| {
+            LabelPosition::parse_cursor(c)
+                .ok_or_else(|| crate::api::reports::bad("cursor", format!("`{c}` is not a cursor")))
+        })
+        .transpose()?;
+    let corrections = state
+        .store
+        .labels_for_task(&task, after.as_ref(), limit)
+        .await?;
+    let next = (corrections.len() == limit as usize)
+        .then(|| corrections.last().map(|c| LabelPosition::of(c).to_cursor()))
+        .flatten();
     let personal = who.can(sb_domain::Permission::PersonalRead);
     let mut body = String::new();
     let mut shown = 0u64;
-    for c in state.store.labels_for_task(&task, limit).await? {
-        let Some(mut m) = state.store.message(&c.message_id).await? else {
-            continue;
-        };
-        // An erased message keeps no text, so it is no example any more.
-        if m.text.trim().is_empty() {
-            continue;
-        }
-        // Only a region-limited caller needs the region looked up.
-        if who.regions.is_some() {
-            let region = crate::api::messages::region_of(&state, &m).await?;
-            if who.may_read_region(region.as_deref()).is_err() {
+    for chunk in corrections.chunks(EXPORT_READ_CHUNK) {
+        let ids: Vec<MessageId> = chunk.iter().map(|c| c.message_id.clone()).collect();
+        let mut messages: std::collections::HashMap<MessageId, Message> = state
+            .store
+            .messages_among(&ids)
+            .await?
+            .into_iter()
+            .map(|m| (m.id.clone(), m))
+            .collect();
+        for c in chunk {
+            let Some(mut m) = messages.remove(&c.message_id) else {
+                continue;
+            };
+            // An erased message keeps no text, so it is no example any more.
+            if m.text.trim().is_empty() {
                 continue;
             }
+            // Only a region-limited caller needs the region looked up.
+            if who.regions.is_some() {
+                let region = crate::api::messages::region_of(&state, &m).await?;
+                if who.may_read_region(region.as_deref()).is_err() {
+                    continue;
+                }
+            }
+            if !personal {
+                crate::redact::message(&mut m);
+            }
+            let line = serde_json::to_string(&Example {
+                text: &m.text,
+                label: &c.label,
+                message_id: c.message_id.as_str(),
+            })
+            .map_err(|e| Problem::internal(format!("cannot encode an example: {e}")))?;
+            body.push_str(&line);
+            body.push('\n');
+            shown += 1;
         }
-        if !personal {
-            crate::redact::message(&mut m);
-        }
-        let line = serde_json::to_string(&Example {
-            text: &m.text,
-            label: &c.label,
-            message_id: c.message_id.as_str(),
-        })
-        .map_err(|e| Problem::internal(format!("cannot encode an example: {e}")))?;
-        body.push_str(&line);
-        body.push('\n');
-        shown += 1;
     }
     metrics::counter!("switchboard_label_export_rows_total").increment(shown);
-    let res = (
+    let mut res = (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/x-ndjson")],
         body,
     )
         .into_response();
+    if let Some(next) = next
+        && let Ok(v) = header::HeaderValue::from_str(&next)
+    {
+        res.headers_mut().insert("next-cursor", v);
+    }
     Ok(AuditNote::default()
         .subject(format!("export:labels:{task}"))
         .on(res))
