@@ -123,6 +123,69 @@ const FUNCTION_WORDS: [(&str, &[&str]); 7] = [
     ),
 ];
 
+/// Words of customer care, greetings and thanks that are as telling as function words in
+/// short messages ("Olá, quando chega a encomenda? Obrigado." has no function word of the list
+/// above), in the same order of languages, folded. Loanwords every language uses (app, online,
+/// ticket, service, support) are left out. A word two languages share (`pedido`, `quando`)
+/// counts for both, like a shared function word. Space-separated, one string per language.
+const CARE_WORDS: [(&str, &str); 7] = [
+    (
+        "en",
+        "hi hello hey thx pls plz order orders ordered refund parcel package waiting wait \
+         delivered arrived someone help call charged twice nothing here says keeps ever \
+         hasn't haven't wasn't aren't couldn't yet sent received missing wrong broken \
+         damaged replacement disappointed seriously item tracking address need want cancel \
+         change card money week weeks days hour hours customer reply answer anything do am \
+         able payment accept offer allow",
+    ),
+    (
+        "es",
+        "hola gracias cuando donde pedido paquete llegado llega llego ayuda ayudar alguien \
+         reembolso esperando encanta nueva aplicacion pesimo servicio nunca cambio \
+         direccion envio muchas buenas buenos tardes dias tienen quiero cancelar \
+         suscripcion funciona pagina cobraron veces puede puedo ustedes usted estoy llevo \
+         roto sigo cierra sola porque",
+    ),
+    (
+        "pt",
+        "ola oi obrigado obrigada quando vai chegar chegou encomenda pedido alguem ajudar \
+         ajuda reembolso esperando cade adorei aplicativo fecha sozinho pessimo atendimento \
+         nunca mudo endereco entrega muito produto quebrado bom voces vcs tem estoque quero \
+         assinatura cancelar funcionando cobraram vezes cartao estou pra porque",
+    ),
+    (
+        "fr",
+        "bonjour bonsoir salut merci quand colis commande arrive arrivee arrivera \
+         remboursement attends quelqu'un peut aider svp stp nouvelle appli adore plante nul \
+         plus jamais comment changer adresse livraison beaucoup votre vos produit casse \
+         avez resilier abonnement marche veux debite deux fois j'ai c'est n'est j'attends \
+         m'aider aujourd'hui encore rien depuis pourquoi",
+    ),
+    (
+        "de",
+        "hallo danke wann wo kommt bestellung paket ihr habt zweimal kann mir jemand helfen \
+         warte erstattung neue sturzt standig schlechter nie wieder wie vielen dank \
+         schnelle hilfe produkt kam kaputt guten tag lager mochte abo kundigen funktioniert \
+         webseite habe hat mich meinen einen schon nur aber oder auch bei warum endlich \
+         seit",
+    ),
+    (
+        "it",
+        "ciao grazie quando arriva ordine pacco arrivato avete addebitato volte qualcuno \
+         puo aiutare aspetto rimborso adoro nuova chiude servizio pessimo mai indirizzo \
+         consegna mille prodotto rotto buongiorno buonasera disponibile voglio disdire sito \
+         funziona salve molto perche ancora niente dov'e l'aiuto l'abbonamento l'app \
+         l'indirizzo",
+    ),
+    (
+        "nl",
+        "hallo hoi wanneer komt bestelling bedankt pakket aangekomen hebben twee keer \
+         afgeschreven kan iemand helpen aub wacht terugbetaling nieuwe crasht waar slechte \
+         nooit meer hoe wijzig bezorgadres heel erg hulp kwam kapot goedemiddag goedemorgen \
+         voorraad wil opzeggen werkt dank graag uw waarom",
+    ),
+];
+
 /// Each function word, folded, with a bit for every language whose list holds it.
 fn function_words() -> &'static Map<&'static str, u8> {
     static W: OnceLock<Map<&'static str, u8>> = OnceLock::new();
@@ -133,21 +196,24 @@ fn function_words() -> &'static Map<&'static str, u8> {
                 *m.entry(*w).or_insert(0) |= 1 << bit;
             }
         }
+        for (bit, (_, list)) in CARE_WORDS.iter().enumerate() {
+            for w in list.split_whitespace() {
+                *m.entry(w).or_insert(0) |= 1 << bit;
+            }
+        }
         m
     })
 }
 
-/// Decide from function words alone when at least `MIN_HITS` of them point one way and the
-/// runner-up has at most half as many, or one fewer point one way and none another.
-fn by_function_words(text: &str) -> Option<LanguageGuess> {
-    const MIN_HITS: usize = 3;
+/// How many of the text's words each language's lists hold, in `FUNCTION_WORDS` order.
+fn word_hits(text: &str) -> [usize; FUNCTION_WORDS.len()] {
     let table = function_words();
     let mut hits = [0usize; FUNCTION_WORDS.len()];
     let mut word = String::new();
     let words = text.split(|c: char| !(c.is_alphabetic() || c == '\'' || c == '’'));
     // Messages are short; cap the work for long ones, whatlang only sees a prefix anyway.
     for w in words.take(80) {
-        if w.is_empty() || w.len() > 10 {
+        if w.is_empty() || w.len() > 16 {
             continue;
         }
         let key = if w.bytes().all(|b| b.is_ascii_lowercase() || b == b'\'') {
@@ -163,6 +229,11 @@ fn by_function_words(text: &str) -> Option<LanguageGuess> {
             }
         }
     }
+    hits
+}
+
+/// The language with the most hits and the runner-up's count; none without a single leader.
+fn leader(hits: &[usize; FUNCTION_WORDS.len()]) -> Option<(usize, usize, usize)> {
     let (best, &top) = hits.iter().enumerate().max_by_key(|(_, h)| **h)?;
     let second = hits
         .iter()
@@ -171,6 +242,14 @@ fn by_function_words(text: &str) -> Option<LanguageGuess> {
         .map(|(_, h)| *h)
         .max()
         .unwrap_or(0);
+    (top > second).then_some((best, top, second))
+}
+
+/// Decide from the word lists alone when at least `MIN_HITS` of the words point one way and
+/// the runner-up has at most half as many, or one fewer point one way and none another.
+fn by_function_words(hits: &[usize; FUNCTION_WORDS.len()]) -> Option<LanguageGuess> {
+    const MIN_HITS: usize = 3;
+    let (best, top, second) = leader(hits)?;
     let clear = (top >= MIN_HITS && second * 2 <= top) || (top == MIN_HITS - 1 && second == 0);
     if !clear {
         return None;
@@ -210,19 +289,22 @@ pub fn detect_language(text: &str) -> LanguageGuess {
     if letters < MIN_LETTERS {
         return UNDETERMINED;
     }
-    if let Some(guess) = by_function_words(text) {
+    let hits = word_hits(text);
+    if let Some(guess) = by_function_words(&hits) {
         return guess;
     }
     let Some(info) = detector().detect(text) else {
         return UNDETERMINED;
     };
-    if info.confidence() < MIN_CONFIDENCE && letters < LONG_TEXT_LETTERS {
-        return UNDETERMINED;
-    }
     let code = LANGUAGES
         .iter()
         .find(|(l, _)| *l == info.lang())
         .map_or("und", |(_, c)| *c);
+    // Too short for the trigrams' margin to mean much, unless the words lean the same way.
+    let words_agree = leader(&hits).is_some_and(|(best, _, _)| FUNCTION_WORDS[best].0 == code);
+    if info.confidence() < MIN_CONFIDENCE && letters < LONG_TEXT_LETTERS && !words_agree {
+        return UNDETERMINED;
+    }
     LanguageGuess {
         code,
         confidence: (info.confidence() * 1000.0).round() / 1000.0,
@@ -272,15 +354,13 @@ mod tests {
 
     #[test]
     fn function_words_decide_clear_cases_and_defer_the_rest() {
-        let en = by_function_words("I have been waiting for my refund and it is still not here");
+        let words = |t: &str| by_function_words(&word_hits(t));
+        let en = words("I have been waiting for my refund and it is still not here");
         assert_eq!(en.map(|g| g.code), Some("en"));
-        let de = by_function_words("Ich habe noch immer keine Antwort und das ist nicht gut");
+        let de = words("Ich habe noch immer keine Antwort und das ist nicht gut");
         assert_eq!(de.map(|g| g.code), Some("de"));
         // Too few function words: left to the trigram model.
-        assert_eq!(
-            by_function_words("Paket verloren, Kundenservice schweigt"),
-            None
-        );
+        assert_eq!(words("Verloren, Kundenservice schweigt"), None);
         assert_eq!(
             detect_language("Ich warte seit zwei Wochen auf mein Paket").code,
             "de"
