@@ -259,11 +259,18 @@ impl Generator {
         let mut body = json!({
             "source": source,
             "external_id": external_id,
-            "author": {"handle": handle, "followers": followers},
+            "author": {"handle": handle},
             "text": text,
             "region": if vip { "eu" } else { region },
-            "metrics": {"likes": self.rng.random_range(0..50u64), "shares": self.rng.random_range(0..10u64)},
         });
+        // E-mail and chat have an audience of one: no followers, nothing to like or share.
+        if source != "email" && source != "chat" {
+            body["author"]["followers"] = json!(followers);
+            body["metrics"] = json!({
+                "likes": self.rng.random_range(0..50u64),
+                "shares": self.rng.random_range(0..10u64),
+            });
+        }
         // About one public message in six answers a recent one on the same platform.
         if source != "email"
             && source != "chat"
@@ -293,6 +300,10 @@ mod tests {
         let mut vips = 0;
         for _ in 0..2000 {
             let m = NewMessage::parse(g.next_message()).unwrap();
+            let private = matches!(m.source.as_str(), "email" | "chat");
+            assert_eq!(m.author.followers.is_none(), private, "{:?}", m.source);
+            let counted = m.metrics.as_object().is_some_and(|c| !c.is_empty());
+            assert_eq!(counted, !private, "{:?}: {}", m.source, m.metrics);
             sources.insert(m.source);
             replies += usize::from(m.in_reply_to.is_some());
             vips += usize::from(VIP_HANDLES.contains(&m.author.handle.as_str()));

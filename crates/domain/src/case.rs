@@ -170,6 +170,9 @@ pub struct PlanMessage {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Reach {
     pub external_id: String,
+    /// Only its recipient sees it (an e-mail, a direct message, a chat): it cannot go viral
+    /// whoever wrote it, nor does it spread a public post it answers.
+    pub private: bool,
     pub followers: Option<u64>,
     /// Reactions counted by the platform: reshares (retweets, shares, quotes) count twice,
     /// since they carry the post to new audiences; views and impressions do not count.
@@ -202,6 +205,7 @@ impl PlanMessage {
         Self {
             reach: Reach {
                 external_id: m.external_id.clone(),
+                private: m.visibility == crate::Visibility::Private,
                 followers: m.author.followers,
                 engagement: Reach::engagement_of(&m.metrics),
             },

@@ -272,7 +272,8 @@ impl Listening {
         out.alerts
             .extend(emerged.iter().map(|t| emerging_alert(t, now)));
         let mut viral = self.viral.lock().unwrap_or_else(|e| e.into_inner());
-        for m in batch {
+        // Only public posts spread: private messages neither go viral nor help a post to.
+        for m in batch.iter().filter(|m| !m.reach.private) {
             let author = author_of(m);
             if let Some(parent) = m.reply_key()
                 && let Some(v) =
@@ -684,6 +685,7 @@ mod stream_tests {
             },
             reach: Reach {
                 external_id: format!("{handle}-{at}"),
+                private: false,
                 followers: Some(200),
                 engagement: 0,
             },
@@ -792,5 +794,60 @@ mod stream_tests {
             .collect();
         let raised = l.observe(&replies, Timestamp(360_000)).alerts;
         assert!(raised.iter().all(|a| a.kind != AlertKind::ViralComplaint));
+    }
+
+    #[test]
+    fn private_messages_neither_go_viral_nor_spread_a_post() {
+        // A complaint by e-mail from someone followed by 300,000, with engagement the
+        // platform counted: only its recipient sees it. Posted publicly, it is viral at once.
+        let complaint = |private: bool| {
+            let mut m = msg(
+                0,
+                "@famous",
+                "you lost my order and nobody answers",
+                "complaint",
+            );
+            m.reach.followers = Some(300_000);
+            m.reach.engagement = 40;
+            m.reach.private = private;
+            m
+        };
+        let viral = |alerts: Vec<Alert>| {
+            alerts
+                .iter()
+                .filter(|a| a.kind == AlertKind::ViralComplaint)
+                .count()
+        };
+        let l = Listening::default();
+        assert_eq!(
+            viral(l.observe(&[complaint(true)], Timestamp(1_000)).alerts),
+            0
+        );
+        let l = Listening::default();
+        assert_eq!(
+            viral(l.observe(&[complaint(false)], Timestamp(1_000)).alerts),
+            1
+        );
+        // 120 private answers to a public complaint do not carry it; 120 public ones do.
+        let answers = |key: &str, private: bool| -> Vec<PlanMessage> {
+            (0..120)
+                .map(|i| {
+                    let mut m = msg(3_000 * i, &format!("@r{i}"), "same here", "other");
+                    m.in_reply_to = Some(key.to_owned());
+                    m.reach.private = private;
+                    m
+                })
+                .collect()
+        };
+        for (private, want) in [(true, 0), (false, 1)] {
+            let l = Listening::default();
+            let post = msg(0, "@angry", "charged twice and nobody answers", "complaint");
+            let key = post.reach.external_id.clone();
+            l.observe(&[post], Timestamp(1_000));
+            let raised = l
+                .observe(&answers(&key, private), Timestamp(360_000))
+                .alerts;
+            assert_eq!(viral(raised), want, "private answers: {private}");
+        }
     }
 }
