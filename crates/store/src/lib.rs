@@ -392,6 +392,13 @@ pub trait Store:
     async fn case_messages(&self, id: &CaseId) -> Result<Vec<Message>>;
     async fn list_cases(&self, filter: &CaseFilter, page: &Page) -> Result<Vec<Case>>;
     async fn customer(&self, id: &CustomerId) -> Result<Option<Customer>>;
+    /// The customer who holds this handle on this platform (compared as `Identity::key`
+    /// does, whether the identity is held centrally or, placed, under its pseudonym).
+    async fn customer_with_identity(
+        &self,
+        platform: Platform,
+        handle: &str,
+    ) -> Result<Option<CustomerId>>;
     async fn queues(&self) -> Result<Vec<Queue>>;
     async fn counts(&self) -> Result<Counts>;
 

@@ -2240,6 +2240,24 @@ macro_rules! shared_store_methods {
             row.into_domain(identities).map(Some)
         }
 
+        pub(crate) async fn customer_with_identity_shared(
+            &self,
+            platform: Platform,
+            handle: &str,
+        ) -> Result<Option<CustomerId>> {
+            let key = sb_domain::Identity::key(platform, handle);
+            let keys = serde_json::to_string(&self.partitions.identity_keys(&key)?)
+                .map_err(|e| StoreError::Corrupt(format!("cannot encode keys: {e}")))?;
+            let owner: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT customer_id FROM identities WHERE key IN ({})",
+                Self::IDS_FROM_JSON
+            )))
+            .bind(keys)
+            .fetch_optional(&self.$r)
+            .await?;
+            Ok(owner.map(CustomerId::from_stored))
+        }
+
         pub(crate) async fn queues_shared(&self) -> Result<Vec<Queue>> {
             let rows: Vec<QueueRow> =
                 sqlx::query_as("SELECT id, name, is_default FROM queues ORDER BY name")

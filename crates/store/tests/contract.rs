@@ -142,6 +142,14 @@ async fn processing_threads_routes_and_is_done_once() {
         );
 
         let ana = store.message(&ids[0]).await.unwrap().unwrap();
+        for handle in ["@ana", "@Ana"] {
+            let found = store.customer_with_identity(Platform::X, handle).await;
+            assert_eq!(found.unwrap(), ana.customer_id, "{name}: {handle}");
+        }
+        for (platform, handle) in [(Platform::Facebook, "@ana"), (Platform::X, "@an")] {
+            let found = store.customer_with_identity(platform, handle).await;
+            assert_eq!(found.unwrap(), None, "{name}: {handle}");
+        }
         let case = store
             .case(ana.case_id.as_ref().unwrap())
             .await

@@ -306,6 +306,15 @@ async fn an_eu_customers_words_are_held_in_the_eu_partition_and_read_back_whole(
             .unwrap();
         assert_eq!(found.len(), 1, "{name}");
         assert_eq!(found[0].reach.as_ref().unwrap().handle, "@anna", "{name}");
+        // A lookup by the handle finds her though the handle is held under a pseudonym.
+        assert_eq!(
+            store
+                .customer_with_identity(Platform::X, "@ANNA")
+                .await
+                .unwrap(),
+            store.message(&anna).await.unwrap().unwrap().customer_id,
+            "{name}"
+        );
 
         // A new name from a CRM import is written where the name is held.
         store

@@ -158,6 +158,7 @@ pub static ROUTES: &[RouteAccess] = &[
     ),
     r(Method::GET, "/api/v1/outbox", p(P::OutboxRead), Yes),
     r(Method::GET, "/api/v1/outbox/{id}", p(P::OutboxRead), Yes),
+    r(Method::GET, "/api/v1/customers", p(P::CustomersRead), Yes),
     r(
         Method::GET,
         "/api/v1/customers/{id}",

@@ -22,7 +22,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::templates::change_state, crate::api::templates::render,
         crate::api::suggestions::list,
         connectors::health, connectors::resume, connectors::list, connectors::get,
-        customers::get, customers::link,
+        customers::find, customers::get, customers::link,
         events::stream,
         // surveys and quality review
         crate::api::feedback::case_survey, crate::api::feedback::summary,

@@ -61,6 +61,88 @@ async fn a_complaint_becomes_a_routed_case_with_its_customer() {
     assert_eq!(cust["identities"][0]["platform"], "x");
 }
 
+/// A customer is found by one of their handles, whatever its case; nobody holds an unknown
+/// handle, or the same handle on another platform; a bad lookup is a problem naming the field;
+/// a caller limited to other regions finds nobody; without `personal.read` the handles are
+/// hidden.
+#[tokio::test]
+async fn a_customer_is_found_by_a_handle_on_a_platform() {
+    let app = spawn_app().await;
+    let mut body = msg("2001", "@Ana_L", "Where is my parcel?");
+    body["region"] = json!("us");
+    let (s, _, v) = app.post(body).await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let m = app.processed(v["id"].as_str().unwrap()).await;
+    let find = |query: &str| format!("/api/v1/customers?{query}");
+    let (s, found) = app.get(&find("platform=x&handle=%40ana_l")).await;
+    assert_eq!(s, StatusCode::OK, "{found}");
+    let items = found["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{found}");
+    assert_eq!(items[0]["id"], m["customer_id"]);
+    assert_eq!(items[0]["identities"][0]["handle"], "@Ana_L");
+    for nobody in [
+        "platform=facebook&handle=%40ana_l",
+        "platform=x&handle=%40ana",
+        "platform=x&handle=%40ana_l2",
+    ] {
+        let (s, v) = app.get(&find(nobody)).await;
+        assert_eq!(
+            (s, v["items"].as_array().map(Vec::len)),
+            (StatusCode::OK, Some(0)),
+            "{nobody}"
+        );
+    }
+    let long = "x".repeat(321);
+    let bad = [
+        ("handle=%40ana_l".to_owned(), "platform"),
+        ("platform=myspace&handle=%40ana_l".to_owned(), "platform"),
+        ("platform=x".to_owned(), "handle"),
+        ("platform=x&handle=%20%20".to_owned(), "handle"),
+        (format!("platform=x&handle={long}"), "handle"),
+    ];
+    for (query, field) in bad {
+        let (s, ctype, body) = app.get_text(&find(&query), KEY).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert_eq!(ctype, "application/problem+json", "{query}");
+        let p: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            (p["code"].as_str(), p["field"].as_str()),
+            (Some("invalid_query"), Some(field)),
+            "{query}: {p}"
+        );
+    }
+    // A caller limited to another region finds nobody; an analyst finds the customer without
+    // their handles.
+    app.store
+        .create_api_key(&sb_store::NewApiKey {
+            name: "eu agent".into(),
+            key_hash: sb_store::hash_api_key("sb_test_eu_agent_find"),
+            role: "agent".into(),
+            scopes: None,
+            created_at: sb_domain::Timestamp(0),
+            expires_at: None,
+            regions: Some(vec!["eu".into()]),
+        })
+        .await
+        .unwrap();
+    let (s, _, body) = app
+        .get_text(&find("platform=x&handle=%40ana_l"), "sb_test_eu_agent_find")
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["items"],
+        json!([])
+    );
+    common::issue_key(&app.store, "sb_test_analyst_find", "analyst", None).await;
+    let (s, _, body) = app
+        .get_text(&find("platform=x&handle=%40ana_l"), "sb_test_analyst_find")
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["items"][0]["id"], m["customer_id"]);
+    assert_ne!(v["items"][0]["identities"][0]["handle"], "@Ana_L", "{v}");
+}
+
 /// A legal threat with contact data: critical urgency makes the case urgent, and the personal
 /// data is found with its byte offsets and classes the message.
 #[tokio::test]
@@ -189,6 +271,7 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
         ("GET", "/api/v1/alerts"),
         ("GET", "/api/v1/cases"),
         ("GET", "/api/v1/cases/{id}"),
+        ("GET", "/api/v1/customers"),
         ("GET", "/api/v1/customers/{id}"),
         ("GET", "/api/v1/events"),
         ("GET", "/api/v1/messages/{id}"),

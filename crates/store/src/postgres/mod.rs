@@ -672,6 +672,14 @@ impl Store for PgStore {
         self.customer_shared(id).await
     }
 
+    async fn customer_with_identity(
+        &self,
+        platform: Platform,
+        handle: &str,
+    ) -> Result<Option<CustomerId>> {
+        self.customer_with_identity_shared(platform, handle).await
+    }
+
     async fn queues(&self) -> Result<Vec<Queue>> {
         self.queues_shared().await
     }

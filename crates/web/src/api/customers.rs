@@ -4,8 +4,74 @@ use crate::AppState;
 use crate::api::messages::parse_id;
 use crate::problem::{Problem, ProblemBody};
 use axum::Json;
-use axum::extract::{Path, State};
-use sb_domain::{Customer, CustomerId};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use sb_domain::{Customer, CustomerId, Platform};
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FindParams {
+    /// Platform of the handle: x, facebook, instagram, email, …
+    platform: Option<String>,
+    /// The handle as the platform gives it (`@ana` on X, an e-mail address for e-mail),
+    /// compared without regard to case.
+    handle: Option<String>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CustomerMatches {
+    /// The customer holding the handle; empty when nobody does, or when they are outside the
+    /// caller's regions.
+    pub items: Vec<Customer>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/customers", tag = "customers",
+    params(FindParams),
+    responses(
+        (status = 200, description = "The customer who holds the handle on the platform, with their identities (at most one; none when nobody does)", body = CustomerMatches),
+        (status = 400, description = "A platform or handle missing or not understood (`invalid_query`)", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn find(
+    State(state): State<AppState>,
+    axum::Extension(who): axum::Extension<crate::auth::Principal>,
+    q: Result<Query<FindParams>, QueryRejection>,
+) -> Result<axum::response::Response, Problem> {
+    use crate::api::reports::bad;
+    let q = crate::api::query(q)?;
+    let platform = q
+        .platform
+        .as_deref()
+        .ok_or_else(|| bad("platform", "`platform` is required"))?;
+    let platform = Platform::parse(platform)
+        .ok_or_else(|| bad("platform", format!("no platform `{platform}`")))?;
+    let handle = q
+        .handle
+        .as_deref()
+        .map(str::trim)
+        .filter(|h| !h.is_empty() && h.len() <= 320)
+        .ok_or_else(|| bad("handle", "`handle` must be 1 to 320 characters"))?;
+    let found = match state.store.customer_with_identity(platform, handle).await? {
+        Some(id) => state.store.customer(&id).await?,
+        None => None,
+    };
+    // Outside the caller's regions a customer is not found, rather than refused, so the
+    // answer does not tell whether the handle is known there.
+    let Some(mut c) = found.filter(|c| who.may_read_region(c.region.as_deref()).is_ok()) else {
+        return Ok(axum::response::IntoResponse::into_response(Json(
+            CustomerMatches { items: Vec::new() },
+        )));
+    };
+    if !who.can(sb_domain::Permission::PersonalRead) {
+        crate::redact::customer(&mut c);
+    }
+    let note = crate::audit::AuditNote::customer(c.id.as_str());
+    Ok(note.on(Json(CustomerMatches { items: vec![c] })))
+}
 
 #[utoipa::path(
     get, path = "/api/v1/customers/{id}", tag = "customers",

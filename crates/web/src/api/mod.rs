@@ -161,6 +161,7 @@ pub fn routes() -> Router<AppState> {
         .route("/connectors/{target}/resume", post(connectors::resume))
         .route("/outbox", get(connectors::list))
         .route("/outbox/{id}", get(connectors::get))
+        .route("/customers", get(customers::find))
         .route("/customers/{id}", get(customers::get))
         .route("/customers/{id}/identities", post(customers::link))
         .route("/customers/{id}/export", get(privacy::export))
