@@ -113,18 +113,7 @@ async fn a_customer_is_found_by_a_handle_on_a_platform() {
     }
     // A caller limited to another region finds nobody; an analyst finds the customer without
     // their handles.
-    app.store
-        .create_api_key(&sb_store::NewApiKey {
-            name: "eu agent".into(),
-            key_hash: sb_store::hash_api_key("sb_test_eu_agent_find"),
-            role: "agent".into(),
-            scopes: None,
-            created_at: sb_domain::Timestamp(0),
-            expires_at: None,
-            regions: Some(vec!["eu".into()]),
-        })
-        .await
-        .unwrap();
+    common::issue_regional_key(&app.store, "sb_test_eu_agent_find", "agent", &["eu"]).await;
     let (s, _, body) = app
         .get_text(&find("platform=x&handle=%40ana_l"), "sb_test_eu_agent_find")
         .await;

@@ -340,18 +340,7 @@ async fn corrections_are_kept_beside_the_reading_and_exported_as_training_exampl
         .call(Method::PUT, &us_path, AGENT, Some(json!({"label": "app"})))
         .await;
     assert_eq!(s, StatusCode::OK);
-    app.store
-        .create_api_key(&sb_store::NewApiKey {
-            name: "eu agent".into(),
-            key_hash: sb_store::hash_api_key(EU_AGENT),
-            role: "agent".into(),
-            scopes: None,
-            created_at: sb_domain::Timestamp(0),
-            expires_at: None,
-            regions: Some(vec!["eu".into()]),
-        })
-        .await
-        .unwrap();
+    common::issue_regional_key(&app.store, EU_AGENT, "agent", &["eu"]).await;
     let (s, p) = app
         .call(
             Method::PUT,

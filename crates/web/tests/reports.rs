@@ -227,18 +227,7 @@ async fn an_agent_may_not_read_reports_and_a_region_limited_key_sees_its_region_
         let r = get(&app, path, "sb_agent", None).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
     }
-    app.store
-        .create_api_key(&sb_store::NewApiKey {
-            name: "eu analyst".into(),
-            key_hash: sb_store::hash_api_key("sb_eu"),
-            role: "analyst".into(),
-            scopes: None,
-            created_at: sb_domain::Timestamp(0),
-            expires_at: None,
-            regions: Some(vec!["us".into()]),
-        })
-        .await
-        .unwrap();
+    common::issue_regional_key(&app.store, "sb_eu", "analyst", &["us"]).await;
     let r = get(&app, "/api/v1/reports/kpis", "sb_eu", None).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let p: Value = r.json().await.unwrap();

@@ -222,15 +222,31 @@ pub fn content_type(r: &reqwest::Response) -> String {
 
 /// Issues `key` in the store with `role` (and `scopes`, when given), as `POST /keys` would.
 pub async fn issue_key(store: &Arc<dyn Store>, key: &str, role: &str, scopes: Option<&[&str]>) {
+    issue(store, key, role, scopes, None).await;
+}
+
+/// Issues `key` with `role`, limited to `regions`.
+pub async fn issue_regional_key(store: &Arc<dyn Store>, key: &str, role: &str, regions: &[&str]) {
+    issue(store, key, role, None, Some(regions)).await;
+}
+
+async fn issue(
+    store: &Arc<dyn Store>,
+    key: &str,
+    role: &str,
+    scopes: Option<&[&str]>,
+    regions: Option<&[&str]>,
+) {
+    let owned = |list: &[&str]| list.iter().map(|x| (*x).to_owned()).collect();
     store
         .create_api_key(&sb_store::NewApiKey {
             name: format!("{role} key"),
             key_hash: sb_store::hash_api_key(key),
             role: role.into(),
-            scopes: scopes.map(|s| s.iter().map(|x| (*x).to_owned()).collect()),
+            scopes: scopes.map(owned),
             created_at: sb_domain::Timestamp(0),
             expires_at: None,
-            regions: None,
+            regions: regions.map(owned),
         })
         .await
         .unwrap();
