@@ -544,6 +544,90 @@ async fn case_lists_filter_and_page_with_a_cursor() {
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
+/// A caller limited to some regions pages through every case of theirs, even when the newest
+/// cases belong to other regions: in the API the cursor follows the last case read, and the
+/// inbox reads on until its page is full.
+#[tokio::test]
+async fn a_region_limited_caller_finds_their_cases_behind_other_regions() {
+    let app = spawn_app().await;
+    let (_, _, v) = app
+        .post(msg("r-eu", "@eu_only", "Where is my order?"))
+        .await;
+    let eu_message = app.processed(v["id"].as_str().unwrap()).await;
+    let eu_case = eu_message["case_id"].as_str().unwrap().to_owned();
+    let mut last = String::new();
+    for i in 0..51 {
+        let mut body = msg(
+            &format!("r-us{i}"),
+            &format!("@us{i}"),
+            "Where is my order?",
+        );
+        body["region"] = json!("us");
+        let (s, _, v) = app.post(body).await;
+        assert_eq!(s, StatusCode::ACCEPTED);
+        last = v["id"].as_str().unwrap().to_owned();
+    }
+    app.processed(&last).await;
+
+    common::issue_regional_key(&app.store, "sb_test_eu_pages", "agent", &["eu"]).await;
+    let (mut seen, mut pages, mut cursor) = (Vec::new(), 0, String::new());
+    loop {
+        let (s, _, body) = app
+            .get_text(
+                &format!("/api/v1/cases?limit=20{cursor}"),
+                "sb_test_eu_pages",
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let page: Value = serde_json::from_str(&body).unwrap();
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].clone()),
+        );
+        pages += 1;
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec![json!(eu_case)], "after {pages} pages");
+    assert_eq!(pages, 3, "52 cases in pages of 20");
+
+    // The inbox of a user limited to the EU shows the case on its first page.
+    let r = app
+        .http
+        .put(format!("{}/api/v1/users/eva.eu", app.url))
+        .bearer_auth(KEY)
+        .json(&json!({"role": "agent", "password": "correct horse battery", "regions": ["eu"]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let r = app
+        .http
+        .post(format!("{}/api/v1/session", app.url))
+        .json(&json!({"login": "eva.eu", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let inbox = app
+        .http
+        .get(format!("{}/ui/inbox", app.url))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(inbox.status(), StatusCode::OK);
+    let html = inbox.text().await.unwrap();
+    assert!(html.contains(&eu_case), "the EU case is on the first page");
+    assert!(!html.contains("Older cases"), "and nothing older is left");
+}
+
 #[tokio::test]
 async fn operations_endpoints_report_health_readiness_and_metrics() {
     let app = spawn_app().await;

@@ -119,7 +119,7 @@ fn filter_of(q: &CaseQuery) -> Result<(CaseFilter, Page), Problem> {
     get, path = "/api/v1/cases", tag = "cases",
     params(CaseQuery),
     responses(
-        (status = 200, description = "Newest cases first", body = CasePage),
+        (status = 200, description = "Newest cases first. A caller limited to some regions gets only theirs, so a page may be shorter than `limit`; `next_cursor` is set while more cases may follow", body = CasePage),
         (status = 400, description = "A filter, cursor or limit is malformed", body = ProblemBody, content_type = "application/problem+json"),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),
     ),
@@ -133,6 +133,9 @@ pub async fn list(
     let Query(q) = query.map_err(|e| Problem::new(ErrorCode::InvalidQuery, e.body_text()))?;
     let (filter, page) = filter_of(&q)?;
     let mut items = state.store.list_cases(&filter, &page).await?;
+    // The next page follows the last case read, shown or not, so a caller limited to some
+    // regions pages through every case of theirs.
+    let next_cursor = crate::api::next_cursor(&items, &page, |c| c.id.to_string());
     // A region-scoped caller sees only cases held in their regions (a page may come back short).
     items.retain(|c| who.may_read_region(c.region.as_deref()).is_ok());
     if !who.can(sb_domain::Permission::PersonalRead) {
@@ -140,11 +143,6 @@ pub async fn list(
             c.subject = crate::redact::HIDDEN.to_owned();
         }
     }
-    let next_cursor = if items.len() == page.limit as usize {
-        items.last().map(|c| c.id.to_string())
-    } else {
-        None
-    };
     Ok(Json(CasePage { items, next_cursor }))
 }
 

@@ -177,28 +177,46 @@ fn current_filters(q: &InboxQuery) -> serde_json::Map<String, serde_json::Value>
         .collect()
 }
 
-/// One page of rows the viewer may see, and whether the SLA scan stopped early.
+/// One page of the inbox as a viewer sees it.
+pub struct Loaded {
+    pub rows: Vec<InboxRow>,
+    /// The scan for rows to show stopped at `SLA_SCAN_LIMIT` cases before the page was full.
+    pub cut: bool,
+    /// The cursor of the next page, while there may be one.
+    pub next: Option<String>,
+}
+
+/// One page of rows the viewer may see. When rows are left out (an SLA state asked for, or
+/// a viewer limited to some regions) the cases are read in chunks until the page is full, so a
+/// page is short only at the end (or when the scan stops at `SLA_SCAN_LIMIT`).
 pub async fn load(
     state: &AppState,
     parsed: &Parsed,
     who: &Viewer,
     now: Timestamp,
-) -> Result<(Vec<InboxRow>, bool), Problem> {
+) -> Result<Loaded, Problem> {
     let keep = |r: &InboxRow| {
         who.0.may_read_region(r.case.region.as_deref()).is_ok()
             && (parsed.sla.is_empty()
                 || sla::headline(&sla::clocks(r.sla.as_ref()), now)
                     .is_some_and(|c| parsed.sla.contains(&sla::standing(c, now))))
     };
-    if parsed.sla.is_empty() {
+    let last_id = |rows: &[InboxRow]| rows.last().map(|r| r.case.id.to_string());
+    if parsed.sla.is_empty() && who.0.regions.is_none() {
         let page = Page {
             before: parsed.before.clone(),
             limit: PAGE_SIZE,
         };
         let mut rows = state.store.inbox(&parsed.filter, &page).await?;
-        rows.retain(keep);
         redact(&mut rows, who);
-        return Ok((rows, false));
+        let next = (rows.len() == PAGE_SIZE as usize)
+            .then(|| last_id(&rows))
+            .flatten();
+        return Ok(Loaded {
+            rows,
+            cut: false,
+            next,
+        });
     }
     let mut out = Vec::new();
     let mut before = parsed.before.clone();
@@ -211,16 +229,25 @@ pub async fn load(
         let chunk = state.store.inbox(&parsed.filter, &page).await?;
         let n = chunk.len();
         scanned += n;
-        before = chunk.last().map(|r| r.case.id.to_string());
+        before = last_id(&chunk);
         out.extend(chunk.into_iter().filter(|r| keep(r)));
-        if out.len() >= PAGE_SIZE as usize || n < SLA_CHUNK as usize {
+        let (full, end) = (out.len() >= PAGE_SIZE as usize, n < SLA_CHUNK as usize);
+        if full || end || scanned >= SLA_SCAN_LIMIT {
             out.truncate(PAGE_SIZE as usize);
             redact(&mut out, who);
-            return Ok((out, false));
-        }
-        if scanned >= SLA_SCAN_LIMIT {
-            redact(&mut out, who);
-            return Ok((out, true));
+            let next = if full {
+                last_id(&out)
+            } else if end {
+                None
+            } else {
+                // Stopped short: the next page goes on from the last case checked.
+                before
+            };
+            return Ok(Loaded {
+                rows: out,
+                cut: !full && !end,
+                next,
+            });
         }
     }
 }
@@ -249,7 +276,7 @@ pub async fn page(
         Err(e) => return error_page(Some(&who), &e),
     };
     let now = SystemClock.now();
-    let (rows, cut) = match load(&state, &parsed, &who, now).await {
+    let Loaded { rows, cut, next } = match load(&state, &parsed, &who, now).await {
         Ok(r) => r,
         Err(e) => return error_page(Some(&who), &e),
     };
@@ -271,9 +298,6 @@ pub async fn page(
         .collect();
     let view = none_if_empty(&q.view).unwrap_or("all");
     let here = crate::api::views::href(&current_filters(&q));
-    let next = (rows.len() == PAGE_SIZE as usize)
-        .then(|| rows.last().map(|r| r.case.id.to_string()))
-        .flatten();
     let body = html! {
         div.inbox-head {
             h1 { "Inbox" }
@@ -307,7 +331,7 @@ pub async fn page(
         }
         (filters(&q, &queues))
         @if cut {
-            p.notice { "Only the newest 5,000 cases were checked for this SLA state; narrow the filters to see older ones." }
+            p.notice { "Only 5,000 cases were checked for this page. “Older cases” checks the next ones; narrower filters find them sooner." }
         }
         table #inbox.cases data-query=(raw.unwrap_or_default()) {
             thead { tr {
@@ -439,7 +463,7 @@ pub async fn rows(
     let loaded = load(&state, &parsed, &who, now).await;
     let queues = state.store.queues().await;
     match (loaded, queues) {
-        (Ok((rows, _)), Ok(queues)) => {
+        (Ok(Loaded { rows, .. }), Ok(queues)) => {
             let names: HashMap<String, String> = queues
                 .iter()
                 .map(|q| (q.id.to_string(), q.name.clone()))
