@@ -165,6 +165,18 @@ pub struct CaseFilter {
     pub assignee: Option<String>,
 }
 
+/// Which messages a list shows; every field narrows it.
+#[derive(Clone, Debug, Default)]
+pub struct MessageFilter {
+    pub source: Option<Platform>,
+    /// `received` (not processed yet) or `processed`.
+    pub stage: Option<String>,
+    pub language: Option<String>,
+    pub sentiment: Option<sb_domain::SentimentLabel>,
+    pub intent: Option<String>,
+    pub urgency: Option<String>,
+}
+
 /// Newest first; `before` is the cursor (the last id of the previous page).
 #[derive(Clone, Debug)]
 pub struct Page {
@@ -390,6 +402,8 @@ pub trait Store:
     async fn message_revisions(&self, id: &MessageId) -> Result<Vec<MessageRevision>>;
     async fn case(&self, id: &CaseId) -> Result<Option<Case>>;
     async fn case_messages(&self, id: &CaseId) -> Result<Vec<Message>>;
+    /// Messages in arrival order, newest first; `page.before` is a message id.
+    async fn list_messages(&self, filter: &MessageFilter, page: &Page) -> Result<Vec<Message>>;
     async fn list_cases(&self, filter: &CaseFilter, page: &Page) -> Result<Vec<Case>>;
     async fn customer(&self, id: &CustomerId) -> Result<Option<Customer>>;
     /// The customer who holds this handle on this platform (compared as `Identity::key`

@@ -1,6 +1,6 @@
 //! Flat row shapes shared by the SQL implementations, and their conversion into the domain.
 
-use crate::{CaseFilter, Page, Result, StoreError};
+use crate::{CaseFilter, MessageFilter, Page, Result, StoreError};
 use sb_domain::{
     Author, Case, CaseId, CasePriority, CaseStatus, Customer, CustomerId, Enrichment, Identity,
     Message, MessageId, MessageKind, MessageRevision, Platform, Queue, QueueId, RevisionKind,
@@ -289,6 +289,47 @@ impl CustomerRow {
 
 /// The `WHERE` clause of a case list and its text arguments (`$1`, `$2`, …); the limit is
 /// the next parameter.
+/// The `WHERE` clause of a message list and its arguments, `$1`… in order.
+pub fn message_filter_sql(filter: &MessageFilter, page: &Page) -> (String, Vec<String>) {
+    let mut clauses = Vec::new();
+    let mut args: Vec<String> = Vec::new();
+    let mut add = |col: &str, v: String| {
+        args.push(v);
+        clauses.push(format!("{col} = ${}", args.len()));
+    };
+    if let Some(s) = filter.source {
+        add("source", s.as_str().to_owned());
+    }
+    if let Some(s) = &filter.stage {
+        add("stage", s.clone());
+    }
+    if let Some(l) = &filter.language {
+        add("language", l.clone());
+    }
+    if let Some(s) = filter.sentiment {
+        add("sentiment_label", s.as_str().to_owned());
+    }
+    if let Some(i) = &filter.intent {
+        add("intent", i.clone());
+    }
+    if let Some(u) = &filter.urgency {
+        add("urgency", u.clone());
+    }
+    if let Some(b) = &page.before {
+        args.push(b.clone());
+        // An id not in the store leaves nothing before it.
+        clauses.push(format!(
+            "seq < COALESCE((SELECT seq FROM messages WHERE id = ${}), 0)",
+            args.len()
+        ));
+    }
+    if clauses.is_empty() {
+        (String::new(), args)
+    } else {
+        (format!("WHERE {}", clauses.join(" AND ")), args)
+    }
+}
+
 pub fn case_filter_sql(filter: &CaseFilter, page: &Page) -> (String, Vec<String>) {
     let mut clauses = Vec::new();
     let mut args: Vec<String> = Vec::new();

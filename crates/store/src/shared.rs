@@ -2220,6 +2220,29 @@ macro_rules! shared_store_methods {
                 .collect()
         }
 
+        pub(crate) async fn list_messages_shared(
+            &self,
+            filter: &crate::MessageFilter,
+            page: &Page,
+        ) -> Result<Vec<Message>> {
+            let (where_sql, args) = crate::rows::message_filter_sql(filter, page);
+            let cols = self.partitions.message_columns();
+            let sql = format!(
+                "SELECT {cols} FROM messages {where_sql} ORDER BY seq DESC LIMIT ${}",
+                args.len() + 1
+            );
+            let mut q = sqlx::query_as::<_, MessageRow>(AssertSqlSafe(sql));
+            for a in &args {
+                q = q.bind(a.as_str());
+            }
+            q = q.bind(i64::from(page.limit));
+            q.fetch_all(&self.$r)
+                .await?
+                .into_iter()
+                .map(MessageRow::into_domain)
+                .collect()
+        }
+
         pub(crate) async fn customer_shared(&self, id: &CustomerId) -> Result<Option<Customer>> {
             let name = self.partitions.display_name_sql("customers");
             let row: Option<CustomerRow> = sqlx::query_as(AssertSqlSafe(format!(

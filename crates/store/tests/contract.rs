@@ -10,7 +10,8 @@ use sb_domain::{
 use serde_json::json;
 use std::sync::Arc;
 use switchboard_store::{
-    CaseFilter, MessageRecord, Page, PgStore, SqliteStore, Store, StoreError, hash_api_key,
+    CaseFilter, MessageFilter, MessageRecord, Page, PgStore, SqliteStore, Store, StoreError,
+    hash_api_key,
 };
 
 /// SQLite always; PostgreSQL when `SWITCHBOARD_TEST_PG_URL` names a database. Each call gets
@@ -99,6 +100,53 @@ async fn append_is_idempotent_per_source_and_external_id() {
         assert_eq!(texts, ["hello", "same id, other platform"], "{name}");
         assert!(
             store.messages_among(&[]).await.unwrap().is_empty(),
+            "{name}"
+        );
+        // Listed newest first, filtered, and paged from a message id.
+        let list = |filter: MessageFilter, before: Option<&MessageId>, limit: u32| {
+            let store = store.clone();
+            let page = Page {
+                before: before.map(|b| b.to_string()),
+                limit,
+            };
+            async move {
+                let listed = store.list_messages(&filter, &page).await.unwrap();
+                listed.into_iter().map(|m| m.text).collect::<Vec<_>>()
+            }
+        };
+        let both = ["same id, other platform", "hello"];
+        assert_eq!(
+            list(MessageFilter::default(), None, 10).await,
+            both,
+            "{name}"
+        );
+        let received = MessageFilter {
+            stage: Some("received".into()),
+            ..MessageFilter::default()
+        };
+        assert_eq!(list(received, None, 10).await, both, "{name}");
+        let facebook = MessageFilter {
+            source: Some(Platform::Facebook),
+            ..MessageFilter::default()
+        };
+        assert_eq!(list(facebook, None, 10).await, [both[0]], "{name}");
+        let complaints = MessageFilter {
+            intent: Some("complaint".into()),
+            ..MessageFilter::default()
+        };
+        assert!(list(complaints, None, 10).await.is_empty(), "{name}");
+        assert_eq!(
+            list(MessageFilter::default(), None, 1).await,
+            [both[0]],
+            "{name}"
+        );
+        let after_first = list(MessageFilter::default(), Some(&out[2].id), 10).await;
+        assert_eq!(after_first, [both[1]], "{name}");
+        let unknown = MessageId::generate();
+        assert!(
+            list(MessageFilter::default(), Some(&unknown), 10)
+                .await
+                .is_empty(),
             "{name}"
         );
     }

@@ -306,6 +306,21 @@ async fn an_eu_customers_words_are_held_in_the_eu_partition_and_read_back_whole(
             .unwrap();
         assert_eq!(found.len(), 1, "{name}");
         assert_eq!(found[0].reach.as_ref().unwrap().handle, "@anna", "{name}");
+        // Listed, her message comes whole from the partition.
+        let page = switchboard_store::Page {
+            before: None,
+            limit: 10,
+        };
+        let listed = store
+            .list_messages(&switchboard_store::MessageFilter::default(), &page)
+            .await
+            .unwrap();
+        let listed = listed.iter().find(|m| m.id == anna).unwrap();
+        assert_eq!(
+            (&listed.text, &listed.author.handle),
+            (&before.text, &before.author.handle),
+            "{name}"
+        );
         // A lookup by the handle finds her though the handle is held under a pseudonym.
         assert_eq!(
             store

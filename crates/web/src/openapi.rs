@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "Switchboard API", description = "Social customer care and operations hub."),
     paths(
-        messages::ingest, messages::get,
+        messages::ingest, messages::list, messages::get,
         cases::list, cases::get, cases::queues, replies::create,
         casework::update, casework::note, casework::acknowledge, casework::agents,
         casework::presence, handover::summary, handover::hand_over, automation::status, approvals::list, approvals::get, approvals::decision,

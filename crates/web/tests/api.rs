@@ -263,6 +263,7 @@ async fn every_api_route_is_documented_and_refuses_callers_without_a_valid_key()
         ("GET", "/api/v1/customers"),
         ("GET", "/api/v1/customers/{id}"),
         ("GET", "/api/v1/events"),
+        ("GET", "/api/v1/messages"),
         ("GET", "/api/v1/messages/{id}"),
         ("PUT", "/api/v1/messages/{id}/labels/{task}"),
         ("DELETE", "/api/v1/messages/{id}/labels/{task}"),
@@ -542,6 +543,102 @@ async fn case_lists_filter_and_page_with_a_cursor() {
     );
     let (s, _) = app.get("/api/v1/messages/not-an-id").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+/// Messages are listed newest first with their enrichment, filtered and paged; a bad filter
+/// is a problem naming it; a caller limited to other regions sees none of them; without
+/// `personal.read` the personal data is hidden.
+#[tokio::test]
+async fn messages_are_listed_newest_first_filtered_and_paged() {
+    let app = spawn_app().await;
+    let texts = [
+        (
+            "l1",
+            "My parcel is two weeks late and nobody answers. Awful.",
+        ),
+        ("l2", "Thanks so much, the new app is great!"),
+        ("l3", "Where is my order? Write to ana@example.com"),
+    ];
+    let mut ids = Vec::new();
+    for (ext, text) in texts {
+        let (_, _, v) = app.post(msg(ext, &format!("@{ext}"), text)).await;
+        ids.push(app.processed(v["id"].as_str().unwrap()).await["id"].clone());
+    }
+    let list = |query: &str| format!("/api/v1/messages?{query}");
+    let (s, all) = app.get(&list("")).await;
+    assert_eq!(s, StatusCode::OK, "{all}");
+    let got: Vec<&Value> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| &m["id"])
+        .collect();
+    assert_eq!(got, [&ids[2], &ids[1], &ids[0]], "newest first");
+    assert!(all["next_cursor"].is_null());
+    assert_eq!(all["items"][2]["enrichment"]["intent"], "complaint");
+
+    let (_, page1) = app.get(&list("limit=2")).await;
+    assert_eq!(page1["items"].as_array().unwrap().len(), 2);
+    let cursor = page1["next_cursor"].as_str().unwrap();
+    let (_, page2) = app.get(&list(&format!("limit=2&cursor={cursor}"))).await;
+    assert_eq!(page2["items"][0]["id"], ids[0]);
+    assert!(page2["next_cursor"].is_null());
+
+    for (query, want) in [
+        ("intent=complaint", vec![&ids[0]]),
+        ("sentiment=positive", vec![&ids[1]]),
+        (
+            "source=x&stage=processed&language=en",
+            vec![&ids[2], &ids[1], &ids[0]],
+        ),
+        ("source=facebook", vec![]),
+        ("stage=received", vec![]),
+    ] {
+        let (s, v) = app.get(&list(query)).await;
+        assert_eq!(s, StatusCode::OK, "{query}: {v}");
+        let got: Vec<&Value> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| &m["id"])
+            .collect();
+        assert_eq!(got, want, "{query}");
+    }
+    for (query, field) in [
+        ("source=myspace", "source"),
+        ("stage=done", "stage"),
+        ("language=English", "language"),
+        ("sentiment=angry", "sentiment"),
+        ("intent=rant", "intent"),
+        ("urgency=now", "urgency"),
+        ("cursor=abc", "cursor"),
+        ("limit=0", "limit"),
+        ("limit=501", "limit"),
+    ] {
+        let (s, v) = app.get(&list(query)).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(
+            (v["code"].as_str(), v["field"].as_str()),
+            (Some("invalid_query"), Some(field)),
+            "{query}"
+        );
+    }
+
+    // A caller limited to the US sees none of these EU messages, and is told to page on.
+    common::issue_regional_key(&app.store, "sb_test_us_messages", "agent", &["us"]).await;
+    let (s, _, body) = app.get_text(&list("limit=2"), "sb_test_us_messages").await;
+    assert_eq!(s, StatusCode::OK);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["items"], json!([]));
+    assert!(v["next_cursor"].is_string(), "{v}");
+    // An analyst reads the messages without their personal data.
+    common::issue_key(&app.store, "sb_test_analyst_messages", "analyst", None).await;
+    let (s, _, body) = app.get_text(&list(""), "sb_test_analyst_messages").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        !body.contains("ana@example.com") && body.contains("[email]"),
+        "{body}"
+    );
 }
 
 /// A caller limited to some regions pages through every case of theirs, even when the newest

@@ -12,8 +12,8 @@ use crate::rows::{
     OpenCaseRow, OutboxRow, QueueRow, RevisionRow, TargetRow, outbox_sql,
 };
 use crate::{
-    Appended, CaseFilter, Counts, IdentityLink, InboundStats, MessageRecord, Page, Result, Store,
-    StoreError, TargetStats, unstored_arrivals,
+    Appended, CaseFilter, Counts, IdentityLink, InboundStats, MessageFilter, MessageRecord, Page,
+    Result, Store, StoreError, TargetStats, unstored_arrivals,
 };
 use async_trait::async_trait;
 use sb_domain::case::{CaseContext, CasePlan, KnownCustomer, OpenCase, PlanMessage};
@@ -518,6 +518,10 @@ impl Store for SqliteStore {
 
     async fn case_messages(&self, id: &CaseId) -> Result<Vec<Message>> {
         self.messages_where("case_id = $1", &[id.as_str()]).await
+    }
+
+    async fn list_messages(&self, filter: &MessageFilter, page: &Page) -> Result<Vec<Message>> {
+        self.list_messages_shared(filter, page).await
     }
 
     async fn list_cases(&self, filter: &CaseFilter, page: &Page) -> Result<Vec<Case>> {

@@ -130,6 +130,153 @@ pub(crate) fn parse_id<T>(
     parse(raw).ok_or_else(|| Problem::not_found(format!("no {what} `{raw}`")))
 }
 
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MessageQuery {
+    /// Platform: x, facebook, instagram, email, …
+    source: Option<String>,
+    /// `received` (waiting for the pipeline) or `processed`
+    #[param(pattern = "^(received|processed)$")]
+    stage: Option<String>,
+    /// ISO 639-1 code, or `und`
+    #[param(pattern = "^[a-z]{2,3}$")]
+    language: Option<String>,
+    /// positive, neutral, negative
+    #[param(pattern = "^(positive|neutral|negative)$")]
+    sentiment: Option<String>,
+    /// complaint, inquiry, praise, other
+    #[param(pattern = "^(complaint|inquiry|praise|other)$")]
+    intent: Option<String>,
+    /// low, normal, high, critical
+    #[param(pattern = "^(low|normal|high|critical)$")]
+    urgency: Option<String>,
+    /// `next_cursor` of the previous page
+    #[param(pattern = "^msg_[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$")]
+    cursor: Option<String>,
+    /// Page size, 1–500 (default 50)
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<u32>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MessagePage {
+    pub items: Vec<Message>,
+    /// The cursor of the next page, while more messages may follow.
+    pub next_cursor: Option<String>,
+}
+
+/// The filter a message query asks for, each value checked.
+fn message_filter(q: &MessageQuery) -> Result<sb_store::MessageFilter, Problem> {
+    use crate::api::reports::bad;
+    /// `value` when it is one of `allowed`, else a problem naming `field`.
+    fn one_of(
+        field: &str,
+        value: Option<&str>,
+        allowed: &[&str],
+    ) -> Result<Option<String>, Problem> {
+        value
+            .map(|v| {
+                allowed.contains(&v).then(|| v.to_owned()).ok_or_else(|| {
+                    bad(
+                        field,
+                        format!("`{field}` must be one of {}", allowed.join(", ")),
+                    )
+                })
+            })
+            .transpose()
+    }
+    let source = q
+        .source
+        .as_deref()
+        .map(|s| {
+            sb_domain::Platform::parse(s).ok_or_else(|| bad("source", format!("no platform `{s}`")))
+        })
+        .transpose()?;
+    let language = q
+        .language
+        .as_deref()
+        .map(|l| {
+            let ok = (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_lowercase());
+            ok.then(|| l.to_owned())
+                .ok_or_else(|| bad("language", "`language` must be an ISO 639-1 code or `und`"))
+        })
+        .transpose()?;
+    let sentiment = one_of(
+        "sentiment",
+        q.sentiment.as_deref(),
+        &["positive", "neutral", "negative"],
+    )?;
+    Ok(sb_store::MessageFilter {
+        source,
+        stage: one_of("stage", q.stage.as_deref(), &["received", "processed"])?,
+        language,
+        sentiment: sentiment
+            .as_deref()
+            .and_then(sb_domain::SentimentLabel::parse),
+        intent: one_of(
+            "intent",
+            q.intent.as_deref(),
+            &["complaint", "inquiry", "praise", "other"],
+        )?,
+        urgency: one_of(
+            "urgency",
+            q.urgency.as_deref(),
+            &["low", "normal", "high", "critical"],
+        )?,
+    })
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/messages", tag = "messages",
+    params(MessageQuery),
+    responses(
+        (status = 200, description = "Messages in arrival order, newest first, each with its enrichment. A caller limited to some regions gets only theirs, so a page may be short or empty while `next_cursor` says more may follow; without `personal.read` personal data in the text and the author's handle and name are hidden", body = MessagePage),
+        (status = 400, description = "A filter, cursor or limit that is not understood (`invalid_query`)", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    axum::Extension(who): axum::Extension<crate::auth::Principal>,
+    q: Result<axum::extract::Query<MessageQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<MessagePage>, Problem> {
+    let q = crate::api::query(q)?;
+    let filter = message_filter(&q)?;
+    let page = crate::api::page(q.cursor.as_deref(), q.limit, MessageId::parse)?;
+    let mut items = state.store.list_messages(&filter, &page).await?;
+    // The next page follows the last message read, shown or not.
+    let next_cursor = crate::api::next_cursor(&items, &page, |m| m.id.to_string());
+    if who.regions.is_some() {
+        let mut regions: std::collections::HashMap<String, Option<String>> = Default::default();
+        let mut kept = Vec::with_capacity(items.len());
+        for m in items {
+            let key = m
+                .customer_id
+                .as_ref()
+                .map(|c| c.to_string())
+                .unwrap_or_default();
+            let region = match regions.get(&key) {
+                Some(r) if !key.is_empty() => r.clone(),
+                _ => {
+                    let r = region_of(&state, &m).await?;
+                    regions.insert(key, r.clone());
+                    r
+                }
+            };
+            if who.may_read_region(region.as_deref()).is_ok() {
+                kept.push(m);
+            }
+        }
+        items = kept;
+    }
+    if !who.can(sb_domain::Permission::PersonalRead) {
+        items.iter_mut().for_each(crate::redact::message);
+    }
+    Ok(Json(MessagePage { items, next_cursor }))
+}
+
 #[utoipa::path(
     get, path = "/api/v1/messages/{id}", tag = "messages",
     params(("id" = String, Path, description = "Message id")),

@@ -118,7 +118,7 @@ use axum::routing::{delete, get, post, put};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/messages", post(messages::ingest))
+        .route("/messages", post(messages::ingest).get(messages::list))
         .route("/messages/{id}", get(messages::get))
         .route(
             "/messages/{id}/labels/{task}",
