@@ -287,80 +287,77 @@ impl CustomerRow {
     }
 }
 
-/// The `WHERE` clause of a case list and its text arguments (`$1`, `$2`, …); the limit is
-/// the next parameter.
-/// The `WHERE` clause of a message list and its arguments, `$1`… in order.
-pub fn message_filter_sql(filter: &MessageFilter, page: &Page) -> (String, Vec<String>) {
-    let mut clauses = Vec::new();
-    let mut args: Vec<String> = Vec::new();
-    let mut add = |col: &str, v: String| {
-        args.push(v);
-        clauses.push(format!("{col} = ${}", args.len()));
-    };
-    if let Some(s) = filter.source {
-        add("source", s.as_str().to_owned());
+/// Conditions of a list query, each with its text argument (`$1`, `$2`, … in order).
+#[derive(Default)]
+struct Where {
+    clauses: Vec<String>,
+    args: Vec<String>,
+}
+
+impl Where {
+    /// `col = $n` when a value is given.
+    fn eq(&mut self, col: &str, value: Option<String>) {
+        if let Some(v) = value {
+            self.cond(v, |n| format!("{col} = ${n}"));
+        }
     }
-    if let Some(s) = &filter.stage {
-        add("stage", s.clone());
+
+    /// A condition on one argument, written by `sql` from the argument's number.
+    fn cond(&mut self, value: String, sql: impl FnOnce(usize) -> String) {
+        self.args.push(value);
+        self.clauses.push(sql(self.args.len()));
     }
-    if let Some(l) = &filter.language {
-        add("language", l.clone());
-    }
-    if let Some(s) = filter.sentiment {
-        add("sentiment_label", s.as_str().to_owned());
-    }
-    if let Some(i) = &filter.intent {
-        add("intent", i.clone());
-    }
-    if let Some(u) = &filter.urgency {
-        add("urgency", u.clone());
-    }
-    if let Some(b) = &page.before {
-        args.push(b.clone());
-        // An id not in the store leaves nothing before it.
-        clauses.push(format!(
-            "seq < COALESCE((SELECT seq FROM messages WHERE id = ${}), 0)",
-            args.len()
-        ));
-    }
-    if clauses.is_empty() {
-        (String::new(), args)
-    } else {
-        (format!("WHERE {}", clauses.join(" AND ")), args)
+
+    fn finish(self) -> (String, Vec<String>) {
+        if self.clauses.is_empty() {
+            (String::new(), self.args)
+        } else {
+            (format!("WHERE {}", self.clauses.join(" AND ")), self.args)
+        }
     }
 }
 
-pub fn case_filter_sql(filter: &CaseFilter, page: &Page) -> (String, Vec<String>) {
-    let mut clauses = Vec::new();
-    let mut args: Vec<String> = Vec::new();
-    let mut add = |col: &str, v: String| {
-        args.push(v);
-        clauses.push(format!("{col} = ${}", args.len()));
-    };
-    if let Some(s) = filter.status {
-        add("status", s.as_str().to_owned());
-    }
-    if let Some(q) = &filter.queue_id {
-        add("queue_id", q.as_str().to_owned());
-    }
-    if let Some(p) = filter.priority {
-        add("priority", p.as_str().to_owned());
-    }
-    if let Some(c) = &filter.customer_id {
-        add("customer_id", c.as_str().to_owned());
-    }
-    if let Some(a) = &filter.assignee {
-        add("assignee", a.clone());
-    }
+/// The `WHERE` clause of a message list and its text arguments (`$1`, `$2`, …); the limit
+/// is the next parameter.
+pub fn message_filter_sql(filter: &MessageFilter, page: &Page) -> (String, Vec<String>) {
+    let mut w = Where::default();
+    w.eq("source", filter.source.map(|s| s.as_str().to_owned()));
+    w.eq("stage", filter.stage.clone());
+    w.eq("language", filter.language.clone());
+    w.eq(
+        "sentiment_label",
+        filter.sentiment.map(|s| s.as_str().to_owned()),
+    );
+    w.eq("intent", filter.intent.clone());
+    w.eq("urgency", filter.urgency.clone());
     if let Some(b) = &page.before {
-        args.push(b.clone());
-        clauses.push(format!("id < ${}", args.len()));
+        // An id not in the store leaves nothing before it.
+        w.cond(b.clone(), |n| {
+            format!("seq < COALESCE((SELECT seq FROM messages WHERE id = ${n}), 0)")
+        });
     }
-    if clauses.is_empty() {
-        (String::new(), args)
-    } else {
-        (format!("WHERE {}", clauses.join(" AND ")), args)
+    w.finish()
+}
+
+/// The `WHERE` clause of a case list and its text arguments (`$1`, `$2`, …); the limit is
+/// the next parameter.
+pub fn case_filter_sql(filter: &CaseFilter, page: &Page) -> (String, Vec<String>) {
+    let mut w = Where::default();
+    w.eq("status", filter.status.map(|s| s.as_str().to_owned()));
+    w.eq(
+        "queue_id",
+        filter.queue_id.as_ref().map(|q| q.as_str().to_owned()),
+    );
+    w.eq("priority", filter.priority.map(|p| p.as_str().to_owned()));
+    w.eq(
+        "customer_id",
+        filter.customer_id.as_ref().map(|c| c.as_str().to_owned()),
+    );
+    w.eq("assignee", filter.assignee.clone());
+    if let Some(b) = &page.before {
+        w.cond(b.clone(), |n| format!("id < ${n}"));
     }
+    w.finish()
 }
 
 #[derive(sqlx::FromRow)]

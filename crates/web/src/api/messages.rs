@@ -248,29 +248,7 @@ pub async fn list(
     let mut items = state.store.list_messages(&filter, &page).await?;
     // The next page follows the last message read, shown or not.
     let next_cursor = crate::api::next_cursor(&items, &page, |m| m.id.to_string());
-    if who.regions.is_some() {
-        let mut regions: std::collections::HashMap<String, Option<String>> = Default::default();
-        let mut kept = Vec::with_capacity(items.len());
-        for m in items {
-            let key = m
-                .customer_id
-                .as_ref()
-                .map(|c| c.to_string())
-                .unwrap_or_default();
-            let region = match regions.get(&key) {
-                Some(r) if !key.is_empty() => r.clone(),
-                _ => {
-                    let r = region_of(&state, &m).await?;
-                    regions.insert(key, r.clone());
-                    r
-                }
-            };
-            if who.may_read_region(region.as_deref()).is_ok() {
-                kept.push(m);
-            }
-        }
-        items = kept;
-    }
+    items = readable(&state, &who, items).await?;
     if !who.can(sb_domain::Permission::PersonalRead) {
         items.iter_mut().for_each(crate::redact::message);
     }
@@ -349,6 +327,38 @@ pub struct MessageView {
 }
 
 /// The region whose rules govern a message: its customer's, else the one it arrived with.
+/// Those of `messages` whose region the caller may read: all of them for a caller limited to
+/// no region; otherwise each customer's region is looked up once.
+pub(crate) async fn readable(
+    state: &AppState,
+    who: &crate::auth::Principal,
+    messages: Vec<Message>,
+) -> Result<Vec<Message>, Problem> {
+    if who.regions.is_none() {
+        return Ok(messages);
+    }
+    let mut regions: std::collections::HashMap<sb_domain::CustomerId, Option<String>> =
+        Default::default();
+    let mut kept = Vec::with_capacity(messages.len());
+    for m in messages {
+        let region = match &m.customer_id {
+            Some(c) => match regions.get(c) {
+                Some(r) => r.clone(),
+                None => {
+                    let r = region_of(state, &m).await?;
+                    regions.insert(c.clone(), r.clone());
+                    r
+                }
+            },
+            None => m.region.clone(),
+        };
+        if who.may_read_region(region.as_deref()).is_ok() {
+            kept.push(m);
+        }
+    }
+    Ok(kept)
+}
+
 pub(crate) async fn region_of(state: &AppState, m: &Message) -> Result<Option<String>, Problem> {
     Ok(match &m.customer_id {
         Some(c) => state.store.customer(c).await?.and_then(|c| c.region),
