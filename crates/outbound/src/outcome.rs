@@ -77,10 +77,12 @@ impl Outcome {
     }
 }
 
-/// Exponential backoff with full jitter. Attempt 1 waits up to `base`, each further attempt
-/// doubles the ceiling, and the ceiling never passes `max`; `unit_random` in `[0, 1]` picks
-/// the point below the ceiling (values outside are clamped, NaN counts as 0). Full jitter
-/// spreads a burst of failures over the whole window instead of retrying them in lockstep.
+/// Exponential backoff with jitter over the upper half of the window. Attempt 1 waits between
+/// `base / 2` and `base`, each further attempt doubles the ceiling, and the ceiling never
+/// passes `max`; `unit_random` in `[0, 1]` picks the point between half the ceiling and the
+/// ceiling (values outside are clamped, NaN counts as 0). The jitter spreads a burst of
+/// failures over the window instead of retrying them in lockstep, and the floor keeps a
+/// failing target from being hit again at once, as full jitter (down to zero) can.
 pub fn backoff(attempt: u32, base: Duration, max: Duration, unit_random: f64) -> Duration {
     let exponent = attempt.saturating_sub(1);
     let ceiling = 2u32
@@ -92,7 +94,10 @@ pub fn backoff(attempt: u32, base: Duration, max: Duration, unit_random: f64) ->
     } else {
         unit_random.clamp(0.0, 1.0)
     };
-    Duration::try_from_secs_f64(ceiling.as_secs_f64() * r).map_or(ceiling, |d| d.min(ceiling))
+    let floor = ceiling / 2;
+    let spread = ceiling - floor;
+    Duration::try_from_secs_f64(spread.as_secs_f64() * r)
+        .map_or(ceiling, |d| floor.saturating_add(d.min(spread)))
 }
 
 /// How long the target asked us to wait: `Retry-After` as seconds or as an HTTP-date, else

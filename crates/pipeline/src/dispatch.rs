@@ -22,7 +22,8 @@ pub struct DispatchConfig {
     pub lease: Duration,
     /// Pause between rounds that found nothing to do.
     pub idle: Duration,
-    /// First retry delay; doubles per attempt up to `max_backoff`, with full jitter.
+    /// First retry delay; doubles per attempt up to `max_backoff`; each wait is jittered
+    /// between half its ceiling and the ceiling.
     pub base_backoff: Duration,
     pub max_backoff: Duration,
 }

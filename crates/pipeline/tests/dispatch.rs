@@ -100,9 +100,11 @@ async fn a_failure_is_retried_after_a_backoff_and_delivered_once() {
     assert_eq!(r.dispatcher.round().await.unwrap(), 1);
     let item = r.store.outbox_item(&id).await.unwrap().unwrap();
     assert_eq!(item.status, OutboxStatus::Pending);
+    // The default first backoff is 1 s, jittered between 0.5 s and 1 s.
+    let wait = item.next_attempt_at.millis() - r.clock.now().millis();
     assert!(
-        item.next_attempt_at > r.clock.now(),
-        "retried later, not at once"
+        (500..=1_000).contains(&wait),
+        "retried after half to all of the first backoff, not at once: {wait} ms"
     );
     assert_eq!(r.dispatcher.round().await.unwrap(), 0, "not due yet");
 

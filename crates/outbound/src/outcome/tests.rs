@@ -12,12 +12,26 @@ fn randoms() -> impl Iterator<Item = f64> {
 }
 
 #[test]
-fn the_first_retry_waits_at_most_the_base_delay() {
+fn the_first_retry_waits_between_half_the_base_delay_and_all_of_it() {
     for r in randoms() {
-        assert!(backoff(1, BASE, MAX, r) <= BASE);
+        let wait = backoff(1, BASE, MAX, r);
+        assert!(wait <= BASE && wait >= BASE / 2, "r {r}: {wait:?}");
     }
     assert_eq!(backoff(1, BASE, MAX, 1.0), BASE);
-    assert_eq!(backoff(1, BASE, MAX, 0.0), Duration::ZERO);
+    assert_eq!(backoff(1, BASE, MAX, 0.0), BASE / 2);
+    assert_eq!(backoff(1, BASE, MAX, 0.5), BASE * 3 / 4);
+}
+
+#[test]
+fn no_retry_is_immediate_whatever_the_random_value() {
+    for attempt in 1..=40u32 {
+        for r in randoms().chain([f64::NAN, -1.0, f64::MIN_POSITIVE]) {
+            assert!(
+                backoff(attempt, BASE, MAX, r) >= BASE / 2,
+                "attempt {attempt}, r {r}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -34,6 +48,7 @@ fn each_attempt_doubles_the_ceiling_until_the_cap() {
         for r in randoms() {
             let wait = backoff(attempt, BASE, MAX, r);
             assert!(wait <= ceiling, "attempt {attempt}, r {r}: {wait:?}");
+            assert!(wait >= ceiling / 2, "attempt {attempt}, r {r}: {wait:?}");
             assert!(wait <= MAX);
         }
     }
@@ -64,7 +79,7 @@ fn absurd_inputs_stay_inside_the_bounds_without_panicking() {
     // Attempt 0 is treated like the first attempt.
     assert_eq!(backoff(0, BASE, MAX, 1.0), BASE);
     assert_eq!(backoff(u32::MAX, BASE, MAX, 1.0), MAX);
-    assert_eq!(backoff(5, BASE, MAX, f64::NAN), Duration::ZERO);
+    assert_eq!(backoff(5, BASE, MAX, f64::NAN), BASE * 8);
     // A cap below the base wins.
     assert_eq!(
         backoff(1, BASE, Duration::from_millis(100), 1.0),
