@@ -3,6 +3,8 @@
 //! run issues a fresh admin key and resets the demo login's password, since neither is stored
 //! in a form that could be shown again.
 
+mod setup;
+
 use crate::app;
 use crate::config::Config;
 use crate::sim::{Generator, Scenario, VIP_HANDLES};
@@ -17,18 +19,9 @@ pub async fn run(cfg: Config, initial: u32) -> anyhow::Result<()> {
     let store = running.store.clone();
     let now = SystemClock.now();
 
-    let key = sb_web::new_secret("sb_");
-    store
-        .create_api_key(&sb_store::NewApiKey {
-            name: "demo admin".into(),
-            key_hash: sb_store::hash_api_key(&key),
-            role: "admin".into(),
-            scopes: None,
-            created_at: now,
-            expires_at: None,
-            regions: None,
-        })
-        .await?;
+    let key = admin_key(&store, "demo admin", now, None).await?;
+    // The setup writes templates that `key` then approves: nobody approves their own.
+    let setup_key = admin_key(&store, "demo setup", now, Some(now.plus_millis(600_000))).await?;
     let password = sb_web::new_secret("")[..20].to_owned();
     let hash = sb_web::hash_password(&password).map_err(|e| anyhow::anyhow!(e))?;
     store.upsert_user("admin", &hash, "admin", now).await?;
@@ -48,6 +41,14 @@ pub async fn run(cfg: Config, initial: u32) -> anyhow::Result<()> {
     }
 
     let url = format!("http://{}", running.addr);
+    let client = reqwest::Client::new();
+    let setup = setup::Setup {
+        client: &client,
+        url: &url,
+        author: &setup_key,
+        approver: &key,
+    };
+    let set_up = setup.run().await.context("setting up the demo")?;
     println!("Switchboard demo is running.");
     println!();
     println!("  URL          {url}");
@@ -55,6 +56,17 @@ pub async fn run(cfg: Config, initial: u32) -> anyhow::Result<()> {
     println!("  API key      {key}   (admin; shown once)");
     println!("  Login        admin / {password}");
     println!("  Data         {}", cfg.data_dir.display());
+    if set_up.routing {
+        println!(
+            "  Set up       queues vip, complaints and general; 4 agents (3 online); SLA policies; rules; escalations"
+        );
+    }
+    if set_up.watch_terms > 0 || set_up.templates > 0 {
+        println!(
+            "               {} watched terms, {} approved reply templates",
+            set_up.watch_terms, set_up.templates
+        );
+    }
     println!();
     println!("  Try: curl -H 'Authorization: Bearer {key}' {url}/api/v1/cases");
     println!("  Live events: curl -N -H 'Authorization: Bearer {key}' {url}/api/v1/events");
@@ -63,14 +75,34 @@ pub async fn run(cfg: Config, initial: u32) -> anyhow::Result<()> {
         "A simulated stream is flowing in. Press Ctrl-C to stop; the data stays in the data directory."
     );
 
-    tokio::spawn(feed(url, key, initial));
+    tokio::spawn(feed(client, url, key, initial));
     running.server.await.context("the server task failed")??;
     Ok(())
 }
 
+async fn admin_key(
+    store: &std::sync::Arc<dyn sb_store::Store>,
+    name: &str,
+    now: sb_domain::Timestamp,
+    expires_at: Option<sb_domain::Timestamp>,
+) -> anyhow::Result<String> {
+    let key = sb_web::new_secret("sb_");
+    store
+        .create_api_key(&sb_store::NewApiKey {
+            name: name.into(),
+            key_hash: sb_store::hash_api_key(&key),
+            role: "admin".into(),
+            scopes: None,
+            created_at: now,
+            expires_at,
+            regions: None,
+        })
+        .await?;
+    Ok(key)
+}
+
 /// A quick first wave so the inbox fills, then a steady trickle.
-async fn feed(url: String, key: String, initial: u32) {
-    let client = reqwest::Client::new();
+async fn feed(client: reqwest::Client, url: String, key: String, initial: u32) {
     let run = ulid::Ulid::generate().to_string().to_lowercase();
     let mut g = Generator::new(
         rand::random(),

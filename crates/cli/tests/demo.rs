@@ -1,0 +1,246 @@
+//! `switchboard demo` as a newcomer runs it: the banner's URL, key and login work, the
+//! simulated stream lands in a set-up care team (queues, agents, rules, watchlists, approved
+//! templates), and running it again on the same data directory keeps everything and sets
+//! nothing up twice.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+struct Demo {
+    child: Child,
+    banner: String,
+    url: String,
+    key: String,
+    login: (String, String),
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the demo and reads its banner up to the line that says the stream is flowing.
+fn start(dir: &Path) -> Demo {
+    let port = common::free_port();
+    let mut child = common::bin()
+        .args(["demo", "--data-dir"])
+        .arg(dir)
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--initial", "60"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut banner = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        banner.push_str(&line);
+        banner.push('\n');
+        if line.starts_with("A simulated stream is flowing in") {
+            break;
+        }
+    }
+    // Keep draining stdout so the demo never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    let field = |name: &str| -> String {
+        banner
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(name))
+            .unwrap_or_else(|| panic!("no `{name}` in the banner:\n{banner}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let url = field("URL");
+    let key = field("API key").split(' ').next().unwrap().to_owned();
+    let login = field("Login");
+    let (user, password) = login.split_once(" / ").unwrap();
+    assert_eq!(url, format!("http://127.0.0.1:{port}"));
+    assert!(key.starts_with("sb_"), "{banner}");
+    Demo {
+        child,
+        url,
+        key,
+        login: (user.to_owned(), password.to_owned()),
+        banner,
+    }
+}
+
+async fn get(demo: &Demo, path: &str) -> Value {
+    let r = common::http()
+        .get(format!("{}{path}", demo.url))
+        .bearer_auth(&demo.key)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "GET {path}: {}", r.status());
+    r.json().await.unwrap()
+}
+
+/// Waits until the demo has at least `n` cases, answering them.
+async fn cases(demo: &Demo, n: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let items = get(demo, "/api/v1/cases?limit=500").await["items"]
+            .as_array()
+            .unwrap()
+            .clone();
+        if items.len() >= n {
+            return items;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {} cases after 90 s",
+            items.len()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn names(v: &Value, field: &str) -> BTreeSet<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x[field].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_demo_runs_set_up_and_keeps_its_data_across_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = start(dir.path());
+    assert!(first.banner.contains("Set up"), "{}", first.banner);
+    assert!(
+        first
+            .banner
+            .contains("14 watched terms, 8 approved reply templates"),
+        "{}",
+        first.banner
+    );
+
+    // The login signs in.
+    let session = common::http()
+        .post(format!("{}/api/v1/session", first.url))
+        .json(&json!({"login": first.login.0, "password": first.login.1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(session.status(), 200);
+
+    // The routing is the demo's, saved as the first version, and in force.
+    let routing = get(&first, "/api/v1/workflow/routing").await;
+    assert_eq!(routing["version"], 1);
+    assert_eq!(routing["source"], "saved");
+    let queues = names(&get(&first, "/api/v1/queues").await, "name");
+    assert_eq!(
+        queues,
+        ["complaints", "general", "vip"]
+            .map(String::from)
+            .into_iter()
+            .collect()
+    );
+    let agents = get(&first, "/api/v1/agents").await;
+    let online: BTreeSet<_> = agents
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["presence"] == "online")
+        .map(|a| a["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        online,
+        ["lena", "marc", "sofia"]
+            .map(String::from)
+            .into_iter()
+            .collect()
+    );
+
+    // Templates are approved by someone other than their author.
+    let templates = get(&first, "/api/v1/templates").await;
+    let versions: Vec<&Value> = templates["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["versions"].as_array().unwrap())
+        .collect();
+    assert_eq!(versions.len(), 8);
+    for v in &versions {
+        assert_eq!(v["state"], "approved", "{v}");
+        assert_ne!(v["approved_by"], v["created_by"], "{v}");
+    }
+    let lists = get(&first, "/api/v1/watchlists").await;
+    assert_eq!(
+        names(&lists["lists"], "list"),
+        ["campaigns", "legal", "products"]
+            .map(String::from)
+            .into_iter()
+            .collect()
+    );
+
+    // The stream lands in those queues: complaints are queued apart from the rest.
+    let by_id: std::collections::HashMap<String, String> = get(&first, "/api/v1/queues")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| {
+            (
+                q["id"].as_str().unwrap().to_owned(),
+                q["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let seen = cases(&first, 40).await;
+    let used: BTreeSet<&str> = seen
+        .iter()
+        .map(|c| by_id[c["queue_id"].as_str().unwrap()].as_str())
+        .collect();
+    assert!(
+        used.contains("complaints") && used.contains("general"),
+        "{used:?}"
+    );
+    let before: BTreeSet<String> = seen
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    drop(first);
+
+    // Again on the same directory: the data is there, nothing is set up twice, and the
+    // first run's routing is still the one in force.
+    let second = start(dir.path());
+    assert!(!second.banner.contains("Set up"), "{}", second.banner);
+    let after: BTreeSet<String> = cases(&second, before.len())
+        .await
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        before.iter().all(|id| after.contains(id)),
+        "cases lost across runs"
+    );
+    assert_eq!(get(&second, "/api/v1/workflow/routing").await["version"], 1);
+    let templates = get(&second, "/api/v1/templates").await;
+    let count: usize = templates["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["versions"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(count, 8);
+    let terms: usize = get(&second, "/api/v1/watchlists").await["lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["terms"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(terms, 14);
+}
