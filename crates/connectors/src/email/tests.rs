@@ -21,7 +21,7 @@ fn a_first_mail_becomes_a_message_keyed_by_its_message_id() {
     assert_eq!(m["channel"], "support@shop.example");
     assert_eq!(m["kind"], "email");
     assert_eq!(m["visibility"], "private");
-    assert_eq!(m["created_at"], "2026-11-23T08:15:00Z");
+    assert_eq!(m["created_at"], "2026-11-23T08:15:00.000Z");
     // The decoded subject leads, then the plain-text part, decoded from quoted-printable.
     assert_eq!(
         m["text"],

@@ -266,9 +266,9 @@ fn the_markdown_debrief_has_facts_links_timeline_and_lessons() {
 | Severity | critical |
 | Status | resolved |
 | Owner | leo |
-| Opened | 2026-11-23T09:02:00Z |
-| Acknowledged | 2026-11-23T09:06:00Z |
-| Resolved | 2026-11-23T10:32:00Z |
+| Opened | 2026-11-23T09:02:00.000Z |
+| Acknowledged | 2026-11-23T09:06:00.000Z |
+| Resolved | 2026-11-23T10:32:00.000Z |
 | Closed | — |
 | Duration | 1h 30m 00s |
 | Time to acknowledge | 4m 00s |
@@ -286,15 +286,15 @@ fn the_markdown_debrief_has_facts_links_timeline_and_lessons() {
 
 | Time | Actor | Event | Detail |
 |---|---|---|---|
-| 2026-11-23T09:02:00Z | maya | opened | opened at critical severity: Volume spike on watch:products:X200 |
-| 2026-11-23T09:02:00Z | maya | alert_linked | alert alt_01KAQ5Z6W6C0JH2Q9V4S3N8RBD linked |
-| 2026-11-23T09:06:00Z | maya | status_changed | open → acknowledged |
-| 2026-11-23T09:07:00Z | maya | owner_changed | owner set to leo |
-| 2026-11-23T09:09:00Z | leo | case_linked | case case_01KAQ60000000000000000000A linked |
-| 2026-11-23T09:20:00Z | leo | message_sent | Status page: we know about X200 kettles tripping fuses |
-| 2026-11-23T09:45:00Z | leo | status_changed | acknowledged → mitigated |
-| 2026-11-23T09:50:00Z | leo | note | Batch 2611 \\| pulled from sale |
-| 2026-11-23T10:32:00Z | leo | status_changed | mitigated → resolved |
+| 2026-11-23T09:02:00.000Z | maya | opened | opened at critical severity: Volume spike on watch:products:X200 |
+| 2026-11-23T09:02:00.000Z | maya | alert_linked | alert alt_01KAQ5Z6W6C0JH2Q9V4S3N8RBD linked |
+| 2026-11-23T09:06:00.000Z | maya | status_changed | open → acknowledged |
+| 2026-11-23T09:07:00.000Z | maya | owner_changed | owner set to leo |
+| 2026-11-23T09:09:00.000Z | leo | case_linked | case case_01KAQ60000000000000000000A linked |
+| 2026-11-23T09:20:00.000Z | leo | message_sent | Status page: we know about X200 kettles tripping fuses |
+| 2026-11-23T09:45:00.000Z | leo | status_changed | acknowledged → mitigated |
+| 2026-11-23T09:50:00.000Z | leo | note | Batch 2611 \\| pulled from sale |
+| 2026-11-23T10:32:00.000Z | leo | status_changed | mitigated → resolved |
 
 ## Summary
 
@@ -320,7 +320,7 @@ fn the_json_debrief_carries_the_same_facts_for_tools() {
     assert_eq!(json["severity"], "critical");
     assert_eq!(json["status"], "resolved");
     assert_eq!(json["owner"], "leo");
-    assert_eq!(json["opened_at"], "2026-11-23T09:02:00Z");
+    assert_eq!(json["opened_at"], "2026-11-23T09:02:00.000Z");
     assert_eq!(json["closed_at"], serde_json::Value::Null);
     assert_eq!(json["time_to_acknowledge_ms"], 4 * MIN);
     assert_eq!(json["time_to_resolve_ms"], 90 * MIN);
@@ -330,7 +330,7 @@ fn the_json_debrief_carries_the_same_facts_for_tools() {
     assert_eq!(
         json["timeline"][2],
         serde_json::json!({
-            "at": "2026-11-23T09:06:00Z",
+            "at": "2026-11-23T09:06:00.000Z",
             "actor": "maya",
             "kind": "status_changed",
             "text": "open → acknowledged"
