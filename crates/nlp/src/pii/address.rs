@@ -1,6 +1,7 @@
 //! Postal addresses: a house number next to a street word in the languages we serve
 //! ("221B Baker Street", "Calle Mayor 5", "Hauptstraße 12", "12 rue de la Paix"), and UK
-//! postcodes. Precision over recall: a street name alone is not personal data.
+//! postcodes; a postcode and town right after a street address belong to it ("Hauptstraße
+//! 12, 10115 Berlin"). Precision over recall: a street name alone is not personal data.
 
 use super::{PiiKind, PiiSpan};
 
@@ -111,7 +112,7 @@ pub(super) fn find(text: &str, out: &mut Vec<PiiSpan>) {
                 };
                 let names_ok = (i + 1..i + len).all(|j| is_name(w[j].text));
                 if len > 1 && names_ok && SUFFIXES.contains(&last.as_str()) {
-                    push(out, w[i].start, w[i + len].end);
+                    push_street(out, text, &w, i, i + len);
                     break;
                 }
             }
@@ -127,7 +128,7 @@ pub(super) fn find(text: &str, out: &mut Vec<PiiSpan>) {
                     })
                     .last();
                 if let Some(e) = end {
-                    push(out, w[i].start, w[e].end);
+                    push_street(out, text, &w, i, e);
                 }
             }
         }
@@ -141,7 +142,7 @@ pub(super) fn find(text: &str, out: &mut Vec<PiiSpan>) {
             let first = if prefix { i + 1 } else { i };
             for j in first..w.len().min(first + 5) {
                 if house_number(w[j].text) && j > i {
-                    push(out, w[i].start, w[j].end);
+                    push_street(out, text, &w, i, j);
                     break;
                 }
                 let joiner =
@@ -177,6 +178,43 @@ fn uk_outward(s: &str) -> bool {
 fn uk_inward(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 3 && b[0].is_ascii_digit() && b[1].is_ascii_uppercase() && b[2].is_ascii_uppercase()
+}
+
+/// A street address from word `first` to word `last`, with the postcode and town that follow.
+fn push_street(out: &mut Vec<PiiSpan>, text: &str, w: &[Word<'_>], first: usize, last: usize) {
+    let last = postcode_and_town(text, w, last).unwrap_or(last);
+    push(out, w[first].start, w[last].end);
+}
+
+/// The last word of ", 10115 Berlin", " 28013 Madrid", ", 1100-053 Lisboa" or
+/// ", 1012 AB Amsterdam" right after word `after`.
+fn postcode_and_town(text: &str, w: &[Word<'_>], after: usize) -> Option<usize> {
+    let gap = |a: usize, b: usize| text.get(w[a].end..w[b].start).unwrap_or("?");
+    let all = |s: &str, f: fn(&u8) -> bool| s.bytes().all(|c| f(&c));
+    let mut code = after + 1;
+    let first = w.get(code)?;
+    let len = first.text.len();
+    if !matches!(gap(after, code), " " | ", ")
+        || !(4..=5).contains(&len)
+        || !all(first.text, u8::is_ascii_digit)
+    {
+        return None;
+    }
+    if let Some(next) = w.get(code + 1)
+        && len == 4
+    {
+        let portuguese = gap(code, code + 1) == "-"
+            && next.text.len() == 3
+            && all(next.text, u8::is_ascii_digit);
+        let dutch = gap(code, code + 1) == " "
+            && next.text.len() == 2
+            && all(next.text, u8::is_ascii_uppercase);
+        if portuguese || dutch {
+            code += 1;
+        }
+    }
+    let town = w.get(code + 1)?;
+    (gap(code, code + 1) == " " && is_name(town.text)).then_some(code + 1)
 }
 
 fn push(out: &mut Vec<PiiSpan>, start: usize, end: usize) {

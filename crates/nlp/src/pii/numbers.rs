@@ -1,6 +1,7 @@
 //! Digit-based identifiers: payment cards, IBANs, phone numbers and national ids. Each
 //! candidate is a run of digits joined by the separators people type; each kind then checks
-//! its own shape and checksum.
+//! its own shape and checksum. Nine bare digits are far more often an order number than an
+//! id, so the Portuguese NIF and the Dutch BSN also need their name just before them.
 
 use super::{PiiKind, PiiSpan};
 
@@ -9,6 +10,7 @@ pub(super) fn find(text: &str, out: &mut Vec<PiiSpan>) {
     find_ibans(text, out);
     find_spanish_ids(b, out);
     find_uk_nino(b, out);
+    find_italian_cf(b, out);
     let mut i = 0;
     while i < b.len() {
         let starts_run = (b[i].is_ascii_digit() || b[i] == b'+' || b[i] == b'(')
@@ -25,7 +27,14 @@ pub(super) fn find(text: &str, out: &mut Vec<PiiSpan>) {
                 .filter(u8::is_ascii_digit)
                 .map(|d| d - b'0')
                 .collect();
-            if let Some(kind) = classify(run, &digits) {
+            let kind = classify(run, &digits).or_else(|| {
+                (digits.len() == 9
+                    && run.len() == 9
+                    && named_before(b, i)
+                    && (nif_valid(&digits) || bsn_valid(&digits)))
+                .then_some(PiiKind::NationalId)
+            });
+            if let Some(kind) = kind {
                 out.push(PiiSpan {
                     kind,
                     start: i,
@@ -70,7 +79,7 @@ fn classify(run: &str, d: &[u8]) -> Option<PiiKind> {
     if (13..=19).contains(&n) && !run.starts_with('+') && luhn(d) && card_prefix(d) {
         return Some(PiiKind::PaymentCard);
     }
-    if is_ssn(run, d) || is_cpf(run, d) {
+    if is_ssn(run, d) || is_cpf(run, d) || is_nir(run, d) {
         return Some(PiiKind::NationalId);
     }
     if is_phone(run, d) {
@@ -130,14 +139,25 @@ fn is_phone(run: &str, d: &[u8]) -> bool {
         return (10..=11).contains(&n) && d.first() == Some(&0) && d.get(1) != Some(&0);
     }
     // (555) 123-4567, 555-123-4567, 020 7946 0958, 06 12 34 56 78
-    let groups_ok = run
+    let groups: Vec<&str> = run
         .split([' ', '-', '.', '(', ')'])
         .filter(|g| !g.is_empty())
-        .all(|g| g.len() <= 6);
+        .collect();
+    let short_groups = groups.iter().all(|g| g.len() <= 6);
+    // An area code and one subscriber group, as German and Austrian numbers are written:
+    // 030 1234567, 0151 12345678, 0221-9876543.
+    let area_code = groups.len() == 2
+        && (3..=5).contains(&groups[0].len())
+        && groups[0].starts_with('0')
+        && !groups[0].starts_with("00")
+        && (5..=8).contains(&groups[1].len());
+    if area_code {
+        return (10..=12).contains(&n);
+    }
     (10..=11).contains(&n)
         && (d.first() == Some(&0) || run.starts_with('(') || n == 10)
         && !run.contains('/')
-        && groups_ok
+        && short_groups
 }
 
 /// US Social Security number, written ddd-dd-dddd, with the never-issued ranges excluded.
@@ -166,6 +186,125 @@ fn is_cpf(run: &str, d: &[u8]) -> bool {
         (if r == 10 { 0 } else { r }) as u8
     };
     check(9) == d[9] && check(10) == d[10]
+}
+
+/// French social security number (NIR): sex, year, month, département, commune, order and
+/// a two-digit key, 97 − (the first 13 digits mod 97); spaces optional
+/// (1 85 05 78 006 084 91).
+fn is_nir(run: &str, d: &[u8]) -> bool {
+    if d.len() != 15 || !matches!(d[0], 1 | 2 | 3 | 7 | 8) || run.contains(['-', '.', '/']) {
+        return false;
+    }
+    let body = d[..13].iter().fold(0u64, |a, &x| a * 10 + u64::from(x));
+    let key = u64::from(d[13]) * 10 + u64::from(d[14]);
+    key == 97 - body % 97
+}
+
+/// Names that precede a nine-digit national id: the Portuguese NIF and the Dutch BSN.
+const NINE_DIGIT_ID_NAMES: &[&str] = &[
+    "nif",
+    "contribuinte",
+    "bsn",
+    "burgerservicenummer",
+    "sofinummer",
+];
+
+/// Whether one of [`NINE_DIGIT_ID_NAMES`] ends within a few characters before `at`
+/// ("NIF 123456789", "BSN: 123456782", "contribuinte nº 123456789").
+fn named_before(b: &[u8], at: usize) -> bool {
+    let window = &b[at.saturating_sub(32)..at];
+    let lower = String::from_utf8_lossy(window).to_lowercase();
+    let punctuation = |c: char| c.is_whitespace() || matches!(c, ':' | '#' | '.' | '-');
+    let mut before = lower.trim_end_matches(punctuation);
+    for number_word in ["n.º", "nº", "n°", "nr", "no"] {
+        if let Some(rest) = before.strip_suffix(number_word) {
+            before = rest.trim_end_matches(punctuation);
+            break;
+        }
+    }
+    NINE_DIGIT_ID_NAMES.iter().any(|name| {
+        before.strip_suffix(name).is_some_and(|rest| {
+            rest.chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric())
+        })
+    })
+}
+
+/// Portuguese NIF: mod-11 check digit, first digit one the tax office issues.
+fn nif_valid(d: &[u8]) -> bool {
+    if !matches!(d[0], 1 | 2 | 3 | 5 | 6 | 8 | 9) {
+        return false;
+    }
+    let sum: u32 = (0..8).map(|i| u32::from(d[i]) * (9 - i as u32)).sum();
+    let r = sum % 11;
+    let check = if r < 2 { 0 } else { 11 - r };
+    u32::from(d[8]) == check
+}
+
+/// Dutch BSN: the "elfproef", 9·d1 + 8·d2 + … + 2·d8 − d9 divisible by 11.
+fn bsn_valid(d: &[u8]) -> bool {
+    let sum: i32 = (0..8).map(|i| i32::from(d[i]) * (9 - i as i32)).sum();
+    d.iter().any(|&x| x != 0) && (sum - i32::from(d[8])) % 11 == 0
+}
+
+/// Italian codice fiscale: six letters of the name, year, month letter, day (plus 40 for
+/// women), place code and a check letter; digits may be replaced by the letters L–V when
+/// two people would share a code (omocodia). Upper or lower case.
+fn find_italian_cf(b: &[u8], out: &mut Vec<PiiSpan>) {
+    const ODD: [u8; 26] = [
+        1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24,
+        23,
+    ];
+    const MONTHS: &[u8] = b"ABCDEHLMPRST";
+    let digit_like = |c: u8| c.is_ascii_digit() || b"LMNPQRSTUV".contains(&c);
+    let mut i = 0;
+    while i + 16 <= b.len() {
+        if !b[i].is_ascii_alphabetic() || (i > 0 && b[i - 1].is_ascii_alphanumeric()) {
+            i += 1;
+            continue;
+        }
+        if b.get(i + 16).is_some_and(u8::is_ascii_alphanumeric) {
+            i += 1;
+            continue;
+        }
+        let w: Vec<u8> = b[i..i + 16].iter().map(u8::to_ascii_uppercase).collect();
+        let shape = w.iter().all(u8::is_ascii_alphanumeric)
+            && w[..6].iter().all(u8::is_ascii_alphabetic)
+            && digit_like(w[6])
+            && digit_like(w[7])
+            && MONTHS.contains(&w[8])
+            && digit_like(w[9])
+            && digit_like(w[10])
+            && w[11].is_ascii_alphabetic()
+            && w[12..15].iter().all(|&c| digit_like(c))
+            && w[15].is_ascii_alphabetic();
+        if shape {
+            let sum: u32 = w[..15]
+                .iter()
+                .enumerate()
+                .map(|(k, &c)| {
+                    let (alpha, digit) = (c.wrapping_sub(b'A'), c.wrapping_sub(b'0'));
+                    let index = if c.is_ascii_digit() { digit } else { alpha };
+                    if k % 2 == 0 {
+                        u32::from(ODD[usize::from(index)])
+                    } else {
+                        u32::from(index)
+                    }
+                })
+                .sum();
+            if u32::from(w[15] - b'A') == sum % 26 {
+                out.push(PiiSpan {
+                    kind: PiiKind::NationalId,
+                    start: i,
+                    end: i + 16,
+                });
+                i += 16;
+                continue;
+            }
+        }
+        i += 1;
+    }
 }
 
 fn num(d: &[u8]) -> u32 {

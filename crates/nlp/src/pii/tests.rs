@@ -64,6 +64,9 @@ fn phones_in_several_national_formats() {
         "07700 900123",
         "+34 612 345 678",
         "0049 30 1234567",
+        "030 1234567",
+        "0151 12345678",
+        "0221-9876543",
     ] {
         let text = format!("ring me on {p} today");
         assert_eq!(kinds(&text), [(PiiKind::Phone, p)], "{p}");
@@ -78,6 +81,9 @@ fn order_numbers_and_dates_are_not_pii() {
         "flight BA117 at 10:45",
         "ticket #4567890123",
         "in 2024 I paid 1,299.00",
+        "order 123456782 is late",
+        "parcel 0123 4 is lost",
+        "RSSMRA85T10A562X is not a tax code",
     ] {
         assert!(kinds(t).is_empty(), "{t}: {:?}", kinds(t));
     }
@@ -105,6 +111,43 @@ fn national_ids_with_check_digits() {
 }
 
 #[test]
+fn european_national_ids_with_their_checks() {
+    // Italian codice fiscale, upper or lower case, and with omocodia letters.
+    assert_eq!(
+        kinds("Codice fiscale RSSMRA85T10A562S"),
+        [(PiiKind::NationalId, "RSSMRA85T10A562S")]
+    );
+    assert_eq!(
+        kinds("cf: mrtmtt91d08f205j grazie"),
+        [(PiiKind::NationalId, "mrtmtt91d08f205j")]
+    );
+    assert!(kinds("Codice fiscale RSSMRA85T10A562T").is_empty());
+    // French NIR, with or without spaces; the key must match.
+    assert_eq!(
+        kinds("n° sécu 1 85 05 78 006 084 91"),
+        [(PiiKind::NationalId, "1 85 05 78 006 084 91")]
+    );
+    assert_eq!(
+        kinds("NIR 185057800608491."),
+        [(PiiKind::NationalId, "185057800608491")]
+    );
+    assert!(kinds("NIR 1 85 05 78 006 084 92").is_empty());
+    // Nine digits are an id only when named and checksum-valid.
+    assert_eq!(kinds("NIF 123456789"), [(PiiKind::NationalId, "123456789")]);
+    assert_eq!(
+        kinds("contribuinte n.º 123456789"),
+        [(PiiKind::NationalId, "123456789")]
+    );
+    assert_eq!(
+        kinds("mijn BSN: 123456782"),
+        [(PiiKind::NationalId, "123456782")]
+    );
+    assert!(kinds("NIF 123456788").is_empty());
+    assert!(kinds("order 123456789").is_empty());
+    assert!(kinds("BSNX 123456782").is_empty());
+}
+
+#[test]
 fn postal_addresses_in_several_languages() {
     assert_eq!(
         kinds("deliver to 221B Baker Street, London NW1 6XE"),
@@ -126,6 +169,37 @@ fn postal_addresses_in_several_languages() {
         [(PiiKind::PostalAddress, "12 rue de la Paix")]
     );
     assert!(kinds("the street was closed for 3 hours").is_empty());
+    // The postcode and town after a street address are part of it.
+    for (text, address) in [
+        (
+            "Adresse: Hauptstraße 5, 10115 Berlin.",
+            "Hauptstraße 5, 10115 Berlin",
+        ),
+        (
+            "vivo en Calle Mayor 10, 28013 Madrid",
+            "Calle Mayor 10, 28013 Madrid",
+        ),
+        (
+            "morada Rua Augusta 100, 1100-053 Lisboa",
+            "Rua Augusta 100, 1100-053 Lisboa",
+        ),
+        ("via Roma 1, 00184 Roma", "via Roma 1, 00184 Roma"),
+        (
+            "Kerkstraat 12, 1012 AB Amsterdam",
+            "Kerkstraat 12, 1012 AB Amsterdam",
+        ),
+        (
+            "12 rue de la Paix 75002 Paris",
+            "12 rue de la Paix 75002 Paris",
+        ),
+    ] {
+        assert_eq!(kinds(text), [(PiiKind::PostalAddress, address)], "{text}");
+    }
+    // A number after an address that is not followed by a town stays out of it.
+    assert_eq!(
+        kinds("Hauptstraße 5, 10115 boxes"),
+        [(PiiKind::PostalAddress, "Hauptstraße 5")]
+    );
 }
 
 #[test]
