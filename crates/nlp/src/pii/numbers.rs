@@ -268,7 +268,10 @@ fn find_italian_cf(b: &[u8], out: &mut Vec<PiiSpan>) {
             i += 1;
             continue;
         }
-        let w: Vec<u8> = b[i..i + 16].iter().map(u8::to_ascii_uppercase).collect();
+        let mut w = [0u8; 16];
+        for (to, from) in w.iter_mut().zip(&b[i..i + 16]) {
+            *to = from.to_ascii_uppercase();
+        }
         let shape = w.iter().all(u8::is_ascii_alphanumeric)
             && w[..6].iter().all(u8::is_ascii_alphabetic)
             && digit_like(w[6])
