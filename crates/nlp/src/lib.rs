@@ -197,7 +197,7 @@ impl Analyzer {
         let head = truncate(text, MAX_MODEL_BYTES);
         let folded_head = Folded::new(head);
         let lang = detect_language_or(head, fallback_language);
-        let s = self.sentiment.score(head);
+        let s = self.sentiment.score_in(head, lang.code);
         let signals = signals::Signals::new(head, &folded_head);
 
         let (emo_p, off_p) = self.model_predictions(&folded_head.text, s.compound);

@@ -84,6 +84,8 @@ const MULTILINGUAL_TERMS: &[(&str, f64)] = &[
     ("marche pas", -1.8),
     // de
     ("danke", 1.2),
+    ("vielen dank", 1.5),
+    ("herzlichen dank", 1.5),
     ("hervorragend", 2.8),
     ("schlecht", -2.0),
     ("enttauscht", -2.0),
@@ -105,6 +107,9 @@ const MULTILINGUAL_TERMS: &[(&str, f64)] = &[
     ("non funziona", -1.8),
     // nl
     ("bedankt", 1.2),
+    ("dank je", 1.2),
+    ("dank u", 1.2),
+    ("hartelijk dank", 1.5),
     ("geweldig", 2.5),
     ("slecht", -2.0),
     ("teleurgesteld", -2.0),
@@ -112,6 +117,20 @@ const MULTILINGUAL_TERMS: &[(&str, f64)] = &[
     ("kapot", -1.8),
     ("werkt niet", -1.8),
 ];
+
+/// English lexicon words that are everyday words in the other six languages, where they mean
+/// something else: German and Dutch "die" (the, that), German "war" (was), "hell" (bright),
+/// "gift" (poison), "bad" (bath), "kind" (child), Dutch "best" (fine, quite) and "stout"
+/// (naughty), Spanish "sin" (without), Spanish, Portuguese and Italian "ha" (has), French
+/// "pain" (bread), "tout" (all), French and Italian "dire" (to say), Italian "fine" (end).
+/// In a message identified as one of those languages they carry no valence.
+const FALSE_FRIENDS: &[&str] = &[
+    "die", "war", "hell", "gift", "bad", "kind", "best", "stout", "sin", "ha", "pain", "tout",
+    "dire", "fine",
+];
+
+/// Languages with [`MULTILINGUAL_TERMS`], scored without the [`FALSE_FRIENDS`].
+const OTHER_LANGUAGES: &[&str] = &["es", "pt", "fr", "de", "it", "nl"];
 
 const NEGATORS: &[&str] = &[
     "not", "no", "never", "isn't", "wasn't", "aren't", "don't", "doesn't", "didn't", "won't",
@@ -123,6 +142,8 @@ const NEGATORS: &[&str] = &[
 pub struct SentimentModel {
     /// VADER's tables, with the industry terms and their negators in the same word table.
     vader: Vader,
+    /// The same without the English words that are false friends in the other languages.
+    other_languages: Vader,
 }
 
 impl Default for SentimentModel {
@@ -157,7 +178,14 @@ impl SentimentModel {
         for n in NEGATORS {
             vader.add_term_negator(n);
         }
-        Self { vader }
+        let mut other_languages = vader.clone();
+        for word in FALSE_FRIENDS {
+            other_languages.forget_valence(word);
+        }
+        Self {
+            vader,
+            other_languages,
+        }
     }
 
     /// Add or override industry terms (one or two words) with a VADER-scale weight.
@@ -167,6 +195,7 @@ impl SentimentModel {
             let key = key.split_whitespace().collect::<Vec<_>>().join(" ");
             if !key.is_empty() && w.is_finite() && key.split(' ').count() <= 2 {
                 self.vader.add_term(&key, w.clamp(-4.0, 4.0));
+                self.other_languages.add_term(&key, w.clamp(-4.0, 4.0));
             }
         }
         self
@@ -175,7 +204,22 @@ impl SentimentModel {
     /// VADER's compound with the industry terms' valence added to its valence sum before
     /// normalisation, and the label by VADER's thresholds.
     pub fn score(&self, text: &str) -> SentimentScore {
-        let sums = self.vader.sums(text);
+        Self::score_with(&self.vader, text)
+    }
+
+    /// [`SentimentModel::score`] for a text identified as `language`: in Spanish, Portuguese,
+    /// French, German, Italian and Dutch, English words that mean something else there
+    /// ("die", "war", "pain") carry no valence.
+    pub fn score_in(&self, text: &str, language: &str) -> SentimentScore {
+        if OTHER_LANGUAGES.contains(&language) {
+            Self::score_with(&self.other_languages, text)
+        } else {
+            self.score(text)
+        }
+    }
+
+    fn score_with(vader: &Vader, text: &str) -> SentimentScore {
+        let sums = vader.sums(text);
         let compound = compound(sums.vader + sums.terms);
         SentimentScore {
             compound,
@@ -241,6 +285,43 @@ mod tests {
         assert_eq!(
             m.score("Der Service ist nicht schlecht").label,
             SentimentLabel::Positive
+        );
+    }
+
+    #[test]
+    fn english_words_that_mean_something_else_do_not_colour_other_languages() {
+        let m = SentimentModel::new();
+        for (text, language) in [
+            ("Vielen Dank für die schnelle Hilfe", "de"),
+            ("Die Lieferung war pünktlich, danke", "de"),
+            ("Bedankt, die medewerker was heel vriendelijk", "nl"),
+            ("Gracias, ha llegado todo bien", "es"),
+            ("Merci pour le pain, tout est parfait", "fr"),
+        ] {
+            assert_eq!(
+                m.score_in(text, language).label,
+                SentimentLabel::Positive,
+                "{text}"
+            );
+        }
+        // The same words keep their English valence in English, and unknown text is
+        // scored as English.
+        assert_eq!(
+            m.score_in("I could die", "en").label,
+            SentimentLabel::Negative
+        );
+        assert_eq!(
+            m.score_in("I could die", "und").label,
+            SentimentLabel::Negative
+        );
+        assert_eq!(
+            m.score_in("I could die", "en").compound,
+            m.score("I could die").compound
+        );
+        // A real German complaint stays negative.
+        assert_eq!(
+            m.score_in("Die App ist kaputt, schlecht", "de").label,
+            SentimentLabel::Negative
         );
     }
 

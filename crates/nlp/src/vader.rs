@@ -352,6 +352,13 @@ impl Vader {
         }
     }
 
+    /// Takes a word's lexicon valence away (it stays a token for the rules around it).
+    pub(crate) fn forget_valence(&mut self, word: &str) {
+        if let Some(e) = self.words.get_mut(word) {
+            e.valence = None;
+        }
+    }
+
     /// Marks a folded word as negating operator terms after it.
     pub(crate) fn add_term_negator(&mut self, word: &str) {
         self.entry(word).term_negator = true;
