@@ -209,7 +209,10 @@ impl Analyzer {
             intent.label == IntentLabel::Complaint,
             emotion.label == "anger",
         );
-        let toxicity = self.moderation.toxicity(&signals, off_p);
+        // The offensive model learnt English tweets; in another language it reads English
+        // look-alikes ("die") as insults, so there the insult words alone decide.
+        let english_model = (!sentiment::is_other_language(lang.code)).then_some(off_p);
+        let toxicity = self.moderation.toxicity(&signals, english_model.flatten());
         let spam = self.moderation.spam(&signals);
         let topic = self.topic.as_ref().map(|m| {
             let p = m.predict_folded(&folded_head.text, s.compound);

@@ -132,6 +132,12 @@ const FALSE_FRIENDS: &[&str] = &[
 /// Languages with [`MULTILINGUAL_TERMS`], scored without the [`FALSE_FRIENDS`].
 const OTHER_LANGUAGES: &[&str] = &["es", "pt", "fr", "de", "it", "nl"];
 
+/// Whether `language` is one of the six languages besides English the analysis reads, where
+/// models trained on English text do not apply.
+pub(crate) fn is_other_language(language: &str) -> bool {
+    OTHER_LANGUAGES.contains(&language)
+}
+
 const NEGATORS: &[&str] = &[
     "not", "no", "never", "isn't", "wasn't", "aren't", "don't", "doesn't", "didn't", "won't",
     "cannot", "can't", "nothing", "without", "ain't", "nor", "nao", "nicht", "kein", "keine",
@@ -211,7 +217,7 @@ impl SentimentModel {
     /// French, German, Italian and Dutch, English words that mean something else there
     /// ("die", "war", "pain") carry no valence.
     pub fn score_in(&self, text: &str, language: &str) -> SentimentScore {
-        if OTHER_LANGUAGES.contains(&language) {
+        if is_other_language(language) {
             Self::score_with(&self.other_languages, text)
         } else {
             self.score(text)

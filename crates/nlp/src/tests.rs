@@ -215,3 +215,32 @@ fn a_short_neutral_reply_has_no_emotion_but_a_short_feeling_does() {
     let e = analyzer.analyze("Where is my parcel?").emotion;
     assert_ne!(e.label, "none", "{e:?}");
 }
+
+#[test]
+fn in_other_languages_insults_not_english_look_alikes_make_a_message_toxic() {
+    let a = Analyzer::new();
+    for calm in [
+        "Die App stürzt ständig ab",
+        "Vielen Dank für die schnelle Hilfe",
+        "Die levering was te laat",
+        "Quiero pan con tomate, gracias",
+    ] {
+        let t = a.analyze(calm).toxicity;
+        assert!(t < 0.5, "{calm}: {t}");
+    }
+    for rude in [
+        "Ihr seid alle Idioten, was für eine Scheiße",
+        "Sois unos idiotas, servicio de mierda",
+        "Bande de connards, c'est de la merde",
+        "Siete degli stronzi, vaffanculo",
+    ] {
+        let t = a.analyze(rude).toxicity;
+        assert!(t >= 0.5, "{rude}: {t}");
+    }
+    // English keeps the model: an insult without a listed swear word still scores.
+    assert!(
+        a.analyze("you are all clowns and liars, go to hell")
+            .toxicity
+            >= 0.5
+    );
+}
