@@ -106,6 +106,10 @@ async fn cases(demo: &Demo, n: usize) -> Vec<Value> {
     }
 }
 
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
 fn names(v: &Value, field: &str) -> BTreeSet<String> {
     v.as_array()
         .unwrap()
@@ -141,13 +145,7 @@ async fn the_demo_runs_set_up_and_keeps_its_data_across_runs() {
     assert_eq!(routing["version"], 1);
     assert_eq!(routing["source"], "saved");
     let queues = names(&get(&first, "/api/v1/queues").await, "name");
-    assert_eq!(
-        queues,
-        ["complaints", "general", "vip"]
-            .map(String::from)
-            .into_iter()
-            .collect()
-    );
+    assert_eq!(queues, set(&["complaints", "general", "vip"]));
     let agents = get(&first, "/api/v1/agents").await;
     let online: BTreeSet<_> = agents
         .as_array()
@@ -156,13 +154,7 @@ async fn the_demo_runs_set_up_and_keeps_its_data_across_runs() {
         .filter(|a| a["presence"] == "online")
         .map(|a| a["id"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(
-        online,
-        ["lena", "marc", "sofia"]
-            .map(String::from)
-            .into_iter()
-            .collect()
-    );
+    assert_eq!(online, set(&["lena", "marc", "sofia"]));
 
     // Templates are approved by someone other than their author.
     let templates = get(&first, "/api/v1/templates").await;
@@ -180,10 +172,7 @@ async fn the_demo_runs_set_up_and_keeps_its_data_across_runs() {
     let lists = get(&first, "/api/v1/watchlists").await;
     assert_eq!(
         names(&lists["lists"], "list"),
-        ["campaigns", "legal", "products"]
-            .map(String::from)
-            .into_iter()
-            .collect()
+        set(&["campaigns", "legal", "products"])
     );
 
     // The stream lands in those queues: complaints are queued apart from the rest.
