@@ -163,6 +163,12 @@ pub struct CaseFilter {
     pub customer_id: Option<CustomerId>,
     /// The agent the cases are assigned to.
     pub assignee: Option<String>,
+    /// The platform the case came in on.
+    pub source: Option<Platform>,
+    /// The case's language.
+    pub language: Option<String>,
+    /// Cases with at least one message of this intent.
+    pub intent: Option<String>,
 }
 
 /// Which messages a list shows; every field narrows it.

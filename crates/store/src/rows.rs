@@ -354,6 +354,15 @@ pub fn case_filter_sql(filter: &CaseFilter, page: &Page) -> (String, Vec<String>
         filter.customer_id.as_ref().map(|c| c.as_str().to_owned()),
     );
     w.eq("assignee", filter.assignee.clone());
+    w.eq("source", filter.source.map(|s| s.as_str().to_owned()));
+    w.eq("language", filter.language.clone());
+    if let Some(i) = &filter.intent {
+        w.cond(i.clone(), |n| {
+            format!(
+                "EXISTS (SELECT 1 FROM messages m WHERE m.case_id = cases.id AND m.intent = ${n})"
+            )
+        });
+    }
     if let Some(b) = &page.before {
         w.cond(b.clone(), |n| format!("id < ${n}"));
     }

@@ -341,6 +341,83 @@ async fn case_lists_filter_and_paginate_newest_first() {
 }
 
 #[tokio::test]
+async fn case_lists_filter_by_platform_language_and_intent() {
+    for (name, store, _dir) in backends().await {
+        let x = [
+            record("x", "1", "@ana", "Mein Paket ist nicht da"),
+            record("x", "2", "@bo", "Wo ist mein Paket?"),
+        ];
+        let facebook = [record("facebook", "3", "@cy", "Where is my parcel?")];
+        let german_complaint = Enrichment {
+            language: "de".into(),
+            intent: "complaint".into(),
+            ..enrichment(-0.5)
+        };
+        let english_inquiry = Enrichment {
+            intent: "inquiry".into(),
+            ..enrichment(0.0)
+        };
+        let ids = |out: Vec<switchboard_store::Appended>| {
+            out.into_iter().map(|a| a.id).collect::<Vec<_>>()
+        };
+        let x_ids = ids(store.append_messages(&x).await.unwrap());
+        process_with(store.as_ref(), &x_ids[..1], german_complaint.clone())
+            .await
+            .unwrap();
+        process_with(store.as_ref(), &x_ids[1..], english_inquiry.clone())
+            .await
+            .unwrap();
+        let fb_ids = ids(store.append_messages(&facebook).await.unwrap());
+        process_with(store.as_ref(), &fb_ids, english_inquiry)
+            .await
+            .unwrap();
+        let count = |filter: CaseFilter| {
+            let store = store.clone();
+            async move {
+                store
+                    .list_cases(
+                        &filter,
+                        &Page {
+                            before: None,
+                            limit: 10,
+                        },
+                    )
+                    .await
+                    .unwrap()
+                    .len()
+            }
+        };
+        let on = |p: Platform| CaseFilter {
+            source: Some(p),
+            ..CaseFilter::default()
+        };
+        assert_eq!(count(on(Platform::X)).await, 2, "{name}");
+        assert_eq!(count(on(Platform::Facebook)).await, 1, "{name}");
+        assert_eq!(count(on(Platform::Email)).await, 0, "{name}");
+        let in_language = |l: &str| CaseFilter {
+            language: Some(l.into()),
+            ..CaseFilter::default()
+        };
+        assert_eq!(count(in_language("de")).await, 1, "{name}");
+        assert_eq!(count(in_language("en")).await, 2, "{name}");
+        let with_intent = |i: &str| CaseFilter {
+            intent: Some(i.into()),
+            ..CaseFilter::default()
+        };
+        assert_eq!(count(with_intent("complaint")).await, 1, "{name}");
+        assert_eq!(count(with_intent("inquiry")).await, 2, "{name}");
+        assert_eq!(count(with_intent("praise")).await, 0, "{name}");
+        // Filters narrow together.
+        let both = CaseFilter {
+            source: Some(Platform::X),
+            intent: Some("inquiry".into()),
+            ..CaseFilter::default()
+        };
+        assert_eq!(count(both).await, 1, "{name}");
+    }
+}
+
+#[tokio::test]
 async fn a_vip_keeps_their_profile_when_they_write() {
     for (name, store, _dir) in backends().await {
         let id = store

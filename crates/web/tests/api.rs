@@ -521,8 +521,25 @@ async fn case_lists_filter_and_page_with_a_cursor() {
     assert_eq!(open["items"].as_array().unwrap().len(), 5);
     let (_, none) = app.get("/api/v1/cases?status=closed").await;
     assert!(none["items"].as_array().unwrap().is_empty());
+    // Platform, language and intent narrow the list as the inbox's filters do.
+    for (q, n) in [
+        ("source=x", 5),
+        ("source=facebook", 0),
+        ("language=en", 5),
+        ("language=de", 0),
+        ("intent=inquiry", 5),
+        ("intent=complaint", 0),
+        ("source=x&intent=inquiry&language=en", 5),
+    ] {
+        let (s, v) = app.get(&format!("/api/v1/cases?{q}")).await;
+        assert_eq!(s, StatusCode::OK, "{q}");
+        assert_eq!(v["items"].as_array().unwrap().len(), n, "{q}");
+    }
 
     for (q, field) in [
+        ("source=myspace", "source"),
+        ("language=EN1", "language"),
+        ("intent=angry", "intent"),
         ("status=shouting", "status"),
         ("limit=0", "limit"),
         ("limit=9999", "limit"),

@@ -33,6 +33,14 @@ pub struct CaseQuery {
     /// Agent id the cases are assigned to
     #[param(min_length = 1, max_length = 200)]
     assignee: Option<String>,
+    /// Platform the case came in on: x, facebook, instagram, email, …
+    source: Option<String>,
+    /// The case's language, ISO 639-1 code, or `und`
+    #[param(pattern = "^[a-z]{2,3}$")]
+    language: Option<String>,
+    /// Cases with at least one message of this intent: complaint, inquiry, praise, other
+    #[param(pattern = "^(complaint|inquiry|praise|other)$")]
+    intent: Option<String>,
     /// `next_cursor` of the previous page
     #[param(pattern = "^case_[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$")]
     cursor: Option<String>,
@@ -110,6 +118,13 @@ fn filter_of(q: &CaseQuery) -> Result<(CaseFilter, Page), Problem> {
             priority,
             customer_id,
             assignee: q.assignee.clone(),
+            source: crate::api::messages::source_param(q.source.as_deref())?,
+            language: crate::api::messages::language_param(q.language.as_deref())?,
+            intent: crate::api::messages::one_of(
+                "intent",
+                q.intent.as_deref(),
+                &crate::api::messages::INTENTS,
+            )?,
         },
         Page { before, limit },
     ))

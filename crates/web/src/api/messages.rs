@@ -165,59 +165,67 @@ pub struct MessagePage {
     pub next_cursor: Option<String>,
 }
 
-/// The filter a message query asks for, each value checked.
-fn message_filter(q: &MessageQuery) -> Result<sb_store::MessageFilter, Problem> {
-    use crate::api::reports::bad;
-    /// `value` when it is one of `allowed`, else a problem naming `field`.
-    fn one_of(
-        field: &str,
-        value: Option<&str>,
-        allowed: &[&str],
-    ) -> Result<Option<String>, Problem> {
-        value
-            .map(|v| {
-                allowed.contains(&v).then(|| v.to_owned()).ok_or_else(|| {
-                    bad(
-                        field,
-                        format!("`{field}` must be one of {}", allowed.join(", ")),
-                    )
-                })
+/// `value` when it is one of `allowed`, else a problem naming `field`.
+pub(crate) fn one_of(
+    field: &str,
+    value: Option<&str>,
+    allowed: &[&str],
+) -> Result<Option<String>, Problem> {
+    value
+        .map(|v| {
+            allowed.contains(&v).then(|| v.to_owned()).ok_or_else(|| {
+                crate::api::reports::bad(
+                    field,
+                    format!("`{field}` must be one of {}", allowed.join(", ")),
+                )
             })
-            .transpose()
-    }
-    let source = q
-        .source
-        .as_deref()
-        .map(|s| {
-            sb_domain::Platform::parse(s).ok_or_else(|| bad("source", format!("no platform `{s}`")))
         })
-        .transpose()?;
-    let language = q
-        .language
-        .as_deref()
+        .transpose()
+}
+
+/// The platform a `source` filter names.
+pub(crate) fn source_param(value: Option<&str>) -> Result<Option<sb_domain::Platform>, Problem> {
+    value
+        .map(|s| {
+            sb_domain::Platform::parse(s)
+                .ok_or_else(|| crate::api::reports::bad("source", format!("no platform `{s}`")))
+        })
+        .transpose()
+}
+
+/// The language code a `language` filter names: ISO 639-1 (or a three-letter code, `und`).
+pub(crate) fn language_param(value: Option<&str>) -> Result<Option<String>, Problem> {
+    value
         .map(|l| {
             let ok = (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_lowercase());
-            ok.then(|| l.to_owned())
-                .ok_or_else(|| bad("language", "`language` must be an ISO 639-1 code or `und`"))
+            ok.then(|| l.to_owned()).ok_or_else(|| {
+                crate::api::reports::bad(
+                    "language",
+                    "`language` must be an ISO 639-1 code or `und`",
+                )
+            })
         })
-        .transpose()?;
+        .transpose()
+}
+
+/// The intents a message can have, as the `intent` filters take them.
+pub(crate) const INTENTS: [&str; 4] = ["complaint", "inquiry", "praise", "other"];
+
+/// The filter a message query asks for, each value checked.
+fn message_filter(q: &MessageQuery) -> Result<sb_store::MessageFilter, Problem> {
     let sentiment = one_of(
         "sentiment",
         q.sentiment.as_deref(),
         &["positive", "neutral", "negative"],
     )?;
     Ok(sb_store::MessageFilter {
-        source,
+        source: source_param(q.source.as_deref())?,
         stage: one_of("stage", q.stage.as_deref(), &["received", "processed"])?,
-        language,
+        language: language_param(q.language.as_deref())?,
         sentiment: sentiment
             .as_deref()
             .and_then(sb_domain::SentimentLabel::parse),
-        intent: one_of(
-            "intent",
-            q.intent.as_deref(),
-            &["complaint", "inquiry", "praise", "other"],
-        )?,
+        intent: one_of("intent", q.intent.as_deref(), &INTENTS)?,
         urgency: one_of(
             "urgency",
             q.urgency.as_deref(),
