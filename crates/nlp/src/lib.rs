@@ -200,7 +200,14 @@ impl Analyzer {
         let s = self.sentiment.score_in(head, lang.code);
         let signals = signals::Signals::new(head, &folded_head);
 
-        let (emo_p, off_p) = self.model_predictions(&folded_head.text, s.compound);
+        // The shipped emotion and offensive models learnt English tweets; in the other six
+        // languages they read English look-alikes ("die") as anger or insults, so there the
+        // cue words decide.
+        let (emo_p, off_p) = if sentiment::is_other_language(lang.code) {
+            (None, None)
+        } else {
+            self.model_predictions(&folded_head.text, s.compound)
+        };
         let intent = self.intent.classify(&signals, s.compound);
         let emotion = self.emotion.detect(&signals, emo_p, s.compound);
         let (urgency, urgency_reasons) = self.urgency.assess(
@@ -209,10 +216,7 @@ impl Analyzer {
             intent.label == IntentLabel::Complaint,
             emotion.label == "anger",
         );
-        // The offensive model learnt English tweets; in another language it reads English
-        // look-alikes ("die") as insults, so there the insult words alone decide.
-        let english_model = (!sentiment::is_other_language(lang.code)).then_some(off_p);
-        let toxicity = self.moderation.toxicity(&signals, english_model.flatten());
+        let toxicity = self.moderation.toxicity(&signals, off_p);
         let spam = self.moderation.spam(&signals);
         let topic = self.topic.as_ref().map(|m| {
             let p = m.predict_folded(&folded_head.text, s.compound);

@@ -59,6 +59,11 @@ const MULTILINGUAL_TERMS: &[(&str, f64)] = &[
     ("estafa", -2.8),
     ("verguenza", -2.0),
     ("no funciona", -1.8),
+    ("furioso", -2.5),
+    ("enfadado", -2.2),
+    ("enfadada", -2.2),
+    ("harto", -2.0),
+    ("harta", -2.0),
     // pt
     ("obrigado", 1.2),
     ("obrigada", 1.2),
@@ -70,6 +75,9 @@ const MULTILINGUAL_TERMS: &[(&str, f64)] = &[
     ("atrasado", -1.2),
     ("quebrado", -1.6),
     ("nao funciona", -1.8),
+    ("irritado", -2.0),
+    ("irritada", -2.0),
+    ("furiosa", -2.5),
     // fr
     ("merci", 1.2),
     ("parfait", 2.5),
@@ -82,6 +90,10 @@ const MULTILINGUAL_TERMS: &[(&str, f64)] = &[
     ("arnaque", -2.8),
     ("fonctionne pas", -1.8),
     ("marche pas", -1.8),
+    ("furieux", -2.5),
+    ("furieuse", -2.5),
+    ("enerve", -2.0),
+    ("enervee", -2.0),
     // de
     ("danke", 1.2),
     ("vielen dank", 1.5),
@@ -95,6 +107,9 @@ const MULTILINGUAL_TERMS: &[(&str, f64)] = &[
     ("kaputt", -1.8),
     ("verspatet", -1.2),
     ("funktioniert nicht", -1.8),
+    ("wutend", -2.5),
+    ("sauer", -2.0),
+    ("frechheit", -2.5),
     // it
     ("grazie", 1.2),
     ("ottimo", 2.5),
@@ -105,6 +120,10 @@ const MULTILINGUAL_TERMS: &[(&str, f64)] = &[
     ("vergogna", -2.0),
     ("rotto", -1.6),
     ("non funziona", -1.8),
+    ("arrabbiato", -2.3),
+    ("arrabbiata", -2.3),
+    ("stufo", -2.0),
+    ("stufa", -2.0),
     // nl
     ("bedankt", 1.2),
     ("dank je", 1.2),
@@ -116,6 +135,8 @@ const MULTILINGUAL_TERMS: &[(&str, f64)] = &[
     ("waardeloos", -2.5),
     ("kapot", -1.8),
     ("werkt niet", -1.8),
+    ("woedend", -2.5),
+    ("schandalig", -2.5),
 ];
 
 /// English lexicon words that are everyday words in the other six languages, where they mean

@@ -244,3 +244,20 @@ fn in_other_languages_insults_not_english_look_alikes_make_a_message_toxic() {
             >= 0.5
     );
 }
+
+#[test]
+fn in_other_languages_emotion_comes_from_their_words_not_english_look_alikes() {
+    let a = Analyzer::new();
+    for (text, want) in [
+        ("Wo ist die Rechnung?", "none"),
+        ("Die Webseite funktioniert nicht", "none"),
+        ("Ich bin wütend, das ist eine Frechheit!", "anger"),
+        ("Estoy harto, es inaceptable", "anger"),
+        ("Je suis très déçu", "sadness"),
+        ("Me encanta, ¡muchas gracias!", "joy"),
+    ] {
+        assert_eq!(a.analyze(text).emotion.label, want, "{text}");
+    }
+    // A neutral German question is not raised to high urgency by a misread "die".
+    assert_eq!(a.analyze("Wo ist die Rechnung?").urgency, Urgency::Low);
+}
