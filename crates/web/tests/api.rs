@@ -530,6 +530,7 @@ async fn case_lists_filter_and_page_with_a_cursor() {
         ("intent=inquiry", 5),
         ("intent=complaint", 0),
         ("source=x&intent=inquiry&language=en", 5),
+        ("queue=general", 5),
     ] {
         let (s, v) = app.get(&format!("/api/v1/cases?{q}")).await;
         assert_eq!(s, StatusCode::OK, "{q}");
@@ -540,6 +541,8 @@ async fn case_lists_filter_and_page_with_a_cursor() {
         ("source=myspace", "source"),
         ("language=EN1", "language"),
         ("intent=angry", "intent"),
+        ("queue=no-such-queue", "queue"),
+        ("queue=", "queue"),
         ("status=shouting", "status"),
         ("limit=0", "limit"),
         ("limit=9999", "limit"),

@@ -21,8 +21,8 @@ pub struct CaseQuery {
     /// new, open, pending, on_hold, escalated, resolved, closed
     #[param(pattern = "^(new|open|pending|on_hold|escalated|resolved|closed)$")]
     status: Option<String>,
-    /// Queue id
-    #[param(pattern = "^q_[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$")]
+    /// Queue id, or the queue's name
+    #[param(min_length = 1, max_length = 200)]
     queue: Option<String>,
     /// low, normal, high, urgent
     #[param(pattern = "^(low|normal|high|urgent)$")]
@@ -73,11 +73,6 @@ fn filter_of(q: &CaseQuery) -> Result<(CaseFilter, Page), Problem> {
             CasePriority::parse(s).ok_or_else(|| bad("priority", format!("unknown priority `{s}`")))
         })
         .transpose()?;
-    let queue_id = q
-        .queue
-        .as_deref()
-        .map(|s| QueueId::parse(s).ok_or_else(|| bad("queue", format!("`{s}` is not a queue id"))))
-        .transpose()?;
     let customer_id = q
         .customer
         .as_deref()
@@ -114,7 +109,8 @@ fn filter_of(q: &CaseQuery) -> Result<(CaseFilter, Page), Problem> {
     Ok((
         CaseFilter {
             status,
-            queue_id,
+            // Named queues are looked up by the handler.
+            queue_id: q.queue.as_deref().and_then(QueueId::parse),
             priority,
             customer_id,
             assignee: q.assignee.clone(),
@@ -146,7 +142,15 @@ pub async fn list(
     query: Result<Query<CaseQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<CasePage>, Problem> {
     let Query(q) = query.map_err(|e| Problem::new(ErrorCode::InvalidQuery, e.body_text()))?;
-    let (filter, page) = filter_of(&q)?;
+    let (mut filter, page) = filter_of(&q)?;
+    if let Some(name) = q.queue.as_deref().filter(|_| filter.queue_id.is_none()) {
+        let queues = state.store.queues().await?;
+        let queue = queues
+            .into_iter()
+            .find(|queue| queue.name == name)
+            .ok_or_else(|| bad("queue", format!("no queue `{name}`")))?;
+        filter.queue_id = Some(queue.id);
+    }
     let mut items = state.store.list_cases(&filter, &page).await?;
     // The next page follows the last case read, shown or not, so a caller limited to some
     // regions pages through every case of theirs.
