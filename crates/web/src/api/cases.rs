@@ -56,9 +56,7 @@ pub struct CasePage {
     pub next_cursor: Option<String>,
 }
 
-fn bad(field: &str, detail: String) -> Problem {
-    Problem::new(ErrorCode::InvalidQuery, detail).with_field(field)
-}
+use crate::api::reports::bad;
 
 fn filter_of(q: &CaseQuery) -> Result<(CaseFilter, Page), Problem> {
     let status = q
@@ -87,7 +85,7 @@ fn filter_of(q: &CaseQuery) -> Result<(CaseFilter, Page), Problem> {
         .map(|s| {
             CaseId::parse(s)
                 .map(|c| c.to_string())
-                .ok_or_else(|| bad("cursor", "the cursor is not valid".into()))
+                .ok_or_else(|| bad("cursor", "the cursor is not valid"))
         })
         .transpose()?;
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
@@ -100,11 +98,10 @@ fn filter_of(q: &CaseQuery) -> Result<(CaseFilter, Page), Problem> {
     if let Some(a) = q.assignee.as_deref()
         && (a.is_empty() || a.len() > 200)
     {
-        return Err(Problem::new(
-            ErrorCode::InvalidQuery,
+        return Err(bad(
+            "assignee",
             "`assignee` must be an agent id of 1 to 200 characters",
-        )
-        .with_field("assignee"));
+        ));
     }
     Ok((
         CaseFilter {
