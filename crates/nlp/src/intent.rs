@@ -44,13 +44,17 @@ impl IntentRules {
     }
 
     /// Scores are log-odds against `other`; the weights encode how agents triage: negative
-    /// feeling plus a concrete problem word is a complaint even when phrased as a question.
+    /// feeling plus a concrete problem word is a complaint even when phrased as a question,
+    /// and a fault stated plainly ("stopped working", "never arrived") is one in any tone
+    /// short of clearly positive.
     pub fn classify(&self, s: &Signals<'_>, compound: f64) -> Intent {
         let neg = (-compound).max(0.0);
         let pos = compound.max(0.0);
-        let problems = s.cues.count(Cue::Complaint).min(3) as f64;
+        let faults = s.cues.count(Cue::Fault).min(2) as f64;
+        let problems = (s.cues.count(Cue::Complaint) as f64 + faults).min(3.0);
         let thanks = s.cues.count(Cue::Praise).min(2) as f64;
-        let complaint = -1.2 + 2.6 * neg + 0.8 * problems - 1.5 * pos + 0.3 * s.caps_ratio;
+        let complaint =
+            -1.2 + 2.6 * neg + 0.8 * problems + 0.7 * faults - 1.5 * pos + 0.3 * s.caps_ratio;
         let inquiry = if s.question {
             1.0 - 0.4 * problems
         } else {

@@ -1,9 +1,15 @@
 //! Out-of-the-box intent (B3) on short customer-care messages in the seven languages most
-//! customers write in. The messages are those of the language test, each labelled
-//! complaint, inquiry, praise or other as a care agent would triage it (tab separated:
-//! language, label, text). `intent-care-dev.tsv` was used to choose the cue words;
-//! `intent-care-check.tsv` was read while labelling it, so it may have coloured the choice;
-//! `intent-care-fresh.tsv` was written after the word lists were fixed and only measured.
+//! customers write in, each labelled complaint, inquiry, praise or other as a care agent
+//! would triage it (tab separated: language, label, text).
+//! - `intent-care-dev.tsv` (the messages of the language test) was used to choose the cue
+//!   words; `intent-care-check.tsv` was read while labelling it, so it may have coloured the
+//!   choice, and its misses were read again when the fault list was made.
+//! - `intent-care-fresh.tsv` was written after the first word lists were fixed and measured
+//!   once (29/56); measured again after the fault list (41/56), its misses were then read, so
+//!   it is no longer a clean measurement.
+//! - `intent-care-faults.tsv`, faults stated plainly, was written to make the fault list.
+//! - `intent-care-fresh2.tsv` was written after the fault list was fixed and only measured.
+//!
 //! The floors below are the figures measured then, so a change that loses ground fails.
 //! See docs/EVALUATION.md, *Intent on short care messages in seven languages*.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -46,10 +52,19 @@ fn short_care_messages_are_triaged_in_every_language() {
     assert_eq!(all, 105);
     let (check_right, check_all, _) = score("intent-care-check.tsv");
     assert_eq!(check_all, 70);
+    let (faults_right, faults_all, _) = score("intent-care-faults.tsv");
+    assert_eq!(faults_all, 105);
     let (fresh_right, fresh_all, _) = score("intent-care-fresh.tsv");
+    let (fresh2_right, fresh2_all, _) = score("intent-care-fresh2.tsv");
+    assert_eq!(fresh2_all, 56);
     assert_eq!(fresh_all, 56);
-    println!("dev {right}/{all}, check {check_right}/{check_all}, fresh {fresh_right}/{fresh_all}");
-    assert!(right >= 91, "dev: {right}/{all}");
-    assert!(check_right >= 50, "check: {check_right}/{check_all}");
-    assert!(fresh_right >= 29, "fresh: {fresh_right}/{fresh_all}");
+    println!(
+        "dev {right}/{all}, check {check_right}/{check_all}, faults {faults_right}/{faults_all}, \
+         fresh {fresh_right}/{fresh_all}, fresh2 {fresh2_right}/{fresh2_all}"
+    );
+    assert!(right >= 103, "dev: {right}/{all}");
+    assert!(check_right >= 61, "check: {check_right}/{check_all}");
+    assert!(faults_right >= 92, "faults: {faults_right}/{faults_all}");
+    assert!(fresh_right >= 41, "fresh: {fresh_right}/{fresh_all}");
+    assert!(fresh2_right >= 29, "fresh2: {fresh2_right}/{fresh2_all}");
 }
