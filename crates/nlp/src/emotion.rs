@@ -14,8 +14,13 @@ pub struct Emotion {
     pub confidence: f64,
 }
 
-/// Below this top probability, a neutral message reports `none`.
-const MIN_CONFIDENCE: f32 = 0.5;
+/// Below this top probability, a neutral message reports `none`. The model knows only four
+/// feelings and must spread every message over them, so a plain question ("can you tell me
+/// when order #200644 will arrive?") still gets 0.5–0.6 for one of them.
+const MIN_CONFIDENCE: f32 = 0.65;
+/// A feeling against the message's sentiment (anger in a friendly message, joy in a negative
+/// one) stands only from this top probability on.
+const MIN_CONFIDENCE_AGAINST: f32 = 0.8;
 /// On a message of fewer words the model has only a few character n-grams to go by (it said
 /// anger, 0.51–0.83, for "yes", "k" and "nope"): there its answer stands only when the
 /// message's sentiment agrees with it, and a neutral message reports `none`.
@@ -54,7 +59,11 @@ impl EmotionModel {
                 _ => true,
             };
             let short = s.words.len() < MODEL_WORDS;
-            if (neutral && p.confidence < MIN_CONFIDENCE) || (short && !agrees) {
+            let against = !neutral && !agrees;
+            if (neutral && p.confidence < MIN_CONFIDENCE)
+                || (against && p.confidence < MIN_CONFIDENCE_AGAINST)
+                || (short && !agrees)
+            {
                 return none();
             }
             return Emotion {

@@ -217,6 +217,37 @@ fn a_short_neutral_reply_has_no_emotion_but_a_short_feeling_does() {
 }
 
 #[test]
+fn a_plain_question_has_no_emotion_and_a_feeling_against_the_tone_must_be_sure() {
+    let analyzer = Analyzer::new();
+    // The model alone gives these anger, optimism, sadness or anger at 0.51–0.79; anger would
+    // raise a complaint's urgency, so a care team would see feelings nobody expressed.
+    for calm in [
+        "Hi, can you tell me when order #200644 will arrive?",
+        "Can I change my delivery address?",
+        "How do I reset my password?",
+        "Is the Black Friday discount valid on accessories?",
+        "Can someone call me back please",
+    ] {
+        let e = analyzer.analyze(calm).emotion;
+        assert_eq!(e.label, "none", "{calm}: {e:?}");
+    }
+    for (felt, want) in [
+        (
+            "I am furious, my order is late again and nobody answers",
+            "anger",
+        ),
+        ("Thank you so much, you made my day!", "joy"),
+        (
+            "So sad my parcel got lost, it was a gift for my mum",
+            "sadness",
+        ),
+    ] {
+        let e = analyzer.analyze(felt).emotion;
+        assert_eq!(e.label, want, "{felt}: {e:?}");
+    }
+}
+
+#[test]
 fn in_other_languages_insults_not_english_look_alikes_make_a_message_toxic() {
     let a = Analyzer::new();
     for calm in [
