@@ -34,11 +34,7 @@ pub fn pipeline(
     events: PipelineEvents,
 ) -> anyhow::Result<Pipeline> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let analyzer = crate::nlp::analyzer_from(
-        cfg.nlp.sentiment_terms.as_deref(),
-        cfg.nlp.watchlist.as_deref(),
-        cfg.nlp.topic_model.as_deref(),
-    )?;
+    let analyzer = crate::nlp::analyzer_from(&cfg.nlp)?;
     let pipeline = Pipeline::new(
         store,
         clock,

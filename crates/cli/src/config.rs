@@ -188,6 +188,9 @@ pub struct NlpSection {
     pub watchlist: Option<PathBuf>,
     /// Topic model from `switchboard nlp train` (`SWITCHBOARD_NLP_TOPIC_MODEL`).
     pub topic_model: Option<PathBuf>,
+    /// Intent model from `switchboard nlp train`, labels complaint/inquiry/praise/other,
+    /// answering in place of the rules (`SWITCHBOARD_NLP_INTENT_MODEL`).
+    pub intent_model: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -443,6 +446,9 @@ impl Config {
         }
         if let Some(v) = env("NLP_TOPIC_MODEL") {
             c.nlp.topic_model = Some(v.into());
+        }
+        if let Some(v) = env("NLP_INTENT_MODEL") {
+            c.nlp.intent_model = Some(v.into());
         }
         env_num("INGEST_MAX_BATCH", &mut c.ingest.max_batch)?;
         env_num("INGEST_QUEUE", &mut c.ingest.queue_capacity)?;

@@ -2,6 +2,7 @@
 //! classifiers (`train`, `eval`) and the public benchmark run (`eval --benchmarks`).
 //! Everything here is a thin shell over `sb_nlp`; it owns reading, writing and progress.
 
+use crate::config::NlpSection;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -32,6 +33,10 @@ pub struct AnalyzeArgs {
     /// Operator-trained topic model (from `switchboard nlp train`).
     #[arg(long, value_name = "MODEL")]
     topic_model: Option<PathBuf>,
+    /// Operator-trained intent model (labels complaint/inquiry/praise/other), answering in
+    /// place of the out-of-the-box rules.
+    #[arg(long, value_name = "MODEL")]
+    intent_model: Option<PathBuf>,
     /// Industry sentiment terms, one `term,weight` per line (weight on VADER's −4..4 scale).
     #[arg(long, value_name = "FILE")]
     sentiment_terms: Option<PathBuf>,
@@ -145,22 +150,19 @@ fn load_model(path: &Path) -> anyhow::Result<LinearModel> {
 }
 
 fn build_analyzer(a: &AnalyzeArgs) -> anyhow::Result<Analyzer> {
-    analyzer_from(
-        a.sentiment_terms.as_deref(),
-        a.watchlist.as_deref(),
-        a.topic_model.as_deref(),
-    )
+    analyzer_from(&NlpSection {
+        sentiment_terms: a.sentiment_terms.clone(),
+        watchlist: a.watchlist.clone(),
+        topic_model: a.topic_model.clone(),
+        intent_model: a.intent_model.clone(),
+    })
 }
 
-/// The analyzer with the operator's industry sentiment terms, watchlist and topic model, as
-/// `nlp analyze` and the pipeline use it.
-pub fn analyzer_from(
-    sentiment_terms: Option<&Path>,
-    watchlist: Option<&Path>,
-    topic_model: Option<&Path>,
-) -> anyhow::Result<Analyzer> {
+/// The analyzer with the operator's industry sentiment terms, watchlist, topic and intent
+/// models, as `nlp analyze` and the pipeline use it.
+pub fn analyzer_from(files: &NlpSection) -> anyhow::Result<Analyzer> {
     let mut an = Analyzer::new();
-    if let Some(p) = sentiment_terms {
+    if let Some(p) = &files.sentiment_terms {
         let text =
             std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
         let mut terms = Vec::new();
@@ -179,13 +181,18 @@ pub fn analyzer_from(
         }
         an = an.with_sentiment(SentimentModel::new().with_terms(terms));
     }
-    if let Some(p) = watchlist {
+    if let Some(p) = &files.watchlist {
         let text =
             std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
         an = an.with_watchlist(Watchlist::parse(&text)?);
     }
-    if let Some(p) = topic_model {
+    if let Some(p) = &files.topic_model {
         an = an.with_topic_model(load_model(p)?);
+    }
+    if let Some(p) = &files.intent_model {
+        an = an
+            .with_intent_model(load_model(p)?)
+            .with_context(|| p.display().to_string())?;
     }
     Ok(an)
 }

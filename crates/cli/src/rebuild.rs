@@ -10,11 +10,7 @@ const BATCH: u32 = 512;
 
 pub async fn run(cfg: &Config) -> anyhow::Result<()> {
     let store = crate::app::open_store(cfg).await?;
-    let analyzer = crate::nlp::analyzer_from(
-        cfg.nlp.sentiment_terms.as_deref(),
-        cfg.nlp.watchlist.as_deref(),
-        cfg.nlp.topic_model.as_deref(),
-    )?;
+    let analyzer = crate::nlp::analyzer_from(&cfg.nlp)?;
     let started = Instant::now();
     let (mut seen, mut changed) = (0u64, 0u64);
     let mut after = None;

@@ -319,3 +319,120 @@ fn bad_training_input_is_a_one_line_error() {
     );
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 }
+
+#[test]
+fn an_intent_model_trained_on_corrections_answers_in_place_of_the_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    // As `GET /api/v1/labels/intent` exports the agents' corrections.
+    let items = ["kettle", "toaster", "blender", "lamp", "heater", "fridge"];
+    let mut jsonl = String::new();
+    for (i, item) in items.iter().cycle().take(24).enumerate() {
+        for (text, label) in [
+            (
+                format!("my {item} arrived with a dent in the side"),
+                "complaint",
+            ),
+            (
+                format!("the lid of the {item} no longer shuts"),
+                "complaint",
+            ),
+            (format!("do you deliver the {item} to store {i}"), "inquiry"),
+            (format!("the {item} looks lovely in our kitchen"), "praise"),
+            (format!("watching the match next to the {item}"), "other"),
+        ] {
+            jsonl.push_str(
+                &serde_json::json!({"text": text, "label": label, "message_id": format!("m{i}")})
+                    .to_string(),
+            );
+            jsonl.push('\n');
+        }
+    }
+    let data = dir.path().join("intent.jsonl");
+    std::fs::write(&data, jsonl).unwrap();
+    let model = dir.path().join("intent.sbm");
+    let (data_arg, model_arg) = (data.to_str().unwrap(), model.to_str().unwrap());
+    let out = switchboard(
+        &[
+            "nlp", "train", "--task", "intent", "--data", data_arg, "--out", model_arg, "--bits",
+            "14",
+        ],
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let input = b"{\"id\":\"d\",\"text\":\"my kettle arrived with a dent in the side\"}\n";
+    // The rules see no fault they know and no negative tone here.
+    let rules = &lines(&switchboard(&["nlp", "analyze"], input))[0];
+    assert_eq!(rules["intent"]["label"], "other", "{rules}");
+    let out = switchboard(&["nlp", "analyze", "--intent-model", model_arg], input);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = &lines(&out)[0];
+    assert_eq!(v["intent"]["label"], "complaint", "{v}");
+    assert!(v["intent"]["confidence"].as_f64().unwrap() > 0.25, "{v}");
+    // The complaint counts where the intent matters, e.g. for urgency.
+    assert_eq!(v["urgency"], "normal", "{v}");
+    assert_eq!(rules["urgency"], "low", "{rules}");
+
+    // A model whose labels are not the four intents is refused with one line.
+    let topics = dir.path().join("topics.csv");
+    let mut csv = String::from("text,label\n");
+    for i in 0..20 {
+        csv.push_str(&format!(
+            "where is parcel {i},delivery\ncharged twice {i},billing\n"
+        ));
+    }
+    std::fs::write(&topics, csv).unwrap();
+    let topic_model = dir.path().join("topics.sbm");
+    train_report(&topics, &topic_model, &["--bits", "12"]);
+    let out = switchboard(
+        &[
+            "nlp",
+            "analyze",
+            "--intent-model",
+            topic_model.to_str().unwrap(),
+        ],
+        input,
+    );
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("topics.sbm") && err.contains("complaint, inquiry, praise or other"),
+        "{err}"
+    );
+
+    // The server's configuration takes the same model, and refuses the same way at start
+    // (`rebuild` loads the analyzer as `serve` does, and ends).
+    let rebuild = |intent_model: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_switchboard"))
+            .arg("rebuild")
+            .env("SWITCHBOARD_LOG", "warn")
+            .env("SWITCHBOARD_DATA_DIR", dir.path().join("data"))
+            .env("SWITCHBOARD_NLP_INTENT_MODEL", intent_model)
+            .output()
+            .unwrap()
+    };
+    let out = rebuild(&model);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = rebuild(&topic_model);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("`billing`") || err.contains("`delivery`"),
+        "{err}"
+    );
+}

@@ -3,6 +3,7 @@
 //! model with `switchboard nlp train`; this layer needs no training data at all.
 
 use crate::cues::Cue;
+use crate::model::{LinearModel, ModelError};
 use crate::signals::Signals;
 use serde::Serialize;
 
@@ -24,6 +25,64 @@ impl IntentLabel {
             Self::Inquiry => "inquiry",
             Self::Praise => "praise",
             Self::Other => "other",
+        }
+    }
+
+    pub fn parse(label: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.as_str() == label)
+    }
+}
+
+/// An operator-trained intent model (`switchboard nlp train` on the agents' intent
+/// corrections) that answers in place of the rules. Its labels are the four intents; its
+/// reject rule, when it has one, answers one of them too.
+pub struct IntentModel {
+    model: LinearModel,
+    labels: Vec<IntentLabel>,
+    /// What the model answers below its reject threshold.
+    fallback: Option<(f32, IntentLabel)>,
+}
+
+impl IntentModel {
+    pub fn new(model: LinearModel) -> Result<Self, ModelError> {
+        let intent = |label: &str| {
+            IntentLabel::parse(label).ok_or_else(|| {
+                ModelError(format!(
+                    "an intent model answers complaint, inquiry, praise or other, \
+                     and this one answers `{label}`"
+                ))
+            })
+        };
+        let labels = model
+            .labels
+            .iter()
+            .map(|l| intent(l))
+            .collect::<Result<Vec<_>, _>>()?;
+        let fallback = match &model.reject {
+            Some(r) => Some((r.threshold, intent(&r.fallback)?)),
+            None => None,
+        };
+        Ok(Self {
+            model,
+            labels,
+            fallback,
+        })
+    }
+
+    /// The model's intent for a folded text whose sentiment compound is `compound`.
+    pub fn classify(&self, folded: &str, compound: f64) -> Intent {
+        let p = self.model.predict_folded(folded, compound);
+        let label = match self.fallback {
+            Some((threshold, fallback)) if p.confidence < threshold => fallback,
+            _ => self
+                .labels
+                .get(p.class)
+                .copied()
+                .unwrap_or(IntentLabel::Other),
+        };
+        Intent {
+            label,
+            confidence: round3(f64::from(p.confidence)),
         }
     }
 }

@@ -20,7 +20,7 @@ mod vader;
 pub mod watchlist;
 
 pub use emotion::Emotion;
-pub use intent::{Intent, IntentLabel};
+pub use intent::{Intent, IntentLabel, IntentModel};
 pub use language::{LanguageGuess, detect_language, detect_language_or};
 pub use pii::{DataClass, PiiKind, PiiSpan};
 pub use sentiment::{SentimentModel, SentimentScore, label_for};
@@ -79,6 +79,8 @@ pub struct Analyzer {
     /// Swappable while the analyzer is shared: watchlists change at run time.
     watchlist: std::sync::RwLock<Option<std::sync::Arc<Watchlist>>>,
     topic: Option<LinearModel>,
+    /// The operator's own intent model, answering in place of the rules.
+    intent_model: Option<IntentModel>,
     /// The emotion and offensive models scored together, when both are loaded.
     joint: Option<Joint>,
 }
@@ -105,6 +107,7 @@ impl Analyzer {
             moderation,
             watchlist: std::sync::RwLock::new(None),
             topic: None,
+            intent_model: None,
             joint,
         }
     }
@@ -142,6 +145,13 @@ impl Analyzer {
     pub fn with_topic_model(mut self, m: LinearModel) -> Self {
         self.topic = Some(m);
         self
+    }
+
+    /// Let an operator-trained intent model answer in place of the out-of-the-box rules.
+    /// Fails when the model answers anything but the four intents.
+    pub fn with_intent_model(mut self, m: LinearModel) -> Result<Self, model::ModelError> {
+        self.intent_model = Some(IntentModel::new(m)?);
+        Ok(self)
     }
 
     /// The analysis the pipeline stores with each message.
@@ -208,7 +218,10 @@ impl Analyzer {
         } else {
             self.model_predictions(&folded_head.text, s.compound)
         };
-        let intent = self.intent.classify(&signals, s.compound);
+        let intent = match &self.intent_model {
+            Some(m) => m.classify(&folded_head.text, s.compound),
+            None => self.intent.classify(&signals, s.compound),
+        };
         let emotion = self.emotion.detect(&signals, emo_p, s.compound);
         let (urgency, urgency_reasons) = self.urgency.assess(
             &signals,

@@ -292,3 +292,61 @@ fn in_other_languages_emotion_comes_from_their_words_not_english_look_alikes() {
     // A neutral German question is not raised to high urgency by a misread "die".
     assert_eq!(a.analyze("Wo ist die Rechnung?").urgency, Urgency::Low);
 }
+
+#[test]
+fn an_intent_model_answers_only_in_the_four_intents() {
+    use model::{Example, FeatureSpec, Reject, TrainConfig};
+    let spec = FeatureSpec {
+        bits: 12,
+        ..FeatureSpec::default()
+    };
+    let data = [
+        ("the lid came off", 0),
+        ("the handle came off", 0),
+        ("lovely weather today", 1),
+        ("lovely morning walk", 1),
+    ];
+    let examples: Vec<Example> = data
+        .iter()
+        .map(|(t, y)| {
+            let mut x = Vec::new();
+            spec.extract(t, &mut x);
+            (x, *y)
+        })
+        .collect();
+    let cfg = TrainConfig {
+        spec,
+        ..TrainConfig::default()
+    };
+    let labels = vec!["complaint".to_owned(), "other".to_owned()];
+    let m = model::train("intent", labels, &examples, &cfg, &mut |_, _| {});
+
+    let a = Analyzer::new().with_intent_model(m.clone()).unwrap();
+    assert_eq!(
+        a.analyze("the lid came off").intent.label,
+        IntentLabel::Complaint
+    );
+    assert_eq!(a.analyze("lovely weather").intent.label, IntentLabel::Other);
+
+    // Below its reject threshold the model answers its fallback, itself an intent.
+    let mut unsure = m.clone();
+    unsure.reject = Some(Reject {
+        threshold: 1.01,
+        fallback: "inquiry".to_owned(),
+    });
+    let a = Analyzer::new().with_intent_model(unsure.clone()).unwrap();
+    assert_eq!(
+        a.analyze("the lid came off").intent.label,
+        IntentLabel::Inquiry
+    );
+
+    unsure.reject = Some(Reject {
+        threshold: 0.5,
+        fallback: "unsure".to_owned(),
+    });
+    let err = Analyzer::new().with_intent_model(unsure).err().unwrap();
+    assert!(err.to_string().contains("`unsure`"), "{err}");
+    let mut topics = m;
+    topics.labels = vec!["delivery".to_owned(), "billing".to_owned()];
+    assert!(Analyzer::new().with_intent_model(topics).is_err());
+}
