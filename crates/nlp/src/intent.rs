@@ -1,6 +1,7 @@
 //! Intent (B3) out of the box: complaint, inquiry, praise or other, from sentiment and
-//! care-specific cues, with a confidence. Operators who need finer topics train their own
-//! model with `switchboard nlp train`; this layer needs no training data at all.
+//! care-specific cues, with a confidence; this layer needs no training data at all. Operators
+//! who need finer topics train their own model with `switchboard nlp train`, and once agents
+//! have corrected enough intents, an [`IntentModel`] trained on them answers instead.
 
 use crate::cues::Cue;
 use crate::model::{LinearModel, ModelError};
