@@ -295,7 +295,7 @@ fn in_other_languages_emotion_comes_from_their_words_not_english_look_alikes() {
 
 #[test]
 fn an_intent_model_answers_only_in_the_four_intents() {
-    use model::{Example, FeatureSpec, Reject, TrainConfig};
+    use model::{FeatureSpec, Reject};
     let spec = FeatureSpec {
         bits: 12,
         ..FeatureSpec::default()
@@ -306,20 +306,7 @@ fn an_intent_model_answers_only_in_the_four_intents() {
         ("lovely weather today", 1),
         ("lovely morning walk", 1),
     ];
-    let examples: Vec<Example> = data
-        .iter()
-        .map(|(t, y)| {
-            let mut x = Vec::new();
-            spec.extract(t, &mut x);
-            (x, *y)
-        })
-        .collect();
-    let cfg = TrainConfig {
-        spec,
-        ..TrainConfig::default()
-    };
-    let labels = vec!["complaint".to_owned(), "other".to_owned()];
-    let m = model::train("intent", labels, &examples, &cfg, &mut |_, _| {});
+    let m = model::train::tests::fit(spec, &data, ["complaint", "other"]);
 
     let a = Analyzer::new().with_intent_model(m.clone()).unwrap();
     assert_eq!(

@@ -44,9 +44,14 @@ impl SplitMix {
         z ^ (z >> 31)
     }
 
+    /// A number in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+
     pub fn shuffle<T>(&mut self, v: &mut [T]) {
         for i in (1..v.len()).rev() {
-            let j = (self.next_u64() % (i as u64 + 1)) as usize;
+            let j = self.below(i + 1);
             v.swap(i, j);
         }
     }
@@ -145,11 +150,11 @@ pub fn train(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A model trained with `spec` on `data` (text, index into `labels`).
-    fn fit(spec: FeatureSpec, data: &[(&str, usize)], labels: [&str; 2]) -> LinearModel {
+    pub(crate) fn fit(spec: FeatureSpec, data: &[(&str, usize)], labels: [&str; 2]) -> LinearModel {
         let examples: Vec<Example> = data
             .iter()
             .map(|(t, y)| {
