@@ -340,12 +340,15 @@ macro_rules! workflow_store_methods {
                 .collect()
         }
 
-        pub(crate) async fn agent_loads_shared(&self) -> Result<Vec<(String, i64)>> {
-            Ok(sqlx::query_as(
-                "SELECT assignee, COUNT(*) FROM cases WHERE assignee IS NOT NULL \
+        /// Open cases per agent. `from` names the cases table, with SQLite's `INDEXED BY
+        /// cases_assignee_open`: without statistics SQLite prefers the status index, which
+        /// walks every open case, assigned or not.
+        pub(crate) async fn agent_loads_shared(&self, from: &str) -> Result<Vec<(String, i64)>> {
+            Ok(sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT assignee, COUNT(*) FROM {from} WHERE assignee IS NOT NULL \
                  AND status IN ('new', 'open', 'pending', 'on_hold', 'escalated') \
-                 GROUP BY assignee ORDER BY assignee",
-            )
+                 GROUP BY assignee ORDER BY assignee"
+            )))
             .fetch_all(&self.$w)
             .await?)
         }

@@ -96,6 +96,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         25,
         include_str!("../../migrations/postgres/0025_label_corrections.sql"),
     ),
+    (
+        26,
+        include_str!("../../migrations/postgres/0026_open_case_loads.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming the migration lock.

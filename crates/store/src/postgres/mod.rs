@@ -902,7 +902,7 @@ impl Store for PgStore {
     }
 
     async fn agent_loads(&self) -> Result<Vec<(String, i64)>> {
-        self.agent_loads_shared().await
+        self.agent_loads_shared("cases").await
     }
 
     async fn set_presence(&self, agent: &str, presence: &str, at: Timestamp) -> Result<()> {

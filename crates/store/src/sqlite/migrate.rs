@@ -84,6 +84,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         25,
         include_str!("../../migrations/sqlite/0025_label_corrections.sql"),
     ),
+    (
+        26,
+        include_str!("../../migrations/sqlite/0026_open_case_loads.sql"),
+    ),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<()> {

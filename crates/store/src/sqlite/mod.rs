@@ -758,7 +758,8 @@ impl Store for SqliteStore {
     }
 
     async fn agent_loads(&self) -> Result<Vec<(String, i64)>> {
-        self.agent_loads_shared().await
+        self.agent_loads_shared("cases INDEXED BY cases_assignee_open")
+            .await
     }
 
     async fn set_presence(&self, agent: &str, presence: &str, at: Timestamp) -> Result<()> {
