@@ -74,14 +74,18 @@ struct Rig {
 }
 
 async fn rig() -> Rig {
+    rig_with(CONFIG).await
+}
+
+async fn rig_with(config: &str) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> =
         Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
     let clock = Arc::new(ManualClock::at(berlin_2300()));
-    let cfg: WorkflowConfig = toml::from_str(CONFIG).unwrap();
+    let cfg: WorkflowConfig = toml::from_str(config).unwrap();
     let wf = Arc::new(Workflow::compile(&cfg).unwrap());
     let events = PipelineEvents::default();
-    let table: toml::Table = toml::from_str(CONFIG).unwrap();
+    let table: toml::Table = toml::from_str(config).unwrap();
     let flow = Arc::new(
         CaseWorkflow::new(store.clone(), wf, clock.clone(), events.clone())
             .editable(cfg, sb_workflow::config::routing_document(&table))
@@ -386,6 +390,71 @@ async fn an_agent_coming_online_takes_the_waiting_case_up_to_their_capacity() {
             .as_deref(),
         Some("lena")
     );
+}
+
+#[tokio::test]
+async fn cases_opened_together_are_shared_by_load_and_stop_at_capacity() {
+    let r = rig_with(
+        r#"
+[[queues]]
+name = "general"
+strategy = "least_loaded"
+
+[[agents]]
+id = "ana"
+name = "Ana"
+queues = ["general"]
+capacity = 2
+
+[[agents]]
+id = "ben"
+name = "Ben"
+queues = ["general"]
+capacity = 2
+"#,
+    )
+    .await;
+    for agent in ["ana", "ben"] {
+        r.store
+            .set_presence(agent, "online", r.clock.now())
+            .await
+            .unwrap();
+    }
+    // Five customers write before the pipeline runs: their cases are worked in one batch.
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let id = MessageId::generate();
+        let mut m = NewMessage::parse(serde_json::json!({
+            "source": "x", "external_id": format!("b{i}"), "author": format!("@customer{i}"),
+            "channel": "x:@acme", "text": "My parcel has not arrived, please help.",
+        }))
+        .unwrap();
+        m.created_at = Some(r.clock.now());
+        r.store
+            .append_messages(&[MessageRecord {
+                id: id.clone(),
+                received_at: r.clock.now(),
+                message: m,
+            }])
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    r.pipeline.drain().await.unwrap();
+    let mut assignees = Vec::new();
+    for id in &ids {
+        let case = r.store.message(id).await.unwrap().unwrap().case_id.unwrap();
+        assignees.push(r.store.case(&case).await.unwrap().unwrap().assignee);
+    }
+    let held = |agent: &str| {
+        assignees
+            .iter()
+            .filter(|a| a.as_deref() == Some(agent))
+            .count()
+    };
+    assert_eq!((held("ana"), held("ben")), (2, 2), "{assignees:?}");
+    assert_eq!(assignees.iter().filter(|a| a.is_none()).count(), 1);
+    assert_eq!(r.store.pending_case_work().await.unwrap(), 0);
 }
 
 #[tokio::test]

@@ -73,6 +73,82 @@ macro_rules! workflow_store_methods {
             )))
         }
 
+        /// Saves several changes in one transaction, each as `save_case_work` would alone:
+        /// a change whose case moved on, or whose work items are done, leaves nothing behind
+        /// (its savepoint is rolled back) while the others stand. One commit instead of one
+        /// per case is what lets the workflow keep up with ingest. With regional partitions,
+        /// where personal events are held apart before the transaction, each change is saved
+        /// on its own.
+        pub(crate) async fn save_case_works_shared(
+            &self,
+            changes: &[sb_domain::CaseChange],
+        ) -> Result<Vec<crate::CaseSave>> {
+            if !self.partitions.is_empty() || changes.len() <= 1 {
+                let mut saves = Vec::with_capacity(changes.len());
+                for c in changes {
+                    saves.push(self.save_case_work_shared(c).await?);
+                }
+                return Ok(saves);
+            }
+            let mut tags = Vec::with_capacity(changes.len());
+            for c in changes {
+                tags.push(
+                    serde_json::to_string(&c.tags)
+                        .map_err(|e| StoreError::Corrupt(format!("cannot encode tags: {e}")))?,
+                );
+            }
+            let mut conn = self.$w.acquire().await?;
+            let cases: Vec<(&str, &[sb_domain::NewCaseEvent], Option<&str>)> = changes
+                .iter()
+                .map(|c| (c.case_id.as_str(), c.events.as_slice(), None))
+                .collect();
+            // Without partitions nothing is held: these are the rows as stored.
+            let (_, rows) = self.hold_case_events(&mut conn, &cases).await?;
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            let mut saves = Vec::with_capacity(changes.len());
+            for (c, tags) in changes.iter().zip(&tags) {
+                let mut one = sqlx::Connection::begin(&mut *tx).await?;
+                match self.save_case_row(&mut one, c, tags).await? {
+                    None => {
+                        one.commit().await?;
+                        saves.push(crate::CaseSave::Saved);
+                    }
+                    Some(outcome) => {
+                        one.rollback().await?;
+                        saves.push(outcome);
+                    }
+                }
+            }
+            // The events of the saved cases, in multi-row statements: a round trip costs
+            // more than the rows in it.
+            let events: Vec<(&str, &sb_domain::NewCaseEvent, &crate::residency::EventRow)> = changes
+                .iter()
+                .zip(&rows)
+                .zip(&saves)
+                .filter(|(_, save)| **save == crate::CaseSave::Saved)
+                .flat_map(|((c, rows), _)| {
+                    c.events.iter().zip(rows).map(|(e, row)| (c.case_id.as_str(), e, row))
+                })
+                .collect();
+            for chunk in events.chunks(64) {
+                let mut q = sqlx::QueryBuilder::<<Self as crate::residency::Backend>::Db>::new(
+                    "INSERT INTO case_events (case_id, kind, actor, at, data, dedup) ",
+                );
+                q.push_values(chunk, |mut b, (case, e, row)| {
+                    b.push_bind(*case)
+                        .push_bind(e.kind.as_str())
+                        .push_bind(e.actor.as_str())
+                        .push_bind(e.at.millis())
+                        .push_bind(row.data.as_str())
+                        .push_bind(e.dedup.as_deref());
+                });
+                q.push(" ON CONFLICT (dedup) DO NOTHING");
+                q.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(saves)
+        }
+
         /// The new events of each case in `cases` (its id, events and the region it is
         /// placed in) as they are to be stored — their `seq` (given to all of them when any
         /// is held), central data and whether they are held — and the events held in their
@@ -181,17 +257,13 @@ macro_rules! workflow_store_methods {
             Ok(())
         }
 
-        /// The save itself, inside `tx`: `None` when the case was placed since `region` was
-        /// read (for events with something `personal` in them), else what became of it (the
-        /// caller commits only `Saved`).
-        async fn save_case_in<'c>(
+        /// The case row and its done work items, inside `tx`: `None` when both held (the
+        /// change is written), else why not (the caller rolls back what was written).
+        async fn save_case_row<'c>(
             &self,
             tx: &mut sqlx::Transaction<'c, <Self as crate::residency::Backend>::Db>,
             c: &sb_domain::CaseChange,
             tags: &str,
-            (personal, region): (bool, Option<&str>),
-            holdings: &[crate::residency::Holding],
-            rows: &[crate::residency::EventRow],
         ) -> Result<Option<crate::CaseSave>> {
             let saved = sqlx::query(
                 "UPDATE cases SET status = $1, priority = $2, queue_id = $3, assignee = $4, \
@@ -227,6 +299,24 @@ macro_rules! workflow_store_methods {
                 if gone.rows_affected() != 1 {
                     return Ok(Some(crate::CaseSave::AlreadyDone));
                 }
+            }
+            Ok(None)
+        }
+
+        /// The save itself, inside `tx`: `None` when the case was placed since `region` was
+        /// read (for events with something `personal` in them), else what became of it (the
+        /// caller commits only `Saved`).
+        async fn save_case_in<'c>(
+            &self,
+            tx: &mut sqlx::Transaction<'c, <Self as crate::residency::Backend>::Db>,
+            c: &sb_domain::CaseChange,
+            tags: &str,
+            (personal, region): (bool, Option<&str>),
+            holdings: &[crate::residency::Holding],
+            rows: &[crate::residency::EventRow],
+        ) -> Result<Option<crate::CaseSave>> {
+            if let Some(outcome) = self.save_case_row(tx, c, tags).await? {
+                return Ok(Some(outcome));
             }
             // The case row is locked by the update above: its placement cannot change now.
             if personal

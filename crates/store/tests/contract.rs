@@ -1560,6 +1560,88 @@ async fn status_facts_keep_the_latest_observation() {
 }
 
 #[tokio::test]
+async fn case_works_save_together_and_one_that_does_not_hold_leaves_nothing() {
+    use sb_domain::CaseChange;
+    use switchboard_store::CaseSave;
+    for (name, store, _dir) in backends().await {
+        let recs = [
+            record("x", "b1", "@ana", "my order is late"),
+            record("x", "b2", "@bob", "my parcel is lost"),
+            record("x", "b3", "@cy", "refund please"),
+        ];
+        store.append_messages(&recs).await.unwrap();
+        let ids: Vec<MessageId> = recs.iter().map(|r| r.id.clone()).collect();
+        process(&*store, &ids, -0.5).await.unwrap();
+        let items = store
+            .claim_case_work(Timestamp(10_000), 10, 5_000)
+            .await
+            .unwrap();
+        assert_eq!(items.len(), 3, "{name}");
+        let mut works = Vec::new();
+        for item in &items {
+            works.push(store.case_work(&item.case_id).await.unwrap().unwrap());
+        }
+        let batch_change = |i: usize, version_of: &sb_domain::CaseWork| {
+            let mut c = CaseChange::from_work(version_of, Timestamp(13_000));
+            c.tags = vec!["batch".into()];
+            c.done = vec![items[i].seq];
+            c.event(
+                "tagged",
+                "system",
+                Timestamp(13_000),
+                json!({"tag": "batch"}),
+            );
+            c
+        };
+        // Case 2 moves on before the batch is saved: the batch's change was decided on an
+        // older version.
+        let mut moved = CaseChange::from_work(&works[1], Timestamp(12_000));
+        moved.tags = vec!["agent".into()];
+        assert_eq!(store.save_case_work(&moved).await.unwrap(), CaseSave::Saved);
+        // Case 3's work item was carried out by someone else, at the version the batch reads:
+        // its case row would update, so the savepoint must undo it.
+        let mut done = CaseChange::from_work(&works[2], Timestamp(12_000));
+        done.done = vec![items[2].seq];
+        assert_eq!(store.save_case_work(&done).await.unwrap(), CaseSave::Saved);
+        let third = store.case_work(&items[2].case_id).await.unwrap().unwrap();
+        let changes = [
+            batch_change(0, &works[0]),
+            batch_change(1, &works[1]),
+            batch_change(2, &third),
+        ];
+        assert_eq!(
+            store.save_case_works(&changes).await.unwrap(),
+            vec![CaseSave::Saved, CaseSave::Changed, CaseSave::AlreadyDone],
+            "{name}"
+        );
+        let tags = |w: sb_domain::CaseWork| (w.version, w.case.tags);
+        assert_eq!(
+            tags(store.case_work(&items[0].case_id).await.unwrap().unwrap()),
+            (1, vec!["batch".to_owned()]),
+            "{name}"
+        );
+        assert_eq!(
+            tags(store.case_work(&items[1].case_id).await.unwrap().unwrap()),
+            (1, vec!["agent".to_owned()]),
+            "{name}"
+        );
+        assert_eq!(
+            tags(store.case_work(&items[2].case_id).await.unwrap().unwrap()),
+            (1, Vec::<String>::new()),
+            "{name}"
+        );
+        for (i, want) in [(0, 1), (1, 0), (2, 0)] {
+            let events = store.case_events(&items[i].case_id).await.unwrap();
+            let tagged = events.iter().filter(|e| e.kind == "tagged").count();
+            assert_eq!(tagged, want, "{name}: case {i}: {events:?}");
+        }
+        // Case 2's item is still owed and is worked again from the case as it stands.
+        assert_eq!(store.pending_case_work().await.unwrap(), 1, "{name}");
+        assert!(store.save_case_works(&[]).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
 async fn case_work_is_leased_saved_once_and_guarded_by_version() {
     use sb_domain::CaseChange;
     use switchboard_store::CaseSave;

@@ -19,7 +19,8 @@ pub use edit::{CaseEdit, RaisedEscalation, UnreadableCase};
 
 use crate::{PipelineEvent, PipelineEvents};
 use sb_domain::{
-    CaseId, CaseWorkItem, Clock, Customer, Message, NewOutboxItem, QueueId, Timestamp,
+    CaseId, CaseWorkItem, Clock, Customer, CustomerId, Message, MessageId, NewOutboxItem, QueueId,
+    Timestamp,
 };
 use sb_store::{CaseSave, Store, StoreError};
 use sb_workflow::Workflow;
@@ -215,20 +216,99 @@ impl CaseWorkflow {
             if items.is_empty() {
                 return Ok(total);
             }
+            total += items.len();
             let mut by_case: Vec<(CaseId, Vec<CaseWorkItem>)> = Vec::new();
+            let mut index: HashMap<CaseId, usize> = HashMap::new();
             for item in items {
-                match by_case.iter_mut().find(|(c, _)| *c == item.case_id) {
-                    Some((_, list)) => list.push(item),
-                    None => by_case.push((item.case_id.clone(), vec![item])),
+                match index.get(&item.case_id) {
+                    Some(&i) => by_case[i].1.push(item),
+                    None => {
+                        index.insert(item.case_id.clone(), by_case.len());
+                        by_case.push((item.case_id.clone(), vec![item]));
+                    }
                 }
             }
-            for (case_id, items) in by_case {
-                total += items.len();
-                self.handle_placed(&case_id, &items).await?;
-            }
+            self.handle_batch(&by_case).await?;
         }
     }
 
+    /// Decides every case of a claimed batch against one routing state, counting each pick
+    /// on it so the next case sees the agent's new load, then saves all the changes in one
+    /// transaction. A case someone else changed meanwhile is decided again on its own.
+    async fn handle_batch(
+        &self,
+        by_case: &[(CaseId, Vec<CaseWorkItem>)],
+    ) -> Result<(), CaseworkError> {
+        let ids: Vec<MessageId> = by_case
+            .iter()
+            .flat_map(|(_, items)| items.iter().map(|i| i.message_id.clone()))
+            .collect();
+        let messages: HashMap<MessageId, Message> = self
+            .store
+            .messages_among(&ids)
+            .await?
+            .into_iter()
+            .map(|m| (m.id.clone(), m))
+            .collect();
+        let mut routing = self.routing_state().await?;
+        let wf = self.workflow();
+        let mut customers: HashMap<CustomerId, Option<Customer>> = HashMap::new();
+        let mut changes = Vec::with_capacity(by_case.len());
+        let mut outboxes = Vec::with_capacity(by_case.len());
+        for (case_id, items) in by_case {
+            let Some(work) = self.store.case_work(case_id).await? else {
+                return Err(CaseworkError::NotFound(case_id.clone()));
+            };
+            let customer_id = work.case.customer_id.clone();
+            if !customers.contains_key(&customer_id) {
+                let customer = self.store.customer(&customer_id).await?;
+                customers.insert(customer_id.clone(), customer);
+            }
+            let customer = customers.get(&customer_id).and_then(Option::as_ref);
+            let assignee = work.case.assignee.clone();
+            let mut edit = CaseEdit::new(&wf, work, "system", self.clock.now())?;
+            let placed: Vec<Option<&Message>> =
+                items.iter().map(|i| messages.get(&i.message_id)).collect();
+            let mut outbox = Vec::new();
+            self.on_placed(&mut edit, items, &placed, customer, &routing, &mut outbox);
+            if edit.change.assignee != assignee
+                && let Some(agent) = edit.change.assignee.clone()
+                && let Some(queue) = self.case_queue(&edit)
+            {
+                routing.assigned(&agent, &queue);
+            }
+            changes.push(edit.finish());
+            outboxes.push(outbox);
+        }
+        let saves = self.store.save_case_works(&changes).await?;
+        let mut outbox: Vec<NewOutboxItem> = Vec::new();
+        for (((case_id, items), (change, owed)), save) in
+            by_case.iter().zip(changes.iter().zip(outboxes)).zip(saves)
+        {
+            match save {
+                CaseSave::Saved => {
+                    self.events.emit(PipelineEvent::CaseUpdated {
+                        case_id: case_id.to_string(),
+                        priority: change.priority.as_str().into(),
+                    });
+                    outbox.extend(owed);
+                }
+                // Another process did this work meanwhile; its effects stand.
+                CaseSave::AlreadyDone => outbox.extend(owed),
+                CaseSave::Changed => {
+                    metrics::counter!("switchboard_case_conflicts_total").increment(1);
+                    self.handle_placed(case_id, items).await?;
+                }
+            }
+        }
+        if !outbox.is_empty() {
+            self.store.enqueue(&outbox, self.clock.now()).await?;
+        }
+        Ok(())
+    }
+
+    /// One case's placed messages on their own, reading and deciding again until the save
+    /// holds.
     async fn handle_placed(
         &self,
         case_id: &CaseId,
@@ -243,21 +323,17 @@ impl CaseWorkflow {
         };
         let customer = self.store.customer(&work.case.customer_id).await?;
         let routing = self.routing_state().await?;
+        let placed: Vec<Option<&Message>> = messages.iter().map(Option::as_ref).collect();
         let mut outbox: Vec<NewOutboxItem> = Vec::new();
         self.update(case_id, "system", false, |edit| {
-            outbox.clear();
-            edit.change.done = items.iter().map(|i| i.seq).collect();
-            for (item, message) in items.iter().zip(&messages) {
-                let Some(message) = message else { continue };
-                self.on_message(
-                    edit,
-                    item,
-                    message,
-                    customer.as_ref(),
-                    &routing,
-                    &mut outbox,
-                );
-            }
+            self.on_placed(
+                edit,
+                items,
+                &placed,
+                customer.as_ref(),
+                &routing,
+                &mut outbox,
+            );
             Ok(())
         })
         .await?;
@@ -265,6 +341,25 @@ impl CaseWorkflow {
             self.store.enqueue(&outbox, self.clock.now()).await?;
         }
         Ok(())
+    }
+
+    /// Decides what the messages placed in one case do to it; `messages` holds each item's
+    /// message, `None` when it is gone.
+    fn on_placed(
+        &self,
+        edit: &mut CaseEdit<'_>,
+        items: &[CaseWorkItem],
+        messages: &[Option<&Message>],
+        customer: Option<&Customer>,
+        routing: &sb_workflow::routing::RoutingState,
+        outbox: &mut Vec<NewOutboxItem>,
+    ) {
+        outbox.clear();
+        edit.change.done = items.iter().map(|i| i.seq).collect();
+        for (item, message) in items.iter().zip(messages) {
+            let Some(message) = message else { continue };
+            self.on_message(edit, item, message, customer, routing, outbox);
+        }
     }
 
     fn on_message(

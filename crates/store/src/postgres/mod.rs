@@ -870,6 +870,13 @@ impl Store for PgStore {
         self.save_case_work_shared(change).await
     }
 
+    async fn save_case_works(
+        &self,
+        changes: &[sb_domain::CaseChange],
+    ) -> Result<Vec<crate::CaseSave>> {
+        self.save_case_works_shared(changes).await
+    }
+
     async fn claim_case_work(
         &self,
         now: Timestamp,
