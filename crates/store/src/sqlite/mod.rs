@@ -6,6 +6,12 @@
 mod batch;
 mod migrate;
 
+/// Page cache of the one writer, in KiB (SQLite's negative `cache_size`): it stays valid
+/// between transactions, so it holds the hot index pages every write touches.
+const WRITER_CACHE_SIZE: &str = "-16000";
+/// Page cache of each reader, in KiB (SQLite's default).
+const READER_CACHE_SIZE: &str = "-2000";
+
 use crate::residency::{Partition, Partitions, partition_tables};
 use crate::rows::{
     ALERT_COLUMNS, AlertRow, AttemptRow, CaseRow, CustomerRow, IdentityRow, MessageRow,
@@ -77,7 +83,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true)
-            .pragma("cache_size", "-16000")
+            .pragma("cache_size", WRITER_CACHE_SIZE)
             .pragma("temp_store", "memory")
             // Deleted and overwritten content is zeroed, so erased personal data does not
             // linger in free pages.
@@ -113,7 +119,10 @@ impl SqliteStore {
                 let files = files.clone();
                 Box::pin(async move { attach(conn, &files, false).await })
             })
-            .connect_with(opts.read_only(true))
+            // A reader's page cache is dropped whenever the writer commits, so under load
+            // it seldom outlives a few queries: a small one costs little speed and keeps
+            // memory flat.
+            .connect_with(opts.read_only(true).pragma("cache_size", READER_CACHE_SIZE))
             .await?;
         let mut store = Self {
             writer,
