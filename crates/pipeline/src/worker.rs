@@ -315,11 +315,14 @@ impl Pipeline {
                     self.raise(alerts).await;
                 }
             }
-            if let Some(flow) = &self.casework
-                && let Err(e) = flow.run_pending().await
-            {
-                // The work is stored with the placement; the workflow's schedule retries it.
-                tracing::warn!(error = %e, "case workflow step failed; will retry");
+            if let Some(flow) = &self.casework {
+                let t = Instant::now();
+                if let Err(e) = flow.run_pending().await {
+                    // The work is stored with the placement; the workflow's schedule retries it.
+                    tracing::warn!(error = %e, "case workflow step failed; will retry");
+                }
+                metrics::histogram!("switchboard_stage_duration_seconds", "stage" => "casework")
+                    .record(t.elapsed().as_secs_f64());
             }
             let processed: Vec<MessageId> = plan
                 .placements
