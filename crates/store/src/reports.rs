@@ -719,15 +719,20 @@ macro_rules! report_store_impl {
                     .execute(&mut *tx)
                     .await?;
                 }
+                // Many rows a statement (a round trip costs more than its rows); a case once
+                // per statement, its last state, as one upsert after another would leave it.
+                let mut states: HashMap<&str, &str> = HashMap::new();
                 for (case, state) in &out.states {
-                    sqlx::query(
-                        "INSERT INTO kpi_cases (case_id, state) VALUES ($1, $2) \
-                         ON CONFLICT (case_id) DO UPDATE SET state = excluded.state",
-                    )
-                    .bind(case.as_str())
-                    .bind(state.as_str())
-                    .execute(&mut *tx)
-                    .await?;
+                    states.insert(case.as_str(), state.as_str());
+                }
+                let states: Vec<(&str, &str)> = states.into_iter().collect();
+                for chunk in states.chunks(256) {
+                    let mut q = sqlx::QueryBuilder::new("INSERT INTO kpi_cases (case_id, state) ");
+                    q.push_values(chunk, |mut b, (case, state)| {
+                        b.push_bind(*case).push_bind(*state);
+                    });
+                    q.push(" ON CONFLICT (case_id) DO UPDATE SET state = excluded.state");
+                    q.build().execute(&mut *tx).await?;
                 }
                 sqlx::query(
                     "UPDATE rollup_marks SET txid = $1, seq = $2, folded = folded + $3 \
