@@ -412,6 +412,8 @@ pub trait Store:
     async fn list_messages(&self, filter: &MessageFilter, page: &Page) -> Result<Vec<Message>>;
     async fn list_cases(&self, filter: &CaseFilter, page: &Page) -> Result<Vec<Case>>;
     async fn customer(&self, id: &CustomerId) -> Result<Option<Customer>>;
+    /// Those of the given customers that exist (any number of ids), in no particular order.
+    async fn customers_among(&self, ids: &[CustomerId]) -> Result<Vec<Customer>>;
     /// The customer who holds this handle on this platform (compared as `Identity::key`
     /// does, whether the identity is held centrally or, placed, under its pseudonym).
     async fn customer_with_identity(
@@ -550,6 +552,8 @@ pub trait Store:
     // ---- case workflow --------------------------------------------------------------------
     /// A case with its workflow state and version.
     async fn case_work(&self, id: &CaseId) -> Result<Option<sb_domain::CaseWork>>;
+    /// Those of the given cases that exist (any number of ids), in no particular order.
+    async fn case_works(&self, ids: &[CaseId]) -> Result<Vec<sb_domain::CaseWork>>;
     /// Saves a change if the case is still at the version it names and every work item it
     /// completes is still owed; otherwise saves nothing and says which did not hold.
     async fn save_case_work(&self, change: &sb_domain::CaseChange) -> Result<CaseSave>;

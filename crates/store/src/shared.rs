@@ -2263,6 +2263,47 @@ macro_rules! shared_store_methods {
             row.into_domain(identities).map(Some)
         }
 
+        /// Those of the given customers that exist, each with its identities.
+        pub(crate) async fn customers_among_shared(&self, ids: &[CustomerId]) -> Result<Vec<Customer>> {
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            let ids = serde_json::to_string(&ids.iter().map(CustomerId::as_str).collect::<Vec<_>>())
+                .map_err(|e| StoreError::Corrupt(format!("cannot encode ids: {e}")))?;
+            let name = self.partitions.display_name_sql("customers");
+            let rows: Vec<CustomerRow> = sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT id, {name} AS display_name, region, language, tier, lifetime_value, created_at \
+                 FROM customers WHERE id IN ({})",
+                Self::IDS_FROM_JSON
+            )))
+            .bind(ids.as_str())
+            .fetch_all(&self.$r)
+            .await?;
+            let identities: Vec<(String, String, String)> = sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT customer_id, platform, {} AS handle FROM identities \
+                 WHERE customer_id IN ({}) ORDER BY created_at, key",
+                self.partitions.handle_sql("identities"),
+                Self::IDS_FROM_JSON
+            )))
+            .bind(ids.as_str())
+            .fetch_all(&self.$r)
+            .await?;
+            let mut by_customer: std::collections::HashMap<String, Vec<IdentityRow>> =
+                std::collections::HashMap::new();
+            for (customer, platform, handle) in identities {
+                by_customer
+                    .entry(customer)
+                    .or_default()
+                    .push(IdentityRow { platform, handle });
+            }
+            rows.into_iter()
+                .map(|row| {
+                    let identities = by_customer.remove(&row.id).unwrap_or_default();
+                    row.into_domain(identities)
+                })
+                .collect()
+        }
+
         pub(crate) async fn customer_with_identity_shared(
             &self,
             platform: Platform,

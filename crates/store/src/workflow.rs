@@ -27,6 +27,31 @@ macro_rules! workflow_store_methods {
             row.map(crate::rows::CaseWorkRow::into_domain).transpose()
         }
 
+        /// Those of the given cases that exist, each with its workflow state and version.
+        pub(crate) async fn case_works_shared(
+            &self,
+            ids: &[sb_domain::CaseId],
+        ) -> Result<Vec<sb_domain::CaseWork>> {
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            let ids = serde_json::to_string(&ids.iter().map(sb_domain::CaseId::as_str).collect::<Vec<_>>())
+                .map_err(|e| StoreError::Corrupt(format!("cannot encode ids: {e}")))?;
+            let cols = self.partitions.case_columns();
+            let sql = format!(
+                "SELECT {cols}, {} FROM cases WHERE id IN ({})",
+                crate::rows::CASE_WORK_COLUMNS,
+                Self::IDS_FROM_JSON
+            );
+            let rows: Vec<crate::rows::CaseWorkRow> = sqlx::query_as(AssertSqlSafe(sql))
+                .bind(ids)
+                .fetch_all(&self.$w)
+                .await?;
+            rows.into_iter()
+                .map(crate::rows::CaseWorkRow::into_domain)
+                .collect()
+        }
+
         pub(crate) async fn save_case_work_shared(
             &self,
             c: &sb_domain::CaseChange,

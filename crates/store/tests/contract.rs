@@ -4,8 +4,8 @@
 
 use sb_domain::case::{CaseContext, PlanMessage, plan_batch};
 use sb_domain::{
-    CasePriority, CaseStatus, Enrichment, MessageId, NewMessage, Platform, SentimentLabel, Tier,
-    Timestamp,
+    CaseId, CasePriority, CaseStatus, CustomerId, Enrichment, MessageId, NewMessage, Platform,
+    SentimentLabel, Tier, Timestamp,
 };
 use serde_json::json;
 use std::sync::Arc;
@@ -414,6 +414,86 @@ async fn case_lists_filter_by_platform_language_and_intent() {
             ..CaseFilter::default()
         };
         assert_eq!(count(both).await, 1, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn customers_and_case_works_read_together_match_one_at_a_time() {
+    for (name, store, _dir) in backends().await {
+        let ana = store
+            .upsert_customer(
+                Platform::X,
+                "@ana",
+                Some("Ana"),
+                Tier::Vip,
+                10.0,
+                Timestamp(1),
+                None,
+            )
+            .await
+            .unwrap();
+        store
+            .link_identity(&ana, Platform::Facebook, "ana.fb", Timestamp(2))
+            .await
+            .unwrap();
+        let bob = store
+            .upsert_customer(
+                Platform::X,
+                "@bob",
+                None,
+                Tier::Standard,
+                0.0,
+                Timestamp(3),
+                None,
+            )
+            .await
+            .unwrap();
+        let nobody = CustomerId::from_stored("cus_nobody".into());
+        let mut found = store
+            .customers_among(&[bob.clone(), nobody, ana.clone()])
+            .await
+            .unwrap();
+        found.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut one_by_one = vec![
+            store.customer(&ana).await.unwrap().unwrap(),
+            store.customer(&bob).await.unwrap().unwrap(),
+        ];
+        one_by_one.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(found, one_by_one, "{name}");
+        assert_eq!(
+            found.iter().map(|c| c.identities.len()).sum::<usize>(),
+            3,
+            "{name}: Ana's two identities and Bob's one"
+        );
+        assert!(store.customers_among(&[]).await.unwrap().is_empty());
+
+        let recs = [
+            record("x", "r1", "@ana", "late"),
+            record("x", "r2", "@bob", "lost"),
+        ];
+        store.append_messages(&recs).await.unwrap();
+        let ids: Vec<MessageId> = recs.iter().map(|r| r.id.clone()).collect();
+        process(&*store, &ids, -0.5).await.unwrap();
+        let mut cases = Vec::new();
+        for id in &ids {
+            cases.push(store.message(id).await.unwrap().unwrap().case_id.unwrap());
+        }
+        cases.push(CaseId::from_stored("cas_nobody".into()));
+        let works = store.case_works(&cases).await.unwrap();
+        assert_eq!(works.len(), 2, "{name}");
+        for w in works {
+            let alone = store.case_work(&w.case.id).await.unwrap().unwrap();
+            assert_eq!(
+                (w.version, w.case.id.clone(), w.case.customer_id.clone()),
+                (
+                    alone.version,
+                    alone.case.id.clone(),
+                    alone.case.customer_id.clone()
+                ),
+                "{name}"
+            );
+        }
+        assert!(store.case_works(&[]).await.unwrap().is_empty());
     }
 }
 

@@ -250,21 +250,40 @@ impl CaseWorkflow {
             .into_iter()
             .map(|m| (m.id.clone(), m))
             .collect();
+        let case_ids: Vec<CaseId> = by_case.iter().map(|(id, _)| id.clone()).collect();
+        let mut works: HashMap<CaseId, sb_domain::CaseWork> = self
+            .store
+            .case_works(&case_ids)
+            .await?
+            .into_iter()
+            .map(|w| (w.case.id.clone(), w))
+            .collect();
+        let customer_ids: Vec<CustomerId> = works
+            .values()
+            .map(|w| w.case.customer_id.clone())
+            .collect::<std::collections::HashSet<_>>()
+            .into_iter()
+            .collect();
+        let customers: HashMap<CustomerId, Customer> = self
+            .store
+            .customers_among(&customer_ids)
+            .await?
+            .into_iter()
+            .map(|c| (c.id.clone(), c))
+            .collect();
         let mut routing = self.routing_state().await?;
         let wf = self.workflow();
-        let mut customers: HashMap<CustomerId, Option<Customer>> = HashMap::new();
         let mut changes = Vec::with_capacity(by_case.len());
         let mut outboxes = Vec::with_capacity(by_case.len());
+        let mut decided = Vec::with_capacity(by_case.len());
+        // A case that is gone holds up only its own work, reported once the others are saved.
+        let mut missing = None;
         for (case_id, items) in by_case {
-            let Some(work) = self.store.case_work(case_id).await? else {
-                return Err(CaseworkError::NotFound(case_id.clone()));
+            let Some(work) = works.remove(case_id) else {
+                missing.get_or_insert_with(|| case_id.clone());
+                continue;
             };
-            let customer_id = work.case.customer_id.clone();
-            if !customers.contains_key(&customer_id) {
-                let customer = self.store.customer(&customer_id).await?;
-                customers.insert(customer_id.clone(), customer);
-            }
-            let customer = customers.get(&customer_id).and_then(Option::as_ref);
+            let customer = customers.get(&work.case.customer_id);
             let assignee = work.case.assignee.clone();
             let mut edit = CaseEdit::new(&wf, work, "system", self.clock.now())?;
             let placed: Vec<Option<&Message>> =
@@ -279,11 +298,14 @@ impl CaseWorkflow {
             }
             changes.push(edit.finish());
             outboxes.push(outbox);
+            decided.push((case_id, items));
         }
         let saves = self.store.save_case_works(&changes).await?;
         let mut outbox: Vec<NewOutboxItem> = Vec::new();
-        for (((case_id, items), (change, owed)), save) in
-            by_case.iter().zip(changes.iter().zip(outboxes)).zip(saves)
+        for (((case_id, items), (change, owed)), save) in decided
+            .into_iter()
+            .zip(changes.iter().zip(outboxes))
+            .zip(saves)
         {
             match save {
                 CaseSave::Saved => {
@@ -304,7 +326,10 @@ impl CaseWorkflow {
         if !outbox.is_empty() {
             self.store.enqueue(&outbox, self.clock.now()).await?;
         }
-        Ok(())
+        match missing {
+            Some(id) => Err(CaseworkError::NotFound(id)),
+            None => Ok(()),
+        }
     }
 
     /// One case's placed messages on their own, reading and deciding again until the save

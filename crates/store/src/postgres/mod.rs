@@ -676,6 +676,10 @@ impl Store for PgStore {
         self.customer_shared(id).await
     }
 
+    async fn customers_among(&self, ids: &[CustomerId]) -> Result<Vec<Customer>> {
+        self.customers_among_shared(ids).await
+    }
+
     async fn customer_with_identity(
         &self,
         platform: Platform,
@@ -864,6 +868,10 @@ impl Store for PgStore {
 
     async fn case_work(&self, id: &CaseId) -> Result<Option<sb_domain::CaseWork>> {
         self.case_work_shared(id).await
+    }
+
+    async fn case_works(&self, ids: &[CaseId]) -> Result<Vec<sb_domain::CaseWork>> {
+        self.case_works_shared(ids).await
     }
 
     async fn save_case_work(&self, change: &sb_domain::CaseChange) -> Result<crate::CaseSave> {
