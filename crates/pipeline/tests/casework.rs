@@ -161,6 +161,26 @@ impl Rig {
             .unwrap()
     }
 
+    /// Stores a message from `author` on X without running the pipeline.
+    async fn append(&self, external_id: &str, author: &str, text: &str) -> MessageId {
+        let id = MessageId::generate();
+        let mut m = NewMessage::parse(serde_json::json!({
+            "source": "x", "external_id": external_id, "author": author,
+            "channel": "x:@acme", "text": text,
+        }))
+        .unwrap();
+        m.created_at = Some(self.clock.now());
+        self.store
+            .append_messages(&[MessageRecord {
+                id: id.clone(),
+                received_at: self.clock.now(),
+                message: m,
+            }])
+            .await
+            .unwrap();
+        id
+    }
+
     async fn at(&self, minutes_after_2300: i64) {
         self.clock
             .set(berlin_2300().plus_millis(minutes_after_2300 * MIN));
@@ -346,21 +366,13 @@ async fn an_agent_coming_online_takes_the_waiting_case_up_to_their_capacity() {
         .await
         .unwrap();
     let second = {
-        let id = MessageId::generate();
-        let mut m = NewMessage::parse(serde_json::json!({
-            "source": "x", "external_id": "t9", "author": "@anna", "channel": "x:@acme",
-            "text": "Mein Paket ist nicht angekommen, bitte helfen Sie mir schnell.",
-        }))
-        .unwrap();
-        m.created_at = Some(r.clock.now());
-        r.store
-            .append_messages(&[MessageRecord {
-                id: id.clone(),
-                received_at: r.clock.now(),
-                message: m,
-            }])
-            .await
-            .unwrap();
+        let id = r
+            .append(
+                "t9",
+                "@anna",
+                "Mein Paket ist nicht angekommen, bitte helfen Sie mir schnell.",
+            )
+            .await;
         r.pipeline.drain().await.unwrap();
         r.store
             .message(&id)
@@ -423,22 +435,11 @@ capacity = 2
     // Five customers write before the pipeline runs: their cases are worked in one batch.
     let mut ids = Vec::new();
     for i in 0..5 {
-        let id = MessageId::generate();
-        let mut m = NewMessage::parse(serde_json::json!({
-            "source": "x", "external_id": format!("b{i}"), "author": format!("@customer{i}"),
-            "channel": "x:@acme", "text": "My parcel has not arrived, please help.",
-        }))
-        .unwrap();
-        m.created_at = Some(r.clock.now());
-        r.store
-            .append_messages(&[MessageRecord {
-                id: id.clone(),
-                received_at: r.clock.now(),
-                message: m,
-            }])
-            .await
-            .unwrap();
-        ids.push(id);
+        let (ext, author) = (format!("b{i}"), format!("@customer{i}"));
+        ids.push(
+            r.append(&ext, &author, "My parcel has not arrived, please help.")
+                .await,
+        );
     }
     r.pipeline.drain().await.unwrap();
     let mut assignees = Vec::new();
