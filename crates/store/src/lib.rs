@@ -557,8 +557,9 @@ pub trait Store:
     /// Saves a change if the case is still at the version it names and every work item it
     /// completes is still owed; otherwise saves nothing and says which did not hold.
     async fn save_case_work(&self, change: &sb_domain::CaseChange) -> Result<CaseSave>;
-    /// Saves each change as `save_case_work` would, in one transaction; answers what each
-    /// did, in order. A change that is not saved leaves nothing behind.
+    /// Saves each change as `save_case_work` would; answers what each did, in order. A
+    /// change that is not saved leaves nothing behind. SQLite saves them in one transaction;
+    /// PostgreSQL, where other processes write the same cases, each in its own.
     async fn save_case_works(&self, changes: &[sb_domain::CaseChange]) -> Result<Vec<CaseSave>>;
     /// Leases up to `limit` messages placed in cases that the workflow has not handled,
     /// oldest first, until `now + lease_ms`; another process sees them again only once the

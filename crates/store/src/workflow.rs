@@ -100,15 +100,17 @@ macro_rules! workflow_store_methods {
 
         /// Saves several changes in one transaction, each as `save_case_work` would alone:
         /// a change whose case moved on, or whose work items are done, leaves nothing behind
-        /// (its savepoint is rolled back) while the others stand. One commit instead of one
-        /// per case is what lets the workflow keep up with ingest. With regional partitions,
-        /// where personal events are held apart before the transaction, each change is saved
-        /// on its own.
+        /// (its savepoint is rolled back) while the others stand. One commit a batch instead
+        /// of one a case, each waiting for the disk. Only `together` back ends do this (one
+        /// writer, so nobody waits on the batch's locks); otherwise, and with regional
+        /// partitions, where personal events are held apart before the transaction, each
+        /// change is saved on its own.
         pub(crate) async fn save_case_works_shared(
             &self,
             changes: &[sb_domain::CaseChange],
+            together: bool,
         ) -> Result<Vec<crate::CaseSave>> {
-            if !self.partitions.is_empty() || changes.len() <= 1 {
+            if !together || !self.partitions.is_empty() || changes.len() <= 1 {
                 let mut saves = Vec::with_capacity(changes.len());
                 for c in changes {
                     saves.push(self.save_case_work_shared(c).await?);

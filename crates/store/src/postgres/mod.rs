@@ -882,7 +882,10 @@ impl Store for PgStore {
         &self,
         changes: &[sb_domain::CaseChange],
     ) -> Result<Vec<crate::CaseSave>> {
-        self.save_case_works_shared(changes).await
+        // Concurrent writers lock case rows: a transaction holding a batch of them deadlocks
+        // with pipeline steps updating the same cases in another order, so each case commits
+        // on its own, and PostgreSQL commits several processes' cases concurrently.
+        self.save_case_works_shared(changes, false).await
     }
 
     async fn claim_case_work(

@@ -747,7 +747,8 @@ impl Store for SqliteStore {
         &self,
         changes: &[sb_domain::CaseChange],
     ) -> Result<Vec<crate::CaseSave>> {
-        self.save_case_works_shared(changes).await
+        // One writer: a batch in one transaction makes no one else wait on its locks.
+        self.save_case_works_shared(changes, true).await
     }
 
     async fn claim_case_work(
