@@ -459,6 +459,42 @@ capacity = 2
 }
 
 #[tokio::test]
+async fn a_case_that_cannot_be_read_holds_up_only_its_own_work() {
+    let r = rig().await;
+    let broken = r.customer_writes("t1", COMPLAINT).await;
+    // Its SLA state is damaged on disk: valid JSON, but not an SLA state.
+    let pool = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        r._dir.path().join("t.db").display()
+    ))
+    .await
+    .unwrap();
+    sqlx::query("UPDATE cases SET sla = '{\"bogus\": 1}' WHERE id = ?")
+        .bind(broken.as_str())
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    // Klaus writes again into the broken case, and two others open cases, all in one step.
+    r.append("t2", "@klaus_vip", "Noch immer nichts.").await;
+    let others = [
+        r.append("o1", "@ola", "Where is my parcel?").await,
+        r.append("o2", "@piet", "My parcel is late.").await,
+    ];
+    r.pipeline.drain().await.unwrap();
+    for id in &others {
+        let case = r.store.message(id).await.unwrap().unwrap().case_id.unwrap();
+        assert_eq!(r.events(&case, "sla.policy").await.len(), 1, "{case}");
+    }
+    // Only the broken case's work is still owed; once its lease runs out it is tried again
+    // and reported again.
+    assert_eq!(r.store.pending_case_work().await.unwrap(), 1);
+    r.clock.set(r.clock.now().plus_millis(31_000));
+    assert!(r.flow.run_pending().await.is_err());
+    assert_eq!(r.store.pending_case_work().await.unwrap(), 1);
+}
+
+#[tokio::test]
 async fn workflow_effects_happen_once_however_often_the_work_is_run() {
     let r = rig().await;
     let case = r.customer_writes("t1", COMPLAINT).await;

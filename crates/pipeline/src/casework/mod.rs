@@ -276,16 +276,23 @@ impl CaseWorkflow {
         let mut changes = Vec::with_capacity(by_case.len());
         let mut outboxes = Vec::with_capacity(by_case.len());
         let mut decided = Vec::with_capacity(by_case.len());
-        // A case that is gone holds up only its own work, reported once the others are saved.
-        let mut missing = None;
+        // A case that is gone or cannot be read holds up only its own work; the first such
+        // error is reported once the others are saved.
+        let mut held_up: Option<CaseworkError> = None;
         for (case_id, items) in by_case {
             let Some(work) = works.remove(case_id) else {
-                missing.get_or_insert_with(|| case_id.clone());
+                held_up.get_or_insert(CaseworkError::NotFound(case_id.clone()));
                 continue;
             };
             let customer = customers.get(&work.case.customer_id);
             let assignee = work.case.assignee.clone();
-            let mut edit = CaseEdit::new(&wf, work, "system", self.clock.now())?;
+            let mut edit = match CaseEdit::new(&wf, work, "system", self.clock.now()) {
+                Ok(edit) => edit,
+                Err(e) => {
+                    held_up.get_or_insert(e.into());
+                    continue;
+                }
+            };
             let placed: Vec<Option<&Message>> =
                 items.iter().map(|i| messages.get(&i.message_id)).collect();
             let mut outbox = Vec::new();
@@ -326,10 +333,7 @@ impl CaseWorkflow {
         if !outbox.is_empty() {
             self.store.enqueue(&outbox, self.clock.now()).await?;
         }
-        match missing {
-            Some(id) => Err(CaseworkError::NotFound(id)),
-            None => Ok(()),
-        }
+        held_up.map_or(Ok(()), Err)
     }
 
     /// One case's placed messages on their own, reading and deciding again until the save
