@@ -19,6 +19,7 @@ pub enum Cue {
     Churn,
     Repeated,
     Profanity,
+    Service,
     Spam,
     Anger,
     Sadness,
@@ -27,7 +28,7 @@ pub enum Cue {
 }
 
 impl Cue {
-    const ALL: [Cue; 15] = [
+    const ALL: [Cue; 16] = [
         Cue::Complaint,
         Cue::Fault,
         Cue::Praise,
@@ -38,6 +39,7 @@ impl Cue {
         Cue::Churn,
         Cue::Repeated,
         Cue::Profanity,
+        Cue::Service,
         Cue::Spam,
         Cue::Anger,
         Cue::Sadness,
@@ -57,6 +59,7 @@ impl Cue {
             Cue::Churn => CHURN,
             Cue::Repeated => REPEATED,
             Cue::Profanity => PROFANITY,
+            Cue::Service => SERVICE,
             Cue::Spam => SPAM,
             Cue::Anger => ANGER,
             Cue::Sadness => SADNESS,
@@ -885,6 +888,16 @@ pub const PROFANITY: &[&str] = &[
     "losers",
     "piss",
     "pissed",
+    // Insults a customer throws at the company's people, which the offensive model's score
+    // must not be tempered for when the message is about an order or an account.
+    "clown",
+    "clowns",
+    "liar",
+    "liars",
+    "thief",
+    "thieves",
+    "crook",
+    "crooks",
     // The same in the other six languages, where the offensive model does not apply.
     // Not "con" (Spanish and Italian "with") nor "burro" (Italian "butter").
     "idiota",
@@ -925,6 +938,63 @@ pub const PROFANITY: &[&str] = &[
     "eikel",
     "sukkel",
     "kanker",
+];
+
+/// What a customer buys and is served with: orders and their delivery, money, accounts,
+/// devices and the people and channels of support. A message about these is about the
+/// customer's dealings with the company. English only: the offensive model, which these
+/// words temper, is used on English text only.
+pub const SERVICE: &[&str] = &[
+    "order",
+    "orders",
+    "delivery",
+    "deliveries",
+    "delivered",
+    "parcel",
+    "package",
+    "shipment",
+    "shipping",
+    "tracking",
+    "courier",
+    "refund",
+    "refunded",
+    "replacement",
+    "exchange",
+    "warranty",
+    "invoice",
+    "billed",
+    "billing",
+    "charged",
+    "payment",
+    "subscription",
+    "app",
+    "website",
+    "checkout",
+    "store",
+    "product",
+    "item",
+    "items",
+    "purchase",
+    "purchased",
+    "bought",
+    "customer service",
+    "helpline",
+    "technician",
+    "appointment",
+    "booking",
+    "reservation",
+    "flight",
+    "receipt",
+    "router",
+    "discount",
+    "voucher",
+    "coupon",
+    "support team",
+    "terrible service",
+    "wifi",
+    "internet",
+    "login",
+    "password",
 ];
 
 /// Spam and promotion.

@@ -13,6 +13,13 @@ use crate::signals::Signals;
 /// Words from which the offensive model's score counts in full.
 const MODEL_WORDS: f64 = 3.0;
 
+/// How much of the offensive model's score counts when a message that does not swear is
+/// about the customer's order, money, account or device, or states a fault. The model
+/// learnt offence from political tweets and reads strong but civil criticism ("terrible
+/// service", "arrived damaged") as offensive; chosen on TweetEval offensive `val` and the
+/// English care-message sets (docs/EVALUATION.md, *Civil complaints*).
+const SERVICE_EVIDENCE: f64 = 0.5;
+
 pub struct Moderation {
     offensive: Option<LinearModel>,
 }
@@ -30,7 +37,8 @@ impl Moderation {
     /// there is a model. The model learnt from tweets of a sentence or more; on a message of
     /// one or two words it has only a few character n-grams to go by and can score a plain
     /// "yep" or "haha" as offensive. Unless the message swears, its score counts in proportion
-    /// to the words there are, in full from `MODEL_WORDS` words on.
+    /// to the words there are, in full from `MODEL_WORDS` words on, and by half in a message
+    /// about the customer's dealings with the company (`SERVICE_EVIDENCE`).
     pub fn toxicity(&self, s: &Signals<'_>, p: Option<Prediction>) -> f64 {
         let swears = s.cues.count(Cue::Profanity) as f64;
         let lexical = 1.0 - (-0.7 * swears).exp();
@@ -40,7 +48,12 @@ impl Moderation {
                 let evidence = if swears > 0.0 {
                     1.0
                 } else {
-                    (s.words.len() as f64 / MODEL_WORDS).min(1.0)
+                    let words = (s.words.len() as f64 / MODEL_WORDS).min(1.0);
+                    if s.cues.any(Cue::Service) || s.cues.any(Cue::Fault) {
+                        words * SERVICE_EVIDENCE
+                    } else {
+                        words
+                    }
                 };
                 f64::from(p.probabilities.get(idx).copied().unwrap_or(0.0)) * evidence
             }

@@ -170,6 +170,33 @@ fn a_one_or_two_word_reply_is_not_called_toxic_on_the_model_s_say_alone() {
 }
 
 #[test]
+fn a_civil_complaint_about_an_order_is_not_called_toxic_but_abuse_about_one_is() {
+    let analyzer = Analyzer::new();
+    // The offensive model alone scores these 0.52–0.94: it learnt offence from political
+    // tweets and reads strong criticism of a service as offensive.
+    for civil in [
+        "My order #243662 is 19 days late and nobody answers. This is terrible service.",
+        "Charged twice for the HomeHub speaker?! Fix this now or I'm switching to a competitor.",
+        "App keeps crashing on login",
+        "Item arrived damaged, need a replacement",
+        "Really disappointed with this purchase",
+        "worst delivery ever, never again",
+    ] {
+        let t = analyzer.analyze(civil).toxicity;
+        assert!(t < 0.5, "{civil}: {t}");
+    }
+    // Swearing or insulting the company's people stays toxic, order or not.
+    for rude in [
+        "You clowns lost my parcel again",
+        "Where is my fucking order",
+        "you are all idiots, worst company ever",
+    ] {
+        let t = analyzer.analyze(rude).toxicity;
+        assert!(t >= 0.5, "{rude}: {t}");
+    }
+}
+
+#[test]
 fn the_offensive_model_s_score_counts_in_proportion_to_the_words_up_to_three() {
     let m = moderation::Moderation::new(shipped::offensive());
     let offensive = m
@@ -198,6 +225,11 @@ fn the_offensive_model_s_score_counts_in_proportion_to_the_words_up_to_three() {
     assert_eq!(score("so yep sure thing"), 0.9);
     assert_eq!(score("@user yep"), 0.3, "handles are not words");
     assert_eq!(score("damn"), 0.9, "a swear word counts in full");
+    // About an order, an account or a device, or stating a fault: half, unless it swears.
+    assert_eq!(score("nobody answers and it is late again"), 0.9);
+    assert_eq!(score("my parcel is late and nobody answers"), 0.45);
+    assert_eq!(score("the screen stopped working"), 0.45);
+    assert_eq!(score("where is my damn parcel"), 0.9);
 }
 
 #[test]
