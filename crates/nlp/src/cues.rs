@@ -702,6 +702,11 @@ pub const PRAISE: &[&str] = &[
     "fantastisch",
     "dank je",
     "dank u",
+    "adoro",
+    "adore",
+    "j'adore",
+    "is top",
+    "echt top",
 ];
 
 /// Danger to people or property: always critical.

@@ -49,6 +49,7 @@ const MULTILINGUAL_TERMS: &[(&str, f64)] = &[
     ("excelente", 2.5),
     ("gracias", 1.2),
     ("encanta", 2.3),
+    ("increible", 2.5),
     ("pesimo", -2.8),
     ("pesima", -2.8),
     ("malo", -1.8),
@@ -71,6 +72,10 @@ const MULTILINGUAL_TERMS: &[(&str, f64)] = &[
     ("ruim", -1.9),
     ("horrivel", -2.5),
     ("adorei", 2.3),
+    ("adoro", 2.3),
+    ("incrivel", 2.5),
+    ("fantastico", 2.8),
+    ("fantastica", 2.8),
     ("parabens", 2.0),
     ("atrasado", -1.2),
     ("quebrado", -1.6),
@@ -81,6 +86,7 @@ const MULTILINGUAL_TERMS: &[(&str, f64)] = &[
     // fr
     ("merci", 1.2),
     ("parfait", 2.5),
+    ("j'adore", 2.3),
     ("nul", -2.0),
     ("nulle", -2.0),
     ("decu", -2.0),
@@ -139,6 +145,12 @@ const MULTILINGUAL_TERMS: &[(&str, f64)] = &[
     ("schandalig", -2.5),
 ];
 
+/// Words that praise more strongly in the other six languages than in English: "top" (Dutch
+/// "is top", French "c'est top", German "echt top") is plain praise there, and at most a mild
+/// positive in English ("top priority"), where VADER gives it 0.8. The weight is added to
+/// VADER's valence, as every term's is.
+const OTHER_LANGUAGE_TERMS: &[(&str, f64)] = &[("top", 1.2)];
+
 /// English lexicon words that are everyday words in the other six languages, where they mean
 /// something else: German and Dutch "die" (the, that), German "war" (was), "hell" (bright),
 /// "gift" (poison), "bad" (bath), "kind" (child), Dutch "best" (fine, quite) and "stout"
@@ -191,12 +203,16 @@ pub fn label_for(compound: f64) -> SentimentLabel {
 
 impl SentimentModel {
     pub fn new() -> Self {
-        Self::vader_only().with_terms(
+        let mut model = Self::vader_only().with_terms(
             CARE_TERMS
                 .iter()
                 .chain(MULTILINGUAL_TERMS)
                 .map(|(t, w)| ((*t).to_owned(), *w)),
-        )
+        );
+        for (term, weight) in OTHER_LANGUAGE_TERMS {
+            model.other_languages.add_term(term, *weight);
+        }
+        model
     }
 
     /// Plain VADER without the care lexicon, for comparisons.
