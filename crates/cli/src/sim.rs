@@ -1,6 +1,8 @@
 //! Realistic simulated traffic for `demo` and `simulate` (A3): several platforms and
 //! languages; complaints, questions and praise; repeat customers whose messages thread into
-//! their cases; replies in threads; a handful of VIPs who are angry. The `viral` scenario adds
+//! their cases; replies in threads (an author asking again under their own complaint or
+//! question, or another customer with the same problem under a complaint; nobody follows up
+//! praise); a handful of VIPs who are angry. The `viral` scenario adds
 //! a burst of near-identical complaints about one outage. All texts are written for this
 //! generator from templates.
 
@@ -137,6 +139,56 @@ const VIRAL: [&str; 3] = [
     "Same here, no delivery for {days} days. Answer your customers! #deliveryoutage",
 ];
 
+/// (language, the author following up on their own message, someone else with the same
+/// problem), the texts of replies in a thread.
+const FOLLOW_UPS: [(&str, &[&str], &[&str]); 7] = [
+    (
+        "en",
+        &[
+            "Any update on this?",
+            "Still waiting for an answer here.",
+            "Hello? Anyone?",
+        ],
+        &[
+            "Same here, {days} days and no answer.",
+            "Same problem for me.",
+        ],
+    ),
+    (
+        "es",
+        &["¿Alguna novedad?", "Sigo esperando respuesta."],
+        &["A mí me pasa lo mismo."],
+    ),
+    (
+        "pt",
+        &["Alguma novidade?", "Continuo à espera de resposta."],
+        &["Comigo aconteceu o mesmo."],
+    ),
+    (
+        "fr",
+        &["Des nouvelles ?", "J'attends toujours une réponse."],
+        &["Pareil pour moi."],
+    ),
+    (
+        "de",
+        &[
+            "Gibt es schon Neuigkeiten?",
+            "Ich warte immer noch auf eine Antwort.",
+        ],
+        &["Bei mir genauso."],
+    ),
+    (
+        "it",
+        &["Ci sono novità?", "Sto ancora aspettando una risposta."],
+        &["Anche a me."],
+    ),
+    (
+        "nl",
+        &["Is er al nieuws?", "Ik wacht nog steeds op antwoord."],
+        &["Bij mij precies hetzelfde."],
+    ),
+];
+
 const VIP_COMPLAINTS: [&str; 3] = [
     "I have been a loyal customer for ten years and order {order} is {days} days late. This is unacceptable. I expect a call today.",
     "Extremely disappointed. The {product} failed again and your team keeps ignoring me. I am considering cancelling everything.",
@@ -152,8 +204,36 @@ pub struct Generator {
     scenario: Scenario,
     seq: u64,
     customers: u32,
-    /// Recent external ids per platform, for replies.
-    recent: Vec<(String, String)>,
+    /// Recent public messages, for replies.
+    recent: Vec<Recent>,
+}
+
+/// A recent public message that a later one may answer.
+struct Recent {
+    source: &'static str,
+    external_id: String,
+    handle: String,
+    region: &'static str,
+    /// Index into `TEMPLATES` and `FOLLOW_UPS`.
+    language: usize,
+    kind: Kind,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Complaint,
+    Question,
+    Praise,
+}
+
+/// What a new message says, before it is given an author.
+struct Draft {
+    text: String,
+    language: usize,
+    region: &'static str,
+    kind: Kind,
+    /// Answers this recent message, by its author (`Some(handle)`) or by someone else.
+    reply: Option<(String, Option<String>)>,
 }
 
 fn fill(template: &str, rng: &mut StdRng) -> String {
@@ -205,48 +285,30 @@ impl Generator {
         let viral = self.scenario == Scenario::Viral && roll < 0.5;
         let vip = !viral && roll > 0.985;
         let source = if viral || vip { "x" } else { self.platform() };
-        let (_lang, region, complaints, inquiries, praise) = *TEMPLATES
-            .choose(&mut self.rng)
-            .filter(|_| self.rng.random_bool(0.45))
-            .unwrap_or(&TEMPLATES[0]);
-        let text = if viral {
-            fill(
-                VIRAL.choose(&mut self.rng).copied().unwrap_or(VIRAL[0]),
-                &mut self.rng,
-            )
-        } else if vip {
-            fill(
-                VIP_COMPLAINTS
-                    .choose(&mut self.rng)
-                    .copied()
-                    .unwrap_or(VIP_COMPLAINTS[0]),
-                &mut self.rng,
-            )
-        } else {
-            let pool = match self.rng.random_range(0..10) {
-                0..=3 => complaints,
-                4..=7 => inquiries,
-                _ => praise,
-            };
-            fill(
-                pool.choose(&mut self.rng).copied().unwrap_or(""),
-                &mut self.rng,
-            )
+        let public = source != "email" && source != "chat";
+        // About one public message in six answers a recent one on the same platform.
+        let draft = match (public && !viral && !vip && self.rng.random_bool(1.0 / 6.0))
+            .then(|| self.reply_on(source))
+            .flatten()
+        {
+            Some(reply) => reply,
+            None => self.draft(viral, vip),
         };
-        let handle = if vip {
-            VIP_HANDLES
+        let handle = match &draft.reply {
+            Some((_, Some(own))) => own.clone(),
+            _ if vip => VIP_HANDLES
                 .choose(&mut self.rng)
                 .copied()
                 .unwrap_or(VIP_HANDLES[0])
-                .to_owned()
-        } else if source == "email" {
-            format!(
+                .to_owned(),
+            _ if source == "email" => format!(
                 "customer{}@example.com",
                 self.rng.random_range(0..self.customers)
-            )
-        } else {
-            format!("@customer_{}", self.rng.random_range(0..self.customers))
+            ),
+            _ => format!("@customer_{}", self.rng.random_range(0..self.customers)),
         };
+        let region = if vip { "eu" } else { draft.region };
+        let text = draft.text;
         // Audiences are heavy-tailed: most accounts are followed by a few hundred, and a rare
         // outage complaint comes from an account followed by hundreds of thousands.
         let followers: u64 = if viral && self.rng.random_bool(0.002) {
@@ -261,7 +323,7 @@ impl Generator {
             "external_id": external_id,
             "author": {"handle": handle},
             "text": text,
-            "region": if vip { "eu" } else { region },
+            "region": region,
         });
         // E-mail and chat have an audience of one: no followers, nothing to like or share.
         if source != "email" && source != "chat" {
@@ -271,19 +333,77 @@ impl Generator {
                 "shares": self.rng.random_range(0..10u64),
             });
         }
-        // About one public message in six answers a recent one on the same platform.
-        if source != "email"
-            && source != "chat"
-            && self.rng.random_bool(1.0 / 6.0)
-            && let Some((_, parent)) = self.recent.iter().rev().find(|(s, _)| s == source)
-        {
+        if let Some((parent, _)) = &draft.reply {
             body["in_reply_to"] = json!(parent);
         }
-        self.recent.push((source.to_owned(), external_id));
-        if self.recent.len() > 64 {
-            self.recent.remove(0);
+        if public {
+            self.recent.push(Recent {
+                source,
+                external_id,
+                handle,
+                region,
+                language: draft.language,
+                kind: draft.kind,
+            });
+            if self.recent.len() > 64 {
+                self.recent.remove(0);
+            }
         }
         body
+    }
+
+    /// A message that starts a conversation: the outage, a VIP's complaint, or a complaint,
+    /// question or praise in one of the languages.
+    fn draft(&mut self, viral: bool, vip: bool) -> Draft {
+        let language = if self.rng.random_bool(0.45) {
+            self.rng.random_range(0..TEMPLATES.len())
+        } else {
+            0
+        };
+        let (_, region, complaints, inquiries, praise) = TEMPLATES[language];
+        let (pool, kind): (&[&str], Kind) = if viral {
+            (&VIRAL, Kind::Complaint)
+        } else if vip {
+            (&VIP_COMPLAINTS, Kind::Complaint)
+        } else {
+            match self.rng.random_range(0..10) {
+                0..=3 => (complaints, Kind::Complaint),
+                4..=7 => (inquiries, Kind::Question),
+                _ => (praise, Kind::Praise),
+            }
+        };
+        let template = pool.choose(&mut self.rng).copied().unwrap_or("");
+        Draft {
+            text: fill(template, &mut self.rng),
+            language: if viral || vip { 0 } else { language },
+            region: if viral || vip { TEMPLATES[0].1 } else { region },
+            kind,
+            reply: None,
+        }
+    }
+
+    /// A reply under the latest message on `source` that invites one: mostly its author
+    /// asking again, and under a complaint sometimes another customer with the same problem.
+    /// None when nothing recent on the platform is open to a reply (praise is not followed up).
+    fn reply_on(&mut self, source: &str) -> Option<Draft> {
+        let parent = self.recent.iter().rev().find(|r| r.source == source)?;
+        let (_, own, others) = FOLLOW_UPS.get(parent.language).copied()?;
+        let complaint = parent.kind == Kind::Complaint;
+        let (pool, author) = if complaint && self.rng.random_bool(1.0 / 3.0) {
+            (others, None)
+        } else if parent.kind == Kind::Praise {
+            return None;
+        } else {
+            (own, Some(parent.handle.clone()))
+        };
+        let template = pool.choose(&mut self.rng).copied().unwrap_or("");
+        Some(Draft {
+            text: fill(template, &mut self.rng),
+            language: parent.language,
+            region: parent.region,
+            kind: parent.kind,
+            reply: Some((parent.external_id.clone(), author)),
+        })
     }
 }
 
@@ -310,6 +430,54 @@ mod tests {
         }
         assert!(sources.len() >= 6, "{sources:?}");
         assert!(replies > 100 && vips > 5, "replies {replies}, vips {vips}");
+    }
+
+    #[test]
+    fn a_reply_is_its_author_asking_again_or_another_customer_under_a_complaint() {
+        let starts = |text: &str, pool: &[&str]| {
+            pool.iter()
+                .any(|t| text.starts_with(t.split('{').next().unwrap_or(t)))
+        };
+        let mut g = Generator::new(11, "r", Scenario::Steady, 500);
+        // external id -> (source, handle, thread kind); a reply belongs to its parent's thread.
+        let mut seen: std::collections::HashMap<String, (String, String, Kind)> =
+            std::collections::HashMap::new();
+        let (mut own, mut others) = (0, 0);
+        for _ in 0..3000 {
+            let m = g.next_message();
+            let text = m["text"].as_str().unwrap();
+            let handle = m["author"]["handle"].as_str().unwrap().to_owned();
+            let source = m["source"].as_str().unwrap().to_owned();
+            let kind = if let Some(parent) = m["in_reply_to"].as_str() {
+                let (psource, phandle, pkind) = seen
+                    .get(parent)
+                    .expect("a reply answers an earlier message");
+                assert_eq!(psource, &source, "replies stay on the platform");
+                assert!(*pkind != Kind::Praise, "nobody follows up praise");
+                if phandle == &handle {
+                    own += 1;
+                } else {
+                    others += 1;
+                    assert!(
+                        *pkind == Kind::Complaint,
+                        "others chime in under complaints"
+                    );
+                }
+                *pkind
+            } else if TEMPLATES.iter().any(|t| starts(text, t.2)) || starts(text, &VIP_COMPLAINTS) {
+                Kind::Complaint
+            } else if TEMPLATES.iter().any(|t| starts(text, t.4)) {
+                Kind::Praise
+            } else {
+                assert!(TEMPLATES.iter().any(|t| starts(text, t.3)), "{text}");
+                Kind::Question
+            };
+            seen.insert(
+                m["external_id"].as_str().unwrap().to_owned(),
+                (source, handle, kind),
+            );
+        }
+        assert!(own > others && others > 20, "own {own}, others {others}");
     }
 
     #[test]
