@@ -132,6 +132,10 @@ impl SentimentLabel {
     }
 }
 
+/// The intents the understanding stage tells apart (B3), as it reports them in
+/// [`Enrichment::intent`] and as filters, labels and the inbox take them.
+pub const INTENTS: [&str; 4] = ["complaint", "inquiry", "praise", "other"];
+
 /// What the understanding stage found in a message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Enrichment {
@@ -141,7 +145,7 @@ pub struct Enrichment {
     /// VADER-style compound score, -1 (most negative) to 1 (most positive).
     pub sentiment_compound: f64,
     pub sentiment_label: SentimentLabel,
-    /// `complaint`, `inquiry`, `praise` or `other`.
+    /// One of [`INTENTS`]: `complaint`, `inquiry`, `praise` or `other`.
     pub intent: String,
     pub intent_confidence: f64,
     /// `low`, `normal`, `high` or `critical`.

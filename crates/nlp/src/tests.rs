@@ -369,3 +369,9 @@ fn an_intent_model_answers_only_in_the_four_intents() {
     topics.labels = vec!["delivery".to_owned(), "billing".to_owned()];
     assert!(Analyzer::new().with_intent_model(topics).is_err());
 }
+
+#[test]
+fn the_intents_are_the_ones_the_rest_of_the_product_knows() {
+    let names = IntentLabel::ALL.map(IntentLabel::as_str);
+    assert_eq!(names, sb_domain::message::INTENTS);
+}

@@ -116,7 +116,7 @@ fn filter_of(q: &CaseQuery) -> Result<(CaseFilter, Page), Problem> {
             intent: crate::api::messages::one_of(
                 "intent",
                 q.intent.as_deref(),
-                &crate::api::messages::INTENTS,
+                &sb_domain::message::INTENTS,
             )?,
         },
         Page { before, limit },

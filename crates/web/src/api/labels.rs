@@ -29,7 +29,7 @@ const EXPORT_READ_CHUNK: usize = 1_000;
 /// The tasks the product itself labels, with the labels each allows. Any other task name is
 /// an operator's own (a topic taxonomy, say) and takes any label.
 const BUILT_IN: [(&str, &[&str]); 4] = [
-    ("intent", &["complaint", "inquiry", "praise", "other"]),
+    ("intent", &sb_domain::message::INTENTS),
     ("sentiment", &["positive", "neutral", "negative"]),
     ("emotion", &["anger", "joy", "optimism", "sadness", "none"]),
     ("urgency", &["low", "normal", "high", "critical"]),

@@ -208,9 +208,6 @@ pub(crate) fn language_param(value: Option<&str>) -> Result<Option<String>, Prob
         .transpose()
 }
 
-/// The intents a message can have, as the `intent` filters take them.
-pub(crate) const INTENTS: [&str; 4] = ["complaint", "inquiry", "praise", "other"];
-
 /// The filter a message query asks for, each value checked.
 fn message_filter(q: &MessageQuery) -> Result<sb_store::MessageFilter, Problem> {
     let sentiment = one_of(
@@ -225,7 +222,7 @@ fn message_filter(q: &MessageQuery) -> Result<sb_store::MessageFilter, Problem> 
         sentiment: sentiment
             .as_deref()
             .and_then(sb_domain::SentimentLabel::parse),
-        intent: one_of("intent", q.intent.as_deref(), &INTENTS)?,
+        intent: one_of("intent", q.intent.as_deref(), &sb_domain::message::INTENTS)?,
         urgency: one_of(
             "urgency",
             q.urgency.as_deref(),

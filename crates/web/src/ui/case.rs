@@ -211,7 +211,7 @@ fn corrections_of(m: &sb_domain::Message, corrections: &Corrections, can_work: b
             label.correct {
                 "Intent should be "
                 select data-label-message=(m.id.as_str()) data-label-task="intent" {
-                    @for l in ["complaint", "inquiry", "praise", "other"] {
+                    @for l in sb_domain::message::INTENTS {
                         option value=(l) selected[l == intent] { (l) }
                     }
                 }

@@ -15,6 +15,7 @@ use axum::response::{Html, IntoResponse, Response};
 use maud::{Markup, html};
 use sb_domain::{
     CasePriority, CaseStatus, Clock, ErrorCode, Platform, Queue, SystemClock, Timestamp,
+    message::INTENTS,
 };
 use sb_store::{InboxFilter, InboxRow, Page, SentimentBand};
 use serde::Deserialize;
@@ -82,7 +83,6 @@ const VIEWS: &[(&str, &str)] = &[
     ("urgent", "Urgent"),
 ];
 
-const INTENTS: &[&str] = &["complaint", "inquiry", "praise", "other"];
 const LANGUAGES: &[&str] = &["en", "de", "fr", "es", "it", "pt", "nl"];
 
 fn bad(field: &str, detail: String) -> Problem {
@@ -414,7 +414,7 @@ fn filters(q: &InboxQuery, queues: &[Queue]) -> Markup {
             (select("platform", "Platform", none_if_empty(&q.platform), &platforms))
             (select("language", "Language", none_if_empty(&q.language), &same(LANGUAGES)))
             (select("sentiment", "Sentiment", none_if_empty(&q.sentiment), &same(&["negative", "neutral", "positive"])))
-            (select("intent", "Intent", none_if_empty(&q.intent), &same(INTENTS)))
+            (select("intent", "Intent", none_if_empty(&q.intent), &same(&INTENTS)))
             (select("sla", "SLA", none_if_empty(&q.sla), &sla_opts))
             button type="submit" { "Filter" }
             a.reset href="/ui/inbox" { "Reset" }
