@@ -9,6 +9,7 @@ use reqwest::header::HeaderMap;
 use reqwest::{RequestBuilder, Url};
 use sb_domain::{Clock, SystemClock};
 use serde::Deserialize;
+use serde_json::Value;
 
 use crate::outcome::{Outcome, retry_after};
 
@@ -156,6 +157,30 @@ fn without_url(e: &reqwest::Error) -> String {
         root = source;
     }
     root.to_string()
+}
+
+/// One call to a platform's API: where to, and what.
+#[derive(Debug, PartialEq)]
+pub struct PlatformCall {
+    pub url: Url,
+    pub body: Value,
+}
+
+impl Http {
+    /// POSTs `call` as JSON with the platform's authentication (`auth` adds its headers) and
+    /// lets `classify` read the answer; a failure before any answer is the transport's outcome.
+    pub(crate) async fn post_call(
+        &self,
+        call: PlatformCall,
+        auth: impl FnOnce(RequestBuilder) -> RequestBuilder,
+        classify: fn(&Answer) -> Outcome,
+    ) -> Outcome {
+        let request = auth(self.client.post(call.url)).json(&call.body);
+        match self.execute(request).await {
+            Ok(answer) => classify(&answer),
+            Err(outcome) => outcome,
+        }
+    }
 }
 
 /// A target's answer, read in full.

@@ -27,7 +27,7 @@ pub mod x;
 #[cfg(test)]
 mod test_support;
 
-pub use http::{BuildError, DEFAULT_TIMEOUT, Http, Secret};
+pub use http::{BuildError, DEFAULT_TIMEOUT, Http, PlatformCall, Secret};
 pub use item::{
     Action, Change, DEDUP_KEY_MAX, Link, Notification, Outgoing, Payload, Reply, ReplyChange,
     ReplyKind, SUMMARY_MAX, Severity, change_supported, truncate,

@@ -35,7 +35,7 @@ use reqwest::Url;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::http::{Answer, BuildError, Http, Secret, changed, parse_base};
+use crate::http::{Answer, BuildError, Http, PlatformCall, Secret, changed, parse_base};
 use crate::item::{
     Change, Outgoing, Payload, Reply, ReplyChange, ReplyKind, change_supported, present,
 };
@@ -86,13 +86,6 @@ pub struct LinkedIn {
     tokens: BTreeMap<String, Secret>,
 }
 
-/// One Community Management call: where to, and what.
-#[derive(Debug, PartialEq)]
-pub struct LinkedInCall {
-    pub url: Url,
-    pub body: Value,
-}
-
 impl LinkedIn {
     pub fn new(config: LinkedInConfig, http: Http) -> Result<Self, BuildError> {
         let base = parse_base("outbound.linkedin.base_url", &config.base_url)?;
@@ -115,7 +108,7 @@ impl LinkedIn {
     }
 
     /// The call that delivers `reply`, or why LinkedIn cannot express it.
-    pub fn call_for(&self, reply: &Reply) -> Result<LinkedInCall, String> {
+    pub fn call_for(&self, reply: &Reply) -> Result<PlatformCall, String> {
         if reply.platform != "linkedin" {
             return Err(format!("linkedin cannot reply on {:?}", reply.platform));
         }
@@ -166,7 +159,7 @@ impl LinkedIn {
                 ));
             }
         };
-        Ok(LinkedInCall {
+        Ok(PlatformCall {
             url: self.comments_of(answered),
             body,
         })
@@ -189,7 +182,7 @@ impl LinkedIn {
 impl LinkedIn {
     /// The call that edits (`body` set) or deletes (`body` null) a posted comment, named by
     /// its URN `urn:li:comment:(post URN,id)`, or why LinkedIn cannot.
-    pub fn change_call(&self, change: &ReplyChange) -> Result<LinkedInCall, String> {
+    pub fn change_call(&self, change: &ReplyChange) -> Result<PlatformCall, String> {
         change_supported(&change.platform, change.kind, &change.change)?;
         let actor = change.account.trim();
         if !is_urn(actor) {
@@ -217,7 +210,7 @@ impl LinkedIn {
             Change::Edit { text } => json!({"patch": {"message": {"$set": {"text": text}}}}),
             Change::Delete => Value::Null,
         };
-        Ok(LinkedInCall { url, body })
+        Ok(PlatformCall { url, body })
     }
 
     async fn change(&self, change: &ReplyChange) -> Outcome {
@@ -333,18 +326,12 @@ impl Sender for LinkedIn {
             Ok(t) => t,
             Err(outcome) => return outcome,
         };
-        let request = self
-            .http
-            .client()
-            .post(call.url)
-            .bearer_auth(token.expose())
-            .header("LinkedIn-Version", &self.version)
-            .header("X-Restli-Protocol-Version", RESTLI_PROTOCOL_VERSION)
-            .json(&call.body);
-        match self.http.execute(request).await {
-            Ok(answer) => classify(&answer),
-            Err(outcome) => outcome,
-        }
+        let auth = |r: reqwest::RequestBuilder| {
+            r.bearer_auth(token.expose())
+                .header("LinkedIn-Version", &self.version)
+                .header("X-Restli-Protocol-Version", RESTLI_PROTOCOL_VERSION)
+        };
+        self.http.post_call(call, auth, classify).await
     }
 }
 

@@ -22,7 +22,7 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::http::{Answer, BuildError, Http, Secret, changed, join, parse_base};
+use crate::http::{Answer, BuildError, Http, PlatformCall, Secret, changed, join, parse_base};
 use crate::item::{
     Change, Outgoing, Payload, Reply, ReplyChange, ReplyKind, change_supported, present,
 };
@@ -77,13 +77,6 @@ pub struct Meta {
     tokens: BTreeMap<String, Secret>,
 }
 
-/// One Graph call: where to, and what.
-#[derive(Debug, PartialEq)]
-pub struct GraphCall {
-    pub url: Url,
-    pub body: Value,
-}
-
 impl Meta {
     pub fn new(config: MetaConfig, http: Http) -> Result<Self, BuildError> {
         let base = parse_base("outbound.meta.base_url", &config.base_url)?;
@@ -100,7 +93,7 @@ impl Meta {
     }
 
     /// The call that delivers `reply`, or why Graph cannot express it.
-    pub fn call_for(&self, reply: &Reply) -> Result<GraphCall, String> {
+    pub fn call_for(&self, reply: &Reply) -> Result<PlatformCall, String> {
         let platform = reply.platform.as_str();
         if !matches!(platform, "facebook" | "instagram") {
             return Err(format!("meta cannot reply on {platform:?}"));
@@ -114,7 +107,7 @@ impl Meta {
         let v = self.version.as_str();
         if reply.kind == ReplyKind::Dm {
             let recipient = present(&reply.recipient).ok_or("a DM needs a recipient id")?;
-            return Ok(GraphCall {
+            return Ok(PlatformCall {
                 url: join(&self.base, &[v, &reply.account, "messages"]),
                 body: json!({
                     "recipient": {"id": recipient},
@@ -129,7 +122,7 @@ impl Meta {
             ("instagram", ReplyKind::CommentReply) => "replies",
             _ => "comments",
         };
-        Ok(GraphCall {
+        Ok(PlatformCall {
             url: join(&self.base, &[v, target, edge]),
             body: json!({"message": reply.text}),
         })
@@ -142,7 +135,7 @@ impl Meta {
     pub fn change_call(
         &self,
         change: &ReplyChange,
-    ) -> Result<(reqwest::Method, GraphCall), String> {
+    ) -> Result<(reqwest::Method, PlatformCall), String> {
         change_supported(&change.platform, change.kind, &change.change)?;
         let id = change.remote_id.trim();
         if id.is_empty() {
@@ -155,14 +148,14 @@ impl Meta {
             }
             Change::Edit { text } => (
                 reqwest::Method::POST,
-                GraphCall {
+                PlatformCall {
                     url,
                     body: json!({"message": text}),
                 },
             ),
             Change::Delete => (
                 reqwest::Method::DELETE,
-                GraphCall {
+                PlatformCall {
                     url,
                     body: Value::Null,
                 },
@@ -228,16 +221,9 @@ impl Sender for Meta {
             Ok(t) => t,
             Err(outcome) => return outcome,
         };
-        let request = self
-            .http
-            .client()
-            .post(call.url)
-            .bearer_auth(token.expose())
-            .json(&call.body);
-        match self.http.execute(request).await {
-            Ok(answer) => classify(&answer),
-            Err(outcome) => outcome,
-        }
+        self.http
+            .post_call(call, |r| r.bearer_auth(token.expose()), classify)
+            .await
     }
 }
 

@@ -27,7 +27,7 @@ use reqwest::Url;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::http::{Answer, BuildError, Http, Secret, join, parse_base};
+use crate::http::{Answer, BuildError, Http, PlatformCall, Secret, join, parse_base};
 use crate::item::{Outgoing, Payload, Reply, ReplyKind, present};
 use crate::outcome::Outcome;
 use crate::sender::Sender;
@@ -82,13 +82,6 @@ pub struct TikTok {
     tokens: BTreeMap<String, Secret>,
 }
 
-/// One Business API call: where to, and what.
-#[derive(Debug, PartialEq)]
-pub struct TikTokCall {
-    pub url: Url,
-    pub body: Value,
-}
-
 impl TikTok {
     pub fn new(config: TikTokConfig, http: Http) -> Result<Self, BuildError> {
         let base = parse_base("outbound.tiktok.base_url", &config.base_url)?;
@@ -105,7 +98,7 @@ impl TikTok {
     }
 
     /// The call that delivers `reply`, or why TikTok cannot express it.
-    pub fn call_for(&self, reply: &Reply) -> Result<TikTokCall, String> {
+    pub fn call_for(&self, reply: &Reply) -> Result<PlatformCall, String> {
         if reply.platform != "tiktok" {
             return Err(format!("tiktok cannot reply on {:?}", reply.platform));
         }
@@ -122,7 +115,7 @@ impl TikTok {
             .ok_or("a tiktok reply needs the comment id it answers (in_reply_to)")?;
         let video = present(&reply.context)
             .ok_or("a tiktok reply needs the video id the comment is on (context)")?;
-        Ok(TikTokCall {
+        Ok(PlatformCall {
             // The trailing slash is part of TikTok's paths.
             url: join(
                 &self.base,
@@ -176,16 +169,9 @@ impl Sender for TikTok {
                 ),
             };
         };
-        let request = self
-            .http
-            .client()
-            .post(call.url)
-            .header("Access-Token", token.expose())
-            .json(&call.body);
-        match self.http.execute(request).await {
-            Ok(answer) => classify(&answer),
-            Err(outcome) => outcome,
-        }
+        self.http
+            .post_call(call, |r| r.header("Access-Token", token.expose()), classify)
+            .await
     }
 }
 

@@ -15,9 +15,9 @@ use std::collections::BTreeMap;
 
 use reqwest::Url;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::http::{Answer, BuildError, Http, Secret, changed, join, parse_base};
+use crate::http::{Answer, BuildError, Http, PlatformCall, Secret, changed, join, parse_base};
 use crate::item::{Outgoing, Payload, Reply, ReplyChange, ReplyKind, change_supported, present};
 use crate::outcome::Outcome;
 use crate::sender::Sender;
@@ -54,13 +54,6 @@ pub struct X {
     tokens: BTreeMap<String, Secret>,
 }
 
-/// One X API call: where to, and what.
-#[derive(Debug, PartialEq)]
-pub struct XCall {
-    pub url: Url,
-    pub body: Value,
-}
-
 impl X {
     pub fn new(config: XConfig, http: Http) -> Result<Self, BuildError> {
         let base = parse_base("outbound.x.base_url", &config.base_url)?;
@@ -72,7 +65,7 @@ impl X {
     }
 
     /// The call that delivers `reply`, or why X cannot express it.
-    pub fn call_for(&self, reply: &Reply) -> Result<XCall, String> {
+    pub fn call_for(&self, reply: &Reply) -> Result<PlatformCall, String> {
         if reply.platform != "x" {
             return Err(format!("x cannot reply on {:?}", reply.platform));
         }
@@ -82,7 +75,7 @@ impl X {
         match reply.kind {
             ReplyKind::Dm => {
                 let recipient = present(&reply.recipient).ok_or("a DM needs a recipient id")?;
-                Ok(XCall {
+                Ok(PlatformCall {
                     url: join(
                         &self.base,
                         &["2", "dm_conversations", "with", recipient, "messages"],
@@ -94,7 +87,7 @@ impl X {
             ReplyKind::PostReply | ReplyKind::CommentReply => {
                 let to = present(&reply.in_reply_to)
                     .ok_or("a post reply needs the post id it answers (in_reply_to)")?;
-                Ok(XCall {
+                Ok(PlatformCall {
                     url: join(&self.base, &["2", "tweets"]),
                     body: json!({"text": reply.text, "reply": {"in_reply_to_tweet_id": to}}),
                 })
@@ -164,16 +157,9 @@ impl Sender for X {
             Ok(t) => t,
             Err(outcome) => return outcome,
         };
-        let request = self
-            .http
-            .client()
-            .post(call.url)
-            .bearer_auth(token.expose())
-            .json(&call.body);
-        match self.http.execute(request).await {
-            Ok(answer) => classify(&answer),
-            Err(outcome) => outcome,
-        }
+        self.http
+            .post_call(call, |r| r.bearer_auth(token.expose()), classify)
+            .await
     }
 }
 
