@@ -369,6 +369,32 @@ mod tests {
     }
 
     #[test]
+    fn top_is_praise_in_the_other_languages_and_stays_mild_in_english() {
+        let m = SentimentModel::new();
+        let dutch = m.score_in("De nieuwe app is top", "nl").compound;
+        let english = m.score_in("De nieuwe app is top", "en").compound;
+        assert!(dutch > english, "{dutch} vs {english}");
+        assert_eq!(
+            m.score_in("This is our top priority", "en").compound,
+            SentimentModel::vader_only()
+                .score("This is our top priority")
+                .compound
+        );
+        for (text, language) in [
+            ("Adoro a nova app", "pt"),
+            ("J'adore la nouvelle appli", "fr"),
+            ("Il supporto è stato fantastico", "it"),
+            ("A equipe foi incrível", "pt"),
+        ] {
+            assert_eq!(
+                m.score_in(text, language).label,
+                SentimentLabel::Positive,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
     fn operators_add_industry_terms() {
         let plain = SentimentModel::vader_only();
         let text = "Flight BA117 has an outage again";
