@@ -3,7 +3,9 @@
 //! run issues a fresh admin key and resets the demo login's password, since neither is stored
 //! in a form that could be shown again.
 
+mod sandbox;
 mod setup;
+mod team;
 
 use crate::app;
 use crate::config::Config;
@@ -14,14 +16,26 @@ use std::time::Duration;
 
 const VIP_NAMES: [&str; 4] = ["Margot Laurent", "Deniz Kaya", "Hugo Brandt", "Ana Lima"];
 
-pub async fn run(cfg: Config, initial: u32) -> anyhow::Result<()> {
+pub async fn run(mut cfg: Config, initial: u32) -> anyhow::Result<()> {
+    // Replies go to local stand-ins for the platforms the configuration does not name.
+    let sandbox = sandbox::start()
+        .await
+        .context("starting the platform stand-ins")?;
+    let stand_ins = sandbox.fill(&mut cfg.outbound);
     let running = app::start(&cfg).await?;
     let store = running.store.clone();
     let now = SystemClock.now();
 
-    let key = admin_key(&store, "demo admin", now, None).await?;
+    let key = api_key(&store, "demo admin", "admin", now, None).await?;
     // The setup writes templates that `key` then approves: nobody approves their own.
-    let setup_key = admin_key(&store, "demo setup", now, Some(now.plus_millis(600_000))).await?;
+    let setup_key = api_key(
+        &store,
+        "demo setup",
+        "admin",
+        now,
+        Some(now.plus_millis(600_000)),
+    )
+    .await?;
     let password = sb_web::new_secret("")[..20].to_owned();
     let hash = sb_web::hash_password(&password).map_err(|e| anyhow::anyhow!(e))?;
     store.upsert_user("admin", &hash, "admin", now).await?;
@@ -67,6 +81,20 @@ pub async fn run(cfg: Config, initial: u32) -> anyhow::Result<()> {
             set_up.watch_terms, set_up.templates
         );
     }
+    if !stand_ins.is_empty() {
+        println!(
+            "  Replies      sent to local stand-ins for {} at http://{} (SMTP {}); nothing leaves this machine",
+            stand_ins.join(", "),
+            sandbox.http,
+            sandbox.smtp
+        );
+    }
+    if !set_up.online.is_empty() {
+        println!(
+            "  Team         {} answer the cases routed to them (simulated)",
+            set_up.online.join(", ")
+        );
+    }
     println!();
     println!("  Try: curl -H 'Authorization: Bearer {key}' {url}/api/v1/cases");
     println!("  Live events: curl -N -H 'Authorization: Bearer {key}' {url}/api/v1/events");
@@ -75,14 +103,26 @@ pub async fn run(cfg: Config, initial: u32) -> anyhow::Result<()> {
         "A simulated stream is flowing in. Press Ctrl-C to stop; the data stays in the data directory."
     );
 
+    for agent in set_up.online.iter().copied() {
+        let name = format!("demo agent {agent} (simulated)");
+        let key = api_key(&store, &name, "agent", now, None).await?;
+        let member = team::Agent { id: agent, key };
+        tokio::spawn(team::work(
+            client.clone(),
+            url.clone(),
+            member,
+            rand::random(),
+        ));
+    }
     tokio::spawn(feed(client, url, key, initial));
     running.server.await.context("the server task failed")??;
     Ok(())
 }
 
-async fn admin_key(
+async fn api_key(
     store: &std::sync::Arc<dyn sb_store::Store>,
     name: &str,
+    role: &str,
     now: sb_domain::Timestamp,
     expires_at: Option<sb_domain::Timestamp>,
 ) -> anyhow::Result<String> {
@@ -91,7 +131,7 @@ async fn admin_key(
         .create_api_key(&sb_store::NewApiKey {
             name: name.into(),
             key_hash: sb_store::hash_api_key(&key),
-            role: "admin".into(),
+            role: role.into(),
             scopes: None,
             created_at: now,
             expires_at,

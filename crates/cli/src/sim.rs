@@ -195,6 +195,15 @@ const VIP_COMPLAINTS: [&str; 3] = [
     "Nobody has answered me in days about order {order}. Escalate this immediately.",
 ];
 
+/// The LinkedIn organization whose posts the simulated customers comment on; a reply is
+/// posted as it, so it must be an organization URN.
+pub const LINKEDIN_ORGANIZATION: &str = "urn:li:organization:10452771";
+/// The mailbox the simulated e-mails arrive in, and that answers them.
+pub const MAILBOX: &str = "care@examplebrand.com";
+/// The LinkedIn post and TikTok video the simulated comments are under.
+const LINKEDIN_POST: &str = "urn:li:activity:7268913504125321216";
+const TIKTOK_VIDEO: &str = "7441386592018410783";
+
 /// Handles of the demo's VIP customers.
 pub const VIP_HANDLES: [&str; 4] = ["@margot_ceo", "@deniz.k", "@the_real_hugo", "@ana_lima_vip"];
 
@@ -280,12 +289,18 @@ impl Generator {
     /// The next message, in the shape of `POST /api/v1/messages`.
     pub fn next_message(&mut self) -> Value {
         self.seq += 1;
-        let external_id = format!("{}-{}", self.run, self.seq);
         let roll: f64 = self.rng.random();
         let viral = self.scenario == Scenario::Viral && roll < 0.5;
         let vip = !viral && roll > 0.985;
         let source = if viral || vip { "x" } else { self.platform() };
         let public = source != "email" && source != "chat";
+        // Where a reply needs them, the platforms' own id shapes: a LinkedIn comment is a URN
+        // under the post, an e-mail's id its Message-ID.
+        let external_id = match source {
+            "linkedin" => format!("urn:li:comment:({LINKEDIN_POST},{}-{})", self.run, self.seq),
+            "email" => format!("{}-{}@mail.example.com", self.run, self.seq),
+            _ => format!("{}-{}", self.run, self.seq),
+        };
         // About one public message in six answers a recent one on the same platform.
         let draft = match (public && !viral && !vip && self.rng.random_bool(1.0 / 6.0))
             .then(|| self.reply_on(source))
@@ -335,6 +350,13 @@ impl Generator {
         }
         if let Some((parent, _)) = &draft.reply {
             body["in_reply_to"] = json!(parent);
+        }
+        // The account it arrived on, where a reply is sent as that account.
+        match source {
+            "linkedin" => body["channel"] = json!(LINKEDIN_ORGANIZATION),
+            "email" => body["channel"] = json!(MAILBOX),
+            "tiktok" => body["video_id"] = json!(TIKTOK_VIDEO),
+            _ => {}
         }
         if public {
             self.recent.push(Recent {
@@ -420,6 +442,22 @@ mod tests {
         let mut vips = 0;
         for _ in 0..2000 {
             let m = NewMessage::parse(g.next_message()).unwrap();
+            // Replies can be sent back: each platform's ids and accounts have its shape.
+            match m.source.as_str() {
+                "linkedin" => {
+                    assert_eq!(m.channel, LINKEDIN_ORGANIZATION);
+                    assert!(
+                        m.external_id
+                            .starts_with("urn:li:comment:(urn:li:activity:")
+                    );
+                }
+                "email" => {
+                    assert_eq!(m.channel, MAILBOX);
+                    assert!(m.external_id.contains('@'), "{}", m.external_id);
+                }
+                "tiktok" => assert!(m.raw["video_id"].is_string()),
+                _ => {}
+            }
             let private = matches!(m.source.as_str(), "email" | "chat");
             assert_eq!(m.author.followers.is_none(), private, "{:?}", m.source);
             let counted = m.metrics.as_object().is_some_and(|c| !c.is_empty());

@@ -233,3 +233,125 @@ async fn the_demo_runs_set_up_and_keeps_its_data_across_runs() {
         .sum();
     assert_eq!(terms, 14);
 }
+
+async fn post(demo: &Demo, path: &str, body: &Value) -> (u16, Value) {
+    let r = common::http()
+        .post(format!("{}{path}", demo.url))
+        .bearer_auth(&demo.key)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// Polls `check` every half second for up to `secs` seconds.
+async fn eventually<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(found) = check().await {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "{what}: not within {secs} s");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Replies in the demo are delivered (to the platform stand-ins the banner names) on every
+/// platform Switchboard answers on, and the simulated team answers and closes cases.
+#[tokio::test]
+async fn the_demo_s_replies_are_delivered_and_its_team_works_the_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = start(dir.path());
+    assert!(
+        demo.banner
+            .contains("Replies      sent to local stand-ins for meta, x, linkedin, tiktok, smtp"),
+        "{}",
+        demo.banner
+    );
+    assert!(
+        demo.banner.contains("Team         lena, sofia, marc"),
+        "{}",
+        demo.banner
+    );
+
+    // One case per platform that takes replies, answered by the admin.
+    let wanted = ["x", "facebook", "instagram", "linkedin", "tiktok", "email"];
+    let mut by_source: std::collections::BTreeMap<String, String> = Default::default();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while by_source.len() < wanted.len() {
+        for source in wanted {
+            if by_source.contains_key(source) {
+                continue;
+            }
+            let page = get(
+                &demo,
+                &format!("/api/v1/cases?source={source}&status=new&limit=1"),
+            )
+            .await;
+            if let Some(c) = page["items"].as_array().and_then(|i| i.first()) {
+                by_source.insert(source.to_owned(), c["id"].as_str().unwrap().to_owned());
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no new case on every platform: {by_source:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    for (source, case) in &by_source {
+        let (status, reply) = post(
+            &demo,
+            &format!("/api/v1/cases/{case}/replies"),
+            &json!({"text": "Thanks for telling us, we are on it."}),
+        )
+        .await;
+        assert_eq!(status, 202, "{source}: {reply}");
+        let outbox = reply["items"][0]["outbox_id"].as_str().unwrap().to_owned();
+        let item = eventually(60, &format!("{source}: the reply delivered"), || {
+            let path = format!("/api/v1/outbox/{outbox}");
+            let demo = &demo;
+            async move {
+                let item = get(demo, &path).await;
+                (item["status"] != "pending").then_some(item)
+            }
+        })
+        .await;
+        assert_eq!(item["status"], "delivered", "{source}: {item}");
+        assert!(
+            item["remote_id"].as_str().is_some_and(|id| !id.is_empty()),
+            "{source}: {item}"
+        );
+    }
+
+    // The team: cases answered by the simulated agents, resolved or waiting on the customer.
+    let worked = eventually(120, "a case worked by the simulated team", || {
+        let demo = &demo;
+        async move {
+            for status in ["resolved", "pending"] {
+                let page = get(demo, &format!("/api/v1/cases?status={status}&limit=1")).await;
+                if let Some(c) = page["items"].as_array().and_then(|i| i.first()) {
+                    return Some(c.clone());
+                }
+            }
+            None
+        }
+    })
+    .await;
+    assert!(
+        ["lena", "sofia", "marc"].contains(&worked["assignee"].as_str().unwrap_or("")),
+        "{worked}"
+    );
+    let detail = get(
+        &demo,
+        &format!("/api/v1/cases/{}", worked["id"].as_str().unwrap()),
+    )
+    .await;
+    let replied = detail["outbox"].as_array().is_some_and(|o| !o.is_empty());
+    let source = detail["source"].as_str().unwrap();
+    assert!(replied || ["chat", "reviews"].contains(&source), "{detail}");
+}

@@ -90,6 +90,8 @@ pub const ONLINE_AGENTS: [&str; 3] = ["lena", "sofia", "marc"];
 #[derive(Debug, Default)]
 pub struct Done {
     pub routing: bool,
+    /// The agents set online (those the routing in force knows).
+    pub online: Vec<&'static str>,
     pub watch_terms: usize,
     pub templates: usize,
 }
@@ -121,8 +123,9 @@ impl Setup<'_> {
             // Only agents the routing in force knows; a saved routing may have others.
             let path = format!("/api/v1/agents/{agent}/presence");
             let body = json!({"presence": "online"});
-            if let Err(e) = self.call("PUT", &path, Some(&body)).await {
-                tracing::debug!(agent, error = %e, "demo agent not set online");
+            match self.call("PUT", &path, Some(&body)).await {
+                Ok(_) => done.online.push(agent),
+                Err(e) => tracing::debug!(agent, error = %e, "demo agent not set online"),
             }
         }
         let lists = self.call("GET", "/api/v1/watchlists", None).await?;

@@ -1,0 +1,352 @@
+//! Stand-ins for the platforms, on local ports, so replies in the demo are delivered and show
+//! as sent, while nothing leaves the machine. Each answers the calls Switchboard's senders
+//! make the way the platform documents it — Graph's `{"id"}`, X's `{"data": {"id"}}`,
+//! LinkedIn's `x-restli-id` header, TikTok's `{"code": 0, "data": {"comment_id"}}`, an SMTP
+//! server's `250` after `DATA` — and refuses a call without a token as the platform would
+//! (`401`). Only targets the configuration leaves empty are pointed here: a demo started with
+//! a real `[outbound.x]` keeps it.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use sb_outbound::{
+    LinkedInConfig, MetaConfig, OutboundConfig, Secret, SmtpConfig, SmtpSecurity, TikTokConfig,
+    XConfig,
+};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+/// The token every stand-in expects; it is not a secret of any real account.
+const TOKEN: &str = "sandbox-token";
+
+/// Where the stand-ins listen.
+#[derive(Clone, Copy, Debug)]
+pub struct Sandbox {
+    pub http: SocketAddr,
+    pub smtp: SocketAddr,
+}
+
+/// Starts the HTTP and SMTP stand-ins on free loopback ports.
+pub async fn start() -> anyhow::Result<Sandbox> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let http = listener.local_addr()?;
+    let app = Router::new().fallback(answer);
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::warn!(error = %e, "the platform stand-in stopped");
+        }
+    });
+    let smtp_listener = TcpListener::bind("127.0.0.1:0").await?;
+    let smtp = smtp_listener.local_addr()?;
+    tokio::spawn(async move {
+        loop {
+            match smtp_listener.accept().await {
+                Ok((socket, _)) => {
+                    tokio::spawn(async move {
+                        if let Err(e) = smtp_session(socket).await {
+                            tracing::debug!(error = %e, "an SMTP session with the stand-in failed");
+                        }
+                    });
+                }
+                Err(e) => tracing::warn!(error = %e, "the SMTP stand-in could not accept"),
+            }
+        }
+    });
+    Ok(Sandbox { http, smtp })
+}
+
+impl Sandbox {
+    /// Fills the reply targets `outbound` leaves empty with the stand-ins, with a token for
+    /// each account the simulated stream writes to. Returns the targets it filled.
+    pub fn fill(&self, outbound: &mut OutboundConfig) -> Vec<&'static str> {
+        let base = |platform: &str| format!("http://{}/{platform}", self.http);
+        let tokens = |accounts: &[&str]| -> BTreeMap<String, Secret> {
+            accounts
+                .iter()
+                .map(|a| ((*a).to_owned(), Secret::new(TOKEN)))
+                .collect()
+        };
+        let mut filled = Vec::new();
+        if outbound.meta.is_none() {
+            outbound.meta = Some(MetaConfig {
+                base_url: base("meta"),
+                version: "v21.0".into(),
+                tokens: tokens(&["facebook", "instagram"]),
+            });
+            filled.push("meta");
+        }
+        if outbound.x.is_none() {
+            outbound.x = Some(XConfig {
+                base_url: base("x"),
+                tokens: tokens(&["x"]),
+            });
+            filled.push("x");
+        }
+        if outbound.linkedin.is_none() {
+            outbound.linkedin = Some(LinkedInConfig {
+                base_url: base("linkedin"),
+                version: "202411".into(),
+                tokens: tokens(&[crate::sim::LINKEDIN_ORGANIZATION]),
+            });
+            filled.push("linkedin");
+        }
+        if outbound.tiktok.is_none() {
+            outbound.tiktok = Some(TikTokConfig {
+                base_url: base("tiktok"),
+                version: "v1.3".into(),
+                tokens: tokens(&["tiktok"]),
+            });
+            filled.push("tiktok");
+        }
+        if outbound.smtp.is_none() {
+            let mut smtp = SmtpConfig::new(self.smtp.ip().to_string());
+            smtp.port = self.smtp.port();
+            smtp.security = SmtpSecurity::None;
+            outbound.smtp = Some(smtp);
+            filled.push("smtp");
+        }
+        filled
+    }
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A fresh numeric id, as the platforms give posts and comments.
+fn next_id() -> String {
+    let n = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    format!("{}", 1_870_000_000_000_000_000u64 + n)
+}
+
+fn json_answer(status: StatusCode, body: Value) -> Response {
+    (status, axum::Json(body)).into_response()
+}
+
+/// One call to one of the HTTP stand-ins: `/meta/…`, `/x/…`, `/linkedin/…` or `/tiktok/…`.
+async fn answer(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let path = uri.path();
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let Some((platform, rest)) = segments.split_first() else {
+        return not_found(path);
+    };
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let authorized = match *platform {
+        "tiktok" => headers.get("access-token").and_then(|v| v.to_str().ok()) == Some(TOKEN),
+        _ => bearer == Some(TOKEN),
+    };
+    tracing::info!(target: "sandbox", %method, path, text = %said(&body), "a reply reached the platform stand-in");
+    match *platform {
+        "meta" if !authorized => json_answer(
+            StatusCode::UNAUTHORIZED,
+            json!({"error": {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190}}),
+        ),
+        "meta" => meta(&method, rest, &body),
+        "x" if !authorized => json_answer(
+            StatusCode::UNAUTHORIZED,
+            json!({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}),
+        ),
+        "x" => x(&method, rest),
+        "linkedin" if !authorized => json_answer(
+            StatusCode::UNAUTHORIZED,
+            json!({"status": 401, "serviceErrorCode": 65600, "message": "Invalid access token"}),
+        ),
+        "linkedin" => linkedin(&method, &headers, rest),
+        "tiktok" if !authorized => json_answer(
+            StatusCode::OK,
+            json!({"code": 40105, "message": "Access token is incorrect or has been revoked.", "request_id": next_id(), "data": {}}),
+        ),
+        "tiktok" if method == Method::POST && rest.ends_with(&["comment", "reply", "create"]) => {
+            json_answer(
+                StatusCode::OK,
+                json!({"code": 0, "message": "OK", "request_id": next_id(), "data": {"comment_id": next_id()}}),
+            )
+        }
+        _ => not_found(path),
+    }
+}
+
+/// The reply text a call carries, for the demo's log.
+fn said(body: &Value) -> &str {
+    [&body["message"]["text"], &body["message"], &body["text"]]
+        .iter()
+        .find_map(|v| v.as_str())
+        .unwrap_or("")
+}
+
+fn not_found(path: &str) -> Response {
+    json_answer(
+        StatusCode::NOT_FOUND,
+        json!({"error": format!("the stand-in has no endpoint {path}")}),
+    )
+}
+
+/// Graph API: `/{version}/{id}/comments|replies|messages`, edits and deletions.
+fn meta(method: &Method, rest: &[&str], body: &Value) -> Response {
+    match (method, rest) {
+        (&Method::POST, [_, _, "messages"]) => json_answer(
+            StatusCode::OK,
+            json!({"recipient_id": body["recipient"]["id"], "message_id": format!("m_{}", next_id())}),
+        ),
+        (&Method::POST, [_, parent, "comments" | "replies"]) => json_answer(
+            StatusCode::OK,
+            json!({"id": format!("{parent}_{}", next_id())}),
+        ),
+        (&Method::POST | &Method::DELETE, [_, _]) => {
+            json_answer(StatusCode::OK, json!({"success": true}))
+        }
+        _ => json_answer(
+            StatusCode::BAD_REQUEST,
+            json!({"error": {"message": "Unsupported request", "type": "GraphMethodException", "code": 100}}),
+        ),
+    }
+}
+
+/// X API v2: posts, DMs, deletions.
+fn x(method: &Method, rest: &[&str]) -> Response {
+    match (method, rest) {
+        (&Method::POST, ["2", "tweets"]) => json_answer(
+            StatusCode::CREATED,
+            json!({"data": {"id": next_id(), "edit_history_tweet_ids": []}}),
+        ),
+        (&Method::POST, ["2", "dm_conversations", "with", recipient, "messages"]) => json_answer(
+            StatusCode::CREATED,
+            json!({"data": {"dm_conversation_id": format!("{recipient}-1"), "dm_event_id": next_id()}}),
+        ),
+        (&Method::DELETE, ["2", "tweets", _]) => {
+            json_answer(StatusCode::OK, json!({"data": {"deleted": true}}))
+        }
+        _ => json_answer(
+            StatusCode::NOT_FOUND,
+            json!({"title": "Not Found Error", "status": 404, "detail": "Sorry, that page does not exist."}),
+        ),
+    }
+}
+
+/// LinkedIn Community Management API: comments under a post or comment, edits, deletions.
+fn linkedin(method: &Method, headers: &HeaderMap, rest: &[&str]) -> Response {
+    match (method, rest) {
+        (&Method::POST, ["rest", "socialActions", target, "comments"]) => {
+            let target = percent_decode(target);
+            let post = target
+                .strip_prefix("urn:li:comment:(")
+                .and_then(|t| t.split_once(','))
+                .map_or(target.as_str(), |(post, _)| post)
+                .to_owned();
+            let urn = format!("urn:li:comment:({post},{})", next_id());
+            let mut response = StatusCode::CREATED.into_response();
+            if let Ok(v) = HeaderValue::from_str(&urn) {
+                response.headers_mut().insert("x-restli-id", v);
+            }
+            response
+        }
+        (&Method::POST, ["rest", "socialActions", _, "comments", _])
+            if headers
+                .get("x-restli-method")
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"PARTIAL_UPDATE")) =>
+        {
+            StatusCode::NO_CONTENT.into_response()
+        }
+        (&Method::DELETE, ["rest", "socialActions", _, "comments", _]) => {
+            StatusCode::NO_CONTENT.into_response()
+        }
+        _ => json_answer(
+            StatusCode::NOT_FOUND,
+            json!({"status": 404, "message": "No virtual resource found"}),
+        ),
+    }
+}
+
+/// `%XX` escapes undone, as LinkedIn reads URNs in its paths.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push(((hex(h).unwrap_or(0) << 4) | hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// One SMTP session: greets, accepts the envelope and the message, queues nothing.
+async fn smtp_session(socket: tokio::net::TcpStream) -> std::io::Result<()> {
+    let (read, mut write) = socket.into_split();
+    let mut lines = BufReader::new(read);
+    write
+        .write_all(b"220 sandbox.localhost ESMTP stand-in\r\n")
+        .await?;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if lines.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let verb = line
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        let reply: &[u8] = match verb.as_str() {
+            "EHLO" => b"250-sandbox.localhost\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n",
+            "HELO" | "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 2.0.0 OK\r\n",
+            "DATA" => {
+                write
+                    .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                    .await?;
+                let mut bytes = 0usize;
+                loop {
+                    line.clear();
+                    if lines.read_line(&mut line).await? == 0 {
+                        return Ok(());
+                    }
+                    if line.trim_end_matches(['\r', '\n']) == "." {
+                        break;
+                    }
+                    bytes += line.len();
+                }
+                tracing::info!(target: "sandbox", bytes, "an e-mail reached the SMTP stand-in");
+                let answer = format!("250 2.0.0 OK queued as {}\r\n", next_id());
+                write.write_all(answer.as_bytes()).await?;
+                continue;
+            }
+            "QUIT" => {
+                write.write_all(b"221 2.0.0 Bye\r\n").await?;
+                return Ok(());
+            }
+            _ => b"502 5.5.2 Command not recognized\r\n",
+        };
+        write.write_all(reply).await?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linkedin_urns_in_paths_are_read_back() {
+        assert_eq!(
+            percent_decode("urn%3Ali%3Acomment%3A%28urn%3Ali%3Aactivity%3A1%2C2%29"),
+            "urn:li:comment:(urn:li:activity:1,2)"
+        );
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz"), "%zz");
+    }
+}

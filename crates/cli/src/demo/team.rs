@@ -1,0 +1,286 @@
+//! The demo's care team at work, so its reports have response and resolution times to show:
+//! each online agent takes the oldest case routed to them, answers it through the public API
+//! as an agent would (an approved template where one fits the case's language, else a short
+//! answer in it), then resolves it or, for a complaint, often waits on the customer. They
+//! work at a human pace, one case at a time, so a backlog builds when the stream is busy and
+//! SLA clocks run out. Everything they do goes through the same checks, audit and outbox as
+//! a person's work; replies reach the platform stand-ins.
+
+use rand::Rng;
+use rand::rngs::StdRng;
+use reqwest::Client;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// Answers in each language: (language, inquiry, praise, complaint, follow-up).
+const ANSWERS: [(&str, &str, &str, &str, &str); 7] = [
+    (
+        "en",
+        "Thanks for asking! You can follow your order with the tracking link in your confirmation e-mail, and we are happy to help with anything else.",
+        "Thank you so much for the kind words! We will pass them on to the team.",
+        "We are sorry about this. We are looking into it now and will get back to you today with a solution.",
+        "Thanks for your patience. We have chased this up and you will hear from us with an update within 24 hours.",
+    ),
+    (
+        "es",
+        "¡Gracias por escribirnos! Puede seguir su pedido con el enlace del correo de confirmación; estamos aquí para cualquier otra duda.",
+        "¡Muchas gracias por sus palabras! Se las haremos llegar al equipo.",
+        "Sentimos mucho lo ocurrido. Lo estamos revisando y hoy mismo le daremos una solución.",
+        "Gracias por su paciencia. Lo hemos reclamado y le daremos noticias en menos de 24 horas.",
+    ),
+    (
+        "pt",
+        "Obrigado pela pergunta! Pode acompanhar a encomenda com a ligação do e-mail de confirmação; estamos cá para o que precisar.",
+        "Muito obrigado pelas palavras simpáticas! Vamos partilhá-las com a equipa.",
+        "Lamentamos muito. Estamos a analisar o caso e hoje mesmo damos-lhe uma solução.",
+        "Obrigado pela paciência. Já insistimos no assunto e terá notícias nossas dentro de 24 horas.",
+    ),
+    (
+        "fr",
+        "Merci pour votre question ! Vous pouvez suivre votre commande avec le lien de l'e-mail de confirmation ; nous restons à votre disposition.",
+        "Merci beaucoup pour ce gentil message ! Nous le transmettons à l'équipe.",
+        "Nous sommes désolés. Nous examinons votre demande et revenons vers vous aujourd'hui avec une solution.",
+        "Merci de votre patience. Nous avons relancé le dossier et vous aurez des nouvelles sous 24 heures.",
+    ),
+    (
+        "de",
+        "Danke für Ihre Frage! Ihre Bestellung können Sie über den Link in der Bestätigungsmail verfolgen; bei allem anderen helfen wir gern.",
+        "Vielen Dank für das Lob! Wir geben es an das Team weiter.",
+        "Das tut uns leid. Wir sehen uns das jetzt an und melden uns heute noch mit einer Lösung.",
+        "Danke für Ihre Geduld. Wir haben nachgehakt und melden uns innerhalb von 24 Stunden.",
+    ),
+    (
+        "it",
+        "Grazie per la domanda! Può seguire l'ordine con il link nell'e-mail di conferma; siamo a disposizione per qualsiasi altra cosa.",
+        "Grazie mille per le belle parole! Le condivideremo con il team.",
+        "Ci dispiace molto. Stiamo verificando e oggi stesso le proponiamo una soluzione.",
+        "Grazie per la pazienza. Abbiamo sollecitato la pratica e avrà nostre notizie entro 24 ore.",
+    ),
+    (
+        "nl",
+        "Bedankt voor uw vraag! U kunt uw bestelling volgen via de link in de bevestigingsmail; we helpen u graag verder.",
+        "Hartelijk dank voor de mooie woorden! We geven ze door aan het team.",
+        "Het spijt ons. We zoeken het nu uit en komen vandaag nog bij u terug met een oplossing.",
+        "Bedankt voor uw geduld. We hebben het nagevraagd en u hoort binnen 24 uur van ons.",
+    ),
+];
+
+/// Sources whose replies Switchboard cannot send; the agent deals with those elsewhere.
+const NO_REPLY_SOURCES: [&str; 2] = ["chat", "reviews"];
+
+/// One simulated agent: who they are and the API key they act with.
+pub struct Agent {
+    pub id: &'static str,
+    pub key: String,
+}
+
+/// Runs `agent` until the process ends.
+pub async fn work(client: Client, url: String, agent: Agent, seed: u64) {
+    use rand::SeedableRng;
+    let mut rng = StdRng::seed_from_u64(seed);
+    loop {
+        // Reading the case, choosing the words, typing: most take a quarter of a minute.
+        let pause = rng.random_range(8_000..25_000);
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+        let api = Api {
+            client: &client,
+            url: &url,
+            key: &agent.key,
+        };
+        if let Err(e) = take_one(&api, agent.id, &mut rng).await {
+            tracing::debug!(agent = agent.id, error = %e, "a simulated agent could not finish a case");
+        }
+    }
+}
+
+struct Api<'a> {
+    client: &'a Client,
+    url: &'a str,
+    key: &'a str,
+}
+
+impl Api<'_> {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        let mut request = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.url))
+            .bearer_auth(self.key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await?;
+        let status = response.status();
+        let text = response.text().await?;
+        anyhow::ensure!(status.is_success(), "{method} {path}: {status}: {text}");
+        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+}
+
+/// What the agent does with a case.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// The reply: `{"text"}` or `{"template"}`; none where the channel cannot be answered
+    /// from Switchboard.
+    pub reply: Option<Value>,
+    /// A note for the case history, when the agent answered elsewhere.
+    pub note: Option<&'static str>,
+    /// `resolved` or `pending` (waiting on the customer).
+    pub status: &'static str,
+}
+
+/// How an agent answers a case: by its source, language, latest intent and whether it was
+/// answered before. `wait` is whether a complaint then waits on the customer.
+pub fn plan(source: &str, language: &str, intent: &str, answered_before: bool, wait: bool) -> Plan {
+    if NO_REPLY_SOURCES.contains(&source) {
+        return Plan {
+            reply: None,
+            note: Some("Called the customer back and sorted it out by phone."),
+            status: "resolved",
+        };
+    }
+    let answers = ANSWERS
+        .iter()
+        .find(|a| a.0 == language)
+        .unwrap_or(&ANSWERS[0]);
+    let template = |key: &str| {
+        super::setup::TEMPLATES
+            .iter()
+            .any(|(k, locale, _)| *k == key && *locale == answers.0)
+            .then(|| json!({"template": {"key": key, "locale": answers.0}}))
+    };
+    let text = |t: &str| json!({ "text": t });
+    let (reply, status) = if answered_before {
+        (text(answers.4), "resolved")
+    } else {
+        match intent {
+            "complaint" => (
+                template("delivery_delay_apology").unwrap_or_else(|| text(answers.3)),
+                if wait { "pending" } else { "resolved" },
+            ),
+            "praise" => (
+                template("thanks_for_praise").unwrap_or_else(|| text(answers.2)),
+                "resolved",
+            ),
+            _ => (text(answers.1), "resolved"),
+        }
+    };
+    Plan {
+        reply: Some(reply),
+        note: None,
+        status,
+    }
+}
+
+/// Answers the oldest new or reopened case assigned to `agent`, if any.
+async fn take_one(api: &Api<'_>, agent: &str, rng: &mut StdRng) -> anyhow::Result<()> {
+    let mut waiting = Vec::new();
+    for status in ["new", "open"] {
+        let page = api
+            .call(
+                reqwest::Method::GET,
+                &format!("/api/v1/cases?assignee={agent}&status={status}&limit=100"),
+                None,
+            )
+            .await?;
+        waiting.extend(page["items"].as_array().cloned().unwrap_or_default());
+    }
+    let Some(case) = waiting
+        .iter()
+        .min_by_key(|c| c["last_message_at"].as_str().unwrap_or("").to_owned())
+    else {
+        return Ok(());
+    };
+    let id = case["id"].as_str().unwrap_or_default();
+    let detail = api
+        .call(reqwest::Method::GET, &format!("/api/v1/cases/{id}"), None)
+        .await?;
+    let last = detail["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .cloned()
+        .unwrap_or_default();
+    let intent = last["enrichment"]["intent"].as_str().unwrap_or("other");
+    let language = detail["language"].as_str().unwrap_or("en");
+    let answered_before = detail["outbox"].as_array().is_some_and(|o| !o.is_empty());
+    let plan = plan(
+        detail["source"].as_str().unwrap_or(""),
+        language,
+        intent,
+        answered_before,
+        rng.random_bool(0.4),
+    );
+    if let Some(reply) = plan.reply {
+        api.call(
+            reqwest::Method::POST,
+            &format!("/api/v1/cases/{id}/replies"),
+            Some(reply),
+        )
+        .await?;
+    }
+    if let Some(note) = plan.note {
+        api.call(
+            reqwest::Method::POST,
+            &format!("/api/v1/cases/{id}/notes"),
+            Some(json!({ "text": note })),
+        )
+        .await?;
+    }
+    api.call(
+        reqwest::Method::PATCH,
+        &format!("/api/v1/cases/{id}"),
+        Some(json!({ "status": plan.status })),
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_agent_answers_in_the_case_s_language_with_a_template_where_one_fits() {
+        let p = plan("x", "de", "complaint", false, true);
+        assert_eq!(
+            p.reply,
+            Some(json!({"template": {"key": "delivery_delay_apology", "locale": "de"}}))
+        );
+        assert_eq!(p.status, "pending");
+        // No Italian template: the agent writes in Italian.
+        let p = plan("facebook", "it", "complaint", false, false);
+        assert_eq!(p.reply, Some(json!({"text": ANSWERS[5].3})));
+        assert_eq!(p.status, "resolved");
+        let p = plan("instagram", "en", "praise", false, false);
+        assert_eq!(
+            p.reply,
+            Some(json!({"template": {"key": "thanks_for_praise", "locale": "en"}}))
+        );
+        let p = plan("email", "fr", "inquiry", false, true);
+        assert_eq!(p.reply, Some(json!({"text": ANSWERS[3].1})));
+        assert_eq!(p.status, "resolved");
+        // A customer who wrote again after an answer gets an update, and the case closes.
+        let p = plan("x", "nl", "complaint", true, true);
+        assert_eq!(p.reply, Some(json!({"text": ANSWERS[6].4})));
+        assert_eq!(p.status, "resolved");
+        // An unknown language gets English.
+        assert_eq!(
+            plan("x", "und", "inquiry", false, false).reply,
+            Some(json!({"text": ANSWERS[0].1}))
+        );
+    }
+
+    #[test]
+    fn channels_switchboard_cannot_answer_on_are_noted_not_replied_to() {
+        for source in NO_REPLY_SOURCES {
+            let p = plan(source, "en", "complaint", false, true);
+            assert_eq!(p.reply, None);
+            assert!(p.note.is_some());
+            assert_eq!(p.status, "resolved");
+        }
+    }
+}
