@@ -14,6 +14,9 @@ use anyhow::Context;
 use sb_domain::{Clock, Platform, SystemClock, Tier};
 use std::time::Duration;
 
+/// The start of the names of the simulated agents' API keys.
+const TEAM_KEY_PREFIX: &str = "demo agent ";
+
 const VIP_NAMES: [&str; 4] = ["Margot Laurent", "Deniz Kaya", "Hugo Brandt", "Ana Lima"];
 
 pub async fn run(mut cfg: Config, initial: u32) -> anyhow::Result<()> {
@@ -103,8 +106,14 @@ pub async fn run(mut cfg: Config, initial: u32) -> anyhow::Result<()> {
         "A simulated stream is flowing in. Press Ctrl-C to stop; the data stays in the data directory."
     );
 
+    // The previous run's simulated agents stopped with it: their keys go.
+    for old in store.api_keys().await? {
+        if old.revoked_at.is_none() && old.name.starts_with(TEAM_KEY_PREFIX) {
+            store.revoke_api_key(&old.id, now).await?;
+        }
+    }
     for agent in set_up.online.iter().copied() {
-        let name = format!("demo agent {agent} (simulated)");
+        let name = format!("{TEAM_KEY_PREFIX}{agent} (simulated)");
         let key = api_key(&store, &name, "agent", now, None).await?;
         let member = team::Agent { id: agent, key };
         tokio::spawn(team::work(

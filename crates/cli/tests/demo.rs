@@ -232,6 +232,30 @@ async fn the_demo_runs_set_up_and_keeps_its_data_across_runs() {
         .map(|l| l["terms"].as_array().unwrap().len())
         .sum();
     assert_eq!(terms, 14);
+
+    // The simulated team acts with keys of its own; the first run's were revoked.
+    let keys = get(&second, "/api/v1/keys").await;
+    let team: Vec<&Value> = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["name"].as_str().unwrap().ends_with("(simulated)"))
+        .collect();
+    assert_eq!(team.len(), 6, "{keys}");
+    let live: BTreeSet<String> = team
+        .iter()
+        .filter(|k| k["revoked_at"].is_null())
+        .map(|k| k["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        live,
+        set(&[
+            "demo agent lena (simulated)",
+            "demo agent marc (simulated)",
+            "demo agent sofia (simulated)"
+        ])
+    );
+    assert!(team.iter().all(|k| k["role"] == "agent"));
 }
 
 async fn post(demo: &Demo, path: &str, body: &Value) -> (u16, Value) {
