@@ -1,7 +1,8 @@
 //! The demo's care team at work, so its reports have response and resolution times to show:
 //! each online agent takes the oldest case routed to them, answers it through the public API
 //! as an agent would (an approved template where one fits the case's language, else a short
-//! answer in it), then resolves it or, for a complaint, often waits on the customer. They
+//! answer in it), then resolves it or, for a complaint, often waits on the customer (and
+//! closes it when the customer has not written back within three minutes). They
 //! work at a human pace, one case at a time, so a backlog builds when the stream is busy and
 //! SLA clocks run out. Everything they do goes through the same checks, audit and outbox as
 //! a person's work; replies reach the platform stand-ins.
@@ -176,10 +177,11 @@ pub fn plan(source: &str, language: &str, intent: &str, answered_before: bool, w
     }
 }
 
-/// Answers the oldest new or reopened case assigned to `agent`, if any.
+/// Answers the oldest new, reopened or escalated case assigned to `agent`; with none, closes
+/// one that waited on the customer in vain.
 async fn take_one(api: &Api<'_>, agent: &str, rng: &mut StdRng) -> anyhow::Result<()> {
     let mut waiting = Vec::new();
-    for status in ["new", "open"] {
+    for status in ["new", "open", "escalated"] {
         let page = api
             .call(
                 reqwest::Method::GET,
@@ -193,7 +195,7 @@ async fn take_one(api: &Api<'_>, agent: &str, rng: &mut StdRng) -> anyhow::Resul
         .iter()
         .min_by_key(|c| c["last_message_at"].as_str().unwrap_or("").to_owned())
     else {
-        return Ok(());
+        return close_quiet(api, agent).await;
     };
     let id = case["id"].as_str().unwrap_or_default();
     let detail = api
@@ -239,6 +241,47 @@ async fn take_one(api: &Api<'_>, agent: &str, rng: &mut StdRng) -> anyhow::Resul
     Ok(())
 }
 
+/// How long a case waits on the customer before the agent closes it; pending cases count
+/// on an agent's load, so without this the team would fill up with them and stop.
+const QUIET_SECS: i64 = 180;
+
+/// With nothing new to answer: resolves the case that has waited longest on a customer who
+/// did not write back.
+async fn close_quiet(api: &Api<'_>, agent: &str) -> anyhow::Result<()> {
+    let page = api
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/cases?assignee={agent}&status=pending&limit=100"),
+            None,
+        )
+        .await?;
+    let items = page["items"].as_array().cloned().unwrap_or_default();
+    let quiet = quiet_case(&items, jiff::Timestamp::now());
+    if let Some(id) = quiet {
+        api.call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/cases/{id}"),
+            Some(json!({ "status": "resolved" })),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Of the pending cases `items`, the one that has waited longest, if it has waited at least
+/// `QUIET_SECS` by `now`.
+fn quiet_case(items: &[Value], now: jiff::Timestamp) -> Option<String> {
+    let cutoff = now - jiff::SignedDuration::from_secs(QUIET_SECS);
+    items
+        .iter()
+        .filter_map(|c| {
+            let at: jiff::Timestamp = c["updated_at"].as_str()?.parse().ok()?;
+            (at <= cutoff).then_some((at, c["id"].as_str()?.to_owned()))
+        })
+        .min()
+        .map(|(_, id)| id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,5 +325,22 @@ mod tests {
             assert!(p.note.is_some());
             assert_eq!(p.status, "resolved");
         }
+    }
+
+    #[test]
+    fn a_case_that_waited_three_minutes_on_the_customer_is_the_one_closed() {
+        let now: jiff::Timestamp = "2026-12-07T10:00:00Z".parse().unwrap();
+        let case = |id: &str, at: &str| json!({"id": id, "updated_at": at});
+        let items = [
+            case("fresh", "2026-12-07T09:59:00Z"),
+            case("old", "2026-12-07T09:50:00Z"),
+            case("older", "2026-12-07T09:40:00.5Z"),
+            json!({"id": "garbled", "updated_at": "yesterday"}),
+        ];
+        assert_eq!(quiet_case(&items, now).as_deref(), Some("older"));
+        assert_eq!(quiet_case(&items[..1], now), None);
+        let edge = [case("edge", "2026-12-07T09:57:00Z")];
+        assert_eq!(quiet_case(&edge, now).as_deref(), Some("edge"));
+        assert_eq!(quiet_case(&[], now), None);
     }
 }
