@@ -9,7 +9,8 @@
 //! Similarity is the mean of two cosines over TF-IDF weights computed across the candidate set:
 //! lowercased Unicode words (accents kept) catch shared vocabulary, character trigrams catch
 //! inflections and typos (`delayed` / `delay`, `pakage`). Past replies rated 1 or 2 are never
-//! suggested.
+//! suggested, and candidates with the same words (a past reply sent from a template, the same
+//! answer sent many times) are suggested once, at the best rank among them.
 
 use std::collections::HashMap;
 
@@ -305,8 +306,20 @@ pub fn suggest(query: &Query, candidates: &[Candidate], limit: usize) -> Vec<Sug
             .then_with(|| a.id.cmp(&b.id))
             .then_with(|| a.kind.as_str().cmp(b.kind.as_str()))
     });
+    // The same words twice (a past reply sent from a template, or the same answer sent
+    // often) are one suggestion, kept at the better rank.
+    let mut seen = std::collections::HashSet::new();
+    ranked.retain(|(_, s)| seen.insert(same_words(&s.text)));
     ranked.truncate(limit);
     ranked.into_iter().map(|(_, s)| s).collect()
+}
+
+/// A text with case and spacing set aside, to tell repeats.
+fn same_words(text: &str) -> String {
+    text.split_whitespace()
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -334,6 +347,12 @@ mod tests {
             rating: None,
             sentiment,
         }
+    }
+
+    /// `text` with a one-letter word of its own, so equal candidates are not repeats; every
+    /// tag weighs the same and none is in the query.
+    fn tagged(text: &str, tag: char) -> String {
+        format!("{text} {tag}")
     }
 
     fn late_parcel() -> Query<'static> {
@@ -415,13 +434,33 @@ mod tests {
     }
 
     #[test]
+    fn the_same_answer_is_suggested_once_at_its_best_rank() {
+        let text = "Sorry your parcel is late, we are checking with the carrier.";
+        let candidates = vec![
+            past("p1", text, "en", None),
+            template("t1", text, "en", None),
+            past(
+                "p2",
+                "sorry  your parcel is LATE, we are checking with the carrier.",
+                "en",
+                Some(5),
+            ),
+            past("p3", "Thanks for the kind words!", "en", None),
+        ];
+        let got = suggest(&late_parcel(), &candidates, 5);
+        assert_eq!(ids(&got), vec!["p2", "p3"], "{got:?}");
+        // The repeat that ranks best stays: the one rated 5/5.
+        assert!(got[0].why.iter().any(|w| w == "rated 5/5"));
+    }
+
+    #[test]
     fn poorly_rated_replies_are_never_suggested() {
         let text = "Sorry your parcel is late, it will be delivered tomorrow.";
         let candidates = [
-            past("rated-1", text, "en", Some(1)),
-            past("rated-2", text, "en", Some(2)),
-            past("rated-3", text, "en", Some(3)),
-            past("unrated", text, "en", None),
+            past("rated-1", &tagged(text, 'v'), "en", Some(1)),
+            past("rated-2", &tagged(text, 'w'), "en", Some(2)),
+            past("rated-3", &tagged(text, 'x'), "en", Some(3)),
+            past("unrated", &tagged(text, 'z'), "en", None),
             past("blank", "   ", "en", None),
         ];
         let s = suggest(&late_parcel(), &candidates, 10);
@@ -433,14 +472,14 @@ mod tests {
     fn better_ratings_and_closer_moods_break_near_ties() {
         let text = "Sorry your parcel is late.";
         let rated = [
-            past("four", text, "en", Some(4)),
-            past("five", text, "en", Some(5)),
+            past("four", &tagged(text, 'v'), "en", Some(4)),
+            past("five", &tagged(text, 'w'), "en", Some(5)),
         ];
         assert_eq!(ids(&suggest(&late_parcel(), &rated, 2)), ["five", "four"]);
 
         let moods = [
-            template("cheerful", text, "en", Some(0.8)),
-            template("apologetic", text, "en", Some(-0.7)),
+            template("cheerful", &tagged(text, 'v'), "en", Some(0.8)),
+            template("apologetic", &tagged(text, 'w'), "en", Some(-0.7)),
         ];
         let s = suggest(&late_parcel(), &moods, 2);
         assert_eq!(ids(&s), ["apologetic", "cheerful"]);
@@ -453,9 +492,9 @@ mod tests {
 
     #[test]
     fn limit_and_deterministic_ties() {
-        let candidates: Vec<Candidate> = ["c", "a", "b", "d"]
+        let candidates: Vec<Candidate> = [("c", 'v'), ("a", 'w'), ("b", 'x'), ("d", 'z')]
             .iter()
-            .map(|id| template(id, "Thanks for waiting.", "en", None))
+            .map(|(id, tag)| template(id, &tagged("Thanks for waiting.", *tag), "en", None))
             .collect();
         let s = suggest(&late_parcel(), &candidates, 3);
         assert_eq!(ids(&s), ["a", "b", "c"]);
