@@ -181,3 +181,27 @@ async fn feed(client: reqwest::Client, url: String, key: String, initial: u32) {
         tokio::time::sleep(pause).await;
     }
 }
+
+/// One call to the demo's own API as `key`; the answer's JSON (`null` for an empty body), or
+/// an error naming the call and the problem the API answered with.
+async fn call(
+    client: &reqwest::Client,
+    url: &str,
+    key: &str,
+    method: &str,
+    path: &str,
+    body: Option<&serde_json::Value>,
+) -> anyhow::Result<serde_json::Value> {
+    let method = reqwest::Method::from_bytes(method.as_bytes())?;
+    let mut request = client
+        .request(method.clone(), format!("{url}{path}"))
+        .bearer_auth(key);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request.send().await?;
+    let status = response.status();
+    let text = response.text().await?;
+    anyhow::ensure!(status.is_success(), "{method} {path}: {status}: {text}");
+    Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+}

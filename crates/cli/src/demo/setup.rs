@@ -5,7 +5,7 @@
 //! that already has a saved routing, stored watch terms or templates — or a configuration
 //! file with its own routing — keeps what it has, so re-running the demo changes nothing.
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use serde_json::{Value, json};
 
 /// The routing document saved as the first version (editable on the Workflow page).
@@ -186,20 +186,6 @@ impl Setup<'_> {
         path: &str,
         body: Option<&Value>,
     ) -> anyhow::Result<Value> {
-        let method = reqwest::Method::from_bytes(method.as_bytes())?;
-        let mut request = self
-            .client
-            .request(method.clone(), format!("{}{path}", self.url))
-            .bearer_auth(key);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request.send().await?;
-        let status = response.status();
-        let text = response.text().await?;
-        if !status.is_success() {
-            bail!("{method} {path}: {status}: {text}");
-        }
-        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+        super::call(self.client, self.url, key, method, path, body).await
     }
 }

@@ -79,21 +79,22 @@ pub struct Agent {
 pub async fn work(client: Client, url: String, agent: Agent, seed: u64) {
     use rand::SeedableRng;
     let mut rng = StdRng::seed_from_u64(seed);
+    let api = Api {
+        client: &client,
+        url: &url,
+        key: &agent.key,
+    };
     loop {
         // Reading the case, choosing the words, typing: most take a quarter of a minute.
         let pause = rng.random_range(8_000..25_000);
         tokio::time::sleep(Duration::from_millis(pause)).await;
-        let api = Api {
-            client: &client,
-            url: &url,
-            key: &agent.key,
-        };
         if let Err(e) = take_one(&api, agent.id, &mut rng).await {
             tracing::debug!(agent = agent.id, error = %e, "a simulated agent could not finish a case");
         }
     }
 }
 
+/// The API as one agent.
 struct Api<'a> {
     client: &'a Client,
     url: &'a str,
@@ -101,24 +102,22 @@ struct Api<'a> {
 }
 
 impl Api<'_> {
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> anyhow::Result<Value> {
-        let mut request = self
-            .client
-            .request(method.clone(), format!("{}{path}", self.url))
-            .bearer_auth(self.key);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await?;
-        let status = response.status();
-        let text = response.text().await?;
-        anyhow::ensure!(status.is_success(), "{method} {path}: {status}: {text}");
-        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+    async fn call(&self, method: &str, path: &str, body: Option<&Value>) -> anyhow::Result<Value> {
+        super::call(self.client, self.url, self.key, method, path, body).await
+    }
+
+    /// The cases in `status` assigned to `agent`.
+    async fn assigned(&self, agent: &str, status: &str) -> anyhow::Result<Vec<Value>> {
+        let path = format!("/api/v1/cases?assignee={agent}&status={status}&limit=100");
+        let page = self.call("GET", &path, None).await?;
+        Ok(page["items"].as_array().cloned().unwrap_or_default())
+    }
+
+    async fn set_status(&self, id: &str, status: &str) -> anyhow::Result<()> {
+        let body = json!({ "status": status });
+        self.call("PATCH", &format!("/api/v1/cases/{id}"), Some(&body))
+            .await
+            .map(drop)
     }
 }
 
@@ -182,14 +181,7 @@ pub fn plan(source: &str, language: &str, intent: &str, answered_before: bool, w
 async fn take_one(api: &Api<'_>, agent: &str, rng: &mut StdRng) -> anyhow::Result<()> {
     let mut waiting = Vec::new();
     for status in ["new", "open", "escalated"] {
-        let page = api
-            .call(
-                reqwest::Method::GET,
-                &format!("/api/v1/cases?assignee={agent}&status={status}&limit=100"),
-                None,
-            )
-            .await?;
-        waiting.extend(page["items"].as_array().cloned().unwrap_or_default());
+        waiting.extend(api.assigned(agent, status).await?);
     }
     let Some(case) = waiting
         .iter()
@@ -199,7 +191,7 @@ async fn take_one(api: &Api<'_>, agent: &str, rng: &mut StdRng) -> anyhow::Resul
     };
     let id = case["id"].as_str().unwrap_or_default();
     let detail = api
-        .call(reqwest::Method::GET, &format!("/api/v1/cases/{id}"), None)
+        .call("GET", &format!("/api/v1/cases/{id}"), None)
         .await?;
     let last = detail["messages"]
         .as_array()
@@ -216,29 +208,16 @@ async fn take_one(api: &Api<'_>, agent: &str, rng: &mut StdRng) -> anyhow::Resul
         answered_before,
         rng.random_bool(0.4),
     );
-    if let Some(reply) = plan.reply {
-        api.call(
-            reqwest::Method::POST,
-            &format!("/api/v1/cases/{id}/replies"),
-            Some(reply),
-        )
-        .await?;
+    if let Some(reply) = &plan.reply {
+        let path = format!("/api/v1/cases/{id}/replies");
+        api.call("POST", &path, Some(reply)).await?;
     }
     if let Some(note) = plan.note {
-        api.call(
-            reqwest::Method::POST,
-            &format!("/api/v1/cases/{id}/notes"),
-            Some(json!({ "text": note })),
-        )
-        .await?;
+        let path = format!("/api/v1/cases/{id}/notes");
+        api.call("POST", &path, Some(&json!({ "text": note })))
+            .await?;
     }
-    api.call(
-        reqwest::Method::PATCH,
-        &format!("/api/v1/cases/{id}"),
-        Some(json!({ "status": plan.status })),
-    )
-    .await?;
-    Ok(())
+    api.set_status(id, plan.status).await
 }
 
 /// How long a case waits on the customer before the agent closes it; pending cases count
@@ -248,24 +227,11 @@ const QUIET_SECS: i64 = 180;
 /// With nothing new to answer: resolves the case that has waited longest on a customer who
 /// did not write back.
 async fn close_quiet(api: &Api<'_>, agent: &str) -> anyhow::Result<()> {
-    let page = api
-        .call(
-            reqwest::Method::GET,
-            &format!("/api/v1/cases?assignee={agent}&status=pending&limit=100"),
-            None,
-        )
-        .await?;
-    let items = page["items"].as_array().cloned().unwrap_or_default();
-    let quiet = quiet_case(&items, jiff::Timestamp::now());
-    if let Some(id) = quiet {
-        api.call(
-            reqwest::Method::PATCH,
-            &format!("/api/v1/cases/{id}"),
-            Some(json!({ "status": "resolved" })),
-        )
-        .await?;
+    let pending = api.assigned(agent, "pending").await?;
+    match quiet_case(&pending, jiff::Timestamp::now()) {
+        Some(id) => api.set_status(&id, "resolved").await,
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Of the pending cases `items`, the one that has waited longest, if it has waited at least
