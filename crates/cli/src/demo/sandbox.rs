@@ -349,4 +349,60 @@ mod tests {
         assert_eq!(percent_decode("100%"), "100%");
         assert_eq!(percent_decode("%zz"), "%zz");
     }
+
+    /// Calls the stand-ins cannot take get the platform's refusal, never a delivery: no token,
+    /// a wrong token, an endpoint the platform does not have, an SMTP verb it does not know.
+    #[tokio::test]
+    async fn the_stand_ins_refuse_what_the_platforms_would() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let sandbox = start().await.unwrap();
+        let client = reqwest::Client::new();
+        let url = |path: &str| format!("http://{}{path}", sandbox.http);
+        let post = |path: &str, token: Option<&str>| {
+            let mut r = client.post(url(path)).body("{not json");
+            if let Some(t) = token {
+                r = r.bearer_auth(t).header("access-token", t);
+            }
+            r
+        };
+        for path in [
+            "/x/2/tweets",
+            "/meta/v21.0/123/comments",
+            "/linkedin/rest/socialActions/urn%3Ali%3Aactivity%3A1/comments",
+        ] {
+            for token in [None, Some("stolen")] {
+                let r = post(path, token).send().await.unwrap();
+                assert_eq!(r.status(), 401, "{path} {token:?}");
+            }
+        }
+        // TikTok refuses with HTTP 200 and its own code, as documented.
+        let r = post("/tiktok/open_api/v1.3/business/comment/reply/create/", None)
+            .send()
+            .await
+            .unwrap();
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["code"], 40105, "{body}");
+        for path in ["/x/2/users/me", "/nowhere", "/meta/v21.0/a/b/c/d"] {
+            let r = post(path, Some(TOKEN)).send().await.unwrap();
+            assert!(
+                matches!(r.status().as_u16(), 400 | 404),
+                "{path}: {}",
+                r.status()
+            );
+        }
+        // With the token, a reply is taken and given an id.
+        let r = post("/x/2/tweets", Some(TOKEN)).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+        let body: Value = r.json().await.unwrap();
+        assert!(body["data"]["id"].is_string(), "{body}");
+
+        let socket = tokio::net::TcpStream::connect(sandbox.smtp).await.unwrap();
+        let (read, mut write) = socket.into_split();
+        let mut lines = BufReader::new(read).lines();
+        assert!(lines.next_line().await.unwrap().unwrap().starts_with("220"));
+        write.write_all(b"\x01\x02 garbage\r\n").await.unwrap();
+        assert!(lines.next_line().await.unwrap().unwrap().starts_with("502"));
+        write.write_all(b"QUIT\r\n").await.unwrap();
+        assert!(lines.next_line().await.unwrap().unwrap().starts_with("221"));
+    }
 }
