@@ -3,8 +3,10 @@
 //! run issues a fresh admin key and resets the demo login's password, since neither is stored
 //! in a form that could be shown again.
 
+mod outage;
 mod sandbox;
 mod setup;
+mod survey;
 mod team;
 
 use crate::app;
@@ -17,14 +19,29 @@ use std::time::Duration;
 /// The start of the names of the simulated agents' API keys.
 const TEAM_KEY_PREFIX: &str = "demo agent ";
 
+/// The names of the simulated colleagues' API keys in operations (status feed and on-call)
+/// and of the supervisor who approves their message to customers.
+const OPERATIONS_KEY: &str = "demo operations (simulated)";
+const SUPERVISOR_KEY: &str = "demo supervisor (simulated)";
+
+/// The key that signs the demo's survey links, kept in the data directory so the links sent
+/// in one run still open in the next.
+const SURVEY_KEY_FILE: &str = "survey-link.key";
+
 const VIP_NAMES: [&str; 4] = ["Margot Laurent", "Deniz Kaya", "Hugo Brandt", "Ana Lima"];
 
-pub async fn run(mut cfg: Config, initial: u32) -> anyhow::Result<()> {
-    // Replies go to local stand-ins for the platforms the configuration does not name.
+pub async fn run(mut cfg: Config, initial: u32, outage_after: Duration) -> anyhow::Result<()> {
+    // Replies and alerts go to local stand-ins for the services the configuration does not
+    // name.
     let sandbox = sandbox::start()
         .await
         .context("starting the platform stand-ins")?;
     let stand_ins = sandbox.fill(&mut cfg.outbound);
+    let alert_stand_ins = sandbox.fill_alerts(&mut cfg.outbound);
+    std::fs::create_dir_all(&cfg.data_dir)
+        .with_context(|| format!("cannot create {}", cfg.data_dir.display()))?;
+    let rules = alert_rules(&mut cfg)?;
+    let surveys = enable_surveys(&mut cfg)?;
     let running = app::start(&cfg).await?;
     let store = running.store.clone();
     let now = SystemClock.now();
@@ -92,12 +109,40 @@ pub async fn run(mut cfg: Config, initial: u32) -> anyhow::Result<()> {
             sandbox.smtp
         );
     }
+    if !alert_stand_ins.is_empty() {
+        println!(
+            "  Alerts       paged to local stand-ins for {} at http://{}",
+            alert_stand_ins.join(", "),
+            sandbox.http
+        );
+    }
+    if let Some(rules) = &rules {
+        println!("               rules in {}", rules.display());
+    }
     if !set_up.online.is_empty() {
         println!(
             "  Team         {} answer the cases routed to them (simulated)",
             set_up.online.join(", ")
         );
     }
+    if surveys {
+        println!(
+            "               resolved cases earn a satisfaction survey; about half the customers answer"
+        );
+    }
+    let first = jiff::Zoned::now()
+        .checked_add(jiff::SignedDuration::try_from(outage_after)?)
+        .map(|t| t.strftime("%H:%M").to_string())
+        .unwrap_or_default();
+    println!(
+        "  Outage       order tracking goes down for 6 minutes every 30, first at {first}: status feed,"
+    );
+    println!(
+        "               #deliveryoutage complaints, alerts, an incident and a message to the customers"
+    );
+    println!(
+        "               hit, drafted by a simulated on-call and approved by a simulated supervisor"
+    );
     println!();
     println!("  Try: curl -H 'Authorization: Bearer {key}' {url}/api/v1/cases");
     println!("  Live events: curl -N -H 'Authorization: Bearer {key}' {url}/api/v1/events");
@@ -106,12 +151,28 @@ pub async fn run(mut cfg: Config, initial: u32) -> anyhow::Result<()> {
         "A simulated stream is flowing in. Press Ctrl-C to stop; the data stays in the data directory."
     );
 
-    // The previous run's simulated agents stopped with it: their keys go.
+    // The previous run's simulated colleagues stopped with it: their keys go.
     for old in store.api_keys().await? {
-        if old.revoked_at.is_none() && old.name.starts_with(TEAM_KEY_PREFIX) {
+        let simulated = old.name.starts_with(TEAM_KEY_PREFIX)
+            || old.name == OPERATIONS_KEY
+            || old.name == SUPERVISOR_KEY;
+        if old.revoked_at.is_none() && simulated {
             store.revoke_api_key(&old.id, now).await?;
         }
     }
+    let start = tokio::time::Instant::now();
+    let outages = outage::Schedule::new(outage_after);
+    let colleagues = outage::Colleagues {
+        operations: api_key(&store, OPERATIONS_KEY, "operations", now, None).await?,
+        supervisor: api_key(&store, SUPERVISOR_KEY, "supervisor", now, None).await?,
+    };
+    tokio::spawn(outage::operate(
+        client.clone(),
+        url.clone(),
+        colleagues,
+        outages,
+        start,
+    ));
     for agent in set_up.online.iter().copied() {
         let name = format!("{TEAM_KEY_PREFIX}{agent} (simulated)");
         let key = api_key(&store, &name, "agent", now, None).await?;
@@ -123,7 +184,7 @@ pub async fn run(mut cfg: Config, initial: u32) -> anyhow::Result<()> {
             rand::random(),
         ));
     }
-    tokio::spawn(feed(client, url, key, initial));
+    tokio::spawn(feed(client, url, key, initial, outages, start));
     running.server.await.context("the server task failed")??;
     Ok(())
 }
@@ -150,8 +211,77 @@ async fn api_key(
     Ok(key)
 }
 
-/// A quick first wave so the inbox fills, then a steady trickle.
-async fn feed(client: reqwest::Client, url: String, key: String, initial: u32) {
+/// Points the alerts at the demo's own rules (`outage::RULES`, written to the data directory)
+/// unless the configuration names a rules file, and sends them to PagerDuty and Slack unless
+/// it names other targets. Returns the rules file written.
+fn alert_rules(cfg: &mut Config) -> anyhow::Result<Option<std::path::PathBuf>> {
+    if cfg.alerts.notify.is_empty() {
+        let configured = [
+            ("pagerduty", cfg.outbound.pagerduty.is_some()),
+            ("slack", cfg.outbound.slack.is_some()),
+        ];
+        cfg.alerts.notify = configured
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(t, _)| (*t).to_owned())
+            .collect();
+    }
+    if cfg.alerts.rules.is_some() {
+        return Ok(None);
+    }
+    let path = cfg.data_dir.join(outage::RULES_FILE);
+    std::fs::write(&path, outage::RULES)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    cfg.alerts.rules = Some(path.clone());
+    Ok(Some(path))
+}
+
+/// Turns satisfaction surveys on, with links to this server signed by a key kept in the data
+/// directory, unless the configuration turned them on itself. Returns whether it did.
+fn enable_surveys(cfg: &mut Config) -> anyhow::Result<bool> {
+    let surveys = &mut cfg.workflow.surveys;
+    if surveys.enabled {
+        return Ok(false);
+    }
+    let path = cfg.data_dir.join(SURVEY_KEY_FILE);
+    let key = match std::fs::read_to_string(&path) {
+        Ok(key) if key.trim().len() >= 32 => key.trim().to_owned(),
+        _ => {
+            let key = sb_web::new_secret("");
+            write_private(&path, &key)?;
+            key
+        }
+    };
+    surveys.enabled = true;
+    surveys.base_url = Some(format!("http://{}", cfg.listen));
+    surveys.link_key = Some(sb_workflow::feedback::LinkKey::new(key));
+    Ok(true)
+}
+
+/// Writes `text` to a new file only its owner can read.
+fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// A quick first wave so the inbox fills, then a steady trickle; during an outage, a flood of
+/// complaints about it.
+async fn feed(
+    client: reqwest::Client,
+    url: String,
+    key: String,
+    initial: u32,
+    outages: outage::Schedule,
+    start: tokio::time::Instant,
+) {
     let run = ulid::Ulid::generate().to_string().to_lowercase();
     let mut g = Generator::new(
         rand::random(),
@@ -162,6 +292,12 @@ async fn feed(client: reqwest::Client, url: String, key: String, initial: u32) {
     let endpoint = format!("{url}/api/v1/messages");
     let mut sent = 0u32;
     loop {
+        let down = outages.down_at(start.elapsed());
+        g.set_scenario(if down {
+            Scenario::Viral
+        } else {
+            Scenario::Steady
+        });
         let body = g.next_message();
         let res = client
             .post(&endpoint)
@@ -175,6 +311,8 @@ async fn feed(client: reqwest::Client, url: String, key: String, initial: u32) {
         sent = sent.saturating_add(1);
         let pause = if sent < initial {
             Duration::from_millis(5)
+        } else if down {
+            Duration::from_millis(400)
         } else {
             Duration::from_millis(1500)
         };

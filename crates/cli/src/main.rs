@@ -54,6 +54,9 @@ enum Command {
         /// Messages in the first quick wave of the simulated stream.
         #[arg(long, default_value_t = 300)]
         initial: u32,
+        /// Seconds until order tracking first goes down (then every 30 minutes, for 4).
+        #[arg(long, default_value_t = 240)]
+        outage_after: u64,
     },
     /// Import messages from a JSONL or CSV file.
     Import {
@@ -161,10 +164,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             data_dir,
             listen,
             initial,
+            outage_after,
         } => {
             cfg.data_dir = data_dir;
             cfg.listen = listen;
-            demo::run(cfg, initial).await
+            demo::run(cfg, initial, std::time::Duration::from_secs(outage_after)).await
         }
         Command::Import { file, data_dir } => {
             if let Some(d) = data_dir {

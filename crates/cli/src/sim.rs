@@ -286,6 +286,11 @@ impl Generator {
         "x"
     }
 
+    /// Switches the mix from the next message on: the demo's outages come and go.
+    pub fn set_scenario(&mut self, scenario: Scenario) {
+        self.scenario = scenario;
+    }
+
     /// The next message, in the shape of `POST /api/v1/messages`.
     pub fn next_message(&mut self) -> Value {
         self.seq += 1;

@@ -30,11 +30,17 @@ impl Drop for Demo {
 
 /// Starts the demo and reads its banner up to the line that says the stream is flowing.
 fn start(dir: &Path) -> Demo {
+    start_with(dir, &[])
+}
+
+/// `start`, with more arguments for `demo`.
+fn start_with(dir: &Path, args: &[&str]) -> Demo {
     let port = common::free_port();
     let mut child = common::bin()
         .args(["demo", "--data-dir"])
         .arg(dir)
         .args(["--listen", &format!("127.0.0.1:{port}"), "--initial", "60"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -126,7 +132,7 @@ async fn the_demo_runs_set_up_and_keeps_its_data_across_runs() {
     assert!(
         first
             .banner
-            .contains("14 watched terms, 8 approved reply templates"),
+            .contains("14 watched terms, 9 approved reply templates"),
         "{}",
         first.banner
     );
@@ -164,7 +170,7 @@ async fn the_demo_runs_set_up_and_keeps_its_data_across_runs() {
         .iter()
         .flat_map(|t| t["versions"].as_array().unwrap())
         .collect();
-    assert_eq!(versions.len(), 8);
+    assert_eq!(versions.len(), 9);
     for v in &versions {
         assert_eq!(v["state"], "approved", "{v}");
         assert_ne!(v["approved_by"], v["created_by"], "{v}");
@@ -224,7 +230,7 @@ async fn the_demo_runs_set_up_and_keeps_its_data_across_runs() {
         .iter()
         .map(|t| t["versions"].as_array().unwrap().len())
         .sum();
-    assert_eq!(count, 8);
+    assert_eq!(count, 9);
     let terms: usize = get(&second, "/api/v1/watchlists").await["lists"]
         .as_array()
         .unwrap()
@@ -233,7 +239,8 @@ async fn the_demo_runs_set_up_and_keeps_its_data_across_runs() {
         .sum();
     assert_eq!(terms, 14);
 
-    // The simulated team acts with keys of its own; the first run's were revoked.
+    // The simulated team and operations act with keys of their own; the first run's were
+    // revoked.
     let keys = get(&second, "/api/v1/keys").await;
     let team: Vec<&Value> = keys["keys"]
         .as_array()
@@ -241,7 +248,7 @@ async fn the_demo_runs_set_up_and_keeps_its_data_across_runs() {
         .iter()
         .filter(|k| k["name"].as_str().unwrap().ends_with("(simulated)"))
         .collect();
-    assert_eq!(team.len(), 6, "{keys}");
+    assert_eq!(team.len(), 10, "{keys}");
     let live: BTreeSet<String> = team
         .iter()
         .filter(|k| k["revoked_at"].is_null())
@@ -252,10 +259,19 @@ async fn the_demo_runs_set_up_and_keeps_its_data_across_runs() {
         set(&[
             "demo agent lena (simulated)",
             "demo agent marc (simulated)",
-            "demo agent sofia (simulated)"
+            "demo agent sofia (simulated)",
+            "demo operations (simulated)",
+            "demo supervisor (simulated)"
         ])
     );
-    assert!(team.iter().all(|k| k["role"] == "agent"));
+    for k in team {
+        let role = match k["name"].as_str().unwrap() {
+            "demo operations (simulated)" => "operations",
+            "demo supervisor (simulated)" => "supervisor",
+            _ => "agent",
+        };
+        assert_eq!(k["role"], role, "{k}");
+    }
 }
 
 async fn post(demo: &Demo, path: &str, body: &Value) -> (u16, Value) {
@@ -267,6 +283,12 @@ async fn post(demo: &Demo, path: &str, body: &Value) -> (u16, Value) {
         .await
         .unwrap();
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// The first of the `items` listed at `path` that `pick` chooses.
+async fn find(demo: &Demo, path: &str, pick: impl Fn(&Value) -> bool) -> Option<Value> {
+    let page = get(demo, path).await;
+    page["items"].as_array()?.iter().find(|i| pick(i)).cloned()
 }
 
 /// Polls `check` every half second for up to `secs` seconds.
@@ -378,4 +400,157 @@ async fn the_demo_s_replies_are_delivered_and_its_team_works_the_cases() {
     let replied = detail["outbox"].as_array().is_some_and(|o| !o.is_empty());
     let source = detail["source"].as_str().unwrap();
     assert!(replied || ["chat", "reviews"].contains(&source), "{detail}");
+
+    // Customers answer some of the surveys their resolved cases earned.
+    let summary = eventually(240, "a survey answered by a simulated customer", || {
+        let demo = &demo;
+        async move {
+            let summary = get(demo, "/api/v1/feedback/summary").await;
+            (summary["responses"].as_u64() > Some(0)).then_some(summary)
+        }
+    })
+    .await;
+    let csat = summary["csat_percent"].as_f64().unwrap();
+    assert!((0.0..=100.0).contains(&csat), "{summary}");
+}
+
+/// The demo's outage as operations see it: the status feed reports on order tracking, a burst
+/// of `#deliveryoutage` complaints fires the demo's alert rule, which pages the PagerDuty and
+/// Slack stand-ins, and the simulated on-call opens an incident from the alert and takes it on.
+#[tokio::test]
+async fn the_demo_s_outage_pages_operations_and_its_on_call_takes_it_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = start(dir.path());
+    for line in [
+        "Alerts       paged to local stand-ins for pagerduty, slack",
+        "Outage       ",
+    ] {
+        assert!(demo.banner.contains(line), "{}", demo.banner);
+    }
+    assert!(dir.path().join("demo-alert-rules.toml").is_file());
+    // Before the first outage the feed says order tracking works.
+    let status = eventually(30, "the status feed's first report", || {
+        find(&demo, "/api/v1/status?kind=service_status", |f| {
+            f["subject"] == "tracking"
+        })
+    })
+    .await;
+    assert_eq!(status["value"]["status"], "operational", "{status}");
+
+    // The watchlist the set-up stored is in force once the stream's messages name products.
+    eventually(60, "watched terms found in the stream", || {
+        find(&demo, "/api/v1/messages?limit=100", |m| {
+            m["enrichment"]["watch"]
+                .as_array()
+                .is_some_and(|w| !w.is_empty())
+        })
+    })
+    .await;
+    // Complaints about the outage from a bucket already over: judged at the next sweep.
+    let earlier = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(10 * 60);
+    for i in 0..15 {
+        let (code, body) = post(
+            &demo,
+            "/api/v1/messages",
+            &json!({"source": "x", "external_id": format!("outage-test-{i}"),
+                    "author": {"handle": format!("@outage_test_{i}")},
+                    "created_at": earlier.to_string(),
+                    "text": format!("Parcel {i} has not moved in days and tracking is down. #deliveryoutage")}),
+        )
+        .await;
+        assert_eq!(code, 202, "{body}");
+    }
+    let alert = eventually(60, "the outage rule's alert", || {
+        find(&demo, "/api/v1/alerts", |a| {
+            a["rule_id"] == "delivery-outage"
+        })
+    })
+    .await;
+    assert_eq!(alert["volume"], 15, "{alert}");
+    let alert_id = alert["id"].as_str().unwrap().to_owned();
+    let incident = eventually(60, "the on-call's incident", || {
+        find(&demo, "/api/v1/incidents", |i| {
+            i["status"] == "acknowledged"
+                && i["alert_ids"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!(alert_id))
+        })
+    })
+    .await;
+    assert_eq!(incident["owner"], "on-call (simulated)", "{incident}");
+    let incident_id = incident["id"].as_str().unwrap().to_owned();
+    // PagerDuty and Slack heard of the alert and of the incident, and took both.
+    let dedup_key = alert["dedup_key"].as_str().unwrap().to_owned();
+    eventually(60, "the pages delivered", || {
+        let (demo, incident_id, dedup_key) = (&demo, &incident_id, &dedup_key);
+        async move {
+            let outbox = get(demo, "/api/v1/outbox?limit=500").await;
+            let items = outbox["items"].as_array().unwrap();
+            let delivered = |target: &str, subject: &str| {
+                items.iter().any(|o| {
+                    o["target"] == target && o["subject"] == subject && o["status"] == "delivered"
+                })
+            };
+            ["pagerduty", "slack"]
+                .iter()
+                .all(|t| delivered(t, dedup_key) && delivered(t, incident_id))
+                .then_some(())
+        }
+    })
+    .await;
+}
+
+/// With the first outage at once, the feed reports order tracking down and the stream brings
+/// complaints about it; the message to the customers hit, drafted from the demo's template,
+/// says what the status feed says.
+#[tokio::test]
+async fn the_demo_s_outage_comes_when_asked_with_its_complaints() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = start_with(dir.path(), &["--outage-after", "0"]);
+    eventually(30, "order tracking reported down", || {
+        let demo = &demo;
+        async move {
+            let facts = get(demo, "/api/v1/status").await;
+            let items = facts["items"].as_array()?;
+            let down = items
+                .iter()
+                .any(|f| f["subject"] == "tracking" && f["value"]["status"] == "outage");
+            let late = items
+                .iter()
+                .any(|f| f["subject"] == "delivery" && f["value"]["delay_hours"] == 48);
+            (down && late).then_some(())
+        }
+    })
+    .await;
+    eventually(60, "complaints about the outage", || {
+        find(&demo, "/api/v1/messages?limit=100", |m| {
+            m["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("#deliveryoutage"))
+        })
+    })
+    .await;
+    let (code, incident) = post(
+        &demo,
+        "/api/v1/incidents",
+        &json!({"title": "Tracking outage", "severity": "error"}),
+    )
+    .await;
+    assert_eq!(code, 201, "{incident}");
+    let path = format!(
+        "/api/v1/incidents/{}/disruption",
+        incident["id"].as_str().unwrap()
+    );
+    let draft = json!({"template": "tracking_outage",
+                       "segment": {"regions": ["us"], "about": ["#deliveryoutage"]}});
+    let (code, disruption) = post(&demo, &path, &draft).await;
+    assert_eq!(code, 201, "{disruption}");
+    assert_eq!(disruption["status"], "pending_approval", "{disruption}");
+    let text = disruption["recipients"][0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("(The carrier's tracking feed is not updating)")
+            && text.contains("up to 48 hours late"),
+        "{text}"
+    );
 }

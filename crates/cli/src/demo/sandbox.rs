@@ -1,18 +1,19 @@
-//! Stand-ins for the platforms, on local ports, so replies in the demo are delivered and show
-//! as sent, while nothing leaves the machine. Each answers the calls Switchboard's senders
-//! make the way the platform documents it — Graph's `{"id"}`, X's `{"data": {"id"}}`,
-//! LinkedIn's `x-restli-id` header, TikTok's `{"code": 0, "data": {"comment_id"}}`, an SMTP
-//! server's `250` after `DATA` — and refuses a call without a token as the platform would
-//! (`401`). Only targets the configuration leaves empty are pointed here: a demo started with
-//! a real `[outbound.x]` keeps it.
+//! Stand-ins for the platforms and the operations tools, on local ports, so replies and alerts
+//! in the demo are delivered and show as sent, while nothing leaves the machine. Each answers
+//! the calls Switchboard's senders make the way the service documents it — Graph's `{"id"}`,
+//! X's `{"data": {"id"}}`, LinkedIn's `x-restli-id` header, TikTok's `{"code": 0, "data":
+//! {"comment_id"}}`, an SMTP server's `250` after `DATA`, PagerDuty's `202 {"status":
+//! "success"}`, a Slack incoming webhook's `ok` — and refuses a call without the token as the
+//! service would. Only targets the configuration leaves empty are pointed here: a demo started
+//! with a real `[outbound.x]` or `[outbound.pagerduty]` keeps it.
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use sb_outbound::{
-    LinkedInConfig, MetaConfig, OutboundConfig, Secret, SmtpConfig, SmtpSecurity, TikTokConfig,
-    XConfig,
+    LinkedInConfig, MetaConfig, OutboundConfig, PagerDutyConfig, Secret, SlackConfig, SmtpConfig,
+    SmtpSecurity, TikTokConfig, XConfig,
 };
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -23,6 +24,9 @@ use tokio::net::TcpListener;
 
 /// The token every stand-in expects; it is not a secret of any real account.
 const TOKEN: &str = "sandbox-token";
+
+/// The path of the Slack stand-in's incoming webhook; as on Slack, the path is the credential.
+const SLACK_HOOK: &str = "services/T0SANDBOX/B0SANDBOX/sandbox-token";
 
 /// Where the stand-ins listen.
 #[derive(Clone, Copy, Debug)]
@@ -112,6 +116,25 @@ impl Sandbox {
         }
         filled
     }
+
+    /// Fills the alert targets `outbound` leaves empty (PagerDuty and Slack) with the
+    /// stand-ins. Returns the targets it filled.
+    pub fn fill_alerts(&self, outbound: &mut OutboundConfig) -> Vec<&'static str> {
+        let mut filled = Vec::new();
+        if outbound.pagerduty.is_none() {
+            let mut pagerduty = PagerDutyConfig::new(TOKEN);
+            pagerduty.base_url = format!("http://{}/pagerduty", self.http);
+            outbound.pagerduty = Some(pagerduty);
+            filled.push("pagerduty");
+        }
+        if outbound.slack.is_none() {
+            outbound.slack = Some(SlackConfig {
+                webhook_url: Secret::new(format!("http://{}/slack/{SLACK_HOOK}", self.http)),
+            });
+            filled.push("slack");
+        }
+        filled
+    }
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -126,7 +149,8 @@ fn json_answer(status: StatusCode, body: Value) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-/// One call to one of the HTTP stand-ins: `/meta/…`, `/x/…`, `/linkedin/…` or `/tiktok/…`.
+/// One call to one of the HTTP stand-ins: `/meta/…`, `/x/…`, `/linkedin/…`, `/tiktok/…`,
+/// `/pagerduty/…` or `/slack/…`.
 async fn answer(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let path = uri.path();
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
@@ -134,6 +158,11 @@ async fn answer(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Re
     let Some((platform, rest)) = segments.split_first() else {
         return not_found(path);
     };
+    match *platform {
+        "pagerduty" => return pagerduty(&method, rest, &body),
+        "slack" => return slack(&method, path, &body),
+        _ => {}
+    }
     let bearer = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -171,6 +200,46 @@ async fn answer(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Re
         }
         _ => not_found(path),
     }
+}
+
+/// PagerDuty Events API v2: `POST /v2/enqueue` with the routing key in the event.
+fn pagerduty(method: &Method, rest: &[&str], event: &Value) -> Response {
+    if method != Method::POST || rest != ["v2", "enqueue"] {
+        return json_answer(
+            StatusCode::NOT_FOUND,
+            json!({"status": "not found", "message": "Not found"}),
+        );
+    }
+    if event["routing_key"] != TOKEN {
+        return json_answer(
+            StatusCode::BAD_REQUEST,
+            json!({"status": "invalid event", "message": "Event object is invalid", "errors": ["Invalid routing key"]}),
+        );
+    }
+    let action = event["event_action"].as_str().unwrap_or("");
+    let summary = event["payload"]["summary"].as_str().unwrap_or("");
+    let dedup_key = event["dedup_key"].as_str().unwrap_or("");
+    tracing::info!(target: "sandbox", action, dedup_key, summary, "an event reached the PagerDuty stand-in");
+    json_answer(
+        StatusCode::ACCEPTED,
+        json!({"status": "success", "message": "Event processed", "dedup_key": dedup_key}),
+    )
+}
+
+/// A Slack incoming webhook: the path is the credential, the answer plain text.
+fn slack(method: &Method, path: &str, message: &Value) -> Response {
+    let text = |status: StatusCode, body: &'static str| (status, body).into_response();
+    if method != Method::POST || !path.starts_with("/slack/services/") {
+        return text(StatusCode::NOT_FOUND, "no_service");
+    }
+    if path.trim_start_matches("/slack/") != SLACK_HOOK {
+        return text(StatusCode::FORBIDDEN, "invalid_token");
+    }
+    let Some(said) = message["text"].as_str() else {
+        return text(StatusCode::BAD_REQUEST, "invalid_payload");
+    };
+    tracing::info!(target: "sandbox", text = said, "a message reached the Slack stand-in");
+    text(StatusCode::OK, "ok")
 }
 
 /// The reply text a call carries, for the demo's log.
@@ -395,6 +464,42 @@ mod tests {
         assert_eq!(r.status(), 201);
         let body: Value = r.json().await.unwrap();
         assert!(body["data"]["id"].is_string(), "{body}");
+
+        // PagerDuty reads the routing key from the event; Slack's key is the hook's path.
+        let enqueue = |key: Value| {
+            let event = json!({"routing_key": key, "event_action": "trigger", "dedup_key": "a"});
+            client
+                .post(url("/pagerduty/v2/enqueue"))
+                .json(&event)
+                .send()
+        };
+        for key in [json!(null), json!("stolen")] {
+            let r = enqueue(key.clone()).await.unwrap();
+            assert_eq!(r.status(), 400, "{key}");
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(body["status"], "invalid event", "{body}");
+        }
+        let r = enqueue(json!(TOKEN)).await.unwrap();
+        assert_eq!(r.status(), 202);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(
+            body,
+            json!({"status": "success", "message": "Event processed", "dedup_key": "a"})
+        );
+        let hook = format!("/slack/{SLACK_HOOK}");
+        for (path, body, status) in [
+            (
+                "/slack/services/T0SANDBOX/B0SANDBOX/stolen",
+                json!({"text": "hi"}),
+                403,
+            ),
+            ("/slack/api/chat.postMessage", json!({"text": "hi"}), 404),
+            (hook.as_str(), json!({"blocks": []}), 400),
+            (hook.as_str(), json!({"text": "hi"}), 200),
+        ] {
+            let r = client.post(url(path)).json(&body).send().await.unwrap();
+            assert_eq!(r.status(), status, "{path} {body}");
+        }
 
         let socket = tokio::net::TcpStream::connect(sandbox.smtp).await.unwrap();
         let (read, mut write) = socket.into_split();

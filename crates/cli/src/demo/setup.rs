@@ -39,8 +39,10 @@ pub const WATCHLISTS: [(&str, &[&str]); 3] = [
     ),
 ];
 
-/// (key, locale, body) of the reply templates, each approved.
-pub const TEMPLATES: [(&str, &str, &str); 8] = [
+/// (key, locale, body) of the reply templates, each approved. `tracking_outage` is what the
+/// simulated on-call writes to customers during the demo's outage (`outage.rs`), filled from
+/// the status feed.
+pub const TEMPLATES: [(&str, &str, &str); 9] = [
     (
         "delivery_delay_apology",
         "en",
@@ -75,6 +77,11 @@ pub const TEMPLATES: [(&str, &str, &str); 8] = [
         "refund_next_steps",
         "de",
         "Guten Tag, es tut uns leid, dass das Produkt Sie enttäuscht hat. Schicken Sie uns Ihre Bestellnummer per Direktnachricht, dann veranlassen wir die Erstattung noch heute.",
+    ),
+    (
+        super::outage::TEMPLATE,
+        "en",
+        "Hi {{customer.first_name | \"there\"}}, an update on your delivery: our carrier's tracking is down ({{status.tracking.detail}}), so parcels in transit may arrive up to {{status.delivery.delay_hours}} hours late. Your order is safe, and we will write again when tracking is back. We are sorry for the wait.",
     ),
     (
         "thanks_for_praise",

@@ -2,11 +2,13 @@
 //! each online agent takes the oldest case routed to them, answers it through the public API
 //! as an agent would (an approved template where one fits the case's language, else a short
 //! answer in it), then resolves it or, for a complaint, often waits on the customer (and
-//! closes it when the customer has not written back within three minutes). They
+//! closes it when the customer has not written back within three minutes), and passes the
+//! satisfaction survey a resolution earns to the customer (`survey.rs`). They
 //! work at a human pace, one case at a time, so a backlog builds when the stream is busy and
 //! SLA clocks run out. Everything they do goes through the same checks, audit and outbox as
 //! a person's work; replies reach the platform stand-ins.
 
+use super::survey::Mood;
 use rand::Rng;
 use rand::rngs::StdRng;
 use reqwest::Client;
@@ -113,6 +115,11 @@ impl Api<'_> {
         Ok(page["items"].as_array().cloned().unwrap_or_default())
     }
 
+    /// The survey a resolution earned goes to the customer.
+    async fn hand_over_survey(&self, id: &str, mood: Mood, rng: &mut StdRng) -> anyhow::Result<()> {
+        super::survey::hand_over(self.client, self.url, self.key, id, mood, rng).await
+    }
+
     async fn set_status(&self, id: &str, status: &str) -> anyhow::Result<()> {
         let body = json!({ "status": status });
         self.call("PATCH", &format!("/api/v1/cases/{id}"), Some(&body))
@@ -187,7 +194,7 @@ async fn take_one(api: &Api<'_>, agent: &str, rng: &mut StdRng) -> anyhow::Resul
         .iter()
         .min_by_key(|c| c["last_message_at"].as_str().unwrap_or("").to_owned())
     else {
-        return close_quiet(api, agent).await;
+        return close_quiet(api, agent, rng).await;
     };
     let id = case["id"].as_str().unwrap_or_default();
     let detail = api
@@ -217,7 +224,11 @@ async fn take_one(api: &Api<'_>, agent: &str, rng: &mut StdRng) -> anyhow::Resul
         api.call("POST", &path, Some(&json!({ "text": note })))
             .await?;
     }
-    api.set_status(id, plan.status).await
+    api.set_status(id, plan.status).await?;
+    if plan.status == "resolved" {
+        api.hand_over_survey(id, Mood::of(intent), rng).await?;
+    }
+    Ok(())
 }
 
 /// How long a case waits on the customer before the agent closes it; pending cases count
@@ -226,12 +237,13 @@ const QUIET_SECS: i64 = 180;
 
 /// With nothing new to answer: resolves the case that has waited longest on a customer who
 /// did not write back.
-async fn close_quiet(api: &Api<'_>, agent: &str) -> anyhow::Result<()> {
+async fn close_quiet(api: &Api<'_>, agent: &str, rng: &mut StdRng) -> anyhow::Result<()> {
     let pending = api.assigned(agent, "pending").await?;
-    match quiet_case(&pending, jiff::Timestamp::now()) {
-        Some(id) => api.set_status(&id, "resolved").await,
-        None => Ok(()),
-    }
+    let Some(id) = quiet_case(&pending, jiff::Timestamp::now()) else {
+        return Ok(());
+    };
+    api.set_status(&id, "resolved").await?;
+    api.hand_over_survey(&id, Mood::Quiet, rng).await
 }
 
 /// Of the pending cases `items`, the one that has waited longest, if it has waited at least
