@@ -439,6 +439,118 @@ async fn a_supervisor_reads_the_dashboard_charts() {
     drop(b);
 }
 
+/// A message to the customers hit by an incident, drafted through the API, waits on the
+/// incident's page; an agent sees it but cannot decide; a supervisor approves it there and
+/// each customer gets one private message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_approves_the_message_to_customers_on_the_incident_page() {
+    let (app, graph) = rig().await;
+    user(&app, "sue", "supervisor").await;
+    user(&app, "ana", "agent").await;
+    approved_template(&app).await;
+    comment(&app, "u-1", "c-1", "My parcel is late again, this is awful").await;
+    comment(
+        &app,
+        "u-2",
+        "c-2",
+        "Where is my parcel? Tracking shows nothing",
+    )
+    .await;
+    worked_cases(&app, 2).await;
+    let r = app
+        .http
+        .post(format!("{}/api/v1/incidents", app.url))
+        .bearer_auth(KEY)
+        .json(&json!({"title": "Parcel delays", "severity": "error"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let incident: Value = r.json().await.unwrap();
+    let incident = incident["id"].as_str().unwrap().to_owned();
+    let r = app
+        .http
+        .post(format!(
+            "{}/api/v1/incidents/{incident}/disruption",
+            app.url
+        ))
+        .bearer_auth(KEY)
+        .json(
+            &json!({"template": "parcel_late", "segment": {"about": ["parcel"]},
+                      "variables": {"order.id": "your order"}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let draft: Value = r.json().await.unwrap();
+    let disruption = draft["id"].as_str().unwrap().to_owned();
+    assert_eq!(draft["progress"]["recipients"], 2, "{draft}");
+    let path = format!("/ui/incidents/{incident}");
+
+    // The agent reads the draft but is offered no decision.
+    let agent = cookie(&app, "ana").await;
+    let (status, _, html) = page(&app, Some(&agent), &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Messages to customers") && html.contains(&disruption),
+        "{html}"
+    );
+    assert!(
+        html.contains("pending approval") && html.contains("arrives tomorrow"),
+        "{html}"
+    );
+    assert!(!html.contains("dis-approve"), "{html}");
+
+    let base = app.url.clone();
+    let (b, shown) = step(Browser::launch(), move |b| {
+        sign_in(b, &base, "sue", &path);
+        let progress = b.eval("document.querySelector('.dis-progress').textContent");
+        b.eval("document.querySelector('form.dis-approve button').click(); true");
+        b.wait_for(
+            "/^sen(t|ding)$/.test(document.querySelector('.dis-status').textContent)",
+            "the approved draft",
+        );
+        let decision = b.eval("document.querySelector('.dis-decision').textContent");
+        b.screenshot("incident-disruption");
+        only_our_origin(b, &base);
+        (progress, decision)
+    })
+    .await;
+    drop(b);
+    assert!(
+        shown
+            .0
+            .as_str()
+            .unwrap()
+            .contains("2 customers, 0 left out"),
+        "{shown:?}"
+    );
+    assert_eq!(shown.1, json!("approved by user:sue"));
+    // Each customer gets one private message, and the incident's timeline says so.
+    for _ in 0..300 {
+        let (_, d) = app.get(&format!("/api/v1/disruptions/{disruption}")).await;
+        if d["status"] == "sent" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    let (_, d) = app.get(&format!("/api/v1/disruptions/{disruption}")).await;
+    assert_eq!(d["status"], "sent", "{d}");
+    assert_eq!(d["progress"]["delivered"], 2, "{d}");
+    let sent = graph
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| String::from_utf8_lossy(&r.body).contains("arrives tomorrow"))
+        .count();
+    assert_eq!(sent, 2);
+    let (_, inc) = app.get(&format!("/api/v1/incidents/{incident}")).await;
+    let timeline = inc["timeline"].to_string();
+    assert!(timeline.contains("message_sent"), "{timeline}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_is_refused_the_admin_pages_and_an_admin_manages_users() {
     let (app, _graph) = rig().await;

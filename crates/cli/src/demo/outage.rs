@@ -96,7 +96,7 @@ pub fn facts(down: bool, now: &str) -> Value {
     json!({"facts": [
         {"kind": "service_status", "subject": "tracking", "region": "*",
          "source": "statuspage", "source_time": now, "value": service},
-        {"kind": "delivery_delay", "subject": "delivery", "region": "us",
+        {"kind": "delivery_delay", "subject": "delivery", "region": "*",
          "source": "carrier", "source_time": now,
          "value": {"delay_hours": if down { 48 } else { 0 }}},
     ]})

@@ -2,16 +2,20 @@
 //! the incidents with their lifecycle, and one incident's timeline with its linked alerts and
 //! cases. Opening and moving incidents goes through `/api/v1/incidents`. Public messages
 //! about a disruption are replies marked as operational updates on the linked cases: they
-//! wait for an operations approver (see the case page).
+//! wait for an operations approver (see the case page). The private messages to the customers
+//! hit, drafted from the incident (`POST /api/v1/incidents/{id}/disruption`), are listed on
+//! the incident's page with their progress, and a second person approves or rejects each
+//! draft there.
 
 use super::{Viewer, ago, error_page, label, layout, when};
 use crate::AppState;
+use crate::api::disruptions::{DisruptionView, view as disruption_view};
 use crate::problem::Problem;
 use axum::Extension;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use maud::html;
-use sb_domain::{Clock, IncidentId, Permission, SystemClock};
+use maud::{Markup, html};
+use sb_domain::{Clock, IncidentId, Permission, SystemClock, Timestamp};
 use sb_store::Page;
 
 const SHOWN: u32 = 50;
@@ -111,6 +115,10 @@ pub async fn incident(
         }
         Err(e) => return error_page(Some(&who), &e),
     };
+    let disruptions = match disruptions_of(&state, &inc.id, who.personal()).await {
+        Ok(d) => d,
+        Err(e) => return error_page(Some(&who), &e),
+    };
     let now = SystemClock.now();
     let url = format!("/api/v1/incidents/{}", inc.id.as_str());
     let body = html! {
@@ -124,6 +132,7 @@ pub async fn incident(
         }
         div.case-grid {
             div.case-main {
+                (disruptions_panel(&who, &disruptions, now))
                 section.panel {
                     h2 { "Timeline" }
                     ol.events.timeline {
@@ -169,4 +178,75 @@ pub async fn incident(
         }
     };
     layout(Some(&who), &inc.title, "alerts", body).into_response()
+}
+
+/// The messages to customers drafted from incident `id`, newest first, as the API shows them.
+async fn disruptions_of(
+    state: &AppState,
+    id: &IncidentId,
+    personal: bool,
+) -> Result<Vec<DisruptionView>, Problem> {
+    let mut views = Vec::new();
+    for d in state.store.incident_disruptions(id).await? {
+        let recipients = state.store.disruption_recipients(&d.id).await?;
+        views.push(disruption_view(d, recipients, personal));
+    }
+    views.sort_by_key(|v| std::cmp::Reverse(v.created_at));
+    Ok(views)
+}
+
+/// Each draft's state, reach, one customer's text, and for a second person who may approve,
+/// the decision.
+fn disruptions_panel(who: &Viewer, drafts: &[DisruptionView], now: Timestamp) -> Markup {
+    html! {
+        section.panel #disruptions {
+            h2 { "Messages to customers" }
+            @if drafts.is_empty() {
+                p.muted { "None drafted. Draft one from an approved template with POST /api/v1/incidents/{id}/disruption." }
+            }
+            @for d in drafts {
+                @let p = &d.progress;
+                @let decision = format!("/api/v1/disruptions/{}/decision", d.id);
+                div.disruption data-id=(d.id) {
+                    p {
+                        span.badge.dis-status { (d.status.replace('_', " ")) } " "
+                        code { (d.id) } " from template "
+                        code { (d.record["template"].as_str().unwrap_or_default()) }
+                        " · drafted by " (d.created_by) " " (ago(d.created_at, now))
+                    }
+                    p.muted.dis-progress {
+                        (p.recipients) " customers, " (p.excluded) " left out · "
+                        (p.queued) " queued, " (p.delivered) " delivered, " (p.failed) " failed"
+                    }
+                    @if let Some(r) = d.recipients.iter().find(|r| r.excluded.is_none()) {
+                        blockquote.dis-text { (r.text) }
+                    }
+                    @for decided in d.record["decisions"].as_array().into_iter().flatten() {
+                        p.dis-decision {
+                            (decided["outcome"].as_str().unwrap_or_default()) " by "
+                            (decided["by"].as_str().unwrap_or_default())
+                            @if let Some(reason) = decided["reason"].as_str() { ": " (reason) }
+                        }
+                    }
+                    @if d.status == "pending_approval" && who.can(Permission::RepliesApprove) {
+                        @if d.created_by == who.0.actor {
+                            p.muted { "You drafted it: someone else approves it." }
+                        } @else {
+                            form.api-form.dis-approve data-method="POST" data-url=(decision) data-reload="1" {
+                                input type="hidden" name="decision" value="approve";
+                                button type="submit" { "Approve and send " (p.recipients) " messages" }
+                                p.error role="alert" {}
+                            }
+                            form.api-form.dis-reject data-method="POST" data-url=(decision) data-reload="1" {
+                                input type="hidden" name="decision" value="reject";
+                                label { span { "Reason" } input name="reason" required; }
+                                button type="submit" { "Reject" }
+                                p.error role="alert" {}
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
