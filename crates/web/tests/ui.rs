@@ -921,6 +921,14 @@ async fn screenshots_of_a_running_server() {
             b.wait_for("document.querySelector('main h1')", path);
             b.screenshot(name);
         }
+        // The newest incident, when the demo's outage has opened one.
+        let incident =
+            b.eval("(document.querySelector('a[href^=\"/ui/incidents/\"]') || {}).href || ''");
+        if let Some(href) = incident.as_str().filter(|h| !h.is_empty()) {
+            b.goto(href);
+            b.wait_for("document.querySelector('main h1')", "an incident");
+            b.screenshot("demo-incident");
+        }
         only_our_origin(b, &url);
     })
     .await;
