@@ -125,7 +125,7 @@ pub async fn run(mut cfg: Config, initial: u32, outage_after: Duration) -> anyho
             set_up.online.join(", ")
         );
     }
-    if surveys {
+    if surveys.is_some() {
         println!(
             "               resolved cases earn a satisfaction survey; about half the customers answer"
         );
@@ -176,7 +176,11 @@ pub async fn run(mut cfg: Config, initial: u32, outage_after: Duration) -> anyho
     for agent in set_up.online.iter().copied() {
         let name = format!("{TEAM_KEY_PREFIX}{agent} (simulated)");
         let key = api_key(&store, &name, "agent", now, None).await?;
-        let member = team::Agent { id: agent, key };
+        let member = team::Agent {
+            id: agent,
+            key,
+            surveys: surveys.clone(),
+        };
         tokio::spawn(team::work(
             client.clone(),
             url.clone(),
@@ -237,11 +241,12 @@ fn alert_rules(cfg: &mut Config) -> anyhow::Result<Option<std::path::PathBuf>> {
 }
 
 /// Turns satisfaction surveys on, with links to this server signed by a key kept in the data
-/// directory, unless the configuration turned them on itself. Returns whether it did.
-fn enable_surveys(cfg: &mut Config) -> anyhow::Result<bool> {
+/// directory, unless the configuration turned them on itself. Returns the links' base URL
+/// when it did.
+fn enable_surveys(cfg: &mut Config) -> anyhow::Result<Option<String>> {
     let surveys = &mut cfg.workflow.surveys;
     if surveys.enabled {
-        return Ok(false);
+        return Ok(None);
     }
     let path = cfg.data_dir.join(SURVEY_KEY_FILE);
     let key = match std::fs::read_to_string(&path) {
@@ -252,10 +257,11 @@ fn enable_surveys(cfg: &mut Config) -> anyhow::Result<bool> {
             key
         }
     };
+    let base = format!("http://{}", cfg.listen);
     surveys.enabled = true;
-    surveys.base_url = Some(format!("http://{}", cfg.listen));
+    surveys.base_url = Some(base.clone());
     surveys.link_key = Some(sb_workflow::feedback::LinkKey::new(key));
-    Ok(true)
+    Ok(Some(base))
 }
 
 /// Writes `text` to a new file only its owner can read.

@@ -84,19 +84,29 @@ pub fn answer(mood: Mood, rng: &mut StdRng) -> Option<Value> {
     Some(body)
 }
 
-/// Passes the survey of case `id` (resolved just now) to its customer, who may answer it
-/// within the next minute.
+/// A survey a resolution earned.
+pub struct Survey<'a> {
+    /// Where the demo's survey links point (this server).
+    pub base: &'a str,
+    /// The case resolved just now.
+    pub case: &'a str,
+    pub mood: Mood,
+}
+
+/// Passes `survey` to the case's customer, who may answer it within the next minute.
 pub async fn hand_over(
     client: &Client,
     url: &str,
     key: &str,
-    id: &str,
-    mood: Mood,
+    survey: &Survey<'_>,
     rng: &mut StdRng,
 ) -> anyhow::Result<()> {
-    let path = format!("/api/v1/cases/{id}/survey");
-    let survey = super::call(client, url, key, "GET", &path, None).await?;
-    let (Some(link), Some(body)) = (survey["link"].as_str(), answer(mood, rng)) else {
+    let path = format!("/api/v1/cases/{}/survey", survey.case);
+    let found = super::call(client, url, key, "GET", &path, None).await?;
+    // Only links to this server: the simulated customers write nowhere else.
+    let ours = format!("{}/survey/", survey.base);
+    let link = found["link"].as_str().filter(|l| l.starts_with(&ours));
+    let (Some(link), Some(body)) = (link, answer(survey.mood, rng)) else {
         return Ok(());
     };
     let (client, link) = (client.clone(), link.to_owned());

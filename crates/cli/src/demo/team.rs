@@ -75,6 +75,9 @@ const NO_REPLY_SOURCES: [&str; 2] = ["chat", "reviews"];
 pub struct Agent {
     pub id: &'static str,
     pub key: String,
+    /// Where the survey links the demo turned on point (this server); `None` when the
+    /// configuration runs surveys of its own, whose links the simulated customers leave alone.
+    pub surveys: Option<String>,
 }
 
 /// Runs `agent` until the process ends.
@@ -85,6 +88,7 @@ pub async fn work(client: Client, url: String, agent: Agent, seed: u64) {
         client: &client,
         url: &url,
         key: &agent.key,
+        surveys: agent.surveys.as_deref(),
     };
     loop {
         // Reading the case, choosing the words, typing: most take a quarter of a minute.
@@ -101,6 +105,7 @@ struct Api<'a> {
     client: &'a Client,
     url: &'a str,
     key: &'a str,
+    surveys: Option<&'a str>,
 }
 
 impl Api<'_> {
@@ -117,7 +122,15 @@ impl Api<'_> {
 
     /// The survey a resolution earned goes to the customer.
     async fn hand_over_survey(&self, id: &str, mood: Mood, rng: &mut StdRng) -> anyhow::Result<()> {
-        super::survey::hand_over(self.client, self.url, self.key, id, mood, rng).await
+        let Some(base) = self.surveys else {
+            return Ok(());
+        };
+        let survey = super::survey::Survey {
+            base,
+            case: id,
+            mood,
+        };
+        super::survey::hand_over(self.client, self.url, self.key, &survey, rng).await
     }
 
     async fn set_status(&self, id: &str, status: &str) -> anyhow::Result<()> {
