@@ -334,7 +334,7 @@ async fn on_call(
                 )
                 .await?;
                 let debrief = json!({
-                    "summary": "The carrier's tracking feed stopped updating for about four minutes; customers in the US could not see where their parcels were and wrote in under #deliveryoutage.",
+                    "summary": "The carrier's tracking feed stopped updating for about six minutes; customers in the US could not see where their parcels were and wrote in under #deliveryoutage.",
                     "root_cause": "An outage of the carrier's tracking feed (simulated by the demo).",
                     "actions": [
                         "Ask the carrier to announce tracking outages to operations",
