@@ -148,8 +148,16 @@ pub fn steps(alerts: &[Value], incidents: &[Value], down: bool) -> Vec<Step> {
             })
             .unwrap_or_default()
     };
+    /// One of the on-call's incidents.
+    struct Ours {
+        id: String,
+        /// Not yet resolved or closed: an escalation may still join it.
+        live: bool,
+        /// The episodes (dedup keys) of its alerts, and the alerts' ids.
+        episodes: Vec<String>,
+        alerts: Vec<String>,
+    }
     let mut steps = Vec::new();
-    // (incident id, whether it is still open to more alerts, the episodes it covers)
     let mut ours = Vec::new();
     for incident in incidents {
         let ids = linked(incident);
@@ -177,27 +185,25 @@ pub fn steps(alerts: &[Value], incidents: &[Value], down: bool) -> Vec<Step> {
         } else if live && down && !told {
             steps.push(Step::Tell(id.to_owned()));
         }
-        let episodes: Vec<String> = alerts.iter().map(|a| episode(a)).collect();
-        ours.push((id.to_owned(), live, episodes, ids));
+        ours.push(Ours {
+            id: id.to_owned(),
+            live,
+            episodes: alerts.iter().map(|a| episode(a)).collect(),
+            alerts: ids,
+        });
     }
     let mut opened = Vec::new();
     for alert in &outage {
         let (Some(id), true) = (alert["id"].as_str(), alert["resolved_at"].is_null()) else {
             continue;
         };
-        if ours
-            .iter()
-            .any(|(_, _, _, ids)| ids.iter().any(|a| a == id))
-        {
+        if ours.iter().any(|o| o.alerts.iter().any(|a| a == id)) {
             continue;
         }
         let key = episode(alert);
-        match ours
-            .iter()
-            .find(|(_, _, episodes, _)| episodes.contains(&key))
-        {
-            Some((incident, true, _, _)) => steps.push(Step::Link {
-                incident: incident.clone(),
+        match ours.iter().find(|o| o.episodes.contains(&key)) {
+            Some(o) if o.live => steps.push(Step::Link {
+                incident: o.id.clone(),
                 alert: id.to_owned(),
             }),
             Some(_) => {}
