@@ -17,6 +17,7 @@ pub mod reports;
 mod residency;
 mod rows;
 pub mod settings;
+mod shapes;
 mod shared;
 mod silences;
 pub mod sqlite;

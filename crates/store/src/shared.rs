@@ -198,7 +198,7 @@ macro_rules! shared_store_methods {
                 if rows.is_empty() {
                     continue;
                 }
-                for chunk in rows.chunks(64) {
+                for chunk in crate::shapes::slices(&rows) {
                     let mut q = sqlx::QueryBuilder::<<Self as crate::residency::Backend>::Db>::new(
                         format!(
                             "INSERT INTO {schema}.message_content (id, author_handle, author_name, text, raw, placed_at) "

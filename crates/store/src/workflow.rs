@@ -157,7 +157,7 @@ macro_rules! workflow_store_methods {
                     c.events.iter().zip(rows).map(|(e, row)| (c.case_id.as_str(), e, row))
                 })
                 .collect();
-            for chunk in events.chunks(64) {
+            for chunk in crate::shapes::slices(&events) {
                 let mut q = sqlx::QueryBuilder::<<Self as crate::residency::Backend>::Db>::new(
                     "INSERT INTO case_events (case_id, kind, actor, at, data, dedup) ",
                 );

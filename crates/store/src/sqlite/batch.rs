@@ -1,31 +1,47 @@
 //! Batched writes. A group commit or a pipeline step writes hundreds of rows; each goes out as
-//! multi-row statements of up to `CHUNK` rows, so a batch costs a handful of round trips to
-//! SQLite rather than one per row. Each statement shape is prepared once per connection.
+//! multi-row statements of up to `shapes::MAX_ROWS` rows, so a batch costs a handful of round
+//! trips to SQLite rather than one per row. Each statement shape is prepared once per
+//! connection (see `crate::shapes`).
 
 use crate::rows::json_text;
+use crate::shapes::padded;
 use crate::{MessageRecord, Result};
 use sb_domain::Timestamp;
 use sb_domain::case::{CasePlan, CaseTouch, MessagePlacement, NewCase, NewCustomer};
+use sqlx::query_builder::Separated;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use std::collections::{HashMap, HashSet};
 
-/// Largest chunk; a placement binds 17 values and a new message 17, well under SQLite's
-/// limit of 32,766.
-const CHUNK: usize = 64;
+/// Statements the writer keeps prepared: every shape (`shapes::SHAPES`) of every multi-row
+/// write, and the single statements beside them, with room to spare.
+pub const WRITER_STATEMENT_CACHE: usize = 256;
 
-/// Statements the writer keeps prepared: every batch shape of every write (seven kinds of
-/// statement, up to `CHUNK` shapes each), with room to spare.
-pub const WRITER_STATEMENT_CACHE: usize = 1024;
-
-/// `n` as chunks of `CHUNK` and one remainder. Every statement is a round trip to SQLite's
-/// worker thread, which costs more than the rows in it, so a batch uses as few as it can;
-/// the writer's statement cache holds every shape (`WRITER_STATEMENT_CACHE`).
-fn chunks(n: usize) -> Vec<std::ops::Range<usize>> {
-    (0..n)
-        .step_by(CHUNK)
-        .map(|start| start..(start + CHUNK).min(n))
-        .collect()
+/// Pushes `VALUES` for `rows` and then rows of `columns` NULLs up to `shape` (see
+/// `shapes::padded`). An INSERT reads them through `SELECT * FROM (…) WHERE column1 IS NOT
+/// NULL`, an UPDATE joins on the first column: either way the padding touches nothing.
+fn push_padded<T>(
+    q: &mut QueryBuilder<Sqlite>,
+    rows: &[T],
+    shape: usize,
+    columns: usize,
+    mut push: impl FnMut(&mut Separated<'_, Sqlite, &'static str>, &T),
+) {
+    let padding = std::iter::repeat_n(None, shape.saturating_sub(rows.len()));
+    q.push_values(
+        rows.iter().map(Some).chain(padding),
+        |mut b, row| match row {
+            Some(r) => push(&mut b, r),
+            None => {
+                for _ in 0..columns {
+                    b.push("NULL");
+                }
+            }
+        },
+    );
 }
+
+/// Closes the `SELECT * FROM (VALUES …` an INSERT of padded rows opens.
+const SKIP_PADDING: &str = ") WHERE column1 IS NOT NULL";
 
 /// `full`, or nothing for a message whose content is held in a partition.
 fn unless_held<'a>(held: Option<&str>, full: &'a str) -> &'a str {
@@ -41,7 +57,7 @@ pub async fn insert_messages(
     held: &[Option<String>],
 ) -> Result<HashSet<String>> {
     let mut inserted = HashSet::with_capacity(batch.len());
-    for range in chunks(batch.len()) {
+    for (range, shape) in padded(batch.len()) {
         let rows: Vec<(&MessageRecord, Option<&str>)> = batch[range.clone()]
             .iter()
             .zip(held[range].iter().map(Option::as_deref))
@@ -49,9 +65,9 @@ pub async fn insert_messages(
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO messages (id, source, external_id, channel, kind, visibility, \
              author_handle, author_name, author_followers, author_verified, text, created_at, \
-             received_at, region, in_reply_to, metrics, raw, placed_in) ",
+             received_at, region, in_reply_to, metrics, raw, placed_in) SELECT * FROM (",
         );
-        q.push_values(&rows, |mut b, &(r, held)| {
+        push_padded(&mut q, &rows, shape, 18, |b, &(r, held)| {
             let m = &r.message;
             b.push_bind(r.id.as_str())
                 .push_bind(m.source.as_str())
@@ -75,6 +91,7 @@ pub async fn insert_messages(
                 })
                 .push_bind(held);
         });
+        q.push(SKIP_PADDING);
         q.push(" ON CONFLICT (source, external_id) DO NOTHING");
         let n = q.build().execute(&mut *conn).await?.rows_affected();
         if n == rows.len() as u64 {
@@ -87,6 +104,9 @@ pub async fn insert_messages(
         let mut ids = q.separated(", ");
         for (r, _) in &rows {
             ids.push_bind(r.id.as_str());
+        }
+        for _ in rows.len()..shape {
+            ids.push("NULL");
         }
         q.push(")");
         let ids: Vec<String> = q.build_query_scalar().fetch_all(&mut *conn).await?;
@@ -103,13 +123,13 @@ pub async fn place_messages(
     now: Timestamp,
 ) -> Result<u64> {
     let mut changed = 0;
-    for range in chunks(placements.len()) {
+    for (range, shape) in padded(placements.len()) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "WITH v (id, language, language_confidence, sentiment_compound, sentiment_label, \
              customer_id, case_id, intent, intent_confidence, urgency, urgency_reasons, emotion, \
              toxicity, data_class, pii, watch, topic) AS (",
         );
-        q.push_values(&placements[range], |mut b, p| {
+        push_padded(&mut q, &placements[range], shape, 17, |b, p| {
             let e = &p.enrichment;
             b.push_bind(p.message_id.as_str())
                 .push_bind(e.language.as_str())
@@ -152,12 +172,13 @@ pub async fn insert_customers(
     customers: &[NewCustomer],
 ) -> Result<u64> {
     let mut linked = 0;
-    for range in chunks(customers.len()) {
+    for (range, shape) in padded(customers.len()) {
         let rows = &customers[range];
         let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO customers (id, display_name, region, language, tier, lifetime_value, created_at) ",
+            "INSERT INTO customers (id, display_name, region, language, tier, lifetime_value, \
+             created_at) SELECT * FROM (",
         );
-        q.push_values(rows, |mut b, c| {
+        push_padded(&mut q, rows, shape, 7, |b, c| {
             b.push_bind(c.id.as_str())
                 .push_bind(c.display_name.as_deref())
                 .push_bind(c.region.as_deref())
@@ -166,17 +187,20 @@ pub async fn insert_customers(
                 .push_bind(0.0)
                 .push_bind(c.created_at.millis());
         });
+        q.push(SKIP_PADDING);
         q.build().execute(&mut *conn).await?;
         let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO identities (key, platform, handle, customer_id, created_at) ",
+            "INSERT INTO identities (key, platform, handle, customer_id, created_at) \
+             SELECT * FROM (",
         );
-        q.push_values(rows, |mut b, c| {
+        push_padded(&mut q, rows, shape, 5, |b, c| {
             b.push_bind(c.identity_key.as_str())
                 .push_bind(c.platform.as_str())
                 .push_bind(c.handle.as_str())
                 .push_bind(c.id.as_str())
                 .push_bind(c.created_at.millis());
         });
+        q.push(SKIP_PADDING);
         q.push(" ON CONFLICT (key) DO NOTHING");
         linked += q.build().execute(&mut *conn).await?.rows_affected();
     }
@@ -195,29 +219,36 @@ pub async fn insert_cases(
             .entry(p.case_id.as_str())
             .or_insert(p.enrichment.sentiment_compound);
     }
-    for range in chunks(plan.new_cases.len()) {
+    for (range, shape) in padded(plan.new_cases.len()) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO cases (id, customer_id, source, channel, status, priority, queue_id, \
              subject, language, region, message_count, last_sentiment, opened_at, updated_at, \
-             last_message_at) ",
+             last_message_at) SELECT * FROM (",
         );
-        q.push_values(&plan.new_cases[range], |mut b, c: &NewCase| {
-            b.push_bind(c.id.as_str())
-                .push_bind(c.customer_id.as_str())
-                .push_bind(c.source.as_str())
-                .push_bind(c.channel.as_str())
-                .push_bind("new")
-                .push_bind(c.priority.as_str())
-                .push_bind(c.queue_id.as_str())
-                .push_bind(c.subject.as_str())
-                .push_bind(c.language.as_deref())
-                .push_bind(c.region.as_deref())
-                .push_bind(1_i64)
-                .push_bind(first_sentiment.get(c.id.as_str()).copied())
-                .push_bind(c.opened_at.millis())
-                .push_bind(now.millis())
-                .push_bind(c.opened_at.millis());
-        });
+        push_padded(
+            &mut q,
+            &plan.new_cases[range],
+            shape,
+            15,
+            |b, c: &NewCase| {
+                b.push_bind(c.id.as_str())
+                    .push_bind(c.customer_id.as_str())
+                    .push_bind(c.source.as_str())
+                    .push_bind(c.channel.as_str())
+                    .push_bind("new")
+                    .push_bind(c.priority.as_str())
+                    .push_bind(c.queue_id.as_str())
+                    .push_bind(c.subject.as_str())
+                    .push_bind(c.language.as_deref())
+                    .push_bind(c.region.as_deref())
+                    .push_bind(1_i64)
+                    .push_bind(first_sentiment.get(c.id.as_str()).copied())
+                    .push_bind(c.opened_at.millis())
+                    .push_bind(now.millis())
+                    .push_bind(c.opened_at.millis());
+            },
+        );
+        q.push(SKIP_PADDING);
         q.build().execute(&mut *conn).await?;
     }
     Ok(())
@@ -269,9 +300,9 @@ pub async fn touch_cases(
     now: Timestamp,
 ) -> Result<()> {
     let rows = fold_touches(touches);
-    for range in chunks(rows.len()) {
+    for (range, shape) in padded(rows.len()) {
         let mut q = QueryBuilder::<Sqlite>::new("WITH v (id, n, at, priority, sentiment) AS (");
-        q.push_values(&rows[range], |mut b, t| {
+        push_padded(&mut q, &rows[range], shape, 5, |b, t| {
             b.push_bind(t.id)
                 .push_bind(t.n)
                 .push_bind(t.at)
@@ -295,36 +326,18 @@ pub async fn insert_case_work(
     conn: &mut SqliteConnection,
     placements: &[MessagePlacement],
 ) -> Result<()> {
-    for range in chunks(placements.len()) {
-        let mut q =
-            QueryBuilder::<Sqlite>::new("INSERT INTO case_work (case_id, message_id, opened, at) ");
-        q.push_values(&placements[range], |mut b, p| {
+    for (range, shape) in padded(placements.len()) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO case_work (case_id, message_id, opened, at) SELECT * FROM (",
+        );
+        push_padded(&mut q, &placements[range], shape, 4, |b, p| {
             b.push_bind(p.case_id.as_str())
                 .push_bind(p.message_id.as_str())
                 .push_bind(p.opened)
                 .push_bind(p.at.millis());
         });
+        q.push(SKIP_PADDING);
         q.build().execute(&mut *conn).await?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chunks_cover_every_row_once_in_as_few_statements_as_possible() {
-        for n in [0, 1, 5, 63, 64, 65, 200, 1024, 1027] {
-            let c = chunks(n);
-            let mut next = 0;
-            for r in &c {
-                assert_eq!(r.start, next);
-                assert!(!r.is_empty() && r.len() <= CHUNK, "{n}: {r:?}");
-                next = r.end;
-            }
-            assert_eq!(next, n);
-            assert_eq!(c.len(), n.div_ceil(CHUNK), "{n}");
-        }
-    }
 }
