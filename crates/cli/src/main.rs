@@ -216,11 +216,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Help and version go out as the argument parser writes them; a wrong argument is one line,
+/// as every other error, with the parser's exit code (2).
+fn argument_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    let text = e.to_string();
+    let first = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("invalid arguments");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    eprintln!("switchboard: {first} (see --help)");
+    ExitCode::from(2)
+}
+
 fn main() -> ExitCode {
     // Every HTTPS client in the process (outbound targets, `simulate`) uses rustls with the
     // ring provider; installing it once here is all they need.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return argument_error(&e),
+    };
     // Sealing secrets needs no configuration (it may not open without them).
     if let Command::Secrets(cmd) = cli.command {
         return match secrets::run(cmd) {

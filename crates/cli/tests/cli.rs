@@ -90,6 +90,10 @@ fn bad_input_is_one_line_and_a_non_zero_exit() {
         ],
         vec!["backup", "--out", "data.txt"],
         vec!["restore", "--from", "nope.backup"],
+        // Arguments the parser refuses, before anything is created.
+        vec!["demo", "--data-dir", "never", "--outage-after", "soon"],
+        vec!["demo", "--data-dir", "never", "--outage-after", "-5"],
+        vec!["demo", "--data-dir", "never", "--no-such-flag"],
     ];
     std::fs::write(dir.path().join("data.txt"), "x").unwrap();
     std::fs::write(
@@ -151,6 +155,7 @@ fn bad_input_is_one_line_and_a_non_zero_exit() {
         ("missing-rules.toml", "cannot read alert rules"),
         ("backup", "already exists"),
         ("restore", "no backup"),
+        ("demo", "see --help"),
     ];
     for args in cases {
         let o = run(&args, dir.path());
@@ -166,6 +171,14 @@ fn bad_input_is_one_line_and_a_non_zero_exit() {
         assert!(err.starts_with("switchboard: "), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}");
     }
+    assert!(!dir.path().join("never").exists());
+    let o = run(&["demo", "--outage-after", "soon"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("'soon'") && stderr(&o).contains("--outage-after"));
+    // Help is still the parser's, whole, and not an error.
+    let o = run(&["demo", "--help"], dir.path());
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("--outage-after"));
     // A malformed environment variable is named.
     let o = bin()
         .args(["serve"])
