@@ -456,7 +456,7 @@ async fn a_supervisor_approves_the_message_to_customers_on_the_incident_page() {
         "Where is my parcel? Tracking shows nothing",
     )
     .await;
-    worked_cases(&app, 2).await;
+    let cases = worked_cases(&app, 2).await;
     let r = app
         .http
         .post(format!("{}/api/v1/incidents", app.url))
@@ -468,13 +468,24 @@ async fn a_supervisor_approves_the_message_to_customers_on_the_incident_page() {
     assert_eq!(r.status(), StatusCode::CREATED);
     let incident: Value = r.json().await.unwrap();
     let incident = incident["id"].as_str().unwrap().to_owned();
+    // Drafted by an operations tool with a key of its own: the page names the key.
+    let r = app
+        .http
+        .post(format!("{}/api/v1/keys", app.url))
+        .bearer_auth(KEY)
+        .json(&json!({"name": "ops desk", "role": "supervisor"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let ops: Value = r.json().await.unwrap();
     let r = app
         .http
         .post(format!(
             "{}/api/v1/incidents/{incident}/disruption",
             app.url
         ))
-        .bearer_auth(KEY)
+        .bearer_auth(ops["key"].as_str().unwrap())
         .json(
             &json!({"template": "parcel_late", "segment": {"about": ["parcel"]},
                       "variables": {"order.id": "your order"}}),
@@ -501,6 +512,23 @@ async fn a_supervisor_approves_the_message_to_customers_on_the_incident_page() {
         "{html}"
     );
     assert!(!html.contains("dis-approve"), "{html}");
+    let named = format!(
+        "<span class=\"actor\" title=\"key:{}\">ops desk</span>",
+        ops["id"].as_str().unwrap()
+    );
+    assert!(html.contains(&format!("drafted by {named}")), "{html}");
+    // A case's history names the key too.
+    let r = app
+        .http
+        .post(format!("{}/api/v1/cases/{}/notes", app.url, cases[0]))
+        .bearer_auth(ops["key"].as_str().unwrap())
+        .json(&json!({"text": "customers told"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let (_, _, html) = page(&app, Some(&agent), &format!("/ui/cases/{}", cases[0])).await;
+    assert!(html.contains(&named), "{html}");
 
     let base = app.url.clone();
     let (b, shown) = step(Browser::launch(), move |b| {

@@ -7,7 +7,7 @@
 //! the incident's page with their progress, and a second person approves or rejects each
 //! draft there.
 
-use super::{Viewer, ago, error_page, label, layout, when};
+use super::{Actors, Viewer, ago, error_page, label, layout, when};
 use crate::AppState;
 use crate::api::disruptions::{DisruptionView, view as disruption_view};
 use crate::problem::Problem;
@@ -119,6 +119,13 @@ pub async fn incident(
         Ok(d) => d,
         Err(e) => return error_page(Some(&who), &e),
     };
+    let mut acted: Vec<&str> = inc.timeline.iter().map(|t| t.actor.as_str()).collect();
+    for d in &disruptions {
+        acted.push(&d.created_by);
+        let decided = d.record["decisions"].as_array().into_iter().flatten();
+        acted.extend(decided.filter_map(|x| x["by"].as_str()));
+    }
+    let actors = Actors::of(&state, &acted).await;
     let now = SystemClock.now();
     let url = format!("/api/v1/incidents/{}", inc.id.as_str());
     let body = html! {
@@ -132,14 +139,14 @@ pub async fn incident(
         }
         div.case-grid {
             div.case-main {
-                (disruptions_panel(&who, &disruptions, now))
+                (disruptions_panel(&who, &disruptions, &actors, now))
                 section.panel {
                     h2 { "Timeline" }
                     ol.events.timeline {
                         @for t in &inc.timeline {
                             li {
                                 time datetime=(t.at.to_rfc3339()) { (when(t.at)) }
-                                " " span.badge { (label(&t.kind)) } " " span.muted { (t.actor) }
+                                " " span.badge { (label(&t.kind)) } " " span.muted { (actors.show(&t.actor)) }
                                 " " (t.text)
                             }
                         }
@@ -197,7 +204,12 @@ async fn disruptions_of(
 
 /// Each draft's state, reach, one customer's text, and for a second person who may approve,
 /// the decision.
-fn disruptions_panel(who: &Viewer, drafts: &[DisruptionView], now: Timestamp) -> Markup {
+fn disruptions_panel(
+    who: &Viewer,
+    drafts: &[DisruptionView],
+    actors: &Actors,
+    now: Timestamp,
+) -> Markup {
     html! {
         section.panel #disruptions {
             h2 { "Messages to customers" }
@@ -212,7 +224,7 @@ fn disruptions_panel(who: &Viewer, drafts: &[DisruptionView], now: Timestamp) ->
                         span.badge.dis-status { (d.status.replace('_', " ")) } " "
                         code { (d.id) } " from template "
                         code { (d.record["template"].as_str().unwrap_or_default()) }
-                        " · drafted by " (d.created_by) " " (ago(d.created_at, now))
+                        " · drafted by " (actors.show(&d.created_by)) " " (ago(d.created_at, now))
                     }
                     p.muted.dis-progress {
                         (p.recipients) " customers, " (p.excluded) " left out · "
@@ -224,7 +236,7 @@ fn disruptions_panel(who: &Viewer, drafts: &[DisruptionView], now: Timestamp) ->
                     @for decided in d.record["decisions"].as_array().into_iter().flatten() {
                         p.dis-decision {
                             (decided["outcome"].as_str().unwrap_or_default()) " by "
-                            (decided["by"].as_str().unwrap_or_default())
+                            (actors.show(decided["by"].as_str().unwrap_or_default()))
                             @if let Some(reason) = decided["reason"].as_str() { ": " (reason) }
                         }
                     }

@@ -9,7 +9,7 @@
 
 use super::charts;
 use super::sla;
-use super::{Viewer, ago, error_page, forbidden, label, layout, sentiment_band, when};
+use super::{Actors, Viewer, ago, error_page, forbidden, label, layout, sentiment_band, when};
 use crate::AppState;
 use crate::api::cases::CaseDetail;
 use crate::audit::AuditNote;
@@ -79,6 +79,13 @@ pub async fn page(
         }
         Err(e) => return error_page(Some(&who), &Problem::from(e)),
     }
+    let acted: Vec<&str> = d
+        .workflow
+        .iter()
+        .flat_map(|w| w.events.iter().rev().take(HISTORY))
+        .map(|e| e.actor.as_str())
+        .collect();
+    let actors = Actors::of(&state, &acted).await;
     let now = SystemClock.now();
     let customer_id = d.case.customer_id.to_string();
     let title = format!("Case {}", d.case.id);
@@ -91,7 +98,7 @@ pub async fn page(
                     (approvals(&replies, &who))
                     @if who.can(Permission::RepliesWrite) { (composer(&d, &templates)) }
                     @if who.can(Permission::CasesWork) { (notes_form()) }
-                    (history(&d))
+                    (history(&d, &actors))
                 }
                 aside.case-side {
                     @if who.can(Permission::CasesWork) { (controls(&state, &d)) }
@@ -355,16 +362,19 @@ fn notes_form() -> Markup {
     }
 }
 
-fn history(d: &CaseDetail) -> Markup {
+/// Events the history panel shows, newest first.
+const HISTORY: usize = 50;
+
+fn history(d: &CaseDetail, actors: &Actors) -> Markup {
     html! {
         @if let Some(w) = &d.workflow {
             section.panel.history {
                 h2 { "History" }
                 ol.events {
-                    @for e in w.events.iter().rev().take(50) {
+                    @for e in w.events.iter().rev().take(HISTORY) {
                         li {
                             time datetime=(e.at.to_rfc3339()) { (when(e.at)) }
-                            " " span.badge { (e.kind) } " " span.muted { (e.actor) }
+                            " " span.badge { (e.kind) } " " span.muted { (actors.show(&e.actor)) }
                             @if e.kind == "note" { " " span.note { (e.data["text"].as_str().unwrap_or_default()) } }
                         }
                     }

@@ -29,6 +29,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::{DOCTYPE, Markup, html};
 use sb_domain::{Permission, Permission as P, Timestamp};
+use std::collections::HashMap;
 
 /// What every UI answer says about where content may come from: this origin only, no inline
 /// script or style, no framing.
@@ -395,6 +396,42 @@ pub fn layout(who: Option<&Viewer>, title: &str, active: &str, content: Markup) 
         }
     };
     Html(markup.into_string())
+}
+
+/// Who acted, as a page names them: an API key (`key:…`) by the name it was issued with, its
+/// id on hover; anyone else as recorded. Keys are looked up once a page; one that cannot be
+/// found (deleted, or the configured admin key) stays as recorded.
+#[derive(Default)]
+pub struct Actors(HashMap<String, String>);
+
+impl Actors {
+    pub async fn of(state: &AppState, actors: &[&str]) -> Self {
+        let mut names = HashMap::new();
+        let mut looked = std::collections::HashSet::new();
+        for &actor in actors {
+            let Some(id) = actor.strip_prefix("key:") else {
+                continue;
+            };
+            if !looked.insert(actor) {
+                continue;
+            }
+            match state.store.api_key(id).await {
+                Ok(Some(k)) => {
+                    names.insert(actor.to_owned(), k.name);
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot name key {id} on a page"),
+            }
+        }
+        Self(names)
+    }
+
+    pub fn show(&self, actor: &str) -> Markup {
+        match self.0.get(actor) {
+            Some(name) => html! { span.actor title=(actor) { (name) } },
+            None => html! { (actor) },
+        }
+    }
 }
 
 /// `2026-12-02 05:38` (UTC).
