@@ -361,6 +361,8 @@ impl Generator {
             "linkedin" => body["channel"] = json!(LINKEDIN_ORGANIZATION),
             "email" => body["channel"] = json!(MAILBOX),
             "tiktok" => body["video_id"] = json!(TIKTOK_VIDEO),
+            // X addresses a direct message to the user's numeric id, as its webhooks carry it.
+            "x" => body["author_id"] = json!(x_user_id(&handle)),
             _ => {}
         }
         if public {
@@ -434,6 +436,15 @@ impl Generator {
     }
 }
 
+/// A stable numeric X user id for a simulated handle (FNV-1a of the handle, 18 digits at
+/// most), the same on every run so a customer keeps one id.
+fn x_user_id(handle: &str) -> String {
+    let hash = handle.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    (hash % 1_000_000_000_000_000_000).max(1).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -445,6 +456,7 @@ mod tests {
         let mut sources = std::collections::HashSet::new();
         let mut replies = 0;
         let mut vips = 0;
+        let mut x_ids = std::collections::HashSet::new();
         for _ in 0..2000 {
             let m = NewMessage::parse(g.next_message()).unwrap();
             // Replies can be sent back: each platform's ids and accounts have its shape.
@@ -461,7 +473,16 @@ mod tests {
                     assert!(m.external_id.contains('@'), "{}", m.external_id);
                 }
                 "tiktok" => assert!(m.raw["video_id"].is_string()),
-                _ => {}
+                "x" => {
+                    let id = m.raw["author_id"].as_str().unwrap();
+                    assert!(
+                        !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()),
+                        "{id}"
+                    );
+                    assert_eq!(id, x_user_id(&m.author.handle));
+                    x_ids.insert(id.to_owned());
+                }
+                _ => assert!(m.raw.get("author_id").is_none(), "{:?}", m.source),
             }
             let private = matches!(m.source.as_str(), "email" | "chat");
             assert_eq!(m.author.followers.is_none(), private, "{:?}", m.source);
@@ -472,6 +493,9 @@ mod tests {
             vips += usize::from(VIP_HANDLES.contains(&m.author.handle.as_str()));
         }
         assert!(sources.len() >= 6, "{sources:?}");
+        // One id per customer, different customers apart.
+        assert!(x_ids.len() > 10, "{x_ids:?}");
+        assert_ne!(x_user_id("@customer_1"), x_user_id("@customer_2"));
         assert!(replies > 100 && vips > 5, "replies {replies}, vips {vips}");
     }
 
