@@ -349,3 +349,53 @@ async fn call(
     anyhow::ensure!(status.is_success(), "{method} {path}: {status}: {text}");
     Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(dir: &std::path::Path) -> Config {
+        Config {
+            data_dir: dir.to_path_buf(),
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn the_survey_link_key_is_kept_private_across_runs_and_replaced_when_unusable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(SURVEY_KEY_FILE);
+        let mut cfg = config(dir.path());
+        let base = enable_surveys(&mut cfg).unwrap();
+        assert_eq!(base.as_deref(), Some("http://127.0.0.1:8080"));
+        assert!(cfg.workflow.surveys.enabled && cfg.workflow.surveys.link_key.is_some());
+        let first = std::fs::read_to_string(&path).unwrap();
+        assert!(first.trim().len() >= 32, "{first}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        // A second run keeps the key, so links already handed out still verify.
+        enable_surveys(&mut config(dir.path())).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), first);
+        // A key too short to sign with is replaced, as is a missing one.
+        std::fs::write(&path, "short\n").unwrap();
+        enable_surveys(&mut config(dir.path())).unwrap();
+        let replaced = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            replaced.trim().len() >= 32 && replaced != first,
+            "{replaced}"
+        );
+        std::fs::remove_file(&path).unwrap();
+        enable_surveys(&mut config(dir.path())).unwrap();
+        assert!(std::fs::read_to_string(&path).unwrap().trim().len() >= 32);
+        // Surveys the configuration turned on are left alone, and no key is written.
+        std::fs::remove_file(&path).unwrap();
+        let mut own = config(dir.path());
+        own.workflow.surveys.enabled = true;
+        assert_eq!(enable_surveys(&mut own).unwrap(), None);
+        assert!(!path.exists());
+    }
+}
