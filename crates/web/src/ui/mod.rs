@@ -399,30 +399,24 @@ pub fn layout(who: Option<&Viewer>, title: &str, active: &str, content: Markup) 
 }
 
 /// Who acted, as a page names them: an API key (`key:…`) by the name it was issued with, its
-/// id on hover; anyone else as recorded. Keys are looked up once a page; one that cannot be
-/// found (deleted, or the configured admin key) stays as recorded.
-#[derive(Default)]
+/// id on hover; anyone else as recorded. Keys are read once a page, and only when a key
+/// acted; one that cannot be found (the configured admin key) stays as recorded.
 pub struct Actors(HashMap<String, String>);
 
 impl Actors {
     pub async fn of(state: &AppState, actors: &[&str]) -> Self {
-        let mut names = HashMap::new();
-        let mut looked = std::collections::HashSet::new();
-        for &actor in actors {
-            let Some(id) = actor.strip_prefix("key:") else {
-                continue;
-            };
-            if !looked.insert(actor) {
-                continue;
-            }
-            match state.store.api_key(id).await {
-                Ok(Some(k)) => {
-                    names.insert(actor.to_owned(), k.name);
-                }
-                Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, "cannot name key {id} on a page"),
-            }
+        if !actors.iter().any(|a| a.starts_with("key:")) {
+            return Self(HashMap::new());
         }
+        let keys = state.store.api_keys().await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot name keys on a page");
+            Vec::new()
+        });
+        let names = keys
+            .into_iter()
+            .map(|k| (format!("key:{}", k.id), k.name))
+            .filter(|(actor, _)| actors.contains(&actor.as_str()))
+            .collect();
         Self(names)
     }
 
