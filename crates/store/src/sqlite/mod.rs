@@ -2,6 +2,10 @@
 //! (SQLite has one writer; queuing in the pool beats spinning on `SQLITE_BUSY`), reads through
 //! a small pool that WAL lets run beside the writer. `synchronous=FULL` makes every commit
 //! durable on disk before it returns; group commit keeps that affordable.
+//!
+//! Neither pool pings a connection before handing it out, as a pool of network connections
+//! must: an in-process connection cannot have hung up, and the ping would cost one more
+//! trip to the connection's thread on every query and every transaction.
 
 mod batch;
 mod migrate;
@@ -89,6 +93,7 @@ impl SqliteStore {
             // linger in free pages.
             .pragma("secure_delete", "on");
         let writer = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(1)
             .min_connections(1)
             .after_connect({
@@ -114,6 +119,7 @@ impl SqliteStore {
             .await?;
         names.check_placed(&placed)?;
         let reader = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(4)
             .after_connect(move |conn, _| {
                 let files = files.clone();
