@@ -200,6 +200,10 @@ const VIP_COMPLAINTS: [&str; 3] = [
 pub const LINKEDIN_ORGANIZATION: &str = "urn:li:organization:10452771";
 /// The mailbox the simulated e-mails arrive in, and that answers them.
 pub const MAILBOX: &str = "care@examplebrand.com";
+/// The Facebook page and the Instagram professional account the simulated messages arrive on;
+/// Meta sends a reply or a direct message as the account, so each is a numeric id.
+pub const FACEBOOK_PAGE: &str = "104857600000001";
+pub const INSTAGRAM_ACCOUNT: &str = "17841400000000001";
 /// The LinkedIn post and TikTok video the simulated comments are under.
 const LINKEDIN_POST: &str = "urn:li:activity:7268913504125321216";
 const TIKTOK_VIDEO: &str = "7441386592018410783";
@@ -363,6 +367,16 @@ impl Generator {
             "tiktok" => body["video_id"] = json!(TIKTOK_VIDEO),
             // X addresses a direct message to the user's numeric id, as its webhooks carry it.
             "x" => body["author_id"] = json!(x_user_id(&handle)),
+            // Meta gives each user an id of their own per page (Messenger) or per professional
+            // account (Instagram), and a direct message goes to that id.
+            "facebook" => {
+                body["channel"] = json!(FACEBOOK_PAGE);
+                body["author_id"] = json!(scoped_user_id(FACEBOOK_PAGE, &handle));
+            }
+            "instagram" => {
+                body["channel"] = json!(INSTAGRAM_ACCOUNT);
+                body["author_id"] = json!(scoped_user_id(INSTAGRAM_ACCOUNT, &handle));
+            }
             _ => {}
         }
         if public {
@@ -439,10 +453,22 @@ impl Generator {
 /// A stable numeric X user id for a simulated handle (FNV-1a of the handle, 18 digits at
 /// most), the same on every run so a customer keeps one id.
 fn x_user_id(handle: &str) -> String {
-    let hash = handle.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+    (fnv1a(handle.bytes()) % 1_000_000_000_000_000_000)
+        .max(1)
+        .to_string()
+}
+
+/// A stable 16-digit id for a simulated handle as seen by one Meta page or account: the same
+/// customer has another id on another account, as page-scoped ids do.
+fn scoped_user_id(account: &str, handle: &str) -> String {
+    let hash = fnv1a(account.bytes().chain([b'/']).chain(handle.bytes()));
+    (1_000_000_000_000_000 + hash % 9_000_000_000_000_000).to_string()
+}
+
+fn fnv1a(bytes: impl Iterator<Item = u8>) -> u64 {
+    bytes.fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
-    (hash % 1_000_000_000_000_000_000).max(1).to_string()
+    })
 }
 
 #[cfg(test)]
@@ -457,6 +483,7 @@ mod tests {
         let mut replies = 0;
         let mut vips = 0;
         let mut x_ids = std::collections::HashSet::new();
+        let mut meta_ids = std::collections::HashSet::new();
         for _ in 0..2000 {
             let m = NewMessage::parse(g.next_message()).unwrap();
             // Replies can be sent back: each platform's ids and accounts have its shape.
@@ -482,6 +509,21 @@ mod tests {
                     assert_eq!(id, x_user_id(&m.author.handle));
                     x_ids.insert(id.to_owned());
                 }
+                "facebook" | "instagram" => {
+                    let account = if m.source.as_str() == "facebook" {
+                        FACEBOOK_PAGE
+                    } else {
+                        INSTAGRAM_ACCOUNT
+                    };
+                    assert_eq!(m.channel, account);
+                    let id = m.raw["author_id"].as_str().unwrap();
+                    assert!(
+                        id.len() == 16 && id.bytes().all(|b| b.is_ascii_digit()),
+                        "{id}"
+                    );
+                    assert_eq!(id, scoped_user_id(account, &m.author.handle));
+                    meta_ids.insert(id.to_owned());
+                }
                 _ => assert!(m.raw.get("author_id").is_none(), "{:?}", m.source),
             }
             let private = matches!(m.source.as_str(), "email" | "chat");
@@ -496,6 +538,14 @@ mod tests {
         // One id per customer, different customers apart.
         assert!(x_ids.len() > 10, "{x_ids:?}");
         assert_ne!(x_user_id("@customer_1"), x_user_id("@customer_2"));
+        assert!(meta_ids.len() > 10, "{meta_ids:?}");
+        // Page-scoped: one customer has one id per account, another on the other account.
+        assert_ne!(
+            scoped_user_id(FACEBOOK_PAGE, "@customer_1"),
+            scoped_user_id(INSTAGRAM_ACCOUNT, "@customer_1")
+        );
+        // The X ids stay what they were, so a demo's customers keep theirs across versions.
+        assert_eq!(x_user_id("@customer_1"), "74686443466549383");
         assert!(replies > 100 && vips > 5, "replies {replies}, vips {vips}");
     }
 

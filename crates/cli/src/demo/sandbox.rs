@@ -80,7 +80,14 @@ impl Sandbox {
             outbound.meta = Some(MetaConfig {
                 base_url: base("meta"),
                 version: "v21.0".into(),
-                tokens: tokens(&["facebook", "instagram"]),
+                // The platforms' names were the accounts of earlier demos: a data directory
+                // from one still has cases to answer there.
+                tokens: tokens(&[
+                    crate::sim::FACEBOOK_PAGE,
+                    crate::sim::INSTAGRAM_ACCOUNT,
+                    "facebook",
+                    "instagram",
+                ]),
             });
             filled.push("meta");
         }
