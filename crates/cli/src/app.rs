@@ -42,6 +42,7 @@ pub fn pipeline(
         PipelineConfig {
             batch_size: cfg.pipeline.batch_size,
             sweep_interval: Duration::from_secs(cfg.pipeline.sweep_interval_secs.max(1)),
+            linger: Duration::from_millis(cfg.pipeline.linger_ms),
             ..PipelineConfig::default()
         },
     )

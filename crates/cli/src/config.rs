@@ -206,6 +206,10 @@ pub struct IngestSection {
     pub max_wait_ms: u64,
 }
 
+/// Longest wait a pipeline step may take for more messages: more would hold work back
+/// without making steps any larger.
+const MAX_LINGER_MS: u64 = 1_000;
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PipelineSection {
@@ -213,6 +217,9 @@ pub struct PipelineSection {
     pub batch_size: usize,
     /// Seconds between sweeps for stored but unprocessed messages (`SWITCHBOARD_PIPELINE_SWEEP_SECS`).
     pub sweep_interval_secs: u64,
+    /// Milliseconds a step that has fewer than `batch_size` messages waits for more
+    /// (`SWITCHBOARD_PIPELINE_LINGER_MS`); 0 processes whatever arrived at once.
+    pub linger_ms: u64,
     /// Whether `serve` also runs the pipeline; off when dedicated `worker` processes do it
     /// (`SWITCHBOARD_PIPELINE_IN_SERVE`, `true`/`false`).
     pub in_serve: bool,
@@ -266,6 +273,7 @@ impl Default for PipelineSection {
         Self {
             batch_size: 512,
             sweep_interval_secs: 5,
+            linger_ms: 5,
             in_serve: true,
         }
     }
@@ -455,6 +463,7 @@ impl Config {
         env_num("INGEST_MAX_WAIT_MS", &mut c.ingest.max_wait_ms)?;
         env_num("PIPELINE_BATCH", &mut c.pipeline.batch_size)?;
         env_num("PIPELINE_SWEEP_SECS", &mut c.pipeline.sweep_interval_secs)?;
+        env_num("PIPELINE_LINGER_MS", &mut c.pipeline.linger_ms)?;
         env_num("PIPELINE_IN_SERVE", &mut c.pipeline.in_serve)?;
         env_num("OUTBOX_LEASE_SECS", &mut c.outbox_lease_secs)?;
         env_num("STATUS_STALE_SECS", &mut c.status_stale_after_secs)?;
@@ -480,6 +489,12 @@ impl Config {
     fn validate(&self) -> anyhow::Result<()> {
         if self.ingest.max_batch == 0 || self.pipeline.batch_size == 0 {
             bail!("batch sizes must be at least 1");
+        }
+        if self.pipeline.linger_ms > MAX_LINGER_MS {
+            bail!(
+                "pipeline.linger_ms must be at most {MAX_LINGER_MS}, got {}",
+                self.pipeline.linger_ms
+            );
         }
         sb_workflow::Workflow::compile(&self.workflow)?;
         if let Some(s) = &self.staffing {
@@ -567,14 +582,21 @@ mod tests {
         let path = dir.path().join("c.toml");
         std::fs::write(
             &path,
-            "listen = \"127.0.0.1:9\"\n[pipeline]\nbatch_size = 7\n",
+            "listen = \"127.0.0.1:9\"\n[pipeline]\nbatch_size = 7\nlinger_ms = 0\n",
         )
         .unwrap();
         let c = Config::load(Some(&path)).unwrap();
         assert_eq!(
-            (c.listen.as_str(), c.pipeline.batch_size),
-            ("127.0.0.1:9", 7)
+            (
+                c.listen.as_str(),
+                c.pipeline.batch_size,
+                c.pipeline.linger_ms
+            ),
+            ("127.0.0.1:9", 7, 0)
         );
+        std::fs::write(&path, "[pipeline]\nlinger_ms = 60000\n").unwrap();
+        let e = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(e.contains("pipeline.linger_ms must be at most 1000"), "{e}");
         std::fs::write(&path, "lisen = 1\n").unwrap();
         assert!(
             Config::load(Some(&path))

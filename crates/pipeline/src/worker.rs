@@ -22,6 +22,10 @@ use std::time::{Duration, Instant};
 pub struct PipelineConfig {
     /// Most messages processed in one step.
     pub batch_size: usize,
+    /// When the bus hands over fewer than `batch_size` messages, how long to let more gather
+    /// before processing them: one step per few messages would take the store's one writer
+    /// from the group commits that acknowledge new ones.
+    pub linger: Duration,
     /// How often the store is swept for unprocessed messages.
     pub sweep_interval: Duration,
     /// A message must have waited this long before the sweep takes it from the bus.
@@ -38,6 +42,7 @@ impl Default for PipelineConfig {
     fn default() -> Self {
         Self {
             batch_size: 512,
+            linger: Duration::from_millis(5),
             sweep_interval: Duration::from_secs(5),
             sweep_grace: Duration::from_secs(5),
             listening_lease: Duration::from_secs(15),
@@ -554,11 +559,18 @@ impl Pipeline {
         });
         let mut sub = bus.subscribe(SUBJECT_RECEIVED, GROUP_PIPELINE).await?;
         loop {
-            let batch = sub
+            let mut batch = sub
                 .next_batch(self.cfg.batch_size, Duration::from_secs(1))
                 .await?;
             if batch.is_empty() {
                 continue;
+            }
+            if batch.len() < self.cfg.batch_size && !self.cfg.linger.is_zero() {
+                tokio::time::sleep(self.cfg.linger).await;
+                let more = sub
+                    .next_batch(self.cfg.batch_size - batch.len(), Duration::from_millis(1))
+                    .await?;
+                batch.extend(more);
             }
             let ids: Vec<MessageId> = batch
                 .iter()
