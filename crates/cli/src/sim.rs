@@ -369,13 +369,9 @@ impl Generator {
             "x" => body["author_id"] = json!(x_user_id(&handle)),
             // Meta gives each user an id of their own per page (Messenger) or per professional
             // account (Instagram), and a direct message goes to that id.
-            "facebook" => {
-                body["channel"] = json!(FACEBOOK_PAGE);
-                body["author_id"] = json!(scoped_user_id(FACEBOOK_PAGE, &handle));
-            }
-            "instagram" => {
-                body["channel"] = json!(INSTAGRAM_ACCOUNT);
-                body["author_id"] = json!(scoped_user_id(INSTAGRAM_ACCOUNT, &handle));
+            _ if let Some(account) = meta_account(source) => {
+                body["channel"] = json!(account);
+                body["author_id"] = json!(scoped_user_id(account, &handle));
             }
             _ => {}
         }
@@ -458,6 +454,15 @@ fn x_user_id(handle: &str) -> String {
         .to_string()
 }
 
+/// The Meta account messages on `source` arrive on, if it is a Meta platform.
+fn meta_account(source: &str) -> Option<&'static str> {
+    match source {
+        "facebook" => Some(FACEBOOK_PAGE),
+        "instagram" => Some(INSTAGRAM_ACCOUNT),
+        _ => None,
+    }
+}
+
 /// A stable 16-digit id for a simulated handle as seen by one Meta page or account: the same
 /// customer has another id on another account, as page-scoped ids do.
 fn scoped_user_id(account: &str, handle: &str) -> String {
@@ -509,12 +514,7 @@ mod tests {
                     assert_eq!(id, x_user_id(&m.author.handle));
                     x_ids.insert(id.to_owned());
                 }
-                "facebook" | "instagram" => {
-                    let account = if m.source.as_str() == "facebook" {
-                        FACEBOOK_PAGE
-                    } else {
-                        INSTAGRAM_ACCOUNT
-                    };
+                source if let Some(account) = meta_account(source) => {
                     assert_eq!(m.channel, account);
                     let id = m.raw["author_id"].as_str().unwrap();
                     assert!(
