@@ -1,7 +1,7 @@
 //! Store methods whose SQL is the same on both back ends, written once. Each back end
 //! instantiates them with its pools (`$w` writes, `$r` reads) and its locking clauses (`$lock`
 //! for leasing outbox rows, `$row_lock` for reading a row it is about to change); its `Store`
-//! implementation forwards to them.
+//! implementation (`store_impl!`) forwards to them.
 
 macro_rules! shared_store_methods {
     ($w:ident, $r:ident, $lock:literal, $row_lock:literal) => {
@@ -2490,3 +2490,350 @@ macro_rules! shared_store_methods {
 }
 
 pub(crate) use shared_store_methods;
+
+/// The `Store` implementation of a back end: the methods given are its own, and the others,
+/// the same on both back ends, forward to inherent methods each back end has under the same
+/// names (mostly the `*_shared` ones above).
+macro_rules! store_impl {
+    ($store:ty, { $($own:tt)* }) => {
+        #[async_trait::async_trait]
+        impl crate::Store for $store {
+            $($own)*
+
+            async fn messages_for_processing(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
+                self.messages_at_stage(ids, Some("received")).await
+            }
+
+            async fn processed_messages_among(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
+                self.messages_at_stage(ids, Some("processed")).await
+            }
+
+            async fn place_messages(&self, ids: &[MessageId], now: Timestamp) -> Result<u64> {
+                self.place_messages_shared(ids, now).await
+            }
+
+            async fn place_pending(&self, limit: u32, now: Timestamp) -> Result<u64> {
+                self.place_pending_shared(limit, now).await
+            }
+
+            async fn drop_stray_arrivals(&self, now: Timestamp) -> Result<u64> {
+                self.drop_stray_arrivals_shared(now).await
+            }
+
+            async fn place_documents(&self) -> Result<u64> {
+                self.place_documents_shared().await
+            }
+
+            async fn messages_among(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
+                self.messages_at_stage(ids, None).await
+            }
+
+            async fn revise_message(
+                &self,
+                source: Platform,
+                external_id: &str,
+                revision: &Revision,
+                at: Timestamp,
+            ) -> Result<Revised> {
+                self.revise_message_shared(source, external_id, revision, at)
+                    .await
+            }
+
+            async fn message_revisions(&self, id: &MessageId) -> Result<Vec<MessageRevision>> {
+                self.message_revisions_shared(id).await
+            }
+
+            async fn case(&self, id: &CaseId) -> Result<Option<Case>> {
+                self.case_shared(id).await
+            }
+
+            async fn list_messages(&self, filter: &MessageFilter, page: &Page) -> Result<Vec<Message>> {
+                self.list_messages_shared(filter, page).await
+            }
+
+            async fn list_cases(&self, filter: &CaseFilter, page: &Page) -> Result<Vec<Case>> {
+                self.list_cases_shared(filter, page).await
+            }
+
+            async fn customer(&self, id: &CustomerId) -> Result<Option<Customer>> {
+                self.customer_shared(id).await
+            }
+
+            async fn customers_among(&self, ids: &[CustomerId]) -> Result<Vec<Customer>> {
+                self.customers_among_shared(ids).await
+            }
+
+            async fn customer_with_identity(
+                &self,
+                platform: Platform,
+                handle: &str,
+            ) -> Result<Option<CustomerId>> {
+                self.customer_with_identity_shared(platform, handle).await
+            }
+
+            async fn queues(&self) -> Result<Vec<Queue>> {
+                self.queues_shared().await
+            }
+
+            async fn counts(&self) -> Result<Counts> {
+                self.counts_shared().await
+            }
+
+            #[allow(clippy::too_many_arguments)]
+            async fn upsert_customer(
+                &self,
+                platform: Platform,
+                handle: &str,
+                display_name: Option<&str>,
+                tier: Tier,
+                lifetime_value: f64,
+                now: Timestamp,
+                region: Option<&str>,
+            ) -> Result<CustomerId> {
+                self.upsert_customer_shared(
+                    platform,
+                    handle,
+                    display_name,
+                    tier,
+                    lifetime_value,
+                    now,
+                    region,
+                )
+                .await
+            }
+
+            async fn link_identity(
+                &self,
+                customer: &CustomerId,
+                platform: Platform,
+                handle: &str,
+                now: Timestamp,
+            ) -> Result<IdentityLink> {
+                self.link_identity_shared(customer, platform, handle, now)
+                    .await
+            }
+
+            async fn enqueue(
+                &self,
+                items: &[NewOutboxItem],
+                now: Timestamp,
+            ) -> Result<Vec<(OutboxId, bool)>> {
+                self.enqueue_shared(items, now).await
+            }
+
+            async fn claim_outbox(
+                &self,
+                now: Timestamp,
+                limit: u32,
+                lease_ms: i64,
+            ) -> Result<Vec<OutboxItem>> {
+                self.claim_outbox_shared(now, limit, lease_ms).await
+            }
+
+            async fn finish_attempt(
+                &self,
+                id: &OutboxId,
+                attempt: &DeliveryAttempt,
+                after: &AfterAttempt,
+            ) -> Result<()> {
+                self.finish_attempt_shared(id, attempt, after).await
+            }
+
+            async fn list_outbox(
+                &self,
+                status: Option<OutboxStatus>,
+                page: &Page,
+            ) -> Result<Vec<OutboxItem>> {
+                self.list_outbox_shared(status, page).await
+            }
+
+            async fn outbox_item(&self, id: &OutboxId) -> Result<Option<OutboxItem>> {
+                self.outbox_item_shared(id).await
+            }
+
+            async fn outbox_for_subject(&self, subject: &str) -> Result<Vec<OutboxItem>> {
+                self.outbox_for_subject_shared(subject).await
+            }
+
+            async fn outbox_by_remote_id(&self, remote_id: &str) -> Result<Vec<OutboxItem>> {
+                self.outbox_by_remote_id_shared(remote_id).await
+            }
+
+            async fn outbox_stats(&self, since: Timestamp) -> Result<Vec<TargetStats>> {
+                self.outbox_stats_shared(since).await
+            }
+
+            async fn inbound_stats(&self, since: Timestamp) -> Result<Vec<InboundStats>> {
+                self.inbound_stats_shared(since).await
+            }
+
+            async fn processed_messages(
+                &self,
+                after: Option<&MessageId>,
+                limit: u32,
+            ) -> Result<Vec<Message>> {
+                self.processed_messages_shared(after, limit).await
+            }
+
+            async fn update_enrichments(&self, batch: &[(MessageId, Enrichment)]) -> Result<u64> {
+                self.update_enrichments_shared(batch).await
+            }
+
+            async fn recompute_case_aggregates(&self) -> Result<u64> {
+                self.recompute_case_aggregates_shared().await
+            }
+
+            async fn message_raw(&self, id: &MessageId) -> Result<Option<serde_json::Value>> {
+                self.message_raw_shared(id).await
+            }
+
+            async fn delivery_log(&self, id: &OutboxId) -> Result<Vec<DeliveryAttempt>> {
+                self.delivery_log_shared(id).await
+            }
+
+            async fn set_target_state(&self, state: &TargetState) -> Result<()> {
+                self.set_target_state_shared(state).await
+            }
+
+            async fn target_states(&self) -> Result<Vec<TargetState>> {
+                self.target_states_shared().await
+            }
+
+            async fn insert_alert(&self, alert: &Alert) -> Result<bool> {
+                self.insert_alert_shared(alert).await
+            }
+
+            async fn list_alerts(&self, page: &Page) -> Result<Vec<Alert>> {
+                self.list_alerts_shared(page).await
+            }
+
+            async fn alert(&self, id: &AlertId) -> Result<Option<Alert>> {
+                self.alert_shared(id).await
+            }
+
+            async fn resolve_alert(&self, dedup_key: &str, at: Timestamp) -> Result<bool> {
+                self.resolve_alert_shared(dedup_key, at).await
+            }
+
+            async fn upsert_facts(&self, facts: &[OpsFact]) -> Result<Vec<bool>> {
+                self.upsert_facts_shared(facts).await
+            }
+
+            async fn facts(
+                &self,
+                kind: Option<FactKind>,
+                subject: Option<&str>,
+                region: Option<&str>,
+            ) -> Result<Vec<OpsFact>> {
+                self.facts_shared(kind, subject, region).await
+            }
+
+            async fn insert_incident(&self, incident: &Incident, now: Timestamp) -> Result<()> {
+                self.insert_incident_shared(incident, now).await
+            }
+
+            async fn incident(&self, id: &IncidentId) -> Result<Option<(Incident, i64)>> {
+                self.incident_shared(id).await
+            }
+
+            async fn update_incident(
+                &self,
+                incident: &Incident,
+                version: i64,
+                now: Timestamp,
+            ) -> Result<bool> {
+                self.update_incident_shared(incident, version, now).await
+            }
+
+            async fn list_incidents(&self, page: &Page) -> Result<Vec<Incident>> {
+                self.list_incidents_shared(page).await
+            }
+
+            async fn case_work(&self, id: &CaseId) -> Result<Option<sb_domain::CaseWork>> {
+                self.case_work_shared(id).await
+            }
+
+            async fn case_works(&self, ids: &[CaseId]) -> Result<Vec<sb_domain::CaseWork>> {
+                self.case_works_shared(ids).await
+            }
+
+            async fn save_case_work(&self, change: &sb_domain::CaseChange) -> Result<crate::CaseSave> {
+                self.save_case_work_shared(change).await
+            }
+
+            async fn claim_case_work(
+                &self,
+                now: Timestamp,
+                limit: u32,
+                lease_ms: i64,
+            ) -> Result<Vec<sb_domain::CaseWorkItem>> {
+                self.claim_case_work_shared(now, limit, lease_ms).await
+            }
+
+            async fn pending_case_work(&self) -> Result<i64> {
+                self.pending_case_work_count_shared().await
+            }
+
+            async fn due_cases(&self, now: Timestamp, limit: u32) -> Result<Vec<CaseId>> {
+                self.due_cases_shared(now, limit).await
+            }
+
+            async fn case_events(&self, id: &CaseId) -> Result<Vec<sb_domain::CaseEvent>> {
+                self.case_events_shared(id).await
+            }
+
+            async fn case_events_of_kind(
+                &self,
+                kind: &str,
+                after_seq: i64,
+                limit: u32,
+            ) -> Result<Vec<(CaseId, sb_domain::CaseEvent)>> {
+                self.case_events_of_kind_shared(kind, after_seq, limit)
+                    .await
+            }
+
+            async fn set_presence(&self, agent: &str, presence: &str, at: Timestamp) -> Result<()> {
+                self.set_presence_shared(agent, presence, at).await
+            }
+
+            async fn presences(&self) -> Result<Vec<(String, String)>> {
+                self.presences_shared().await
+            }
+
+            async fn waiting_cases(&self, limit: u32) -> Result<Vec<Case>> {
+                self.waiting_cases_shared(limit).await
+            }
+
+            async fn ensure_queues(&self, names: &[String]) -> Result<Vec<Queue>> {
+                self.ensure_queues_shared(names).await
+            }
+
+            async fn insert_reply(&self, reply: &crate::StoredReply) -> Result<()> {
+                self.insert_reply_shared(reply).await
+            }
+
+            async fn reply(&self, id: &str) -> Result<Option<crate::StoredReply>> {
+                self.reply_shared(id).await
+            }
+
+            async fn update_reply(&self, reply: &crate::StoredReply, now: Timestamp) -> Result<bool> {
+                self.update_reply_shared(reply, now).await
+            }
+
+            async fn recent_automated_replies(&self, limit: u32) -> Result<Vec<crate::StoredReply>> {
+                self.recent_automated_replies_shared(limit).await
+            }
+
+            async fn list_replies(
+                &self,
+                case_id: Option<&CaseId>,
+                status: Option<&str>,
+                limit: u32,
+            ) -> Result<Vec<crate::StoredReply>> {
+                self.list_replies_shared(case_id, status, limit).await
+            }
+        }
+    };
+}
+
+pub(crate) use store_impl;
