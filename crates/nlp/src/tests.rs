@@ -32,6 +32,23 @@ fn a_legal_threat_is_critical_whatever_the_tone() {
 }
 
 #[test]
+fn anger_in_words_is_high_even_when_loyalty_softens_the_score() {
+    let an = Analyzer::new();
+    let a = an.analyze(
+        "I have been a loyal customer for ten years and order #985952 is 15 days late. \
+         This is unacceptable. I expect a call today.",
+    );
+    assert!(a.sentiment.compound > -0.3, "{}", a.sentiment.compound);
+    assert_eq!(a.urgency, Urgency::High);
+    assert_eq!(a.urgency_reasons, vec![UrgencyReason::Anger]);
+    // Without a word of anger, the model's anger in a mildly negative complaint is not enough.
+    let a = an.analyze("Order #985952 is 15 days late, call me today.");
+    assert_eq!(a.emotion.label, "anger");
+    assert!(a.sentiment.compound > -0.3, "{}", a.sentiment.compound);
+    assert_eq!(a.urgency, Urgency::Normal, "{:?}", a.urgency_reasons);
+}
+
+#[test]
 fn a_churn_threat_is_high() {
     let a = Analyzer::new()
         .analyze("Third time my internet is down this week. I'm switching to Globex.");

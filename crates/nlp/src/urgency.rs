@@ -69,7 +69,11 @@ impl UrgencyRules {
         }
         // Shouting at us counts as anger even when the emotion model is unsure.
         let shouting = s.caps_ratio > 0.6 && s.words.len() >= 3 && compound < 0.0;
-        if angry && compound <= -0.3 || shouting {
+        // The emotion model's anger counts in a clearly negative message, or where the
+        // customer says it in words ("unacceptable", "fed up"): a long-standing customer's
+        // praise of their own loyalty softens the score, not the anger.
+        let said_in_words = s.cues.any(Cue::Anger) && compound < 0.0;
+        if angry && (compound <= -0.3 || said_in_words) || shouting {
             reasons.push(UrgencyReason::Anger);
         }
         if s.cues.any(Cue::Churn) && compound < 0.3 {
