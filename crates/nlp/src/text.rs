@@ -103,10 +103,15 @@ pub fn tokens<'a>(folded: &'a str, mut emit: impl FnMut(Token<'a>)) {
                 .map(char::len_utf8)
                 .sum();
             if word_len > 0 {
+                let body = &rest[1..1 + word_len];
                 if c == '@' {
                     emit(Token::Mention);
+                } else if body.chars().all(|c| c.is_ascii_digit() || c == '_') {
+                    // An order or ticket number ("order #48213"), not a topic: which number
+                    // it is must not change what the message is read to say.
+                    emit(Token::Number);
                 } else {
-                    emit(Token::Hashtag(&rest[1..1 + word_len]));
+                    emit(Token::Hashtag(body));
                 }
                 i += 1 + word_len;
                 continue;
@@ -148,9 +153,10 @@ mod tests {
     #[test]
     fn handles_and_links_collapse_to_one_token() {
         let mut out = Vec::new();
-        tokens("@acme why?? https://x.co/a #fail 42 don't 😡", |t| {
-            out.push(format!("{t:?}"))
-        });
+        tokens(
+            "@acme why?? https://x.co/a #fail 42 #48213 don't 😡",
+            |t| out.push(format!("{t:?}")),
+        );
         assert_eq!(
             out,
             [
@@ -160,6 +166,7 @@ mod tests {
                 "Symbol('?')",
                 "Url",
                 "Hashtag(\"fail\")",
+                "Number",
                 "Number",
                 "Word(\"don't\")",
                 "Symbol('😡')"
