@@ -69,6 +69,19 @@ fn which_order_number_a_message_names_does_not_change_how_it_is_read() {
 }
 
 #[test]
+fn praise_for_the_service_is_praise_without_a_thank_you() {
+    let an = Analyzer::new();
+    for text in [
+        "Delivery was a day early. Really impressed with the service.",
+        "The support team was so helpful today",
+        "Very pleased with the new router, well done",
+    ] {
+        let a = an.analyze(text);
+        assert_eq!(a.intent.label, IntentLabel::Praise, "{text}");
+    }
+}
+
+#[test]
 fn a_churn_threat_is_high() {
     let a = Analyzer::new()
         .analyze("Third time my internet is down this week. I'm switching to Globex.");
