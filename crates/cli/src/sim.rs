@@ -204,8 +204,9 @@ pub const MAILBOX: &str = "care@examplebrand.com";
 /// Meta sends a reply or a direct message as the account, so each is a numeric id.
 pub const FACEBOOK_PAGE: &str = "104857600000001";
 pub const INSTAGRAM_ACCOUNT: &str = "17841400000000001";
-/// The LinkedIn post and TikTok video the simulated comments are under.
+/// The LinkedIn post, Facebook post and TikTok video the simulated comments are under.
 const LINKEDIN_POST: &str = "urn:li:activity:7268913504125321216";
+const FACEBOOK_POST: &str = "938472615004821";
 const TIKTOK_VIDEO: &str = "7441386592018410783";
 
 /// Handles of the demo's VIP customers.
@@ -290,6 +291,14 @@ impl Generator {
         "x"
     }
 
+    /// A number of `digits` digits (13 or more) that no other message of any run has: a
+    /// prefix of this run's own, then the message's sequence number in 7 digits.
+    fn numeric_id(&self, digits: u32) -> String {
+        let low = 10u64.pow(digits - 8);
+        let prefix = low + fnv1a(self.run.bytes()) % (9 * low);
+        format!("{prefix}{:07}", self.seq)
+    }
+
     /// Switches the mix from the next message on: the demo's outages come and go.
     pub fn set_scenario(&mut self, scenario: Scenario) {
         self.scenario = scenario;
@@ -303,11 +312,15 @@ impl Generator {
         let vip = !viral && roll > 0.985;
         let source = if viral || vip { "x" } else { self.platform() };
         let public = source != "email" && source != "chat";
-        // Where a reply needs them, the platforms' own id shapes: a LinkedIn comment is a URN
-        // under the post, an e-mail's id its Message-ID.
+        // The platforms' own id shapes, which a reply sends back: a LinkedIn comment is a
+        // URN under the post, a Facebook comment the post's id and its own, tweets, Instagram
+        // and TikTok comments are numbers, an e-mail's id is its Message-ID.
         let external_id = match source {
             "linkedin" => format!("urn:li:comment:({LINKEDIN_POST},{}-{})", self.run, self.seq),
             "email" => format!("{}-{}@mail.example.com", self.run, self.seq),
+            "x" | "tiktok" => self.numeric_id(19),
+            "facebook" => format!("{FACEBOOK_POST}_{}", self.numeric_id(16)),
+            "instagram" => self.numeric_id(17),
             _ => format!("{}-{}", self.run, self.seq),
         };
         // About one public message in six answers a recent one on the same platform.
@@ -489,8 +502,10 @@ mod tests {
         let mut vips = 0;
         let mut x_ids = std::collections::HashSet::new();
         let mut meta_ids = std::collections::HashSet::new();
+        let mut ids = std::collections::HashSet::new();
         for _ in 0..2000 {
             let m = NewMessage::parse(g.next_message()).unwrap();
+            ids.insert(m.external_id.clone());
             // Replies can be sent back: each platform's ids and accounts have its shape.
             match m.source.as_str() {
                 "linkedin" => {
@@ -504,8 +519,12 @@ mod tests {
                     assert_eq!(m.channel, MAILBOX);
                     assert!(m.external_id.contains('@'), "{}", m.external_id);
                 }
-                "tiktok" => assert!(m.raw["video_id"].is_string()),
+                "tiktok" => {
+                    assert!(m.raw["video_id"].is_string());
+                    assert!(numeric(&m.external_id, 19), "{}", m.external_id);
+                }
                 "x" => {
+                    assert!(numeric(&m.external_id, 19), "{}", m.external_id);
                     let id = m.raw["author_id"].as_str().unwrap();
                     assert!(
                         !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()),
@@ -516,6 +535,15 @@ mod tests {
                 }
                 source if let Some(account) = meta_account(source) => {
                     assert_eq!(m.channel, account);
+                    let comment = match m.external_id.split_once('_') {
+                        Some((post, comment)) if source == "facebook" => {
+                            assert_eq!(post, FACEBOOK_POST);
+                            comment
+                        }
+                        _ => m.external_id.as_str(),
+                    };
+                    let digits = if source == "facebook" { 16 } else { 17 };
+                    assert!(numeric(comment, digits), "{}", m.external_id);
                     let id = m.raw["author_id"].as_str().unwrap();
                     assert!(
                         id.len() == 16 && id.bytes().all(|b| b.is_ascii_digit()),
@@ -535,6 +563,10 @@ mod tests {
             vips += usize::from(VIP_HANDLES.contains(&m.author.handle.as_str()));
         }
         assert!(sources.len() >= 6, "{sources:?}");
+        // Every message has an id of its own, and another run numbers its messages apart.
+        assert_eq!(ids.len(), 2000);
+        let other = Generator::new(7, "u", Scenario::Steady, 50);
+        assert_ne!(g.numeric_id(19)[..12], other.numeric_id(19)[..12]);
         // One id per customer, different customers apart.
         assert!(x_ids.len() > 10, "{x_ids:?}");
         assert_ne!(x_user_id("@customer_1"), x_user_id("@customer_2"));
@@ -547,6 +579,10 @@ mod tests {
         // The X ids stay what they were, so a demo's customers keep theirs across versions.
         assert_eq!(x_user_id("@customer_1"), "74686443466549383");
         assert!(replies > 100 && vips > 5, "replies {replies}, vips {vips}");
+    }
+
+    fn numeric(id: &str, digits: usize) -> bool {
+        id.len() == digits && id.bytes().all(|b| b.is_ascii_digit()) && !id.starts_with('0')
     }
 
     #[test]
