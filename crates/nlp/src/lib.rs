@@ -222,7 +222,12 @@ impl Analyzer {
             Some(m) => m.classify(&folded_head.text, s.compound),
             None => self.intent.classify(&signals, s.compound),
         };
-        let emotion = self.emotion.detect(&signals, emo_p, s.compound);
+        let emotion = self.emotion.detect(
+            &signals,
+            emo_p,
+            s.compound,
+            intent.label == IntentLabel::Complaint,
+        );
         let (urgency, urgency_reasons) = self.urgency.assess(
             &signals,
             s.compound,

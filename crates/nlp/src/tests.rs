@@ -82,6 +82,27 @@ fn praise_for_the_service_is_praise_without_a_thank_you() {
 }
 
 #[test]
+fn a_complaint_in_neutral_words_is_not_joy() {
+    let an = Analyzer::new();
+    let a = an.analyze("Waited all day, the courier never came");
+    assert_eq!(a.intent.label, IntentLabel::Complaint);
+    assert!(
+        a.sentiment.compound.abs() < 0.05,
+        "{}",
+        a.sentiment.compound
+    );
+    // The model alone says joy (0.68).
+    assert_eq!(a.emotion.label, "none", "{:?}", a.emotion);
+    // However sure it is (0.81).
+    let a = an.analyze("The screen cracked on the second day");
+    assert_eq!(a.intent.label, IntentLabel::Complaint);
+    assert_eq!(a.emotion.label, "none", "{:?}", a.emotion);
+    // A thank-you keeps the model's joy.
+    let a = an.analyze("Thank you so much, you made my day!");
+    assert_eq!(a.emotion.label, "joy");
+}
+
+#[test]
 fn a_churn_threat_is_high() {
     let a = Analyzer::new()
         .analyze("Third time my internet is down this week. I'm switching to Globex.");
