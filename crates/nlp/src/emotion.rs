@@ -71,8 +71,7 @@ impl EmotionModel {
             };
             let short = s.words.len() < MODEL_WORDS;
             let against = !neutral && !agrees;
-            let cheerful_complaint =
-                complaint && matches!(label, "joy" | "optimism") && compound < 0.05;
+            let cheerful_complaint = complaint && matches!(label, "joy" | "optimism") && !agrees;
             let plain_question = neutral
                 && s.question
                 && !s.cues.any(Cue::Profanity)

@@ -106,7 +106,7 @@ pub fn tokens<'a>(folded: &'a str, mut emit: impl FnMut(Token<'a>)) {
                 let body = &rest[1..1 + word_len];
                 if c == '@' {
                     emit(Token::Mention);
-                } else if body.chars().all(|c| c.is_ascii_digit() || c == '_') {
+                } else if is_number(body) {
                     // An order or ticket number ("order #48213"), not a topic: which number
                     // it is must not change what the message is read to say.
                     emit(Token::Number);
@@ -124,7 +124,7 @@ pub fn tokens<'a>(folded: &'a str, mut emit: impl FnMut(Token<'a>)) {
                 .map(char::len_utf8)
                 .sum();
             let word = rest[..len].trim_end_matches('\'');
-            if word.chars().all(|c| c.is_ascii_digit() || c == '_') {
+            if is_number(word) {
                 emit(Token::Number);
             } else {
                 emit(Token::Word(word));
@@ -135,6 +135,11 @@ pub fn tokens<'a>(folded: &'a str, mut emit: impl FnMut(Token<'a>)) {
         emit(Token::Symbol(c));
         i += c.len_utf8();
     }
+}
+
+/// Digits only (with `_` as a separator): a number, whichever it is.
+fn is_number(s: &str) -> bool {
+    s.chars().all(|c| c.is_ascii_digit() || c == '_')
 }
 
 #[cfg(test)]
