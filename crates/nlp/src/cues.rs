@@ -25,10 +25,11 @@ pub enum Cue {
     Sadness,
     Joy,
     Optimism,
+    Thanks,
 }
 
 impl Cue {
-    const ALL: [Cue; 16] = [
+    const ALL: [Cue; 17] = [
         Cue::Complaint,
         Cue::Fault,
         Cue::Praise,
@@ -45,6 +46,7 @@ impl Cue {
         Cue::Sadness,
         Cue::Joy,
         Cue::Optimism,
+        Cue::Thanks,
     ];
 
     fn phrases(self) -> &'static [&'static str] {
@@ -65,6 +67,7 @@ impl Cue {
             Cue::Sadness => SADNESS,
             Cue::Joy => JOY,
             Cue::Optimism => OPTIMISM,
+            Cue::Thanks => THANKS,
         }
     }
 }
@@ -118,6 +121,7 @@ pub const COMPLAINT: &[&str] = &[
     "delay",
     "late",
     "waiting",
+    "waited",
     "still",
     "again",
     "refund",
@@ -362,6 +366,16 @@ pub const FAULT: &[&str] = &[
     "nothing arrived",
     "received nothing",
     "not fixed",
+    // A courier who did not come.
+    "waited all day",
+    "waiting all day",
+    "stayed in all day",
+    "stayed home all day",
+    "never showed up",
+    "never turned up",
+    "didn't show up",
+    "didn't turn up",
+    "no show",
     // es
     "dejo de funcionar",
     "dejaron de funcionar",
@@ -1124,7 +1138,6 @@ pub const JOY: &[&str] = &[
     "lol",
     "haha",
     "yay",
-    "thanks",
     // The other six languages.
     "encanta",
     "feliz",
@@ -1139,15 +1152,26 @@ pub const JOY: &[&str] = &[
     "glucklich",
     "felice",
     "blij",
+    "genial",
+    "geweldig",
+];
+/// Thanks: gladness when said for its own sake ("thanks so much, it works again!"), mere
+/// politeness at the end of a question ("when will it arrive? thanks").
+pub const THANKS: &[&str] = &[
+    "thanks",
+    "thank you",
+    "thx",
     "gracias",
     "obrigado",
     "obrigada",
     "merci",
     "danke",
+    "vielen dank",
+    "herzlichen dank",
     "grazie",
     "bedankt",
-    "genial",
-    "geweldig",
+    "dank je",
+    "dank u",
 ];
 pub const OPTIMISM: &[&str] = &[
     "hope",

@@ -89,10 +89,19 @@ impl EmotionModel {
                 confidence: crate::intent::round3(f64::from(p.confidence)),
             };
         }
+        // Thanks count as joy, except at the end of a question, where they are politeness.
+        let thanks = if s.question {
+            0
+        } else {
+            s.cues.count(Cue::Thanks)
+        };
         let counts: Vec<(usize, &str)> = self
             .cues
             .iter()
-            .map(|(cue, l)| (s.cues.count(*cue), *l))
+            .map(|(cue, l)| {
+                let n = s.cues.count(*cue);
+                (if *cue == Cue::Joy { n + thanks } else { n }, *l)
+            })
             .collect();
         let total: usize = counts.iter().map(|c| c.0).sum();
         match counts.iter().max_by_key(|c| c.0) {
