@@ -99,6 +99,10 @@ pub struct TrainArgs {
     /// feature; helps tasks where polarity matters, such as emotion or offensive language.
     #[arg(long)]
     sentiment_features: bool,
+    /// Also give the model how many swear words and insults of the shipped English list the
+    /// text uses; helps offensive language and emotion.
+    #[arg(long)]
+    abuse_features: bool,
     #[arg(long, default_value_t = 7)]
     seed: u64,
 }
@@ -345,6 +349,7 @@ fn train(t: &TrainArgs) -> anyhow::Result<()> {
     cfg.spec.bits = t.bits;
     cfg.spec.clusters = !t.no_word_clusters;
     cfg.spec.sentiment = t.sentiment_features;
+    cfg.spec.abuse = t.abuse_features;
     if let Some(&[lo, hi]) = t.char_ngrams.as_deref() {
         if lo > hi || hi > 8 {
             bail!("--char-ngrams MIN MAX needs MIN <= MAX <= 8");

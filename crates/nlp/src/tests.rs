@@ -208,8 +208,8 @@ fn the_shipped_models_score_the_same_together_as_one_by_one() {
     // The analyzer hands the models the compound it already computed; with the default
     // sentiment scorer that is what a model computes for itself.
     assert!(
-        emotion.spec.sentiment,
-        "the shipped models use sentiment features"
+        emotion.spec.sentiment && emotion.spec.abuse,
+        "the shipped models use sentiment features and the swear-word count"
     );
     let an = Analyzer::new();
     for text in [

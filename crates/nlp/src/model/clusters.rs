@@ -16,7 +16,7 @@ pub const LEVELS: usize = 3;
 
 /// The keys are already hashes (the word's feature hash): pass them through.
 #[derive(Default)]
-struct Identity(u64);
+pub(super) struct Identity(u64);
 
 impl Hasher for Identity {
     fn finish(&self) -> u64 {

@@ -6,8 +6,8 @@ use std::fmt;
 
 const MAGIC: &[u8; 5] = b"SBLM1";
 /// Version 2 adds a fifth feature byte (flags: bit 0, word clusters; bit 1, sentiment
-/// features). A model without flags is still written as version 1, so files trained before
-/// it keep their exact bytes.
+/// features; bit 2, the swear-word count). A model without flags is still written as
+/// version 1, so files trained before it keep their exact bytes.
 const MAGIC_V2: &[u8; 5] = b"SBLM2";
 
 /// A trained classifier: labels, feature recipe and weights.
@@ -157,7 +157,9 @@ impl LinearModel {
 
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut b = Vec::with_capacity(64 + self.rows.len() * 4);
-        let flags = u8::from(self.spec.clusters) | (u8::from(self.spec.sentiment) << 1);
+        let flags = u8::from(self.spec.clusters)
+            | (u8::from(self.spec.sentiment) << 1)
+            | (u8::from(self.spec.abuse) << 2);
         b.extend_from_slice(if flags == 0 { MAGIC } else { MAGIC_V2 });
         put_str(&mut b, &self.task);
         b.extend_from_slice(&[
@@ -211,7 +213,7 @@ impl LinearModel {
         let task = r.string()?;
         let s = r.take(4)?;
         let flags = if v2 { r.take(1)?[0] } else { 0 };
-        if flags > 3 {
+        if flags > 7 {
             return Err(ModelError("unknown feature flags".into()));
         }
         let spec = FeatureSpec {
@@ -221,6 +223,7 @@ impl LinearModel {
             char_max: s[3],
             clusters: flags & 1 == 1,
             sentiment: flags & 2 == 2,
+            abuse: flags & 4 == 4,
         };
         if !(8..=24).contains(&spec.bits) || spec.char_min > spec.char_max {
             return Err(ModelError("bad feature settings".into()));

@@ -1,6 +1,7 @@
 //! Operator-trainable classifiers (B3 topics, and the shipped emotion / offensive / sentiment
 //! models): hashed features, a linear model, training, labelled-data readers and metrics.
 
+pub mod abuse;
 pub mod clusters;
 pub mod data;
 pub mod dataset;

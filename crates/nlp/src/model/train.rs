@@ -274,6 +274,39 @@ pub(crate) mod tests {
         );
     }
 
+    /// With the swear-word count a model carries what it learnt of the listed words it saw to
+    /// the listed words it did not; the setting travels in the file's flags.
+    #[test]
+    fn the_swear_word_count_carries_a_model_to_unseen_swear_words() {
+        let data = [
+            ("you idiot", 1),
+            ("what a moron", 1),
+            ("such a jerk", 1),
+            ("you there", 0),
+            ("what a day", 0),
+            ("such a view", 0),
+        ];
+        let spec = |abuse| FeatureSpec {
+            bits: 16,
+            char_min: 0,
+            char_max: 0,
+            clusters: false,
+            abuse,
+            ..FeatureSpec::default()
+        };
+        let with = fit(spec(true), &data, ["civil", "rude"]);
+        let bytes = with.to_bytes();
+        assert_eq!(bytes[5 + 4 + 5 + 4], 4, "flag bit 2 alone");
+        let with = LinearModel::from_bytes(&bytes).unwrap();
+        assert!(with.spec.abuse && !with.spec.sentiment && !with.spec.clusters);
+        let p = with.predict("scumbag");
+        assert_eq!(with.label_of(&p), "rude");
+        assert!(p.confidence > 0.6, "{}", p.confidence);
+        assert_eq!(with.label_of(&with.predict("parcel")), "civil");
+        let without = fit(spec(false), &data, ["civil", "rude"]);
+        assert!(without.predict("scumbag").confidence < 0.6);
+    }
+
     /// A version-2 file cut short, or with a feature flag this build does not know, is an
     /// error, not a model that silently reads its features differently.
     #[test]
@@ -294,7 +327,7 @@ pub(crate) mod tests {
         let flags_at = 5 + 4 + 5 + 4;
         assert_eq!(bytes[flags_at], 1);
         let mut unknown = bytes.clone();
-        unknown[flags_at] = 4;
+        unknown[flags_at] = 8;
         let err = LinearModel::from_bytes(&unknown)
             .err()
             .expect("unknown flags refused");
