@@ -72,11 +72,18 @@ impl EmotionModel {
             let short = s.words.len() < MODEL_WORDS;
             let against = !neutral && !agrees;
             let cheerful_complaint = complaint && matches!(label, "joy" | "optimism") && !agrees;
-            let plain_question = neutral
-                && s.question
-                && !s.cues.any(Cue::Profanity)
-                && !self.cues.iter().any(|(cue, _)| s.cues.any(*cue));
+            let feeling_words =
+                s.cues.any(Cue::Profanity) || self.cues.iter().any(|(cue, _)| s.cues.any(*cue));
+            let plain_question = neutral && s.question && !feeling_words;
+            // "Does it work with older models? Thanks in advance." is positive for its thanks
+            // alone: politeness, not joy (the model said joy at 0.50, or optimism at 0.37).
+            let polite_question = s.question
+                && s.cues.any(Cue::Thanks)
+                && !s.cues.any(Cue::Praise)
+                && !feeling_words
+                && matches!(label, "joy" | "optimism");
             if plain_question
+                || polite_question
                 || cheerful_complaint
                 || (neutral && p.confidence < MIN_CONFIDENCE)
                 || (against && p.confidence < MIN_CONFIDENCE_AGAINST)

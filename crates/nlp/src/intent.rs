@@ -112,7 +112,7 @@ impl IntentRules {
         let pos = compound.max(0.0);
         let faults = s.cues.count(Cue::Fault).min(2) as f64;
         let problems = (s.cues.count(Cue::Complaint) as f64 + faults).min(3.0);
-        let thanks = s.cues.count(Cue::Praise).min(2) as f64;
+        let thanks = (s.cues.count(Cue::Praise) + s.cues.count(Cue::Thanks)).min(2) as f64;
         let complaint =
             -1.2 + 2.6 * neg + 0.8 * problems + 0.7 * faults - 1.5 * pos + 0.3 * s.caps_ratio;
         let inquiry = if s.question {

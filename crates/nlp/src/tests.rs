@@ -445,6 +445,23 @@ fn thanks_after_a_question_are_politeness_and_thanks_alone_are_joy() {
         assert_eq!(a.analyze(question).emotion.label, "none", "{question}");
         assert_eq!(a.analyze(thanks).emotion.label, "joy", "{thanks}");
     }
+    // In English the model reads the thanks as joy (0.50) or optimism: the question is still
+    // only polite, unless it also says something glad.
+    for product in ["Aurora X2 phone", "TrailRunner shoes", "Nimbus router"] {
+        let text = format!("Does the {product} work with older models? Thanks in advance.");
+        assert_eq!(a.analyze(&text).emotion.label, "none", "{text}");
+    }
+    let glad = "Love my new phone! Does it come in blue too? Thanks";
+    assert_eq!(a.analyze(glad).emotion.label, "joy", "{glad}");
+}
+
+#[test]
+fn nobody_has_answered_is_repeated_contact() {
+    let a = Analyzer::new()
+        .analyze("Nobody has answered me in days about order #457425. Escalate this immediately.");
+    assert_eq!(a.intent.label, IntentLabel::Complaint);
+    assert_eq!(a.urgency, Urgency::High);
+    assert!(a.urgency_reasons.contains(&UrgencyReason::RepeatedContact));
 }
 
 #[test]
