@@ -21,7 +21,11 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
         let batch: Vec<_> = page
             .iter()
             .filter_map(|m| {
-                let fresh = sb_pipeline::stages::enrich(&analyzer, m);
+                // A message too short to tell keeps the language it was taken to be in (its
+                // customer's, when the pipeline knew it).
+                let known = m.enrichment.as_ref().map(|e| e.language.as_str());
+                let fallback = known.filter(|l| *l != "und");
+                let fresh = sb_pipeline::stages::enrich_text(&analyzer, &m.text, fallback);
                 (m.enrichment.as_ref() != Some(&fresh)).then(|| (m.id.clone(), fresh))
             })
             .collect();

@@ -241,6 +241,9 @@ pub struct KnownCustomer {
     /// Where their data is held (G5); none for a customer created without one, e.g. by
     /// an import, until a message with a region reaches them.
     pub region: Option<String>,
+    /// Their language, when known: what a message of theirs too short to tell is taken to
+    /// be written in.
+    pub language: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -352,6 +355,29 @@ pub fn subject_of(text: &str) -> String {
     }
 }
 
+/// For each message of a batch in arrival order, the language to take it to be written in
+/// when it is too short to tell: its customer's, when known, else that of an earlier message
+/// of the batch from the same identity whose language was told.
+pub fn fallback_languages(messages: &[PlanMessage], ctx: &CaseContext) -> Vec<Option<String>> {
+    let mut told: HashMap<String, String> = HashMap::new();
+    messages
+        .iter()
+        .map(|m| {
+            let key = m.identity_key();
+            let known = ctx
+                .customers
+                .get(&key)
+                .and_then(|c| c.language.clone())
+                .or_else(|| told.get(&key).cloned());
+            if m.enrichment.language != "und" {
+                told.entry(key)
+                    .or_insert_with(|| m.enrichment.language.clone());
+            }
+            known
+        })
+        .collect()
+}
+
 /// Decides, for a batch in arrival order, each message's customer and case:
 /// - a customer is found by platform handle, or created;
 /// - a reply joins the open case of the message it answers;
@@ -377,6 +403,7 @@ pub fn plan_batch(
                     id: CustomerId::generate(),
                     tier: Tier::Standard,
                     region: m.region.clone(),
+                    language: Some(m.enrichment.language.clone()).filter(|l| l != "und"),
                 };
                 plan.new_customers.push(NewCustomer {
                     id: c.id.clone(),
@@ -590,6 +617,7 @@ mod tests {
                 id: cust.clone(),
                 tier: Tier::Vip,
                 region: None,
+                language: None,
             },
         );
         ctx.open_cases.insert(
@@ -611,6 +639,36 @@ mod tests {
     }
 
     #[test]
+    fn a_message_too_short_to_tell_takes_its_customer_s_language() {
+        let mut ctx = CaseContext::default();
+        ctx.customers.insert(
+            "x:@known".into(),
+            KnownCustomer {
+                id: CustomerId::generate(),
+                tier: Tier::Standard,
+                region: None,
+                language: Some("pt".into()),
+            },
+        );
+        let said = |handle: &str, language: &str| {
+            let mut m = msg(handle, "x", "…", 0.0);
+            m.enrichment.language = language.into();
+            m
+        };
+        let batch = [
+            said("@known", "und"),
+            said("@new", "und"),
+            said("@new", "fr"),
+            said("@new", "und"),
+            said("@new", "de"),
+            said("@new", "und"),
+        ];
+        let got = fallback_languages(&batch, &ctx);
+        let want = [Some("pt"), None, None, Some("fr"), Some("fr"), Some("fr")];
+        assert_eq!(got, want.map(|l| l.map(str::to_owned)));
+    }
+
+    #[test]
     fn a_customer_known_without_a_region_takes_their_first_message_s() {
         let q = QueueId::generate();
         let (imported, placed) = (CustomerId::generate(), CustomerId::generate());
@@ -620,10 +678,17 @@ mod tests {
             ("email:imported@example.org", &imported, None),
             ("x:@placed", &placed, Some("us".to_owned())),
         ] {
-            let tier = Tier::Standard;
+            let (tier, language) = (Tier::Standard, None);
             let (id, region) = (id.clone(), region);
-            ctx.customers
-                .insert(key.into(), KnownCustomer { id, tier, region });
+            ctx.customers.insert(
+                key.into(),
+                KnownCustomer {
+                    id,
+                    tier,
+                    region,
+                    language,
+                },
+            );
         }
         let in_region = |handle: &str, region: Option<&str>| {
             let mut m = msg(handle, "x", "hello", 0.0);

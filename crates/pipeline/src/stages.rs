@@ -29,9 +29,15 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
-/// Enrich: language and sentiment for one message.
+/// Enrich: the message's understanding (language, sentiment, intent, urgency, …).
 pub fn enrich(analyzer: &Analyzer, m: &Message) -> Enrichment {
-    analyzer.enrich(&normalize(&m.text))
+    enrich_text(analyzer, &m.text, None)
+}
+
+/// Enrich a message's text, taking it to be in `fallback_language` (its customer's, say)
+/// when it is too short to tell.
+pub fn enrich_text(analyzer: &Analyzer, text: &str, fallback_language: Option<&str>) -> Enrichment {
+    analyzer.enrich_with_language(&normalize(text), fallback_language)
 }
 
 #[cfg(test)]

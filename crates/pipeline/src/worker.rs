@@ -3,14 +3,14 @@
 //! between commit and publish). Both paths call the same idempotent `process`.
 
 use crate::listening::{Heard, Listening};
-use crate::stages::enrich;
+use crate::stages::{enrich, enrich_text};
 use crate::{
     GROUP_LISTENING, GROUP_PIPELINE, LEASE_LISTENING, PipelineEvent, PipelineEvents,
     SUBJECT_PROCESSED, SUBJECT_RECEIVED,
 };
 use bytes::Bytes;
 use sb_bus::Bus;
-use sb_domain::case::{PlanMessage, plan_batch};
+use sb_domain::case::{CaseContext, PlanMessage, fallback_languages, plan_batch};
 use sb_domain::{Clock, MessageId, Timestamp};
 use sb_nlp::Analyzer;
 use sb_store::{Store, StoreError};
@@ -258,6 +258,8 @@ impl Pipeline {
 
             let t = Instant::now();
             let ctx = self.store.case_context(&planned).await?;
+            let mut planned = planned;
+            speak_as_their_customer(&self.analyzer, &mut planned, &ctx);
             let now = self.clock.now();
             let plan = plan_batch(&planned, ctx, &queue.id, now);
             metrics::histogram!("switchboard_stage_duration_seconds", "stage" => "identify_case_route")
@@ -594,6 +596,19 @@ impl Pipeline {
                     }
                 }
             }
+        }
+    }
+}
+
+/// A message too short to tell its language (`und`) is understood again as written in its
+/// customer's language, when that is known (`fallback_languages`): "Sigo esperando
+/// respuesta." from a Spanish-speaking customer then reads as Spanish, with Spanish cue
+/// words, rather than by the English models.
+fn speak_as_their_customer(analyzer: &Analyzer, batch: &mut [PlanMessage], ctx: &CaseContext) {
+    let fallbacks = fallback_languages(batch, ctx);
+    for (m, language) in batch.iter_mut().zip(fallbacks) {
+        if let (Some(language), "und") = (language, m.enrichment.language.as_str()) {
+            m.enrichment = enrich_text(analyzer, &m.text, Some(&language));
         }
     }
 }

@@ -247,6 +247,9 @@ impl QueueRow {
     }
 }
 
+/// A customer as the pipeline finds them by identity key: key, id, tier, region, language.
+pub type CustomerOfKey = (String, String, String, Option<String>, Option<String>);
+
 #[derive(sqlx::FromRow)]
 pub struct CustomerRow {
     pub id: String,

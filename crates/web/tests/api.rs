@@ -61,6 +61,32 @@ async fn a_complaint_becomes_a_routed_case_with_its_customer() {
     assert_eq!(cust["identities"][0]["platform"], "x");
 }
 
+/// A message too short to tell its language is read in its customer's language: Spanish for
+/// a customer who wrote in Spanish before, undetermined for a stranger; the customer's
+/// Spanish also decides what the short message says (no English model's toxicity).
+#[tokio::test]
+async fn a_short_message_is_read_in_its_customer_s_language() {
+    let app = spawn_app().await;
+    let (_, _, v) = app
+        .post(msg(
+            "3001",
+            "@lucia",
+            "Hola, mi pedido lleva dos semanas de retraso y nadie me responde.",
+        ))
+        .await;
+    let first = app.processed(v["id"].as_str().unwrap()).await;
+    assert_eq!(first["enrichment"]["language"], "es");
+    let short = "Sigo esperando respuesta.";
+    let (_, _, v) = app.post(msg("3002", "@lucia", short)).await;
+    let known = app.processed(v["id"].as_str().unwrap()).await;
+    assert_eq!(known["enrichment"]["language"], "es", "{known}");
+    assert_eq!(known["case_id"], first["case_id"]);
+    assert_eq!(known["enrichment"]["toxicity"], 0.0, "{known}");
+    let (_, _, v) = app.post(msg("3003", "@stranger", short)).await;
+    let unknown = app.processed(v["id"].as_str().unwrap()).await;
+    assert_eq!(unknown["enrichment"]["language"], "und", "{unknown}");
+}
+
 /// A customer is found by one of their handles, whatever its case; nobody holds an unknown
 /// handle, or the same handle on another platform; a bad lookup is a problem naming the field;
 /// a caller limited to other regions finds nobody; without `personal.read` the handles are

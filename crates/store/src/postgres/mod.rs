@@ -367,15 +367,15 @@ crate::shared::store_impl!(PgStore, {
         let (keys, plain) = self
             .partitions
             .lookup_keys(keys.iter().map(String::as_str))?;
-        let customers: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT i.key, c.id, c.tier, c.region FROM identities i JOIN customers c ON c.id = i.customer_id \
-             WHERE i.key = ANY($1)",
+        let customers: Vec<crate::rows::CustomerOfKey> = sqlx::query_as(
+            "SELECT i.key, c.id, c.tier, c.region, c.language FROM identities i \
+             JOIN customers c ON c.id = i.customer_id WHERE i.key = ANY($1)",
         )
         .bind(keys)
         .fetch_all(&self.pool)
         .await?;
         let mut customer_ids = Vec::with_capacity(customers.len());
-        for (key, id, tier, region) in customers {
+        for (key, id, tier, region, language) in customers {
             let key = plain.get(&key).cloned().unwrap_or(key);
             let tier = Tier::parse(&tier).unwrap_or(Tier::Standard);
             customer_ids.push(id.clone());
@@ -385,6 +385,7 @@ crate::shared::store_impl!(PgStore, {
                     id: CustomerId::from_stored(id),
                     tier,
                     region,
+                    language,
                 },
             );
         }

@@ -18,8 +18,8 @@ const READER_CACHE_SIZE: &str = "-2000";
 
 use crate::residency::{Partition, Partitions, partition_tables};
 use crate::rows::{
-    ALERT_COLUMNS, AlertRow, AttemptRow, CaseRow, CustomerRow, IdentityRow, MessageRow,
-    OpenCaseRow, OutboxRow, QueueRow, RevisionRow, TargetRow, outbox_sql,
+    ALERT_COLUMNS, AlertRow, AttemptRow, CaseRow, CustomerOfKey, CustomerRow, IdentityRow,
+    MessageRow, OpenCaseRow, OutboxRow, QueueRow, RevisionRow, TargetRow, outbox_sql,
 };
 use crate::{
     Appended, CaseFilter, Counts, IdentityLink, InboundStats, MessageFilter, MessageRecord, Page,
@@ -341,21 +341,29 @@ crate::shared::store_impl!(SqliteStore, {
             .partitions
             .lookup_keys(keys.iter().map(String::as_str))?;
         let keys = serde_json::to_string(&keys).map_err(encode_error)?;
-        let customers: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT i.key, c.id, c.tier, c.region FROM identities i JOIN customers c ON c.id = i.customer_id \
+        let customers: Vec<CustomerOfKey> = sqlx::query_as(
+            "SELECT i.key, c.id, c.tier, c.region, c.language FROM identities i \
+             JOIN customers c ON c.id = i.customer_id \
              WHERE i.key IN (SELECT value FROM json_each($1))",
         )
         .bind(keys)
         .fetch_all(&self.reader)
         .await?;
         let mut customer_ids = Vec::with_capacity(customers.len());
-        for (key, id, tier, region) in customers {
+        for (key, id, tier, region, language) in customers {
             let key = plain.get(&key).cloned().unwrap_or(key);
             let tier = Tier::parse(&tier).unwrap_or(Tier::Standard);
             let id = CustomerId::from_stored(id);
             customer_ids.push(id.to_string());
-            ctx.customers
-                .insert(key, KnownCustomer { id, tier, region });
+            ctx.customers.insert(
+                key,
+                KnownCustomer {
+                    id,
+                    tier,
+                    region,
+                    language,
+                },
+            );
         }
         if !customer_ids.is_empty() {
             let ids = serde_json::to_string(&customer_ids).map_err(encode_error)?;
