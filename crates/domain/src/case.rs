@@ -334,6 +334,9 @@ pub struct CasePlan {
     pub placements: Vec<MessagePlacement>,
     /// Customers who had no region and take the region of their message in this batch.
     pub regions: Vec<(CustomerId, String)>,
+    /// Customers who had no language (their first messages too short to tell) and take that
+    /// of their message in this batch that tells one.
+    pub languages: Vec<(CustomerId, String)>,
 }
 
 const SUBJECT_CHARS: usize = 120;
@@ -424,6 +427,13 @@ pub fn plan_batch(
             plan.regions.push((customer.id.clone(), region.clone()));
             for known in ctx.customers.values_mut().filter(|k| k.id == customer.id) {
                 known.region = Some(region.clone());
+            }
+        }
+        let told = Some(&m.enrichment.language).filter(|l| *l != "und");
+        if let (None, Some(language)) = (&customer.language, told) {
+            plan.languages.push((customer.id.clone(), language.clone()));
+            for known in ctx.customers.values_mut().filter(|k| k.id == customer.id) {
+                known.language = Some(language.clone());
             }
         }
         let priority = CasePriority::assess(&m.enrichment, customer.tier);
@@ -666,6 +676,43 @@ mod tests {
         let got = fallback_languages(&batch, &ctx);
         let want = [Some("pt"), None, None, Some("fr"), Some("fr"), Some("fr")];
         assert_eq!(got, want.map(|l| l.map(str::to_owned)));
+    }
+
+    #[test]
+    fn a_customer_known_without_a_language_takes_the_first_their_messages_tell() {
+        let q = QueueId::generate();
+        let quiet = CustomerId::generate();
+        let mut ctx = CaseContext::default();
+        ctx.customers.insert(
+            "x:@quiet".into(),
+            KnownCustomer {
+                id: quiet.clone(),
+                tier: Tier::Standard,
+                region: None,
+                language: None,
+            },
+        );
+        let said = |handle: &str, language: &str| {
+            let mut m = msg(handle, "x", "…", 0.0);
+            m.enrichment.language = language.into();
+            m
+        };
+        let batch = [
+            said("@quiet", "und"),
+            said("@quiet", "nl"),
+            said("@quiet", "de"),
+        ];
+        let plan = plan_batch(&batch, ctx, &q, Timestamp(5));
+        assert_eq!(plan.languages, [(quiet, "nl".to_owned())]);
+        // A new customer is created with their first message's language, not given one later.
+        let plan = plan_batch(
+            &[said("@new", "es")],
+            CaseContext::default(),
+            &q,
+            Timestamp(5),
+        );
+        assert!(plan.languages.is_empty());
+        assert_eq!(plan.new_customers[0].language.as_deref(), Some("es"));
     }
 
     #[test]

@@ -1707,6 +1707,22 @@ macro_rules! shared_store_methods {
             Ok(())
         }
 
+        /// Customers known without a language take the one their messages first told.
+        pub(crate) async fn give_languages<'c>(
+            &self,
+            tx: &mut sqlx::Transaction<'c, <Self as crate::residency::Backend>::Db>,
+            languages: &[(CustomerId, String)],
+        ) -> Result<()> {
+            for (customer, language) in languages {
+                sqlx::query("UPDATE customers SET language = $2 WHERE id = $1 AND language IS NULL")
+                    .bind(customer.as_str())
+                    .bind(language)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            Ok(())
+        }
+
         /// The customer an identity belongs to, by its plain key (`platform:handle`), whether
         /// its central row holds that key or, once placed, its pseudonym.
         pub(crate) async fn identity_owner<'c>(

@@ -62,8 +62,9 @@ async fn a_complaint_becomes_a_routed_case_with_its_customer() {
 }
 
 /// A message too short to tell its language is read in its customer's language: Spanish for
-/// a customer who wrote in Spanish before, undetermined for a stranger; the customer's
-/// Spanish also decides what the short message says (no English model's toxicity).
+/// a customer who wrote in Spanish before, undetermined for a stranger until they write a
+/// message that tells; the customer's Spanish also decides what the short message says (no
+/// English model's toxicity).
 #[tokio::test]
 async fn a_short_message_is_read_in_its_customer_s_language() {
     let app = spawn_app().await;
@@ -85,6 +86,27 @@ async fn a_short_message_is_read_in_its_customer_s_language() {
     let (_, _, v) = app.post(msg("3003", "@stranger", short)).await;
     let unknown = app.processed(v["id"].as_str().unwrap()).await;
     assert_eq!(unknown["enrichment"]["language"], "und", "{unknown}");
+
+    // The stranger, known without a language, takes the one their next message tells.
+    let (_, _, v) = app
+        .post(msg(
+            "3004",
+            "@stranger",
+            "Necesito ayuda con mi pedido, todavía no ha llegado y nadie contesta.",
+        ))
+        .await;
+    let told = app.processed(v["id"].as_str().unwrap()).await;
+    assert_eq!(told["enrichment"]["language"], "es");
+    let (_, cust) = app
+        .get(&format!(
+            "/api/v1/customers/{}",
+            told["customer_id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(cust["language"], "es", "{cust}");
+    let (_, _, v) = app.post(msg("3005", "@stranger", short)).await;
+    let later = app.processed(v["id"].as_str().unwrap()).await;
+    assert_eq!(later["enrichment"]["language"], "es", "{later}");
 }
 
 /// A customer is found by one of their handles, whatever its case; nobody holds an unknown

@@ -532,6 +532,7 @@ crate::shared::store_impl!(PgStore, {
             }
         }
         self.give_regions(&mut tx, &plan.regions).await?;
+        self.give_languages(&mut tx, &plan.languages).await?;
         let k = &plan.new_cases;
         if !k.is_empty() {
             // A new case starts with the sentiment of its first message.
