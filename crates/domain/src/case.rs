@@ -648,6 +648,13 @@ mod tests {
         assert_eq!(plan.touches[0].priority, CasePriority::Urgent);
     }
 
+    /// A message from `handle` whose language was found to be `language`.
+    fn said(handle: &str, language: &str) -> PlanMessage {
+        let mut m = msg(handle, "x", "…", 0.0);
+        m.enrichment.language = language.into();
+        m
+    }
+
     #[test]
     fn a_message_too_short_to_tell_takes_its_customer_s_language() {
         let mut ctx = CaseContext::default();
@@ -660,11 +667,6 @@ mod tests {
                 language: Some("pt".into()),
             },
         );
-        let said = |handle: &str, language: &str| {
-            let mut m = msg(handle, "x", "…", 0.0);
-            m.enrichment.language = language.into();
-            m
-        };
         let batch = [
             said("@known", "und"),
             said("@new", "und"),
@@ -692,11 +694,6 @@ mod tests {
                 language: None,
             },
         );
-        let said = |handle: &str, language: &str| {
-            let mut m = msg(handle, "x", "…", 0.0);
-            m.enrichment.language = language.into();
-            m
-        };
         let batch = [
             said("@quiet", "und"),
             said("@quiet", "nl"),

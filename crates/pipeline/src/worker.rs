@@ -605,6 +605,10 @@ impl Pipeline {
 /// respuesta." from a Spanish-speaking customer then reads as Spanish, with Spanish cue
 /// words, rather than by the English models.
 fn speak_as_their_customer(analyzer: &Analyzer, batch: &mut [PlanMessage], ctx: &CaseContext) {
+    // Nearly every batch has none: then there is nothing to look up.
+    if batch.iter().all(|m| m.enrichment.language != "und") {
+        return;
+    }
     let fallbacks = fallback_languages(batch, ctx);
     for (m, language) in batch.iter_mut().zip(fallbacks) {
         if let (Some(language), "und") = (language, m.enrichment.language.as_str()) {

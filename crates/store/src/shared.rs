@@ -1690,35 +1690,26 @@ macro_rules! shared_store_methods {
             Ok(repaired)
         }
 
-        /// Gives customers created without a region (an import) the region of their first
-        /// message (`CasePlan::regions`), inside the plan's transaction.
-        pub(crate) async fn give_regions<'c>(
+        /// Gives customers what they were known without, inside the plan's transaction: a
+        /// region (created by an import) and a language (first messages too short to tell),
+        /// from their messages in the batch (`CasePlan::regions`, `CasePlan::languages`).
+        pub(crate) async fn give_what_was_unknown<'c>(
             &self,
             tx: &mut sqlx::Transaction<'c, <Self as crate::residency::Backend>::Db>,
-            regions: &[(CustomerId, String)],
+            plan: &sb_domain::case::CasePlan,
         ) -> Result<()> {
-            for (customer, region) in regions {
-                sqlx::query("UPDATE customers SET region = $2 WHERE id = $1 AND region IS NULL")
-                    .bind(customer.as_str())
-                    .bind(region)
-                    .execute(&mut **tx)
-                    .await?;
-            }
-            Ok(())
-        }
-
-        /// Customers known without a language take the one their messages first told.
-        pub(crate) async fn give_languages<'c>(
-            &self,
-            tx: &mut sqlx::Transaction<'c, <Self as crate::residency::Backend>::Db>,
-            languages: &[(CustomerId, String)],
-        ) -> Result<()> {
-            for (customer, language) in languages {
-                sqlx::query("UPDATE customers SET language = $2 WHERE id = $1 AND language IS NULL")
-                    .bind(customer.as_str())
-                    .bind(language)
-                    .execute(&mut **tx)
-                    .await?;
+            const SET_REGION: &str =
+                "UPDATE customers SET region = $2 WHERE id = $1 AND region IS NULL";
+            const SET_LANGUAGE: &str =
+                "UPDATE customers SET language = $2 WHERE id = $1 AND language IS NULL";
+            for (sql, values) in [(SET_REGION, &plan.regions), (SET_LANGUAGE, &plan.languages)] {
+                for (customer, value) in values {
+                    sqlx::query(sql)
+                        .bind(customer.as_str())
+                        .bind(value)
+                        .execute(&mut **tx)
+                        .await?;
+                }
             }
             Ok(())
         }

@@ -531,8 +531,7 @@ crate::shared::store_impl!(PgStore, {
                 return Err(StoreError::Stale);
             }
         }
-        self.give_regions(&mut tx, &plan.regions).await?;
-        self.give_languages(&mut tx, &plan.languages).await?;
+        self.give_what_was_unknown(&mut tx, plan).await?;
         let k = &plan.new_cases;
         if !k.is_empty() {
             // A new case starts with the sentiment of its first message.

@@ -537,8 +537,7 @@ impl SqliteStore {
             tx.rollback().await?;
             return Err(StoreError::Stale);
         }
-        self.give_regions(&mut tx, &plan.regions).await?;
-        self.give_languages(&mut tx, &plan.languages).await?;
+        self.give_what_was_unknown(&mut tx, plan).await?;
         batch::insert_cases(&mut tx, plan, now).await?;
         batch::touch_cases(&mut tx, &plan.touches, now).await?;
         batch::insert_case_work(&mut tx, &plan.placements).await?;
