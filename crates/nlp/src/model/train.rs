@@ -21,7 +21,10 @@ impl Default for TrainConfig {
         Self {
             spec: FeatureSpec::default(),
             epochs: 12,
-            learning_rate: 0.5,
+            // 0.2 rather than 0.5: on BANKING77 (5-fold on its train split) and CLINC150 (its
+            // validation split) the smaller step scores about 0.01 higher in accuracy, at
+            // the same training time (docs/EVALUATION.md, "Gentler training").
+            learning_rate: 0.2,
             l2: 1e-6,
             balanced: false,
             seed: 7,
