@@ -303,7 +303,7 @@ fn the_offensive_model_s_score_counts_in_proportion_to_the_words_up_to_three() {
     assert_eq!(score("@user yep"), 0.3, "handles are not words");
     assert_eq!(score("damn"), 0.9, "a swear word counts in full");
     // About an order, an account or a device, or stating a fault: half, unless it swears.
-    assert_eq!(score("nobody answers and it is late again"), 0.9);
+    assert_eq!(score("they are late again and nobody cares"), 0.9);
     assert_eq!(score("my parcel is late and nobody answers"), 0.45);
     assert_eq!(score("the screen stopped working"), 0.45);
     assert_eq!(score("where is my damn parcel"), 0.9);

@@ -9,7 +9,14 @@
 //!   it is no longer a clean measurement.
 //! - `intent-care-faults.tsv`, faults stated plainly, was written to make the fault list.
 //! - `intent-care-fresh2.tsv` was written after the fault list was fixed and only measured
-//!   (29/56); its praise misses were then fixed (33/56), its complaints were not.
+//!   (29/56); its praise misses were then fixed (33/56), its complaints were not until
+//!   2026-12-07, when the fault list grew from the misses of fresh and fresh2 (50/56; fresh
+//!   51/56), so neither is a clean measurement any more.
+//! - `intent-care-fresh3.tsv` was written without sight of the word lists or of the other
+//!   sets, before that growth, and measured before and after it: 35/56 both times. Its misses
+//!   were then read.
+//! - `intent-care-fresh4.tsv` was written the same way after the growth, and measured with
+//!   the rules before it (37/56) and after (38/56).
 //!
 //! The floors below are the figures measured then, so a change that loses ground fails.
 //! See docs/EVALUATION.md, *Intent on short care messages in seven languages*.
@@ -57,15 +64,22 @@ fn short_care_messages_are_triaged_in_every_language() {
     assert_eq!(faults_all, 105);
     let (fresh_right, fresh_all, _) = score("intent-care-fresh.tsv");
     let (fresh2_right, fresh2_all, _) = score("intent-care-fresh2.tsv");
+    let (fresh3_right, fresh3_all, _) = score("intent-care-fresh3.tsv");
+    let (fresh4_right, fresh4_all, _) = score("intent-care-fresh4.tsv");
     assert_eq!(fresh2_all, 56);
     assert_eq!(fresh_all, 56);
+    assert_eq!(fresh3_all, 56);
+    assert_eq!(fresh4_all, 56);
     println!(
         "dev {right}/{all}, check {check_right}/{check_all}, faults {faults_right}/{faults_all}, \
-         fresh {fresh_right}/{fresh_all}, fresh2 {fresh2_right}/{fresh2_all}"
+         fresh {fresh_right}/{fresh_all}, fresh2 {fresh2_right}/{fresh2_all}, \
+         fresh3 {fresh3_right}/{fresh3_all}, fresh4 {fresh4_right}/{fresh4_all}"
     );
     assert!(right >= 103, "dev: {right}/{all}");
     assert!(check_right >= 63, "check: {check_right}/{check_all}");
     assert!(faults_right >= 92, "faults: {faults_right}/{faults_all}");
-    assert!(fresh_right >= 41, "fresh: {fresh_right}/{fresh_all}");
-    assert!(fresh2_right >= 33, "fresh2: {fresh2_right}/{fresh2_all}");
+    assert!(fresh_right >= 51, "fresh: {fresh_right}/{fresh_all}");
+    assert!(fresh2_right >= 50, "fresh2: {fresh2_right}/{fresh2_all}");
+    assert!(fresh3_right >= 35, "fresh3: {fresh3_right}/{fresh3_all}");
+    assert!(fresh4_right >= 38, "fresh4: {fresh4_right}/{fresh4_all}");
 }
