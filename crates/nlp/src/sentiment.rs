@@ -151,6 +151,33 @@ const MULTILINGUAL_TERMS: &[(&str, f64)] = &[
 /// VADER's valence, as every term's is.
 const OTHER_LANGUAGE_TERMS: &[(&str, f64)] = &[("top", 1.2)];
 
+/// Emoji VADER reads through their names and scores 0, though customers use them for one
+/// feeling: 😡 (pouting face), 🤬 (face with symbols on mouth), 👎, 🙄, 😒, 🤦 and 💩 for anger
+/// or scorn, 👍 and 👏 for approval. Weights on VADER's scale, added per occurrence and never
+/// negated: "nothing 👎" is no praise, as VADER's rules would read "nothing thumbs down".
+const EMOJI_TERMS: &[(char, f64)] = &[
+    ('😡', -2.3),
+    ('🤬', -2.5),
+    ('👎', -1.8),
+    ('🙄', -1.2),
+    ('😒', -1.5),
+    ('🤦', -1.5),
+    ('💩', -1.5),
+    ('👍', 1.5),
+    ('👏', 1.5),
+];
+
+/// The [`EMOJI_TERMS`] valence of a text.
+fn emoji_valence(text: &str) -> f64 {
+    if text.is_ascii() {
+        return 0.0;
+    }
+    text.chars()
+        .filter(|c| !c.is_ascii())
+        .filter_map(|c| EMOJI_TERMS.iter().find(|(e, _)| *e == c).map(|(_, w)| w))
+        .sum()
+}
+
 /// English lexicon words that are everyday words in the other six languages, where they mean
 /// something else: German and Dutch "die" (the, that), German "war" (was), "hell" (bright),
 /// "gift" (poison), "bad" (bath), "kind" (child), Dutch "best" (fine, quite) and "stout"
@@ -183,6 +210,8 @@ pub struct SentimentModel {
     vader: Vader,
     /// The same without the English words that are false friends in the other languages.
     other_languages: Vader,
+    /// Whether [`EMOJI_TERMS`] count (part of the care lexicon, not of plain VADER).
+    emoji_terms: bool,
 }
 
 impl Default for SentimentModel {
@@ -212,6 +241,7 @@ impl SentimentModel {
         for (term, weight) in OTHER_LANGUAGE_TERMS {
             model.other_languages.add_term(term, *weight);
         }
+        model.emoji_terms = true;
         model
     }
 
@@ -228,6 +258,7 @@ impl SentimentModel {
         Self {
             vader,
             other_languages,
+            emoji_terms: false,
         }
     }
 
@@ -247,7 +278,7 @@ impl SentimentModel {
     /// VADER's compound with the industry terms' valence added to its valence sum before
     /// normalisation, and the label by VADER's thresholds.
     pub fn score(&self, text: &str) -> SentimentScore {
-        Self::score_with(&self.vader, text)
+        self.score_with(&self.vader, text)
     }
 
     /// [`SentimentModel::score`] for a text identified as `language`: in Spanish, Portuguese,
@@ -255,15 +286,20 @@ impl SentimentModel {
     /// ("die", "war", "pain") carry no valence.
     pub fn score_in(&self, text: &str, language: &str) -> SentimentScore {
         if is_other_language(language) {
-            Self::score_with(&self.other_languages, text)
+            self.score_with(&self.other_languages, text)
         } else {
             self.score(text)
         }
     }
 
-    fn score_with(vader: &Vader, text: &str) -> SentimentScore {
+    fn score_with(&self, vader: &Vader, text: &str) -> SentimentScore {
         let sums = vader.sums(text);
-        let compound = compound(sums.vader + sums.terms);
+        let emoji = if self.emoji_terms {
+            emoji_valence(text)
+        } else {
+            0.0
+        };
+        let compound = compound(sums.vader + sums.terms + emoji);
         SentimentScore {
             compound,
             label: label_for(compound),
@@ -392,6 +428,18 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn angry_and_approving_emoji_count_and_are_not_negated() {
+        let m = SentimentModel::new();
+        assert!(m.score("Geht's noch? 😡").compound <= -0.05);
+        assert!(m.score("Ordered 3 days ago and nothing 👎").compound <= -0.05);
+        assert!(m.score("my parcel is late 🤬").compound < m.score("my parcel is late").compound);
+        assert!(m.score("ok 👍").compound >= 0.05);
+        // Plain VADER reads them through their names and scores them 0.
+        assert_eq!(SentimentModel::vader_only().score("😡").compound, 0.0);
+        assert_eq!(m.score("the parcel came today").compound, 0.0);
     }
 
     #[test]

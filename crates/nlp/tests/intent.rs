@@ -16,7 +16,8 @@
 //!   sets, before that growth, and measured before and after it: 35/56 both times. Its misses
 //!   were then read.
 //! - `intent-care-fresh4.tsv` was written the same way after the growth, and measured with
-//!   the rules before it (37/56) and after (38/56).
+//!   the rules before it (37/56) and after (38/56); its misses were then read, and the angry
+//!   and approving emoji's weights of the same evening make 39/56.
 //!
 //! The floors below are the figures measured then, so a change that loses ground fails.
 //! See docs/EVALUATION.md, *Intent on short care messages in seven languages*.
@@ -81,5 +82,5 @@ fn short_care_messages_are_triaged_in_every_language() {
     assert!(fresh_right >= 51, "fresh: {fresh_right}/{fresh_all}");
     assert!(fresh2_right >= 50, "fresh2: {fresh2_right}/{fresh2_all}");
     assert!(fresh3_right >= 35, "fresh3: {fresh3_right}/{fresh3_all}");
-    assert!(fresh4_right >= 38, "fresh4: {fresh4_right}/{fresh4_all}");
+    assert!(fresh4_right >= 39, "fresh4: {fresh4_right}/{fresh4_all}");
 }
