@@ -466,7 +466,11 @@ async fn the_demo_s_outage_pages_operations_and_its_on_call_takes_it_on() {
         })
     })
     .await;
-    assert_eq!(alert["volume"], 15, "{alert}");
+    // A closed bucket is judged once, at the sweep after its first message is heard, on what
+    // it holds then: on a busy machine the last of the 15 may still be in the pipeline. The
+    // rule fires above 10.
+    let volume = alert["volume"].as_u64().unwrap_or(0);
+    assert!((11..=15).contains(&volume), "{alert}");
     let alert_id = alert["id"].as_str().unwrap().to_owned();
     let incident = eventually(60, "the on-call's incident", || {
         find(&demo, "/api/v1/incidents", |i| {
