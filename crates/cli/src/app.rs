@@ -43,6 +43,7 @@ pub fn pipeline(
             batch_size: cfg.pipeline.batch_size,
             sweep_interval: Duration::from_secs(cfg.pipeline.sweep_interval_secs.max(1)),
             linger: Duration::from_millis(cfg.pipeline.linger_ms),
+            listening_hold: Duration::from_secs(cfg.pipeline.listening_hold_secs),
             ..PipelineConfig::default()
         },
     )

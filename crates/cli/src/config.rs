@@ -223,6 +223,9 @@ pub struct PipelineSection {
     /// Whether `serve` also runs the pipeline; off when dedicated `worker` processes do it
     /// (`SWITCHBOARD_PIPELINE_IN_SERVE`, `true`/`false`).
     pub in_serve: bool,
+    /// Seconds a received but unprocessed message may hold back the judgement of the ended
+    /// time bucket it belongs to (`SWITCHBOARD_PIPELINE_LISTENING_HOLD_SECS`).
+    pub listening_hold_secs: u64,
 }
 
 impl Default for Config {
@@ -275,6 +278,7 @@ impl Default for PipelineSection {
             sweep_interval_secs: 5,
             linger_ms: 5,
             in_serve: true,
+            listening_hold_secs: 60,
         }
     }
 }
@@ -465,6 +469,10 @@ impl Config {
         env_num("PIPELINE_SWEEP_SECS", &mut c.pipeline.sweep_interval_secs)?;
         env_num("PIPELINE_LINGER_MS", &mut c.pipeline.linger_ms)?;
         env_num("PIPELINE_IN_SERVE", &mut c.pipeline.in_serve)?;
+        env_num(
+            "PIPELINE_LISTENING_HOLD_SECS",
+            &mut c.pipeline.listening_hold_secs,
+        )?;
         env_num("OUTBOX_LEASE_SECS", &mut c.outbox_lease_secs)?;
         env_num("STATUS_STALE_SECS", &mut c.status_stale_after_secs)?;
         // Secrets given in the environment may be sealed too.

@@ -36,6 +36,11 @@ pub struct PipelineConfig {
     /// With regional partitions on SQLite: how often a sweep empties the central
     /// write-ahead log of first copies moved into a partition since (G5).
     pub log_empty_interval: Duration,
+    /// How long a received message may hold back the judgement of the time bucket it
+    /// belongs to, once that bucket has ended (a late platform delivery, a burst still in the
+    /// pipeline): the bucket is judged when its messages are processed, or when they have
+    /// waited this long (one that keeps failing does not hold it for ever).
+    pub listening_hold: Duration,
 }
 
 impl Default for PipelineConfig {
@@ -47,6 +52,7 @@ impl Default for PipelineConfig {
             sweep_grace: Duration::from_secs(5),
             listening_lease: Duration::from_secs(15),
             log_empty_interval: Duration::from_secs(60),
+            listening_hold: Duration::from_secs(60),
         }
     }
 }
@@ -81,6 +87,10 @@ pub struct Pipeline {
     /// On a shared bus, where processed ids go for the one process that listens to the
     /// whole stream; `None`: this process listens to what it processes itself.
     listen_bus: Option<Arc<dyn Bus>>,
+    /// Held shared by each step from loading its messages until listening has heard them,
+    /// and alone by the sweep's closing of ended buckets: a message is never between
+    /// "processed" and "heard" while the sweep decides which buckets are complete.
+    hearing: Arc<tokio::sync::RwLock<()>>,
 }
 
 const STALE_RETRIES: usize = 5;
@@ -90,6 +100,10 @@ const LISTENING_RETRY: Duration = Duration::from_secs(5);
 
 /// The rule engine's own limit on silences (`EngineLimits::max_silences`).
 const MAX_SILENCES: u32 = 1_000;
+
+/// How many of the oldest unprocessed messages the sweep reads to find the earliest bucket
+/// still waiting for some; a longer backlog is beyond `listening_hold` anyway.
+const HOLD_SCAN: u32 = 10_000;
 
 impl Pipeline {
     pub fn new(
@@ -110,6 +124,7 @@ impl Pipeline {
             base_watch: Arc::default(),
             watch_version: Arc::new(std::sync::atomic::AtomicI64::new(-1)),
             listen_bus: None,
+            hearing: Arc::default(),
         }
     }
 
@@ -231,6 +246,7 @@ impl Pipeline {
     /// Returns how many it processed. Safe to call again with the same ids.
     pub async fn process(&self, ids: &[MessageId]) -> Result<usize, PipelineError> {
         let queue = self.store.default_queue().await?;
+        let hearing = self.hearing.read().await;
         for _ in 0..STALE_RETRIES {
             let t = Instant::now();
             let messages = self.store.messages_for_processing(ids).await?;
@@ -322,6 +338,7 @@ impl Pipeline {
                     self.raise(alerts).await;
                 }
             }
+            drop(hearing);
             if let Some(flow) = &self.casework {
                 let t = Instant::now();
                 if let Err(e) = flow.run_pending().await {
@@ -420,6 +437,39 @@ impl Pipeline {
         }
     }
 
+    /// Judges the time buckets that ended before `now` (so a series that went quiet is
+    /// judged too), except those that messages received but not yet processed belong to:
+    /// they wait for them, each message for at most `listening_hold` after it arrived.
+    /// Returns how many alerts were raised.
+    pub async fn close_ended_buckets(&self, now: Timestamp) -> usize {
+        let heard = {
+            let _alone = self.hearing.write().await;
+            let horizon = self.listening_horizon(now).await;
+            self.listening.flush(horizon)
+        };
+        let raised = heard.alerts.len();
+        self.raise(heard).await;
+        raised
+    }
+
+    /// Up to where buckets may close: `now`, or the time of the earliest message still
+    /// unprocessed that arrived within `listening_hold`, when that is earlier.
+    async fn listening_horizon(&self, now: Timestamp) -> Timestamp {
+        let hold = i64::try_from(self.cfg.listening_hold.as_millis()).unwrap_or(i64::MAX);
+        match self
+            .store
+            .earliest_unprocessed(now.plus_millis(-hold), HOLD_SCAN)
+            .await
+        {
+            Ok(Some(waiting)) => waiting.min(now),
+            Ok(None) => now,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the unprocessed messages; closing ended buckets");
+                now
+            }
+        }
+    }
+
     /// Processes every unprocessed message received before `cutoff`, oldest first.
     pub async fn sweep(&self, cutoff: sb_domain::Timestamp) -> Result<usize, PipelineError> {
         self.load_watchlist().await;
@@ -506,8 +556,7 @@ impl Pipeline {
                 first = false;
                 let now = sweeper.clock.now();
                 sweeper.load_silences(now).await;
-                let quiet = sweeper.listening.flush(now);
-                sweeper.raise(quiet).await;
+                sweeper.close_ended_buckets(now).await;
                 let cutoff = now.plus_millis(-grace);
                 match sweeper.sweep(cutoff).await {
                     Ok(0) => {}

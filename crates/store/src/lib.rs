@@ -359,6 +359,15 @@ pub trait Store:
         received_before: Timestamp,
         limit: u32,
     ) -> Result<Vec<MessageId>>;
+    /// The earliest `created_at` among the messages the pipeline has not finished that
+    /// arrived from `received_since` on (looking at the oldest `scan` unfinished ones by
+    /// arrival), or `None` when none is waiting: listening holds back the judgement of an
+    /// ended bucket while messages received for it are still on their way.
+    async fn earliest_unprocessed(
+        &self,
+        received_since: Timestamp,
+        scan: u32,
+    ) -> Result<Option<Timestamp>>;
     /// The given messages that are still unprocessed, in arrival order.
     async fn messages_for_processing(&self, ids: &[MessageId]) -> Result<Vec<Message>>;
     /// The given messages that are processed, in arrival order (for listening to what other

@@ -251,6 +251,23 @@ macro_rules! shared_store_methods {
         /// there — between holding an arrival and storing its central row (`hold_arrivals`),
         /// or between returning a misplaced message and removing it (`unhold_misplaced`) —
         /// once it is older than any batch still being stored could be.
+        pub(crate) async fn earliest_unprocessed_shared(
+            &self,
+            received_since: Timestamp,
+            scan: u32,
+        ) -> Result<Option<Timestamp>> {
+            // Bounded by `scan` rows of the unprocessed index, however long the backlog.
+            let at: Option<i64> = sqlx::query_scalar(
+                "SELECT MIN(created_at) FROM (SELECT created_at, received_at FROM messages \
+                 WHERE stage = 'received' ORDER BY seq LIMIT $1) pending WHERE received_at >= $2",
+            )
+            .bind(i64::from(scan))
+            .bind(received_since.millis())
+            .fetch_one(&self.$r)
+            .await?;
+            Ok(at.map(Timestamp))
+        }
+
         pub(crate) async fn drop_stray_arrivals_shared(&self, now: Timestamp) -> Result<u64> {
             let before = now.plus_millis(-(crate::STRAY_ARRIVAL_GRACE.as_millis() as i64)).millis();
             let mut dropped = 0;
@@ -2509,6 +2526,14 @@ macro_rules! store_impl {
 
             async fn messages_for_processing(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
                 self.messages_at_stage(ids, Some("received")).await
+            }
+
+            async fn earliest_unprocessed(
+                &self,
+                received_since: Timestamp,
+                scan: u32,
+            ) -> Result<Option<Timestamp>> {
+                self.earliest_unprocessed_shared(received_since, scan).await
             }
 
             async fn processed_messages_among(&self, ids: &[MessageId]) -> Result<Vec<Message>> {

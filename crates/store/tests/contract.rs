@@ -152,6 +152,58 @@ async fn append_is_idempotent_per_source_and_external_id() {
     }
 }
 
+/// What listening waits for: the earliest `created_at` of the unprocessed messages that
+/// arrived from a given time on, looking at no more than the oldest `scan` of them.
+#[tokio::test]
+async fn the_earliest_unprocessed_message_is_found_among_those_received_since() {
+    for (name, store, _dir) in backends().await {
+        assert_eq!(
+            store.earliest_unprocessed(Timestamp(0), 10).await.unwrap(),
+            None,
+            "{name}"
+        );
+        // Written at 500, 300, 400; received at 1,000, 2,000, 3,000.
+        let recs: Vec<MessageRecord> = [(500, 1_000), (300, 2_000), (400, 3_000)]
+            .into_iter()
+            .enumerate()
+            .map(|(i, (created, received))| {
+                let mut r = record("x", &format!("e{i}"), "@ana", "late parcel");
+                r.message.created_at = Some(Timestamp(created));
+                r.received_at = Timestamp(received);
+                r
+            })
+            .collect();
+        let ids: Vec<_> = store
+            .append_messages(&recs)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+        let earliest = |since: i64, scan: u32| {
+            let store = store.clone();
+            async move {
+                store
+                    .earliest_unprocessed(Timestamp(since), scan)
+                    .await
+                    .unwrap()
+                    .map(|t| t.0)
+            }
+        };
+        assert_eq!(earliest(0, 10).await, Some(300), "{name}");
+        // Received too long ago: the message written at 300 no longer counts.
+        assert_eq!(earliest(2_500, 10).await, Some(400), "{name}");
+        assert_eq!(earliest(3_001, 10).await, None, "{name}");
+        // Only the oldest arrival is looked at.
+        assert_eq!(earliest(0, 1).await, Some(500), "{name}");
+        // Processed messages wait for nothing.
+        assert_eq!(process(store.as_ref(), &ids[1..2], -0.7).await.unwrap(), 1);
+        assert_eq!(earliest(0, 10).await, Some(400), "{name}");
+        assert_eq!(process(store.as_ref(), &ids, -0.7).await.unwrap(), 2);
+        assert_eq!(earliest(0, 10).await, None, "{name}");
+    }
+}
+
 #[tokio::test]
 async fn processing_threads_routes_and_is_done_once() {
     for (name, store, _dir) in backends().await {
