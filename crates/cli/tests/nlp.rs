@@ -328,10 +328,7 @@ fn an_intent_model_trained_on_corrections_answers_in_place_of_the_rules() {
     let mut jsonl = String::new();
     for (i, item) in items.iter().cycle().take(24).enumerate() {
         for (text, label) in [
-            (
-                format!("my {item} arrived with a dent in the side"),
-                "complaint",
-            ),
+            (format!("the {item} whistles a little tune"), "complaint"),
             (
                 format!("the lid of the {item} no longer shuts"),
                 "complaint",
@@ -364,8 +361,9 @@ fn an_intent_model_trained_on_corrections_answers_in_place_of_the_rules() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let input = b"{\"id\":\"d\",\"text\":\"my kettle arrived with a dent in the side\"}\n";
-    // The rules see no fault they know and no negative tone here.
+    let input = b"{\"id\":\"d\",\"text\":\"the kettle whistles a little tune\"}\n";
+    // Out of the box, neither the rules nor the complaint model know this is a fault (this
+    // operator's kettles should be silent).
     let rules = &lines(&switchboard(&["nlp", "analyze"], input))[0];
     assert_eq!(rules["intent"]["label"], "other", "{rules}");
     let out = switchboard(&["nlp", "analyze", "--intent-model", model_arg], input);

@@ -81,7 +81,7 @@ pub struct Analyzer {
     topic: Option<LinearModel>,
     /// The operator's own intent model, answering in place of the rules.
     intent_model: Option<IntentModel>,
-    /// The emotion and offensive models scored together, when both are loaded.
+    /// The emotion, offensive and complaint models scored together, when all are loaded.
     joint: Option<Joint>,
 }
 
@@ -95,13 +95,14 @@ impl Analyzer {
     pub fn new() -> Self {
         let emotion = emotion::EmotionModel::new(shipped::emotion());
         let moderation = moderation::Moderation::new(shipped::offensive());
-        let joint = match (emotion.model(), moderation.model()) {
-            (Some(e), Some(o)) => Joint::new(&[e, o]),
+        let intent = intent::IntentRules::new(shipped::complaint());
+        let joint = match (emotion.model(), moderation.model(), intent.model()) {
+            (Some(e), Some(o), Some(c)) => Joint::new(&[e, o, c]),
             _ => None,
         };
         Self {
             sentiment: SentimentModel::new(),
-            intent: intent::IntentRules::new(),
+            intent,
             urgency: urgency::UrgencyRules::new(),
             emotion,
             moderation,
@@ -210,17 +211,19 @@ impl Analyzer {
         let s = self.sentiment.score_in(head, lang.code);
         let signals = signals::Signals::new(head, &folded_head);
 
+        let mut p = self.model_predictions(&folded_head.text, s.compound);
         // The shipped emotion and offensive models learnt English tweets; in the other six
         // languages they read English look-alikes ("die") as anger or insults, so there the
-        // cue words decide.
-        let (emo_p, off_p) = if sentiment::is_other_language(lang.code) {
-            (None, None)
-        } else {
-            self.model_predictions(&folded_head.text, s.compound)
-        };
+        // cue words decide. The complaint model learnt all seven languages.
+        if sentiment::is_other_language(lang.code) {
+            (p.emotion, p.offensive) = (None, None);
+        }
+        let (emo_p, off_p) = (p.emotion, p.offensive);
         let intent = match &self.intent_model {
             Some(m) => m.classify(&folded_head.text, s.compound),
-            None => self.intent.classify(&signals, s.compound),
+            None => self
+                .intent
+                .classify_with(&signals, s.compound, p.complaint.as_ref()),
         };
         let emotion = self.emotion.detect(
             &signals,
@@ -272,24 +275,34 @@ impl Analyzer {
         }
     }
 
-    /// The shipped emotion and offensive models' predictions: from one feature extraction
-    /// and one pass over the joint table when they share a recipe (the shipped ones do).
-    fn model_predictions(
-        &self,
-        folded: &str,
-        compound: f64,
-    ) -> (Option<Prediction>, Option<Prediction>) {
-        let (emotion, offensive) = (self.emotion.model(), self.moderation.model());
+    /// The shipped models' predictions: from one feature extraction and one pass over the
+    /// joint table when they share a recipe (the shipped ones do).
+    fn model_predictions(&self, folded: &str, compound: f64) -> ModelPredictions {
         if let Some(joint) = &self.joint {
             let mut x = Vec::new();
             joint.spec().extract_folded(folded, Some(compound), &mut x);
             let mut scores = joint.scores(&x).into_iter();
             let mut next = || scores.next().map(LinearModel::predict_scores);
-            return (next(), next());
+            return ModelPredictions {
+                emotion: next(),
+                offensive: next(),
+                complaint: next(),
+            };
         }
         let predict = |m: &LinearModel| m.predict_folded(folded, compound);
-        (emotion.map(predict), offensive.map(predict))
+        ModelPredictions {
+            emotion: self.emotion.model().map(predict),
+            offensive: self.moderation.model().map(predict),
+            complaint: self.intent.model().map(predict),
+        }
     }
+}
+
+/// What the shipped models said of one text.
+struct ModelPredictions {
+    emotion: Option<Prediction>,
+    offensive: Option<Prediction>,
+    complaint: Option<Prediction>,
 }
 
 /// The longest prefix of at most `max` bytes that ends on a character boundary.

@@ -6,6 +6,7 @@ use crate::model::LinearModel;
 
 static EMOTION: &[u8] = include_bytes!("../models/emotion.sbm");
 static OFFENSIVE: &[u8] = include_bytes!("../models/offensive.sbm");
+static COMPLAINT: &[u8] = include_bytes!("../models/complaint.sbm");
 
 fn load(bytes: &[u8]) -> Option<LinearModel> {
     if bytes.is_empty() {
@@ -20,4 +21,8 @@ pub fn emotion() -> Option<LinearModel> {
 
 pub fn offensive() -> Option<LinearModel> {
     load(OFFENSIVE)
+}
+
+pub fn complaint() -> Option<LinearModel> {
+    load(COMPLAINT)
 }

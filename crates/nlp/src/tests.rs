@@ -69,6 +69,30 @@ fn which_order_number_a_message_names_does_not_change_how_it_is_read() {
 }
 
 #[test]
+fn the_complaint_model_finds_complaints_no_cue_word_names() {
+    let an = Analyzer::new();
+    let rules = intent::IntentRules::new(None);
+    for text in [
+        "Booked a table for 8pm, got seated at 9:20 and the kitchen closed at 9:30",
+        "Ordered the blue one, the box had a grey one in it",
+        "My internet drops every evening at 7 since Tuesday",
+    ] {
+        let a = an.analyze(text);
+        assert_eq!(a.intent.label, IntentLabel::Complaint, "{text}");
+        let folded = Folded::new(text);
+        let alone = rules.classify(&signals::Signals::new(text, &folded), a.sentiment.compound);
+        assert_ne!(
+            alone.label,
+            IntentLabel::Complaint,
+            "the rules alone: {text}"
+        );
+    }
+    // A plain question stays one.
+    let a = an.analyze("Is the store on Main Street open on Sunday?");
+    assert_eq!(a.intent.label, IntentLabel::Inquiry);
+}
+
+#[test]
 fn praise_for_the_service_is_praise_without_a_thank_you() {
     let an = Analyzer::new();
     for text in [
@@ -185,10 +209,16 @@ fn pseudo_random_bytes_never_panic() {
 
 #[test]
 fn the_shipped_models_score_the_same_together_as_one_by_one() {
-    let (Some(emotion), Some(offensive)) = (shipped::emotion(), shipped::offensive()) else {
+    let (Some(emotion), Some(offensive), Some(complaint)) = (
+        shipped::emotion(),
+        shipped::offensive(),
+        shipped::complaint(),
+    ) else {
         panic!("the shipped models are missing");
     };
-    let joint = model::Joint::new(&[&emotion, &offensive]).expect("one recipe");
+    // Two models (six classes) and all three (eight), each summed its own way.
+    let pair = model::Joint::new(&[&emotion, &offensive]).expect("one recipe");
+    let all = model::Joint::new(&[&emotion, &offensive, &complaint]).expect("one recipe");
     let mut x = Vec::new();
     for text in [
         "My order is three weeks late and nobody answers. Terrible service!",
@@ -197,12 +227,18 @@ fn the_shipped_models_score_the_same_together_as_one_by_one() {
         "",
         "Hola, ¿cuándo llega mi pedido?",
     ] {
-        joint.spec().extract(text, &mut x);
-        let together = joint.scores(&x);
-        for (m, scores) in [&emotion, &offensive].into_iter().zip(&together) {
-            let mut alone = Vec::new();
-            m.scores(&x, &mut alone);
-            assert_eq!(&alone, scores, "{text}");
+        for (joint, models) in [
+            (&pair, vec![&emotion, &offensive]),
+            (&all, vec![&emotion, &offensive, &complaint]),
+        ] {
+            joint.spec().extract(text, &mut x);
+            let together = joint.scores(&x);
+            assert_eq!(together.len(), models.len());
+            for (m, scores) in models.into_iter().zip(&together) {
+                let mut alone = Vec::new();
+                m.scores(&x, &mut alone);
+                assert_eq!(&alone, scores, "{text}");
+            }
         }
     }
     // The analyzer hands the models the compound it already computed; with the default

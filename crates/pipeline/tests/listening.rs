@@ -162,16 +162,21 @@ async fn rule_alerts(store: &dyn Store) -> Vec<Alert> {
         .collect()
 }
 
+/// A fresh SQLite store, and a clock in the middle of a bucket (10:01:30).
+async fn sqlite_at_ten_past() -> (tempfile::TempDir, Arc<dyn Store>, Arc<ManualClock>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+    let t0 = Timestamp::parse_rfc3339("2026-12-02T10:01:30Z").unwrap();
+    (dir, Arc::new(store), Arc::new(ManualClock::at(t0)))
+}
+
 /// Fifteen posts from a bucket that ended minutes ago arrive at once (a platform delivering
 /// late). While three of them are still in the pipeline, the sweep does not judge their
 /// bucket on the twelve it has heard; once all are processed, it judges it on fifteen.
 #[tokio::test]
 async fn an_ended_bucket_waits_for_the_messages_received_for_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
-    let t0 = Timestamp::parse_rfc3339("2026-12-02T10:01:30Z").unwrap();
-    let clock = Arc::new(ManualClock::at(t0));
+    let (_dir, store, clock) = sqlite_at_ten_past().await;
+    let t0 = clock.now();
     let pipeline = Pipeline::new(
         store.clone(),
         clock.clone(),
@@ -197,11 +202,8 @@ async fn an_ended_bucket_waits_for_the_messages_received_for_it() {
 /// `listening_hold` after it arrived, not for ever: then the bucket is judged on what was heard.
 #[tokio::test]
 async fn a_message_that_never_finishes_holds_its_bucket_only_so_long() {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
-    let t0 = Timestamp::parse_rfc3339("2026-12-02T10:01:30Z").unwrap();
-    let clock = Arc::new(ManualClock::at(t0));
+    let (_dir, store, clock) = sqlite_at_ten_past().await;
+    let t0 = clock.now();
     let cfg = PipelineConfig {
         listening_hold: Duration::from_secs(60),
         ..PipelineConfig::default()

@@ -152,6 +152,12 @@ async fn append_is_idempotent_per_source_and_external_id() {
     }
 }
 
+/// Appends `recs` and answers their ids.
+async fn appended(store: &dyn Store, recs: &[MessageRecord]) -> Vec<MessageId> {
+    let out = store.append_messages(recs).await.unwrap();
+    out.into_iter().map(|a| a.id).collect()
+}
+
 /// What listening waits for: the earliest `created_at` of the unprocessed messages that
 /// arrived from a given time on, looking at no more than the oldest `scan` of them.
 #[tokio::test]
@@ -173,13 +179,7 @@ async fn the_earliest_unprocessed_message_is_found_among_those_received_since() 
                 r
             })
             .collect();
-        let ids: Vec<_> = store
-            .append_messages(&recs)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|a| a.id)
-            .collect();
+        let ids = appended(store.as_ref(), &recs).await;
         let earliest = |since: i64, scan: u32| {
             let store = store.clone();
             async move {

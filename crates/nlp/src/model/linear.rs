@@ -398,7 +398,10 @@ impl Joint {
                 }
             }
             match self.width {
+                // The shipped emotion and offensive models (4 + 2 classes), and with them
+                // the complaint model (+ 2): sums held in registers.
                 6 => self.accumulate::<6>(&found[..n], &mut flat),
+                8 => self.accumulate::<8>(&found[..n], &mut flat),
                 _ => {
                     for &(r, v) in &found[..n] {
                         let row = self.rows.get(r * self.width..(r + 1) * self.width);
