@@ -180,14 +180,19 @@ fn bad_input_is_one_line_and_a_non_zero_exit() {
     assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).contains("--outage-after"));
     // A malformed environment variable is named.
-    let o = bin()
-        .args(["serve"])
-        .env("SWITCHBOARD_PIPELINE_BATCH", "many")
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(!o.status.success());
-    assert!(stderr(&o).contains("SWITCHBOARD_PIPELINE_BATCH"));
+    for (var, value) in [
+        ("SWITCHBOARD_PIPELINE_BATCH", "many"),
+        ("SWITCHBOARD_PIPELINE_LISTENING_HOLD_SECS", "a minute"),
+    ] {
+        let o = bin()
+            .args(["serve"])
+            .env(var, value)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "{var}");
+        assert!(stderr(&o).contains(var), "{var}: {}", stderr(&o));
+    }
 }
 
 async fn open_store(data_dir: &Path) -> SqliteStore {
