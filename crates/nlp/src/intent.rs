@@ -105,25 +105,28 @@ const MODEL_COMPLAINT: f32 = 0.55;
 /// The out-of-the-box intent rules: the cue lists they read are counted with the signals.
 #[derive(Default)]
 pub struct IntentRules {
-    /// The shipped complaint model (labels `complaint` and `not`), when there is one.
-    model: Option<LinearModel>,
+    /// The shipped complaint model (labels `complaint` and `not`), when there is one, with
+    /// the index of its `complaint` class.
+    model: Option<(LinearModel, usize)>,
 }
 
 impl IntentRules {
     pub fn new(model: Option<LinearModel>) -> Self {
-        let model = model.filter(|m| m.labels.iter().any(|l| l == "complaint"));
+        let model = model.and_then(|m| {
+            let i = m.labels.iter().position(|l| l == "complaint")?;
+            Some((m, i))
+        });
         Self { model }
     }
 
     pub fn model(&self) -> Option<&LinearModel> {
-        self.model.as_ref()
+        self.model.as_ref().map(|(m, _)| m)
     }
 
     /// The complaint model's probability of `complaint` in its prediction `p`.
     fn complaint_probability(&self, p: &Prediction) -> Option<f32> {
-        let m = self.model.as_ref()?;
-        let i = m.labels.iter().position(|l| l == "complaint")?;
-        p.probabilities.get(i).copied()
+        let (_, i) = self.model.as_ref()?;
+        p.probabilities.get(*i).copied()
     }
 
     /// The intent from the rules, and from the complaint model's prediction `p` when there
